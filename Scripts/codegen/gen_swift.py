@@ -1,0 +1,714 @@
+#!/usr/bin/env python3
+"""Swift code generator for GuestAccess.
+
+Reads a binary FileDescriptorSet produced by
+`protoc --include_source_info --descriptor_set_out=...` and writes:
+
+  * Swift value types (structs and enums) for every message and enum, bridged
+    to the protoc-c generated C codecs (module CGuestAccessProto), into
+    Sources/GuestAccessProto/Generated/<file>.pb.swift;
+  * service descriptors, server protocols and typed client stubs for every
+    service into Sources/GuestAccessAPI/Generated/<file>.rpc.swift;
+  * a test-support file with a fully populated sample of every message into
+    Tests/GuestAccessProtoTests/Generated/Samples.swift.
+
+No third-party dependency: the descriptor set is parsed with the small
+wire-format reader below. Run it through Scripts/generate, never by hand.
+"""
+import os
+import re
+import sys
+
+# --------------------------------------------------------------------------
+# Minimal protobuf wire-format reader (enough for descriptor.proto).
+# --------------------------------------------------------------------------
+
+def read_varint(buf, pos):
+    result = 0
+    shift = 0
+    while True:
+        b = buf[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return result, pos
+        shift += 7
+
+
+def parse(buf):
+    """Returns {field_number: [values]}; length-delimited values are bytes."""
+    fields = {}
+    pos = 0
+    while pos < len(buf):
+        key, pos = read_varint(buf, pos)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            value, pos = read_varint(buf, pos)
+        elif wire == 1:
+            value = int.from_bytes(buf[pos:pos + 8], "little")
+            pos += 8
+        elif wire == 2:
+            length, pos = read_varint(buf, pos)
+            value = bytes(buf[pos:pos + length])
+            pos += length
+        elif wire == 5:
+            value = int.from_bytes(buf[pos:pos + 4], "little")
+            pos += 4
+        else:
+            raise ValueError("unsupported wire type %d" % wire)
+        fields.setdefault(number, []).append(value)
+    return fields
+
+
+def one(fields, number, default=None):
+    values = fields.get(number)
+    return values[-1] if values else default
+
+
+def text(fields, number, default=""):
+    value = one(fields, number)
+    return value.decode() if value is not None else default
+
+
+def packed_ints(values):
+    out = []
+    for v in values:
+        if isinstance(v, bytes):
+            pos = 0
+            while pos < len(v):
+                x, pos = read_varint(v, pos)
+                out.append(x)
+        else:
+            out.append(v)
+    return out
+
+# --------------------------------------------------------------------------
+# Model
+# --------------------------------------------------------------------------
+
+TYPE_DOUBLE, TYPE_FLOAT, TYPE_INT64, TYPE_UINT64, TYPE_INT32 = 1, 2, 3, 4, 5
+TYPE_BOOL, TYPE_STRING, TYPE_MESSAGE, TYPE_BYTES, TYPE_UINT32, TYPE_ENUM = 8, 9, 11, 12, 13, 14
+LABEL_REPEATED = 3
+
+SCALARS = {
+    TYPE_DOUBLE: ("Double", "Double", "0"),
+    TYPE_INT64: ("Int64", "Int64", "0"),
+    TYPE_UINT64: ("UInt64", "UInt64", "0"),
+    TYPE_INT32: ("Int32", "Int32", "0"),
+    TYPE_UINT32: ("UInt32", "UInt32", "0"),
+}
+
+SWIFT_KEYWORDS = {
+    "associatedtype", "class", "deinit", "enum", "extension", "fileprivate", "func", "import",
+    "init", "inout", "internal", "let", "open", "operator", "private", "protocol", "public",
+    "rethrows", "static", "struct", "subscript", "typealias", "var", "break", "case", "continue",
+    "default", "defer", "do", "else", "fallthrough", "for", "guard", "if", "in", "repeat", "return",
+    "switch", "where", "while", "as", "catch", "false", "is", "nil", "super", "self", "Self",
+    "throw", "throws", "true", "try", "Type", "Protocol", "any", "some",
+}
+C_RESERVED = {"base", "auto", "char", "const", "default", "double", "float", "int", "long",
+              "register", "short", "signed", "sizeof", "static", "struct", "switch", "typedef",
+              "union", "unsigned", "void", "volatile", "while", "enum", "extern", "goto", "return"}
+
+
+def camel_to_lower(name):
+    """protoc-c's CamelToLower: '_' before an upper-case letter that follows a non-upper one."""
+    out = []
+    was_upper = True
+    for ch in name:
+        if ch.isupper():
+            if not was_upper:
+                out.append("_")
+            out.append(ch.lower())
+            was_upper = True
+        else:
+            out.append(ch)
+            was_upper = False
+    return "".join(out)
+
+
+def lower_camel(snake):
+    parts = snake.split("_")
+    s = parts[0] + "".join(p[:1].upper() + p[1:] for p in parts[1:])
+    s = re.sub(r"Id$", "ID", s)
+    s = re.sub(r"Id([A-Z])", r"ID\1", s)
+    s = re.sub(r"Ids$", "IDs", s)
+    s = re.sub(r"Url$", "URL", s)
+    s = re.sub(r"Url([A-Z])", r"URL\1", s)
+    return s
+
+
+def swift_ident(name):
+    return "`%s`" % name if name in SWIFT_KEYWORDS else name
+
+
+class Field:
+    pass
+
+
+class Message:
+    pass
+
+
+class Enum:
+    pass
+
+
+class Service:
+    pass
+
+
+def doc_lines(comment, indent):
+    if not comment:
+        return []
+    lines = [l.strip() for l in comment.strip("\n").split("\n")]
+    while lines and not lines[-1]:
+        lines.pop()
+    return ["%s/// %s" % (indent, l) if l else "%s///" % indent for l in lines]
+
+
+def load(descriptor_path):
+    with open(descriptor_path, "rb") as f:
+        fds = parse(f.read())
+    files = []
+    for raw in fds.get(1, []):
+        fd = parse(raw)
+        file = {"name": text(fd, 1), "package": text(fd, 2), "messages": [], "enums": [],
+                "services": []}
+        comments = {}
+        sci = one(fd, 9)
+        if sci:
+            for loc_raw in parse(sci).get(1, []):
+                loc = parse(loc_raw)
+                path = tuple(packed_ints(loc.get(1, [])))
+                leading = text(loc, 3)
+                trailing = text(loc, 4)
+                comments[path] = (leading + "\n" + trailing).strip()
+        package = file["package"]
+        c_prefix = "__".join(p[:1].upper() + p[1:] for p in package.split("."))
+        fn_prefix = "__".join(camel_to_lower(p) for p in package.split("."))
+        for i, raw_msg in enumerate(fd.get(4, [])):
+            md = parse(raw_msg)
+            m = Message()
+            m.name = text(md, 1)
+            m.full_name = package + "." + m.name
+            m.c_type = c_prefix + "__" + m.name
+            m.c_fn = fn_prefix + "__" + camel_to_lower(m.name)
+            m.doc = comments.get((4, i), "")
+            if md.get(3):
+                raise SystemExit("nested messages are not supported: %s" % m.full_name)
+            if md.get(8):
+                raise SystemExit("oneof is not supported: %s" % m.full_name)
+            m.fields = []
+            for j, raw_field in enumerate(md.get(2, [])):
+                fdp = parse(raw_field)
+                f = Field()
+                f.name = text(fdp, 1)
+                if f.name in C_RESERVED:
+                    raise SystemExit("field name %s.%s clashes with C" % (m.full_name, f.name))
+                f.number = one(fdp, 3)
+                f.repeated = one(fdp, 4) == LABEL_REPEATED
+                f.type = one(fdp, 5)
+                f.type_name = text(fdp, 6).lstrip(".")
+                if one(fdp, 17):
+                    raise SystemExit("proto3 optional is not supported: %s.%s" % (m.full_name, f.name))
+                f.swift_name = lower_camel(f.name)
+                f.doc = comments.get((4, i, 2, j), "")
+                if f.type not in SCALARS and f.type not in (TYPE_BOOL, TYPE_STRING, TYPE_MESSAGE,
+                                                            TYPE_BYTES, TYPE_ENUM):
+                    raise SystemExit("unsupported field type %d in %s.%s" % (f.type, m.full_name, f.name))
+                m.fields.append(f)
+            file["messages"].append(m)
+        for i, raw_enum in enumerate(fd.get(5, [])):
+            ed = parse(raw_enum)
+            e = Enum()
+            e.name = text(ed, 1)
+            e.full_name = package + "." + e.name
+            e.c_type = c_prefix + "__" + e.name
+            e.doc = comments.get((5, i), "")
+            prefix = re.sub(r"(?<!^)(?=[A-Z])", "_", e.name).upper() + "_"
+            e.prefix = prefix
+            e.values = []
+            for j, raw_value in enumerate(ed.get(2, [])):
+                vd = parse(raw_value)
+                vname = text(vd, 1)
+                number = one(vd, 2, 0)
+                if number >= 1 << 63:
+                    number -= 1 << 64
+                case = vname[len(prefix):] if vname.startswith(prefix) else vname
+                case = lower_camel(case.lower())
+                if case[:1].isdigit():
+                    case = "_" + case
+                e.values.append((vname, number, swift_ident(case), comments.get((5, i, 2, j), "")))
+            file["enums"].append(e)
+        for i, raw_svc in enumerate(fd.get(6, [])):
+            sd = parse(raw_svc)
+            s = Service()
+            s.name = text(sd, 1)
+            s.full_name = package + "." + s.name
+            s.doc = comments.get((6, i), "")
+            s.methods = []
+            for j, raw_method in enumerate(sd.get(2, [])):
+                mdp = parse(raw_method)
+                if one(mdp, 5):
+                    raise SystemExit("client streaming is not supported: %s" % s.full_name)
+                options = parse(one(mdp, 4, b""))
+                idempotency = one(options, 34, 0)
+                s.methods.append({
+                    "name": text(mdp, 1),
+                    "input": text(mdp, 2).lstrip(".").split(".")[-1],
+                    "output": text(mdp, 3).lstrip(".").split(".")[-1],
+                    "server_streaming": bool(one(mdp, 6, 0)),
+                    "idempotent": idempotency in (1, 2),
+                    "doc": comments.get((6, i, 2, j), ""),
+                })
+            file["services"].append(s)
+        files.append(file)
+    return files
+
+# --------------------------------------------------------------------------
+# Swift emission: messages and enums
+# --------------------------------------------------------------------------
+
+HEADER = "// DO NOT EDIT. Generated by Scripts/generate from %s.\n// Source: Protos/%s\n"
+
+
+def swift_type(f, enums, messages):
+    if f.type in SCALARS:
+        base = SCALARS[f.type][0]
+    elif f.type == TYPE_BOOL:
+        base = "Bool"
+    elif f.type == TYPE_STRING:
+        base = "String"
+    elif f.type == TYPE_BYTES:
+        base = "[UInt8]"
+    elif f.type == TYPE_ENUM:
+        base = enums[f.type_name].name
+    else:
+        base = messages[f.type_name].name
+    return "[%s]" % base if f.repeated else base
+
+
+def default_value(f, enums):
+    if f.repeated:
+        return "[]"
+    if f.type in SCALARS:
+        return "0"
+    return {TYPE_BOOL: "false", TYPE_STRING: '""', TYPE_BYTES: "[]"}.get(
+        f.type, ".init()" if f.type == TYPE_MESSAGE else enums.get(f.type_name) and
+        "." + enums[f.type_name].values[0][2])
+
+
+def emit_enum(e, out):
+    out.extend(doc_lines(e.doc, ""))
+    out.append("public enum %s: Sendable, Hashable, Codable, CustomStringConvertible {" % e.name)
+    for vname, number, case, doc in e.values:
+        out.extend(doc_lines(doc, "  "))
+        out.append("  /// `%s` = %d" % (vname, number))
+        out.append("  case %s" % case)
+    out.append("  /// A value this version of the schema does not know (proto3 open enum).")
+    out.append("  case unrecognized(Int32)")
+    out.append("")
+    out.append("  /// Every value the schema declares, in declaration order.")
+    out.append("  public static let knownCases: [%s] = [%s]" % (e.name, ", ".join("." + v[2] for v in e.values)))
+    out.append("")
+    out.append("  /// Creates the value for a wire number; unknown numbers become `.unrecognized`.")
+    out.append("  public init(rawValue: Int32) {")
+    out.append("    switch rawValue {")
+    for vname, number, case, doc in e.values:
+        out.append("    case %d: self = .%s" % (number, case))
+    out.append("    default: self = .unrecognized(rawValue)")
+    out.append("    }")
+    out.append("  }")
+    out.append("")
+    out.append("  /// The wire number.")
+    out.append("  public var rawValue: Int32 {")
+    out.append("    switch self {")
+    for vname, number, case, doc in e.values:
+        out.append("    case .%s: return %d" % (case, number))
+    out.append("    case .unrecognized(let value): return value")
+    out.append("    }")
+    out.append("  }")
+    out.append("")
+    out.append("  /// The name declared in the schema (for example `%s`), or the number if unknown." % e.values[0][0])
+    out.append("  public var protoName: String {")
+    out.append("    switch self {")
+    for vname, number, case, doc in e.values:
+        out.append('    case .%s: return "%s"' % (case, vname))
+    out.append("    case .unrecognized(let value): return String(value)")
+    out.append("    }")
+    out.append("  }")
+    out.append("")
+    out.append("  /// Parses a schema name, with or without its prefix, case-insensitively.")
+    out.append("  public init?(protoName: String) {")
+    out.append("    let wanted = protoName.uppercased()")
+    out.append("    for value in Self.knownCases where value.protoName == wanted || value.protoName == \"%s\" + wanted {" % e.prefix)
+    out.append("      self = value")
+    out.append("      return")
+    out.append("    }")
+    out.append("    guard let number = Int32(protoName) else { return nil }")
+    out.append("    self.init(rawValue: number)")
+    out.append("  }")
+    out.append("")
+    out.append("  public var description: String { protoName }")
+    out.append("")
+    out.append("  public init(from decoder: any Decoder) throws {")
+    out.append("    let container = try decoder.singleValueContainer()")
+    out.append("    if let number = try? container.decode(Int32.self) {")
+    out.append("      self.init(rawValue: number)")
+    out.append("      return")
+    out.append("    }")
+    out.append("    let name = try container.decode(String.self)")
+    out.append("    guard let value = Self(protoName: name) else {")
+    out.append("      throw DecodingError.dataCorruptedError(in: container, debugDescription: \"unknown %s value \\(name)\")" % e.name)
+    out.append("    }")
+    out.append("    self = value")
+    out.append("  }")
+    out.append("")
+    out.append("  public func encode(to encoder: any Encoder) throws {")
+    out.append("    var container = encoder.singleValueContainer()")
+    out.append("    try container.encode(protoName)")
+    out.append("  }")
+    out.append("}")
+    out.append("")
+    out.append("extension %s {" % e.name)
+    out.append("  init(_c value: %s) {" % e.c_type)
+    out.append("    self.init(rawValue: Int32(truncatingIfNeeded: value.rawValue))")
+    out.append("  }")
+    out.append("")
+    out.append("  var _c: %s {" % e.c_type)
+    out.append("    %s(rawValue: .init(truncatingIfNeeded: rawValue))" % e.c_type)
+    out.append("  }")
+    out.append("}")
+    out.append("")
+
+
+def emit_message(m, enums, messages, out):
+    out.extend(doc_lines(m.doc, ""))
+    out.append("public struct %s: ProtoMessage, Codable {" % m.name)
+    out.append('  /// The fully qualified protobuf name, `%s`.' % m.full_name)
+    out.append('  public static let protoName = "%s"' % m.full_name)
+    out.append("")
+    for f in m.fields:
+        out.extend(doc_lines(f.doc, "  "))
+        out.append("  public var %s: %s = %s" % (swift_ident(f.swift_name), swift_type(f, enums, messages),
+                                               default_value(f, enums)))
+    out.append("")
+    out.append("  /// Creates a message with every field at its default value.")
+    out.append("  public init() {}")
+    if m.fields:
+        out.append("")
+        out.append("  /// Creates a message from its fields; omitted fields keep their default values.")
+        params = ", ".join("%s: %s = %s" % (swift_ident(f.swift_name), swift_type(f, enums, messages),
+                                            default_value(f, enums)) for f in m.fields)
+        out.append("  public init(%s) {" % params)
+        for f in m.fields:
+            out.append("    self.%s = %s" % (swift_ident(f.swift_name), swift_ident(f.swift_name)))
+        out.append("  }")
+    out.append("")
+    out.append("  /// Decodes the protobuf wire format with protoc-c's codec.")
+    out.append("  /// - Throws: `ProtoDecodingError` for bytes that are not a valid `%s`." % m.name)
+    out.append("  public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {")
+    out.append("    self = try _protoDecode(Self.self, bytes)")
+    out.append("  }")
+    out.append("")
+    out.append("  /// The exact number of bytes `serialize(into:)` appends.")
+    out.append("  public func serializedSize() -> Int { _protoSize(self) }")
+    out.append("")
+    out.append("  /// Appends the protobuf wire format, encoded by protoc-c's codec.")
+    out.append("  public func serialize(into buffer: inout [UInt8]) { _protoEncode(self, into: &buffer) }")
+    out.append("}")
+    out.append("")
+    # C bridge
+    out.append("extension %s: _CBridged {" % m.name)
+    out.append("  typealias CMessage = %s" % m.c_type)
+    out.append("")
+    out.append("  nonisolated(unsafe) static let _descriptor = _descriptorOf(Self.self)")
+    out.append("")
+    out.append("  static func _cInit(_ message: UnsafeMutablePointer<%s>) {" % m.c_type)
+    out.append("    %s__init(message)" % m.c_fn)
+    out.append("  }")
+    out.append("")
+    ro = "c" if m.fields else "_"
+    out.append("  init(_c %s: UnsafePointer<%s>) {" % (ro, m.c_type))
+    out.append("    self.init()")
+    for f in m.fields:
+        s = "self." + swift_ident(f.swift_name)
+        cf = "c.pointee." + f.name
+        n = "c.pointee.n_" + f.name
+        if f.repeated:
+            conv = {
+                TYPE_STRING: "_protoString($0)",
+                TYPE_BYTES: "_protoBytes($0)",
+                TYPE_BOOL: "$0 != 0",
+                TYPE_ENUM: "%s(_c: $0)" % (enums[f.type_name].name if f.type == TYPE_ENUM else ""),
+                TYPE_MESSAGE: "%s(_c: $0!)" % (messages[f.type_name].name if f.type == TYPE_MESSAGE else ""),
+            }.get(f.type, "$0")
+            out.append("    %s = _protoArray(%s, %s) { %s }" % (s, cf, n, conv))
+        elif f.type == TYPE_STRING:
+            out.append("    %s = _protoString(%s)" % (s, cf))
+        elif f.type == TYPE_BYTES:
+            out.append("    %s = _protoBytes(%s)" % (s, cf))
+        elif f.type == TYPE_BOOL:
+            out.append("    %s = %s != 0" % (s, cf))
+        elif f.type == TYPE_ENUM:
+            out.append("    %s = %s(_c: %s)" % (s, enums[f.type_name].name, cf))
+        elif f.type == TYPE_MESSAGE:
+            out.append("    if let sub = %s { %s = %s(_c: sub) }" % (cf, s, messages[f.type_name].name))
+        else:
+            out.append("    %s = %s" % (s, cf))
+    out.append("  }")
+    out.append("")
+    out.append("  func _fill(_ c: UnsafeMutablePointer<%s>, _ arena: _ProtoArena) {" % m.c_type)
+    if not m.fields:
+        out.append("    _ = (c, arena)")
+    for f in m.fields:
+        s = "self." + swift_ident(f.swift_name)
+        cf = "c.pointee." + f.name
+        n = "c.pointee.n_" + f.name
+        if f.repeated:
+            conv = {
+                TYPE_STRING: "arena.string($0)",
+                TYPE_BYTES: "arena.bytes($0)",
+                TYPE_BOOL: "$0 ? 1 : 0",
+                TYPE_ENUM: "$0._c",
+                TYPE_MESSAGE: "arena.message($0)",
+            }.get(f.type, "$0")
+            out.append("    if !%s.isEmpty {" % s)
+            out.append("      %s = %s.count" % (n, s))
+            out.append("      %s = arena.array(%s) { %s }" % (cf, s, conv))
+            out.append("    }")
+        elif f.type == TYPE_STRING:
+            out.append("    if !%s.isEmpty { %s = arena.string(%s) }" % (s, cf, s))
+        elif f.type == TYPE_BYTES:
+            out.append("    if !%s.isEmpty { %s = arena.bytes(%s) }" % (s, cf, s))
+        elif f.type == TYPE_BOOL:
+            out.append("    %s = %s ? 1 : 0" % (cf, s))
+        elif f.type == TYPE_ENUM:
+            out.append("    %s = %s._c" % (cf, s))
+        elif f.type == TYPE_MESSAGE:
+            out.append("    if %s != %s() { %s = arena.message(%s) }" % (s, messages[f.type_name].name, cf, s))
+        else:
+            out.append("    %s = %s" % (cf, s))
+    out.append("  }")
+    out.append("}")
+    out.append("")
+
+
+def emit_file(file, enums, messages):
+    out = [HEADER % ("gen_swift.py", file["name"]), "internal import CGuestAccessProto", ""]
+    for e in file["enums"]:
+        emit_enum(e, out)
+    for m in file["messages"]:
+        emit_message(m, enums, messages, out)
+    while out and out[-1] == "":
+        out.pop()
+    return "\n".join(out) + "\n"
+
+# --------------------------------------------------------------------------
+# Swift emission: services
+# --------------------------------------------------------------------------
+
+
+def emit_services(file):
+    out = [HEADER % ("gen_swift.py", file["name"]), "public import GuestAccessCore",
+           "public import GuestAccessProto", ""]
+    for s in file["services"]:
+        out.extend(doc_lines(s.doc, ""))
+        out.append("public enum %s {" % s.name)
+        out.append('  /// The fully qualified service name, `%s`.' % s.full_name)
+        out.append('  public static let serviceName = "%s"' % s.full_name)
+        out.append("")
+        out.append("  /// Descriptors of the service's methods.")
+        out.append("  public enum Method {")
+        for m in s.methods:
+            out.extend(doc_lines(m["doc"], "    "))
+            out.append('    public static let %s = MethodDescriptor(service: "%s", method: "%s", kind: .%s, idempotent: %s)'
+                       % (swift_ident(lower_camel_method(m["name"])), s.full_name, m["name"],
+                          "serverStreaming" if m["server_streaming"] else "unary",
+                          "true" if m["idempotent"] else "false"))
+        out.append("")
+        out.append("    /// Every method of the service.")
+        out.append("    public static let all: [MethodDescriptor] = [%s]" %
+                   ", ".join(swift_ident(lower_camel_method(m["name"])) for m in s.methods))
+        out.append("  }")
+        out.append("")
+        out.append("  /// The server side: implement it and register it with an `RPCRouter`.")
+        out.append("  public protocol ServiceProtocol: RegistrableRPCService {")
+        for m in s.methods:
+            out.extend(doc_lines(m["doc"], "    "))
+            name = swift_ident(lower_camel_method(m["name"]))
+            if m["server_streaming"]:
+                out.append("    func %s(request: %s, response: RPCWriter<%s>, context: ServerContext) async throws"
+                           % (name, m["input"], m["output"]))
+            else:
+                out.append("    func %s(request: %s, context: ServerContext) async throws -> %s"
+                           % (name, m["input"], m["output"]))
+        out.append("  }")
+        out.append("")
+        out.append("  /// Typed client stubs over any `ClientChannel`.")
+        out.append("  public struct Client: Sendable {")
+        out.append("    /// The channel calls go through.")
+        out.append("    public let channel: any ClientChannel")
+        out.append("")
+        out.append("    /// Creates stubs that send calls through `channel`.")
+        out.append("    public init(channel: any ClientChannel) {")
+        out.append("      self.channel = channel")
+        out.append("    }")
+        for m in s.methods:
+            name = swift_ident(lower_camel_method(m["name"]))
+            out.append("")
+            out.extend(doc_lines(m["doc"], "    "))
+            if m["server_streaming"]:
+                out.append("    /// Server streaming: `body` receives the response stream; the call ends when it returns.")
+                out.append("    public func %s<R: Sendable>(_ request: %s, options: CallOptions = .defaults, _ body: @Sendable (RPCResponseStream<%s>) async throws -> R) async throws -> R {"
+                           % (name, m["input"], m["output"]))
+                out.append("      try await channel.serverStreaming(%s.Method.%s, request: request, responseType: %s.self, options: options, body)"
+                           % (s.name, name, m["output"]))
+            else:
+                out.append("    public func %s(_ request: %s, options: CallOptions = .defaults) async throws -> %s {"
+                           % (name, m["input"], m["output"]))
+                out.append("      try await channel.unary(%s.Method.%s, request: request, responseType: %s.self, options: options)"
+                           % (s.name, name, m["output"]))
+            out.append("    }")
+        out.append("  }")
+        out.append("}")
+        out.append("")
+        out.append("extension %s.ServiceProtocol {" % s.name)
+        out.append("  /// Registers every method of `%s` with `router`." % s.full_name)
+        out.append("  public func registerMethods(with router: inout RPCRouter) {")
+        for m in s.methods:
+            name = swift_ident(lower_camel_method(m["name"]))
+            if m["server_streaming"]:
+                out.append("    router.registerServerStreaming(%s.Method.%s, requestType: %s.self) { request, writer, context in"
+                           % (s.name, name, m["input"]))
+                out.append("      try await self.%s(request: request, response: writer, context: context)" % name)
+            else:
+                out.append("    router.registerUnary(%s.Method.%s, requestType: %s.self) { request, context in"
+                           % (s.name, name, m["input"]))
+                out.append("      try await self.%s(request: request, context: context)" % name)
+            out.append("    }")
+        out.append("  }")
+        out.append("}")
+        out.append("")
+    while out and out[-1] == "":
+        out.pop()
+    return "\n".join(out) + "\n"
+
+
+def lower_camel_method(name):
+    return name[:1].lower() + name[1:]
+
+# --------------------------------------------------------------------------
+# Test samples
+# --------------------------------------------------------------------------
+
+
+def sample_value(f, enums, messages, depth, seed):
+    def scalar(k):
+        if f.type == TYPE_STRING:
+            return '"%s-%d-ü✓"' % (f.name, seed + k)
+        if f.type == TYPE_BYTES:
+            return "[0, 1, 0xFF, %d]" % ((seed + k) % 256)
+        if f.type == TYPE_BOOL:
+            return "true"
+        if f.type == TYPE_DOUBLE:
+            return "%d.5" % (seed + k)
+        if f.type == TYPE_INT64:
+            return "-%d" % (1 << 40) if k == 0 else "Int64.max"
+        if f.type == TYPE_INT32:
+            return "-%d" % (seed + k + 1)
+        if f.type in (TYPE_UINT32, TYPE_UINT64):
+            return "%d" % (seed + k + 300)
+        if f.type == TYPE_ENUM:
+            values = enums[f.type_name].values
+            return ".%s" % values[min(len(values) - 1, 1 + k)][2]
+        if f.type == TYPE_MESSAGE:
+            sub = messages[f.type_name]
+            if depth > 2:
+                return "%s()" % sub.name
+            return "%s.sample%s()" % (sub.name, "" if depth == 0 else "Depth%d" % depth)
+    if f.repeated:
+        return "[%s, %s]" % (scalar(0), scalar(1))
+    return scalar(0)
+
+
+def emit_samples(files, enums, messages):
+    out = [HEADER % ("gen_swift.py", "all files"), "import GuestAccessProto", ""]
+    all_messages = [m for file in files for m in file["messages"]]
+    for m in all_messages:
+        for depth in range(0, 3):
+            suffix = "" if depth == 0 else "Depth%d" % depth
+            out.append("extension %s {" % m.name)
+            out.append("  /// A sample with every field set to a non-default value.")
+            out.append("  static func sample%s() -> %s {" % (suffix, m.name))
+            out.append("    var m = %s()" % m.name)
+            for k, f in enumerate(m.fields):
+                value = sample_value(f, enums, messages, depth + 1, k)
+                if depth + 1 > 2 and f.type == TYPE_MESSAGE:
+                    continue
+                if f.type == TYPE_MESSAGE:
+                    sub = messages[f.type_name].name
+                    inner = "%s.sample%s()" % (sub, "Depth%d" % (depth + 1))
+                    value = "[%s, %s]" % (inner, inner) if f.repeated else inner
+                out.append("    m.%s = %s" % (swift_ident(f.swift_name), value))
+            out.append("    return m")
+            out.append("  }")
+            out.append("}")
+            out.append("")
+    out.append("/// Every generated message type with a fully populated sample.")
+    out.append("let allMessageSamples: [any ProtoMessage] = [")
+    for m in all_messages:
+        out.append("  %s.sample()," % m.name)
+    out.append("]")
+    return "\n".join(out) + "\n"
+
+# --------------------------------------------------------------------------
+
+
+def write_if_changed(path, content):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if os.path.exists(path):
+        with open(path) as f:
+            if f.read() == content:
+                return
+    with open(path, "w") as f:
+        f.write(content)
+
+
+def main():
+    descriptor, root = sys.argv[1], sys.argv[2]
+    files = [f for f in load(descriptor) if f["package"] == "guestaccess.v1"]
+    enums = {e.full_name: e for f in files for e in f["enums"]}
+    messages = {m.full_name: m for f in files for m in f["messages"]}
+    names = {}
+    for full in list(enums) + list(messages):
+        short = full.split(".")[-1]
+        if short in names:
+            raise SystemExit("duplicate type name %s" % short)
+        names[short] = full
+    proto_dir = os.path.join(root, "Sources/GuestAccessProto/Generated")
+    api_dir = os.path.join(root, "Sources/GuestAccessAPI/Generated")
+    expected = set()
+    for file in files:
+        base = os.path.splitext(os.path.basename(file["name"]))[0]
+        if file["messages"] or file["enums"]:
+            path = os.path.join(proto_dir, base + ".pb.swift")
+            write_if_changed(path, emit_file(file, enums, messages))
+            expected.add(path)
+        if file["services"]:
+            path = os.path.join(api_dir, base + ".rpc.swift")
+            write_if_changed(path, emit_services(file))
+            expected.add(path)
+    samples = os.path.join(root, "Tests/GuestAccessProtoTests/Generated/Samples.swift")
+    write_if_changed(samples, emit_samples(files, enums, messages))
+    expected.add(samples)
+    for d in (proto_dir, api_dir):
+        for name in os.listdir(d) if os.path.isdir(d) else []:
+            path = os.path.join(d, name)
+            if path not in expected:
+                os.remove(path)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+@_exported import GuestAccessAPI
+@_exported import GuestAccessCore
+@_exported import GuestAccessProto
+@_exported import GuestAccessTransport
+
+/// The client library of GuestAccess: typed async methods for every RPC.
+///
+/// ```swift
+/// let client = GuestAccessClient(host: "127.0.0.1", port: 7700, credential: secret)
+/// let status = try await client.health.check(HealthCheckRequest())
+/// ```
+///
+/// Calls are multiplexed over a small pool of TCP connections that reconnect
+/// with backoff; UNAVAILABLE is retried with jittered exponential backoff for
+/// idempotent calls (and for calls the server never started), always within
+/// the call's deadline. Failures throw `RPCError`.
+public struct GuestAccessClient: Sendable {
+  /// The channel every stub uses.
+  public let channel: RPCChannel
+  /// The underlying TCP transport, when the client was made with a host and port.
+  public let transport: (any ClientTransport)
+
+  /// Connects (lazily) to `host:port`, authenticating with `credential` when given.
+  /// - Parameters:
+  ///   - connections: pooled TCP connections (calls are multiplexed on each).
+  ///   - tenant: the tenant to act in (metadata `tenant`), for a guest acting in another tenant.
+  public init(
+    host: String, port: Int = 7700, credential: String? = nil, tenant: String? = nil, connections: Int = 1,
+    connectTimeout: Duration = .seconds(5), retryPolicy: RetryPolicy = .default, interceptors: [any ClientInterceptor] = []
+  ) {
+    self.init(
+      transport: TCPClientTransport(host: host, port: port, connections: connections, connectTimeout: connectTimeout),
+      credential: credential, tenant: tenant, retryPolicy: retryPolicy, interceptors: interceptors)
+  }
+
+  /// A client over any transport (for example `InProcessTransport.client` in tests).
+  public init(
+    transport: any ClientTransport, credential: String? = nil, tenant: String? = nil, retryPolicy: RetryPolicy = .default,
+    interceptors: [any ClientInterceptor] = []
+  ) {
+    var metadata = Metadata()
+    if let credential { metadata.add("authorization", "Bearer \(credential)") }
+    if let tenant { metadata.add("tenant", tenant) }
+    self.transport = transport
+    channel = RPCChannel(transport: transport, defaultMetadata: metadata, interceptors: interceptors, retryPolicy: retryPolicy)
+  }
+
+  /// Health checking (no credential needed).
+  public var health: Health.Client { Health.Client(channel: channel) }
+
+  /// Closes the connections; calls in flight fail with UNAVAILABLE.
+  public func close() {
+    transport.close()
+  }
+}

@@ -1,0 +1,32 @@
+/// Identifies one method of one service.
+public struct MethodDescriptor: Hashable, Sendable, CustomStringConvertible {
+  /// Whether a method answers with one message or a stream.
+  public enum Kind: Hashable, Sendable {
+    /// One request, one response.
+    case unary
+    /// One request, a stream of responses.
+    case serverStreaming
+  }
+
+  /// The fully qualified service name, e.g. `guestaccess.v1.Health`.
+  public let service: String
+  /// The method name, e.g. `Check`.
+  public let method: String
+  /// Unary or server streaming.
+  public let kind: Kind
+  /// Whether repeating the call has no additional effect (safe to retry).
+  public let idempotent: Bool
+
+  /// Creates a descriptor.
+  public init(service: String, method: String, kind: Kind = .unary, idempotent: Bool = false) {
+    self.service = service
+    self.method = method
+    self.kind = kind
+    self.idempotent = idempotent
+  }
+
+  /// The path on the wire, `/service/method`.
+  public var path: String { "/\(service)/\(method)" }
+
+  public var description: String { path }
+}

@@ -1,0 +1,66 @@
+/// Maps method paths to type-erased handlers.
+public struct RPCRouter: Sendable {
+  /// A type-erased handler working on encoded messages.
+  public enum Handler: Sendable {
+    /// Decodes the request, returns the encoded response.
+    case unary(@Sendable (_ request: [UInt8], _ context: ServerContext) async throws -> [UInt8])
+    /// Decodes the request, sends encoded responses through the closure.
+    case serverStreaming(
+      @Sendable (_ request: [UInt8], _ context: ServerContext, _ send: @escaping @Sendable ([UInt8]) async throws -> Void) async throws -> Void)
+  }
+
+  private var handlers: [String: (descriptor: MethodDescriptor, handler: Handler)] = [:]
+
+  /// An empty router.
+  public init() {}
+
+  /// The methods registered so far.
+  public var methods: [MethodDescriptor] { handlers.values.map(\.descriptor) }
+
+  /// The handler for a wire path, if registered.
+  public func route(_ path: String) -> (descriptor: MethodDescriptor, handler: Handler)? {
+    handlers[path]
+  }
+
+  /// Registers a unary handler.
+  public mutating func registerUnary<Request: ProtoMessage, Response: ProtoMessage>(
+    _ method: MethodDescriptor, requestType: Request.Type = Request.self,
+    handler: @escaping @Sendable (Request, ServerContext) async throws -> Response
+  ) {
+    handlers[method.path] = (method, .unary { bytes, context in
+      let request = try Self.decode(Request.self, bytes)
+      return try await handler(request, context).serializedBytes()
+    })
+  }
+
+  /// Registers a server-streaming handler.
+  public mutating func registerServerStreaming<Request: ProtoMessage, Response: ProtoMessage>(
+    _ method: MethodDescriptor, requestType: Request.Type = Request.self,
+    handler: @escaping @Sendable (Request, RPCWriter<Response>, ServerContext) async throws -> Void
+  ) {
+    handlers[method.path] = (method, .serverStreaming { bytes, context, send in
+      let request = try Self.decode(Request.self, bytes)
+      try await handler(request, RPCWriter { try await send($0.serializedBytes()) }, context)
+    })
+  }
+
+  /// Registers every method of a service.
+  public mutating func register(_ service: some RegistrableRPCService) {
+    service.registerMethods(with: &self)
+  }
+
+  private static func decode<M: ProtoMessage>(_ type: M.Type, _ bytes: [UInt8]) throws(RPCError) -> M {
+    do {
+      return try M(serializedBytes: bytes)
+    } catch {
+      throw RPCError(code: .invalidArgument, message: "request is not a valid \(M.protoName): \(error.reason)")
+    }
+  }
+}
+
+/// A service whose methods can be registered with an `RPCRouter`; generated
+/// service protocols refine it.
+public protocol RegistrableRPCService: Sendable {
+  /// Registers the service's methods.
+  func registerMethods(with router: inout RPCRouter)
+}

@@ -1,0 +1,33 @@
+/// A key for a typed value stored in a `ServerContext` by an interceptor
+/// (for example the authenticated principal).
+public protocol ServerContextKey {
+  /// The stored value's type.
+  associatedtype Value: Sendable
+}
+
+/// What a handler knows about the call it serves.
+public struct ServerContext: Sendable {
+  /// The method being called.
+  public let method: MethodDescriptor
+  /// The request metadata.
+  public var metadata: Metadata
+  /// When the call must be finished by, if the caller set a deadline.
+  public let deadline: ContinuousClock.Instant?
+  /// The caller's address, e.g. `127.0.0.1:51234` or `in-process`.
+  public let peer: String
+  private var values: [ObjectIdentifier: any Sendable] = [:]
+
+  /// Creates a context.
+  public init(method: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?, peer: String) {
+    self.method = method
+    self.metadata = metadata
+    self.deadline = deadline
+    self.peer = peer
+  }
+
+  /// A value stored by an interceptor.
+  public subscript<Key: ServerContextKey>(key: Key.Type) -> Key.Value? {
+    get { values[ObjectIdentifier(key)] as? Key.Value }
+    set { values[ObjectIdentifier(key)] = newValue }
+  }
+}

@@ -1,0 +1,68 @@
+import GuestAccessAPI
+import GuestAccessCore
+import Synchronization
+
+/// The Health service with grpc.health.v1 semantics: the server sets a status
+/// per service name ("" is the whole server); Check answers it, Watch streams
+/// it now and on every change.
+public final class HealthService: Health.ServiceProtocol, Sendable {
+  private struct State {
+    var statuses: [String: ServingStatus] = [:]
+    var watchers: [UInt64: (service: String, continuation: AsyncStream<ServingStatus>.Continuation)] = [:]
+    var nextWatcher: UInt64 = 0
+  }
+
+  private let state = Mutex(State())
+
+  /// Creates the service with the whole server ("") SERVING.
+  public init() {
+    state.withLock { $0.statuses[""] = .serving }
+  }
+
+  /// Sets the status of `service` ("" for the whole server) and notifies watchers.
+  public func setStatus(_ status: ServingStatus, for service: String = "") {
+    let targets = state.withLock { state -> [AsyncStream<ServingStatus>.Continuation] in
+      guard state.statuses[service] != status else { return [] }
+      state.statuses[service] = status
+      return state.watchers.values.filter { $0.service == service }.map(\.continuation)
+    }
+    for continuation in targets { continuation.yield(status) }
+  }
+
+  /// Sets every known service, and the server, to NOT_SERVING (the first step of a drain).
+  public func enterDraining() {
+    let services = state.withLock { Array($0.statuses.keys) }
+    for service in services { setStatus(.notServing, for: service) }
+  }
+
+  /// The current status of `service`, if known.
+  public func status(of service: String) -> ServingStatus? {
+    state.withLock { $0.statuses[service] }
+  }
+
+  public func check(request: HealthCheckRequest, context: ServerContext) async throws -> HealthCheckResponse {
+    guard let status = status(of: request.service) else {
+      throw RPCError(code: .notFound, message: "unknown service \(request.service.prefix(200))")
+    }
+    return HealthCheckResponse(status: status)
+  }
+
+  public func watch(request: HealthCheckRequest, response: RPCWriter<HealthCheckResponse>, context: ServerContext) async throws {
+    let (stream, continuation) = AsyncStream<ServingStatus>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    let id = state.withLock { state -> UInt64 in
+      state.nextWatcher += 1
+      state.watchers[state.nextWatcher] = (request.service, continuation)
+      continuation.yield(state.statuses[request.service] ?? .serviceUnknown)
+      return state.nextWatcher
+    }
+    defer { _ = state.withLock { $0.watchers.removeValue(forKey: id) } }
+    try await withTaskCancellationHandler {
+      for await status in stream {
+        try await response.write(HealthCheckResponse(status: status))
+      }
+    } onCancel: {
+      continuation.finish()
+    }
+    throw CancellationError()
+  }
+}

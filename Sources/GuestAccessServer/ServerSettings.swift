@@ -1,0 +1,74 @@
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The configuration of a `guestd`: flags win over environment variables,
+/// which win over defaults.
+public struct ServerSettings: Sendable {
+  /// Address to bind.
+  public var host: String
+  /// Port to bind (0 = any free port).
+  public var port: Int
+  /// Directory of the database and the operator credential file.
+  public var dataDir: String
+  /// Base URL of redeem links.
+  public var publicBaseURL: String
+  /// Log level.
+  public var logLevel: Logger.Level
+  /// Seconds in-flight calls get on shutdown.
+  public var drainTimeout: Double
+  /// Open connections at most.
+  public var maxConnections: Int
+
+  /// Reads settings; throws a message naming the bad flag or variable.
+  public init(
+    listen: String?, dataDir: String?, publicBaseURL: String?, logLevel: String?, drainTimeout: Double?,
+    maxConnections: Int?, environment: [String: String]
+  ) throws {
+    let listen = listen ?? environment["GUESTD_LISTEN"] ?? "127.0.0.1:7700"
+    guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
+      throw SettingsError("--listen must be HOST:PORT, got \"\(listen)\"")
+    }
+    var host = String(listen[..<colon])
+    if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+    if host == "localhost" { host = "127.0.0.1" }
+    self.host = host
+    self.port = port
+    self.dataDir = dataDir ?? environment["GUESTD_DATA_DIR"] ?? "guestaccess-data"
+    self.publicBaseURL = publicBaseURL ?? environment["GUESTD_PUBLIC_BASE_URL"] ?? "http://localhost:7700"
+    let level = logLevel ?? environment["GUESTD_LOG_LEVEL"] ?? "info"
+    guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
+      throw SettingsError("--log-level must be one of trace, debug, info, notice, warning, error, critical; got \"\(level)\"")
+    }
+    self.logLevel = parsed
+    let drain = drainTimeout ?? environment["GUESTD_DRAIN_TIMEOUT"].flatMap(Double.init) ?? 10
+    guard drain >= 0 else { throw SettingsError("--drain-timeout must not be negative") }
+    self.drainTimeout = drain
+    let connections = maxConnections ?? environment["GUESTD_MAX_CONNECTIONS"].flatMap(Int.init) ?? 10_000
+    guard connections > 0 else { throw SettingsError("--max-connections must be positive") }
+    self.maxConnections = connections
+  }
+
+  /// The process environment as a dictionary.
+  public static func processEnvironment() -> [String: String] {
+    var result: [String: String] = [:]
+    var pointer = environ
+    while let entry = pointer.pointee {
+      let text = String(cString: entry)
+      if let equals = text.firstIndex(of: "=") {
+        result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+      }
+      pointer += 1
+    }
+    return result
+  }
+}
+
+/// A configuration error, printed as is.
+public struct SettingsError: Error, CustomStringConvertible {
+  /// What is wrong.
+  public var description: String
+  init(_ description: String) { self.description = description }
+}

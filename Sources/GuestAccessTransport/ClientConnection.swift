@@ -1,0 +1,386 @@
+import CGuestAccessPosix
+import GuestAccessCore
+import GuestAccessProto
+import GuestAccessWire
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One client connection: multiplexes calls by call id, reads on its loop
+/// thread, writes from the calling thread.
+final class ClientConnection: EventLoopHandler, @unchecked Sendable {
+  enum Sink {
+    case unary(CheckedContinuation<[UInt8], any Error>, response: [UInt8]?)
+    case stream(RawResponseStream.Continuation)
+  }
+
+  private struct State {
+    var calls: [UInt32: Sink] = [:]
+    var nextCallID: UInt32 = 1
+    var goAwayLastID: UInt32?
+    var closed = false
+  }
+
+  let channel: SocketChannel
+  let target: String
+  private let state = Mutex(State())
+  private let onUnusable: @Sendable (ClientConnection) -> Void
+  // Loop-thread state.
+  private var parser = FrameParser(maxPayload: 64 << 20)
+  private var prefaceBytes: [UInt8] = []
+  private static let readBufferSize = 64 * 1024
+  private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: readBufferSize, alignment: 16)
+
+  init(fd: Int32, loop: EventLoop, target: String, onUnusable: @escaping @Sendable (ClientConnection) -> Void) {
+    channel = SocketChannel(fd: fd, loop: loop)
+    self.target = target
+    self.onUnusable = onUnusable
+  }
+
+  deinit { readBuffer.deallocate() }
+
+  /// Whether new calls may be started on this connection.
+  var isUsable: Bool { state.withLock { !$0.closed && $0.goAwayLastID == nil } }
+
+  /// Calls in flight.
+  var activeCalls: Int { state.withLock { $0.calls.count } }
+
+  /// Connects to numeric `host:port` within `timeout`.
+  static func connect(
+    host: String, port: Int, loop: EventLoop, timeout: Duration,
+    onUnusable: @escaping @Sendable (ClientConnection) -> Void
+  ) async throws -> ClientConnection {
+    var inProgress: Int32 = 0
+    let fd = ga_connect(host, Int32(port), &inProgress)
+    guard fd >= 0 else {
+      throw RPCError(code: .unavailable, message: "cannot connect to \(host):\(port): \(String(cString: strerror(ga_errno())))",
+                     errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1"))
+    }
+    let connection = ClientConnection(fd: fd, loop: loop, target: "\(host):\(port)", onUnusable: onUnusable)
+    let waiter = ConnectWaiter(connection: connection)
+    let timer = Task {
+      try? await Task.sleep(for: timeout)
+      waiter.fail(RPCError(code: .unavailable, message: "connect to \(host):\(port) timed out after \(timeout)",
+                           errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1")))
+    }
+    defer { timer.cancel() }
+    try await withTaskCancellationHandler {
+      try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+        waiter.set(continuation)
+        loop.executeUnchecked {
+          guard loop.register(fd: fd, events: ga_epollout | ga_epollin | ga_epollrdhup, handler: waiter) else {
+            waiter.fail(RPCError(code: .unavailable, message: "cannot register socket"))
+            return
+          }
+        }
+      }
+    } onCancel: {
+      waiter.fail(RPCError(code: .cancelled, message: "connect cancelled"))
+    }
+    return connection
+  }
+
+  /// Switches the loop registration from the connect waiter to the connection. Loop thread.
+  fileprivate func activate() {
+    channel.loop.deregister(fd: channel.fd)
+    _ = channel.loop.register(fd: channel.fd, events: channel.initialInterest, handler: self)
+    channel.write { $0.append(contentsOf: Preface.bytes) }
+  }
+
+  // MARK: Calls
+
+  /// Sends a unary call and waits for its response.
+  func unary(path: String, metadata: Metadata, deadline: ContinuousClock.Instant?, request: [UInt8]) async throws -> [UInt8] {
+    let headers = CallHeaders(method: path, metadata: metadata.entries, timeoutMicros: Self.timeoutMicros(deadline))
+    let box = CallBox()
+    let timer: Task<Void, Never>? = deadline.map { deadline in
+      Task { [self] in
+        guard (try? await Task.sleep(until: deadline, clock: .continuous)) != nil else { return }
+        fail(box.callID, RPCError(code: .deadlineExceeded, message: "deadline exceeded"), sendCancel: true)
+      }
+    }
+    defer { timer?.cancel() }
+    return try await withTaskCancellationHandler {
+      try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[UInt8], any Error>) in
+        start(headers: headers, request: request, sink: .unary(continuation, response: nil), box: box)
+      }
+    } onCancel: {
+      box.cancel()
+      fail(box.callID, RPCError(code: .cancelled, message: "call cancelled by the client"), sendCancel: true)
+    }
+  }
+
+  /// Starts a server-streaming call feeding `continuation`.
+  func serverStreaming(
+    path: String, metadata: Metadata, deadline: ContinuousClock.Instant?, request: [UInt8],
+    continuation: RawResponseStream.Continuation
+  ) {
+    let headers = CallHeaders(method: path, metadata: metadata.entries, timeoutMicros: Self.timeoutMicros(deadline))
+    let box = CallBox()
+    let timer: Task<Void, Never>? = deadline.map { deadline in
+      Task { [self] in
+        guard (try? await Task.sleep(until: deadline, clock: .continuous)) != nil else { return }
+        fail(box.callID, RPCError(code: .deadlineExceeded, message: "deadline exceeded"), sendCancel: true)
+      }
+    }
+    continuation.onTermination = { [self] termination in
+      timer?.cancel()
+      if case .cancelled = termination {
+        box.cancel()
+        fail(box.callID, RPCError(code: .cancelled, message: "call cancelled by the client"), sendCancel: true)
+      }
+    }
+    start(headers: headers, request: request, sink: .stream(continuation), box: box)
+  }
+
+  private static func timeoutMicros(_ deadline: ContinuousClock.Instant?) -> UInt64 {
+    guard let deadline else { return 0 }
+    let remaining = deadline - .now
+    let micros = remaining.components.seconds * 1_000_000 + remaining.components.attoseconds / 1_000_000_000_000
+    return UInt64(max(1, micros))
+  }
+
+  private func start(headers: CallHeaders, request: [UInt8], sink: Sink, box: CallBox) {
+    var refused: RPCError?
+    let written = channel.write { buffer in
+      // The call id is taken under the socket's lock so ids reach the wire in order.
+      let callID = state.withLock { state -> UInt32? in
+        guard !state.closed, state.goAwayLastID == nil, state.nextCallID < UInt32.max else { return nil }
+        let callID = state.nextCallID
+        state.nextCallID += 1
+        state.calls[callID] = sink
+        return callID
+      }
+      guard let callID else {
+        refused = RPCError(code: .unavailable, message: "connection to \(target) is closing",
+                           errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1"))
+        return
+      }
+      box.set(callID)
+      FrameEncoder.append(.headers, callID: callID, message: headers, to: &buffer)
+      FrameEncoder.append(.message, flags: .endStream, callID: callID, payload: request, to: &buffer)
+    }
+    if let refused {
+      Self.complete(sink, with: .failure(refused))
+    } else if !written {
+      let error = RPCError(code: .unavailable, message: "connection to \(target) is closed",
+                           errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1"))
+      if let callID = box.callID {
+        fail(callID, error, sendCancel: false)
+      } else {
+        Self.complete(sink, with: .failure(error))
+      }
+    }
+    if box.isCancelled, let callID = box.callID {
+      fail(callID, RPCError(code: .cancelled, message: "call cancelled by the client"), sendCancel: true)
+    }
+  }
+
+  /// Ends a call locally with `error`, telling the server when asked.
+  private func fail(_ callID: UInt32?, _ error: RPCError, sendCancel: Bool) {
+    guard let callID else { return }
+    let sink = state.withLock { $0.calls.removeValue(forKey: callID) }
+    guard let sink else { return }
+    if sendCancel {
+      channel.write { FrameEncoder.append(.cancel, callID: callID, payload: EmptyCollection(), to: &$0) }
+    }
+    Self.complete(sink, with: .failure(error))
+    checkIdleAfterGoAway()
+  }
+
+  private static func complete(_ sink: Sink, with result: Result<[UInt8], any Error>) {
+    switch sink {
+    case .unary(let continuation, _):
+      continuation.resume(with: result)
+    case .stream(let continuation):
+      switch result {
+      case .success: continuation.finish()
+      case .failure(let error): continuation.finish(throwing: error)
+      }
+    }
+  }
+
+  // MARK: Reading
+
+  func handleEvents(_ events: UInt32) {
+    if events & ga_epollout != 0 { channel.handleWritable() }
+    guard events & (ga_epollin | ga_epollhup | ga_epollerr | ga_epollrdhup) != 0 else { return }
+    for _ in 0..<4 {
+      let received = channel.receive(readBuffer)
+      if received == -1 { return }
+      if received <= 0 {
+        close(RPCError(code: .unavailable, message: "connection to \(target) closed by the server"))
+        return
+      }
+      do {
+        try consume(UnsafeRawBufferPointer(rebasing: readBuffer[0..<received]))
+      } catch {
+        close(RPCError(code: .internalError, message: "\(error)"))
+        return
+      }
+      if received < Self.readBufferSize { return }
+    }
+  }
+
+  private func consume(_ bytes: UnsafeRawBufferPointer) throws(ProtocolViolation) {
+    var bytes = bytes
+    if prefaceBytes.count < Preface.size {
+      let needed = Preface.size - prefaceBytes.count
+      prefaceBytes.append(contentsOf: bytes.prefix(needed))
+      bytes = UnsafeRawBufferPointer(rebasing: bytes[min(needed, bytes.count)...])
+      guard prefaceBytes.count == Preface.size else { return }
+      try Preface.validate(prefaceBytes)
+    }
+    guard !bytes.isEmpty else { return }
+    parser.append(bytes)
+    while let event = try parser.next() {
+      guard case .frame(let frame) = event else { throw ProtocolViolation("oversized frame from server") }
+      try handle(frame)
+    }
+  }
+
+  private func handle(_ frame: Frame) throws(ProtocolViolation) {
+    let callID = frame.header.callID
+    switch frame.header.frameType! {
+    case .message:
+      let sink = state.withLock { state -> Sink? in
+        guard let sink = state.calls[callID] else { return nil }
+        if case .unary(let continuation, let response) = sink {
+          guard response == nil else { return sink }
+          state.calls[callID] = .unary(continuation, response: frame.payload)
+          return nil
+        }
+        return sink
+      }
+      if case .stream(let continuation) = sink { continuation.yield(frame.payload) }
+      if case .unary = sink {
+        fail(callID, RPCError(code: .internalError, message: "server sent two messages for a unary call"), sendCancel: true)
+      }
+    case .trailers:
+      guard let trailers = try? Trailers(serializedBytes: frame.payload) else {
+        throw ProtocolViolation("undecodable trailers")
+      }
+      let sink = state.withLock { $0.calls.removeValue(forKey: callID) }
+      guard let sink else { return }
+      if let error = RPCError(trailers: trailers) {
+        Self.complete(sink, with: .failure(error))
+      } else if case .unary(_, let response) = sink {
+        if let response {
+          Self.complete(sink, with: .success(response))
+        } else {
+          Self.complete(sink, with: .failure(RPCError(code: .internalError, message: "unary call ended without a response")))
+        }
+      } else {
+        Self.complete(sink, with: .success([]))
+      }
+      checkIdleAfterGoAway()
+    case .ping:
+      if !frame.header.flags.contains(.ack) {
+        channel.write { FrameEncoder.append(.ping, flags: .ack, callID: 0, payload: frame.payload, to: &$0) }
+      }
+    case .goAway:
+      let goAway = (try? GoAway(serializedBytes: frame.payload)) ?? GoAway()
+      let refused = state.withLock { state -> [Sink] in
+        state.goAwayLastID = goAway.lastCallID
+        let ids = state.calls.keys.filter { $0 > goAway.lastCallID }
+        return ids.compactMap { state.calls.removeValue(forKey: $0) }
+      }
+      let error = RPCError(code: .unavailable, message: "server going away: \(goAway.message)",
+                           errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1"))
+      for sink in refused { Self.complete(sink, with: .failure(error)) }
+      onUnusable(self)
+      checkIdleAfterGoAway()
+    case .headers, .cancel:
+      throw ProtocolViolation("\(frame.header.frameType!) frames are sent by clients only")
+    }
+  }
+
+  private func checkIdleAfterGoAway() {
+    let idle = state.withLock { $0.goAwayLastID != nil && $0.calls.isEmpty && !$0.closed }
+    if idle {
+      channel.loop.executeUnchecked { [self] in close(RPCError(code: .unavailable, message: "connection drained")) }
+    }
+  }
+
+  /// Closes the connection and fails every call with `error`. Any thread.
+  func close(_ error: RPCError) {
+    guard channel.loop.inEventLoop else {
+      channel.loop.executeUnchecked { [self] in close(error) }
+      return
+    }
+    let sinks = state.withLock { state -> [Sink] in
+      state.closed = true
+      defer { state.calls.removeAll() }
+      return Array(state.calls.values)
+    }
+    channel.close()
+    for sink in sinks { Self.complete(sink, with: .failure(error)) }
+    onUnusable(self)
+  }
+}
+
+/// The call id of a call, once it has one, and whether it was cancelled first.
+final class CallBox: @unchecked Sendable {
+  private let state = Mutex<(callID: UInt32?, cancelled: Bool)>((nil, false))
+  var callID: UInt32? { state.withLock { $0.callID } }
+  var isCancelled: Bool { state.withLock { $0.cancelled } }
+  func set(_ callID: UInt32) { state.withLock { $0.callID = callID } }
+  func cancel() { state.withLock { $0.cancelled = true } }
+}
+
+/// Waits for a non-blocking connect to finish (writable socket).
+final class ConnectWaiter: EventLoopHandler, @unchecked Sendable {
+  private let connection: ClientConnection
+  private let continuation = Mutex<CheckedContinuation<Void, any Error>?>(nil)
+  private let outcome = Mutex<RPCError??>(nil)
+
+  init(connection: ClientConnection) {
+    self.connection = connection
+  }
+
+  func set(_ continuation: CheckedContinuation<Void, any Error>) {
+    let early = outcome.withLock { $0 }
+    if let early {
+      if let error = early { continuation.resume(throwing: error) } else { continuation.resume() }
+      return
+    }
+    self.continuation.withLock { $0 = continuation }
+  }
+
+  func handleEvents(_ events: UInt32) {
+    let error = ga_socket_error(connection.channel.fd)
+    if error == 0 {
+      connection.activate()
+      resolve(nil)
+    } else {
+      fail(RPCError(code: .unavailable, message: "cannot connect to \(connection.target): \(String(cString: strerror(error)))",
+                    errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1")))
+    }
+  }
+
+  func fail(_ error: RPCError) {
+    if resolve(error) {
+      connection.channel.loop.executeUnchecked { [connection] in connection.channel.close() }
+    }
+  }
+
+  @discardableResult
+  private func resolve(_ error: RPCError?) -> Bool {
+    let first = outcome.withLock { outcome -> Bool in
+      guard outcome == nil else { return false }
+      outcome = .some(error)
+      return true
+    }
+    guard first else { return false }
+    let continuation = self.continuation.withLock { continuation in
+      defer { continuation = nil }
+      return continuation
+    }
+    if let continuation {
+      if let error { continuation.resume(throwing: error) } else { continuation.resume() }
+    }
+    return true
+  }
+}

@@ -1,0 +1,50 @@
+import CGuestAccessPosix
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A listening socket on an event loop; accepts until the kernel has no more.
+final class Listener: EventLoopHandler {
+  let fd: Int32
+  let loop: EventLoop
+  private let onAccept: (Int32, String) -> Void
+  private var open = true
+
+  init(fd: Int32, loop: EventLoop, onAccept: @escaping (Int32, String) -> Void) {
+    self.fd = fd
+    self.loop = loop
+    self.onAccept = onAccept
+  }
+
+  func start() {
+    _ = loop.register(fd: fd, events: ga_epollin, handler: self)
+  }
+
+  func handleEvents(_ events: UInt32) {
+    var peer = [CChar](repeating: 0, count: 64)
+    for _ in 0..<256 where open {
+      let client = ga_accept(fd, &peer, peer.count)
+      if client < 0 {
+        let error = ga_errno()
+        if error == EMFILE || error == ENFILE {
+          // Out of descriptors: stop accepting for a moment rather than spin.
+          loop.modify(fd: fd, events: 0)
+          loop.after(.milliseconds(100)) { [weak self] in
+            guard let self, self.open else { return }
+            self.loop.modify(fd: self.fd, events: ga_epollin)
+          }
+        }
+        return
+      }
+      onAccept(client, String(cString: peer))
+    }
+  }
+
+  func stop() {
+    guard open else { return }
+    open = false
+    loop.deregister(fd: fd)
+    close(fd)
+  }
+}

@@ -1,0 +1,165 @@
+import CGuestAccessPosix
+import GuestAccessCore
+import Synchronization
+
+/// The client transport over TCP: a small pool of multiplexed connections to
+/// one server, connected lazily, replaced after GOAWAY or loss, with
+/// exponential reconnect backoff.
+public final class TCPClientTransport: ClientTransport, @unchecked Sendable {
+  private enum Slot {
+    case idle
+    case connecting(Task<ClientConnection, any Error>)
+    case ready(ClientConnection)
+    case backoff(until: ContinuousClock.Instant, error: RPCError, failures: Int)
+  }
+
+  /// The server's host (name or numeric address).
+  public let host: String
+  /// The server's port.
+  public let port: Int
+  /// Time allowed for one connection attempt.
+  public let connectTimeout: Duration
+  private let group: EventLoopGroup
+  private let slots: Mutex<[Slot]>
+  private let failures: Mutex<[Int]>
+  private let roundRobin = Atomic<Int>(0)
+  private let closed = Atomic<Bool>(false)
+
+  /// Creates a transport with `connections` pooled connections on `group`'s loops.
+  public init(host: String, port: Int, connections: Int = 1, connectTimeout: Duration = .seconds(5), group: EventLoopGroup = .shared) {
+    self.host = host
+    self.port = port
+    self.connectTimeout = connectTimeout
+    self.group = group
+    slots = Mutex(Array(repeating: .idle, count: max(1, connections)))
+    failures = Mutex(Array(repeating: 0, count: max(1, connections)))
+  }
+
+  /// The loops the pool's connections run on; tasks that prefer one of them
+  /// make calls without a thread hand-off.
+  public var loops: [EventLoop] { group.loops }
+
+  /// Opens every pooled connection now (normally they open on first use).
+  public func connect() async throws {
+    let count = slots.withLock { $0.count }
+    for index in 0..<count { _ = try await connection(slot: index) }
+  }
+
+  public func unary(path: String, metadata: Metadata, deadline: ContinuousClock.Instant?, request: [UInt8]) async throws -> [UInt8] {
+    let connection = try await pick(deadline: deadline)
+    return try await connection.unary(path: path, metadata: metadata, deadline: deadline, request: request)
+  }
+
+  public func serverStreaming(path: String, metadata: Metadata, deadline: ContinuousClock.Instant?, request: [UInt8]) -> RawResponseStream {
+    RawResponseStream { continuation in
+      let task = Task {
+        do {
+          let connection = try await self.pick(deadline: deadline)
+          connection.serverStreaming(path: path, metadata: metadata, deadline: deadline, request: request, continuation: continuation)
+        } catch {
+          continuation.finish(throwing: error)
+        }
+      }
+      _ = task
+    }
+  }
+
+  public func close() {
+    closed.store(true, ordering: .relaxed)
+    let connections = slots.withLock { slots -> [ClientConnection] in
+      defer { slots = slots.map { _ in .idle } }
+      return slots.compactMap { if case .ready(let connection) = $0 { connection } else { nil } }
+    }
+    for connection in connections {
+      connection.close(RPCError(code: .unavailable, message: "client closed"))
+    }
+  }
+
+  /// A usable connection: one on the caller's loop if there is one, else round robin.
+  private func pick(deadline: ContinuousClock.Instant?) async throws -> ClientConnection {
+    let local = slots.withLock { slots -> ClientConnection? in
+      for slot in slots {
+        if case .ready(let connection) = slot, connection.channel.loop.inEventLoop, connection.isUsable { return connection }
+      }
+      return nil
+    }
+    if let local { return local }
+    let count = slots.withLock { $0.count }
+    let index = roundRobin.add(1, ordering: .relaxed).oldValue % count
+    return try await connection(slot: index)
+  }
+
+  private func connection(slot index: Int) async throws -> ClientConnection {
+    guard !closed.load(ordering: .relaxed) else {
+      throw RPCError(code: .unavailable, message: "client closed")
+    }
+    enum Next {
+      case use(ClientConnection)
+      case wait(Task<ClientConnection, any Error>)
+      case fail(RPCError)
+    }
+    let next = slots.withLock { slots -> Next in
+      switch slots[index] {
+      case .ready(let connection) where connection.isUsable:
+        return .use(connection)
+      case .connecting(let task):
+        return .wait(task)
+      case .backoff(let until, let error, _) where ContinuousClock.now < until:
+        return .fail(error)
+      default:
+        let loop = group.loops[index % group.loops.count]
+        let task = Task { [host, port, connectTimeout] in
+          let address = try Self.resolve(host)
+          return try await ClientConnection.connect(host: address, port: port, loop: loop, timeout: connectTimeout) { [weak self] connection in
+            self?.connectionUnusable(connection, slot: index)
+          }
+        }
+        slots[index] = .connecting(task)
+        return .wait(task)
+      }
+    }
+    switch next {
+    case .use(let connection):
+      return connection
+    case .fail(let error):
+      throw error
+    case .wait(let task):
+      do {
+        let connection = try await task.value
+        slots.withLock { slots in
+          if case .connecting = slots[index] { slots[index] = .ready(connection) }
+        }
+        failures.withLock { $0[index] = 0 }
+        return connection
+      } catch {
+        let rpcError = (error as? RPCError) ?? RPCError(code: .unavailable, message: "\(error)")
+        let failureCount = failures.withLock { counts -> Int in
+          counts[index] += 1
+          return counts[index]
+        }
+        let backoff = RetryPolicy(initialBackoff: .milliseconds(100), maxBackoff: .seconds(5)).backoff(beforeRetry: failureCount)
+        slots.withLock { slots in
+          if case .connecting = slots[index] {
+            slots[index] = .backoff(until: .now + backoff, error: rpcError, failures: failureCount)
+          }
+        }
+        throw rpcError
+      }
+    }
+  }
+
+  private func connectionUnusable(_ connection: ClientConnection, slot index: Int) {
+    slots.withLock { slots in
+      if case .ready(let current) = slots[index], current === connection { slots[index] = .idle }
+    }
+  }
+
+  private static func resolve(_ host: String) throws -> String {
+    var buffer = [CChar](repeating: 0, count: 64)
+    guard ga_resolve(host, &buffer, buffer.count) == 0 else {
+      throw RPCError(code: .unavailable, message: "cannot resolve host \(host)",
+                     errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1"))
+    }
+    return String(cString: buffer)
+  }
+}

@@ -1,0 +1,55 @@
+/// Limits and timeouts of the TCP server transport.
+public struct TCPServerConfiguration: Sendable, Hashable {
+  /// Numeric address to bind, e.g. `127.0.0.1` or `::`.
+  public var host: String
+  /// Port to bind; 0 picks a free one.
+  public var port: Int
+  /// Open connections at most; more are answered with GOAWAY and closed.
+  public var maxConnections: Int
+  /// Calls in flight per connection at most; more are refused with RESOURCE_EXHAUSTED.
+  public var maxConcurrentCallsPerConnection: Int
+  /// Largest request message accepted; larger ones fail with RESOURCE_EXHAUSTED.
+  public var maxReceiveMessageSize: Int
+  /// Largest HEADERS payload (method and metadata) accepted.
+  public var maxHeaderSize: Int
+  /// Time a new connection has to send its preface.
+  public var handshakeTimeout: Duration
+  /// Time a started frame (or a call's request after its headers) has to arrive completely.
+  public var frameTimeout: Duration
+  /// A connection with no calls and no traffic for this long is closed (GOAWAY first).
+  public var idleTimeout: Duration
+  /// After this long without receiving anything, the server pings the client.
+  public var keepaliveInterval: Duration
+  /// A ping not answered within this time closes the connection.
+  public var keepaliveTimeout: Duration
+  /// Event loops serving connections (default one per core).
+  public var loopCount: Int
+
+  /// Creates a configuration; every limit has a production default.
+  public init(
+    host: String = "127.0.0.1", port: Int = 7700, maxConnections: Int = 10_000,
+    maxConcurrentCallsPerConnection: Int = 4096, maxReceiveMessageSize: Int = 4 << 20,
+    maxHeaderSize: Int = 64 << 10, handshakeTimeout: Duration = .seconds(10), frameTimeout: Duration = .seconds(10),
+    idleTimeout: Duration = .seconds(300), keepaliveInterval: Duration = .seconds(30),
+    keepaliveTimeout: Duration = .seconds(10), loopCount: Int = EventLoopGroup.coreCount
+  ) {
+    self.host = host
+    self.port = port
+    self.maxConnections = maxConnections
+    self.maxConcurrentCallsPerConnection = maxConcurrentCallsPerConnection
+    self.maxReceiveMessageSize = maxReceiveMessageSize
+    self.maxHeaderSize = maxHeaderSize
+    self.handshakeTimeout = handshakeTimeout
+    self.frameTimeout = frameTimeout
+    self.idleTimeout = idleTimeout
+    self.keepaliveInterval = keepaliveInterval
+    self.keepaliveTimeout = keepaliveTimeout
+    self.loopCount = loopCount
+  }
+}
+
+extension Duration {
+  var nanoseconds: UInt64 {
+    UInt64(max(0, components.seconds)) * 1_000_000_000 + UInt64(max(0, components.attoseconds) / 1_000_000_000)
+  }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Dispatch
+import GuestAccessServer
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `guestd`: the GuestAccess server. Thin: it reads configuration, picks the
+/// log backend, builds the server and turns SIGTERM/SIGINT into a graceful drain.
+@main
+struct GuestD: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "guestd",
+    abstract: "The GuestAccess server: B2B guest collaboration over a binary RPC protocol.",
+    discussion: """
+      Every option can also be set through the environment: GUESTD_LISTEN, GUESTD_DATA_DIR,
+      GUESTD_PUBLIC_BASE_URL, GUESTD_LOG_LEVEL, GUESTD_DRAIN_TIMEOUT, GUESTD_MAX_CONNECTIONS.
+      Flags win over the environment.
+      """,
+    version: "0.1.0")
+
+  @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free port).")
+  var listen: String?
+
+  @Option(name: .customLong("data-dir"), help: "Directory holding the SQLite database and the operator credential.")
+  var dataDir: String?
+
+  @Option(name: .customLong("public-base-url"), help: "Base URL used to build invitation redeem URLs.")
+  var publicBaseURL: String?
+
+  @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+  var logLevel: String?
+
+  @Option(name: .customLong("drain-timeout"), help: "Seconds in-flight calls get to finish on SIGTERM/SIGINT.")
+  var drainTimeout: Double?
+
+  @Option(name: .customLong("max-connections"), help: "Open client connections at most.")
+  var maxConnections: Int?
+
+  mutating func run() async throws {
+    let settings = try ServerSettings(
+      listen: listen, dataDir: dataDir, publicBaseURL: publicBaseURL, logLevel: logLevel, drainTimeout: drainTimeout,
+      maxConnections: maxConnections, environment: ServerSettings.processEnvironment())
+    LoggingSystem.bootstrap { label in
+      var handler = StreamLogHandler.standardError(label: label)
+      handler.logLevel = settings.logLevel
+      return handler
+    }
+    let logger = Logger(label: "guestd")
+    let server = try GuestAccessServerApp(settings: settings, logger: logger)
+    let signals = SignalWatcher(signals: [SIGTERM, SIGINT]) { signal in
+      logger.notice("received signal \(signal): draining")
+      server.beginGracefulShutdown()
+    }
+    defer { signals.cancel() }
+    try await server.run { port in
+      print("guestd listening on \(settings.host):\(port)")
+      fflush(nil)
+    }
+    logger.notice("guestd stopped")
+  }
+}
+
+/// Calls a handler on the first of some signals (Dispatch signal sources).
+final class SignalWatcher: @unchecked Sendable {
+  private let sources: [any DispatchSourceSignal]
+
+  init(signals: [Int32], handler: @escaping @Sendable (Int32) -> Void) {
+    sources = signals.map { number in
+      signal(number, SIG_IGN)
+      let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+      source.setEventHandler { handler(number) }
+      source.resume()
+      return source
+    }
+  }
+
+  func cancel() {
+    for source in sources { source.cancel() }
+  }
+}
