@@ -26,7 +26,8 @@ public enum GuestService {
     /// Returns a guest (removed guests too, with deleted_at set, to admins).
     public static let getGuest = MethodDescriptor(service: "guestaccess.v1.GuestService", method: "GetGuest", kind: .unary, idempotent: true)
     /// Lists guests, ordered by id, with filters for state, domain,
-    /// inactivity, access expiry, sponsor and removal. Members only.
+    /// inactivity, access expiry, sponsor and removal. Members, and guests
+    /// when the guest access level is SAME_AS_MEMBERS.
     public static let listGuests = MethodDescriptor(service: "guestaccess.v1.GuestService", method: "ListGuests", kind: .unary, idempotent: true)
     /// Changes a guest's display name, sponsors or access expiry and returns
     /// it. GLOBAL_ADMIN, USER_ADMIN, or a sponsor of the guest. INVALID_ARGUMENT
@@ -110,7 +111,8 @@ public enum GuestService {
     /// Returns a guest (removed guests too, with deleted_at set, to admins).
     func getGuest(request: GetGuestRequest, context: ServerContext) async throws -> User
     /// Lists guests, ordered by id, with filters for state, domain,
-    /// inactivity, access expiry, sponsor and removal. Members only.
+    /// inactivity, access expiry, sponsor and removal. Members, and guests
+    /// when the guest access level is SAME_AS_MEMBERS.
     func listGuests(request: ListGuestsRequest, context: ServerContext) async throws -> ListGuestsResponse
     /// Changes a guest's display name, sponsors or access expiry and returns
     /// it. GLOBAL_ADMIN, USER_ADMIN, or a sponsor of the guest. INVALID_ARGUMENT
@@ -202,7 +204,8 @@ public enum GuestService {
     }
 
     /// Lists guests, ordered by id, with filters for state, domain,
-    /// inactivity, access expiry, sponsor and removal. Members only.
+    /// inactivity, access expiry, sponsor and removal. Members, and guests
+    /// when the guest access level is SAME_AS_MEMBERS.
     public func listGuests(_ request: ListGuestsRequest, options: CallOptions = .defaults) async throws -> ListGuestsResponse {
       try await channel.unary(GuestService.Method.listGuests, request: request, responseType: ListGuestsResponse.self, options: options)
     }

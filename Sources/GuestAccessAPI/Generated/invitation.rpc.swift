@@ -66,16 +66,17 @@ public enum InvitationService {
     /// (PERMISSION_DENIED, reasons DOMAIN_NOT_ALLOWED,
     /// CROSS_TENANT_ACCESS_BLOCKED); then the guest becomes ACCEPTED with the
     /// caller as its identity and the grants apply. Redeeming an accepted
-    /// invitation again with the same account returns the guest. Email
-    /// passcode path (no credential): emails a passcode and returns a
-    /// redemption session; asking again sends a new passcode and ends the
-    /// previous session. FAILED_PRECONDITION for reasons EMAIL_OTP_DISABLED,
-    /// HOME_TENANT_REQUIRED (the invited email is in a domain a tenant here
-    /// verified), or a caller that is a user of the inviting tenant. Both
-    /// paths: NOT_FOUND for an unknown ticket; FAILED_PRECONDITION (reasons
-    /// INVITATION_EXPIRED, INVITATION_REVOKED, INVITATION_ALREADY_REDEEMED);
-    /// RESOURCE_EXHAUSTED (reason REDEMPTION_RATE_LIMITED) when a ticket or
-    /// source makes too many attempts.
+    /// invitation again with the same account returns the guest;
+    /// FAILED_PRECONDITION (reason CALLER_IN_INVITING_TENANT) when the caller
+    /// is a user of the inviting tenant. Email passcode path (no credential):
+    /// emails a passcode and returns a redemption session; asking again sends
+    /// a new passcode and ends the previous session; FAILED_PRECONDITION
+    /// (reasons EMAIL_OTP_DISABLED, HOME_TENANT_REQUIRED when the invited
+    /// email is in a domain a tenant here verified). Both paths: NOT_FOUND
+    /// for an unknown ticket; FAILED_PRECONDITION (reasons INVITATION_EXPIRED,
+    /// INVITATION_REVOKED, INVITATION_ALREADY_REDEEMED); RESOURCE_EXHAUSTED
+    /// (reason REDEMPTION_RATE_LIMITED) when a ticket or source makes too many
+    /// attempts.
     public static let redeemInvitation = MethodDescriptor(service: "guestaccess.v1.InvitationService", method: "RedeemInvitation", kind: .unary, idempotent: false)
     /// Finishes an email passcode redemption; callable without a credential.
     /// With the right passcode the guest becomes ACCEPTED with an EMAIL_OTP
@@ -142,16 +143,17 @@ public enum InvitationService {
     /// (PERMISSION_DENIED, reasons DOMAIN_NOT_ALLOWED,
     /// CROSS_TENANT_ACCESS_BLOCKED); then the guest becomes ACCEPTED with the
     /// caller as its identity and the grants apply. Redeeming an accepted
-    /// invitation again with the same account returns the guest. Email
-    /// passcode path (no credential): emails a passcode and returns a
-    /// redemption session; asking again sends a new passcode and ends the
-    /// previous session. FAILED_PRECONDITION for reasons EMAIL_OTP_DISABLED,
-    /// HOME_TENANT_REQUIRED (the invited email is in a domain a tenant here
-    /// verified), or a caller that is a user of the inviting tenant. Both
-    /// paths: NOT_FOUND for an unknown ticket; FAILED_PRECONDITION (reasons
-    /// INVITATION_EXPIRED, INVITATION_REVOKED, INVITATION_ALREADY_REDEEMED);
-    /// RESOURCE_EXHAUSTED (reason REDEMPTION_RATE_LIMITED) when a ticket or
-    /// source makes too many attempts.
+    /// invitation again with the same account returns the guest;
+    /// FAILED_PRECONDITION (reason CALLER_IN_INVITING_TENANT) when the caller
+    /// is a user of the inviting tenant. Email passcode path (no credential):
+    /// emails a passcode and returns a redemption session; asking again sends
+    /// a new passcode and ends the previous session; FAILED_PRECONDITION
+    /// (reasons EMAIL_OTP_DISABLED, HOME_TENANT_REQUIRED when the invited
+    /// email is in a domain a tenant here verified). Both paths: NOT_FOUND
+    /// for an unknown ticket; FAILED_PRECONDITION (reasons INVITATION_EXPIRED,
+    /// INVITATION_REVOKED, INVITATION_ALREADY_REDEEMED); RESOURCE_EXHAUSTED
+    /// (reason REDEMPTION_RATE_LIMITED) when a ticket or source makes too many
+    /// attempts.
     func redeemInvitation(request: RedeemInvitationRequest, context: ServerContext) async throws -> RedeemInvitationResponse
     /// Finishes an email passcode redemption; callable without a credential.
     /// With the right passcode the guest becomes ACCEPTED with an EMAIL_OTP
@@ -241,16 +243,17 @@ public enum InvitationService {
     /// (PERMISSION_DENIED, reasons DOMAIN_NOT_ALLOWED,
     /// CROSS_TENANT_ACCESS_BLOCKED); then the guest becomes ACCEPTED with the
     /// caller as its identity and the grants apply. Redeeming an accepted
-    /// invitation again with the same account returns the guest. Email
-    /// passcode path (no credential): emails a passcode and returns a
-    /// redemption session; asking again sends a new passcode and ends the
-    /// previous session. FAILED_PRECONDITION for reasons EMAIL_OTP_DISABLED,
-    /// HOME_TENANT_REQUIRED (the invited email is in a domain a tenant here
-    /// verified), or a caller that is a user of the inviting tenant. Both
-    /// paths: NOT_FOUND for an unknown ticket; FAILED_PRECONDITION (reasons
-    /// INVITATION_EXPIRED, INVITATION_REVOKED, INVITATION_ALREADY_REDEEMED);
-    /// RESOURCE_EXHAUSTED (reason REDEMPTION_RATE_LIMITED) when a ticket or
-    /// source makes too many attempts.
+    /// invitation again with the same account returns the guest;
+    /// FAILED_PRECONDITION (reason CALLER_IN_INVITING_TENANT) when the caller
+    /// is a user of the inviting tenant. Email passcode path (no credential):
+    /// emails a passcode and returns a redemption session; asking again sends
+    /// a new passcode and ends the previous session; FAILED_PRECONDITION
+    /// (reasons EMAIL_OTP_DISABLED, HOME_TENANT_REQUIRED when the invited
+    /// email is in a domain a tenant here verified). Both paths: NOT_FOUND
+    /// for an unknown ticket; FAILED_PRECONDITION (reasons INVITATION_EXPIRED,
+    /// INVITATION_REVOKED, INVITATION_ALREADY_REDEEMED); RESOURCE_EXHAUSTED
+    /// (reason REDEMPTION_RATE_LIMITED) when a ticket or source makes too many
+    /// attempts.
     public func redeemInvitation(_ request: RedeemInvitationRequest, options: CallOptions = .defaults) async throws -> RedeemInvitationResponse {
       try await channel.unary(InvitationService.Method.redeemInvitation, request: request, responseType: RedeemInvitationResponse.self, options: options)
     }

@@ -3,8 +3,8 @@
 
 internal import CGuestAccessProto
 
-/// Why CheckAccess allowed or denied. Denials are listed in the order they
-/// are checked; the first that applies is returned.
+/// Why CheckAccess allowed or denied. The denials are checked in the order
+/// listed here; the first that applies is returned.
 public enum AccessCheckReason: Sendable, Hashable, Codable, CustomStringConvertible {
   /// Not set. Never returned.
   /// `ACCESS_CHECK_REASON_UNSPECIFIED` = 0
@@ -636,7 +636,8 @@ public struct UpdateGuestRequest: ProtoMessage, Codable {
   /// New access expiry (mask "access_expires_at"); 0 = none; a time in the
   /// past ends the guest's access at once.
   public var accessExpiresAt: Int64 = 0
-  /// Names of the fields to change, or "*" for all of them; required.
+  /// Names of the fields to change, or "*" for all of them; an empty mask
+  /// or an unknown name is INVALID_ARGUMENT.
   public var updateMask: [String] = []
 
   /// Creates a message with every field at its default value.

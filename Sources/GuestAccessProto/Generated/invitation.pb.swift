@@ -525,7 +525,7 @@ public struct Invitation: ProtoMessage, Codable {
   public var sendInvitationMessage: Bool = false
   /// Customisation of the email.
   public var messageInfo: InvitationMessageInfo = .init()
-  /// User id of the inviter ("operator" for the operator).
+  /// User id of the inviter.
   public var invitedBy: String = ""
   /// Group memberships and application assignments applied at redemption.
   public var grants: InvitationGrants = .init()

@@ -1336,7 +1336,8 @@ extension AuditAction {
 }
 
 /// An isolated directory: one organization. Nothing of one tenant is visible
-/// from another except through a guest link.
+/// from another except through a guest link. Its policy settings are read
+/// with GetSettings, its cross-tenant access policy with GetCrossTenantAccess.
 public struct Tenant: ProtoMessage, Codable {
   /// The fully qualified protobuf name, `guestaccess.v1.Tenant`.
   public static let protoName = "guestaccess.v1.Tenant"
@@ -1953,7 +1954,7 @@ public struct User: ProtoMessage, Codable {
   /// Guests: when access ends (the guest is refused from then on, and swept);
   /// 0 = no expiry.
   public var accessExpiresAt: Int64 = 0
-  /// Guests: user id of the inviter ("operator" if the operator invited).
+  /// Guests: user id of the inviter.
   public var invitedBy: String = ""
   /// When the user was removed (soft-deleted); 0 = not removed. A removed
   /// guest is restorable for 30 days, then purged.
@@ -2806,7 +2807,8 @@ public struct UpdateTenantRequest: ProtoMessage, Codable {
   /// New state (mask "state"; operator only): ACTIVE re-enables a disabled
   /// tenant; DISABLED is the same as DisableTenant.
   public var state: TenantState = .unspecified
-  /// Names of the fields to change, or "*" for all of them; required.
+  /// Names of the fields to change, or "*" for all of them; an empty mask
+  /// or an unknown name is INVALID_ARGUMENT.
   public var updateMask: [String] = []
 
   /// Creates a message with every field at its default value.
@@ -2974,7 +2976,8 @@ public struct UpdateSettingsRequest: ProtoMessage, Codable {
   /// or 0 resets a field to its default.
   public var settings: TenantSettings = .init()
   /// Names of TenantSettings fields to change, e.g. "guest_invite_policy",
-  /// or "*" for every settable field; required.
+  /// or "*" for every settable field; an empty mask or an unknown name is
+  /// INVALID_ARGUMENT.
   public var updateMask: [String] = []
 
   /// Creates a message with every field at its default value.
@@ -3420,7 +3423,8 @@ public struct UpdateUserRequest: ProtoMessage, Codable {
   /// New sign-in state (mask "account_enabled"); for a guest the same as
   /// BlockSignIn / UnblockSignIn.
   public var accountEnabled: Bool = false
-  /// Names of the fields to change, or "*" for all of them; required.
+  /// Names of the fields to change, or "*" for all of them; an empty mask
+  /// or an unknown name is INVALID_ARGUMENT.
   public var updateMask: [String] = []
 
   /// Creates a message with every field at its default value.

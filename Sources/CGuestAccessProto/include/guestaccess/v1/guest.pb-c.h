@@ -50,8 +50,8 @@ typedef struct Guestaccess__V1__ApplyAccessReviewResponse Guestaccess__V1__Apply
 /* --- enums --- */
 
 /*
- * Why CheckAccess allowed or denied. Denials are listed in the order they
- * are checked; the first that applies is returned.
+ * Why CheckAccess allowed or denied. The denials are checked in the order
+ * listed here; the first that applies is returned.
  */
 typedef enum _Guestaccess__V1__AccessCheckReason {
   /*
@@ -288,7 +288,8 @@ struct  Guestaccess__V1__UpdateGuestRequest
    */
   int64_t access_expires_at;
   /*
-   * Names of the fields to change, or "*" for all of them; required.
+   * Names of the fields to change, or "*" for all of them; an empty mask
+   * or an unknown name is INVALID_ARGUMENT.
    */
   size_t n_update_mask;
   char **update_mask;

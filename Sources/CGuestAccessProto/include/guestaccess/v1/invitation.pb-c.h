@@ -256,7 +256,7 @@ struct  Guestaccess__V1__Invitation
    */
   Guestaccess__V1__InvitationMessageInfo *message_info;
   /*
-   * User id of the inviter ("operator" for the operator).
+   * User id of the inviter.
    */
   char *invited_by;
   /*

@@ -475,7 +475,8 @@ typedef enum _Guestaccess__V1__AuditAction {
 
 /*
  * An isolated directory: one organization. Nothing of one tenant is visible
- * from another except through a guest link.
+ * from another except through a guest link. Its policy settings are read
+ * with GetSettings, its cross-tenant access policy with GetCrossTenantAccess.
  */
 struct  Guestaccess__V1__Tenant
 {
@@ -836,7 +837,7 @@ struct  Guestaccess__V1__User
    */
   int64_t access_expires_at;
   /*
-   * Guests: user id of the inviter ("operator" if the operator invited).
+   * Guests: user id of the inviter.
    */
   char *invited_by;
   /*
@@ -1237,7 +1238,8 @@ struct  Guestaccess__V1__UpdateTenantRequest
    */
   Guestaccess__V1__TenantState state;
   /*
-   * Names of the fields to change, or "*" for all of them; required.
+   * Names of the fields to change, or "*" for all of them; an empty mask
+   * or an unknown name is INVALID_ARGUMENT.
    */
   size_t n_update_mask;
   char **update_mask;
@@ -1296,7 +1298,8 @@ struct  Guestaccess__V1__UpdateSettingsRequest
   Guestaccess__V1__TenantSettings *settings;
   /*
    * Names of TenantSettings fields to change, e.g. "guest_invite_policy",
-   * or "*" for every settable field; required.
+   * or "*" for every settable field; an empty mask or an unknown name is
+   * INVALID_ARGUMENT.
    */
   size_t n_update_mask;
   char **update_mask;
@@ -1501,7 +1504,8 @@ struct  Guestaccess__V1__UpdateUserRequest
    */
   protobuf_c_boolean account_enabled;
   /*
-   * Names of the fields to change, or "*" for all of them; required.
+   * Names of the fields to change, or "*" for all of them; an empty mask
+   * or an unknown name is INVALID_ARGUMENT.
    */
   size_t n_update_mask;
   char **update_mask;
