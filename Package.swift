@@ -16,6 +16,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
   ],
   targets: [
     // C libraries from Debian packages.
@@ -44,12 +45,16 @@ let package = Package(
         "CGuestAccessPosix", "GuestAccessCore", "GuestAccessWire", "GuestAccessProto",
         .product(name: "Logging", package: "swift-log"),
       ]),
-    // The server: RPC dispatch over a transport, health service.
+    // Persistence: SQLite through its C API (owning wrappers, writer + readers,
+    // group commit, migrations) behind the DirectoryStore protocol.
+    .target(name: "GuestAccessStorage", dependencies: ["CSQLite", "GuestAccessProto"]),
+    // The server: services, authentication, authorization, health, wiring.
     .target(
       name: "GuestAccessServer",
       dependencies: [
-        "GuestAccessCore", "GuestAccessAPI", "GuestAccessProto", "GuestAccessTransport",
+        "GuestAccessCore", "GuestAccessAPI", "GuestAccessProto", "GuestAccessTransport", "GuestAccessStorage",
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "Crypto", package: "swift-crypto"),
       ]),
     // The client library for internal services.
     .target(
@@ -75,7 +80,15 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Histogram", package: "hdrhistogram-swift"),
       ]),
+    // Codec round trips of every message, run under valgrind by Scripts/leak-check.
+    .executableTarget(name: "proto-roundtrip", dependencies: ["GuestAccessProto"]),
     .testTarget(name: "GuestAccessProtoTests", dependencies: ["GuestAccessProto"]),
+    .testTarget(
+      name: "GuestAccessServiceTests",
+      dependencies: [
+        "GuestAccessServer", "GuestAccessClient", "GuestAccessStorage",
+        .product(name: "Logging", package: "swift-log"),
+      ]),
     .testTarget(
       name: "GuestAccessRuntimeTests",
       dependencies: [

@@ -1,3 +1,13 @@
 // SQLite's C API (Debian: libsqlite3-dev).
 #pragma once
 #include <sqlite3.h>
+
+/// Binds a copy of `text` (SQLITE_TRANSIENT, which Swift cannot import).
+static inline int ga_sqlite3_bind_text(sqlite3_stmt *stmt, int index, const char *text, int length) {
+  return sqlite3_bind_text(stmt, index, text, length, SQLITE_TRANSIENT);
+}
+
+/// Binds a copy of `blob` (SQLITE_TRANSIENT).
+static inline int ga_sqlite3_bind_blob(sqlite3_stmt *stmt, int index, const void *blob, int length) {
+  return sqlite3_bind_blob(stmt, index, blob, length, SQLITE_TRANSIENT);
+}

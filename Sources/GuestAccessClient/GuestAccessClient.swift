@@ -48,6 +48,15 @@ public struct GuestAccessClient: Sendable {
   /// Health checking (no credential needed).
   public var health: Health.Client { Health.Client(channel: channel) }
 
+  /// Tenants, settings, cross-tenant access, directory, credentials, audit.
+  public var tenants: TenantService.Client { TenantService.Client(channel: channel) }
+
+  /// Invitations: create, list, resend, revoke, redeem.
+  public var invitations: InvitationService.Client { InvitationService.Client(channel: channel) }
+
+  /// Guests: lifecycle, access checks and access reviews.
+  public var guests: GuestService.Client { GuestService.Client(channel: channel) }
+
   /// Closes the connections; calls in flight fail with UNAVAILABLE.
   public func close() {
     transport.close()

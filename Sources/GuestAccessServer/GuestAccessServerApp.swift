@@ -1,4 +1,6 @@
+import GuestAccessAPI
 import GuestAccessCore
+import GuestAccessStorage
 import GuestAccessTransport
 import Logging
 import Synchronization
@@ -7,41 +9,68 @@ import Synchronization
 import Glibc
 #endif
 
-/// A whole GuestAccess server: transport, services, health and the drain
-/// sequence. `guestd` only parses flags and runs it.
+/// A whole GuestAccess server: storage, services, authentication, transport,
+/// health and the drain sequence. `guestd` only parses flags and runs it.
 public final class GuestAccessServerApp: Sendable {
   /// The settings it runs with.
   public let settings: ServerSettings
   /// The health service (its statuses reflect readiness and draining).
   public let health: HealthService
+  /// The store.
+  public let store: any DirectoryStore
+  /// What the services share.
+  public let environment: ServiceEnvironment
   private let transport: TCPServerTransport
   private let server: RPCServer
   private let logger: Logger
   private let draining = Atomic<Bool>(false)
 
-  /// Builds the server; nothing listens before `run`.
-  public init(settings: ServerSettings, logger: Logger) throws {
+  /// The services this server registers, in order.
+  public static let serviceNames = [TenantService.serviceName]
+
+  /// Opens the data directory and the database; nothing listens before `run`.
+  public init(settings: ServerSettings, logger: Logger, clock: any ServerClock = SystemServerClock()) throws {
     self.settings = settings
     self.logger = logger
+    try Self.makeDirectory(settings.dataDir)
+    let store = try SQLiteDirectoryStore(path: settings.dataDir + "/guestaccess.sqlite")
+    self.store = store
+    environment = ServiceEnvironment(
+      store: store, clock: clock, defaultInvitationRateLimit: settings.defaultInvitationRateLimit,
+      publicBaseURL: settings.publicBaseURL, logger: logger)
     health = HealthService()
+    for name in Self.serviceNames { health.setStatus(.notServing, for: name) }
     transport = TCPServerTransport(
       configuration: TCPServerConfiguration(host: settings.host, port: settings.port, maxConnections: settings.maxConnections),
       logger: logger)
-    server = RPCServer(transports: [transport], services: [health]) { error, method in
+    let anonymous: Set<String> = []
+    server = RPCServer(
+      transports: [transport],
+      services: [health, TenantServiceImpl(environment: environment)],
+      interceptors: [AuthInterceptor(store: store, clock: clock, anonymousMethods: anonymous)]
+    ) { error, method in
       logger.error("unexpected error in \(method): \(error)")
     }
   }
 
   /// Serves until a graceful shutdown has drained; `onListening` gets the bound port.
   public func run(onListening: @escaping @Sendable (Int) -> Void) async throws {
+    try await OperatorBootstrap.run(
+      store: store, dataDir: settings.dataDir, configuredKey: settings.operatorKey, clock: environment.clock, logger: logger)
     try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask { try await self.server.serve() }
       group.addTask {
         let port = try await self.transport.listeningPort()
+        await self.refreshReadiness()
         onListening(port)
       }
-      try await group.waitForAll()
+      group.addTask { await self.watchReadiness() }
+      try await group.next()
+      try await group.next()
+      group.cancelAll()
     }
+    environment.auditHub.finishAll()
+    store.close()
   }
 
   /// The port, once listening.
@@ -58,6 +87,7 @@ public final class GuestAccessServerApp: Sendable {
       return
     }
     health.enterDraining()
+    environment.auditHub.finishAll()
     server.beginGracefulShutdown()
     let timeout = settings.drainTimeout
     let server = self.server
@@ -66,6 +96,29 @@ public final class GuestAccessServerApp: Sendable {
       try? await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
       logger.warning("drain timeout of \(timeout)s reached: closing remaining connections")
       server.stop()
+    }
+  }
+
+  private func refreshReadiness() async {
+    guard !draining.load(ordering: .relaxed) else { return }
+    let writable = await store.checkWritable()
+    let status: ServingStatus = writable ? .serving : .notServing
+    for name in Self.serviceNames { health.setStatus(status, for: name) }
+    health.setStatus(status, for: "")
+  }
+
+  private func watchReadiness() async {
+    while !Task.isCancelled && !draining.load(ordering: .relaxed) {
+      try? await Task.sleep(for: .seconds(5))
+      await refreshReadiness()
+    }
+  }
+
+  private static func makeDirectory(_ path: String) throws {
+    var isDirectory = stat()
+    if stat(path, &isDirectory) == 0 { return }
+    guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
+      throw SettingsError("cannot create data directory \(path): \(String(cString: strerror(errno)))")
     }
   }
 }

@@ -21,12 +21,18 @@ public struct ServerSettings: Sendable {
   public var drainTimeout: Double
   /// Open connections at most.
   public var maxConnections: Int
+  /// The operator credential, when configured (else one is created on first start).
+  public var operatorKey: String?
+  /// Invitations per rate window for tenants that set no limit.
+  public var defaultInvitationRateLimit: Int32
 
   /// Reads settings; throws a message naming the bad flag or variable.
   public init(
     listen: String?, dataDir: String?, publicBaseURL: String?, logLevel: String?, drainTimeout: Double?,
-    maxConnections: Int?, environment: [String: String]
+    maxConnections: Int?, operatorKey: String? = nil, environment: [String: String]
   ) throws {
+    self.operatorKey = operatorKey ?? environment["GUESTD_OPERATOR_KEY"]
+    self.defaultInvitationRateLimit = environment["GUESTD_INVITATION_RATE_LIMIT"].flatMap(Int32.init) ?? 1000
     let listen = listen ?? environment["GUESTD_LISTEN"] ?? "127.0.0.1:7700"
     guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
       throw SettingsError("--listen must be HOST:PORT, got \"\(listen)\"")
@@ -70,5 +76,6 @@ public struct ServerSettings: Sendable {
 public struct SettingsError: Error, CustomStringConvertible {
   /// What is wrong.
   public var description: String
-  init(_ description: String) { self.description = description }
+  /// Creates an error.
+  public init(_ description: String) { self.description = description }
 }

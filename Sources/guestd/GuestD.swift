@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import Foundation
 import GuestAccessServer
 import Logging
 
@@ -39,10 +40,14 @@ struct GuestD: AsyncParsableCommand {
   @Option(name: .customLong("max-connections"), help: "Open client connections at most.")
   var maxConnections: Int?
 
+  @Option(name: .customLong("operator-key-file"), help: "File holding the operator credential to accept (else one is created in the data directory on first start).")
+  var operatorKeyFile: String?
+
   mutating func run() async throws {
     let settings = try ServerSettings(
       listen: listen, dataDir: dataDir, publicBaseURL: publicBaseURL, logLevel: logLevel, drainTimeout: drainTimeout,
-      maxConnections: maxConnections, environment: ServerSettings.processEnvironment())
+      maxConnections: maxConnections, operatorKey: try operatorKeyFile.map(Self.readKey),
+      environment: ServerSettings.processEnvironment())
     LoggingSystem.bootstrap { label in
       var handler = StreamLogHandler.standardError(label: label)
       handler.logLevel = settings.logLevel
@@ -60,6 +65,16 @@ struct GuestD: AsyncParsableCommand {
       fflush(nil)
     }
     logger.notice("guestd stopped")
+  }
+}
+
+extension GuestD {
+  static func readKey(_ path: String) throws -> String {
+    guard let file = fopen(path, "r") else { throw ValidationError("cannot read \(path)") }
+    defer { fclose(file) }
+    var buffer = [CChar](repeating: 0, count: 512)
+    guard fgets(&buffer, 512, file) != nil else { throw ValidationError("\(path) is empty") }
+    return String(cString: buffer).trimmingCharacters(in: .whitespacesAndNewlines)
   }
 }
 

@@ -1,0 +1,50 @@
+import GuestAccessProto
+import GuestAccessStorage
+import Synchronization
+
+/// Records `last_used_at` of credentials (about a minute's granularity) and
+/// `last_sign_in_at` of acting users (about an hour's), off the call's path,
+/// so that authentication stays a read.
+final class ActivityRecorder: Sendable {
+  private let store: any DirectoryStore
+  private let clock: any ServerClock
+  private let recent = Mutex<[String: Int64]>([:])
+
+  init(store: any DirectoryStore, clock: any ServerClock) {
+    self.store = store
+    self.clock = clock
+  }
+
+  func record(_ principal: Principal, now: Int64) {
+    var due: [(kind: String, id: String, tenant: String)] = []
+    recent.withLock { seen in
+      if seen.count > 100_000 { seen.removeAll() }
+      if now - (seen["c:" + principal.credentialID] ?? 0) > 60_000 {
+        seen["c:" + principal.credentialID] = now
+        due.append(("credential", principal.credentialID, principal.homeUser?.tenantID ?? ""))
+      }
+      if let user = principal.actingUser, now - (seen["u:" + user.id] ?? 0) > 3_600_000 {
+        seen["u:" + user.id] = now
+        due.append(("user", user.id, user.tenantID))
+      }
+    }
+    guard !due.isEmpty else { return }
+    let store = self.store
+    let items = due
+    Task.detached {
+      _ = try? await store.write { writer in
+        for item in items {
+          if item.kind == "credential", var credential = try writer.credential(tenantID: item.tenant, id: item.id) {
+            credential.lastUsedAt = now
+            try writer.updateCredential(credential)
+          } else if item.kind == "user", var user = try writer.user(tenantID: item.tenant, id: item.id),
+            now - user.lastSignInAt > 3_600_000
+          {
+            user.lastSignInAt = now
+            try writer.updateUser(user)
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,108 @@
+import GuestAccessAPI
+import GuestAccessCore
+import GuestAccessProto
+import GuestAccessStorage
+
+/// Authenticates every call but Health (and the anonymous redemption
+/// methods): bearer credential → hash → stored credential (compared in
+/// constant time) → user, tenant and, for a guest acting in another tenant
+/// (metadata `tenant`), its guest object there and the cross-tenant rules.
+public struct AuthInterceptor: ServerInterceptor {
+  let store: any DirectoryStore
+  let clock: any ServerClock
+  /// Methods callable without a credential.
+  let anonymousMethods: Set<String>
+  let activity: ActivityRecorder
+
+  /// Creates the interceptor.
+  public init(store: any DirectoryStore, clock: any ServerClock, anonymousMethods: Set<String>) {
+    self.store = store
+    self.clock = clock
+    self.anonymousMethods = anonymousMethods
+    activity = ActivityRecorder(store: store, clock: clock)
+  }
+
+  public func intercept(context: ServerContext, next: @Sendable (ServerContext) async throws -> Void) async throws {
+    if context.method.service == Health.serviceName {
+      try await next(context)
+      return
+    }
+    guard let header = context.metadata["authorization"] else {
+      if anonymousMethods.contains(context.method.path) {
+        try await next(context)
+        return
+      }
+      throw RPCError(code: .unauthenticated, message: "missing authorization metadata (Bearer credential)",
+                     errorInfo: ErrorInfo(reason: "CREDENTIAL_MISSING", domain: "guestaccess.v1"))
+    }
+    guard header.hasPrefix("Bearer "), header.count > 7 else {
+      throw RPCError(code: .unauthenticated, message: "authorization must be \"Bearer <secret>\"",
+                     errorInfo: ErrorInfo(reason: "CREDENTIAL_MALFORMED", domain: "guestaccess.v1"))
+    }
+    let secret = String(header.dropFirst(7))
+    let actingTenant = context.metadata["tenant"] ?? ""
+    let now = clock.nowMillis()
+    let principal = try await store.read { reader in
+      try Self.authenticate(secret: secret, actingTenant: actingTenant, now: now, reader: reader)
+    }
+    activity.record(principal, now: now)
+    var context = context
+    context[PrincipalKey.self] = principal
+    try await next(context)
+  }
+
+  static func authenticate(secret: String, actingTenant: String, now: Int64, reader: any DirectoryReader) throws -> Principal {
+    let hash = Secrets.hash(secret)
+    guard let found = try reader.credential(secretHash: hash), Secrets.constantTimeEqual(found.storedHash, hash) else {
+      throw unauthenticated("unknown credential", reason: "CREDENTIAL_UNKNOWN")
+    }
+    let credential = found.credential
+    if credential.revokedAt != 0 { throw unauthenticated("credential revoked", reason: "CREDENTIAL_REVOKED") }
+    if credential.expiresAt != 0 && credential.expiresAt <= now {
+      throw unauthenticated("credential expired", reason: "CREDENTIAL_EXPIRED")
+    }
+    if credential.principalType == .operator {
+      return Principal(kind: .operator, credentialID: credential.id, homeUser: nil, actingUser: nil)
+    }
+    guard let user = try reader.user(tenantID: credential.tenantID, id: credential.userID), user.deletedAt == 0 else {
+      throw unauthenticated("the credential's user no longer exists", reason: "CREDENTIAL_USER_DELETED")
+    }
+    try checkUsable(user, tenantID: user.tenantID, now: now, reader: reader)
+    guard !actingTenant.isEmpty, actingTenant != user.tenantID else {
+      return Principal(kind: .user, credentialID: credential.id, homeUser: user, actingUser: user)
+    }
+    guard let guest = try reader.guestLinks(homeUserID: user.id).first(where: { $0.tenantID == actingTenant && $0.deletedAt == 0 }) else {
+      throw denied("you are not a guest of tenant \(actingTenant.prefix(64))", reason: "NOT_A_GUEST")
+    }
+    try checkUsable(guest, tenantID: actingTenant, now: now, reader: reader)
+    let allowed = try CrossTenantEvaluator(reader: reader).usersAllowed(
+      resourceTenantID: actingTenant, homeTenantID: user.tenantID, homeUserID: user.id)
+    guard allowed else {
+      throw denied("cross-tenant access settings block this collaboration", reason: "CROSS_TENANT_BLOCKED")
+    }
+    return Principal(kind: .user, credentialID: credential.id, homeUser: user, actingUser: guest)
+  }
+
+  private static func checkUsable(_ user: User, tenantID: String, now: Int64, reader: any DirectoryReader) throws {
+    guard let tenant = try reader.tenant(id: tenantID), tenant.state == .active else {
+      throw denied("tenant is disabled", reason: "TENANT_DISABLED")
+    }
+    if !user.accountEnabled { throw denied("sign-in is blocked for this user", reason: "SIGN_IN_BLOCKED") }
+    if user.userType == .guest {
+      if user.externalUserState != .accepted {
+        throw denied("the invitation has not been redeemed", reason: "GUEST_NOT_REDEEMED")
+      }
+      if user.accessExpiresAt != 0 && user.accessExpiresAt <= now {
+        throw denied("guest access has expired", reason: "GUEST_ACCESS_EXPIRED")
+      }
+    }
+  }
+
+  static func unauthenticated(_ message: String, reason: String) -> RPCError {
+    RPCError(code: .unauthenticated, message: message, errorInfo: ErrorInfo(reason: reason, domain: "guestaccess.v1"))
+  }
+
+  static func denied(_ message: String, reason: String) -> RPCError {
+    RPCError(code: .permissionDenied, message: message, errorInfo: ErrorInfo(reason: reason, domain: "guestaccess.v1"))
+  }
+}

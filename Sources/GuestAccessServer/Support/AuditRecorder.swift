@@ -1,0 +1,48 @@
+import GuestAccessCore
+import GuestAccessProto
+import GuestAccessStorage
+
+/// Builds and appends audit events inside the transaction of the change they record.
+struct AuditRecorder {
+  let principal: Principal?
+  let requestID: String
+  let now: Int64
+
+  init(_ principal: Principal?, context: ServerContext, now: Int64) {
+    self.principal = principal
+    requestID = context.requestID
+    self.now = now
+  }
+
+  init(systemAt now: Int64) {
+    principal = nil
+    requestID = ""
+    self.now = now
+  }
+
+  /// Appends one event and collects it for publication.
+  func record(
+    _ writer: any DirectoryWriter, _ events: inout [AuditEvent], tenantID: String, action: AuditAction,
+    targetType: DirectoryObjectType, targetID: String, outcome: AuditOutcome = .success, details: [String: String] = [:]
+  ) throws {
+    var event = AuditEvent()
+    event.occurredAt = now
+    event.tenantID = tenantID
+    if let principal {
+      event.actorType = principal.isOperator ? .operator : .user
+      event.actorID = principal.actorID
+      event.actorTenantID = principal.homeUser?.tenantID ?? ""
+      event.credentialID = principal.credentialID
+    } else {
+      event.actorType = requestID.isEmpty ? .system : .anonymous
+      event.actorID = requestID.isEmpty ? "system" : "anonymous"
+    }
+    event.action = action
+    event.targetType = targetType
+    event.targetID = targetID
+    event.outcome = outcome
+    event.requestID = requestID
+    event.details = details.sorted { $0.key < $1.key }.map { AuditDetail(key: $0.key, value: $0.value) }
+    events.append(try writer.appendAudit(event))
+  }
+}

@@ -1,0 +1,31 @@
+import GuestAccessCore
+import GuestAccessProto
+import GuestAccessStorage
+
+/// Idempotency keys on creates: the same key and request return the first
+/// result; the same key with another request is FAILED_PRECONDITION.
+enum Idempotency {
+  /// Runs `create` once per (caller, method, key); `redact` removes secrets
+  /// before the result is stored for replays.
+  static func run<Request: ProtoMessage, Response: ProtoMessage>(
+    _ writer: any DirectoryWriter, key: String, scope: String, request: Request, now: Int64,
+    redact: (Response) -> Response = { $0 }, create: () throws -> Response
+  ) throws -> Response {
+    guard !key.isEmpty else { return try create() }
+    let requestHash = Secrets.hash(bytes: request.serializedBytes())
+    if let stored = try writer.idempotentResult(scope: scope, key: key) {
+      guard Secrets.constantTimeEqual(stored.requestHash, requestHash) else {
+        throw RPCError(code: .failedPrecondition, message: "idempotency key \(key.prefix(128)) was used with a different request",
+                       errorInfo: ErrorInfo(reason: "IDEMPOTENCY_KEY_REUSED", domain: "guestaccess.v1"))
+      }
+      do {
+        return try Response(serializedBytes: stored.response)
+      } catch {
+        throw StoreError.corrupt("idempotent response")
+      }
+    }
+    let response = try create()
+    try writer.saveIdempotentResult(scope: scope, key: key, requestHash: requestHash, response: redact(response).serializedBytes(), at: now)
+    return response
+  }
+}

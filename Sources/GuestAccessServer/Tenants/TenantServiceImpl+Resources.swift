@@ -1,0 +1,164 @@
+import GuestAccessAPI
+import GuestAccessCore
+import GuestAccessProto
+import GuestAccessStorage
+
+extension TenantServiceImpl {
+  public func createGroup(request: CreateGroupRequest, context: ServerContext) async throws -> Group {
+    let principal = try context.principal()
+    let tenantID = try Access.tenant(request.tenantID, principal)
+    try Access.requireAdmin(principal)
+    let name = try Validation.displayName(request.displayName)
+    let description = try Validation.text(request.description, field: "description")
+    let key = try Validation.idempotencyKey(request.idempotencyKey)
+    let now = env.clock.nowMillis()
+    let audit = AuditRecorder(principal, context: context, now: now)
+    return try await env.write { writer, events in
+      try Idempotency.run(writer, key: key, scope: "\(principal.actorID)|CreateGroup", request: request, now: now) {
+        guard try writer.tenant(id: tenantID) != nil else { throw Access.notFound("tenant", tenantID) }
+        let group = Group(id: Secrets.newID(prefix: "grp_"), tenantID: tenantID, displayName: name, description: description, createdAt: now)
+        try writer.insertGroup(group)
+        try audit.record(writer, &events, tenantID: tenantID, action: .groupCreated, targetType: .group, targetID: group.id)
+        return group
+      }
+    }
+  }
+
+  public func listGroups(request: ListGroupsRequest, context: ServerContext) async throws -> ListGroupsResponse {
+    let principal = try context.principal()
+    let tenantID = try Access.tenant(request.tenantID, principal)
+    let size = try PageToken.size(request.pageSize)
+    let cursor = try PageToken.cursor(request.pageToken, listing: "groups:\(tenantID)")
+    let requestedMember: String? = request.memberUserID.isEmpty ? nil : request.memberUserID
+    let rows = try await env.read { reader -> [Group] in
+      var member = requestedMember
+      if principal.isGuest {
+        switch try GuestVisibility(reader: reader, principal: principal, tenantID: tenantID).level() {
+        case .sameAsMembers: break
+        case .restricted: return []
+        default:
+          if member != nil && member != principal.actorID { return [] }
+          member = principal.actorID
+        }
+      }
+      return try reader.groups(tenantID: tenantID, memberUserID: member, after: cursor, limit: size + 1)
+    }
+    let page = PageToken.page(rows, size: size, listing: "groups:\(tenantID)") { $0.id }
+    return ListGroupsResponse(groups: page.items, nextPageToken: page.next)
+  }
+
+  public func addGroupMember(request: AddGroupMemberRequest, context: ServerContext) async throws -> AddGroupMemberResponse {
+    let changed = try await changeMembership(
+      tenantID: request.tenantID, resourceID: request.groupID, userID: request.userID, context: context, kind: .group, adding: true)
+    return AddGroupMemberResponse(changed: changed)
+  }
+
+  public func removeGroupMember(request: RemoveGroupMemberRequest, context: ServerContext) async throws -> RemoveGroupMemberResponse {
+    let changed = try await changeMembership(
+      tenantID: request.tenantID, resourceID: request.groupID, userID: request.userID, context: context, kind: .group, adding: false)
+    return RemoveGroupMemberResponse(changed: changed)
+  }
+
+  public func createApplication(request: CreateApplicationRequest, context: ServerContext) async throws -> Application {
+    let principal = try context.principal()
+    let tenantID = try Access.tenant(request.tenantID, principal)
+    try Access.requireAdmin(principal)
+    let name = try Validation.displayName(request.displayName)
+    let description = try Validation.text(request.description, field: "description")
+    let key = try Validation.idempotencyKey(request.idempotencyKey)
+    let now = env.clock.nowMillis()
+    let audit = AuditRecorder(principal, context: context, now: now)
+    return try await env.write { writer, events in
+      try Idempotency.run(writer, key: key, scope: "\(principal.actorID)|CreateApplication", request: request, now: now) {
+        guard try writer.tenant(id: tenantID) != nil else { throw Access.notFound("tenant", tenantID) }
+        let application = Application(
+          id: Secrets.newID(prefix: "app_"), tenantID: tenantID, displayName: name, description: description, createdAt: now)
+        try writer.insertApplication(application)
+        try audit.record(writer, &events, tenantID: tenantID, action: .applicationCreated, targetType: .application, targetID: application.id)
+        return application
+      }
+    }
+  }
+
+  public func listApplications(request: ListApplicationsRequest, context: ServerContext) async throws -> ListApplicationsResponse {
+    let principal = try context.principal()
+    let tenantID = try Access.tenant(request.tenantID, principal)
+    let size = try PageToken.size(request.pageSize)
+    let cursor = try PageToken.cursor(request.pageToken, listing: "applications:\(tenantID)")
+    let requestedAssigned: String? = request.assignedUserID.isEmpty ? nil : request.assignedUserID
+    let rows = try await env.read { reader -> [Application] in
+      var assigned = requestedAssigned
+      if principal.isGuest {
+        switch try GuestVisibility(reader: reader, principal: principal, tenantID: tenantID).level() {
+        case .sameAsMembers: break
+        case .restricted: return []
+        default:
+          if assigned != nil && assigned != principal.actorID { return [] }
+          assigned = principal.actorID
+        }
+      }
+      return try reader.applications(tenantID: tenantID, assignedUserID: assigned, after: cursor, limit: size + 1)
+    }
+    let page = PageToken.page(rows, size: size, listing: "applications:\(tenantID)") { $0.id }
+    return ListApplicationsResponse(applications: page.items, nextPageToken: page.next)
+  }
+
+  public func assignApplication(request: AssignApplicationRequest, context: ServerContext) async throws -> AssignApplicationResponse {
+    let changed = try await changeMembership(
+      tenantID: request.tenantID, resourceID: request.applicationID, userID: request.userID, context: context, kind: .application,
+      adding: true)
+    return AssignApplicationResponse(changed: changed)
+  }
+
+  public func unassignApplication(request: UnassignApplicationRequest, context: ServerContext) async throws -> UnassignApplicationResponse {
+    let changed = try await changeMembership(
+      tenantID: request.tenantID, resourceID: request.applicationID, userID: request.userID, context: context, kind: .application,
+      adding: false)
+    return UnassignApplicationResponse(changed: changed)
+  }
+
+  enum MembershipKind { case group, application }
+
+  private func changeMembership(
+    tenantID requested: String, resourceID: String, userID: String, context: ServerContext, kind: MembershipKind, adding: Bool
+  ) async throws -> Bool {
+    let principal = try context.principal()
+    let tenantID = try Access.tenant(requested, principal)
+    try Access.requireAdmin(principal)
+    let field = kind == .group ? "group_id" : "application_id"
+    let resourceID = try Validation.id(resourceID, field: field)
+    let userID = try Validation.id(userID, field: "user_id")
+    let now = env.clock.nowMillis()
+    let audit = AuditRecorder(principal, context: context, now: now)
+    return try await env.write { writer, events in
+      switch kind {
+      case .group:
+        guard try writer.group(tenantID: tenantID, id: resourceID) != nil else { throw Access.notFound("group", resourceID) }
+      case .application:
+        guard try writer.application(tenantID: tenantID, id: resourceID) != nil else { throw Access.notFound("application", resourceID) }
+      }
+      guard let user = try writer.user(tenantID: tenantID, id: userID) else { throw Access.notFound("user", userID) }
+      if adding && user.deletedAt != 0 {
+        throw Access.precondition("the user was removed; restore it first", reason: "USER_REMOVED")
+      }
+      let changed: Bool
+      switch (kind, adding) {
+      case (.group, true): changed = try writer.addMember(groupID: resourceID, userID: userID)
+      case (.group, false): changed = try writer.removeMember(groupID: resourceID, userID: userID)
+      case (.application, true): changed = try writer.assign(applicationID: resourceID, userID: userID)
+      case (.application, false): changed = try writer.unassign(applicationID: resourceID, userID: userID)
+      }
+      if changed {
+        let action: AuditAction = switch (kind, adding) {
+        case (.group, true): .groupMemberAdded
+        case (.group, false): .groupMemberRemoved
+        case (.application, true): .applicationAssigned
+        case (.application, false): .applicationUnassigned
+        }
+        try audit.record(writer, &events, tenantID: tenantID, action: action, targetType: kind == .group ? .group : .application,
+                         targetID: resourceID, details: ["user_id": userID])
+      }
+      return changed
+    }
+  }
+}

@@ -1,0 +1,158 @@
+import GuestAccessProto
+
+/// The persistence boundary of the services. The services only see these
+/// protocols; `SQLiteDirectoryStore` implements them, and a PostgreSQL
+/// store can implement them again without touching the services.
+public protocol DirectoryStore: Sendable {
+  /// Runs `body` against a consistent snapshot.
+  func read<T: Sendable>(_ body: @escaping @Sendable (any DirectoryReader) throws -> T) async throws -> T
+  /// Runs `body` in a transaction; returns once it is durably committed.
+  func write<T: Sendable>(_ body: @escaping @Sendable (any DirectoryWriter) throws -> T) async throws -> T
+  /// Whether a write can be committed now (for readiness).
+  func checkWritable() async -> Bool
+  /// Stops the store's threads after queued work.
+  func close()
+}
+
+/// Queries of the directory.
+public protocol DirectoryReader {
+  /// A tenant by id.
+  func tenant(id: String) throws -> Tenant?
+  /// Tenants ordered by id after `cursor`.
+  func tenants(after cursor: String, limit: Int, state: TenantState?, domain: String?) throws -> [Tenant]
+  /// The tenant that verified `domain`, if any.
+  func tenantID(forDomain domain: String) throws -> String?
+  /// A tenant's stored settings.
+  func settings(tenantID: String) throws -> TenantSettings?
+  /// A tenant's cross-tenant entries; the default entry has partner id "".
+  func crossTenantEntries(tenantID: String) throws -> [CrossTenantAccessEntry]
+  /// One cross-tenant entry ("" for the default).
+  func crossTenantEntry(tenantID: String, partnerTenantID: String) throws -> CrossTenantAccessEntry?
+
+  /// A user of a tenant by id (soft-deleted ones included).
+  func user(tenantID: String, id: String) throws -> User?
+  /// A user by id, any tenant.
+  func user(id: String) throws -> User?
+  /// The non-deleted user of a tenant with `mail` (lower-case).
+  func user(tenantID: String, mail: String) throws -> User?
+  /// Users ordered by id after `cursor`.
+  func users(tenantID: String, filter: UserFilter, after cursor: String, limit: Int) throws -> [User]
+  /// Guest objects (any tenant) whose home identity is `homeUserID`.
+  func guestLinks(homeUserID: String) throws -> [User]
+  /// Non-deleted users of any tenant with `mail`.
+  func users(mail: String) throws -> [User]
+
+  /// A group of a tenant.
+  func group(tenantID: String, id: String) throws -> Group?
+  /// Groups ordered by id after `cursor`, optionally only those `memberUserID` belongs to.
+  func groups(tenantID: String, memberUserID: String?, after cursor: String, limit: Int) throws -> [Group]
+  /// Whether `userID` is a member of `groupID`.
+  func isMember(groupID: String, userID: String) throws -> Bool
+  /// Group ids of a user.
+  func groupIDs(userID: String) throws -> [String]
+
+  /// An application of a tenant.
+  func application(tenantID: String, id: String) throws -> Application?
+  /// Applications ordered by id after `cursor`, optionally only those assigned to `userID`.
+  func applications(tenantID: String, assignedUserID: String?, after cursor: String, limit: Int) throws -> [Application]
+  /// Whether `userID` is assigned to `applicationID`.
+  func isAssigned(applicationID: String, userID: String) throws -> Bool
+  /// Application ids of a user.
+  func applicationIDs(userID: String) throws -> [String]
+
+  /// The credential whose secret hashes to `secretHash`, with that stored hash.
+  func credential(secretHash: [UInt8]) throws -> (credential: Credential, storedHash: [UInt8])?
+  /// A credential by id within a tenant ("" for operator credentials).
+  func credential(tenantID: String, id: String) throws -> Credential?
+  /// Credentials ordered by id after `cursor`.
+  func credentials(tenantID: String, userID: String?, after cursor: String, limit: Int) throws -> [Credential]
+  /// Whether any operator credential exists.
+  func hasOperatorCredential() throws -> Bool
+
+  /// Audit events of a tenant ordered by sequence.
+  func auditEvents(tenantID: String, filter: AuditFilter, limit: Int) throws -> [AuditEvent]
+
+  /// The stored result of an idempotent create.
+  func idempotentResult(scope: String, key: String) throws -> (requestHash: [UInt8], response: [UInt8])?
+}
+
+/// Changes to the directory (inside a write transaction).
+public protocol DirectoryWriter: DirectoryReader {
+  /// Inserts or replaces a tenant.
+  func putTenant(_ tenant: Tenant) throws
+  /// Replaces the verified domains of a tenant.
+  /// - Throws: `StoreError.conflict` when another tenant verified one of them.
+  func setDomains(tenantID: String, domains: [String]) throws
+  /// Inserts or replaces settings.
+  func putSettings(_ settings: TenantSettings) throws
+  /// Inserts or replaces a cross-tenant entry ("" partner = default).
+  func putCrossTenantEntry(tenantID: String, _ entry: CrossTenantAccessEntry) throws
+  /// Deletes a partner entry.
+  func deleteCrossTenantEntry(tenantID: String, partnerTenantID: String) throws
+
+  /// Inserts a user.
+  /// - Throws: `StoreError.conflict` when the tenant has a non-deleted user with that mail.
+  func insertUser(_ user: User) throws
+  /// Replaces a user.
+  func updateUser(_ user: User) throws
+  /// Deletes a user and its memberships and assignments for good.
+  func deleteUser(id: String) throws
+
+  /// Inserts a group.
+  func insertGroup(_ group: Group) throws
+  /// Adds a member; false if it already was one.
+  func addMember(groupID: String, userID: String) throws -> Bool
+  /// Removes a member; false if it was not one.
+  func removeMember(groupID: String, userID: String) throws -> Bool
+  /// Removes a user from every group.
+  func removeAllMemberships(userID: String) throws
+
+  /// Inserts an application.
+  func insertApplication(_ application: Application) throws
+  /// Assigns a user; false if already assigned.
+  func assign(applicationID: String, userID: String) throws -> Bool
+  /// Unassigns a user; false if it was not assigned.
+  func unassign(applicationID: String, userID: String) throws -> Bool
+  /// Removes every assignment of a user.
+  func removeAllAssignments(userID: String) throws
+
+  /// Inserts a credential with the hash of its secret.
+  func insertCredential(_ credential: Credential, secretHash: [UInt8]) throws
+  /// Replaces a credential's metadata.
+  func updateCredential(_ credential: Credential) throws
+
+  /// Appends an audit event; returns it with its sequence number.
+  func appendAudit(_ event: AuditEvent) throws -> AuditEvent
+
+  /// Stores the result of an idempotent create.
+  func saveIdempotentResult(scope: String, key: String, requestHash: [UInt8], response: [UInt8], at: Int64) throws
+}
+
+/// Conditions of an audit listing.
+public struct AuditFilter: Sendable, Hashable {
+  /// Only events after this sequence number (ascending) or before it (descending; 0 = from the newest).
+  public var cursor: Int64 = 0
+  /// Newest first.
+  public var newestFirst = false
+  /// Only these actions (empty = all).
+  public var actions: [AuditAction] = []
+  /// Only this actor.
+  public var actorID: String?
+  /// Only this target.
+  public var targetID: String?
+  /// Only events at or after this time (ms).
+  public var occurredAfter: Int64?
+  /// Only events before this time (ms).
+  public var occurredBefore: Int64?
+
+  /// No conditions.
+  public init() {}
+}
+
+/// Store failures the services translate into status codes.
+public enum StoreError: Error, Hashable, Sendable {
+  /// A uniqueness rule was broken (e.g. a mail already used in the tenant).
+  case conflict(String)
+  /// Stored data could not be decoded.
+  case corrupt(String)
+}

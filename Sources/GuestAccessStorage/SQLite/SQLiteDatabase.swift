@@ -1,0 +1,158 @@
+import Synchronization
+
+/// An SQLite database in WAL mode with one serialized writer thread and a
+/// pool of reader threads, each owning its connection.
+///
+/// Writes are durable when acknowledged: `synchronous=FULL`, and the writer
+/// runs every write queued while it was committing as one transaction (each
+/// write in its own savepoint, so one failing write does not fail the
+/// others) — group commit: one fsync serves the whole batch.
+public final class SQLiteDatabase: Sendable {
+  /// A write waiting for the writer thread.
+  struct WriteJob: @unchecked Sendable {
+    let run: (SQLiteConnection) throws -> Void
+    let complete: (Result<Void, any Error>) -> Void
+  }
+
+  /// A read waiting for a reader thread.
+  struct ReadJob: @unchecked Sendable {
+    let run: (SQLiteConnection) -> Void
+  }
+
+  /// The database file.
+  public let path: String
+  private let writer: DatabaseThread<WriteJob>
+  private let readers: [DatabaseThread<ReadJob>]
+  private let nextReader = Atomic<Int>(0)
+  private let commitStats = CommitStatistics()
+  /// Called after each commit with the batch size and the commit's duration.
+  private let onCommit: @Sendable (Int, Duration) -> Void
+
+  /// Opens (creating) the database at `path`, runs `migrations`, and starts the threads.
+  public init(
+    path: String, migrations: [Migration], readerCount: Int = 4, maxBatch: Int = 512,
+    onCommit: @escaping @Sendable (Int, Duration) -> Void = { _, _ in }
+  ) throws {
+    self.path = path
+    self.onCommit = onCommit
+    let writeConnection = try SQLiteConnection(path: path)
+    try writeConnection.execute("PRAGMA journal_mode=WAL")
+    try writeConnection.execute("PRAGMA synchronous=FULL")
+    try writeConnection.execute("PRAGMA foreign_keys=ON")
+    try Migrator(migrations: migrations).migrate(writeConnection)
+    let stats = commitStats
+    let commitHook = onCommit
+    writer = DatabaseThread(name: "ga-db-writer", maxBatch: maxBatch) { batch in
+      Self.processWrites(batch, connection: writeConnection, stats: stats, onCommit: commitHook)
+    }
+    var readers: [DatabaseThread<ReadJob>] = []
+    for index in 0..<max(1, readerCount) {
+      let connection = try SQLiteConnection(path: path)
+      try connection.execute("PRAGMA foreign_keys=ON")
+      try connection.execute("PRAGMA query_only=ON")
+      readers.append(DatabaseThread(name: "ga-db-reader-\(index)", maxBatch: 1) { batch in
+        for job in batch { job.run(connection) }
+      })
+    }
+    self.readers = readers
+  }
+
+  /// Runs `body` in a write transaction on the writer thread; returns after
+  /// the transaction holding it has been committed durably.
+  public func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+    let box = ResultBox<T>()
+    return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+      writer.submit(WriteJob(
+        run: { connection in box.value = try body(connection) },
+        complete: { result in
+          switch result {
+          case .success: continuation.resume(returning: box.value!)
+          case .failure(let error): continuation.resume(throwing: error)
+          }
+        }))
+    }
+  }
+
+  /// Runs `body` in a read transaction (a consistent snapshot) on a reader thread.
+  public func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+    let reader = readers[nextReader.add(1, ordering: .relaxed).oldValue % readers.count]
+    return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+      reader.submit(ReadJob { connection in
+        do {
+          try connection.execute("BEGIN")
+          defer { try? connection.execute("COMMIT") }
+          continuation.resume(returning: try body(connection))
+        } catch {
+          continuation.resume(throwing: error)
+        }
+      })
+    }
+  }
+
+  /// Commits so far, writes so far, and the largest batch.
+  public var statistics: (commits: Int, writes: Int, largestBatch: Int) { commitStats.state.withLock { $0 } }
+
+  /// Writes waiting for the writer.
+  public var writeBacklog: Int { writer.backlog }
+
+  /// Finishes queued work and stops the threads.
+  public func close() {
+    writer.stop()
+    for reader in readers { reader.stop() }
+  }
+
+  private static func processWrites(
+    _ batch: [WriteJob], connection: SQLiteConnection, stats: CommitStatistics,
+    onCommit: @Sendable (Int, Duration) -> Void
+  ) {
+    let started = ContinuousClock.now
+    var outcomes: [Result<Void, any Error>] = []
+    outcomes.reserveCapacity(batch.count)
+    do {
+      try connection.execute("BEGIN IMMEDIATE")
+    } catch {
+      for job in batch { job.complete(.failure(error)) }
+      return
+    }
+    for job in batch {
+      do {
+        try connection.execute("SAVEPOINT job")
+        do {
+          try job.run(connection)
+          try connection.execute("RELEASE job")
+          outcomes.append(.success(()))
+        } catch {
+          try connection.execute("ROLLBACK TO job")
+          try connection.execute("RELEASE job")
+          outcomes.append(.failure(error))
+        }
+      } catch {
+        outcomes.append(.failure(error))
+      }
+    }
+    do {
+      try connection.execute("COMMIT")
+    } catch {
+      try? connection.execute("ROLLBACK")
+      for job in batch { job.complete(.failure(error)) }
+      return
+    }
+    stats.state.withLock { stats in
+      stats.commits += 1
+      stats.writes += batch.count
+      stats.largestBatch = max(stats.largestBatch, batch.count)
+    }
+    onCommit(batch.count, started.duration(to: .now))
+    for (job, outcome) in zip(batch, outcomes) { job.complete(outcome) }
+  }
+}
+
+/// Carries a write's result from the writer thread to its continuation.
+final class ResultBox<T>: @unchecked Sendable {
+  var value: T?
+}
+
+/// Commit counters shared with the writer thread.
+final class CommitStatistics: Sendable {
+  let state = Mutex<(commits: Int, writes: Int, largestBatch: Int)>((0, 0, 0))
+}

@@ -1,0 +1,53 @@
+import GuestAccessProto
+
+extension SQLiteDirectory {
+  func auditEvents(tenantID: String, filter: AuditFilter, limit: Int) throws -> [AuditEvent] {
+    var conditions = ["tenant_id = ?1"]
+    var values: [SQLiteValue] = [.text(tenantID)]
+    func bind(_ value: SQLiteValue) -> String {
+      values.append(value)
+      return "?\(values.count)"
+    }
+    if filter.newestFirst {
+      if filter.cursor > 0 { conditions.append("sequence < \(bind(.integer(filter.cursor)))") }
+    } else {
+      conditions.append("sequence > \(bind(.integer(filter.cursor)))")
+    }
+    if !filter.actions.isEmpty {
+      conditions.append("action IN (" + filter.actions.map { bind(.int($0.rawValue)) }.joined(separator: ",") + ")")
+    }
+    if let actor = filter.actorID { conditions.append("actor_id = \(bind(.text(actor)))") }
+    if let target = filter.targetID { conditions.append("target_id = \(bind(.text(target)))") }
+    if let after = filter.occurredAfter { conditions.append("occurred_at >= \(bind(.integer(after)))") }
+    if let before = filter.occurredBefore { conditions.append("occurred_at < \(bind(.integer(before)))") }
+    let order = filter.newestFirst ? "DESC" : "ASC"
+    let sql = "SELECT sequence, data FROM audit_events WHERE \(conditions.joined(separator: " AND ")) ORDER BY sequence \(order) LIMIT \(bind(.int(limit)))"
+    return try db.query(sql, values) { row in
+      var event = try decode(AuditEvent.self, row.blob(1))
+      event.sequence = row.int64(0)
+      return event
+    }
+  }
+
+  func appendAudit(_ event: AuditEvent) throws -> AuditEvent {
+    try db.run(
+      "INSERT INTO audit_events (tenant_id, action, actor_id, target_id, occurred_at, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+      [.text(event.tenantID), .int(event.action.rawValue), .text(event.actorID), .text(event.targetID), .integer(event.occurredAt),
+       .blob(event.serializedBytes())])
+    var stored = event
+    stored.sequence = db.lastInsertRowID
+    return stored
+  }
+
+  func idempotentResult(scope: String, key: String) throws -> (requestHash: [UInt8], response: [UInt8])? {
+    try db.first("SELECT request_hash, response FROM idempotency_keys WHERE scope = ?1 AND key = ?2", [.text(scope), .text(key)]) {
+      ($0.blob(0), $0.blob(1))
+    }
+  }
+
+  func saveIdempotentResult(scope: String, key: String, requestHash: [UInt8], response: [UInt8], at: Int64) throws {
+    try db.run(
+      "INSERT INTO idempotency_keys (scope, key, request_hash, response, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+      [.text(scope), .text(key), .blob(requestHash), .blob(response), .integer(at)])
+  }
+}

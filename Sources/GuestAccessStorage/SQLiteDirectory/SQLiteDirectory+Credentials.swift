@@ -1,0 +1,41 @@
+import GuestAccessProto
+
+extension SQLiteDirectory {
+  func credential(secretHash: [UInt8]) throws -> (credential: Credential, storedHash: [UInt8])? {
+    try db.first("SELECT data, secret_hash FROM credentials WHERE secret_hash = ?1", [.blob(secretHash)]) {
+      (try decode(Credential.self, $0.blob(0)), $0.blob(1))
+    }
+  }
+
+  func credential(tenantID: String, id: String) throws -> Credential? {
+    try db.first("SELECT data FROM credentials WHERE id = ?1 AND tenant_id = ?2", [.text(id), .text(tenantID)]) {
+      try decode(Credential.self, $0.blob(0))
+    }
+  }
+
+  func credentials(tenantID: String, userID: String?, after cursor: String, limit: Int) throws -> [Credential] {
+    if let userID {
+      return try db.query(
+        "SELECT data FROM credentials WHERE user_id = ?1 AND tenant_id = ?2 AND id > ?3 ORDER BY id LIMIT ?4",
+        [.text(userID), .text(tenantID), .text(cursor), .int(limit)]
+      ) { try decode(Credential.self, $0.blob(0)) }
+    }
+    return try db.query(
+      "SELECT data FROM credentials WHERE tenant_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3", [.text(tenantID), .text(cursor), .int(limit)]
+    ) { try decode(Credential.self, $0.blob(0)) }
+  }
+
+  func hasOperatorCredential() throws -> Bool {
+    try db.first("SELECT 1 FROM credentials WHERE tenant_id = '' LIMIT 1") { _ in true } ?? false
+  }
+
+  func insertCredential(_ credential: Credential, secretHash: [UInt8]) throws {
+    try db.run(
+      "INSERT INTO credentials (id, tenant_id, user_id, secret_hash, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+      [.text(credential.id), .text(credential.tenantID), .text(credential.userID), .blob(secretHash), .blob(credential.serializedBytes())])
+  }
+
+  func updateCredential(_ credential: Credential) throws {
+    try db.run("UPDATE credentials SET data = ?2 WHERE id = ?1", [.text(credential.id), .blob(credential.serializedBytes())])
+  }
+}

@@ -1,0 +1,79 @@
+import GuestAccessProto
+
+extension SQLiteDirectory {
+  func tenant(id: String) throws -> Tenant? {
+    try db.first("SELECT data FROM tenants WHERE id = ?1", [.text(id)]) { try decode(Tenant.self, $0.blob(0)) }
+  }
+
+  func tenants(after cursor: String, limit: Int, state: TenantState?, domain: String?) throws -> [Tenant] {
+    if let domain {
+      return try db.query(
+        "SELECT t.data FROM tenants t JOIN tenant_domains d ON d.tenant_id = t.id WHERE d.domain = ?1 AND t.id > ?2 AND (?3 = 0 OR t.state = ?3) ORDER BY t.id LIMIT ?4",
+        [.text(domain), .text(cursor), .int(state?.rawValue ?? 0), .int(limit)]
+      ) { try decode(Tenant.self, $0.blob(0)) }
+    }
+    return try db.query(
+      "SELECT data FROM tenants WHERE id > ?1 AND (?2 = 0 OR state = ?2) ORDER BY id LIMIT ?3",
+      [.text(cursor), .int(state?.rawValue ?? 0), .int(limit)]
+    ) { try decode(Tenant.self, $0.blob(0)) }
+  }
+
+  func tenantID(forDomain domain: String) throws -> String? {
+    try db.first("SELECT tenant_id FROM tenant_domains WHERE domain = ?1", [.text(domain)]) { $0.text(0) }
+  }
+
+  func settings(tenantID: String) throws -> TenantSettings? {
+    try db.first("SELECT data FROM tenant_settings WHERE tenant_id = ?1", [.text(tenantID)]) {
+      try decode(TenantSettings.self, $0.blob(0))
+    }
+  }
+
+  func crossTenantEntries(tenantID: String) throws -> [CrossTenantAccessEntry] {
+    try db.query("SELECT data FROM cross_tenant_access WHERE tenant_id = ?1 ORDER BY partner_tenant_id", [.text(tenantID)]) {
+      try decode(CrossTenantAccessEntry.self, $0.blob(0))
+    }
+  }
+
+  func crossTenantEntry(tenantID: String, partnerTenantID: String) throws -> CrossTenantAccessEntry? {
+    try db.first(
+      "SELECT data FROM cross_tenant_access WHERE tenant_id = ?1 AND partner_tenant_id = ?2",
+      [.text(tenantID), .text(partnerTenantID)]
+    ) { try decode(CrossTenantAccessEntry.self, $0.blob(0)) }
+  }
+
+  func putTenant(_ tenant: Tenant) throws {
+    try db.run(
+      "INSERT INTO tenants (id, state, data) VALUES (?1, ?2, ?3) ON CONFLICT(id) DO UPDATE SET state = excluded.state, data = excluded.data",
+      [.text(tenant.id), .int(tenant.state.rawValue), .blob(tenant.serializedBytes())])
+  }
+
+  func setDomains(tenantID: String, domains: [String]) throws {
+    try db.run("DELETE FROM tenant_domains WHERE tenant_id = ?1", [.text(tenantID)])
+    for domain in domains {
+      try mapConflict("domain \(domain) is verified by another tenant") {
+        try db.run("INSERT INTO tenant_domains (domain, tenant_id) VALUES (?1, ?2)", [.text(domain), .text(tenantID)])
+      }
+    }
+  }
+
+  func putSettings(_ settings: TenantSettings) throws {
+    try db.run(
+      "INSERT INTO tenant_settings (tenant_id, data) VALUES (?1, ?2) ON CONFLICT(tenant_id) DO UPDATE SET data = excluded.data",
+      [.text(settings.tenantID), .blob(settings.serializedBytes())])
+  }
+
+  func putCrossTenantEntry(tenantID: String, _ entry: CrossTenantAccessEntry) throws {
+    try db.run(
+      """
+      INSERT INTO cross_tenant_access (tenant_id, partner_tenant_id, data) VALUES (?1, ?2, ?3)
+      ON CONFLICT(tenant_id, partner_tenant_id) DO UPDATE SET data = excluded.data
+      """,
+      [.text(tenantID), .text(entry.partnerTenantID), .blob(entry.serializedBytes())])
+  }
+
+  func deleteCrossTenantEntry(tenantID: String, partnerTenantID: String) throws {
+    try db.run(
+      "DELETE FROM cross_tenant_access WHERE tenant_id = ?1 AND partner_tenant_id = ?2",
+      [.text(tenantID), .text(partnerTenantID)])
+  }
+}

@@ -1,0 +1,102 @@
+import GuestAccessProto
+
+extension SQLiteDirectory {
+  func user(tenantID: String, id: String) throws -> User? {
+    try db.first("SELECT data FROM users WHERE id = ?1 AND tenant_id = ?2", [.text(id), .text(tenantID)]) {
+      try decode(User.self, $0.blob(0))
+    }
+  }
+
+  func user(id: String) throws -> User? {
+    try db.first("SELECT data FROM users WHERE id = ?1", [.text(id)]) { try decode(User.self, $0.blob(0)) }
+  }
+
+  func user(tenantID: String, mail: String) throws -> User? {
+    try db.first("SELECT data FROM users WHERE tenant_id = ?1 AND mail = ?2 AND deleted_at = 0", [.text(tenantID), .text(mail)]) {
+      try decode(User.self, $0.blob(0))
+    }
+  }
+
+  func users(mail: String) throws -> [User] {
+    try db.query("SELECT data FROM users WHERE mail = ?1 AND deleted_at = 0 ORDER BY id", [.text(mail)]) {
+      try decode(User.self, $0.blob(0))
+    }
+  }
+
+  func guestLinks(homeUserID: String) throws -> [User] {
+    try db.query("SELECT data FROM users WHERE home_user_id = ?1 ORDER BY id", [.text(homeUserID)]) {
+      try decode(User.self, $0.blob(0))
+    }
+  }
+
+  func users(tenantID: String, filter: UserFilter, after cursor: String, limit: Int) throws -> [User] {
+    var sql = "SELECT u.data FROM users u"
+    var conditions = ["u.tenant_id = ?1", "u.id > ?2"]
+    var values: [SQLiteValue] = [.text(tenantID), .text(cursor)]
+    func bind(_ value: SQLiteValue) -> String {
+      values.append(value)
+      return "?\(values.count)"
+    }
+    if let groupID = filter.groupID {
+      sql += " JOIN group_members gm ON gm.user_id = u.id AND gm.group_id = \(bind(.text(groupID)))"
+    }
+    if let applicationID = filter.applicationID {
+      sql += " JOIN app_assignments aa ON aa.user_id = u.id AND aa.application_id = \(bind(.text(applicationID)))"
+    }
+    if let userType = filter.userType { conditions.append("u.user_type = \(bind(.int(userType.rawValue)))") }
+    if let mail = filter.mail { conditions.append("u.mail = \(bind(.text(mail)))") }
+    if let role = filter.role { conditions.append("instr(u.roles, \(bind(.text(",\(role.rawValue),")))) > 0") }
+    if let state = filter.externalState { conditions.append("u.external_state = \(bind(.int(state.rawValue)))") }
+    if let domain = filter.domain { conditions.append("u.domain = \(bind(.text(domain)))") }
+    if let since = filter.inactiveSince { conditions.append("u.last_sign_in_at < \(bind(.integer(since)))") }
+    if let before = filter.expiringBefore {
+      conditions.append("u.access_expires_at > 0 AND u.access_expires_at < \(bind(.integer(before)))")
+    }
+    if filter.onlyDeleted {
+      conditions.append("u.deleted_at > 0")
+    } else if !filter.includeDeleted {
+      conditions.append("u.deleted_at = 0")
+    }
+    sql += " WHERE " + conditions.joined(separator: " AND ") + " ORDER BY u.id LIMIT \(bind(.int(limit)))"
+    return try db.query(sql, values) { try decode(User.self, $0.blob(0)) }
+  }
+
+  private func userValues(_ user: User) -> [SQLiteValue] {
+    let mail = user.mail.lowercased()
+    let domain = mail.split(separator: "@").last.map(String.init) ?? ""
+    let home = user.identities.first { $0.signInType == .homeTenant }
+    return [
+      .text(user.id), .text(user.tenantID), .text(mail), .text(domain), .int(user.userType.rawValue),
+      .text("," + user.roles.map { String($0.rawValue) }.joined(separator: ",") + ","),
+      .int(user.externalUserState.rawValue), .text(home?.issuer ?? ""), .text(home?.issuerAssignedID ?? ""),
+      .integer(user.lastSignInAt), .integer(user.accessExpiresAt), .integer(user.deletedAt), .blob(user.serializedBytes()),
+    ]
+  }
+
+  func insertUser(_ user: User) throws {
+    try mapConflict("a user with mail \(user.mail) already exists in the tenant") {
+      try db.run(
+        """
+        INSERT INTO users (id, tenant_id, mail, domain, user_type, roles, external_state, home_tenant_id, home_user_id,
+          last_sign_in_at, access_expires_at, deleted_at, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+        """, userValues(user))
+    }
+  }
+
+  func updateUser(_ user: User) throws {
+    try mapConflict("a user with mail \(user.mail) already exists in the tenant") {
+      try db.run(
+        """
+        UPDATE users SET tenant_id = ?2, mail = ?3, domain = ?4, user_type = ?5, roles = ?6, external_state = ?7,
+          home_tenant_id = ?8, home_user_id = ?9, last_sign_in_at = ?10, access_expires_at = ?11, deleted_at = ?12, data = ?13
+        WHERE id = ?1
+        """, userValues(user))
+    }
+  }
+
+  func deleteUser(id: String) throws {
+    try db.run("DELETE FROM group_members WHERE user_id = ?1", [.text(id)])
+    try db.run("DELETE FROM app_assignments WHERE user_id = ?1", [.text(id)])
+    try db.run("DELETE FROM users WHERE id = ?1", [.text(id)])
+  }
+}

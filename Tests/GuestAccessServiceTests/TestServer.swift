@@ -1,0 +1,106 @@
+import Foundation
+import GuestAccessClient
+import GuestAccessServer
+import Logging
+import Synchronization
+import Testing
+
+/// A clock tests can move.
+final class TestClock: ServerClock {
+  private let now = Atomic<Int64>(1_800_000_000_000)
+  func nowMillis() -> Int64 { now.load(ordering: .relaxed) }
+  func advance(seconds: Int64) { now.add(seconds * 1000, ordering: .relaxed) }
+}
+
+/// A running guestd (real TCP, real SQLite in a temporary directory) and clients for it.
+struct TestServer: Sendable {
+  let app: GuestAccessServerApp
+  let port: Int
+  let dataDir: String
+  let clock: TestClock
+  static let operatorKey = "test-operator-key-0123456789abcdefghijklmnop"
+
+  /// A client with `credential`, acting in `tenant`.
+  func client(_ credential: String?, tenant: String? = nil) -> GuestAccessClient {
+    GuestAccessClient(host: "127.0.0.1", port: port, credential: credential, tenant: tenant, retryPolicy: .none)
+  }
+
+  /// The operator's client.
+  var operatorClient: GuestAccessClient { client(Self.operatorKey) }
+
+  /// Creates a tenant; returns it with its admin's client and secret.
+  func makeTenant(_ name: String, domain: String, admin: String? = nil) async throws -> TestTenant {
+    let response = try await operatorClient.tenants.createTenant(CreateTenantRequest(
+      displayName: name, verifiedDomains: [domain], adminDisplayName: "\(name) Admin", adminMail: admin ?? "admin@\(domain)"))
+    return TestTenant(tenant: response.tenant, admin: response.admin, secret: response.adminSecret, server: self)
+  }
+}
+
+/// A tenant made by a test, with its first admin.
+struct TestTenant: Sendable {
+  let tenant: Tenant
+  let admin: User
+  let secret: String
+  let server: TestServer
+
+  var id: String { tenant.id }
+  var adminClient: GuestAccessClient { server.client(secret) }
+
+  /// Creates a member with its own credential.
+  func makeUser(_ name: String, mail: String, roles: [Role] = []) async throws -> (user: User, client: GuestAccessClient, secret: String) {
+    let user = try await adminClient.tenants.createUser(CreateUserRequest(displayName: name, mail: mail, roles: roles))
+    let issued = try await adminClient.tenants.issueCredential(IssueCredentialRequest(userID: user.id, displayName: "test"))
+    return (user, server.client(issued.secret), issued.secret)
+  }
+}
+
+/// Starts a real server on a free port with a fresh data directory, runs `body`, stops it.
+func withTestServer(_ body: (TestServer) async throws -> Void) async throws {
+  let dataDir = NSTemporaryDirectory() + "guestaccess-test-" + UUID().uuidString
+  let clock = TestClock()
+  let settings = try ServerSettings(
+    listen: "127.0.0.1:0", dataDir: dataDir, publicBaseURL: "https://guests.example.test", logLevel: "error", drainTimeout: 2,
+    maxConnections: 1000, operatorKey: TestServer.operatorKey, environment: [:])
+  var logger = Logger(label: "test")
+  logger.logLevel = .critical
+  let app = try GuestAccessServerApp(settings: settings, logger: logger, clock: clock)
+  let running = Task { try await app.run { _ in } }
+  defer {
+    app.beginGracefulShutdown()
+    try? FileManager.default.removeItem(atPath: dataDir)
+  }
+  let port = try await app.listeningPort()
+  try await waitUntilServing(port: port)
+  try await body(TestServer(app: app, port: port, dataDir: dataDir, clock: clock))
+  app.beginGracefulShutdown()
+  _ = try? await running.value
+}
+
+private func waitUntilServing(port: Int) async throws {
+  let client = GuestAccessClient(host: "127.0.0.1", port: port, retryPolicy: .none)
+  defer { client.close() }
+  for _ in 0..<200 {
+    if let response = try? await client.health.check(HealthCheckRequest(service: "guestaccess.v1.TenantService")),
+      response.status == .serving
+    {
+      return
+    }
+    try await Task.sleep(for: .milliseconds(20))
+  }
+  Issue.record("server did not become ready")
+}
+
+/// Asserts that `body` fails with `code` (and `reason`, when given).
+func expectError<T>(
+  _ code: StatusCode, reason: String? = nil, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> T
+) async {
+  do {
+    _ = try await body()
+    Issue.record("expected \(code.name), but the call succeeded", sourceLocation: sourceLocation)
+  } catch let error as RPCError {
+    #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+    if let reason { #expect(error.reason == reason, "\(error)", sourceLocation: sourceLocation) }
+  } catch {
+    Issue.record("expected RPCError \(code.name), got \(error)", sourceLocation: sourceLocation)
+  }
+}
