@@ -26,7 +26,7 @@ public final class GuestAccessServerApp: Sendable {
   private let draining = Atomic<Bool>(false)
 
   /// The services this server registers, in order.
-  public static let serviceNames = [TenantService.serviceName]
+  public static let serviceNames = [TenantService.serviceName, InvitationService.serviceName]
 
   /// Opens the data directory and the database; nothing listens before `run`.
   public init(settings: ServerSettings, logger: Logger, clock: any ServerClock = SystemServerClock()) throws {
@@ -43,10 +43,10 @@ public final class GuestAccessServerApp: Sendable {
     transport = TCPServerTransport(
       configuration: TCPServerConfiguration(host: settings.host, port: settings.port, maxConnections: settings.maxConnections),
       logger: logger)
-    let anonymous: Set<String> = []
+    let anonymous = InvitationServiceImpl.anonymousMethods
     server = RPCServer(
       transports: [transport],
-      services: [health, TenantServiceImpl(environment: environment)],
+      services: [health, TenantServiceImpl(environment: environment), InvitationServiceImpl(environment: environment)],
       interceptors: [AuthInterceptor(store: store, clock: clock, anonymousMethods: anonymous)]
     ) { error, method in
       logger.error("unexpected error in \(method): \(error)")

@@ -15,7 +15,7 @@ public protocol DirectoryStore: Sendable {
 }
 
 /// Queries of the directory.
-public protocol DirectoryReader {
+public protocol DirectoryReader: InvitationReader {
   /// A tenant by id.
   func tenant(id: String) throws -> Tenant?
   /// Tenants ordered by id after `cursor`.
@@ -77,7 +77,7 @@ public protocol DirectoryReader {
 }
 
 /// Changes to the directory (inside a write transaction).
-public protocol DirectoryWriter: DirectoryReader {
+public protocol DirectoryWriter: DirectoryReader, InvitationWriter {
   /// Inserts or replaces a tenant.
   func putTenant(_ tenant: Tenant) throws
   /// Replaces the verified domains of a tenant.

@@ -96,5 +96,70 @@ public enum Schema {
         PRIMARY KEY (scope, key)
       ) WITHOUT ROWID;
       """),
+    Migration(version: 2, name: "invitations, redemption, outbox, access reviews", sql: """
+      CREATE TABLE invitations (
+        id TEXT PRIMARY KEY,
+        tenant_id TEXT NOT NULL REFERENCES tenants(id),
+        invited_email TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        guest_user_id TEXT NOT NULL,
+        invited_by TEXT NOT NULL,
+        ticket_hash BLOB UNIQUE,
+        expires_at INTEGER NOT NULL,
+        data BLOB NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX invitations_tenant ON invitations(tenant_id, id);
+      CREATE INDEX invitations_tenant_email ON invitations(tenant_id, invited_email, id);
+      CREATE INDEX invitations_guest ON invitations(guest_user_id, id);
+      CREATE INDEX invitations_pending_expiry ON invitations(expires_at) WHERE status = 1;
+      CREATE TABLE redemption_sessions (
+        id TEXT PRIMARY KEY,
+        invitation_id TEXT NOT NULL REFERENCES invitations(id),
+        passcode_hash BLOB NOT NULL,
+        expires_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL,
+        max_attempts INTEGER NOT NULL,
+        state INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX redemption_sessions_invitation ON redemption_sessions(invitation_id, created_at);
+      CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        tenant_id TEXT NOT NULL,
+        invitation_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        cc TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        last_error TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        sent_at INTEGER NOT NULL,
+        payload TEXT NOT NULL
+      );
+      CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
+      CREATE INDEX outbox_invitation ON outbox(invitation_id, id);
+      CREATE TABLE rate_windows (
+        key TEXT PRIMARY KEY,
+        window_start INTEGER NOT NULL,
+        count INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE access_reviews (
+        id TEXT PRIMARY KEY,
+        tenant_id TEXT NOT NULL REFERENCES tenants(id),
+        status INTEGER NOT NULL,
+        data BLOB NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX access_reviews_tenant ON access_reviews(tenant_id, id);
+      CREATE TABLE review_decisions (
+        review_id TEXT NOT NULL REFERENCES access_reviews(id),
+        guest_user_id TEXT NOT NULL,
+        decided INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (review_id, guest_user_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX users_removal ON users(tenant_id) WHERE deleted_at > 0;
+      """),
   ]
 }

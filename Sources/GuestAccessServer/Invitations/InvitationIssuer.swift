@@ -1,0 +1,91 @@
+import GuestAccessCore
+import GuestAccessProto
+import GuestAccessStorage
+
+/// Issues tickets and invitation emails: shared by CreateInvitation,
+/// ResendInvitation and ResetRedemption.
+struct InvitationIssuer {
+  let env: ServiceEnvironment
+
+  /// A new ticket: 256 random bits; only its hash is stored.
+  func newTicket() -> (ticket: String, hash: [UInt8]) {
+    let ticket = Secrets.newSecret(prefix: "tkt_")
+    return (ticket, Secrets.hash(ticket))
+  }
+
+  /// The redeem URL for a ticket.
+  func redeemURL(ticket: String) -> String {
+    var base = env.publicBaseURL
+    while base.hasSuffix("/") { base.removeLast() }
+    return base + "/redeem?ticket=" + ticket
+  }
+
+  /// Counts invitations toward the tenant's rate limit; RESOURCE_EXHAUSTED with a retry hint beyond it.
+  func chargeRateLimit(_ writer: any DirectoryWriter, settings: TenantSettings, tenantID: String, now: Int64, count: Int = 1) throws {
+    let limit = Int(settings.invitationRateLimit > 0 ? settings.invitationRateLimit : env.defaultInvitationRateLimit)
+    let window = max(1, settings.invitationRateWindowSeconds) * 1000
+    let used = try writer.countInWindow(key: "invite:\(tenantID)", now: now, windowMillis: window, add: count)
+    if used.count > limit {
+      let retry = UInt64(max(1, used.windowStart + window - now))
+      throw RPCError(
+        code: .resourceExhausted, message: "the tenant may send \(limit) invitations per \(window / 1000) s; retry in \(retry / 1000 + 1) s",
+        errorInfo: ErrorInfo(reason: "INVITE_RATE_LIMITED", domain: "guestaccess.v1", metadata: [
+          MetadataEntry(key: "limit", value: String(limit)), MetadataEntry(key: "window_seconds", value: String(window / 1000)),
+        ]),
+        retryDelayMillis: retry)
+    }
+  }
+
+  /// Queues the invitation email; returns the delivery record to store on the invitation.
+  func queueInvitationEmail(
+    _ writer: any DirectoryWriter, invitation: Invitation, redeemURL: String, inviter: User?, tenant: Tenant, now: Int64
+  ) throws -> InvitationEmailDelivery {
+    let info = invitation.messageInfo
+    let message = OutboxMessage(
+      tenantID: invitation.tenantID, invitationID: invitation.id, kind: .invitation, recipient: invitation.invitedEmail,
+      cc: info.ccRecipient, createdAt: now,
+      payload: [
+        "tenant_name": tenant.displayName, "inviter_name": inviter?.displayName ?? tenant.displayName,
+        "inviter_mail": inviter?.mail ?? "", "custom_message": info.customizedMessageBody, "redeem_url": redeemURL,
+        "expires_at": String(invitation.expiresAt), "language": info.messageLanguage,
+        "invited_name": invitation.invitedDisplayName,
+      ])
+    _ = try writer.enqueue(message)
+    return InvitationEmailDelivery(status: .queued, nextAttemptAt: now)
+  }
+
+  /// Queues a passcode email.
+  func queuePasscodeEmail(
+    _ writer: any DirectoryWriter, invitation: Invitation, passcode: String, tenant: Tenant, expiresAt: Int64, now: Int64
+  ) throws {
+    let message = OutboxMessage(
+      tenantID: invitation.tenantID, invitationID: invitation.id, kind: .passcode, recipient: invitation.invitedEmail, cc: "",
+      createdAt: now,
+      payload: [
+        "tenant_name": tenant.displayName, "passcode": passcode, "expires_at": String(expiresAt),
+        "language": invitation.messageInfo.messageLanguage,
+      ])
+    _ = try writer.enqueue(message)
+  }
+
+  /// The lifetime of a new ticket: requested seconds, or the tenant default; at most 30 days.
+  static func lifetime(requestedSeconds: Int64, settings: TenantSettings) throws(RPCError) -> Int64 {
+    guard requestedSeconds >= 0, requestedSeconds <= 30 * 86_400 else {
+      throw RPCError.invalidArgument(field: "expires_in_seconds", "must be 0 (tenant default) to 30 days")
+    }
+    if requestedSeconds > 0 { return requestedSeconds * 1000 }
+    return Int64(max(1, min(30, settings.defaultInvitationLifetimeDays))) * 86_400_000
+  }
+
+  /// Validates message info: one cc address, plain text body, a language tag.
+  static func messageInfo(_ info: InvitationMessageInfo) throws(RPCError) -> InvitationMessageInfo {
+    var result = info
+    if !info.ccRecipient.isEmpty { result.ccRecipient = try Validation.email(info.ccRecipient, field: "message_info.cc_recipient") }
+    result.customizedMessageBody = try Validation.text(info.customizedMessageBody, field: "message_info.customized_message_body", limit: 4000)
+    let language = info.messageLanguage
+    guard language.count <= 35, language.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
+      throw RPCError.invalidArgument(field: "message_info.message_language", "must be a language tag such as en-US")
+    }
+    return result
+  }
+}

@@ -1,0 +1,55 @@
+import GuestAccessAPI
+import GuestAccessCore
+import GuestAccessProto
+import GuestAccessStorage
+
+/// InvitationService: the invitation lifecycle and both redemption paths (SPEC §3).
+public struct InvitationServiceImpl: InvitationService.ServiceProtocol {
+  let env: ServiceEnvironment
+  let issuer: InvitationIssuer
+
+  /// Creates the service.
+  public init(environment: ServiceEnvironment) {
+    env = environment
+    issuer = InvitationIssuer(env: environment)
+  }
+
+  /// Methods callable without a credential (the email passcode path).
+  public static let anonymousMethods: Set<String> = [
+    InvitationService.Method.redeemInvitation.path, InvitationService.Method.completeRedemption.path,
+  ]
+
+  /// Passcode life and attempts.
+  static let passcodeLifetimeMillis: Int64 = 30 * 60 * 1000
+  static let passcodeAttempts = 5
+  /// Failed redemptions allowed per source per 10 minutes, and passcodes per ticket per hour.
+  static let failuresPerSource = 20
+  static let passcodesPerTicket = 5
+
+  func settings(_ reader: any DirectoryReader, tenantID: String) throws -> TenantSettings {
+    TenantServiceImpl.effective(try reader.settings(tenantID: tenantID), tenantID: tenantID, defaultRateLimit: env.defaultInvitationRateLimit)
+  }
+
+  /// An invitation as clients see it: no ticket, the latest email delivery state.
+  static func view(_ invitation: Invitation, outbox: OutboxMessage?) -> Invitation {
+    var invitation = invitation
+    invitation.redeemURL = ""
+    if let outbox, invitation.sendInvitationMessage {
+      var delivery = InvitationEmailDelivery()
+      delivery.status = switch outbox.status {
+      case .queued: .queued
+      case .sent: .sent
+      case .failed: .failed
+      }
+      delivery.attempts = Int32(outbox.attempts)
+      delivery.failureReason = outbox.lastError
+      delivery.lastAttemptAt = outbox.attempts > 0 ? max(outbox.createdAt, outbox.sentAt) : 0
+      delivery.sentAt = outbox.sentAt
+      delivery.nextAttemptAt = outbox.status == .queued ? outbox.nextAttemptAt : 0
+      invitation.emailDelivery = delivery
+    } else if !invitation.sendInvitationMessage {
+      invitation.emailDelivery = InvitationEmailDelivery(status: .notRequested)
+    }
+    return invitation
+  }
+}

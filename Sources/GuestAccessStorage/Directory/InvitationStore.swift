@@ -1,0 +1,76 @@
+import GuestAccessProto
+
+/// Conditions of an invitation listing.
+public struct InvitationFilter: Sendable, Hashable {
+  /// Only this status.
+  public var status: InvitationStatus?
+  /// Only this (lower-case) email.
+  public var invitedEmail: String?
+  /// Only invitations of this guest.
+  public var guestUserID: String?
+  /// Only invitations by this inviter.
+  public var invitedBy: String?
+
+  /// No conditions.
+  public init() {}
+}
+
+/// Queries of invitations, redemption, the outbox, rate windows and access reviews.
+public protocol InvitationReader {
+  /// An invitation of a tenant.
+  func invitation(tenantID: String, id: String) throws -> Invitation?
+  /// The invitation whose current ticket hashes to `ticketHash`, with that stored hash.
+  func invitation(ticketHash: [UInt8]) throws -> (invitation: Invitation, storedHash: [UInt8])?
+  /// Invitations ordered by id after `cursor`.
+  func invitations(tenantID: String, filter: InvitationFilter, after cursor: String, limit: Int) throws -> [Invitation]
+  /// Pending invitations whose expiry is at or before `time` (any tenant).
+  func pendingInvitations(expiringBy time: Int64, limit: Int) throws -> [Invitation]
+  /// The tenant of an invitation (ids are unique across tenants).
+  func invitationTenant(id: String) throws -> String?
+  /// The count of a fixed window without changing it.
+  func failureCount(key: String, now: Int64, windowMillis: Int64) throws -> Int
+  /// A redemption session.
+  func redemptionSession(id: String) throws -> RedemptionSession?
+  /// The newest session of an invitation.
+  func latestRedemptionSession(invitationID: String) throws -> RedemptionSession?
+  /// Outbox messages due for delivery.
+  func dueOutboxMessages(now: Int64, limit: Int) throws -> [OutboxMessage]
+  /// Outbox messages waiting (any due time).
+  func outboxDepth() throws -> Int
+  /// The newest outbox message of an invitation.
+  func latestOutboxMessage(invitationID: String) throws -> OutboxMessage?
+  /// Users of any tenant removed at or before `time` (for purging).
+  func removedUsers(removedBy time: Int64, limit: Int) throws -> [User]
+  /// Guests (any tenant) whose access expired at or before `time` and who are still enabled.
+  func expiredGuests(by time: Int64, limit: Int) throws -> [User]
+  /// Guests (any tenant) whose scheduled removal is due.
+  func guestsDueForRemoval(by time: Int64, limit: Int) throws -> [User]
+  /// An access review of a tenant.
+  func accessReview(tenantID: String, id: String) throws -> AccessReview?
+  /// Access reviews ordered by id after `cursor`.
+  func accessReviews(tenantID: String, status: AccessReviewStatus?, after cursor: String, limit: Int) throws -> [AccessReview]
+  /// Decisions of a review ordered by guest id after `cursor`.
+  func reviewDecisions(reviewID: String, undecidedOnly: Bool, after cursor: String, limit: Int) throws -> [ReviewDecision]
+  /// One decision row.
+  func reviewDecision(reviewID: String, guestUserID: String) throws -> ReviewDecision?
+}
+
+/// Changes to invitations and the rest.
+public protocol InvitationWriter: InvitationReader {
+  /// Inserts an invitation with the hash of its ticket.
+  func insertInvitation(_ invitation: Invitation, ticketHash: [UInt8]) throws
+  /// Replaces an invitation; a non-nil `ticketHash` replaces the ticket (empty array = no ticket).
+  func updateInvitation(_ invitation: Invitation, ticketHash: [UInt8]?) throws
+  /// Inserts or replaces a redemption session.
+  func putRedemptionSession(_ session: RedemptionSession) throws
+  /// Queues an outbox message; returns its id.
+  func enqueue(_ message: OutboxMessage) throws -> Int64
+  /// Replaces an outbox message's delivery state (and payload).
+  func updateOutboxMessage(_ message: OutboxMessage) throws
+  /// Counts one event in a fixed window; returns the count after it, and the window start.
+  func countInWindow(key: String, now: Int64, windowMillis: Int64, add: Int) throws -> (count: Int, windowStart: Int64)
+  /// Inserts or replaces an access review.
+  func putAccessReview(_ review: AccessReview) throws
+  /// Inserts or replaces a decision.
+  func putReviewDecision(_ decision: ReviewDecision) throws
+}
