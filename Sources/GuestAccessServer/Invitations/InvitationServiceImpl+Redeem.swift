@@ -20,6 +20,15 @@ extension InvitationServiceImpl {
                          errorInfo: ErrorInfo(reason: "TICKET_NOT_FOUND", domain: "guestaccess.v1"))
         }
         var invitation = found.invitation
+        if invitation.status == .accepted, let home = principal?.homeUser,
+          let guest = try writer.user(tenantID: invitation.tenantID, id: invitation.guestUserID), guest.deletedAt == 0,
+          guest.identities.contains(where: { $0.signInType == .homeTenant && $0.issuerAssignedID == home.id }),
+          let tenant = try writer.tenant(id: invitation.tenantID)
+        {
+          // Redeeming again with the same account returns the guest.
+          return RedeemInvitationResponse(
+            result: .accepted, guest: guest, tenantID: tenant.id, tenantDisplayName: tenant.displayName, redirectURL: invitation.redirectURL)
+        }
         try Self.checkRedeemable(&invitation, writer: writer, now: now)
         guard let tenant = try writer.tenant(id: invitation.tenantID), tenant.state == .active else {
           throw Access.precondition("the inviting tenant is disabled", reason: "TENANT_DISABLED")
@@ -221,7 +230,8 @@ extension InvitationServiceImpl {
     }
     invitation.status = .accepted
     invitation.redeemedAt = now
-    try writer.updateInvitation(invitation, ticketHash: [])
+    // The ticket hash stays so that the same account redeeming again gets its guest back.
+    try writer.updateInvitation(invitation, ticketHash: nil)
     try audit.record(writer, &events, tenantID: guest.tenantID, action: .invitationRedeemed, targetType: .invitation, targetID: invitation.id,
                      details: ["guest_user_id": guest.id, "sign_in_type": identity.signInType.protoName])
   }
