@@ -10,7 +10,11 @@ Reads a binary FileDescriptorSet produced by
   * service descriptors, server protocols and typed client stubs for every
     service into Sources/GuestAccessAPI/Generated/<file>.rpc.swift;
   * a test-support file with a fully populated sample of every message into
-    Tests/GuestAccessProtoTests/Generated/Samples.swift.
+    Tests/GuestAccessProtoTests/Generated/Samples.swift, and the same samples
+    for the valgrind leak check into Sources/proto-roundtrip/Generated/Samples.swift;
+  * test-only tables (every enum type, every message's proto field names,
+    samples holding unrecognized enum numbers) into
+    Tests/GuestAccessProtoTests/Generated/SchemaTables.swift.
 
 No third-party dependency: the descriptor set is parsed with the small
 wire-format reader below. Run it through Scripts/generate, never by hand.
@@ -301,7 +305,7 @@ def default_value(f, enums):
 
 def emit_enum(e, out):
     out.extend(doc_lines(e.doc, ""))
-    out.append("public enum %s: Sendable, Hashable, Codable, CustomStringConvertible {" % e.name)
+    out.append("public enum %s: ProtoEnum {" % e.name)
     for vname, number, case, doc in e.values:
         out.extend(doc_lines(doc, "  "))
         out.append("  /// `%s` = %d" % (vname, number))
@@ -350,8 +354,16 @@ def emit_enum(e, out):
     out.append("    self.init(rawValue: number)")
     out.append("  }")
     out.append("")
+    out.append("  /// The schema name, as `protoName`.")
     out.append("  public var description: String { protoName }")
     out.append("")
+    out.append("  /// Values compare by wire number, so `.unrecognized(n)` equals the case declared as `n`.")
+    out.append("  public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }")
+    out.append("")
+    out.append("  /// Hashes the wire number, consistent with `==`.")
+    out.append("  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }")
+    out.append("")
+    out.append("  /// Decodes a schema name (as `init(protoName:)` accepts) or a wire number.")
     out.append("  public init(from decoder: any Decoder) throws {")
     out.append("    let container = try decoder.singleValueContainer()")
     out.append("    if let number = try? container.decode(Int32.self) {")
@@ -365,6 +377,7 @@ def emit_enum(e, out):
     out.append("    self = value")
     out.append("  }")
     out.append("")
+    out.append("  /// Encodes the schema name (the number, as text, for an unrecognized value).")
     out.append("  public func encode(to encoder: any Encoder) throws {")
     out.append("    var container = encoder.singleValueContainer()")
     out.append("    try container.encode(protoName)")
@@ -633,7 +646,7 @@ def sample_value(f, enums, messages, depth, seed):
     return scalar(0)
 
 
-def emit_samples(files, enums, messages):
+def emit_samples(files, enums, messages, consumer):
     out = [HEADER % ("gen_swift.py", "all files"), "import GuestAccessProto", ""]
     all_messages = [m for file in files for m in file["messages"]]
     for m in all_messages:
@@ -643,6 +656,7 @@ def emit_samples(files, enums, messages):
             out.append("  /// A sample with every field set to a non-default value.")
             out.append("  static func sample%s() -> %s {" % (suffix, m.name))
             out.append("    var m = %s()" % m.name)
+            body_start = len(out)
             for k, f in enumerate(m.fields):
                 value = sample_value(f, enums, messages, depth + 1, k)
                 if depth + 1 > 2 and f.type == TYPE_MESSAGE:
@@ -652,14 +666,65 @@ def emit_samples(files, enums, messages):
                     inner = "%s.sample%s()" % (sub, "Depth%d" % (depth + 1))
                     value = "[%s, %s]" % (inner, inner) if f.repeated else inner
                 out.append("    m.%s = %s" % (swift_ident(f.swift_name), value))
+            if len(out) == body_start:
+                out[-1] = "    let m = %s()" % m.name
             out.append("    return m")
             out.append("  }")
             out.append("}")
             out.append("")
-    out.append("/// Every generated message type with a fully populated sample.")
+    out.append("/// Every generated message type with a fully populated sample (%s)." % consumer)
     out.append("let allMessageSamples: [any ProtoMessage] = [")
     for m in all_messages:
         out.append("  %s.sample()," % m.name)
+    out.append("]")
+    return "\n".join(out) + "\n"
+
+
+def unrecognized_number(k):
+    """Wire numbers no enum declares: large, negative and just past the end."""
+    return (1000 + k, -(7 + k), 2147483647 - k)[k % 3]
+
+
+def emit_schema_tables(files, enums, messages):
+    """Test-only tables: enum types, proto field names, unrecognized-enum samples."""
+    out = [HEADER % ("gen_swift.py", "all files"), "import GuestAccessProto", ""]
+    all_messages = [m for file in files for m in file["messages"]]
+    all_enums = [e for file in files for e in file["enums"]]
+    out.append("/// Every generated enum type.")
+    out.append("let allEnumTypes: [any ProtoEnum.Type] = [")
+    for e in all_enums:
+        out.append("  %s.self," % e.name)
+    out.append("]")
+    out.append("")
+    out.append("/// The schema's field names of every message, by fully qualified message name.")
+    out.append("let protoFieldNames: [String: [String]] = [")
+    for m in all_messages:
+        out.append('  "%s": [%s],' % (m.full_name, ", ".join('"%s"' % f.name for f in m.fields)))
+    out.append("]")
+    out.append("")
+    with_enums = [m for m in all_messages if any(f.type == TYPE_ENUM for f in m.fields)]
+    for m in with_enums:
+        out.append("extension %s {" % m.name)
+        out.append("  /// The full sample with every enum field set to numbers the schema does not declare.")
+        out.append("  static func sampleWithUnrecognizedEnums() -> %s {" % m.name)
+        out.append("    var m = %s.sample()" % m.name)
+        for k, f in enumerate(m.fields):
+            if f.type != TYPE_ENUM:
+                continue
+            name = enums[f.type_name].name
+            if f.repeated:
+                out.append("    m.%s = [.unrecognized(%d), %s.knownCases[0], .unrecognized(%d)]"
+                           % (swift_ident(f.swift_name), unrecognized_number(k), name, unrecognized_number(k + 1)))
+            else:
+                out.append("    m.%s = .unrecognized(%d)" % (swift_ident(f.swift_name), unrecognized_number(k)))
+        out.append("    return m")
+        out.append("  }")
+        out.append("}")
+        out.append("")
+    out.append("/// A sample of every message that has enum fields, holding unrecognized enum numbers.")
+    out.append("let allUnrecognizedEnumSamples: [any ProtoMessage] = [")
+    for m in with_enums:
+        out.append("  %s.sampleWithUnrecognizedEnums()," % m.name)
     out.append("]")
     return "\n".join(out) + "\n"
 
@@ -701,8 +766,11 @@ def main():
             write_if_changed(path, emit_services(file))
             expected.add(path)
     samples = os.path.join(root, "Tests/GuestAccessProtoTests/Generated/Samples.swift")
-    write_if_changed(samples, emit_samples(files, enums, messages))
-    expected.add(samples)
+    write_if_changed(samples, emit_samples(files, enums, messages, "proto tests"))
+    tables = os.path.join(root, "Tests/GuestAccessProtoTests/Generated/SchemaTables.swift")
+    write_if_changed(tables, emit_schema_tables(files, enums, messages))
+    roundtrip = os.path.join(root, "Sources/proto-roundtrip/Generated/Samples.swift")
+    write_if_changed(roundtrip, emit_samples(files, enums, messages, "leak check"))
     for d in (proto_dir, api_dir):
         for name in os.listdir(d) if os.path.isdir(d) else []:
             path = os.path.join(d, name)

@@ -2,6 +2,12 @@
 ///
 /// Generated types conform to it; encoding and decoding go through the
 /// protoc-c codecs, but no C type appears in this API.
+///
+/// String fields cross protobuf-c as NUL-terminated C strings: a string is
+/// cut at its first NUL character (U+0000) on encoding and on decoding, and
+/// invalid UTF-8 received on the wire is repaired with U+FFFD. Use a `bytes`
+/// field for data that may hold NUL. Unknown fields are skipped on decoding
+/// and not re-encoded.
 public protocol ProtoMessage: Sendable, Hashable {
   /// The fully qualified protobuf name, e.g. `guestaccess.v1.Tenant`.
   static var protoName: String { get }

@@ -5,7 +5,7 @@ internal import CGuestAccessProto
 
 /// Whether a user belongs to the tenant's own organization or is an external
 /// collaborator.
-public enum UserType: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum UserType: ProtoEnum {
   /// Not set. In a filter: any type. In CreateInvitation: GUEST.
   /// `USER_TYPE_UNSPECIFIED` = 0
   case unspecified
@@ -63,8 +63,16 @@ public enum UserType: Sendable, Hashable, Codable, CustomStringConvertible {
     self.init(rawValue: number)
   }
 
+  /// The schema name, as `protoName`.
   public var description: String { protoName }
 
+  /// Values compare by wire number, so `.unrecognized(n)` equals the case declared as `n`.
+  public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
+
+  /// Hashes the wire number, consistent with `==`.
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+  /// Decodes a schema name (as `init(protoName:)` accepts) or a wire number.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.singleValueContainer()
     if let number = try? container.decode(Int32.self) {
@@ -78,6 +86,7 @@ public enum UserType: Sendable, Hashable, Codable, CustomStringConvertible {
     self = value
   }
 
+  /// Encodes the schema name (the number, as text, for an unrecognized value).
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     try container.encode(protoName)
@@ -96,7 +105,7 @@ extension UserType {
 
 /// A directory role held by a user. A user without roles is a plain member
 /// (or plain guest).
-public enum Role: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum Role: ProtoEnum {
   /// Not a role; never stored. INVALID_ARGUMENT in SetRoles.
   /// `ROLE_UNSPECIFIED` = 0
   case unspecified
@@ -162,8 +171,16 @@ public enum Role: Sendable, Hashable, Codable, CustomStringConvertible {
     self.init(rawValue: number)
   }
 
+  /// The schema name, as `protoName`.
   public var description: String { protoName }
 
+  /// Values compare by wire number, so `.unrecognized(n)` equals the case declared as `n`.
+  public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
+
+  /// Hashes the wire number, consistent with `==`.
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+  /// Decodes a schema name (as `init(protoName:)` accepts) or a wire number.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.singleValueContainer()
     if let number = try? container.decode(Int32.self) {
@@ -177,6 +194,7 @@ public enum Role: Sendable, Hashable, Codable, CustomStringConvertible {
     self = value
   }
 
+  /// Encodes the schema name (the number, as text, for an unrecognized value).
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     try container.encode(protoName)
@@ -194,7 +212,7 @@ extension Role {
 }
 
 /// Redemption state of a guest user (Entra `externalUserState`).
-public enum ExternalUserState: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum ExternalUserState: ProtoEnum {
   /// Not a guest created by invitation (members). In a filter: any state.
   /// `EXTERNAL_USER_STATE_UNSPECIFIED` = 0
   case unspecified
@@ -251,8 +269,16 @@ public enum ExternalUserState: Sendable, Hashable, Codable, CustomStringConverti
     self.init(rawValue: number)
   }
 
+  /// The schema name, as `protoName`.
   public var description: String { protoName }
 
+  /// Values compare by wire number, so `.unrecognized(n)` equals the case declared as `n`.
+  public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
+
+  /// Hashes the wire number, consistent with `==`.
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+  /// Decodes a schema name (as `init(protoName:)` accepts) or a wire number.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.singleValueContainer()
     if let number = try? container.decode(Int32.self) {
@@ -266,6 +292,7 @@ public enum ExternalUserState: Sendable, Hashable, Codable, CustomStringConverti
     self = value
   }
 
+  /// Encodes the schema name (the number, as text, for an unrecognized value).
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     try container.encode(protoName)
@@ -283,7 +310,7 @@ extension ExternalUserState {
 }
 
 /// How a user object came to exist.
-public enum CreationType: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum CreationType: ProtoEnum {
   /// Created directly (CreateUser, CreateTenant): every member.
   /// `CREATION_TYPE_UNSPECIFIED` = 0
   case unspecified
@@ -334,8 +361,16 @@ public enum CreationType: Sendable, Hashable, Codable, CustomStringConvertible {
     self.init(rawValue: number)
   }
 
+  /// The schema name, as `protoName`.
   public var description: String { protoName }
 
+  /// Values compare by wire number, so `.unrecognized(n)` equals the case declared as `n`.
+  public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
+
+  /// Hashes the wire number, consistent with `==`.
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+  /// Decodes a schema name (as `init(protoName:)` accepts) or a wire number.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.singleValueContainer()
     if let number = try? container.decode(Int32.self) {
@@ -349,6 +384,7 @@ public enum CreationType: Sendable, Hashable, Codable, CustomStringConvertible {
     self = value
   }
 
+  /// Encodes the schema name (the number, as text, for an unrecognized value).
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     try container.encode(protoName)
@@ -366,7 +402,7 @@ extension CreationType {
 }
 
 /// How a guest proves who it is after redemption.
-public enum SignInType: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum SignInType: ProtoEnum {
   /// Not set (a guest before redemption has no identity).
   /// `SIGN_IN_TYPE_UNSPECIFIED` = 0
   case unspecified
@@ -426,8 +462,16 @@ public enum SignInType: Sendable, Hashable, Codable, CustomStringConvertible {
     self.init(rawValue: number)
   }
 
+  /// The schema name, as `protoName`.
   public var description: String { protoName }
 
+  /// Values compare by wire number, so `.unrecognized(n)` equals the case declared as `n`.
+  public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
+
+  /// Hashes the wire number, consistent with `==`.
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+  /// Decodes a schema name (as `init(protoName:)` accepts) or a wire number.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.singleValueContainer()
     if let number = try? container.decode(Int32.self) {
@@ -441,6 +485,7 @@ public enum SignInType: Sendable, Hashable, Codable, CustomStringConvertible {
     self = value
   }
 
+  /// Encodes the schema name (the number, as text, for an unrecognized value).
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     try container.encode(protoName)
@@ -458,7 +503,7 @@ extension SignInType {
 }
 
 /// The kind of a directory object, used for audit targets and access checks.
-public enum DirectoryObjectType: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum DirectoryObjectType: ProtoEnum {
   /// Not set. In CheckAccess: whichever kind the id names.
   /// `DIRECTORY_OBJECT_TYPE_UNSPECIFIED` = 0
   case unspecified
@@ -558,8 +603,16 @@ public enum DirectoryObjectType: Sendable, Hashable, Codable, CustomStringConver
     self.init(rawValue: number)
   }
 
+  /// The schema name, as `protoName`.
   public var description: String { protoName }
 
+  /// Values compare by wire number, so `.unrecognized(n)` equals the case declared as `n`.
+  public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
+
+  /// Hashes the wire number, consistent with `==`.
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+  /// Decodes a schema name (as `init(protoName:)` accepts) or a wire number.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.singleValueContainer()
     if let number = try? container.decode(Int32.self) {
@@ -573,6 +626,7 @@ public enum DirectoryObjectType: Sendable, Hashable, Codable, CustomStringConver
     self = value
   }
 
+  /// Encodes the schema name (the number, as text, for an unrecognized value).
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     try container.encode(protoName)

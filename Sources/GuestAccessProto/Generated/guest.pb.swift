@@ -5,7 +5,7 @@ internal import CGuestAccessProto
 
 /// Why CheckAccess allowed or denied. The denials are checked in the order
 /// listed here; the first that applies is returned.
-public enum AccessCheckReason: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum AccessCheckReason: ProtoEnum {
   /// Not set. Never returned.
   /// `ACCESS_CHECK_REASON_UNSPECIFIED` = 0
   case unspecified
@@ -118,8 +118,16 @@ public enum AccessCheckReason: Sendable, Hashable, Codable, CustomStringConverti
     self.init(rawValue: number)
   }
 
+  /// The schema name, as `protoName`.
   public var description: String { protoName }
 
+  /// Values compare by wire number, so `.unrecognized(n)` equals the case declared as `n`.
+  public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
+
+  /// Hashes the wire number, consistent with `==`.
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+  /// Decodes a schema name (as `init(protoName:)` accepts) or a wire number.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.singleValueContainer()
     if let number = try? container.decode(Int32.self) {
@@ -133,6 +141,7 @@ public enum AccessCheckReason: Sendable, Hashable, Codable, CustomStringConverti
     self = value
   }
 
+  /// Encodes the schema name (the number, as text, for an unrecognized value).
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     try container.encode(protoName)
@@ -150,7 +159,7 @@ extension AccessCheckReason {
 }
 
 /// Which guests an access review covers.
-public enum AccessReviewScope: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum AccessReviewScope: ProtoEnum {
   /// Not set; INVALID_ARGUMENT in CreateAccessReview.
   /// `ACCESS_REVIEW_SCOPE_UNSPECIFIED` = 0
   case unspecified
@@ -207,8 +216,16 @@ public enum AccessReviewScope: Sendable, Hashable, Codable, CustomStringConverti
     self.init(rawValue: number)
   }
 
+  /// The schema name, as `protoName`.
   public var description: String { protoName }
 
+  /// Values compare by wire number, so `.unrecognized(n)` equals the case declared as `n`.
+  public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
+
+  /// Hashes the wire number, consistent with `==`.
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+  /// Decodes a schema name (as `init(protoName:)` accepts) or a wire number.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.singleValueContainer()
     if let number = try? container.decode(Int32.self) {
@@ -222,6 +239,7 @@ public enum AccessReviewScope: Sendable, Hashable, Codable, CustomStringConverti
     self = value
   }
 
+  /// Encodes the schema name (the number, as text, for an unrecognized value).
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     try container.encode(protoName)
@@ -239,7 +257,7 @@ extension AccessReviewScope {
 }
 
 /// Where an access review is in its life.
-public enum AccessReviewStatus: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum AccessReviewStatus: ProtoEnum {
   /// Not set. In a filter: any status.
   /// `ACCESS_REVIEW_STATUS_UNSPECIFIED` = 0
   case unspecified
@@ -296,8 +314,16 @@ public enum AccessReviewStatus: Sendable, Hashable, Codable, CustomStringConvert
     self.init(rawValue: number)
   }
 
+  /// The schema name, as `protoName`.
   public var description: String { protoName }
 
+  /// Values compare by wire number, so `.unrecognized(n)` equals the case declared as `n`.
+  public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
+
+  /// Hashes the wire number, consistent with `==`.
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+  /// Decodes a schema name (as `init(protoName:)` accepts) or a wire number.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.singleValueContainer()
     if let number = try? container.decode(Int32.self) {
@@ -311,6 +337,7 @@ public enum AccessReviewStatus: Sendable, Hashable, Codable, CustomStringConvert
     self = value
   }
 
+  /// Encodes the schema name (the number, as text, for an unrecognized value).
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     try container.encode(protoName)
@@ -328,7 +355,7 @@ extension AccessReviewStatus {
 }
 
 /// A reviewer's verdict on one guest.
-public enum ReviewDecisionType: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum ReviewDecisionType: ProtoEnum {
   /// No decision (yet). As a review's default_decision: leave undecided
   /// guests unchanged.
   /// `REVIEW_DECISION_TYPE_UNSPECIFIED` = 0
@@ -387,8 +414,16 @@ public enum ReviewDecisionType: Sendable, Hashable, Codable, CustomStringConvert
     self.init(rawValue: number)
   }
 
+  /// The schema name, as `protoName`.
   public var description: String { protoName }
 
+  /// Values compare by wire number, so `.unrecognized(n)` equals the case declared as `n`.
+  public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
+
+  /// Hashes the wire number, consistent with `==`.
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+  /// Decodes a schema name (as `init(protoName:)` accepts) or a wire number.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.singleValueContainer()
     if let number = try? container.decode(Int32.self) {
@@ -402,6 +437,7 @@ public enum ReviewDecisionType: Sendable, Hashable, Codable, CustomStringConvert
     self = value
   }
 
+  /// Encodes the schema name (the number, as text, for an unrecognized value).
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     try container.encode(protoName)

@@ -4,7 +4,7 @@
 internal import CGuestAccessProto
 
 /// The serving status of a service.
-public enum ServingStatus: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum ServingStatus: ProtoEnum {
   /// Status not known yet (grpc.health.v1 UNKNOWN).
   /// `SERVING_STATUS_UNKNOWN` = 0
   case unknown
@@ -67,8 +67,16 @@ public enum ServingStatus: Sendable, Hashable, Codable, CustomStringConvertible 
     self.init(rawValue: number)
   }
 
+  /// The schema name, as `protoName`.
   public var description: String { protoName }
 
+  /// Values compare by wire number, so `.unrecognized(n)` equals the case declared as `n`.
+  public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
+
+  /// Hashes the wire number, consistent with `==`.
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+  /// Decodes a schema name (as `init(protoName:)` accepts) or a wire number.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.singleValueContainer()
     if let number = try? container.decode(Int32.self) {
@@ -82,6 +90,7 @@ public enum ServingStatus: Sendable, Hashable, Codable, CustomStringConvertible 
     self = value
   }
 
+  /// Encodes the schema name (the number, as text, for an unrecognized value).
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     try container.encode(protoName)

@@ -4,7 +4,7 @@
 internal import CGuestAccessProto
 
 /// Where an invitation is in its life.
-public enum InvitationStatus: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum InvitationStatus: ProtoEnum {
   /// Not set. In a filter: any status.
   /// `INVITATION_STATUS_UNSPECIFIED` = 0
   case unspecified
@@ -74,8 +74,16 @@ public enum InvitationStatus: Sendable, Hashable, Codable, CustomStringConvertib
     self.init(rawValue: number)
   }
 
+  /// The schema name, as `protoName`.
   public var description: String { protoName }
 
+  /// Values compare by wire number, so `.unrecognized(n)` equals the case declared as `n`.
+  public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
+
+  /// Hashes the wire number, consistent with `==`.
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+  /// Decodes a schema name (as `init(protoName:)` accepts) or a wire number.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.singleValueContainer()
     if let number = try? container.decode(Int32.self) {
@@ -89,6 +97,7 @@ public enum InvitationStatus: Sendable, Hashable, Codable, CustomStringConvertib
     self = value
   }
 
+  /// Encodes the schema name (the number, as text, for an unrecognized value).
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     try container.encode(protoName)
@@ -106,7 +115,7 @@ extension InvitationStatus {
 }
 
 /// Delivery state of an invitation's latest email.
-public enum EmailDeliveryStatus: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum EmailDeliveryStatus: ProtoEnum {
   /// Not set. Never returned.
   /// `EMAIL_DELIVERY_STATUS_UNSPECIFIED` = 0
   case unspecified
@@ -179,8 +188,16 @@ public enum EmailDeliveryStatus: Sendable, Hashable, Codable, CustomStringConver
     self.init(rawValue: number)
   }
 
+  /// The schema name, as `protoName`.
   public var description: String { protoName }
 
+  /// Values compare by wire number, so `.unrecognized(n)` equals the case declared as `n`.
+  public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
+
+  /// Hashes the wire number, consistent with `==`.
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+  /// Decodes a schema name (as `init(protoName:)` accepts) or a wire number.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.singleValueContainer()
     if let number = try? container.decode(Int32.self) {
@@ -194,6 +211,7 @@ public enum EmailDeliveryStatus: Sendable, Hashable, Codable, CustomStringConver
     self = value
   }
 
+  /// Encodes the schema name (the number, as text, for an unrecognized value).
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     try container.encode(protoName)
@@ -211,7 +229,7 @@ extension EmailDeliveryStatus {
 }
 
 /// What RedeemInvitation did.
-public enum RedemptionResult: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum RedemptionResult: ProtoEnum {
   /// Not set. Never returned.
   /// `REDEMPTION_RESULT_UNSPECIFIED` = 0
   case unspecified
@@ -269,8 +287,16 @@ public enum RedemptionResult: Sendable, Hashable, Codable, CustomStringConvertib
     self.init(rawValue: number)
   }
 
+  /// The schema name, as `protoName`.
   public var description: String { protoName }
 
+  /// Values compare by wire number, so `.unrecognized(n)` equals the case declared as `n`.
+  public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
+
+  /// Hashes the wire number, consistent with `==`.
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+  /// Decodes a schema name (as `init(protoName:)` accepts) or a wire number.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.singleValueContainer()
     if let number = try? container.decode(Int32.self) {
@@ -284,6 +310,7 @@ public enum RedemptionResult: Sendable, Hashable, Codable, CustomStringConvertib
     self = value
   }
 
+  /// Encodes the schema name (the number, as text, for an unrecognized value).
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     try container.encode(protoName)

@@ -4,7 +4,7 @@
 internal import CGuestAccessProto
 
 /// Lifecycle state of a tenant.
-public enum TenantState: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum TenantState: ProtoEnum {
   /// Not set. In a filter: any state.
   /// `TENANT_STATE_UNSPECIFIED` = 0
   case unspecified
@@ -63,8 +63,16 @@ public enum TenantState: Sendable, Hashable, Codable, CustomStringConvertible {
     self.init(rawValue: number)
   }
 
+  /// The schema name, as `protoName`.
   public var description: String { protoName }
 
+  /// Values compare by wire number, so `.unrecognized(n)` equals the case declared as `n`.
+  public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
+
+  /// Hashes the wire number, consistent with `==`.
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+  /// Decodes a schema name (as `init(protoName:)` accepts) or a wire number.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.singleValueContainer()
     if let number = try? container.decode(Int32.self) {
@@ -78,6 +86,7 @@ public enum TenantState: Sendable, Hashable, Codable, CustomStringConvertible {
     self = value
   }
 
+  /// Encodes the schema name (the number, as text, for an unrecognized value).
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     try container.encode(protoName)
@@ -96,7 +105,7 @@ extension TenantState {
 
 /// Who may create invitations (Entra "guest invite settings").
 /// GLOBAL_ADMIN and USER_ADMIN may always invite, unless NOBODY.
-public enum GuestInvitePolicy: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum GuestInvitePolicy: ProtoEnum {
   /// In a setting: the default, EVERYONE.
   /// `GUEST_INVITE_POLICY_UNSPECIFIED` = 0
   case unspecified
@@ -165,8 +174,16 @@ public enum GuestInvitePolicy: Sendable, Hashable, Codable, CustomStringConverti
     self.init(rawValue: number)
   }
 
+  /// The schema name, as `protoName`.
   public var description: String { protoName }
 
+  /// Values compare by wire number, so `.unrecognized(n)` equals the case declared as `n`.
+  public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
+
+  /// Hashes the wire number, consistent with `==`.
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+  /// Decodes a schema name (as `init(protoName:)` accepts) or a wire number.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.singleValueContainer()
     if let number = try? container.decode(Int32.self) {
@@ -180,6 +197,7 @@ public enum GuestInvitePolicy: Sendable, Hashable, Codable, CustomStringConverti
     self = value
   }
 
+  /// Encodes the schema name (the number, as text, for an unrecognized value).
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     try container.encode(protoName)
@@ -197,7 +215,7 @@ extension GuestInvitePolicy {
 }
 
 /// What guests may see of the directory.
-public enum GuestAccessLevel: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum GuestAccessLevel: ProtoEnum {
   /// In a setting: the default, LIMITED.
   /// `GUEST_ACCESS_LEVEL_UNSPECIFIED` = 0
   case unspecified
@@ -262,8 +280,16 @@ public enum GuestAccessLevel: Sendable, Hashable, Codable, CustomStringConvertib
     self.init(rawValue: number)
   }
 
+  /// The schema name, as `protoName`.
   public var description: String { protoName }
 
+  /// Values compare by wire number, so `.unrecognized(n)` equals the case declared as `n`.
+  public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
+
+  /// Hashes the wire number, consistent with `==`.
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+  /// Decodes a schema name (as `init(protoName:)` accepts) or a wire number.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.singleValueContainer()
     if let number = try? container.decode(Int32.self) {
@@ -277,6 +303,7 @@ public enum GuestAccessLevel: Sendable, Hashable, Codable, CustomStringConvertib
     self = value
   }
 
+  /// Encodes the schema name (the number, as text, for an unrecognized value).
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     try container.encode(protoName)
@@ -294,7 +321,7 @@ extension GuestAccessLevel {
 }
 
 /// How `collaboration_domains` restricts the domains of invited emails.
-public enum CollaborationDomainMode: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum CollaborationDomainMode: ProtoEnum {
   /// In a setting: the default, ALLOW_ALL.
   /// `COLLABORATION_DOMAIN_MODE_UNSPECIFIED` = 0
   case unspecified
@@ -357,8 +384,16 @@ public enum CollaborationDomainMode: Sendable, Hashable, Codable, CustomStringCo
     self.init(rawValue: number)
   }
 
+  /// The schema name, as `protoName`.
   public var description: String { protoName }
 
+  /// Values compare by wire number, so `.unrecognized(n)` equals the case declared as `n`.
+  public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
+
+  /// Hashes the wire number, consistent with `==`.
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+  /// Decodes a schema name (as `init(protoName:)` accepts) or a wire number.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.singleValueContainer()
     if let number = try? container.decode(Int32.self) {
@@ -372,6 +407,7 @@ public enum CollaborationDomainMode: Sendable, Hashable, Codable, CustomStringCo
     self = value
   }
 
+  /// Encodes the schema name (the number, as text, for an unrecognized value).
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     try container.encode(protoName)
@@ -390,7 +426,7 @@ extension CollaborationDomainMode {
 
 /// Whether invitees without a home tenant here may redeem with an email
 /// one-time passcode.
-public enum EmailOtpMode: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum EmailOtpMode: ProtoEnum {
   /// In a setting: the default, ENABLED.
   /// `EMAIL_OTP_MODE_UNSPECIFIED` = 0
   case unspecified
@@ -447,8 +483,16 @@ public enum EmailOtpMode: Sendable, Hashable, Codable, CustomStringConvertible {
     self.init(rawValue: number)
   }
 
+  /// The schema name, as `protoName`.
   public var description: String { protoName }
 
+  /// Values compare by wire number, so `.unrecognized(n)` equals the case declared as `n`.
+  public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
+
+  /// Hashes the wire number, consistent with `==`.
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+  /// Decodes a schema name (as `init(protoName:)` accepts) or a wire number.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.singleValueContainer()
     if let number = try? container.decode(Int32.self) {
@@ -462,6 +506,7 @@ public enum EmailOtpMode: Sendable, Hashable, Codable, CustomStringConvertible {
     self = value
   }
 
+  /// Encodes the schema name (the number, as text, for an unrecognized value).
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     try container.encode(protoName)
@@ -479,7 +524,7 @@ extension EmailOtpMode {
 }
 
 /// Whether a rule allows or blocks its targets.
-public enum CrossTenantAccessType: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum CrossTenantAccessType: ProtoEnum {
   /// In a partner entry: inherit this rule from the default entry. In the
   /// default entry: ALLOWED for everyone (the built-in default).
   /// `CROSS_TENANT_ACCESS_TYPE_UNSPECIFIED` = 0
@@ -538,8 +583,16 @@ public enum CrossTenantAccessType: Sendable, Hashable, Codable, CustomStringConv
     self.init(rawValue: number)
   }
 
+  /// The schema name, as `protoName`.
   public var description: String { protoName }
 
+  /// Values compare by wire number, so `.unrecognized(n)` equals the case declared as `n`.
+  public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
+
+  /// Hashes the wire number, consistent with `==`.
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+  /// Decodes a schema name (as `init(protoName:)` accepts) or a wire number.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.singleValueContainer()
     if let number = try? container.decode(Int32.self) {
@@ -553,6 +606,7 @@ public enum CrossTenantAccessType: Sendable, Hashable, Codable, CustomStringConv
     self = value
   }
 
+  /// Encodes the schema name (the number, as text, for an unrecognized value).
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     try container.encode(protoName)
@@ -570,7 +624,7 @@ extension CrossTenantAccessType {
 }
 
 /// What kind of object a cross-tenant access target names.
-public enum CrossTenantTargetType: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum CrossTenantTargetType: ProtoEnum {
   /// Not set; INVALID_ARGUMENT in a target.
   /// `CROSS_TENANT_TARGET_TYPE_UNSPECIFIED` = 0
   case unspecified
@@ -633,8 +687,16 @@ public enum CrossTenantTargetType: Sendable, Hashable, Codable, CustomStringConv
     self.init(rawValue: number)
   }
 
+  /// The schema name, as `protoName`.
   public var description: String { protoName }
 
+  /// Values compare by wire number, so `.unrecognized(n)` equals the case declared as `n`.
+  public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
+
+  /// Hashes the wire number, consistent with `==`.
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+  /// Decodes a schema name (as `init(protoName:)` accepts) or a wire number.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.singleValueContainer()
     if let number = try? container.decode(Int32.self) {
@@ -648,6 +710,7 @@ public enum CrossTenantTargetType: Sendable, Hashable, Codable, CustomStringConv
     self = value
   }
 
+  /// Encodes the schema name (the number, as text, for an unrecognized value).
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     try container.encode(protoName)
@@ -665,7 +728,7 @@ extension CrossTenantTargetType {
 }
 
 /// Whom a credential authenticates.
-public enum CredentialPrincipalType: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum CredentialPrincipalType: ProtoEnum {
   /// In IssueCredential: USER.
   /// `CREDENTIAL_PRINCIPAL_TYPE_UNSPECIFIED` = 0
   case unspecified
@@ -722,8 +785,16 @@ public enum CredentialPrincipalType: Sendable, Hashable, Codable, CustomStringCo
     self.init(rawValue: number)
   }
 
+  /// The schema name, as `protoName`.
   public var description: String { protoName }
 
+  /// Values compare by wire number, so `.unrecognized(n)` equals the case declared as `n`.
+  public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
+
+  /// Hashes the wire number, consistent with `==`.
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+  /// Decodes a schema name (as `init(protoName:)` accepts) or a wire number.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.singleValueContainer()
     if let number = try? container.decode(Int32.self) {
@@ -737,6 +808,7 @@ public enum CredentialPrincipalType: Sendable, Hashable, Codable, CustomStringCo
     self = value
   }
 
+  /// Encodes the schema name (the number, as text, for an unrecognized value).
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     try container.encode(protoName)
@@ -754,7 +826,7 @@ extension CredentialPrincipalType {
 }
 
 /// Whether a credential still authenticates (derived when read).
-public enum CredentialState: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum CredentialState: ProtoEnum {
   /// Not set. In a filter: any state.
   /// `CREDENTIAL_STATE_UNSPECIFIED` = 0
   case unspecified
@@ -817,8 +889,16 @@ public enum CredentialState: Sendable, Hashable, Codable, CustomStringConvertibl
     self.init(rawValue: number)
   }
 
+  /// The schema name, as `protoName`.
   public var description: String { protoName }
 
+  /// Values compare by wire number, so `.unrecognized(n)` equals the case declared as `n`.
+  public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
+
+  /// Hashes the wire number, consistent with `==`.
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+  /// Decodes a schema name (as `init(protoName:)` accepts) or a wire number.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.singleValueContainer()
     if let number = try? container.decode(Int32.self) {
@@ -832,6 +912,7 @@ public enum CredentialState: Sendable, Hashable, Codable, CustomStringConvertibl
     self = value
   }
 
+  /// Encodes the schema name (the number, as text, for an unrecognized value).
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     try container.encode(protoName)
@@ -849,7 +930,7 @@ extension CredentialState {
 }
 
 /// Who performed an audited action.
-public enum AuditActorType: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum AuditActorType: ProtoEnum {
   /// Not set.
   /// `AUDIT_ACTOR_TYPE_UNSPECIFIED` = 0
   case unspecified
@@ -920,8 +1001,16 @@ public enum AuditActorType: Sendable, Hashable, Codable, CustomStringConvertible
     self.init(rawValue: number)
   }
 
+  /// The schema name, as `protoName`.
   public var description: String { protoName }
 
+  /// Values compare by wire number, so `.unrecognized(n)` equals the case declared as `n`.
+  public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
+
+  /// Hashes the wire number, consistent with `==`.
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+  /// Decodes a schema name (as `init(protoName:)` accepts) or a wire number.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.singleValueContainer()
     if let number = try? container.decode(Int32.self) {
@@ -935,6 +1024,7 @@ public enum AuditActorType: Sendable, Hashable, Codable, CustomStringConvertible
     self = value
   }
 
+  /// Encodes the schema name (the number, as text, for an unrecognized value).
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     try container.encode(protoName)
@@ -952,7 +1042,7 @@ extension AuditActorType {
 }
 
 /// Whether an audited attempt succeeded.
-public enum AuditOutcome: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum AuditOutcome: ProtoEnum {
   /// Not set. In a filter: any outcome.
   /// `AUDIT_OUTCOME_UNSPECIFIED` = 0
   case unspecified
@@ -1010,8 +1100,16 @@ public enum AuditOutcome: Sendable, Hashable, Codable, CustomStringConvertible {
     self.init(rawValue: number)
   }
 
+  /// The schema name, as `protoName`.
   public var description: String { protoName }
 
+  /// Values compare by wire number, so `.unrecognized(n)` equals the case declared as `n`.
+  public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
+
+  /// Hashes the wire number, consistent with `==`.
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+  /// Decodes a schema name (as `init(protoName:)` accepts) or a wire number.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.singleValueContainer()
     if let number = try? container.decode(Int32.self) {
@@ -1025,6 +1123,7 @@ public enum AuditOutcome: Sendable, Hashable, Codable, CustomStringConvertible {
     self = value
   }
 
+  /// Encodes the schema name (the number, as text, for an unrecognized value).
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     try container.encode(protoName)
@@ -1042,7 +1141,7 @@ extension AuditOutcome {
 }
 
 /// What happened. Names are past-tense "object verb".
-public enum AuditAction: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum AuditAction: ProtoEnum {
   /// Not set. In a filter: any action.
   /// `AUDIT_ACTION_UNSPECIFIED` = 0
   case unspecified
@@ -1304,8 +1403,16 @@ public enum AuditAction: Sendable, Hashable, Codable, CustomStringConvertible {
     self.init(rawValue: number)
   }
 
+  /// The schema name, as `protoName`.
   public var description: String { protoName }
 
+  /// Values compare by wire number, so `.unrecognized(n)` equals the case declared as `n`.
+  public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
+
+  /// Hashes the wire number, consistent with `==`.
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+  /// Decodes a schema name (as `init(protoName:)` accepts) or a wire number.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.singleValueContainer()
     if let number = try? container.decode(Int32.self) {
@@ -1319,6 +1426,7 @@ public enum AuditAction: Sendable, Hashable, Codable, CustomStringConvertible {
     self = value
   }
 
+  /// Encodes the schema name (the number, as text, for an unrecognized value).
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     try container.encode(protoName)

@@ -412,7 +412,7 @@ extension CrossTenantAccessRules {
 extension CrossTenantAccessRules {
   /// A sample with every field set to a non-default value.
   static func sampleDepth2() -> CrossTenantAccessRules {
-    var m = CrossTenantAccessRules()
+    let m = CrossTenantAccessRules()
     return m
   }
 }
@@ -3201,7 +3201,7 @@ extension ResetRedemptionResponse {
 extension ResetRedemptionResponse {
   /// A sample with every field set to a non-default value.
   static func sampleDepth2() -> ResetRedemptionResponse {
-    var m = ResetRedemptionResponse()
+    let m = ResetRedemptionResponse()
     return m
   }
 }
@@ -3894,7 +3894,7 @@ extension HealthCheckResponse {
   }
 }
 
-/// Every generated message type with a fully populated sample.
+/// Every generated message type with a fully populated sample (proto tests).
 let allMessageSamples: [any ProtoMessage] = [
   MetadataEntry.sample(),
   CallHeaders.sample(),
