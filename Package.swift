@@ -17,6 +17,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+    .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
   ],
   targets: [
     // C libraries from Debian packages.
@@ -55,6 +57,14 @@ let package = Package(
         "GuestAccessCore", "GuestAccessAPI", "GuestAccessProto", "GuestAccessTransport", "GuestAccessStorage",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "CoreMetrics", package: "swift-metrics"),
+      ]),
+    // The metrics backend chosen by guestd (Prometheus) and its admin HTTP listener.
+    .target(
+      name: "GuestAccessAdmin",
+      dependencies: [
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "CoreMetrics", package: "swift-metrics"),
       ]),
     // The client library for internal services.
     .target(
@@ -63,7 +73,7 @@ let package = Package(
     .executableTarget(
       name: "guestd",
       dependencies: [
-        "GuestAccessServer",
+        "GuestAccessServer", "GuestAccessAdmin",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]),
@@ -86,7 +96,7 @@ let package = Package(
     .testTarget(
       name: "GuestAccessServiceTests",
       dependencies: [
-        "GuestAccessServer", "GuestAccessClient", "GuestAccessStorage",
+        "GuestAccessServer", "GuestAccessClient", "GuestAccessStorage", "GuestAccessAdmin",
         .product(name: "Logging", package: "swift-log"),
       ]),
     .testTarget(

@@ -24,6 +24,7 @@ public final class GuestAccessServerApp: Sendable {
   private let server: RPCServer
   private let logger: Logger
   private let draining = Atomic<Bool>(false)
+  private let metrics: ServerMetrics
 
   /// The services this server registers, in order.
   public static let serviceNames = [TenantService.serviceName, InvitationService.serviceName]
@@ -33,7 +34,11 @@ public final class GuestAccessServerApp: Sendable {
     self.settings = settings
     self.logger = logger
     try Self.makeDirectory(settings.dataDir)
-    let store = try SQLiteDirectoryStore(path: settings.dataDir + "/guestaccess.sqlite")
+    let metrics = ServerMetrics()
+    self.metrics = metrics
+    let store = try SQLiteDirectoryStore(path: settings.dataDir + "/guestaccess.sqlite") { batch, duration in
+      metrics.recordCommit(batch: batch, duration: duration)
+    }
     self.store = store
     environment = ServiceEnvironment(
       store: store, clock: clock, defaultInvitationRateLimit: settings.defaultInvitationRateLimit,
@@ -47,7 +52,7 @@ public final class GuestAccessServerApp: Sendable {
     server = RPCServer(
       transports: [transport],
       services: [health, TenantServiceImpl(environment: environment), InvitationServiceImpl(environment: environment)],
-      interceptors: [AuthInterceptor(store: store, clock: clock, anonymousMethods: anonymous)]
+      interceptors: [MetricsInterceptor(), AuthInterceptor(store: store, clock: clock, anonymousMethods: anonymous)]
     ) { error, method in
       logger.error("unexpected error in \(method): \(error)")
     }
@@ -108,9 +113,14 @@ public final class GuestAccessServerApp: Sendable {
   }
 
   private func watchReadiness() async {
+    var tick = 0
     while !Task.isCancelled && !draining.load(ordering: .relaxed) {
-      try? await Task.sleep(for: .seconds(5))
-      await refreshReadiness()
+      try? await Task.sleep(for: .seconds(1))
+      tick += 1
+      metrics.connections.record(transport.connectionCount)
+      if let depth = try? await store.read({ try $0.outboxDepth() }) { metrics.outboxDepth.record(depth) }
+      if let sqlite = store as? SQLiteDirectoryStore { metrics.writeBacklog.record(sqlite.database.writeBacklog) }
+      if tick % 5 == 0 { await refreshReadiness() }
     }
   }
 

@@ -39,8 +39,11 @@ struct GuestLoad: AsyncParsableCommand {
   @Option(help: "Client event loops (threads); default one per core.")
   var loops: Int = EventLoopGroup.coreCount
 
-  @Option(help: "API key for authenticated scenarios (default: $GUESTACCESS_KEY).")
+  @Option(help: "Operator key, to set up a tenant for authenticated scenarios (default: $GUESTACCESS_KEY).")
   var key: String?
+
+  @Option(name: .customLong("admin-key"), help: "Use the existing tenant of this admin key instead of setting one up.")
+  var adminKey: String?
 
   @Option(help: "Per-call timeout in seconds (0 = none).")
   var timeout: Double = 10
@@ -62,21 +65,20 @@ struct GuestLoad: AsyncParsableCommand {
     }
     let group = EventLoopGroup(count: loops, name: "ga-load")
     let transport = TCPClientTransport(host: String(server[..<colon]), port: port, connections: connections, group: group)
-    let credential = key ?? ProcessInfo.processInfo.environment["GUESTACCESS_KEY"]
-    let client = GuestAccessClient(transport: transport, credential: credential, retryPolicy: .none)
+    let operatorKey = key ?? ProcessInfo.processInfo.environment["GUESTACCESS_KEY"]
     do {
       try await transport.connect()
     } catch {
       FileHandle.standardError.write(Data("guest-load: cannot connect to \(server): \(error)\n".utf8))
       throw ExitCode(2)
     }
-    let call = try await scenario.prepare(client: client, timeout: timeout)
+    let call = try await scenario.prepare(transport: transport, operatorKey: operatorKey, adminKey: adminKey, timeout: timeout)
     let plan = LoadPlan(
       concurrency: concurrency, total: duration == nil ? (total ?? 10_000) : nil,
       duration: duration.flatMap(LoadDuration.parse), rps: rps, warmup: warmup)
     let showProgress = !json && isatty(STDERR_FILENO) != 0
     let report = await LoadRunner(plan: plan, loops: group.loops, call: call, showProgress: showProgress).run()
-    client.close()
+    transport.close()
     if json {
       print(report.json(scenario: scenario.rawValue, concurrency: concurrency, connections: connections))
     } else {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import GuestAccessAdmin
 import GuestAccessServer
 import Logging
 
@@ -40,6 +41,9 @@ struct GuestD: AsyncParsableCommand {
   @Option(name: .customLong("max-connections"), help: "Open client connections at most.")
   var maxConnections: Int?
 
+  @Option(name: .customLong("metrics-listen"), help: "Serve Prometheus metrics at http://HOST:PORT/metrics (off by default).")
+  var metricsListen: String?
+
   @Option(name: .customLong("operator-key-file"), help: "File holding the operator credential to accept (else one is created in the data directory on first start).")
   var operatorKeyFile: String?
 
@@ -54,6 +58,17 @@ struct GuestD: AsyncParsableCommand {
       return handler
     }
     let logger = Logger(label: "guestd")
+    let registry = MetricsBackend.prometheus()
+    var endpoint: PrometheusEndpoint?
+    if let metricsListen = metricsListen ?? ProcessInfo.processInfo.environment["GUESTD_METRICS_LISTEN"] {
+      guard let colon = metricsListen.lastIndex(of: ":"), let port = Int(metricsListen[metricsListen.index(after: colon)...]) else {
+        throw ValidationError("--metrics-listen must be HOST:PORT")
+      }
+      let started = try PrometheusEndpoint(host: String(metricsListen[..<colon]), port: port, registry: registry)
+      print("guestd metrics on http://\(metricsListen[..<colon]):\(started.port)/metrics")
+      endpoint = started
+    }
+    defer { endpoint?.stop() }
     let server = try GuestAccessServerApp(settings: settings, logger: logger)
     let signals = SignalWatcher(signals: [SIGTERM, SIGINT]) { signal in
       logger.notice("received signal \(signal): draining")

@@ -1,0 +1,52 @@
+import CoreMetrics
+import GuestAccessCore
+import Synchronization
+
+/// Records, for every call: `guestaccess_rpc_requests_total{method,code}`,
+/// `guestaccess_rpc_duration_seconds{method}` and the in-flight gauge
+/// `guestaccess_rpc_in_flight`. Uses the swift-metrics API; the backend is
+/// chosen by the executable.
+public struct MetricsInterceptor: ServerInterceptor {
+  private let inFlight = InFlightCounter()
+
+  /// Creates the interceptor.
+  public init() {}
+
+  public func intercept(context: ServerContext, next: @Sendable (ServerContext) async throws -> Void) async throws {
+    let method = context.method.path
+    let started = ContinuousClock.now
+    inFlight.change(+1)
+    defer { inFlight.change(-1) }
+    do {
+      try await next(context)
+      Self.record(method: method, code: .ok, since: started)
+    } catch let error as RPCError {
+      Self.record(method: method, code: error.code, since: started)
+      throw error
+    } catch is CancellationError {
+      Self.record(method: method, code: .cancelled, since: started)
+      throw CancellationError()
+    } catch {
+      Self.record(method: method, code: .unknown, since: started)
+      throw error
+    }
+  }
+
+  private static func record(method: String, code: StatusCode, since started: ContinuousClock.Instant) {
+    Counter(label: "guestaccess_rpc_requests_total", dimensions: [("method", method), ("code", code.name)]).increment()
+    let elapsed = started.duration(to: .now)
+    Timer(label: "guestaccess_rpc_duration_seconds", dimensions: [("method", method)]).recordNanoseconds(
+      elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+  }
+}
+
+/// The number of calls in flight, published as a gauge.
+final class InFlightCounter: Sendable {
+  private let count = Atomic<Int>(0)
+  private let gauge = Gauge(label: "guestaccess_rpc_in_flight")
+
+  func change(_ delta: Int) {
+    let now = count.add(delta, ordering: .relaxed).newValue
+    gauge.record(now)
+  }
+}
