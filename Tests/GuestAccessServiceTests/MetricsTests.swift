@@ -1,0 +1,106 @@
+import Foundation
+import GuestAccessAdmin
+import GuestAccessClient
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("Metrics")
+struct MetricsTests {
+  @Test func prometheusTextParsesAndCountersMove() async throws {
+    let registry = MetricsBackend.prometheus()
+    let endpoint = try PrometheusEndpoint(host: "127.0.0.1", port: 0, registry: registry)
+    defer { endpoint.stop() }
+    try await withTestServer { server in
+      let contoso = try await server.makeTenant("Contoso", domain: "contoso.com")
+      let label = #"guestaccess_rpc_requests_total{method="/guestaccess.v1.TenantService/GetTenant",code="OK"}"#
+      let before = try Self.sample(label, in: Self.fetch(port: endpoint.port)) ?? 0
+      for _ in 0..<7 { _ = try await contoso.adminClient.tenants.getTenant(GetTenantRequest()) }
+      await expectError(.unauthenticated) { try await server.client("gak_nope").tenants.getTenant(GetTenantRequest()) }
+      let text = try Self.fetch(port: endpoint.port)
+      try Self.validateExposition(text)
+      #expect(try Self.sample(label, in: text) == before + 7)
+      let denied = #"guestaccess_rpc_requests_total{method="/guestaccess.v1.TenantService/GetTenant",code="UNAUTHENTICATED"}"#
+      #expect((try Self.sample(denied, in: text) ?? 0) >= 1)
+      #expect(text.contains("guestaccess_rpc_duration_seconds_bucket"))
+      #expect(text.contains("guestaccess_storage_commits_total"))
+    }
+  }
+
+  /// Checks the Prometheus text format rules: HELP/TYPE comments, sample lines
+  /// `name{label="value",...} number`, names matching the metric name
+  /// grammar, every sample's family declared by a TYPE line first.
+  static func validateExposition(_ text: String) throws {
+    var declared: [String: String] = [:]
+    let namePattern = try Regex("^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+    for line in text.split(separator: "\n") {
+      if line.hasPrefix("# TYPE ") {
+        let parts = line.split(separator: " ")
+        #expect(parts.count == 4, "bad TYPE line: \(line)")
+        #expect(["counter", "gauge", "histogram", "summary", "untyped"].contains(String(parts[3])), "bad type: \(line)")
+        declared[String(parts[2])] = String(parts[3])
+        continue
+      }
+      if line.hasPrefix("#") { continue }
+      let nameEnd = line.firstIndex { $0 == "{" || $0 == " " } ?? line.endIndex
+      let name = String(line[..<nameEnd])
+      #expect(name.wholeMatch(of: namePattern) != nil, "bad metric name: \(line)")
+      let family = ["_bucket", "_sum", "_count"].reduce(name) { $0.hasSuffix($1) && declared[$0] == nil ? String($0.dropLast($1.count)) : $0 }
+      #expect(declared[family] != nil || declared[name] != nil, "sample before its TYPE: \(line)")
+      var rest = line[nameEnd...]
+      if rest.hasPrefix("{") {
+        guard let close = rest.lastIndex(of: "}") else {
+          Issue.record("unclosed labels: \(line)")
+          continue
+        }
+        let labels = rest[rest.index(after: rest.startIndex)..<close]
+        for pair in labels.split(separator: ",") where !pair.isEmpty {
+          #expect(pair.contains("=\"") && pair.hasSuffix("\""), "bad label: \(pair) in \(line)")
+        }
+        rest = rest[rest.index(after: close)...]
+      }
+      let value = rest.trimmingCharacters(in: .whitespaces).split(separator: " ").first.map(String.init) ?? ""
+      #expect(Double(value) != nil || ["+Inf", "-Inf", "NaN"].contains(value), "bad value: \(line)")
+    }
+  }
+
+  static func sample(_ label: String, in text: String) throws -> Double? {
+    for line in text.split(separator: "\n") where line.hasPrefix(label + " ") {
+      return Double(line.dropFirst(label.count + 1))
+    }
+    return nil
+  }
+
+  /// GET /metrics over a plain socket.
+  static func fetch(port: Int) throws -> String {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
+    let connected = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { throw EndpointTestError.connect }
+    let request = Array("GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
+    _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+    var response: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+      let n = recv(fd, &buffer, buffer.count, 0)
+      if n <= 0 { break }
+      response += buffer[0..<n]
+    }
+    let text = String(decoding: response, as: UTF8.self)
+    guard text.hasPrefix("HTTP/1.1 200"), let split = text.range(of: "\r\n\r\n") else { throw EndpointTestError.status(String(text.prefix(100))) }
+    return String(text[split.upperBound...])
+  }
+
+  enum EndpointTestError: Error {
+    case connect
+    case status(String)
+  }
+}
