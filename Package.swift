@@ -90,6 +90,13 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Histogram", package: "hdrhistogram-swift"),
       ]),
+    // Benchmark helpers used by Scripts/bench-* (bulk seeding).
+    .executableTarget(
+      name: "guest-bench",
+      dependencies: [
+        "GuestAccessServer", "GuestAccessStorage", "GuestAccessClient",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
     // Codec round trips of every message, run under valgrind by Scripts/leak-check.
     .executableTarget(name: "proto-roundtrip", dependencies: ["GuestAccessProto"]),
     .testTarget(name: "GuestAccessProtoTests", dependencies: ["GuestAccessProto"]),
