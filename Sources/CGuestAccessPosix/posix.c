@@ -195,3 +195,10 @@ void ga_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
 
 #include <pthread.h>
 void ga_set_thread_name(const char *name) { pthread_setname_np(pthread_self(), name); }
+
+int ga_shutdown_write(int fd) { return shutdown(fd, SHUT_WR); }
+
+int ga_is_numeric_host(const char *host) {
+  struct in6_addr addr;
+  return inet_pton(AF_INET, host, &addr) == 1 || inet_pton(AF_INET6, host, &addr) == 1;
+}

@@ -44,6 +44,13 @@ public struct RPCRouter: Sendable {
     })
   }
 
+  /// Registers a handler that works on encoded messages itself (proxies,
+  /// pre-encoded responses, tests); it must throw `RPCError(.invalidArgument)`
+  /// for a request it cannot decode.
+  public mutating func register(_ method: MethodDescriptor, handler: Handler) {
+    handlers[method.path] = (method, handler)
+  }
+
   /// Registers every method of a service.
   public mutating func register(_ service: some RegistrableRPCService) {
     service.registerMethods(with: &self)

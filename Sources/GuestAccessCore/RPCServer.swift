@@ -59,7 +59,7 @@ public final class RPCServer: ServerCallDispatcher {
       call.responder.finish(message: nil, trailers: RPCError(code: .deadlineExceeded, message: "deadline exceeded before the call started").trailers)
       return
     }
-    let timer: Task<Void, Never>? = call.deadline.map { deadline in
+    let timer: Task<Void, Never>? = call.responder.enforcesDeadline ? nil : call.deadline.map { deadline in
       Task {
         do {
           try await Task.sleep(until: deadline, clock: .continuous)

@@ -44,6 +44,14 @@ public protocol ServerCallResponder: Sendable {
   /// Runs `handler` once when the call is cancelled (peer cancel, connection
   /// loss); at once if it already was.
   func onCancel(_ handler: @escaping @Sendable () -> Void)
+  /// Whether the transport itself ends the call at its deadline (aborting it
+  /// with DEADLINE_EXCEEDED); otherwise the server runs a timer for it.
+  var enforcesDeadline: Bool { get }
+}
+
+extension ServerCallResponder {
+  /// By default the server enforces deadlines.
+  public var enforcesDeadline: Bool { false }
 }
 
 /// Receives the calls a server transport accepts.

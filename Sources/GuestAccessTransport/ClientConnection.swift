@@ -30,16 +30,13 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
   // Loop-thread state.
   private var parser = FrameParser(maxPayload: 64 << 20)
   private var prefaceBytes: [UInt8] = []
-  private static let readBufferSize = 64 * 1024
-  private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: readBufferSize, alignment: 16)
+  private var prefaceDone = false
 
   init(fd: Int32, loop: EventLoop, target: String, onUnusable: @escaping @Sendable (ClientConnection) -> Void) {
     channel = SocketChannel(fd: fd, loop: loop)
     self.target = target
     self.onUnusable = onUnusable
   }
-
-  deinit { readBuffer.deallocate() }
 
   /// Whether new calls may be started on this connection.
   var isUsable: Bool { state.withLock { !$0.closed && $0.goAwayLastID == nil } }
@@ -95,20 +92,14 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
   func unary(path: String, metadata: Metadata, deadline: ContinuousClock.Instant?, request: [UInt8]) async throws -> [UInt8] {
     let headers = CallHeaders(method: path, metadata: metadata.entries, timeoutMicros: Self.timeoutMicros(deadline))
     let box = CallBox()
-    let timer: Task<Void, Never>? = deadline.map { deadline in
-      Task { [self] in
-        guard (try? await Task.sleep(until: deadline, clock: .continuous)) != nil else { return }
-        fail(box.callID, RPCError(code: .deadlineExceeded, message: "deadline exceeded"), sendCancel: true)
-      }
-    }
+    let timer = armDeadline(deadline, box: box)
     defer { timer?.cancel() }
     return try await withTaskCancellationHandler {
       try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[UInt8], any Error>) in
         start(headers: headers, request: request, sink: .unary(continuation, response: nil), box: box)
       }
     } onCancel: {
-      box.cancel()
-      fail(box.callID, RPCError(code: .cancelled, message: "call cancelled by the client"), sendCancel: true)
+      end(box, RPCError(code: .cancelled, message: "call cancelled by the client"))
     }
   }
 
@@ -119,20 +110,30 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
   ) {
     let headers = CallHeaders(method: path, metadata: metadata.entries, timeoutMicros: Self.timeoutMicros(deadline))
     let box = CallBox()
-    let timer: Task<Void, Never>? = deadline.map { deadline in
-      Task { [self] in
-        guard (try? await Task.sleep(until: deadline, clock: .continuous)) != nil else { return }
-        fail(box.callID, RPCError(code: .deadlineExceeded, message: "deadline exceeded"), sendCancel: true)
-      }
-    }
+    let timer = armDeadline(deadline, box: box)
     continuation.onTermination = { [self] termination in
       timer?.cancel()
       if case .cancelled = termination {
-        box.cancel()
-        fail(box.callID, RPCError(code: .cancelled, message: "call cancelled by the client"), sendCancel: true)
+        end(box, RPCError(code: .cancelled, message: "call cancelled by the client"))
       }
     }
     start(headers: headers, request: request, sink: .stream(continuation), box: box)
+  }
+
+  /// A loop timer that fails the call with DEADLINE_EXCEEDED (and cancels it
+  /// on the server) at `deadline`.
+  private func armDeadline(_ deadline: ContinuousClock.Instant?, box: CallBox) -> LoopTimer? {
+    deadline.map { deadline in
+      channel.loop.schedule(at: deadline) { [self] in
+        end(box, RPCError(code: .deadlineExceeded, message: "deadline exceeded"))
+      }
+    }
+  }
+
+  /// Ends a call early (caller cancelled, deadline): now if it has its id,
+  /// else as soon as it gets one.
+  private func end(_ box: CallBox, _ error: RPCError) {
+    if let callID = box.end(error) { fail(callID, error, sendCancel: true) }
   }
 
   private static func timeoutMicros(_ deadline: ContinuousClock.Instant?) -> UInt64 {
@@ -144,6 +145,7 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
 
   private func start(headers: CallHeaders, request: [UInt8], sink: Sink, box: CallBox) {
     var refused: RPCError?
+    var endedEarly: RPCError?
     let written = channel.write { buffer in
       // The call id is taken under the socket's lock so ids reach the wire in order.
       let callID = state.withLock { state -> UInt32? in
@@ -158,7 +160,7 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
                            errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1"))
         return
       }
-      box.set(callID)
+      endedEarly = box.set(callID)
       FrameEncoder.append(.headers, callID: callID, message: headers, to: &buffer)
       FrameEncoder.append(.message, flags: .endStream, callID: callID, payload: request, to: &buffer)
     }
@@ -173,8 +175,8 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
         Self.complete(sink, with: .failure(error))
       }
     }
-    if box.isCancelled, let callID = box.callID {
-      fail(callID, RPCError(code: .cancelled, message: "call cancelled by the client"), sendCancel: true)
+    if let endedEarly, let callID = box.callID {
+      fail(callID, endedEarly, sendCancel: true)
     }
   }
 
@@ -207,6 +209,7 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
   func handleEvents(_ events: UInt32) {
     if events & ga_epollout != 0 { channel.handleWritable() }
     guard events & (ga_epollin | ga_epollhup | ga_epollerr | ga_epollrdhup) != 0 else { return }
+    let readBuffer = channel.loop.readBuffer
     for _ in 0..<4 {
       let received = channel.receive(readBuffer)
       if received == -1 { return }
@@ -220,22 +223,23 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
         close(RPCError(code: .internalError, message: "\(error)"))
         return
       }
-      if received < Self.readBufferSize { return }
+      if received < readBuffer.count { return }
     }
   }
 
   private func consume(_ bytes: UnsafeRawBufferPointer) throws(ProtocolViolation) {
     var bytes = bytes
-    if prefaceBytes.count < Preface.size {
+    if !prefaceDone {
       let needed = Preface.size - prefaceBytes.count
       prefaceBytes.append(contentsOf: bytes.prefix(needed))
       bytes = UnsafeRawBufferPointer(rebasing: bytes[min(needed, bytes.count)...])
       guard prefaceBytes.count == Preface.size else { return }
       try Preface.validate(prefaceBytes)
+      prefaceDone = true
+      prefaceBytes = []
     }
     guard !bytes.isEmpty else { return }
-    parser.append(bytes)
-    while let event = try parser.next() {
+    try parser.parse(bytes) { event throws(ProtocolViolation) in
       guard case .frame(let frame) = event else { throw ProtocolViolation("oversized frame from server") }
       try handle(frame)
     }
@@ -310,6 +314,11 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
       channel.loop.executeUnchecked { [self] in close(error) }
       return
     }
+    var error = error
+    if !prefaceDone && error.errorInfo == nil {
+      // The server never spoke: it cannot have processed any call.
+      error.errorInfo = ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1")
+    }
     let sinks = state.withLock { state -> [Sink] in
       state.closed = true
       defer { state.calls.removeAll() }
@@ -323,11 +332,27 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
 
 /// The call id of a call, once it has one, and whether it was cancelled first.
 final class CallBox: @unchecked Sendable {
-  private let state = Mutex<(callID: UInt32?, cancelled: Bool)>((nil, false))
+  private let state = Mutex<(callID: UInt32?, endedEarly: RPCError?)>((nil, nil))
+
+  /// The call's id, once it has one.
   var callID: UInt32? { state.withLock { $0.callID } }
-  var isCancelled: Bool { state.withLock { $0.cancelled } }
-  func set(_ callID: UInt32) { state.withLock { $0.callID = callID } }
-  func cancel() { state.withLock { $0.cancelled = true } }
+
+  /// Gives the call its id; returns the error it ended with before, if any.
+  func set(_ callID: UInt32) -> RPCError? {
+    state.withLock { state in
+      state.callID = callID
+      return state.endedEarly
+    }
+  }
+
+  /// Ends the call with `error`: returns its id, or records the error for
+  /// `set` when it has none yet.
+  func end(_ error: RPCError) -> UInt32? {
+    state.withLock { state in
+      if state.callID == nil && state.endedEarly == nil { state.endedEarly = error }
+      return state.callID
+    }
+  }
 }
 
 /// Waits for a non-blocking connect to finish (writable socket).

@@ -25,6 +25,8 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     var queue: [Work] = []
     var sleeping = false
     var stopping = false
+    /// The thread has exited: jobs go to the global executor, closures are dropped.
+    var stopped = false
   }
 
   /// A name for logs and thread names.
@@ -36,7 +38,20 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
   private let threadID = Atomic<UInt>(0)
   // Loop-thread-only state.
   private var handlers: [Int32: EventLoopHandler] = [:]
-  private var tickers: [(interval: UInt64, next: UInt64, repeats: Bool, body: () -> Void)] = []
+  private struct Ticker {
+    var interval: UInt64
+    var next: UInt64
+    var repeats: Bool
+    var body: () -> Bool
+  }
+  private var tickers: [Ticker] = []
+  private var timers = TimerHeap()
+  /// Scratch space for socket reads, shared by every connection of the loop:
+  /// reads happen only on the loop thread and parsers copy out what they keep,
+  /// so an idle connection holds no read buffer. Loop thread only.
+  let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: EventLoop.readBufferSize, alignment: 16)
+  /// Size of `readBuffer`.
+  static let readBufferSize = 64 * 1024
   private let finished = Mutex<[CheckedContinuation<Void, Never>]?>([])
 
   /// Creates and starts a loop thread.
@@ -61,6 +76,10 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     pthread_detach(handle)
   }
 
+  deinit {
+    readBuffer.deallocate()
+  }
+
   /// Whether the caller runs on this loop's thread.
   public var inEventLoop: Bool {
     threadID.load(ordering: .relaxed) == UInt(pthread_self())
@@ -82,14 +101,26 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     push(.closure(body))
   }
 
-  private func push(_ work: Work) {
-    let wake = shared.withLock { state -> Bool in
+  /// Runs `body` on the loop thread the next time the loop wakes for any
+  /// other reason; it does not wake the loop (for housekeeping that may wait).
+  func executeLazily(_ body: @escaping () -> Void) {
+    push(.closure(body), wake: false)
+  }
+
+  private func push(_ work: Work, wake wakeIfSleeping: Bool = true) {
+    let wake = shared.withLock { state -> Bool? in
+      if state.stopped { return nil }
       state.queue.append(work)
-      if state.sleeping {
+      if wakeIfSleeping && state.sleeping {
         state.sleeping = false
         return true
       }
       return false
+    }
+    guard let wake else {
+      // The loop is gone: tasks that preferred it still run, elsewhere.
+      if case .job(let job) = work { globalConcurrentExecutor.enqueue(job) }
+      return
     }
     if wake { _ = ga_eventfd_signal(wakeFD) }
   }
@@ -130,15 +161,35 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     handlers[fd] = nil
   }
 
-  /// Runs `body` every `interval` on the loop thread. Loop thread only.
-  func every(_ interval: Duration, _ body: @escaping () -> Void) {
+  /// Runs `body` every `interval` on the loop thread while it returns true. Loop thread only.
+  func every(_ interval: Duration, _ body: @escaping () -> Bool) {
     let nanos = interval.nanoseconds
-    tickers.append((interval: nanos, next: Self.now() + nanos, repeats: true, body: body))
+    tickers.append(Ticker(interval: nanos, next: Self.now() + nanos, repeats: true, body: body))
+  }
+
+  /// Runs `action` on the loop thread at `deadline` unless the returned timer
+  /// is cancelled first. Any thread.
+  func schedule(at deadline: ContinuousClock.Instant, _ action: @escaping () -> Void) -> LoopTimer {
+    let remaining = ContinuousClock.now.duration(to: deadline)
+    let timer = LoopTimer(loop: self, due: Self.now() + remaining.nanoseconds, action: action)
+    if inEventLoop {
+      timers.insert(timer)
+    } else {
+      executeUnchecked { [self] in
+        if timer.action != nil { timers.insert(timer) }
+      }
+    }
+    return timer
+  }
+
+  /// Takes a timer out of the heap. Loop thread only.
+  func removeTimer(_ timer: LoopTimer) {
+    timers.remove(timer)
   }
 
   /// Runs `body` once after `delay` on the loop thread. Loop thread only.
   func after(_ delay: Duration, _ body: @escaping () -> Void) {
-    tickers.append((interval: delay.nanoseconds, next: Self.now() + delay.nanoseconds, repeats: false, body: body))
+    tickers.append(Ticker(interval: 0, next: Self.now() + delay.nanoseconds, repeats: false, body: { body(); return false }))
   }
 
   static func now() -> UInt64 {
@@ -161,7 +212,8 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
       while rounds < 16 {
         let stop = shared.withLock { state -> Bool in
           swap(&batch, &state.queue)
-          return state.stopping && batch.isEmpty
+          if state.stopping && batch.isEmpty { state.stopped = true }
+          return state.stopped
         }
         if stop {
           finish()
@@ -203,26 +255,28 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
   }
 
   private func nextTimeoutMillis() -> Int32 {
-    guard !tickers.isEmpty else { return -1 }
+    guard let next = [tickers.lazy.map(\.next).min(), timers.nextDue].compactMap({ $0 }).min() else { return -1 }
     let now = Self.now()
-    let next = tickers.map(\.next).min()!
     if next <= now { return 0 }
     return Int32(min(UInt64(Int32.max), (next - now) / 1_000_000 + 1))
   }
 
   private func runTickers() {
-    guard !tickers.isEmpty else { return }
     let now = Self.now()
-    var due: [() -> Void] = []
+    if let next = timers.nextDue, next <= now {
+      for action in timers.popDue(now: now) { action() }
+    }
+    guard tickers.contains(where: { $0.next <= now }) else { return }
+    var due: [Ticker] = []
     tickers.removeAll { ticker in
       guard ticker.next <= now else { return false }
-      due.append(ticker.body)
-      return !ticker.repeats
+      due.append(ticker)
+      return true
     }
-    for index in tickers.indices where tickers[index].next <= now {
-      tickers[index].next = now + tickers[index].interval
+    for var ticker in due where ticker.body() && ticker.repeats {
+      ticker.next = now + ticker.interval
+      tickers.append(ticker)
     }
-    for body in due { body() }
   }
 
   private func finish() {

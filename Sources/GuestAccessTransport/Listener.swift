@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// A listening socket on an event loop; accepts until the kernel has no more.
-final class Listener: EventLoopHandler {
+final class Listener: EventLoopHandler, @unchecked Sendable {
   let fd: Int32
   let loop: EventLoop
   private let onAccept: (Int32, String) -> Void
@@ -37,7 +37,7 @@ final class Listener: EventLoopHandler {
         }
         return
       }
-      onAccept(client, String(cString: peer))
+      onAccept(client, String(nulTerminated: peer))
     }
   }
 

@@ -9,6 +9,7 @@ final class TCPServerResponder: ServerCallResponder, @unchecked Sendable {
     var finished = false
     var cancelled = false
     var cancelHandlers: [@Sendable () -> Void] = []
+    var deadlineTimer: LoopTimer?
   }
 
   let callID: UInt32
@@ -22,6 +23,22 @@ final class TCPServerResponder: ServerCallResponder, @unchecked Sendable {
     self.channel = channel
   }
 
+  /// The connection's loop ends the call at its deadline.
+  var enforcesDeadline: Bool { true }
+
+  /// Arms the deadline: at `deadline` the call is aborted with DEADLINE_EXCEEDED.
+  func armDeadline(_ deadline: ContinuousClock.Instant, on loop: EventLoop) {
+    let timer = loop.schedule(at: deadline) { [self] in
+      abort(RPCError(code: .deadlineExceeded, message: "deadline exceeded").trailers)
+    }
+    let keep = state.withLock { state -> Bool in
+      guard !state.finished else { return false }
+      state.deadlineTimer = timer
+      return true
+    }
+    if !keep { timer.cancel() }
+  }
+
   func send(_ message: [UInt8]) async throws {
     if state.withLock({ $0.finished }) {
       throw RPCError(code: .cancelled, message: "call already ended")
@@ -30,6 +47,11 @@ final class TCPServerResponder: ServerCallResponder, @unchecked Sendable {
     guard ok else { throw RPCError(code: .unavailable, message: "connection closed") }
     if channel.pendingBytes > SocketChannel.highWater {
       try await channel.waitForSpace()
+    } else {
+      // A handler streaming into a fast reader never has to wait for space;
+      // yield so the loop it runs on still reads its sockets (CANCEL frames,
+      // other connections) between messages.
+      await Task.yield()
     }
   }
 
@@ -41,6 +63,7 @@ final class TCPServerResponder: ServerCallResponder, @unchecked Sendable {
       return true
     }
     guard first else { return }
+    disarm()
     channel.write { buffer in
       if let message { FrameEncoder.append(.message, callID: callID, payload: message, to: &buffer) }
       FrameEncoder.append(.trailers, callID: callID, message: trailers, to: &buffer)
@@ -58,6 +81,7 @@ final class TCPServerResponder: ServerCallResponder, @unchecked Sendable {
       return handlers
     }
     guard let handlers else { return }
+    disarm()
     channel.write { FrameEncoder.append(.trailers, callID: callID, message: trailers, to: &$0) }
     connection.callEnded(callID)
     for handler in handlers { handler() }
@@ -83,6 +107,15 @@ final class TCPServerResponder: ServerCallResponder, @unchecked Sendable {
       state.cancelHandlers.removeAll()
       return handlers
     }
+    disarm()
     for handler in handlers { handler() }
+  }
+
+  private func disarm() {
+    let timer = state.withLock { state -> LoopTimer? in
+      defer { state.deadlineTimer = nil }
+      return state.deadlineTimer
+    }
+    timer?.cancel()
   }
 }

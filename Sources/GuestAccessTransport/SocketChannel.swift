@@ -8,12 +8,18 @@ import Glibc
 /// The socket of one connection: serialized writes from any thread (a lock
 /// around a buffer, written directly while the socket accepts data and by the
 /// loop on writability otherwise), the epoll interest, and the close.
+///
+/// Back-pressure: above `highWater` unsent bytes, streaming writers wait
+/// (`waitForSpace`); above `readPauseWater`, the connection stops reading, so
+/// a peer that sends requests but never reads responses cannot make the
+/// server buffer without bound.
 final class SocketChannel: @unchecked Sendable {
   private struct State {
     var buffer: [UInt8] = []
     var start = 0
     var waitingWritable = false
     var readPaused = false
+    var outputShut = false
     var closed = false
     var spaceWaiters: [CheckedContinuation<Void, any Error>] = []
   }
@@ -25,15 +31,22 @@ final class SocketChannel: @unchecked Sendable {
   static let highWater = 1 << 20
   /// Above this many unsent bytes, the connection stops reading requests.
   static let readPauseWater = 8 << 20
+  /// Write-buffer capacity kept once everything is sent; a larger buffer is freed.
+  static let retainedCapacity = 16 << 10
+
+  /// Run on the loop when reading resumes after a pause (set once, before use).
+  var onReadResumed: (() -> Void)?
 
   init(fd: Int32, loop: EventLoop) {
     self.fd = fd
     self.loop = loop
   }
 
-  /// The epoll interest for the current state.
+  /// The epoll interest for the current state. While reading is paused only
+  /// the peer's end of stream (RDHUP) is watched on the read side: it ends
+  /// the connection, so it cannot make the level-triggered loop spin.
   private static func interest(_ state: State) -> UInt32 {
-    (state.readPaused ? 0 : ga_epollin) | (state.waitingWritable ? ga_epollout : 0) | ga_epollrdhup
+    (state.readPaused ? 0 : ga_epollin) | ga_epollrdhup | (state.waitingWritable ? ga_epollout : 0)
   }
 
   /// The initial epoll interest.
@@ -45,15 +58,29 @@ final class SocketChannel: @unchecked Sendable {
   /// Unsent bytes.
   var pendingBytes: Int { state.withLock { $0.buffer.count - $0.start } }
 
+  /// Whether reading is paused because too much output is unsent.
+  var isReadPaused: Bool { state.withLock { $0.readPaused } }
+
   /// Appends frames with `build` and sends what the socket takes now.
-  /// Returns false when the socket is closed (nothing is written) or failed.
+  /// Returns false when the socket is closed or its output shut (nothing is written).
   @discardableResult
   func write(_ build: (inout [UInt8]) -> Void) -> Bool {
     state.withLock { state -> Bool in
-      guard !state.closed else { return false }
+      guard !state.closed, !state.outputShut else { return false }
       build(&state.buffer)
-      if !state.waitingWritable { flush(&state) }
+      if state.waitingWritable {
+        pauseReadingIfNeeded(&state)
+      } else {
+        flush(&state)
+      }
       return !state.closed
+    }
+  }
+
+  private func pauseReadingIfNeeded(_ state: inout State) {
+    if state.buffer.count - state.start > Self.readPauseWater && !state.readPaused {
+      state.readPaused = true
+      loop.modify(fd: fd, events: Self.interest(state))
     }
   }
 
@@ -72,24 +99,24 @@ final class SocketChannel: @unchecked Sendable {
           state.waitingWritable = true
           loop.modify(fd: fd, events: Self.interest(state))
         }
-        if state.buffer.count - state.start > Self.readPauseWater && !state.readPaused {
-          state.readPaused = true
-          loop.modify(fd: fd, events: Self.interest(state))
-        }
+        pauseReadingIfNeeded(&state)
         return
       }
-      // The peer is gone (EPIPE, ECONNRESET...): drop what is unsent.
-      state.buffer.removeAll()
+      // The peer is gone (EPIPE, ECONNRESET...): drop what is unsent. The
+      // loop sees the error on the socket and closes the connection.
+      state.buffer = []
       state.start = 0
       failWaiters(&state)
       return
     }
-    state.buffer.removeAll(keepingCapacity: state.buffer.capacity <= 1 << 20)
+    state.buffer.removeAll(keepingCapacity: state.buffer.capacity <= Self.retainedCapacity)
     state.start = 0
     if state.waitingWritable {
       state.waitingWritable = false
+      let resumed = state.readPaused
       state.readPaused = false
       loop.modify(fd: fd, events: Self.interest(state))
+      if resumed, let onReadResumed { loop.executeUnchecked(onReadResumed) }
     }
     let waiters = state.spaceWaiters
     state.spaceWaiters.removeAll()
@@ -114,7 +141,7 @@ final class SocketChannel: @unchecked Sendable {
   func waitForSpace() async throws {
     try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
       state.withLock { state in
-        if state.closed {
+        if state.closed || state.outputShut {
           continuation.resume(throwing: CancellationError())
         } else if state.buffer.count - state.start <= Self.highWater {
           continuation.resume()
@@ -126,12 +153,28 @@ final class SocketChannel: @unchecked Sendable {
   }
 
   /// Receives into `buffer`; returns bytes read, 0 at end of stream, -1 for
-  /// "try later", -2 for an error.
+  /// "try later", -2 for an error. Loop thread only.
   func receive(_ buffer: UnsafeMutableRawBufferPointer) -> Int {
     let received = ga_recv(fd, buffer.baseAddress, buffer.count)
     if received >= 0 { return received }
     let error = ga_errno()
     return error == EAGAIN || error == EWOULDBLOCK ? -1 : -2
+  }
+
+  /// Sends end of stream after the bytes already written, if they are all
+  /// sent; returns false (and does nothing) when output is still buffered.
+  /// Later writes are refused. Loop thread only.
+  @discardableResult
+  func shutdownOutput() -> Bool {
+    state.withLock { state -> Bool in
+      guard !state.closed, state.start == state.buffer.count else { return false }
+      state.outputShut = true
+      state.buffer = []
+      state.start = 0
+      failWaiters(&state)
+      _ = ga_shutdown_write(fd)
+      return true
+    }
   }
 
   /// Closes the socket once; returns false if it already was. Loop thread only.
@@ -142,7 +185,8 @@ final class SocketChannel: @unchecked Sendable {
       state.closed = true
       loop.deregister(fd: fd)
       Glibc.close(fd)
-      state.buffer.removeAll()
+      state.buffer = []
+      state.start = 0
       failWaiters(&state)
       return true
     }

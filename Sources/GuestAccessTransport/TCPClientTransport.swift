@@ -109,7 +109,7 @@ public final class TCPClientTransport: ClientTransport, @unchecked Sendable {
       default:
         let loop = group.loops[index % group.loops.count]
         let task = Task { [host, port, connectTimeout] in
-          let address = try Self.resolve(host)
+          let address = try await HostResolver.resolve(host)
           return try await ClientConnection.connect(host: address, port: port, loop: loop, timeout: connectTimeout) { [weak self] connection in
             self?.connectionUnusable(connection, slot: index)
           }
@@ -152,14 +152,5 @@ public final class TCPClientTransport: ClientTransport, @unchecked Sendable {
     slots.withLock { slots in
       if case .ready(let current) = slots[index], current === connection { slots[index] = .idle }
     }
-  }
-
-  private static func resolve(_ host: String) throws -> String {
-    var buffer = [CChar](repeating: 0, count: 64)
-    guard ga_resolve(host, &buffer, buffer.count) == 0 else {
-      throw RPCError(code: .unavailable, message: "cannot resolve host \(host)",
-                     errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1"))
-    }
-    return String(cString: buffer)
   }
 }

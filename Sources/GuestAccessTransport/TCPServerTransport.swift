@@ -1,7 +1,7 @@
 import CGuestAccessPosix
 import GuestAccessCore
-import Logging
 import GuestAccessWire
+import Logging
 import Synchronization
 
 #if canImport(Glibc)
@@ -15,10 +15,13 @@ public final class TCPServerTransport: ServerTransport, @unchecked Sendable {
     var listening = false
     var stopped = false
     var draining = false
+    var finishedServing = false
     var connectionCount = 0
+    var refusedCount = 0
     var finished: CheckedContinuation<Void, any Error>?
     var boundPort: Int?
     var portWaiters: [CheckedContinuation<Int, any Error>] = []
+    var listener: Listener?
   }
 
   /// The configuration.
@@ -27,9 +30,13 @@ public final class TCPServerTransport: ServerTransport, @unchecked Sendable {
   private let ownsGroup: Bool
   private let logger: Logger
   private let state = Mutex(State())
-  private var listener: Listener?
-  /// Connections per loop (each dictionary touched only on its loop).
-  private var connections: [[ObjectIdentifier: ServerConnection]]
+  /// Connections per loop (each touched only on its loop).
+  private let perLoop: [LoopConnections]
+  private let roundRobin = Atomic<Int>(0)
+  /// Refused connections being closed gracefully at most; more are closed at once.
+  static let maxRefusing = 64
+  /// How often each loop checks its connections' timeouts.
+  static let tickInterval: Duration = .milliseconds(100)
 
   /// Creates a transport; it listens when `serve` runs.
   public init(configuration: TCPServerConfiguration, group: EventLoopGroup? = nil, logger: Logger = Logger(label: "guestaccess.transport")) {
@@ -37,7 +44,7 @@ public final class TCPServerTransport: ServerTransport, @unchecked Sendable {
     self.group = group ?? EventLoopGroup(count: configuration.loopCount, name: "ga-server")
     ownsGroup = group == nil
     self.logger = logger
-    connections = Array(repeating: [:], count: self.group.loops.count)
+    perLoop = self.group.loops.map(LoopConnections.init(loop:))
   }
 
   /// The port the transport listens on, once listening (waits for it).
@@ -51,7 +58,7 @@ public final class TCPServerTransport: ServerTransport, @unchecked Sendable {
     }
   }
 
-  /// Open connections now.
+  /// Open connections now (refused ones not counted).
   public var connectionCount: Int { state.withLock { $0.connectionCount } }
 
   public func serve(dispatcher: any ServerCallDispatcher) async throws {
@@ -69,22 +76,23 @@ public final class TCPServerTransport: ServerTransport, @unchecked Sendable {
     }
     let acceptLoop = group.loops[0]
     let listener = Listener(fd: fd, loop: acceptLoop) { [self] client, peer in accepted(client, peer: peer, dispatcher: dispatcher) }
-    self.listener = listener
     try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
       let (waiters, stoppedEarly) = state.withLock { state -> ([CheckedContinuation<Int, any Error>], Bool) in
         state.finished = continuation
         state.listening = true
+        state.listener = listener
         state.boundPort = Int(boundPort)
         defer { state.portWaiters.removeAll() }
         return (state.portWaiters, state.stopped || state.draining)
       }
       for waiter in waiters { waiter.resume(returning: Int(boundPort)) }
       acceptLoop.executeUnchecked { listener.start() }
-      for (index, loop) in group.loops.enumerated() {
-        loop.executeUnchecked { [self] in
-          loop.every(.milliseconds(250)) { [self] in
+      for connections in perLoop {
+        connections.loop.executeUnchecked { [self] in
+          connections.loop.every(Self.tickInterval) { [self] in
             let now = EventLoop.now()
-            for connection in connections[index].values { connection.tick(now: now) }
+            for connection in Array(connections.connections.values) { connection.tick(now: now) }
+            return !state.withLock { $0.finishedServing }
           }
         }
       }
@@ -94,86 +102,91 @@ public final class TCPServerTransport: ServerTransport, @unchecked Sendable {
   }
 
   private func accepted(_ fd: Int32, peer: String, dispatcher: any ServerCallDispatcher) {
-    let admitted = state.withLock { state -> Bool in
-      guard !state.draining, !state.stopped, state.connectionCount < configuration.maxConnections else { return false }
-      state.connectionCount += 1
-      return true
-    }
-    guard admitted else {
-      // Tell the client why, then close: the preface and a GOAWAY for call 0.
-      var bytes = GuestAccessWire.Preface.bytes
-      GuestAccessWire.FrameEncoder.append(
-        .goAway, callID: 0,
-        message: GoAway(lastCallID: 0, code: StatusCode.resourceExhausted.rawValue, message: "connection limit reached"), to: &bytes)
-      _ = bytes.withUnsafeBytes { ga_send(fd, $0.baseAddress, $0.count) }
-      Glibc.close(fd)
-      return
-    }
-    let index = nextLoopIndex()
-    let loop = group.loops[index]
-    loop.executeUnchecked { [self] in
-      let connection = ServerConnection(
-        fd: fd, peer: peer, loop: loop, configuration: configuration, dispatcher: dispatcher, logger: logger
-      ) { [self] connection in
-        connections[index][ObjectIdentifier(connection)] = nil
-        connectionClosed()
+    enum Admission { case admit, refuse(RPCError), drop }
+    let admission = state.withLock { state -> Admission in
+      if state.stopped { return .drop }
+      if !state.draining && state.connectionCount < configuration.maxConnections {
+        state.connectionCount += 1
+        return .admit
       }
-      connections[index][ObjectIdentifier(connection)] = connection
-      connection.start()
-      if state.withLock({ $0.draining }) { connection.goAway() }
+      guard state.refusedCount < Self.maxRefusing else { return .drop }
+      state.refusedCount += 1
+      return .refuse(state.draining
+        ? ServerConnection.notProcessed("server is shutting down")
+        : RPCError(code: .resourceExhausted, message: "connection limit of \(configuration.maxConnections) reached"))
+    }
+    switch admission {
+    case .drop:
+      Glibc.close(fd)
+    case .refuse(let error):
+      // Tell the client why: the preface and a GOAWAY, then a graceful close.
+      let connections = perLoop[0]
+      let connection = ServerConnection(
+        fd: fd, peer: peer, loop: connections.loop, configuration: configuration, counted: false, dispatcher: dispatcher,
+        logger: logger, onClose: connectionClosed(in: connections))
+      connections.connections[ObjectIdentifier(connection)] = connection
+      connection.refuseConnection(error)
+    case .admit:
+      let connections = perLoop[roundRobin.add(1, ordering: .relaxed).oldValue % perLoop.count]
+      connections.loop.executeUnchecked { [self] in
+        let connection = ServerConnection(
+          fd: fd, peer: peer, loop: connections.loop, configuration: configuration, dispatcher: dispatcher, logger: logger,
+          onClose: connectionClosed(in: connections))
+        connections.connections[ObjectIdentifier(connection)] = connection
+        connection.start()
+        if state.withLock({ $0.draining }) { connection.goAway() }
+      }
     }
   }
 
-  private let roundRobin = Atomic<Int>(0)
-  private func nextLoopIndex() -> Int {
-    roundRobin.add(1, ordering: .relaxed).oldValue % group.loops.count
+  private func connectionClosed(in connections: LoopConnections) -> (ServerConnection) -> Void {
+    { [self] connection in
+      connections.connections[ObjectIdentifier(connection)] = nil
+      let continuation = state.withLock { state -> CheckedContinuation<Void, any Error>? in
+        if connection.counted { state.connectionCount -= 1 } else { state.refusedCount -= 1 }
+        return finishIfDone(&state)
+      }
+      continuation?.resume()
+    }
   }
 
-  private func connectionClosed() {
-    let continuation = state.withLock { state -> CheckedContinuation<Void, any Error>? in
-      state.connectionCount -= 1
-      guard (state.draining || state.stopped) && state.connectionCount == 0 else { return nil }
-      defer { state.finished = nil }
-      return state.finished
-    }
-    continuation?.resume()
+  /// The `serve` continuation, once stopping or draining and no connection is left.
+  private func finishIfDone(_ state: inout State) -> CheckedContinuation<Void, any Error>? {
+    guard (state.draining || state.stopped) && state.connectionCount == 0 && state.refusedCount == 0,
+      let finished = state.finished
+    else { return nil }
+    state.finished = nil
+    state.finishedServing = true
+    return finished
   }
 
   public func beginGracefulShutdown() {
-    let (wasListening, done) = state.withLock { state -> (Bool, CheckedContinuation<Void, any Error>?) in
+    let (listener, done) = state.withLock { state -> (Listener?, CheckedContinuation<Void, any Error>?) in
       state.draining = true
-      guard state.listening else { return (false, nil) }
-      if state.connectionCount == 0, let finished = state.finished {
-        state.finished = nil
-        return (true, finished)
-      }
-      return (true, nil)
+      guard state.listening else { return (nil, nil) }
+      defer { state.listener = nil }
+      return (state.listener, finishIfDone(&state))
     }
-    guard wasListening else { return }
     if let listener { listener.loop.executeUnchecked { listener.stop() } }
-    for (index, loop) in group.loops.enumerated() {
-      loop.executeUnchecked { [self] in
-        for connection in connections[index].values { connection.goAway() }
+    for connections in perLoop {
+      connections.loop.executeUnchecked {
+        for connection in Array(connections.connections.values) { connection.goAway() }
       }
     }
     done?.resume()
   }
 
   public func stop() {
-    let (wasListening, done) = state.withLock { state -> (Bool, CheckedContinuation<Void, any Error>?) in
+    let (listener, done) = state.withLock { state -> (Listener?, CheckedContinuation<Void, any Error>?) in
       state.stopped = true
-      guard state.listening else { return (false, nil) }
-      if state.connectionCount == 0, let finished = state.finished {
-        state.finished = nil
-        return (true, finished)
-      }
-      return (true, nil)
+      guard state.listening else { return (nil, nil) }
+      defer { state.listener = nil }
+      return (state.listener, finishIfDone(&state))
     }
-    guard wasListening else { return }
     if let listener { listener.loop.executeUnchecked { listener.stop() } }
-    for (index, loop) in group.loops.enumerated() {
-      loop.executeUnchecked { [self] in
-        for connection in Array(connections[index].values) { connection.close(reason: "server stopped") }
+    for connections in perLoop {
+      connections.loop.executeUnchecked {
+        for connection in Array(connections.connections.values) { connection.close(reason: "server stopped") }
       }
     }
     done?.resume()

@@ -1,34 +1,17 @@
-/// A frame read off a connection.
-public struct Frame: Sendable, Hashable {
-  /// The header.
-  public var header: FrameHeader
-  /// The payload (empty when it was skipped as oversized).
-  public var payload: [UInt8]
-
-  /// Creates a frame.
-  public init(header: FrameHeader, payload: [UInt8]) {
-    self.header = header
-    self.payload = payload
-  }
-}
-
-/// What the parser found next in the byte stream.
-public enum FrameEvent: Sendable, Hashable {
-  /// A complete frame.
-  case frame(Frame)
-  /// A frame whose payload exceeded the limit; its payload is being skipped
-  /// without buffering, and the connection stays usable.
-  case oversized(FrameHeader)
-}
-
-/// Incremental frame parser: append bytes as they arrive, then take events.
-/// It never buffers more than one frame of at most `maxPayload` bytes.
+/// Incremental frame parser: feed bytes as they arrive and receive events.
+///
+/// Complete frames are parsed straight out of the caller's bytes; only an
+/// incomplete tail is copied into the parser, so an idle connection holds no
+/// buffer. It never buffers more than one frame of at most `maxPayload` bytes:
+/// longer frames are reported as `.oversized` and their payload is skipped.
 public struct FrameParser: Sendable {
   /// Largest payload kept; longer frames are reported as `.oversized` and skipped.
   public var maxPayload: Int
   private var buffer: [UInt8] = []
   private var start = 0
   private var skipRemaining = 0
+  /// Buffer capacity kept between frames; a larger buffer is freed once empty.
+  static let retainedCapacity = 4096
 
   /// Creates a parser.
   public init(maxPayload: Int) {
@@ -38,20 +21,63 @@ public struct FrameParser: Sendable {
   /// Bytes held but not yet consumed.
   public var bufferedBytes: Int { buffer.count - start }
 
+  /// Bytes of an oversized payload still to be skipped.
+  public var skippingBytes: Int { skipRemaining }
+
+  /// Capacity of the internal buffer (for memory accounting in tests).
+  public var bufferCapacity: Int { buffer.capacity }
+
   /// Whether a frame has started but is not complete (used for read timeouts).
   public var isMidFrame: Bool { bufferedBytes > 0 || skipRemaining > 0 }
 
-  /// Adds received bytes.
-  public mutating func append(_ bytes: UnsafeRawBufferPointer) {
-    var bytes = bytes
-    if skipRemaining > 0 {
-      let skipped = min(skipRemaining, bytes.count)
-      skipRemaining -= skipped
-      bytes = UnsafeRawBufferPointer(rebasing: bytes[skipped...])
+  /// Parses `bytes`, calling `body` for each event in order; an incomplete
+  /// frame at the end is kept for the next call.
+  /// - Throws: the first `ProtocolViolation` found, or what `body` throws.
+  public mutating func parse(
+    _ bytes: UnsafeRawBufferPointer, _ body: (FrameEvent) throws(ProtocolViolation) -> Void
+  ) throws(ProtocolViolation) {
+    var bytes = skip(bytes)
+    if bufferedBytes > 0 {
+      // Finish the buffered frame first; what follows it is parsed in place.
+      while bufferedBytes > 0 && !bytes.isEmpty {
+        let wanted = bytesNeededForBufferedFrame()
+        let taken = min(wanted, bytes.count)
+        buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[..<taken]))
+        bytes = UnsafeRawBufferPointer(rebasing: bytes[taken...])
+        while let event = try next() { try body(event) }
+        bytes = skip(bytes)
+      }
+      if bufferedBytes > 0 { return }
     }
+    var offset = 0
+    while bytes.count - offset >= FrameHeader.size {
+      let header = try Self.header(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + FrameHeader.size]))
+      let length = Int(header.length)
+      let available = bytes.count - offset - FrameHeader.size
+      if length > maxPayload {
+        let skipped = min(length, available)
+        offset += FrameHeader.size + skipped
+        skipRemaining = length - skipped
+        try body(.oversized(header))
+        continue
+      }
+      guard available >= length else { break }
+      let payloadStart = offset + FrameHeader.size
+      let payload = Array(UnsafeRawBufferPointer(rebasing: bytes[payloadStart..<payloadStart + length]))
+      offset = payloadStart + length
+      try body(.frame(Frame(header: header, payload: payload)))
+    }
+    if offset < bytes.count {
+      append(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+    }
+  }
+
+  /// Adds received bytes (to be taken with `next()`).
+  public mutating func append(_ bytes: UnsafeRawBufferPointer) {
+    let bytes = skip(bytes)
     guard !bytes.isEmpty else { return }
     if start > 0 && start == buffer.count {
-      buffer.removeAll(keepingCapacity: true)
+      buffer.removeAll(keepingCapacity: buffer.capacity <= Self.retainedCapacity)
       start = 0
     } else if start > 65536 && start * 2 > buffer.count {
       buffer.removeSubrange(0..<start)
@@ -60,39 +86,62 @@ public struct FrameParser: Sendable {
     buffer.append(contentsOf: bytes)
   }
 
-  /// Adds received bytes.
+  /// Adds received bytes (to be taken with `next()`).
   public mutating func append(_ bytes: [UInt8]) {
     bytes.withUnsafeBytes { append($0) }
   }
 
-  /// The next event, or `nil` when more bytes are needed.
+  /// The next event from the appended bytes, or `nil` when more bytes are needed.
   public mutating func next() throws(ProtocolViolation) -> FrameEvent? {
     guard buffer.count - start >= FrameHeader.size else { return nil }
     let decoded = buffer.withUnsafeBytes { raw in
-      FrameHeader.decode(UnsafeRawBufferPointer(rebasing: raw[start..<start + FrameHeader.size]))
+      Result { () throws(ProtocolViolation) in try Self.header(UnsafeRawBufferPointer(rebasing: raw[start..<start + FrameHeader.size])) }
     }
-    guard let header = decoded else { throw ProtocolViolation("reserved header bytes are not zero") }
-    guard header.frameType != nil else { throw ProtocolViolation("unknown frame type \(header.type)") }
+    let header = try decoded.get()
     let length = Int(header.length)
     if length > maxPayload {
       start += FrameHeader.size
       let available = min(length, buffer.count - start)
       start += available
       skipRemaining = length - available
-      if start == buffer.count {
-        buffer.removeAll(keepingCapacity: buffer.capacity <= 1 << 20)
-        start = 0
-      }
+      compact()
       return .oversized(header)
     }
     guard buffer.count - start - FrameHeader.size >= length else { return nil }
     let payloadStart = start + FrameHeader.size
     let payload = Array(buffer[payloadStart..<payloadStart + length])
     start = payloadStart + length
+    compact()
+    return .frame(Frame(header: header, payload: payload))
+  }
+
+  private static func header(_ bytes: UnsafeRawBufferPointer) throws(ProtocolViolation) -> FrameHeader {
+    guard let header = FrameHeader.decode(bytes) else { throw ProtocolViolation("reserved header bytes are not zero") }
+    guard header.frameType != nil else { throw ProtocolViolation("unknown frame type \(header.type)") }
+    return header
+  }
+
+  /// Drops the part of `bytes` that belongs to an oversized payload being skipped.
+  private mutating func skip(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+    guard skipRemaining > 0 else { return bytes }
+    let skipped = min(skipRemaining, bytes.count)
+    skipRemaining -= skipped
+    return UnsafeRawBufferPointer(rebasing: bytes[skipped...])
+  }
+
+  /// How many more bytes the buffered frame needs (its header first).
+  private func bytesNeededForBufferedFrame() -> Int {
+    let held = buffer.count - start
+    guard held >= FrameHeader.size else { return FrameHeader.size - held }
+    let length = Int(buffer[start]) << 24 | Int(buffer[start + 1]) << 16 | Int(buffer[start + 2]) << 8 | Int(buffer[start + 3])
+    guard length <= maxPayload else { return 0 }  // `next()` skips it
+    return max(0, length + FrameHeader.size - held)
+  }
+
+  private mutating func compact() {
     if start == buffer.count {
-      buffer.removeAll(keepingCapacity: buffer.capacity <= 1 << 20)
+      buffer.removeAll(keepingCapacity: buffer.capacity <= Self.retainedCapacity)
       start = 0
     }
-    return .frame(Frame(header: header, payload: payload))
   }
 }

@@ -45,6 +45,8 @@ int ga_accept(int fd, char *peer, size_t peer_len);
 ssize_t ga_send(int fd, const void *buf, size_t len);
 /// Receives; returns bytes, 0 at end of stream, or -1 (errno set).
 ssize_t ga_recv(int fd, void *buf, size_t len);
+/// Half-closes a socket: no more sends (the peer reads end of stream), receiving continues.
+int ga_shutdown_write(int fd);
 /// Sets TCP_NODELAY.
 int ga_set_nodelay(int fd);
 /// Sets SO_REUSEADDR.
@@ -57,7 +59,9 @@ int ga_connect(const char *host, int port, int *in_progress);
 int ga_socket_error(int fd);
 /// The current thread's errno.
 int ga_errno(void);
-/// Resolves a host name to a numeric address (first IPv4, else IPv6); returns 0 on success.
+/// Whether `host` is a numeric IPv4 or IPv6 address (no lookup needed).
+int ga_is_numeric_host(const char *host);
+/// Resolves a host name (blocking getaddrinfo: call it off the Swift concurrency pool) to a numeric address (first IPv4, else IPv6); returns 0 on success.
 int ga_resolve(const char *host, char *out, size_t out_len);
 /// Ignores SIGPIPE process-wide.
 void ga_ignore_sigpipe(void);
