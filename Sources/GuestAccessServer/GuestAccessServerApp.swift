@@ -20,6 +20,9 @@ public final class GuestAccessServerApp: Sendable {
   public let store: any DirectoryStore
   /// What the services share.
   public let environment: ServiceEnvironment
+  /// The guest lifecycle sweeper; `run` sweeps in the background every
+  /// `settings.sweepInterval` seconds, tests call `sweeper.runOnce()`.
+  public let sweeper: Sweeper
   private let transport: TCPServerTransport
   private let server: RPCServer
   private let logger: Logger
@@ -27,7 +30,7 @@ public final class GuestAccessServerApp: Sendable {
   private let metrics: ServerMetrics
 
   /// The services this server registers, in order.
-  public static let serviceNames = [TenantService.serviceName, InvitationService.serviceName]
+  public static let serviceNames = [TenantService.serviceName, InvitationService.serviceName, GuestService.serviceName]
 
   /// Opens the data directory and the database; nothing listens before `run`.
   public init(settings: ServerSettings, logger: Logger, clock: any ServerClock = SystemServerClock()) throws {
@@ -43,6 +46,7 @@ public final class GuestAccessServerApp: Sendable {
     environment = ServiceEnvironment(
       store: store, clock: clock, defaultInvitationRateLimit: settings.defaultInvitationRateLimit,
       publicBaseURL: settings.publicBaseURL, logger: logger)
+    sweeper = Sweeper(environment: environment, interval: .milliseconds(Int64(max(settings.sweepInterval, 0.001) * 1000)))
     health = HealthService()
     for name in Self.serviceNames { health.setStatus(.notServing, for: name) }
     transport = TCPServerTransport(
@@ -51,7 +55,10 @@ public final class GuestAccessServerApp: Sendable {
     let anonymous = InvitationServiceImpl.anonymousMethods
     server = RPCServer(
       transports: [transport],
-      services: [health, TenantServiceImpl(environment: environment), InvitationServiceImpl(environment: environment)],
+      services: [
+        health, TenantServiceImpl(environment: environment), InvitationServiceImpl(environment: environment),
+        GuestServiceImpl(environment: environment),
+      ],
       interceptors: [MetricsInterceptor(), AuthInterceptor(store: store, clock: clock, anonymousMethods: anonymous)]
     ) { error, method in
       logger.error("unexpected error in \(method): \(error)")
@@ -70,6 +77,7 @@ public final class GuestAccessServerApp: Sendable {
         onListening(port)
       }
       group.addTask { await self.watchReadiness() }
+      if settings.sweepInterval > 0 { group.addTask { await self.sweeper.run() } }
       try await group.next()
       try await group.next()
       group.cancelAll()

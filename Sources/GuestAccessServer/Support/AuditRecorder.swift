@@ -14,6 +14,12 @@ struct AuditRecorder {
     self.now = now
   }
 
+  init(_ principal: Principal?, requestID: String, now: Int64) {
+    self.principal = principal
+    self.requestID = requestID
+    self.now = now
+  }
+
   init(systemAt now: Int64) {
     principal = nil
     requestID = ""

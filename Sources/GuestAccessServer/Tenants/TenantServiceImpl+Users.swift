@@ -135,8 +135,8 @@ extension TenantServiceImpl {
       user.deletedAt = now
       user.updatedAt = now
       if user.userType == .guest {
-        try writer.updateUser(user)
-        try audit.record(writer, &events, tenantID: tenantID, action: .guestRemoved, targetType: .user, targetID: userID)
+        // As GuestService.RemoveGuest: pending invitations and the guest's own keys are revoked too.
+        try GuestRemoval.remove(&user, writer: writer, events: &events, audit: audit, now: now)
         return user
       }
       for credential in try writer.credentials(tenantID: tenantID, userID: userID, after: "", limit: 100_000) where credential.revokedAt == 0 {

@@ -41,14 +41,19 @@ public protocol InvitationReader {
   func latestOutboxMessage(invitationID: String) throws -> OutboxMessage?
   /// Users of any tenant removed at or before `time` (for purging).
   func removedUsers(removedBy time: Int64, limit: Int) throws -> [User]
-  /// Guests (any tenant) whose access expired at or before `time` and who are still enabled.
+  /// Guests (any tenant, not removed) whose access expired at or before
+  /// `time` and who are still enabled, oldest expiry first.
   func expiredGuests(by time: Int64, limit: Int) throws -> [User]
-  /// Guests (any tenant) whose scheduled removal is due.
+  /// Guests (any tenant, not removed) whose scheduled removal is due at or
+  /// before `time`, earliest first.
   func guestsDueForRemoval(by time: Int64, limit: Int) throws -> [User]
   /// An access review of a tenant.
   func accessReview(tenantID: String, id: String) throws -> AccessReview?
-  /// Access reviews ordered by id after `cursor`.
-  func accessReviews(tenantID: String, status: AccessReviewStatus?, after cursor: String, limit: Int) throws -> [AccessReview]
+  /// Access reviews ordered by id descending (ids are time-ordered, so
+  /// newest first), before `cursor` ("" = from the newest).
+  func accessReviews(tenantID: String, status: AccessReviewStatus?, before cursor: String, limit: Int) throws -> [AccessReview]
+  /// What applying a review did, once it was applied.
+  func accessReviewResult(reviewID: String) throws -> ApplyAccessReviewResponse?
   /// Decisions of a review ordered by guest id after `cursor`.
   func reviewDecisions(reviewID: String, undecidedOnly: Bool, after cursor: String, limit: Int) throws -> [ReviewDecision]
   /// One decision row.
@@ -73,4 +78,6 @@ public protocol InvitationWriter: InvitationReader {
   func putAccessReview(_ review: AccessReview) throws
   /// Inserts or replaces a decision.
   func putReviewDecision(_ decision: ReviewDecision) throws
+  /// Stores what applying a review did (keyed by the review id).
+  func putAccessReviewResult(_ result: ApplyAccessReviewResponse) throws
 }

@@ -161,5 +161,6 @@ public enum Schema {
       ) WITHOUT ROWID;
       CREATE INDEX users_removal ON users(tenant_id) WHERE deleted_at > 0;
       """),
+    guestLifecycle,
   ]
 }

@@ -16,8 +16,11 @@ public struct UserFilter: Sendable, Hashable {
   public var externalState: ExternalUserState?
   /// Users whose mail is in this (lower-case) domain.
   public var domain: String?
-  /// Users with no sign-in since this time (ms), including never.
+  /// Users with no sign-in since this time (ms); users that never signed
+  /// in count from their creation.
   public var inactiveSince: Int64?
+  /// Only guests sponsored by this user.
+  public var sponsorID: String?
   /// Users whose access expires before this time (ms), and not 0.
   public var expiringBefore: Int64?
   /// Include soft-deleted users (only deleted ones when `onlyDeleted`).

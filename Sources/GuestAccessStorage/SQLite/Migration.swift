@@ -6,12 +6,16 @@ public struct Migration: Sendable {
   public var name: String
   /// The statements.
   public var sql: String
+  /// Runs after `sql` in the same transaction: fills new columns or tables
+  /// from data SQL cannot read (such as the protobuf `data` blobs).
+  public var backfill: (@Sendable (SQLiteConnection) throws -> Void)?
 
   /// Creates a migration.
-  public init(version: Int, name: String, sql: String) {
+  public init(version: Int, name: String, sql: String, backfill: (@Sendable (SQLiteConnection) throws -> Void)? = nil) {
     self.version = version
     self.name = name
     self.sql = sql
+    self.backfill = backfill
   }
 }
 
@@ -29,6 +33,7 @@ struct Migrator {
       try connection.execute("BEGIN IMMEDIATE")
       do {
         try connection.execute(migration.sql)
+        try migration.backfill?(connection)
         try connection.execute("PRAGMA user_version = \(migration.version)")
         try connection.execute("COMMIT")
       } catch {

@@ -58,16 +58,22 @@ extension SQLiteDirectory {
 
   func expiredGuests(by time: Int64, limit: Int) throws -> [User] {
     try db.query(
-      "SELECT data FROM users WHERE user_type = 2 AND deleted_at = 0 AND access_expires_at > 0 AND access_expires_at <= ?1 LIMIT ?2",
+      """
+      SELECT data FROM users WHERE access_expires_at > 0 AND deleted_at = 0 AND account_enabled = 1 AND access_expires_at <= ?1
+        AND user_type = 2 ORDER BY access_expires_at LIMIT ?2
+      """,
       [.integer(time), .int(limit)]
-    ) { try decode(User.self, $0.blob(0)) }.filter(\.accountEnabled)
+    ) { try decode(User.self, $0.blob(0)) }
   }
 
   func guestsDueForRemoval(by time: Int64, limit: Int) throws -> [User] {
-    // removal_scheduled_at lives in the blob; scheduled guests are few (denied in reviews) and blocked.
-    try db.query("SELECT data FROM users WHERE user_type = 2 AND deleted_at = 0 LIMIT 100000") { try decode(User.self, $0.blob(0)) }
-      .filter { $0.removalScheduledAt > 0 && $0.removalScheduledAt <= time }
-      .prefix(limit).map { $0 }
+    try db.query(
+      """
+      SELECT data FROM users WHERE removal_scheduled_at > 0 AND deleted_at = 0 AND removal_scheduled_at <= ?1 AND user_type = 2
+        ORDER BY removal_scheduled_at LIMIT ?2
+      """,
+      [.integer(time), .int(limit)]
+    ) { try decode(User.self, $0.blob(0)) }
   }
 
   func accessReview(tenantID: String, id: String) throws -> AccessReview? {
@@ -76,11 +82,23 @@ extension SQLiteDirectory {
     }
   }
 
-  func accessReviews(tenantID: String, status: AccessReviewStatus?, after cursor: String, limit: Int) throws -> [AccessReview] {
+  func accessReviews(tenantID: String, status: AccessReviewStatus?, before cursor: String, limit: Int) throws -> [AccessReview] {
     try db.query(
-      "SELECT data FROM access_reviews WHERE tenant_id = ?1 AND id > ?2 AND (?3 = 0 OR status = ?3) ORDER BY id LIMIT ?4",
+      "SELECT data FROM access_reviews WHERE tenant_id = ?1 AND (?2 = '' OR id < ?2) AND (?3 = 0 OR status = ?3) ORDER BY id DESC LIMIT ?4",
       [.text(tenantID), .text(cursor), .int(status?.rawValue ?? 0), .int(limit)]
     ) { try decode(AccessReview.self, $0.blob(0)) }
+  }
+
+  func accessReviewResult(reviewID: String) throws -> ApplyAccessReviewResponse? {
+    try db.first("SELECT data FROM access_review_results WHERE review_id = ?1", [.text(reviewID)]) {
+      try decode(ApplyAccessReviewResponse.self, $0.blob(0))
+    }
+  }
+
+  func putAccessReviewResult(_ result: ApplyAccessReviewResponse) throws {
+    try db.run(
+      "INSERT INTO access_review_results (review_id, data) VALUES (?1, ?2) ON CONFLICT(review_id) DO UPDATE SET data = excluded.data",
+      [.text(result.accessReview.id), .blob(result.serializedBytes())])
   }
 
   func reviewDecisions(reviewID: String, undecidedOnly: Bool, after cursor: String, limit: Int) throws -> [ReviewDecision] {

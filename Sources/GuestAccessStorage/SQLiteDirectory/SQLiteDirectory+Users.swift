@@ -40,6 +40,9 @@ extension SQLiteDirectory {
     if let groupID = filter.groupID {
       sql += " JOIN group_members gm ON gm.user_id = u.id AND gm.group_id = \(bind(.text(groupID)))"
     }
+    if let sponsorID = filter.sponsorID {
+      sql += " JOIN user_sponsors us ON us.user_id = u.id AND us.sponsor_id = \(bind(.text(sponsorID)))"
+    }
     if let applicationID = filter.applicationID {
       sql += " JOIN app_assignments aa ON aa.user_id = u.id AND aa.application_id = \(bind(.text(applicationID)))"
     }
@@ -48,7 +51,7 @@ extension SQLiteDirectory {
     if let role = filter.role { conditions.append("instr(u.roles, \(bind(.text(",\(role.rawValue),")))) > 0") }
     if let state = filter.externalState { conditions.append("u.external_state = \(bind(.int(state.rawValue)))") }
     if let domain = filter.domain { conditions.append("u.domain = \(bind(.text(domain)))") }
-    if let since = filter.inactiveSince { conditions.append("u.last_sign_in_at < \(bind(.integer(since)))") }
+    if let since = filter.inactiveSince { conditions.append("u.activity_at < \(bind(.integer(since)))") }
     if let before = filter.expiringBefore {
       conditions.append("u.access_expires_at > 0 AND u.access_expires_at < \(bind(.integer(before)))")
     }
@@ -70,33 +73,52 @@ extension SQLiteDirectory {
       .text("," + user.roles.map { String($0.rawValue) }.joined(separator: ",") + ","),
       .int(user.externalUserState.rawValue), .text(home?.issuer ?? ""), .text(home?.issuerAssignedID ?? ""),
       .integer(user.lastSignInAt), .integer(user.accessExpiresAt), .integer(user.deletedAt), .blob(user.serializedBytes()),
+      .bool(user.accountEnabled), .integer(user.removalScheduledAt), .integer(Self.activityAt(user)),
     ]
   }
 
-  func insertUser(_ user: User) throws {
-    try mapConflict("a user with mail \(user.mail) already exists in the tenant") {
-      try db.run(
-        """
-        INSERT INTO users (id, tenant_id, mail, domain, user_type, roles, external_state, home_tenant_id, home_user_id,
-          last_sign_in_at, access_expires_at, deleted_at, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-        """, userValues(user))
+  /// The time inactivity counts from: the last sign-in, or creation for a user that never signed in.
+  static func activityAt(_ user: User) -> Int64 {
+    user.lastSignInAt != 0 ? user.lastSignInAt : user.createdAt
+  }
+
+  /// Mirrors a guest's sponsors into `user_sponsors` (the sponsor filter of ListGuests).
+  func replaceSponsors(of user: User) throws {
+    try db.run("DELETE FROM user_sponsors WHERE user_id = ?1", [.text(user.id)])
+    for sponsor in Set(user.sponsors) {
+      try db.run("INSERT INTO user_sponsors (sponsor_id, user_id) VALUES (?1, ?2)", [.text(sponsor), .text(user.id)])
     }
   }
 
+  func insertUser(_ user: User) throws {
+    _ = try mapConflict("a user with mail \(user.mail) already exists in the tenant") {
+      try db.run(
+        """
+        INSERT INTO users (id, tenant_id, mail, domain, user_type, roles, external_state, home_tenant_id, home_user_id,
+          last_sign_in_at, access_expires_at, deleted_at, data, account_enabled, removal_scheduled_at, activity_at)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+        """, userValues(user))
+    }
+    if !user.sponsors.isEmpty { try replaceSponsors(of: user) }
+  }
+
   func updateUser(_ user: User) throws {
-    try mapConflict("a user with mail \(user.mail) already exists in the tenant") {
+    _ = try mapConflict("a user with mail \(user.mail) already exists in the tenant") {
       try db.run(
         """
         UPDATE users SET tenant_id = ?2, mail = ?3, domain = ?4, user_type = ?5, roles = ?6, external_state = ?7,
-          home_tenant_id = ?8, home_user_id = ?9, last_sign_in_at = ?10, access_expires_at = ?11, deleted_at = ?12, data = ?13
+          home_tenant_id = ?8, home_user_id = ?9, last_sign_in_at = ?10, access_expires_at = ?11, deleted_at = ?12, data = ?13,
+          account_enabled = ?14, removal_scheduled_at = ?15, activity_at = ?16
         WHERE id = ?1
         """, userValues(user))
     }
+    if user.userType == .guest { try replaceSponsors(of: user) }
   }
 
   func deleteUser(id: String) throws {
     try db.run("DELETE FROM group_members WHERE user_id = ?1", [.text(id)])
     try db.run("DELETE FROM app_assignments WHERE user_id = ?1", [.text(id)])
+    try db.run("DELETE FROM user_sponsors WHERE user_id = ?1", [.text(id)])
     try db.run("DELETE FROM users WHERE id = ?1", [.text(id)])
   }
 }

@@ -1,0 +1,79 @@
+import GuestAccessAPI
+import GuestAccessCore
+import GuestAccessProto
+import GuestAccessStorage
+
+extension GuestServiceImpl {
+  public func removeGuest(request: RemoveGuestRequest, context: ServerContext) async throws -> User {
+    let (principal, _, tenantID) = try Self.caller(context, tenantID: request.tenantID)
+    try Access.requireAdmin(principal)
+    let id = try Validation.id(request.userID, field: "user_id")
+    let now = env.clock.nowMillis()
+    let audit = AuditRecorder(principal, context: context, now: now)
+    return try await env.write { writer, events in
+      var guest = try Self.guest(writer, tenantID: tenantID, id: id)
+      guard guest.deletedAt == 0 else { return guest }
+      try GuestRemoval.remove(&guest, writer: writer, events: &events, audit: audit, now: now)
+      return guest
+    }
+  }
+
+  public func restoreGuest(request: RestoreGuestRequest, context: ServerContext) async throws -> User {
+    let (principal, _, tenantID) = try Self.caller(context, tenantID: request.tenantID)
+    try Access.requireAdmin(principal)
+    let id = try Validation.id(request.userID, field: "user_id")
+    let now = env.clock.nowMillis()
+    let audit = AuditRecorder(principal, context: context, now: now)
+    return try await env.write { writer, events in
+      var guest = try Self.guest(writer, tenantID: tenantID, id: id)
+      guard guest.deletedAt != 0 else { return guest }
+      guard now - guest.deletedAt <= Self.restoreWindowMillis else {
+        throw Access.precondition("guest \(id) was removed more than 30 days ago and awaits its purge", reason: "RESTORE_PERIOD_ENDED")
+      }
+      if let other = try writer.user(tenantID: tenantID, mail: guest.mail.lowercased()), other.id != guest.id {
+        throw RPCError(code: .alreadyExists, message: "another user of the tenant (\(other.id)) now has the mail \(guest.mail)",
+                       errorInfo: ErrorInfo(reason: "USER_EXISTS", domain: "guestaccess.v1"))
+      }
+      let removedAt = guest.deletedAt
+      guest.deletedAt = 0
+      guest.updatedAt = now
+      try writer.updateUser(guest)
+      try audit.record(writer, &events, tenantID: tenantID, action: .guestRestored, targetType: .user, targetID: id,
+                       details: ["removed_at": String(removedAt)])
+      return guest
+    }
+  }
+
+  public func leaveTenant(request: LeaveTenantRequest, context: ServerContext) async throws -> User {
+    let principal = try context.principal()
+    guard let home = principal.homeUser, let acting = principal.actingUser else {
+      throw Access.denied("the operator is a guest nowhere")
+    }
+    let target = request.tenantID.isEmpty ? acting.tenantID : try Validation.id(request.tenantID, field: "tenant_id")
+    if (target == acting.tenantID && acting.userType != .guest) || (target == home.tenantID && home.userType != .guest) {
+      throw Access.precondition("you are a member of this tenant, not a guest; only guests can leave", reason: "NOT_A_GUEST")
+    }
+    let now = env.clock.nowMillis()
+    let requestID = context.requestID
+    return try await env.write { writer, events in
+      var guest: User
+      if target == acting.tenantID {
+        guard let current = try writer.user(tenantID: target, id: acting.id) else { throw Access.notFound("tenant", target) }
+        guest = current
+      } else {
+        // A home user naming, without the `tenant` metadata, a tenant where it is a guest.
+        guard let link = try writer.guestLinks(homeUserID: home.id).first(where: { $0.tenantID == target && $0.deletedAt == 0 }) else {
+          throw Access.notFound("tenant", target)
+        }
+        guest = link
+      }
+      guard guest.deletedAt == 0 else { return guest }
+      // The event's actor is the guest object in the tenant being left.
+      var leaving = principal
+      leaving.actingUser = guest
+      let audit = AuditRecorder(leaving, requestID: requestID, now: now)
+      try GuestRemoval.remove(&guest, writer: writer, events: &events, audit: audit, now: now, action: .guestLeft)
+      return guest
+    }
+  }
+}
