@@ -5,8 +5,11 @@
 # missing; as root directly, otherwise through sudo. The Swift toolchain is
 # not a Debian package: it must already be on PATH (swift.org toolchain).
 
-# Build, code generation, tests and leak check.
-GA_APT_PACKAGES=(libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libsqlite3-dev python3 valgrind)
+# Build, code generation, tests and leak check. libssl-dev: STARTTLS in the
+# SMTP transport; python3-aiosmtpd and openssl: the SMTP server (and its
+# test certificate) that the email tests deliver to.
+GA_APT_PACKAGES=(libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libsqlite3-dev libssl-dev python3 valgrind
+  python3-aiosmtpd openssl)
 
 ga_install_deps() {
   local missing=() package

@@ -1,5 +1,6 @@
 import GuestAccessAPI
 import GuestAccessCore
+import GuestAccessEmail
 import GuestAccessStorage
 import GuestAccessTransport
 import Logging
@@ -20,6 +21,8 @@ public final class GuestAccessServerApp: Sendable {
   public let store: any DirectoryStore
   /// What the services share.
   public let environment: ServiceEnvironment
+  /// Delivers the outbox (invitation and passcode emails).
+  public let outboxWorker: OutboxWorker
   /// The guest lifecycle sweeper; `run` sweeps in the background every
   /// `settings.sweepInterval` seconds, tests call `sweeper.runOnce()`.
   public let sweeper: Sweeper
@@ -47,6 +50,7 @@ public final class GuestAccessServerApp: Sendable {
       store: store, clock: clock, defaultInvitationRateLimit: settings.defaultInvitationRateLimit,
       publicBaseURL: settings.publicBaseURL, logger: logger)
     sweeper = Sweeper(environment: environment, interval: .milliseconds(Int64(max(settings.sweepInterval, 0.001) * 1000)))
+    outboxWorker = OutboxWorker(environment: environment, transport: try Self.makeTransport(settings), settings: settings.email)
     health = HealthService()
     for name in Self.serviceNames { health.setStatus(.notServing, for: name) }
     transport = TCPServerTransport(
@@ -69,6 +73,8 @@ public final class GuestAccessServerApp: Sendable {
   public func run(onListening: @escaping @Sendable (Int) -> Void) async throws {
     try await OperatorBootstrap.run(
       store: store, dataDir: settings.dataDir, configuredKey: settings.operatorKey, clock: environment.clock, logger: logger)
+    // Outside the group below, whose first two finishing tasks end the serving phase.
+    let worker = Task { [outboxWorker] in await outboxWorker.run() }
     try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask { try await self.server.serve() }
       group.addTask {
@@ -82,6 +88,9 @@ public final class GuestAccessServerApp: Sendable {
       try await group.next()
       group.cancelAll()
     }
+    outboxWorker.stop()
+    worker.cancel()
+    await worker.value
     environment.auditHub.finishAll()
     store.close()
   }
@@ -100,6 +109,7 @@ public final class GuestAccessServerApp: Sendable {
       return
     }
     health.enterDraining()
+    outboxWorker.stop()
     environment.auditHub.finishAll()
     server.beginGracefulShutdown()
     let timeout = settings.drainTimeout
@@ -129,6 +139,20 @@ public final class GuestAccessServerApp: Sendable {
       if let depth = try? await store.read({ try $0.outboxDepth() }) { metrics.outboxDepth.record(depth) }
       if let sqlite = store as? SQLiteDirectoryStore { metrics.writeBacklog.record(sqlite.database.writeBacklog) }
       if tick % 5 == 0 { await refreshReadiness() }
+    }
+  }
+
+  private static func makeTransport(_ settings: ServerSettings) throws -> any EmailTransport {
+    do {
+      switch settings.email.transport {
+      case .spool:
+        return try SpoolTransport(directory: settings.email.spoolDir ?? settings.dataDir + "/outbox")
+      case .smtp:
+        guard let smtp = settings.email.smtp else { throw SettingsError("--email-transport smtp needs --smtp-host") }
+        return try SMTPTransport(configuration: smtp)
+      }
+    } catch let error as EmailDeliveryError {
+      throw SettingsError("email transport: \(error.reason)")
     }
   }
 

@@ -30,6 +30,9 @@ public struct ServerSettings: Sendable {
   /// background sweeper off. Environment `GUESTD_SWEEP_INTERVAL`, default 60.
   public var sweepInterval: Double
 
+  /// Email delivery: transport, sender, retries (`EmailSettings`).
+  public var email: EmailSettings
+
   /// Reads settings; throws a message naming the bad flag or variable.
   public init(
     listen: String?, dataDir: String?, publicBaseURL: String?, logLevel: String?, drainTimeout: Double?,
@@ -62,6 +65,7 @@ public struct ServerSettings: Sendable {
     let connections = maxConnections ?? environment["GUESTD_MAX_CONNECTIONS"].flatMap(Int.init) ?? 10_000
     guard connections > 0 else { throw SettingsError("--max-connections must be positive") }
     self.maxConnections = connections
+    email = try EmailSettings(publicBaseURL: self.publicBaseURL, environment: environment)
   }
 
   /// The process environment as a dictionary.

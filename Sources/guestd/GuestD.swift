@@ -18,7 +18,10 @@ struct GuestD: AsyncParsableCommand {
     abstract: "The GuestAccess server: B2B guest collaboration over a binary RPC protocol.",
     discussion: """
       Every option can also be set through the environment: GUESTD_LISTEN, GUESTD_DATA_DIR,
-      GUESTD_PUBLIC_BASE_URL, GUESTD_LOG_LEVEL, GUESTD_DRAIN_TIMEOUT, GUESTD_MAX_CONNECTIONS.
+      GUESTD_PUBLIC_BASE_URL, GUESTD_LOG_LEVEL, GUESTD_DRAIN_TIMEOUT, GUESTD_MAX_CONNECTIONS,
+      GUESTD_EMAIL_TRANSPORT, GUESTD_SPOOL_DIR, GUESTD_EMAIL_FROM, GUESTD_EMAIL_MAX_ATTEMPTS,
+      GUESTD_EMAIL_RETRY_DELAY, GUESTD_SMTP_HOST, GUESTD_SMTP_PORT, GUESTD_SMTP_USERNAME,
+      GUESTD_SMTP_PASSWORD, GUESTD_SMTP_STARTTLS, GUESTD_SMTP_CA_FILE, GUESTD_SMTP_TIMEOUT.
       Flags win over the environment.
       """,
     version: "0.1.0")
@@ -47,11 +50,16 @@ struct GuestD: AsyncParsableCommand {
   @Option(name: .customLong("operator-key-file"), help: "File holding the operator credential to accept (else one is created in the data directory on first start).")
   var operatorKeyFile: String?
 
+  @OptionGroup var email: EmailOptions
+
   mutating func run() async throws {
-    let settings = try ServerSettings(
+    let environment = ServerSettings.processEnvironment()
+    var configured = try ServerSettings(
       listen: listen, dataDir: dataDir, publicBaseURL: publicBaseURL, logLevel: logLevel, drainTimeout: drainTimeout,
       maxConnections: maxConnections, operatorKey: try operatorKeyFile.map(Self.readKey),
-      environment: ServerSettings.processEnvironment())
+      environment: environment)
+    configured.email = try email.settings(publicBaseURL: configured.publicBaseURL, environment: environment)
+    let settings = configured
     LoggingSystem.bootstrap { label in
       var handler = StreamLogHandler.standardError(label: label)
       handler.logLevel = settings.logLevel

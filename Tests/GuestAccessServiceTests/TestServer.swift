@@ -55,19 +55,26 @@ struct TestTenant: Sendable {
 }
 
 /// Starts a real server on a free port with a fresh data directory, runs `body`, stops it.
-func withTestServer(_ body: (TestServer) async throws -> Void) async throws {
-  let dataDir = NSTemporaryDirectory() + "guestaccess-test-" + UUID().uuidString
-  let clock = TestClock()
-  let settings = try ServerSettings(
+/// `configure` adjusts the settings (e.g. the email transport); a given
+/// `dataDir` (and `clock`) is reused and kept, so a test can restart a server on it.
+func withTestServer(
+  dataDir existingDataDir: String? = nil, clock existingClock: TestClock? = nil,
+  configure: (inout ServerSettings) throws -> Void = { _ in }, _ body: (TestServer) async throws -> Void
+) async throws {
+  let dataDir = existingDataDir ?? NSTemporaryDirectory() + "guestaccess-test-" + UUID().uuidString
+  let clock = existingClock ?? TestClock()
+  var settings = try ServerSettings(
     listen: "127.0.0.1:0", dataDir: dataDir, publicBaseURL: "https://guests.example.test", logLevel: "error", drainTimeout: 2,
     maxConnections: 1000, operatorKey: TestServer.operatorKey, environment: [:])
+  settings.email.pollInterval = 0.02
+  try configure(&settings)
   var logger = Logger(label: "test")
   logger.logLevel = .critical
   let app = try GuestAccessServerApp(settings: settings, logger: logger, clock: clock)
   let running = Task { try await app.run { _ in } }
   defer {
     app.beginGracefulShutdown()
-    try? FileManager.default.removeItem(atPath: dataDir)
+    if existingDataDir == nil { try? FileManager.default.removeItem(atPath: dataDir) }
   }
   let port = try await app.listeningPort()
   try await waitUntilServing(port: port)

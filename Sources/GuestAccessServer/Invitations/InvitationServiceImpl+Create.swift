@@ -140,7 +140,7 @@ extension InvitationServiceImpl {
       filter.guestUserID = existing.id
       filter.status = .pendingAcceptance
       if let pending = try writer.invitations(tenantID: tenantID, filter: filter, after: "", limit: 1).first, pending.expiresAt > now {
-        let outbox = try writer.latestOutboxMessage(invitationID: pending.id)
+        let outbox = try writer.latestOutboxMessage(invitationID: pending.id, kind: .invitation)
         return CreateInvitationResponse(invitation: Self.view(pending, outbox: outbox), alreadyPending: true)
       }
       guest = existing

@@ -16,7 +16,7 @@ extension InvitationServiceImpl {
     let tenantID = try Access.tenant(request.tenantID, principal)
     let id = try Validation.id(request.invitationID, field: "invitation_id")
     let (invitation, outbox) = try await env.read { reader -> (Invitation?, OutboxMessage?) in
-      (try reader.invitation(tenantID: tenantID, id: id), try reader.latestOutboxMessage(invitationID: id))
+      (try reader.invitation(tenantID: tenantID, id: id), try reader.latestOutboxMessage(invitationID: id, kind: .invitation))
     }
     guard let invitation else { throw Access.notFound("invitation", id) }
     try checkCanSee(invitation, principal)
@@ -44,7 +44,7 @@ extension InvitationServiceImpl {
     let now = env.clock.nowMillis()
     let rows = try await env.read { reader -> [Invitation] in
       try reader.invitations(tenantID: tenantID, filter: finalFilter, after: cursor, limit: size + 1).map {
-        var invitation = Self.view($0, outbox: try reader.latestOutboxMessage(invitationID: $0.id))
+        var invitation = Self.view($0, outbox: try reader.latestOutboxMessage(invitationID: $0.id, kind: .invitation))
         if invitation.status == .pendingAcceptance && invitation.expiresAt <= now { invitation.status = .expired }
         return invitation
       }
@@ -111,7 +111,7 @@ extension InvitationServiceImpl {
         try audit.record(writer, &events, tenantID: tenantID, action: .guestRemoved, targetType: .user, targetID: guest.id,
                          details: ["invitation_id": id])
       }
-      return Self.view(invitation, outbox: try writer.latestOutboxMessage(invitationID: id))
+      return Self.view(invitation, outbox: try writer.latestOutboxMessage(invitationID: id, kind: .invitation))
     }
   }
 }

@@ -15,7 +15,7 @@ public protocol DirectoryStore: Sendable {
 }
 
 /// Queries of the directory.
-public protocol DirectoryReader: InvitationReader {
+public protocol DirectoryReader: InvitationReader, OutboxReader {
   /// A tenant by id.
   func tenant(id: String) throws -> Tenant?
   /// Tenants ordered by id after `cursor`.

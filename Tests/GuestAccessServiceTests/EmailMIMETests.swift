@@ -1,0 +1,171 @@
+import Foundation
+@testable import GuestAccessEmail
+import GuestAccessServer
+import GuestAccessStorage
+import Testing
+
+/// MIME rendering without a server: encodings, templates, the spool transport,
+/// and Python's `email` package as the independent parser.
+@Suite("Email MIME rendering")
+struct EmailMIMETests {
+  static let sender = EmailAddress(name: "Contoso Invitations", address: "invites@contoso.com")
+
+  static func invitation(language: String = "", custom: String = "Welcome aboard!", cc: String = "") -> OutboxMessage {
+    var message = OutboxMessage(
+      tenantID: "ten_1", invitationID: "inv_1", kind: .invitation, recipient: "gcarvalho@proseware.com", cc: cc,
+      createdAt: 1_800_000_000_000,
+      payload: [
+        "tenant_name": "Contoso Ökologie", "inviter_name": "Jürgen Groß", "inviter_mail": "jgross@contoso.com",
+        "custom_message": custom, "redeem_url": "https://guests.example.test/redeem?ticket=tkt_abc&x=1",
+        "expires_at": "1800604800000", "language": language, "invited_name": "Giovanna Carvalho",
+      ])
+    message.id = 42
+    return message
+  }
+
+  @Test func base64AndQuotedPrintable() {
+    #expect(MIMEEncoding.base64(Array("\u{0}mailer\u{0}s3cret".utf8)) == "AG1haWxlcgBzM2NyZXQ=")
+    #expect(MIMEEncoding.base64(Array("Jürgen".utf8)) == "SsO8cmdlbg==")
+    #expect(MIMEEncoding.base64([]) == "")
+    #expect(MIMEEncoding.quotedPrintable("a=b  \nc\u{e9}") == "a=3Db =20\r\nc=C3=A9")
+    #expect(MIMEEncoding.quotedPrintable(".start\r\nend\t") == "=2Estart\r\nend=09")
+    let long = String(repeating: "x", count: 200)
+    let lines = MIMEEncoding.quotedPrintable(long).components(separatedBy: "\r\n")
+    #expect(lines.allSatisfy { $0.count <= 76 })
+    #expect(lines.dropLast().allSatisfy { $0.hasSuffix("=") })
+    #expect(lines.map { $0.hasSuffix("=") ? String($0.dropLast()) : $0 }.joined() == long)
+    // Never splits an escape across a soft break.
+    let escapes = MIMEEncoding.quotedPrintable(String(repeating: "é", count: 40)).components(separatedBy: "\r\n")
+    #expect(escapes.allSatisfy { $0.count <= 76 })
+    #expect(escapes.map { $0.hasSuffix("=") ? String($0.dropLast()) : $0 }.joined() == String(repeating: "=C3=A9", count: 40))
+  }
+
+  @Test func encodedWordsAndAddresses() {
+    let words = MIMEEncoding.encodedWords(String(repeating: "Größe ", count: 20))
+    #expect(words.count > 1)
+    #expect(words.allSatisfy { $0.count <= 75 && $0.hasPrefix("=?utf-8?B?") && $0.hasSuffix("?=") })
+    #expect(EmailAddress(name: "Jürgen", address: "j@x.com").description == "=?utf-8?B?SsO8cmdlbg==?= <j@x.com>")
+    #expect(EmailAddress(name: "Ops, Team \"A\"", address: "o@x.com").description == "\"Ops, Team \\\"A\\\"\" <o@x.com>")
+    #expect(EmailAddress(name: "Plain Name", address: "p@x.com").description == "Plain Name <p@x.com>")
+    #expect(EmailAddress(parsing: "GuestAccess <no-reply@example.com>") == EmailAddress(name: "GuestAccess", address: "no-reply@example.com"))
+    #expect(EmailAddress(parsing: "\"A, B\" <ab@example.com>")?.name == "A, B")
+    #expect(EmailAddress(parsing: "bare@example.com")?.name == "")
+    #expect(EmailAddress(parsing: "not an address") == nil)
+    #expect(MIMEEncoding.header("Subject", tokens: MIMEEncoding.unstructured("line\r\nbreak")) == "Subject: line  break\r\n")
+  }
+
+  @Test func civilTime() {
+    #expect(CivilTime(unixMillis: 0).rfc5322 == "Thu, 1 Jan 1970 00:00:00 +0000")
+    #expect(CivilTime(unixMillis: 1_800_000_000_000).rfc5322 == "Fri, 15 Jan 2027 08:00:00 +0000")
+    #expect(CivilTime(unixMillis: 951_782_400_000).rfc5322 == "Tue, 29 Feb 2000 00:00:00 +0000")
+    #expect(CivilTime(unixMillis: 1_709_251_199_000).rfc5322 == "Thu, 29 Feb 2024 23:59:59 +0000")
+    #expect(CivilTime(unixMillis: -86_400_000).rfc5322 == "Wed, 31 Dec 1969 00:00:00 +0000")
+  }
+
+  @Test func languages() {
+    #expect(EmailStrings.forLanguage("de-CH").language == "de")
+    #expect(EmailStrings.forLanguage("FR_ca").language == "fr")
+    #expect(EmailStrings.forLanguage("en-US").language == "en")
+    #expect(EmailStrings.forLanguage("pt-BR").language == "en")
+    #expect(EmailStrings.forLanguage("").language == "en")
+  }
+
+  @Test func dotStuffingKeepsMessagesIntact() {
+    let data = Array("a\r\n.hidden\r\n..two\r\nlast".utf8)
+    #expect(String(decoding: SMTPTransport.dotStuffed(data), as: UTF8.self) == "a\r\n..hidden\r\n...two\r\nlast\r\n.\r\n")
+    #expect(String(decoding: SMTPTransport.dotStuffed(Array(".\nx\n".utf8)), as: UTF8.self) == "..\r\nx\r\n.\r\n")
+  }
+
+  @Test func invitationParsesAsMIME() throws {
+    let custom = "Hi <b>Giovanna</b> & team,\nsee you \"soon\".\n.\nBye"
+    let message = Self.invitation(language: "de-DE", custom: custom, cc: "pm@contoso.com")
+    let email = EmailRenderer(sender: Self.sender).render(message)
+    #expect(email.envelopeSender == "invites@contoso.com")
+    #expect(email.recipients == ["gcarvalho@proseware.com", "pm@contoso.com"])
+    #expect(email.data.allSatisfy { $0 < 128 })
+    let raw = String(decoding: email.data, as: UTF8.self)
+    #expect(raw.components(separatedBy: "\r\n").allSatisfy { $0.utf8.count <= 78 })
+    #expect(!raw.replacingOccurrences(of: "\r\n", with: "").contains("\n"))
+    let mail = try Self.parse(email)
+    #expect(mail.defects.isEmpty && mail.parts.allSatisfy { $0.defects.isEmpty })
+    #expect(mail.contentType == "multipart/alternative")
+    #expect(mail.parts.map(\.contentType) == ["text/plain", "text/html"])
+    #expect(mail.parts.allSatisfy { $0.charset == "utf-8" && $0.transferEncoding == "quoted-printable" })
+    #expect(mail.headers["Subject"] == "Jürgen Groß hat Sie zum Zugriff auf Anwendungen von Contoso Ökologie eingeladen")
+    #expect(mail.from == [.init(name: "Contoso Invitations im Auftrag von Contoso Ökologie", address: "invites@contoso.com")])
+    #expect(mail.replyTo == [.init(name: "Jürgen Groß", address: "jgross@contoso.com")])
+    #expect(mail.to == [.init(name: "Giovanna Carvalho", address: "gcarvalho@proseware.com")])
+    #expect(mail.cc == [.init(name: "", address: "pm@contoso.com")])
+    #expect(mail.date == 1_800_000_000)
+    #expect(mail.headers["Message-ID"] == "<ga.invitation.42.1800000000000@contoso.com>")
+    #expect(mail.headers["Content-Language"] == "de")
+    #expect(mail.text.contains("Hallo Giovanna Carvalho,"))
+    #expect(mail.text.contains("> Hi <b>Giovanna</b> & team,\n> see you \"soon\".\n> .\n> Bye"))
+    #expect(mail.text.contains("https://guests.example.test/redeem?ticket=tkt_abc&x=1"))
+    #expect(mail.text.contains("Diese Einladung läuft am 22. Januar 2027, 08:00 UTC ab."))
+    #expect(mail.html.contains("Hi &lt;b&gt;Giovanna&lt;/b&gt; &amp; team,<br>\nsee you &quot;soon&quot;.<br>\n.<br>\nBye"))
+    #expect(!mail.html.contains("<b>Giovanna</b>"))
+    #expect(mail.html.contains("href=\"https://guests.example.test/redeem?ticket=tkt_abc&amp;x=1\""))
+    #expect(mail.html.contains("<html lang=\"de\">"))
+  }
+
+  @Test func passcodeParsesAsMIME() throws {
+    var message = OutboxMessage(
+      tenantID: "ten_1", invitationID: "inv_1", kind: .passcode, recipient: "contractor@example.org", cc: "",
+      createdAt: 1_800_000_000_000,
+      payload: ["tenant_name": "Contoso", "passcode": "48213377", "expires_at": "1800001800000", "language": ""])
+    message.id = 7
+    let mail = try Self.parse(EmailRenderer(sender: EmailAddress(address: "no-reply@guests.test")).render(message))
+    #expect(mail.headers["Subject"] == "Your Contoso verification code")
+    #expect(mail.from == [.init(name: "", address: "no-reply@guests.test")])
+    #expect(mail.replyTo.isEmpty && mail.cc.isEmpty)
+    #expect(SpooledMail.passcode(inText: mail.text) == "48213377")
+    #expect(mail.html.contains(">48213377</p>"))
+    #expect(mail.text.contains("January 15, 2027, 08:30 UTC"))
+  }
+
+  @Test func spoolTransportWritesAtomicallyAndOnce() throws {
+    let directory = NSTemporaryDirectory() + "guestaccess-spool-" + UUID().uuidString + "/nested/outbox"
+    defer { try? FileManager.default.removeItem(atPath: (directory as NSString).deletingLastPathComponent) }
+    let spool = try SpoolTransport(directory: directory)
+    let email = EmailRenderer(sender: Self.sender).render(Self.invitation())
+    let receipt = try spool.deliver(email)
+    #expect(receipt.confirmation.contains("ga.invitation.42.1800000000000@contoso.com.eml"))
+    // A repeated delivery of the same outbox message replaces its file.
+    _ = try spool.deliver(email)
+    let names = try FileManager.default.contentsOfDirectory(atPath: directory)
+    #expect(names == ["ga.invitation.42.1800000000000@contoso.com.eml"])
+    let attributes = try FileManager.default.attributesOfItem(atPath: directory)
+    #expect((attributes[.posixPermissions] as? Int) == 0o700)
+    let mail = try ParsedMail.parse(file: directory + "/" + names[0])
+    #expect(mail.defects.isEmpty && mail.parts.count == 2)
+    #expect(mail.headers["Subject"] == "Jürgen Groß invited you to access applications within Contoso Ökologie")
+  }
+
+  @Test func settingsFromFlagsAndEnvironment() throws {
+    let defaults = try EmailSettings(publicBaseURL: "https://guests.contoso.com:8443/base", environment: [:])
+    #expect(defaults.transport == .spool && defaults.spoolDir == nil && defaults.smtp == nil)
+    #expect(defaults.from == EmailAddress(name: "GuestAccess", address: "no-reply@guests.contoso.com"))
+    #expect(defaults.maxAttempts == 8 && defaults.retryDelay == 30)
+    #expect(try EmailSettings(publicBaseURL: "http://127.0.0.1:7700", environment: [:]).from.address == "no-reply@localhost")
+    let smtp = try EmailSettings(
+      transport: "smtp", smtpHost: "relay.contoso.com", smtpUsername: "mailer", smtpStartTLS: "required", publicBaseURL: "http://x",
+      environment: ["GUESTD_SMTP_PASSWORD": "pw", "GUESTD_SMTP_PORT": "587", "GUESTD_EMAIL_FROM": "Invites <i@contoso.com>"])
+    #expect(smtp.smtp == SMTPConfiguration(
+      host: "relay.contoso.com", port: 587, username: "mailer", password: "pw", startTLS: .required, connectTimeout: 10, commandTimeout: 60))
+    #expect(smtp.from.name == "Invites")
+    #expect(throws: SettingsError.self) { try EmailSettings(transport: "smtp", publicBaseURL: "http://x", environment: [:]) }
+    #expect(throws: SettingsError.self) { try EmailSettings(transport: "pigeon", publicBaseURL: "http://x", environment: [:]) }
+    #expect(throws: SettingsError.self) {
+      try EmailSettings(transport: "smtp", smtpHost: "h", smtpUsername: "u", publicBaseURL: "http://x", environment: [:])
+    }
+    #expect(throws: SettingsError.self) { try EmailSettings(from: "nobody", publicBaseURL: "http://x", environment: [:]) }
+  }
+
+  static func parse(_ email: EmailMessage) throws -> ParsedMail {
+    let file = NSTemporaryDirectory() + "guestaccess-mime-" + UUID().uuidString + ".eml"
+    defer { try? FileManager.default.removeItem(atPath: file) }
+    try Data(email.data).write(to: URL(fileURLWithPath: file))
+    return try ParsedMail.parse(file: file)
+  }
+}

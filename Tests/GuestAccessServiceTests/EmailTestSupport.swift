@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+
+/// Debian's Python, which has `python3-aiosmtpd` (a pyenv `python3` on PATH would not).
+let systemPython = "/usr/bin/python3"
+
+/// Whether the SMTP tests can run: Scripts/lib/install-deps.sh installs python3-aiosmtpd.
+let aiosmtpdAvailable: Bool = {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: systemPython)
+  process.arguments = ["-c", "import aiosmtpd"]
+  process.standardError = FileHandle.nullDevice
+  guard (try? process.run()) != nil else { return false }
+  process.waitUntilExit()
+  return process.terminationStatus == 0
+}()
+
+/// A message as Python's `email` package (policy.default) parses it.
+struct ParsedMail: Decodable {
+  struct Part: Decodable {
+    var contentType: String
+    var charset: String?
+    var transferEncoding: String?
+    var content: String
+    var defects: [String]
+  }
+
+  struct Address: Decodable, Equatable {
+    var name: String
+    var address: String
+  }
+
+  /// Decoded header values (RFC 2047 words decoded), the last of each name.
+  var headers: [String: String]
+  var contentType: String
+  var defects: [String]
+  var parts: [Part]
+  var from: [Address]
+  var to: [Address]
+  var cc: [Address]
+  var replyTo: [Address]
+  /// Seconds since the epoch of the Date header.
+  var date: Double?
+
+  var text: String { parts.first { $0.contentType == "text/plain" }?.content ?? "" }
+  var html: String { parts.first { $0.contentType == "text/html" }?.content ?? "" }
+
+  /// Parses `file` with Python's email package.
+  static func parse(file: String) throws -> ParsedMail {
+    let script = """
+      import email, email.policy, email.utils, json, sys
+      raw = open(sys.argv[1], 'rb').read()
+      msg = email.message_from_bytes(raw, policy=email.policy.default)
+      def addresses(name):
+          header = msg[name]
+          return [] if header is None else [{"name": a.display_name, "address": a.addr_spec} for a in header.addresses]
+      parts = []
+      for part in msg.walk():
+          if part.is_multipart():
+              continue
+          parts.append({"contentType": part.get_content_type(), "charset": part.get_content_charset(),
+                        "transferEncoding": part.get("Content-Transfer-Encoding"),
+                        "content": part.get_content().replace("\\r\\n", "\\n"),
+                        "defects": [type(d).__name__ for d in part.defects]})
+      date = msg["Date"]
+      print(json.dumps({
+          "headers": {k: str(v) for k, v in msg.items()}, "contentType": msg.get_content_type(),
+          "defects": [type(d).__name__ for d in msg.defects], "parts": parts,
+          "from": addresses("From"), "to": addresses("To"), "cc": addresses("Cc"), "replyTo": addresses("Reply-To"),
+          "date": email.utils.parsedate_to_datetime(date).timestamp() if date else None}))
+      """
+    let output = try runPython(["-c", script, file])
+    return try JSONDecoder().decode(ParsedMail.self, from: output)
+  }
+}
+
+/// Runs the system Python; returns its standard output, throws on a non-zero exit.
+func runPython(_ arguments: [String]) throws -> Data {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: systemPython)
+  process.arguments = arguments
+  let output = Pipe()
+  let errors = Pipe()
+  process.standardOutput = output
+  process.standardError = errors
+  try process.run()
+  let data = output.fileHandleForReading.readDataToEndOfFile()
+  let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+  process.waitUntilExit()
+  guard process.terminationStatus == 0 else { throw TestFailure("python failed: \(errorText)") }
+  return data
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+  var description: String
+  init(_ description: String) { self.description = description }
+}
+
+/// Reading the spool transport's files.
+enum SpooledMail {
+  /// The `.eml` files in a spool directory, sorted.
+  static func files(in directory: String) -> [String] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    return names.filter { $0.hasSuffix(".eml") && !$0.hasPrefix(".") }.sorted().map { directory + "/" + $0 }
+  }
+
+  /// The passcode in the spooled email of outbox message `outboxID`: the
+  /// indented line of the plain-text part.
+  static func passcode(outboxID: Int64, spoolDir: String) -> String? {
+    guard let file = files(in: spoolDir).first(where: { $0.contains("/ga.passcode.\(outboxID).") }),
+      let text = try? String(contentsOfFile: file, encoding: .utf8)
+    else { return nil }
+    return passcode(inText: text)
+  }
+
+  /// The first line indented by four spaces and holding only letters and digits.
+  static func passcode(inText text: String) -> String? {
+    for line in text.split(whereSeparator: \.isNewline) {
+      guard line.hasPrefix("    ") else { continue }
+      let code = line.dropFirst(4)
+      if !code.isEmpty && code.allSatisfy({ $0.isLetter || $0.isNumber }) { return String(code) }
+    }
+    return nil
+  }
+}
+
+/// Polls `condition` every 20 ms until it holds or `seconds` pass.
+func eventually(_ seconds: Double = 10, sourceLocation: SourceLocation = #_sourceLocation, _ condition: () async throws -> Bool) async throws {
+  let deadline = Date().addingTimeInterval(seconds)
+  while Date() < deadline {
+    if try await condition() { return }
+    try await Task.sleep(for: .milliseconds(20))
+  }
+  Issue.record("condition not met within \(seconds) s", sourceLocation: sourceLocation)
+  throw TestFailure("timed out")
+}
