@@ -35,7 +35,7 @@ struct InvitationFlowTests {
       #expect(again.invitation.redeemURL.isEmpty)
       // Before redemption the guest cannot act in Contoso.
       let asGuest = server.client(giovanna.secret, tenant: contoso.id)
-      await expectError(.permissionDenied, reason: "NOT_A_GUEST") { try await asGuest.tenants.getTenant(GetTenantRequest()) }
+      await expectError(.permissionDenied, reason: "GUEST_NOT_REDEEMED") { try await asGuest.tenants.getTenant(GetTenantRequest()) }
       // The wrong account cannot use the ticket up.
       let mallory = try await proseware.makeUser("Mallory", mail: "mallory@proseware.com")
       await expectError(.permissionDenied, reason: "INVITATION_EMAIL_MISMATCH") {
@@ -67,7 +67,7 @@ struct InvitationFlowTests {
       #expect(stored.redeemURL.isEmpty)
       // Contoso removes her: access ends at once.
       _ = try await admin.tenants.deleteUser(DeleteUserRequest(userID: redeemed.guest.id))
-      await expectError(.permissionDenied, reason: "NOT_A_GUEST") { try await asGuest.tenants.getTenant(GetTenantRequest()) }
+      await expectError(.permissionDenied, reason: "GUEST_REMOVED") { try await asGuest.tenants.getTenant(GetTenantRequest()) }
       // Her home account is unaffected.
       _ = try await giovanna.client.tenants.getTenant(GetTenantRequest())
       let audit = try await admin.tenants.listAuditEvents(ListAuditEventsRequest(pageSize: 1000))

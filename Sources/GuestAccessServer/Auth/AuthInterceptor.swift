@@ -72,7 +72,14 @@ public struct AuthInterceptor: ServerInterceptor {
     guard !actingTenant.isEmpty, actingTenant != user.tenantID else {
       return Principal(kind: .user, credentialID: credential.id, homeUser: user, actingUser: user)
     }
-    guard let guest = try reader.guestLinks(homeUserID: user.id).first(where: { $0.tenantID == actingTenant && $0.deletedAt == 0 }) else {
+    let links = try reader.guestLinks(homeUserID: user.id).filter { $0.tenantID == actingTenant }
+    guard let guest = links.first(where: { $0.deletedAt == 0 }) else {
+      if !links.isEmpty { throw denied("your guest access to this tenant was removed", reason: "GUEST_REMOVED") }
+      if let pending = try reader.user(tenantID: actingTenant, mail: user.mail.lowercased()), pending.userType == .guest,
+        pending.externalUserState == .pendingAcceptance
+      {
+        throw denied("the invitation has not been redeemed", reason: "GUEST_NOT_REDEEMED")
+      }
       throw denied("you are not a guest of tenant \(actingTenant.prefix(64))", reason: "NOT_A_GUEST")
     }
     try checkUsable(guest, tenantID: actingTenant, now: now, reader: reader)
@@ -94,7 +101,7 @@ public struct AuthInterceptor: ServerInterceptor {
         throw denied("the invitation has not been redeemed", reason: "GUEST_NOT_REDEEMED")
       }
       if user.accessExpiresAt != 0 && user.accessExpiresAt <= now {
-        throw denied("guest access has expired", reason: "GUEST_ACCESS_EXPIRED")
+        throw denied("guest access has expired", reason: "ACCESS_EXPIRED")
       }
     }
   }

@@ -82,7 +82,7 @@ extension SQLiteDirectory {
     try db.first(
       """
       SELECT id, invitation_id, passcode_hash, expires_at, attempts, max_attempts, state, created_at FROM redemption_sessions
-      WHERE invitation_id = ?1 ORDER BY created_at DESC, id DESC LIMIT 1
+      WHERE invitation_id = ?1 ORDER BY state = 1 DESC, created_at DESC, id DESC LIMIT 1
       """, [.text(invitationID)], session)
   }
 

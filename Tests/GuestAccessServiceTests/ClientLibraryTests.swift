@@ -1,0 +1,147 @@
+import GuestAccessClient
+import GuestAccessServer
+import Synchronization
+import Testing
+
+/// A Health service whose Check fails with UNAVAILABLE a given number of times,
+/// and a non-idempotent method with the same behaviour, plus a slow method.
+final class FlakyService: Health.ServiceProtocol, @unchecked Sendable {
+  let failuresLeft: Atomic<Int>
+  let attempts = Atomic<Int>(0)
+  let sawCancellation = Atomic<Bool>(false)
+  static let write = MethodDescriptor(service: "test.Flaky", method: "Write", idempotent: false)
+  static let slow = MethodDescriptor(service: "test.Flaky", method: "Slow", idempotent: true)
+
+  init(failures: Int) {
+    failuresLeft = Atomic(failures)
+  }
+
+  private func attempt() throws -> HealthCheckResponse {
+    attempts.add(1, ordering: .relaxed)
+    if failuresLeft.subtract(1, ordering: .relaxed).oldValue > 0 {
+      throw RPCError(code: .unavailable, message: "try again")
+    }
+    return HealthCheckResponse(status: .serving)
+  }
+
+  func check(request: HealthCheckRequest, context: ServerContext) async throws -> HealthCheckResponse { try attempt() }
+
+  func watch(request: HealthCheckRequest, response: RPCWriter<HealthCheckResponse>, context: ServerContext) async throws {
+    try await response.write(try attempt())
+  }
+
+  func registerMethods(with router: inout RPCRouter) {
+    router.registerUnary(Health.Method.check, requestType: HealthCheckRequest.self) { request, context in
+      try await self.check(request: request, context: context)
+    }
+    router.registerUnary(Self.write, requestType: HealthCheckRequest.self) { _, _ in try self.attempt() }
+    router.registerUnary(Self.slow, requestType: HealthCheckRequest.self) { _, _ -> HealthCheckResponse in
+      do {
+        try await Task.sleep(for: .seconds(5))
+      } catch {
+        self.sawCancellation.store(true, ordering: .relaxed)
+        throw error
+      }
+      return HealthCheckResponse(status: .serving)
+    }
+  }
+}
+
+/// Runs an RPCServer with `service` on a TCP port (0 = free) until `body` returns.
+func withRawServer(
+  _ service: any RegistrableRPCService, port: Int = 0, _ body: (Int, RPCServer) async throws -> Void
+) async throws {
+  let transport = TCPServerTransport(configuration: TCPServerConfiguration(host: "127.0.0.1", port: port, loopCount: 1))
+  let server = RPCServer(transports: [transport], services: [service])
+  let running = Task { try await server.serve() }
+  let bound = try await transport.listeningPort()
+  do {
+    try await body(bound, server)
+  } catch {
+    server.stop()
+    _ = try? await running.value
+    throw error
+  }
+  server.beginGracefulShutdown()
+  _ = try? await running.value
+}
+
+@Suite("Client library")
+struct ClientLibraryTests {
+  @Test func retriesUnavailableForIdempotentCallsOnly() async throws {
+    let service = FlakyService(failures: 2)
+    try await withRawServer(service) { port, _ in
+      let policy = RetryPolicy(maxAttempts: 5, initialBackoff: .milliseconds(5), maxBackoff: .milliseconds(20))
+      let client = GuestAccessClient(host: "127.0.0.1", port: port, retryPolicy: policy)
+      defer { client.close() }
+      let response = try await client.health.check(HealthCheckRequest())
+      #expect(response.status == .serving)
+      #expect(service.attempts.load(ordering: .relaxed) == 3)
+      // A non-idempotent call is not retried.
+      service.failuresLeft.store(1, ordering: .relaxed)
+      service.attempts.store(0, ordering: .relaxed)
+      await expectError(.unavailable) {
+        try await client.channel.unary(FlakyService.write, request: HealthCheckRequest(), responseType: HealthCheckResponse.self, options: .defaults)
+      }
+      #expect(service.attempts.load(ordering: .relaxed) == 1)
+      // ...unless the caller marks it retryable.
+      service.failuresLeft.store(1, ordering: .relaxed)
+      _ = try await client.channel.unary(
+        FlakyService.write, request: HealthCheckRequest(), responseType: HealthCheckResponse.self, options: CallOptions(retryable: true))
+      // Retries stay within the deadline.
+      service.failuresLeft.store(1000, ordering: .relaxed)
+      let started = ContinuousClock.now
+      do {
+        _ = try await client.health.check(HealthCheckRequest(), options: CallOptions(timeout: .milliseconds(100)))
+        Issue.record("expected a failure")
+      } catch let error as RPCError {
+        // The last attempt's UNAVAILABLE, or DEADLINE_EXCEEDED when the deadline ran out during an attempt.
+        #expect([.unavailable, .deadlineExceeded].contains(error.code), "\(error)")
+      }
+      #expect(started.duration(to: .now) < .milliseconds(500))
+    }
+  }
+
+  @Test func deadlineEndsTheCallAndCancelsTheHandler() async throws {
+    let service = FlakyService(failures: 0)
+    try await withRawServer(service) { port, _ in
+      let client = GuestAccessClient(host: "127.0.0.1", port: port)
+      defer { client.close() }
+      let started = ContinuousClock.now
+      await expectError(.deadlineExceeded) {
+        try await client.channel.unary(
+          FlakyService.slow, request: HealthCheckRequest(), responseType: HealthCheckResponse.self, options: CallOptions(timeout: .milliseconds(150)))
+      }
+      #expect(started.duration(to: .now) < .seconds(2))
+      for _ in 0..<100 where !service.sawCancellation.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(10)) }
+      let cancelled = service.sawCancellation.load(ordering: .relaxed)
+      #expect(cancelled)
+      // The connection is still good.
+      #expect(try await client.health.check(HealthCheckRequest()).status == .serving)
+    }
+  }
+
+  @Test func goAwaySendsNewCallsToAFreshConnection() async throws {
+    let first = FlakyService(failures: 0)
+    let client: GuestAccessClient
+    var port = 0
+    do {
+      var captured: GuestAccessClient?
+      try await withRawServer(first) { bound, _ in
+        port = bound
+        let made = GuestAccessClient(host: "127.0.0.1", port: bound, retryPolicy: RetryPolicy(maxAttempts: 10, initialBackoff: .milliseconds(20)))
+        _ = try await made.health.check(HealthCheckRequest())
+        captured = made
+      }
+      client = captured!
+    }
+    defer { client.close() }
+    // The first server drained (GOAWAY) and is gone; a new one takes the port.
+    let second = FlakyService(failures: 0)
+    try await withRawServer(second, port: port) { _, _ in
+      let response = try await client.health.check(HealthCheckRequest())
+      #expect(response.status == .serving)
+      #expect(second.attempts.load(ordering: .relaxed) >= 1)
+    }
+  }
+}
