@@ -124,5 +124,14 @@ let package = Package(
         "GuestAccessCore", "GuestAccessAPI", "GuestAccessProto", "GuestAccessWire",
         "GuestAccessTransport", "GuestAccessServer", "GuestAccessClient",
       ]),
+    // The tools end to end: the README quick start through guestctl against a
+    // real server, guestctl's output and errors, guest-probe's exit codes. The
+    // executables are dependencies so that `swift test` builds them.
+    .testTarget(
+      name: "GuestAccessToolTests",
+      dependencies: [
+        "GuestAccessServer", "GuestAccessClient", "guestctl", "guest-probe",
+        .product(name: "Logging", package: "swift-log"),
+      ]),
   ]
 )

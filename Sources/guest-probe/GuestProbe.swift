@@ -15,32 +15,41 @@ struct GuestProbe: AsyncParsableCommand {
     abstract: "Checks a guestd's health (exit 0 serving, 1 bad arguments, 2 connection failure, 3 RPC failure, 4 not serving).",
     version: "0.1.0")
 
-  @Option(name: .customLong("addr"), help: "Server address HOST:PORT.")
+  // Each flag also takes grpc_health_probe's single-dash spelling (`-addr=:7700`),
+  // so the probe drops into existing Kubernetes probe definitions.
+  @Option(name: [.customLong("addr"), .customLong("addr", withSingleDash: true)], help: "Server address HOST:PORT (an empty host is localhost).")
   var address: String = "127.0.0.1:7700"
 
-  @Option(help: "Service name to check; empty checks the whole server.")
+  @Option(name: [.customLong("service"), .customLong("service", withSingleDash: true)], help: "Service name to check; empty checks the whole server.")
   var service: String = ""
 
-  @Option(name: .customLong("connect-timeout"), help: "Connection timeout, e.g. 1s or 500ms.")
+  @Option(name: [.customLong("connect-timeout"), .customLong("connect-timeout", withSingleDash: true)], help: "Connection timeout, e.g. 1s or 500ms.")
   var connectTimeout: String = "1s"
 
-  @Option(name: .customLong("rpc-timeout"), help: "RPC timeout, e.g. 1s or 500ms.")
+  @Option(name: [.customLong("rpc-timeout"), .customLong("rpc-timeout", withSingleDash: true)], help: "RPC timeout, e.g. 1s or 500ms.")
   var rpcTimeout: String = "1s"
 
-  @Flag(name: .customLong("v"), help: "Verbose output.")
+  @Flag(name: [.customShort("v"), .customLong("v")], help: "Verbose output (on standard error).")
   var verbose = false
 
   static func main() async {
     do {
-      var command = try parseAsRoot() as! GuestProbe
-      try await command.run()
+      var command = try parseAsRoot()
+      if var probe = command as? GuestProbe {
+        try await probe.run()
+      } else {
+        try command.run()  // --help, --version
+      }
     } catch let exit as ExitCode {
       Glibc.exit(exit.rawValue)
     } catch {
       // Bad arguments (grpc_health_probe exits 1 for flag errors).
       let message = GuestProbe.message(for: error)
-      if !message.isEmpty { printError(message + "") }
       let code = GuestProbe.exitCode(for: error)
+      if !message.isEmpty {
+        // --help and --version go to standard output, errors to standard error.
+        if code == .success { print(message) } else { printError(message) }
+      }
       Glibc.exit(code == .success ? 0 : 1)
     }
   }
@@ -56,6 +65,9 @@ struct GuestProbe: AsyncParsableCommand {
     }
     var host = String(address[..<colon])
     if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+    if host.isEmpty { host = "127.0.0.1" }
+    let started = ContinuousClock.now
+    if verbose { printError("establishing connection to \(host):\(port)") }
     let transport = TCPClientTransport(host: host, port: port, connections: 1, connectTimeout: connect)
     let client = GuestAccessClient(transport: transport, retryPolicy: .none)
     defer { client.close() }
@@ -65,12 +77,14 @@ struct GuestProbe: AsyncParsableCommand {
       printError("error: failed to connect service at \"\(address)\": \(error)")
       throw ExitCode(2)
     }
+    if verbose { printError("connection established (took \(ContinuousClock.now - started))") }
     do {
       let response = try await client.health.check(HealthCheckRequest(service: service), options: CallOptions(timeout: rpc))
       guard response.status == .serving else {
         printError("service unhealthy (responded with \"\(response.status.protoName)\")")
         throw ExitCode(4)
       }
+      if verbose { printError("time elapsed: \(ContinuousClock.now - started)") }
       print("status: SERVING")
     } catch let error as RPCError {
       printError("error: health rpc failed: \(error)")

@@ -2,26 +2,66 @@ import ArgumentParser
 import Foundation
 import GuestAccessClient
 
-/// Options every subcommand takes.
+/// Options every subcommand takes: where the server is, who is calling, and
+/// how results are printed.
 struct GlobalOptions: ParsableArguments {
-  @Option(help: "Server address HOST:PORT.")
-  var server: String = "127.0.0.1:7700"
+  @Option(help: ArgumentHelp("Server address HOST:PORT (default: $GUESTACCESS_SERVER, else 127.0.0.1:7700).", valueName: "host:port"))
+  var server: String?
 
-  @Option(help: "API key (default: $GUESTACCESS_KEY).")
+  @Option(help: ArgumentHelp("API key (default: $GUESTACCESS_KEY).", valueName: "secret"))
   var key: String?
 
-  @Option(help: "Tenant to act in (for guests acting in another tenant).")
+  @Option(name: .customLong("key-file"), help: ArgumentHelp("Read the API key from this file (keeps it out of `ps`).", valueName: "path"))
+  var keyFile: String?
+
+  @Option(help: ArgumentHelp("Tenant to act in: a guest names the inviting tenant, the operator the tenant to manage.", valueName: "tenant-id"))
   var tenant: String?
 
-  @Flag(help: "Print JSON instead of a table.")
+  @Flag(help: "Print the result as one JSON value instead of a table.")
   var json = false
 
-  func makeClient() throws -> GuestAccessClient {
-    guard let colon = server.lastIndex(of: ":"), let port = Int(server[server.index(after: colon)...]) else {
+  @Option(help: ArgumentHelp("Print only this field of the result, e.g. `id`, `admin_secret`, `invitation.redeem_url`.", valueName: "path"))
+  var field: String?
+
+  /// The tenant to name in requests' `tenant_id` (empty = the caller's acting tenant).
+  var tenantID: String { tenant ?? "" }
+
+  /// The server address: `--server`, else `$GUESTACCESS_SERVER`, else the default.
+  var serverAddress: String {
+    server ?? ProcessInfo.processInfo.environment["GUESTACCESS_SERVER"] ?? "127.0.0.1:7700"
+  }
+
+  /// The credential: `--key`, else `--key-file`, else `$GUESTACCESS_KEY`; nil when none.
+  func credential() throws -> String? {
+    if let key { return key }
+    if let keyFile {
+      guard let text = try? String(contentsOfFile: keyFile, encoding: .utf8) else {
+        throw failure("cannot read --key-file \(keyFile)")
+      }
+      return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+    let env = ProcessInfo.processInfo.environment["GUESTACCESS_KEY"]
+    return env?.isEmpty == false ? env : nil
+  }
+
+  /// A client for the server; `anonymous` sends no credential, `actingTenant` overrides `--tenant`.
+  func makeClient(anonymous: Bool = false, actingTenant: String? = nil) throws -> GuestAccessClient {
+    let address = serverAddress
+    guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
       throw ValidationError("--server must be HOST:PORT")
     }
-    let key = self.key ?? ProcessInfo.processInfo.environment["GUESTACCESS_KEY"]
-    return GuestAccessClient(host: String(server[..<colon]), port: port, credential: key, tenant: tenant)
+    var host = String(address[..<colon])
+    if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+    return GuestAccessClient(
+      host: host, port: port, credential: anonymous ? nil : try credential(), tenant: actingTenant ?? tenant)
+  }
+
+  /// Makes a client, runs `body` with it and closes it; an RPC failure prints
+  /// `error: CODE: message` on standard error and exits with 2 + the status code.
+  func perform<T>(anonymous: Bool = false, actingTenant: String? = nil, _ body: (GuestAccessClient) async throws -> T) async throws -> T {
+    let client = try makeClient(anonymous: anonymous, actingTenant: actingTenant)
+    defer { client.close() }
+    return try await call { try await body(client) }
   }
 
   /// Runs a call; on failure prints the status code name and message and exits non-zero.
@@ -29,19 +69,31 @@ struct GlobalOptions: ParsableArguments {
     do {
       return try await body()
     } catch let error as RPCError {
-      FileHandle.standardError.write(Data("error: \(error.code.name): \(error.message)\n".utf8))
-      throw ExitCode(Int32(2 + min(error.code.rawValue, 16)))
+      Console.error(ErrorReport.text(for: error))
+      throw ExitCode(ErrorReport.exitCode(for: error))
     }
   }
 
-  /// Prints `value` as JSON with `--json`, else with `text`.
-  func output<T: Encodable>(_ value: T, text: (T) -> String) {
-    if json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      print(String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self))
+  /// Prints `value`: one field with `--field`, JSON with `--json`, else `text()`.
+  func output<T: Encodable>(_ value: T, text: () -> String) throws {
+    if let field {
+      print(try JSONOutput.field(field, of: value))
+    } else if json {
+      print(JSONOutput.pretty(value))
     } else {
-      print(text(value))
+      let rendered = text()
+      if !rendered.isEmpty { print(rendered) }
     }
   }
+
+  /// Prints `value` as a table or detail view; `next` is a list's next page token.
+  func output<T: Encodable>(_ value: T, next: String, text: () -> String) throws {
+    try output(value, text: text)
+    if !json && field == nil && !next.isEmpty {
+      Console.error("more results: repeat with --page-token \(next) (or --all)")
+    }
+  }
+
+  /// Whether results are printed for people (neither `--json` nor `--field`).
+  var isText: Bool { !json && field == nil }
 }

@@ -1,29 +1,23 @@
 import ArgumentParser
-import GuestAccessClient
 
 /// `guestctl`: the admin and user command line of GuestAccess.
 @main
 struct GuestCtl: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "guestctl",
-    abstract: "Administer GuestAccess: tenants, invitations, guests.",
+    abstract: "Administer GuestAccess: tenants, settings, directory, invitations, guests, reviews, audit.",
+    discussion: """
+      Every command takes --server HOST:PORT ($GUESTACCESS_SERVER, default 127.0.0.1:7700), \
+      --key SECRET ($GUESTACCESS_KEY) or --key-file PATH, --tenant ID (the tenant to act in), \
+      --json (one JSON value) and --field PATH (one field of the result, for shell variables).
+      Failures print "error: CODE: message" on standard error and exit with 2 + the gRPC status code \
+      (e.g. 7 for NOT_FOUND, 9 for PERMISSION_DENIED); bad usage exits 64, other errors 1.
+      """,
     version: "0.1.0",
-    subcommands: [HealthCommand.self])
-}
-
-/// `guestctl health`: the server's health.
-struct HealthCommand: AsyncParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "health", abstract: "Show the health of the server or one service.")
-
-  @OptionGroup var global: GlobalOptions
-
-  @Option(help: "Service name; empty for the whole server.")
-  var service: String = ""
-
-  mutating func run() async throws {
-    let client = try global.makeClient()
-    defer { client.close() }
-    let response = try await global.call { try await client.health.check(HealthCheckRequest(service: service)) }
-    global.output(response) { "status: \($0.status.protoName)" }
-  }
+    subcommands: [
+      TenantCommand.self, SettingsCommand.self, CrossTenantCommand.self, UserCommand.self, GroupCommand.self,
+      AppCommand.self, CredentialCommand.self, InviteCommand.self, InvitationCommand.self, RedeemCommand.self,
+      GuestCommand.self, MyTenantsCommand.self, CheckAccessCommand.self, ReviewCommand.self, AuditCommand.self,
+      HealthCommand.self,
+    ])
 }

@@ -1,0 +1,66 @@
+import ArgumentParser
+import GuestAccessClient
+
+/// `guestctl credential …`: API keys.
+struct CredentialCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "credential", abstract: "Issue, revoke and list API keys.",
+    subcommands: [Issue.self, Revoke.self, List.self])
+
+  /// `credential issue [--user ID] [--name LABEL] [--expires-days N] [--operator]`.
+  struct Issue: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Issue an API key; prints its secret (shown once).")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The user the key authenticates (default: yourself).") var user: String = ""
+    @Option(help: "A label, e.g. billing-service.") var name: String = ""
+    @Option(name: .customLong("expires-days"), help: "Lifetime in days (default: never expires).") var expiresDays: Int64?
+    @Flag(name: .customLong("operator"), help: "An operator key (operator only).") var isOperator = false
+    @Option(name: .customLong("idempotency-key"), help: "Makes retries safe.") var idempotencyKey: String = ""
+
+    mutating func run() async throws {
+      let request = IssueCredentialRequest(
+        tenantID: global.tenantID, idempotencyKey: idempotencyKey, principalType: isOperator ? .operator : .unspecified, userID: user,
+        displayName: name, expiresInSeconds: (expiresDays ?? 0) * 86_400)
+      let response = try await global.perform { try await $0.tenants.issueCredential(request) }
+      try global.output(response) { DetailView.render(response) }
+      if global.isText && !response.secret.isEmpty { Console.error("note: the secret is shown only once; keep it safe") }
+    }
+  }
+
+  /// `credential revoke ID`.
+  struct Revoke: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Revoke an API key at once.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Credential id.") var id: String
+
+    mutating func run() async throws {
+      let request = RevokeCredentialRequest(tenantID: global.tenantID, credentialID: id)
+      let credential = try await global.perform { try await $0.tenants.revokeCredential(request) }
+      try global.output(credential) { DetailView.render(credential) }
+    }
+  }
+
+  /// `credential list [--user ID] [--operator] [--state S]`.
+  struct List: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List API keys (never their secrets), newest first.")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var page: PageOptions
+    @Option(help: "Only this user's keys.") var user: String = ""
+    @Flag(name: .customLong("operator"), help: "Operator keys (operator only).") var isOperator = false
+    @Option(help: "Only keys in this state.") var state: CredentialState?
+
+    mutating func run() async throws {
+      let (tenantID, user, type, state) = (global.tenantID, user, isOperator ? CredentialPrincipalType.operator : .unspecified, state ?? .unspecified)
+      let (keys, next) = try await global.perform { client in
+        try await page.collect { size, token in
+          let response = try await client.tenants.listCredentials(ListCredentialsRequest(
+            tenantID: tenantID, pageSize: size, pageToken: token, userID: user, principalType: type, state: state))
+          return (response.credentials, response.nextPageToken)
+        }
+      }
+      try global.output(ListCredentialsResponse(credentials: keys, nextPageToken: next), next: next) {
+        Table.credentials(keys).render(empty: "no credentials")
+      }
+    }
+  }
+}
