@@ -263,7 +263,7 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
         fail(callID, RPCError(code: .internalError, message: "server sent two messages for a unary call"), sendCancel: true)
       }
     case .trailers:
-      guard let trailers = try? Trailers(serializedBytes: frame.payload) else {
+      guard let trailers = frame.payload.isEmpty ? Trailers() : try? Trailers(serializedBytes: frame.payload) else {
         throw ProtocolViolation("undecodable trailers")
       }
       let sink = state.withLock { $0.calls.removeValue(forKey: callID) }

@@ -12,6 +12,8 @@ final class TCPServerResponder: ServerCallResponder, @unchecked Sendable {
     var deadlineTimer: LoopTimer?
   }
 
+  private static let ok = Trailers()
+
   let callID: UInt32
   private let connection: ServerConnection
   private let channel: SocketChannel
@@ -66,7 +68,12 @@ final class TCPServerResponder: ServerCallResponder, @unchecked Sendable {
     disarm()
     channel.write { buffer in
       if let message { FrameEncoder.append(.message, callID: callID, payload: message, to: &buffer) }
-      FrameEncoder.append(.trailers, callID: callID, message: trailers, to: &buffer)
+      if trailers == Self.ok {
+        // The common case: OK with nothing else encodes to an empty payload.
+        FrameEncoder.append(.trailers, callID: callID, payload: EmptyCollection(), to: &buffer)
+      } else {
+        FrameEncoder.append(.trailers, callID: callID, message: trailers, to: &buffer)
+      }
     }
     connection.callEnded(callID)
   }
