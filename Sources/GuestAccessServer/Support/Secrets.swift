@@ -1,11 +1,20 @@
 import Crypto
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Random identifiers and secrets, their hashes, and constant-time comparison.
 public enum Secrets {
   /// 32 random bytes (256 bits) from the system's CSPRNG.
   public static func randomBytes(_ count: Int = 32) -> [UInt8] {
     var generator = SystemRandomNumberGenerator()
-    return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(count + 8)
+    while bytes.count < count {
+      withUnsafeBytes(of: generator.next()) { bytes.append(contentsOf: $0) }
+    }
+    return Array(bytes.prefix(count))
   }
 
   /// A new secret: `prefix` + 256 random bits in base64url.
@@ -13,12 +22,25 @@ public enum Secrets {
     prefix + base64URL(randomBytes(32))
   }
 
-  /// A new opaque id: `prefix` + 128 random bits in hex.
+  /// A new opaque id: `prefix` + 48 bits of the creation time in
+  /// milliseconds + 80 random bits, in hex (32 digits). Ids made later sort
+  /// later, so inserts append to the right edge of the id indexes: a group
+  /// commit then writes a few shared pages instead of one random page per
+  /// row. Ids are identifiers, not secrets.
   public static func newID(prefix: String) -> String {
-    prefix + randomBytes(16).map { byte in
-      let digits: [Character] = Array("0123456789abcdef")
-      return String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
-    }.joined()
+    var spec = timespec()
+    clock_gettime(CLOCK_REALTIME, &spec)
+    let millis = UInt64(spec.tv_sec) * 1000 + UInt64(spec.tv_nsec) / 1_000_000
+    var bytes: [UInt8] = (0..<6).map { UInt8(truncatingIfNeeded: millis >> (40 - 8 * $0)) }
+    bytes += randomBytes(10)
+    let digits = Array("0123456789abcdef".utf8)
+    var text = [UInt8]()
+    text.reserveCapacity(32)
+    for byte in bytes {
+      text.append(digits[Int(byte >> 4)])
+      text.append(digits[Int(byte & 0xF)])
+    }
+    return prefix + String(decoding: text, as: UTF8.self)
   }
 
   /// SHA-256 of a secret's UTF-8 bytes (secrets are 256-bit random, so a fast hash is enough).

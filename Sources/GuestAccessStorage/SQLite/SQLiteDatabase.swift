@@ -39,6 +39,10 @@ public final class SQLiteDatabase: Sendable {
     try writeConnection.execute("PRAGMA journal_mode=WAL")
     try writeConnection.execute("PRAGMA synchronous=FULL")
     try writeConnection.execute("PRAGMA foreign_keys=ON")
+    // A large page cache and memory-mapped reads keep pages out of pread
+    // copies; the WAL is checkpointed (PASSIVE) every 2000 pages.
+    try writeConnection.execute("PRAGMA cache_size=-65536; PRAGMA mmap_size=1073741824; PRAGMA temp_store=MEMORY")
+    try writeConnection.execute("PRAGMA wal_autocheckpoint=2000")
     try Migrator(migrations: migrations).migrate(writeConnection)
     let stats = commitStats
     let commitHook = onCommit
@@ -50,6 +54,7 @@ public final class SQLiteDatabase: Sendable {
       let connection = try SQLiteConnection(path: path)
       try connection.execute("PRAGMA foreign_keys=ON")
       try connection.execute("PRAGMA query_only=ON")
+      try connection.execute("PRAGMA cache_size=-16384; PRAGMA mmap_size=1073741824")
       readers.append(DatabaseThread(name: "ga-db-reader-\(index)", maxBatch: 1) { batch in
         for job in batch { job.run(connection) }
       })
