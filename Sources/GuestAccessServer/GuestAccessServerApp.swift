@@ -52,7 +52,8 @@ public final class GuestAccessServerApp: Sendable {
     sweeper = Sweeper(environment: environment, interval: .milliseconds(Int64(max(settings.sweepInterval, 0.001) * 1000)))
     outboxWorker = OutboxWorker(environment: environment, transport: try Self.makeTransport(settings), settings: settings.email)
     health = HealthService()
-    for name in Self.serviceNames { health.setStatus(.notServing, for: name) }
+    // Nothing is SERVING until storage has been found writable.
+    for name in Self.serviceNames + [""] { health.setStatus(.notServing, for: name) }
     transport = TCPServerTransport(
       configuration: TCPServerConfiguration(host: settings.host, port: settings.port, maxConnections: settings.maxConnections),
       logger: logger)

@@ -30,6 +30,7 @@ struct DirectoryTests {
       // A plain member may rename itself only.
       let annKey = try await admin.tenants.issueCredential(IssueCredentialRequest(userID: ann.id))
       let annClient = server.client(annKey.secret)
+      #expect(try await annClient.tenants.getUser(GetUserRequest(userID: "self")).id == ann.id)
       let renamed = try await annClient.tenants.updateUser(UpdateUserRequest(userID: ann.id, displayName: "Ann B", updateMask: ["display_name"]))
       #expect(renamed.displayName == "Ann B")
       await expectError(.permissionDenied) {

@@ -86,7 +86,8 @@ struct InvitationFlowTests {
       let created = try await admin.invitations.createInvitation(CreateInvitationRequest(
         invitedEmail: "sam@contractor.example", grants: InvitationGrants(applicationIDs: [app.id])))
       let anonymous = server.client(nil)
-      let sent = try await anonymous.invitations.redeemInvitation(RedeemInvitationRequest(ticket: created.invitation.ticket))
+      // The whole redeem URL is accepted as well as the bare ticket.
+      let sent = try await anonymous.invitations.redeemInvitation(RedeemInvitationRequest(ticket: created.invitation.redeemURL))
       #expect(sent.result == .passcodeSent)
       #expect(sent.passcodeSentTo == "s***@contractor.example")
       #expect(sent.passcodeAttemptsAllowed == 5)

@@ -16,6 +16,11 @@ enum Access {
     return principal.actingTenantID
   }
 
+  /// A user id where "self" names the caller's acting user.
+  static func resolveSelf(_ id: String, _ principal: Principal) -> String {
+    id == "self" ? principal.actingUser?.id ?? id : id
+  }
+
   /// Operator only.
   static func requireOperator(_ principal: Principal) throws(RPCError) {
     guard principal.isOperator else { throw denied("only the operator may do this") }

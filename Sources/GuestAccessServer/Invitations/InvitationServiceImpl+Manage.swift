@@ -31,7 +31,7 @@ extension InvitationServiceImpl {
     if request.status != .unspecified { filter.status = request.status }
     if !request.invitedEmail.isEmpty { filter.invitedEmail = request.invitedEmail.lowercased() }
     if !request.guestUserID.isEmpty { filter.guestUserID = request.guestUserID }
-    if !request.invitedBy.isEmpty { filter.invitedBy = request.invitedBy }
+    if !request.invitedBy.isEmpty { filter.invitedBy = Access.resolveSelf(request.invitedBy, principal) }
     if !(principal.isOperator || principal.isAdmin) {
       guard filter.invitedBy == nil || filter.invitedBy == principal.actorID else {
         throw Access.denied("you may list only the invitations you sent")

@@ -6,7 +6,7 @@ import GuestAccessStorage
 extension InvitationServiceImpl {
   public func redeemInvitation(request: RedeemInvitationRequest, context: ServerContext) async throws -> RedeemInvitationResponse {
     let principal = context[PrincipalKey.self]
-    let ticket = request.ticket.trimmingSpaces
+    let ticket = Self.ticket(fromTicketOrURL: request.ticket)
     guard !ticket.isEmpty, ticket.utf8.count <= 256 else { throw RPCError.invalidArgument(field: "ticket", "is required") }
     let now = env.clock.nowMillis()
     let source = Self.source(context)
@@ -63,7 +63,8 @@ extension InvitationServiceImpl {
     try await checkSourceNotLocked(source, now: now)
     let audit = AuditRecorder(context[PrincipalKey.self], context: context, now: now)
     let sessionID = request.redemptionSessionID
-    let ticketHash = request.ticket.isEmpty ? nil : Secrets.hash(request.ticket)
+    let ticketText = Self.ticket(fromTicketOrURL: request.ticket)
+    let ticketHash = ticketText.isEmpty ? nil : Secrets.hash(ticketText)
     let secret = Secrets.newSecret(prefix: "gak_")
     // A wrong passcode is counted in its own transaction so the count survives the refusal.
     let outcome = try await env.write { writer, events -> Result<CompleteRedemptionResponse, RPCError> in
@@ -234,6 +235,13 @@ extension InvitationServiceImpl {
     try writer.updateInvitation(invitation, ticketHash: nil)
     try audit.record(writer, &events, tenantID: guest.tenantID, action: .invitationRedeemed, targetType: .invitation, targetID: invitation.id,
                      details: ["guest_user_id": guest.id, "sign_in_type": identity.signInType.protoName])
+  }
+
+  /// The ticket itself, from a ticket or a whole redeem URL (`...?ticket=...`).
+  static func ticket(fromTicketOrURL text: String) -> String {
+    let trimmed = text.trimmingSpaces
+    guard let range = trimmed.range(of: "ticket=") else { return trimmed }
+    return String(trimmed[range.upperBound...].prefix { $0 != "&" && $0 != "#" })
   }
 
   static func checkRedeemable(_ invitation: inout Invitation, writer: any DirectoryWriter, now: Int64) throws {

@@ -37,7 +37,8 @@ struct AuditRecorder {
     if let principal {
       event.actorType = principal.isOperator ? .operator : .user
       event.actorID = principal.actorID
-      event.actorTenantID = principal.homeUser?.tenantID ?? ""
+      let home = principal.homeUser?.tenantID ?? ""
+      event.actorTenantID = home == tenantID ? "" : home
       event.credentialID = principal.credentialID
     } else {
       event.actorType = requestID.isEmpty ? .system : .anonymous

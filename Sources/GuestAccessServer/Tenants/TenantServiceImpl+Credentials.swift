@@ -108,7 +108,7 @@ extension TenantServiceImpl {
     let operatorKeys = request.principalType == .operator
     if operatorKeys { try Access.requireOperator(principal) }
     let tenantID = operatorKeys ? "" : try Access.tenant(request.tenantID, principal)
-    var userID: String? = request.userID.isEmpty ? nil : request.userID
+    var userID: String? = request.userID.isEmpty ? nil : Access.resolveSelf(request.userID, principal)
     if !principal.isOperator && !principal.isAdmin {
       guard userID == nil || userID == principal.actingUser?.id else { throw Access.denied("users may list only their own keys") }
       userID = principal.actingUser?.id

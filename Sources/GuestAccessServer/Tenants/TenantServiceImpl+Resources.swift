@@ -29,7 +29,7 @@ extension TenantServiceImpl {
     let tenantID = try Access.tenant(request.tenantID, principal)
     let size = try PageToken.size(request.pageSize)
     let cursor = try PageToken.cursor(request.pageToken, listing: "groups:\(tenantID)")
-    let requestedMember: String? = request.memberUserID.isEmpty ? nil : request.memberUserID
+    let requestedMember: String? = request.memberUserID.isEmpty ? nil : Access.resolveSelf(request.memberUserID, principal)
     let rows = try await env.read { reader -> [Group] in
       var member = requestedMember
       if principal.isGuest {
@@ -85,7 +85,7 @@ extension TenantServiceImpl {
     let tenantID = try Access.tenant(request.tenantID, principal)
     let size = try PageToken.size(request.pageSize)
     let cursor = try PageToken.cursor(request.pageToken, listing: "applications:\(tenantID)")
-    let requestedAssigned: String? = request.assignedUserID.isEmpty ? nil : request.assignedUserID
+    let requestedAssigned: String? = request.assignedUserID.isEmpty ? nil : Access.resolveSelf(request.assignedUserID, principal)
     let rows = try await env.read { reader -> [Application] in
       var assigned = requestedAssigned
       if principal.isGuest {

@@ -35,7 +35,7 @@ extension TenantServiceImpl {
   public func getUser(request: GetUserRequest, context: ServerContext) async throws -> User {
     let principal = try context.principal()
     let tenantID = try Access.tenant(request.tenantID, principal)
-    let userID = try Validation.id(request.userID, field: "user_id")
+    let userID = Access.resolveSelf(try Validation.id(request.userID, field: "user_id"), principal)
     return try await env.read { reader in
       guard let user = try reader.user(tenantID: tenantID, id: userID) else { throw Access.notFound("user", userID) }
       if user.deletedAt != 0 && !(principal.isOperator || principal.isAdmin) { throw Access.notFound("user", userID) }
