@@ -33,12 +33,12 @@ struct DeadlineCancelTests {
       let error = await #expect(throws: RPCError.self) {
         _ = try await channel.unary(
           TestService.hang, request: HealthCheckRequest(service: "client"), responseType: HealthCheckRequest.self,
-          options: CallOptions(timeout: .milliseconds(200)))
+          options: CallOptions(timeout: .milliseconds(500)))
       }
       #expect(error?.code == .deadlineExceeded)
       let elapsed = started.duration(to: .now)
-      #expect(elapsed >= .milliseconds(190) && elapsed < .seconds(3), "took \(elapsed)")
-      #expect(await service.probe.wait(for: "cancelled:client"))
+      #expect(elapsed >= .milliseconds(490) && elapsed < .seconds(3), "took \(elapsed)")
+      #expect(await service.probe.wait(for: "cancelled:client") || service.probe.count("started:client") == 0)
     }
   }
 
@@ -51,13 +51,14 @@ struct DeadlineCancelTests {
       let error = await #expect(throws: RPCError.self) {
         try await channel.serverStreaming(
           TestService.stream, request: HealthCheckRequest(service: "count=0;size=10;key=s"), responseType: HealthCheckRequest.self,
-          options: CallOptions(timeout: .milliseconds(200))
+          options: CallOptions(timeout: .milliseconds(500))
         ) { stream in
           for try await _ in stream {}
         }
       }
       #expect(error?.code == .deadlineExceeded)
-      #expect(await service.probe.wait(for: "cancelled:s"))
+      // (On a very busy machine the deadline can pass before the handler starts.)
+      #expect(await service.probe.wait(for: "cancelled:s") || service.probe.count("started:s") == 0)
     }
   }
 

@@ -26,8 +26,17 @@ final class RawConnection: @unchecked Sendable {
   private var closedByPeer = false
   private var closed = false
 
-  private init(fd: Int32) {
+  /// Wraps a connected socket (for example one a `RawServer` accepted).
+  init(fd: Int32, timeout: Duration = .seconds(5)) {
     self.fd = fd
+    Self.setTimeouts(fd, timeout)
+  }
+
+  private static func setTimeouts(_ fd: Int32, _ timeout: Duration) {
+    let micros = timeout.components.seconds * 1_000_000 + timeout.components.attoseconds / 1_000_000_000_000
+    var value = timeval(tv_sec: Int(micros / 1_000_000), tv_usec: Int(micros % 1_000_000))
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
   }
 
   deinit {
@@ -52,11 +61,7 @@ final class RawConnection: @unchecked Sendable {
       }
       var one: Int32 = 1
       setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-      let micros = timeout.components.seconds * 1_000_000 + timeout.components.attoseconds / 1_000_000_000_000
-      var value = timeval(tv_sec: Int(micros / 1_000_000), tv_usec: Int(micros % 1_000_000))
-      setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
-      setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
-      return RawConnection(fd: fd)
+      return RawConnection(fd: fd, timeout: timeout)
     }
   }
 

@@ -1,0 +1,121 @@
+import CGuestAccessPosix
+import GuestAccessCore
+import GuestAccessProto
+import GuestAccessWire
+import Logging
+import Synchronization
+
+/// Handling of each frame type a client sends.
+extension ServerConnection {
+  func handle(_ frame: Frame) throws(ProtocolViolation) {
+    let header = frame.header
+    switch header.frameType! {
+    case .headers:
+      try openCall(header.callID)
+      guard frame.payload.count <= configuration.maxHeaderSize else {
+        refuse(header.callID, RPCError(code: .resourceExhausted, message: "call headers of \(frame.payload.count) bytes exceed the limit of \(configuration.maxHeaderSize)"))
+        return
+      }
+      let callHeaders: CallHeaders
+      do {
+        callHeaders = try CallHeaders(serializedBytes: frame.payload)
+      } catch {
+        throw ProtocolViolation("undecodable call headers")
+      }
+      if calls.withLock({ $0.draining }) || !dispatcher.isAcceptingCalls {
+        refuse(header.callID, Self.notProcessed("server is shutting down"))
+        return
+      }
+      if pending.count + activeCallCount >= configuration.maxConcurrentCallsPerConnection {
+        refuse(header.callID, RPCError(
+          code: .resourceExhausted,
+          message: "more than \(configuration.maxConcurrentCallsPerConnection) concurrent calls on one connection"))
+        return
+      }
+      let deadline: ContinuousClock.Instant? = callHeaders.timeoutMicros == 0 ? nil
+        : .now + .microseconds(Int64(min(callHeaders.timeoutMicros, UInt64(Int64.max / 1000))))
+      pending[header.callID] = (callHeaders, deadline, EventLoop.now())
+    case .message:
+      guard header.callID != 0 else { throw ProtocolViolation("MESSAGE on call 0") }
+      guard header.callID <= lastCallID else { throw ProtocolViolation("MESSAGE for call \(header.callID) that was never opened") }
+      guard let opened = pending.removeValue(forKey: header.callID) else { return }
+      guard frame.payload.count <= configuration.maxReceiveMessageSize else {
+        refuse(header.callID, Self.tooLarge(frame.payload.count, configuration.maxReceiveMessageSize))
+        return
+      }
+      guard header.flags.contains(.endStream) else {
+        refuse(header.callID, RPCError(code: .unimplemented, message: "client streaming is not supported: the request message must carry END_STREAM"))
+        return
+      }
+      start(header.callID, opened.headers, deadline: opened.deadline, request: frame.payload)
+    case .cancel:
+      guard header.callID != 0 else { throw ProtocolViolation("CANCEL on call 0") }
+      pending.removeValue(forKey: header.callID)
+      let responder = calls.withLock { $0.active.removeValue(forKey: header.callID) }
+      responder?.cancelFromPeer()
+      checkDrained()
+    case .ping:
+      guard header.callID == 0 else { throw ProtocolViolation("PING on call \(header.callID)") }
+      guard frame.payload.count == 8 else { throw ProtocolViolation("PING payload of \(frame.payload.count) bytes, not 8") }
+      if !header.flags.contains(.ack) {
+        channel.write { FrameEncoder.append(.ping, flags: .ack, callID: 0, payload: frame.payload, to: &$0) }
+      }
+    case .trailers, .goAway:
+      throw ProtocolViolation("\(header.frameType!) frames are sent by servers only")
+    }
+  }
+
+  func handleOversized(_ header: FrameHeader) throws(ProtocolViolation) {
+    switch header.frameType {
+    case .headers:
+      try openCall(header.callID)
+      refuse(header.callID, RPCError(code: .resourceExhausted, message: "call headers of \(header.length) bytes exceed the limit of \(configuration.maxHeaderSize)"))
+    case .message:
+      guard header.callID != 0, header.callID <= lastCallID else { throw ProtocolViolation("MESSAGE for a call that was never opened") }
+      if pending.removeValue(forKey: header.callID) != nil {
+        refuse(header.callID, Self.tooLarge(Int(header.length), configuration.maxReceiveMessageSize))
+      }
+    default:
+      throw ProtocolViolation("oversized \(header.frameType.map { "\($0)" } ?? "unknown") frame of \(header.length) bytes")
+    }
+  }
+
+  func openCall(_ callID: UInt32) throws(ProtocolViolation) {
+    guard callID != 0 else { throw ProtocolViolation("HEADERS on call 0") }
+    guard callID > lastCallID else { throw ProtocolViolation("call id \(callID) is not above \(lastCallID)") }
+    lastCallID = callID
+    lastActiveAt = EventLoop.now()
+  }
+
+  func refuse(_ callID: UInt32, _ error: RPCError) {
+    channel.write { FrameEncoder.append(.trailers, callID: callID, message: error.trailers, to: &$0) }
+  }
+
+  static func tooLarge(_ size: Int, _ limit: Int) -> RPCError {
+    RPCError(code: .resourceExhausted, message: "request message of \(size) bytes exceeds the limit of \(limit)")
+  }
+
+  static func notProcessed(_ message: String) -> RPCError {
+    RPCError(code: .unavailable, message: message, errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1"))
+  }
+
+  func start(_ callID: UInt32, _ headers: CallHeaders, deadline: ContinuousClock.Instant?, request: [UInt8]) {
+    let responder = TCPServerResponder(callID: callID, connection: self, channel: channel)
+    calls.withLock { $0.active[callID] = responder }
+    if let deadline { responder.armDeadline(deadline, on: channel.loop) }
+    dispatcher.dispatch(ServerCall(
+      path: headers.method, metadata: Metadata(entries: headers.metadata), deadline: deadline, request: request,
+      peer: peer, executor: channel.loop, responder: responder))
+  }
+
+  /// A call finished (any thread).
+  func callEnded(_ callID: UInt32) {
+    let drained = calls.withLock { calls -> Bool in
+      calls.active.removeValue(forKey: callID)
+      return calls.draining && calls.active.isEmpty
+    }
+    if drained {
+      channel.loop.executeUnchecked { [self] in checkDrained() }
+    }
+  }
+}

@@ -1,0 +1,113 @@
+import CGuestAccessPosix
+import GuestAccessCore
+import GuestAccessProto
+import GuestAccessWire
+import Logging
+import Synchronization
+
+/// GOAWAY, drain, timeouts and closing.
+extension ServerConnection {
+  /// Sends GOAWAY with the last accepted call id; closes once calls finish. Loop thread.
+  func goAway(code: StatusCode = .ok, message: String = "server shutting down") {
+    guard !channel.isClosed else { return }
+    calls.withLock { $0.draining = true }
+    if !goAwaySent {
+      goAwaySent = true
+      let last = lastCallID
+      channel.write { FrameEncoder.append(.goAway, callID: 0, message: GoAway(lastCallID: last, code: code.rawValue, message: message), to: &$0) }
+    }
+    // Requests whose message has not arrived are refused: they never ran.
+    for callID in pending.keys.sorted() {
+      refuse(callID, Self.notProcessed("server is shutting down"))
+    }
+    pending.removeAll()
+    checkDrained()
+  }
+
+  /// A protocol violation: GOAWAY with the reason, then a graceful close. Loop thread.
+  func fail(_ violation: ProtocolViolation) {
+    logger.debug("closing connection", metadata: ["peer": "\(peer)", "reason": "\(violation)"])
+    let last = lastCallID
+    goAwaySent = true
+    channel.write {
+      FrameEncoder.append(.goAway, callID: 0, message: GoAway(lastCallID: last, code: StatusCode.internalError.rawValue, message: violation.description), to: &$0)
+    }
+    closeGracefully()
+  }
+
+  func checkDrained() {
+    guard lingeringSince == nil else { return }
+    let drained = calls.withLock { $0.draining && $0.active.isEmpty }
+    if drained && pending.isEmpty && channel.pendingBytes == 0 { closeGracefully() }
+  }
+
+  /// Half-closes after what was written, cancels every call, and waits for the
+  /// peer's end of stream (at most `lingerTimeout`). Loop thread.
+  func closeGracefully() {
+    guard lingeringSince == nil, !channel.isClosed else { return }
+    guard channel.shutdownOutput() else {
+      close(reason: "peer not reading")
+      return
+    }
+    lingeringSince = EventLoop.now()
+    pending.removeAll()
+    dropDeferred()
+    cancelCalls()
+  }
+
+  /// Checks timeouts; called periodically on the loop thread.
+  func tick(now: UInt64) {
+    guard !channel.isClosed else { return }
+    if let since = lingeringSince {
+      if now - since > Self.lingerTimeout.nanoseconds { close(reason: "linger timeout") }
+      return
+    }
+    checkDrained()
+    guard !channel.isClosed, lingeringSince == nil else { return }
+    if !prefaceDone && now - openedAt > configuration.handshakeTimeout.nanoseconds {
+      fail(ProtocolViolation("no preface within the handshake timeout"))
+      return
+    }
+    let paused = channel.isReadPaused
+    if !paused, let since = midFrameSince, now - since > configuration.frameTimeout.nanoseconds {
+      fail(ProtocolViolation("frame not completed within the frame timeout"))
+      return
+    }
+    if !paused, let oldest = pending.values.lazy.map(\.since).min(), now - oldest > configuration.frameTimeout.nanoseconds {
+      fail(ProtocolViolation("request message not received within the frame timeout"))
+      return
+    }
+    if let sent = pingSentAt, now - sent > configuration.keepaliveTimeout.nanoseconds {
+      close(reason: "keepalive ping not answered")
+      return
+    }
+    if prefaceDone && pingSentAt == nil && now - lastReadAt > configuration.keepaliveInterval.nanoseconds {
+      pingSentAt = now
+      channel.write { FrameEncoder.append(.ping, callID: 0, payload: [UInt8](repeating: 0, count: 8), to: &$0) }
+    }
+    if activeCallCount > 0 || !pending.isEmpty || hasDeferred {
+      lastActiveAt = now
+    } else if !goAwaySent && now - lastActiveAt > configuration.idleTimeout.nanoseconds {
+      goAway(code: .ok, message: "idle timeout")
+    }
+  }
+
+  /// Closes the socket and cancels every call. Loop thread.
+  func close(reason: String) {
+    guard channel.close() else { return }
+    logger.trace("connection closed", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
+    pending.removeAll()
+    dropDeferred()
+    cancelCalls()
+    onClose(self)
+  }
+
+  func cancelCalls() {
+    let responders = calls.withLock { calls -> [TCPServerResponder] in
+      let list = Array(calls.active.values)
+      calls.active.removeAll()
+      return list
+    }
+    for responder in responders { responder.cancelFromPeer() }
+  }
+}
