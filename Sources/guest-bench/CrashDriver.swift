@@ -12,13 +12,16 @@ private func splitServer(_ server: String) throws -> (String, Int) {
 }
 
 /// Creates a tenant whose invitation rate limit will not get in the way of a
-/// crash test; prints `tenant_id admin_secret`.
+/// crash test or a soak (with `--fixture`, also a member assigned to an
+/// application, as `guest-load --admin-key` scenarios need); prints
+/// `tenant_id admin_secret`.
 struct CrashSetup: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "crash-setup", abstract: "Create a tenant for Scripts/crash-test; print its id and admin key.")
 
   @Option var server: String = "127.0.0.1:7700"
   @Option var key: String
+  @Flag(help: "Also create a member assigned to an application.") var fixture = false
 
   mutating func run() async throws {
     let (host, port) = try splitServer(server)
@@ -28,6 +31,13 @@ struct CrashSetup: AsyncParsableCommand {
     let created = try await op.tenants.createTenant(CreateTenantRequest(
       displayName: "Crash \(suffix)", verifiedDomains: ["crash-\(suffix).example"], adminMail: "admin@crash-\(suffix).example",
       settings: TenantSettings(invitationRateLimit: 1_000_000, invitationRateWindowSeconds: 60)))
+    if fixture {
+      let admin = GuestAccessClient(host: host, port: port, credential: created.adminSecret)
+      defer { admin.close() }
+      let user = try await admin.tenants.createUser(CreateUserRequest(displayName: "Soak User", mail: "user@crash-\(suffix).example"))
+      let app = try await admin.tenants.createApplication(CreateApplicationRequest(displayName: "Soak App"))
+      _ = try await admin.tenants.assignApplication(AssignApplicationRequest(applicationID: app.id, userID: user.id))
+    }
     print("\(created.tenant.id) \(created.adminSecret)")
   }
 }
