@@ -5,9 +5,11 @@ import Synchronization
 /// Records, for every call: `guestaccess_rpc_requests_total{method,code}`,
 /// `guestaccess_rpc_duration_seconds{method}` and the in-flight gauge
 /// `guestaccess_rpc_in_flight`. Uses the swift-metrics API; the backend is
-/// chosen by the executable.
+/// chosen by the executable. Metric handles are made once per method and
+/// code and reused (making one costs a registry look-up).
 public struct MetricsInterceptor: ServerInterceptor {
   private let inFlight = InFlightCounter()
+  private let handles = MetricHandles()
 
   /// Creates the interceptor.
   public init() {}
@@ -19,24 +21,42 @@ public struct MetricsInterceptor: ServerInterceptor {
     defer { inFlight.change(-1) }
     do {
       try await next(context)
-      Self.record(method: method, code: .ok, since: started)
+      handles.record(method: method, code: .ok, since: started)
     } catch let error as RPCError {
-      Self.record(method: method, code: error.code, since: started)
+      handles.record(method: method, code: error.code, since: started)
       throw error
     } catch is CancellationError {
-      Self.record(method: method, code: .cancelled, since: started)
+      handles.record(method: method, code: .cancelled, since: started)
       throw CancellationError()
     } catch {
-      Self.record(method: method, code: .unknown, since: started)
+      handles.record(method: method, code: .unknown, since: started)
       throw error
     }
   }
+}
 
-  private static func record(method: String, code: StatusCode, since started: ContinuousClock.Instant) {
-    Counter(label: "guestaccess_rpc_requests_total", dimensions: [("method", method), ("code", code.name)]).increment()
+/// Counters and timers per method (and code), created on first use.
+final class MetricHandles: Sendable {
+  private struct Entry {
+    var timer: Timer
+    var counters: [UInt32: Counter]
+  }
+
+  private let entries = Mutex<[String: Entry]>([:])
+
+  func record(method: String, code: StatusCode, since started: ContinuousClock.Instant) {
     let elapsed = started.duration(to: .now)
-    Timer(label: "guestaccess_rpc_duration_seconds", dimensions: [("method", method)]).recordNanoseconds(
-      elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+    let (counter, timer) = entries.withLock { entries -> (Counter, Timer) in
+      var entry = entries[method] ?? Entry(
+        timer: Timer(label: "guestaccess_rpc_duration_seconds", dimensions: [("method", method)]), counters: [:])
+      let counter = entry.counters[code.rawValue] ?? Counter(
+        label: "guestaccess_rpc_requests_total", dimensions: [("method", method), ("code", code.name)])
+      entry.counters[code.rawValue] = counter
+      entries[method] = entry
+      return (counter, entry.timer)
+    }
+    counter.increment()
+    timer.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
   }
 }
 
