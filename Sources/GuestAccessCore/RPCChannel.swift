@@ -56,8 +56,26 @@ public struct RPCChannel: ClientChannel {
     let deadline = options.timeout.map { ContinuousClock.now + $0 }
     var metadata = defaultMetadata
     metadata.merge(options.metadata)
-    let stream = transport.serverStreaming(path: method.path, metadata: metadata, deadline: deadline, request: request.serializedBytes())
-    return try await body(RPCResponseStream(raw: stream))
+    let bytes = request.serializedBytes()
+    if interceptors.isEmpty {
+      let stream = transport.serverStreaming(path: method.path, metadata: metadata, deadline: deadline, request: bytes)
+      return try await body(RPCResponseStream(raw: stream))
+    }
+    // Interceptors wrap the whole call: `next` returns when `body` is done with the stream.
+    var options = options
+    options.metadata = metadata
+    let result = Mutex<Result?>(nil)
+    try await withoutActuallyEscaping(body) { body in
+      try await intercept(index: 0, method: method, options: options) { options in
+        let stream = transport.serverStreaming(path: method.path, metadata: options.metadata, deadline: deadline, request: bytes)
+        let value = try await body(RPCResponseStream(raw: stream))
+        result.withLock { $0 = value }
+      }
+    }
+    guard let value = result.withLock({ $0 }) else {
+      throw RPCError(code: .internalError, message: "a client interceptor did not call next")
+    }
+    return value
   }
 
   private func attemptUnary(
@@ -75,7 +93,10 @@ public struct RPCChannel: ClientChannel {
       let response = try await transport.unary(path: method.path, metadata: options.metadata, deadline: deadline, request: bytes)
       result.withLock { $0 = response }
     }
-    return result.withLock { $0 } ?? []
+    guard let response = result.withLock({ $0 }) else {
+      throw RPCError(code: .internalError, message: "a client interceptor did not call next")
+    }
+    return response
   }
 
   private func intercept(

@@ -29,7 +29,10 @@ struct CallTests {
       #expect(completed.count == 1000)
       #expect(Set(completed).count == 1000)
       #expect(completed != completed.sorted(), "calls completed in call order")
-      #expect(completed.first! >= 900, "the fastest calls were issued last")
+      // Calls issued last (no delay) finish first, the first ones (180 ms) last.
+      let early = completed.prefix(100)
+      #expect(early.reduce(0, +) / early.count >= 700, "early completions: \(Array(early))")
+      #expect(completed.suffix(50).allSatisfy { $0 < 300 }, "late completions: \(Array(completed.suffix(50)))")
       #expect(server.transport.connectionCount == 1)
     }
   }

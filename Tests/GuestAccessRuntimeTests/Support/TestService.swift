@@ -5,7 +5,8 @@ import GuestAccessProto
 /// (`HealthCheckRequest.service` carries a string of `k=v;` fields):
 /// - `Echo`: returns the request; `delay=MS` sleeps MS first, `key=K` records `started:K`.
 /// - `Hang`: records `started:KEY`, sleeps until cancelled, records `cancelled:KEY`.
-/// - `Stream`: `count=N;size=S;key=K` streams N messages of S bytes (N = 0: until cancelled).
+/// - `Stream`: `count=N;size=S;key=K` streams N messages of S bytes (N = 0: until cancelled);
+///   records `tag:V` for metadata `x-tag: V`.
 /// - `Blob`: `size=S;key=K` answers one message of S bytes.
 /// - `Size`: answers `size=<bytes of the encoded request>` (no decoding).
 /// - `Metadata`: answers an `ErrorInfo` whose metadata is the request's, plus `deadline-ms`.
@@ -51,7 +52,8 @@ struct TestService: RegistrableRPCService {
       probe.record("finished:\(request.service)")
       return request
     }
-    router.register(Self.stream, handler: .serverStreaming { bytes, _, send in
+    router.register(Self.stream, handler: .serverStreaming { bytes, context, send in
+      if let tag = context.metadata["x-tag"] { probe.record("tag:\(tag)") }
       let fields = try Self.decodeFields(bytes)
       let count = fields["count"].flatMap(Int.init) ?? 1
       let message = Self.blob(size: fields["size"].flatMap(Int.init) ?? 1)
