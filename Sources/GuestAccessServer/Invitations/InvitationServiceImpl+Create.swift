@@ -64,6 +64,11 @@ extension InvitationServiceImpl {
     var redirectURL: String
     var messageInfo: InvitationMessageInfo
     var key: String
+    /// Made before the transaction, to keep hashing and randomness off the writer thread.
+    var guestID = Secrets.newID(prefix: "usr_")
+    var invitationID = Secrets.newID(prefix: "inv_")
+    var ticket: String = ""
+    var ticketHash: [UInt8] = []
   }
 
   func prepare(_ request: CreateInvitationRequest) throws(RPCError) -> Prepared {
@@ -81,9 +86,13 @@ extension InvitationServiceImpl {
     }
     guard request.sponsors.count <= 5 else { throw RPCError.invalidArgument(field: "sponsors", "at most 5 sponsors") }
     guard request.accessExpiresAt >= 0 else { throw RPCError.invalidArgument(field: "access_expires_at", "must not be negative") }
-    return Prepared(
+    var prepared = Prepared(
       email: email, displayName: name, userType: userType, redirectURL: redirect,
       messageInfo: try InvitationIssuer.messageInfo(request.messageInfo), key: try Validation.idempotencyKey(request.idempotencyKey))
+    let ticket = (ticket: prepared.ticket, hash: prepared.ticketHash)
+    prepared.ticket = ticket.ticket
+    prepared.ticketHash = ticket.hash
+    return prepared
   }
 
   func create(
@@ -152,7 +161,7 @@ extension InvitationServiceImpl {
         throw Access.precondition("\(prepared.email) belongs to removed guest \(removed.id); restore it first", reason: "GUEST_REMOVED")
       }
       guest = User(
-        id: Secrets.newID(prefix: "usr_"), tenantID: tenantID, userType: prepared.userType,
+        id: prepared.guestID, tenantID: tenantID, userType: prepared.userType,
         displayName: prepared.displayName.isEmpty ? prepared.email : prepared.displayName, mail: prepared.email, accountEnabled: true,
         createdAt: now, updatedAt: now, externalUserState: .pendingAcceptance, externalUserStateChangedAt: now, creationType: .invitation,
         sponsors: sponsors, accessExpiresAt: request.accessExpiresAt, invitedBy: inviter?.id ?? "")
@@ -161,9 +170,9 @@ extension InvitationServiceImpl {
     }
     try issuer.chargeRateLimit(writer, settings: settings, tenantID: tenantID, now: now)
     let lifetime = try InvitationIssuer.lifetime(requestedSeconds: request.expiresInSeconds, settings: settings)
-    let ticket = issuer.newTicket()
+    let ticket = (ticket: prepared.ticket, hash: prepared.ticketHash)
     var invitation = Invitation(
-      id: Secrets.newID(prefix: "inv_"), tenantID: tenantID, invitedEmail: prepared.email, invitedDisplayName: prepared.displayName,
+      id: prepared.invitationID, tenantID: tenantID, invitedEmail: prepared.email, invitedDisplayName: prepared.displayName,
       invitedUserType: prepared.userType, redirectURL: prepared.redirectURL, sendInvitationMessage: request.sendInvitationMessage,
       messageInfo: prepared.messageInfo, invitedBy: inviter?.id ?? "", grants: request.grants, status: .pendingAcceptance,
       expiresAt: now + lifetime, guestUserID: guest.id, createdAt: now, idempotencyKey: prepared.key)
