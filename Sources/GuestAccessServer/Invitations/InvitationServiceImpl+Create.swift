@@ -89,7 +89,7 @@ extension InvitationServiceImpl {
     var prepared = Prepared(
       email: email, displayName: name, userType: userType, redirectURL: redirect,
       messageInfo: try InvitationIssuer.messageInfo(request.messageInfo), key: try Validation.idempotencyKey(request.idempotencyKey))
-    let ticket = (ticket: prepared.ticket, hash: prepared.ticketHash)
+    let ticket = issuer.newTicket()
     prepared.ticket = ticket.ticket
     prepared.ticketHash = ticket.hash
     return prepared
