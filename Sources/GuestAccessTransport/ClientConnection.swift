@@ -106,18 +106,25 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
   /// Starts a server-streaming call feeding `continuation`.
   func serverStreaming(
     path: String, metadata: Metadata, deadline: ContinuousClock.Instant?, request: [UInt8],
-    continuation: RawResponseStream.Continuation
+    continuation: RawResponseStream.Continuation, consumerGone: TerminationFlag? = nil
   ) {
     let headers = CallHeaders(method: path, metadata: metadata.entries, timeoutMicros: Self.timeoutMicros(deadline))
     let box = CallBox()
     let timer = armDeadline(deadline, box: box)
+    let cancelled = RPCError(code: .cancelled, message: "call cancelled by the client")
     continuation.onTermination = { [self] termination in
       timer?.cancel()
-      if case .cancelled = termination {
-        end(box, RPCError(code: .cancelled, message: "call cancelled by the client"))
-      }
+      if case .cancelled = termination { end(box, cancelled) }
+    }
+    // The consumer may have left while a connection was being picked: the
+    // handler above replaced the one that noticed, so check the flag it set.
+    if consumerGone?.isSet == true {
+      timer?.cancel()
+      continuation.finish(throwing: cancelled)
+      return
     }
     start(headers: headers, request: request, sink: .stream(continuation), box: box)
+    if consumerGone?.isSet == true { end(box, cancelled) }
   }
 
   /// A loop timer that fails the call with DEADLINE_EXCEEDED (and cancels it

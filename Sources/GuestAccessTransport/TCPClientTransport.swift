@@ -52,15 +52,21 @@ public final class TCPClientTransport: ClientTransport, @unchecked Sendable {
 
   public func serverStreaming(path: String, metadata: Metadata, deadline: ContinuousClock.Instant?, request: [UInt8]) -> RawResponseStream {
     RawResponseStream { continuation in
-      let task = Task {
+      // Until the connection takes over, notice a consumer that leaves early.
+      let consumerGone = TerminationFlag()
+      continuation.onTermination = { termination in
+        if case .cancelled = termination { consumerGone.set() }
+      }
+      Task {
         do {
           let connection = try await self.pick(deadline: deadline)
-          connection.serverStreaming(path: path, metadata: metadata, deadline: deadline, request: request, continuation: continuation)
+          connection.serverStreaming(
+            path: path, metadata: metadata, deadline: deadline, request: request, continuation: continuation,
+            consumerGone: consumerGone)
         } catch {
           continuation.finish(throwing: error)
         }
       }
-      _ = task
     }
   }
 

@@ -120,3 +120,26 @@ struct DeadlineCancelTests {
     }
   }
 }
+
+@Suite("Early stream exit")
+struct EarlyStreamExitTests {
+  @Test("a stream abandoned before its connection is up never leaves a handler running")
+  func abandonedWhileConnecting() async throws {
+    let service = TestService()
+    try await withServer(services: [service]) { server in
+      for round in 0..<5 {
+        // A fresh transport: the call waits for the connection to be made.
+        let channel = server.channel()
+        let received = try await channel.serverStreaming(
+          TestService.stream, request: HealthCheckRequest(service: "count=0;size=10;key=gone\(round)"),
+          responseType: HealthCheckRequest.self, options: .defaults
+        ) { _ in 0 }
+        #expect(received == 0)
+        try await Task.sleep(for: .milliseconds(100))
+        let started = service.probe.count("started:gone\(round)")
+        #expect(await eventually { service.probe.count("cancelled:gone\(round)") == started }, "round \(round): started \(started)")
+        channel.transport.close()
+      }
+    }
+  }
+}
