@@ -16,6 +16,8 @@ public struct MethodDescriptor: Hashable, Sendable, CustomStringConvertible {
   public let kind: Kind
   /// Whether repeating the call has no additional effect (safe to retry).
   public let idempotent: Bool
+  /// The path on the wire, `/service/method` (built once: it is read on every call).
+  public let path: String
 
   /// Creates a descriptor.
   public init(service: String, method: String, kind: Kind = .unary, idempotent: Bool = false) {
@@ -23,10 +25,8 @@ public struct MethodDescriptor: Hashable, Sendable, CustomStringConvertible {
     self.method = method
     self.kind = kind
     self.idempotent = idempotent
+    path = "/\(service)/\(method)"
   }
-
-  /// The path on the wire, `/service/method`.
-  public var path: String { "/\(service)/\(method)" }
 
   public var description: String { path }
 }

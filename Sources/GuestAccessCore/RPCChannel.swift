@@ -37,7 +37,7 @@ public struct RPCChannel: ClientChannel {
       do {
         let response = try await attemptUnary(method, bytes: bytes, options: options, deadline: deadline)
         do {
-          return try Response(serializedBytes: response)
+          return try decodeMessage(Response.self, from: response)
         } catch {
           throw RPCError(code: .internalError, message: "undecodable response: \(error.reason)")
         }

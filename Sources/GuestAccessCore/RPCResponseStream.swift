@@ -15,7 +15,7 @@ public struct RPCResponseStream<Message: ProtoMessage>: AsyncSequence, Sendable 
     public mutating func next() async throws -> Message? {
       guard let bytes = try await base.next() else { return nil }
       do {
-        return try Message(serializedBytes: bytes)
+        return try decodeMessage(Message.self, from: bytes)
       } catch {
         throw RPCError(code: .internalError, message: "undecodable response message: \(error)")
       }

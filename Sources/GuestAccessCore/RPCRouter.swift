@@ -58,7 +58,7 @@ public struct RPCRouter: Sendable {
 
   private static func decode<M: ProtoMessage>(_ type: M.Type, _ bytes: [UInt8]) throws(RPCError) -> M {
     do {
-      return try M(serializedBytes: bytes)
+      return try decodeMessage(M.self, from: bytes)
     } catch {
       throw RPCError(code: .invalidArgument, message: "request is not a valid \(M.protoName): \(error.reason)")
     }

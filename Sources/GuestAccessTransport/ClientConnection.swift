@@ -270,7 +270,7 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
         fail(callID, RPCError(code: .internalError, message: "server sent two messages for a unary call"), sendCancel: true)
       }
     case .trailers:
-      guard let trailers = frame.payload.isEmpty ? Trailers() : try? Trailers(serializedBytes: frame.payload) else {
+      guard let trailers = frame.payload.isEmpty ? Trailers() : try? decodeMessage(Trailers.self, from: frame.payload) else {
         throw ProtocolViolation("undecodable trailers")
       }
       let sink = state.withLock { $0.calls.removeValue(forKey: callID) }
@@ -292,7 +292,7 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
         channel.write { FrameEncoder.append(.ping, flags: .ack, callID: 0, payload: frame.payload, to: &$0) }
       }
     case .goAway:
-      let goAway = (try? GoAway(serializedBytes: frame.payload)) ?? GoAway()
+      let goAway = (try? decodeMessage(GoAway.self, from: frame.payload)) ?? GoAway()
       let refused = state.withLock { state -> [Sink] in
         state.goAwayLastID = goAway.lastCallID
         let ids = state.calls.keys.filter { $0 > goAway.lastCallID }

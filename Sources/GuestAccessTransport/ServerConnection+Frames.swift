@@ -18,7 +18,7 @@ extension ServerConnection {
       }
       let callHeaders: CallHeaders
       do {
-        callHeaders = try CallHeaders(serializedBytes: frame.payload)
+        callHeaders = try decodeMessage(CallHeaders.self, from: frame.payload)
       } catch {
         throw ProtocolViolation("undecodable call headers")
       }
