@@ -51,6 +51,9 @@ struct GuestLoad: AsyncParsableCommand {
   @Flag(help: "Print the summary as JSON.")
   var json = false
 
+  @Flag(help: "Use the client library's default retry policy (UNAVAILABLE and never-processed calls retried with backoff) instead of none.")
+  var retry = false
+
   mutating func validate() throws {
     guard concurrency > 0 else { throw ValidationError("-c must be positive") }
     guard connections > 0 else { throw ValidationError("--connections must be positive") }
@@ -72,7 +75,8 @@ struct GuestLoad: AsyncParsableCommand {
       FileHandle.standardError.write(Data("guest-load: cannot connect to \(server): \(error)\n".utf8))
       throw ExitCode(2)
     }
-    let call = try await scenario.prepare(transport: transport, operatorKey: operatorKey, adminKey: adminKey, timeout: timeout)
+    let call = try await scenario.prepare(
+      transport: transport, operatorKey: operatorKey, adminKey: adminKey, timeout: timeout, retryPolicy: retry ? .default : .none)
     let plan = LoadPlan(
       concurrency: concurrency, total: duration == nil ? (total ?? 10_000) : nil,
       duration: duration.flatMap(LoadDuration.parse), rps: rps, warmup: warmup)

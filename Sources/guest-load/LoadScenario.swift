@@ -25,15 +25,15 @@ enum LoadScenario: String, CaseIterable, ExpressibleByArgument {
 
   /// Sets up what the scenario needs and returns the call to repeat.
   func prepare(
-    transport: any ClientTransport, operatorKey: String?, adminKey: String?, timeout: Double
+    transport: any ClientTransport, operatorKey: String?, adminKey: String?, timeout: Double, retryPolicy: RetryPolicy = .none
   ) async throws -> @Sendable () async throws -> Void {
     let options = CallOptions(timeout: timeout > 0 ? .microseconds(Int64(timeout * 1_000_000)) : nil)
     if self == .health {
-      let health = GuestAccessClient(transport: transport, retryPolicy: .none).health
+      let health = GuestAccessClient(transport: transport, retryPolicy: retryPolicy).health
       let request = HealthCheckRequest()
       return { _ = try await health.check(request, options: options) }
     }
-    let fixture = try await LoadFixture.make(transport: transport, operatorKey: operatorKey, adminKey: adminKey)
+    let fixture = try await LoadFixture.make(transport: transport, operatorKey: operatorKey, adminKey: adminKey, retryPolicy: retryPolicy)
     let tenants = fixture.admin.tenants
     let invitations = fixture.admin.invitations
     let guests = fixture.admin.guests
@@ -82,9 +82,11 @@ struct LoadFixture: Sendable {
   let userID: String
   let applicationID: String
 
-  static func make(transport: any ClientTransport, operatorKey: String?, adminKey: String?) async throws -> LoadFixture {
+  static func make(
+    transport: any ClientTransport, operatorKey: String?, adminKey: String?, retryPolicy: RetryPolicy = .none
+  ) async throws -> LoadFixture {
     if let adminKey {
-      let admin = GuestAccessClient(transport: transport, credential: adminKey, retryPolicy: .none)
+      let admin = GuestAccessClient(transport: transport, credential: adminKey, retryPolicy: retryPolicy)
       let users = try await admin.tenants.listUsers(ListUsersRequest(pageSize: 1, userType: .member))
       let apps = try await admin.tenants.listApplications(ListApplicationsRequest(pageSize: 1))
       return LoadFixture(admin: admin, userID: users.users.first?.id ?? "", applicationID: apps.applications.first?.id ?? "")
@@ -97,7 +99,7 @@ struct LoadFixture: Sendable {
     let created = try await op.tenants.createTenant(CreateTenantRequest(
       displayName: "Load \(suffix)", verifiedDomains: ["load-\(suffix).example"], adminMail: "admin@load-\(suffix).example",
       settings: TenantSettings(invitationRateLimit: 1_000_000, invitationRateWindowSeconds: 60)))
-    let admin = GuestAccessClient(transport: transport, credential: created.adminSecret, retryPolicy: .none)
+    let admin = GuestAccessClient(transport: transport, credential: created.adminSecret, retryPolicy: retryPolicy)
     let user = try await admin.tenants.createUser(CreateUserRequest(displayName: "Load User", mail: "user@load-\(suffix).example"))
     let app = try await admin.tenants.createApplication(CreateApplicationRequest(displayName: "Load App"))
     _ = try await admin.tenants.assignApplication(AssignApplicationRequest(applicationID: app.id, userID: user.id))
