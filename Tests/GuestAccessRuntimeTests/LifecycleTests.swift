@@ -142,19 +142,23 @@ struct LifecycleTests {
 
   @Test("an idle connection gets GOAWAY and is closed; the client reconnects")
   func idleTimeout() async throws {
-    try await withServer(configuration: testConfiguration { $0.idleTimeout = .milliseconds(300) }) { server in
+    // 1 s idle timeout: long enough that consecutive calls of this test are never
+    // an idle gap on a loaded CI machine, short enough to wait for.
+    try await withServer(configuration: testConfiguration { $0.idleTimeout = .seconds(1) }) { server in
       let raw = try await RawConnection.handshake(port: server.port)
       let started = ContinuousClock.now
       let frames = try await raw.readUntilClosed()
-      #expect(started.duration(to: .now) < .seconds(2))
+      #expect(started.duration(to: .now) < .seconds(4))
       #expect(frames.first?.goAway?.code == 0)
       #expect(frames.first?.goAway?.message == "idle timeout")
 
-      let channel = server.channel()
+      // Retries cover the inherent race of a call sent just as the server closes an idle
+      // connection (refused as CALL_NOT_PROCESSED, safe to retry).
+      let channel = server.channel(retryPolicy: RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(10)))
       defer { channel.transport.close() }
       let first = try await channel.unary(TestService.metadata, request: HealthCheckRequest(), responseType: ErrorInfo.self, options: .defaults)
       // A long call keeps the connection from being idle.
-      _ = try await channel.unary(TestService.echo, request: HealthCheckRequest(service: "delay=700"), responseType: HealthCheckRequest.self, options: .defaults)
+      _ = try await channel.unary(TestService.echo, request: HealthCheckRequest(service: "delay=1500"), responseType: HealthCheckRequest.self, options: .defaults)
       let second = try await channel.unary(TestService.metadata, request: HealthCheckRequest(), responseType: ErrorInfo.self, options: .defaults)
       #expect(first.domain == second.domain)
       #expect(await eventually { server.transport.connectionCount == 0 })
