@@ -162,6 +162,31 @@ import Testing
       #expect(list.invitations.filter { $0.invitedEmail.hasPrefix("reset") }.count <= 20)
     }
   }
+  /// Inputs on which `Scripts/fuzz` (fuzz-dispatch) saw the server trap once
+  /// (Fuzz/corpus/fuzz-dispatch/regression-*; see docs/RELIABILITY.md):
+  /// replayed many times, interleaved, on fresh connections, while a
+  /// well-behaved client keeps working.
+  @Test func fuzzRegressionInputs() async throws {
+    let inputs = [
+      "AUdBAABlAAAALkkAAAAAIgEAAAAAAAABCgEABrccZQAAAC5JAAAAACIBAAAAAAAAAQoBAAa3HC8tdWUAAQocL2d1Ly11ZQABChwvZ3UAAgEAAQBlc3RjY2NlcwAAAAAAAQAAADovQwAAaGVjaxjAhD0AAAAAAAEAAAAAAAA6",
+      "AUdBUlABAAAAAAAAHgEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAjAAAAAAAAAAAjAAAAAAAQABAQEBAQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAACMAAAAAAAAAACMAAAAAABAAEBAQ==",
+    ].map { Array(Data(base64Encoded: $0)!) }
+    try await withTestServer { server in
+      let tenant = try await server.makeTenant("Contoso", domain: "contoso.example")
+      for round in 0..<100 {
+        for input in inputs {
+          // Byte 0 is the fuzzer's mode: odd = the rest is sent as is (its own preface).
+          guard let fd = rawConnect(port: server.port) else { continue }
+          let body = Array(input.dropFirst())
+          _ = sendAll(fd, input[0] & 1 == 1 ? body : prefaceBytes + body)
+          if round % 2 == 0 { shutdown(fd, Int32(SHUT_WR)) }
+          close(fd)
+        }
+        if round % 25 == 0 { try await wellBehaved(tenant, "fuzz-\(round)") }
+      }
+      try await wellBehaved(tenant, "fuzz-end")
+    }
+  }
 }
 
 // MARK: - Raw wire helpers (docs/PROTOCOL.md §2–3)
