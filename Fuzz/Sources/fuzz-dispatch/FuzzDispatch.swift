@@ -67,7 +67,7 @@ final class Harness: @unchecked Sendable {
     }
   }
 
-  func send(_ bytes: [UInt8]) {
+  func deliver(_ bytes: [UInt8]) {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     precondition(fd >= 0)
     defer { close(fd) }
@@ -103,13 +103,13 @@ final class Harness: @unchecked Sendable {
   }
 }
 
-nonisolated(unsafe) let harness = Harness()
+let harness = Harness()
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzDispatch(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   guard size >= 1 else { return 0 }
   let input = Array(UnsafeBufferPointer(start: data + 1, count: size - 1))
-  harness.send(data[0] & 1 == 1 ? input : Preface.bytes + input)
+  harness.deliver(data[0] & 1 == 1 ? input : Preface.bytes + input)
   harness.inputs += 1
   if harness.inputs % 64 == 0 { harness.checkServing() }
   return 0
