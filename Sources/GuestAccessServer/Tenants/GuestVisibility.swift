@@ -14,6 +14,19 @@ struct GuestVisibility {
     TenantServiceImpl.effective(try reader.settings(tenantID: tenantID), tenantID: tenantID, defaultRateLimit: 0).guestAccessLevel
   }
 
+  /// The user filter of a group or application listing as this guest may run
+  /// it: `.some(filter)` to list (LIMITED narrows it to the guest itself), or
+  /// `nil` when the guest may see nothing (RESTRICTED, or another user's).
+  func scopedUserFilter(_ requested: String?) throws -> String?? {
+    switch try level() {
+    case .sameAsMembers: return .some(requested)
+    case .restricted: return nil
+    default:
+      guard let me = principal.actingUser?.id, requested == nil || requested == me else { return nil }
+      return .some(me)
+    }
+  }
+
   /// The part of `user` the guest may see, or nil.
   func view(of user: User) throws -> User? {
     guard let me = principal.actingUser else { return nil }

@@ -33,13 +33,10 @@ extension TenantServiceImpl {
     let rows = try await env.read { reader -> [Group] in
       var member = requestedMember
       if principal.isGuest {
-        switch try GuestVisibility(reader: reader, principal: principal, tenantID: tenantID).level() {
-        case .sameAsMembers: break
-        case .restricted: return []
-        default:
-          if member != nil && member != principal.actorID { return [] }
-          member = principal.actorID
+        guard let scoped = try GuestVisibility(reader: reader, principal: principal, tenantID: tenantID).scopedUserFilter(member) else {
+          return []
         }
+        member = scoped
       }
       return try reader.groups(tenantID: tenantID, memberUserID: member, after: cursor, limit: size + 1)
     }
@@ -89,13 +86,10 @@ extension TenantServiceImpl {
     let rows = try await env.read { reader -> [Application] in
       var assigned = requestedAssigned
       if principal.isGuest {
-        switch try GuestVisibility(reader: reader, principal: principal, tenantID: tenantID).level() {
-        case .sameAsMembers: break
-        case .restricted: return []
-        default:
-          if assigned != nil && assigned != principal.actorID { return [] }
-          assigned = principal.actorID
+        guard let scoped = try GuestVisibility(reader: reader, principal: principal, tenantID: tenantID).scopedUserFilter(assigned) else {
+          return []
         }
+        assigned = scoped
       }
       return try reader.applications(tenantID: tenantID, assignedUserID: assigned, after: cursor, limit: size + 1)
     }
