@@ -52,7 +52,7 @@ let package = Package(
       ]),
     // Persistence: SQLite through its C API (owning wrappers, writer + readers,
     // group commit, migrations) behind the DirectoryStore protocol.
-    .target(name: "GuestAccessStorage", dependencies: ["CSQLite", "GuestAccessProto"]),
+    .target(name: "GuestAccessStorage", dependencies: ["CSQLite", "CGuestAccessPosix", "GuestAccessProto"]),
     // Email: MIME rendering, templates, the spool and SMTP transports (blocking
     // POSIX sockets on a dedicated thread; STARTTLS through OpenSSL).
     .target(
