@@ -11,3 +11,11 @@ static inline int ga_sqlite3_bind_text(sqlite3_stmt *stmt, int index, const char
 static inline int ga_sqlite3_bind_blob(sqlite3_stmt *stmt, int index, const void *blob, int length) {
   return sqlite3_bind_blob(stmt, index, blob, length, SQLITE_TRANSIENT);
 }
+
+/// Turns off SQLite's memory-usage statistics before the library initializes:
+/// with them on, every sqlite3_malloc and sqlite3_free takes one process-wide
+/// mutex that the writer and reader threads contend on. Returns SQLITE_MISUSE
+/// if SQLite was already initialized (then it changes nothing).
+static inline int ga_sqlite3_disable_memstatus(void) {
+  return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}

@@ -13,6 +13,7 @@ public struct AuthInterceptor: ServerInterceptor {
   /// Methods callable without a credential.
   let anonymousMethods: Set<String>
   let activity: ActivityRecorder
+  let principals: PrincipalCache
 
   /// Creates the interceptor.
   public init(store: any DirectoryStore, clock: any ServerClock, anonymousMethods: Set<String>) {
@@ -20,6 +21,7 @@ public struct AuthInterceptor: ServerInterceptor {
     self.clock = clock
     self.anonymousMethods = anonymousMethods
     activity = ActivityRecorder(store: store, clock: clock)
+    principals = PrincipalCache()
   }
 
   public func intercept(context: ServerContext, next: @Sendable (ServerContext) async throws -> Void) async throws {
@@ -39,12 +41,21 @@ public struct AuthInterceptor: ServerInterceptor {
       throw RPCError(code: .unauthenticated, message: "authorization must be \"Bearer <secret>\"",
                      errorInfo: ErrorInfo(reason: "CREDENTIAL_MALFORMED", domain: "guestaccess.v1"))
     }
-    let secret = String(header.dropFirst(7))
+    let hash = Secrets.hash(String(header.dropFirst(7)))
     // ListMyGuestTenants lists the caller's guest links from its home account, whatever tenant the metadata names.
     let actingTenant = context.method.path == GuestService.Method.listMyGuestTenants.path ? "" : context.metadata["tenant"] ?? ""
     let now = clock.nowMillis()
-    let principal = try await store.read { reader in
-      try Self.authenticate(secret: secret, actingTenant: actingTenant, now: now, reader: reader)
+    let key = PrincipalCache.Key(secretHash: hash, actingTenant: actingTenant)
+    // Read before the snapshot begins: a change committed after this moves it and voids the entry.
+    let generation = store.authGeneration
+    let principal: Principal
+    if let cached = principals.principal(for: key, generation: generation, now: now) {
+      principal = cached
+    } else {
+      principal = try await store.read { reader in
+        try Self.authenticate(secretHash: hash, actingTenant: actingTenant, now: now, reader: reader)
+      }
+      principals.store(principal, for: key, generation: generation)
     }
     activity.record(principal, now: now)
     var context = context
@@ -52,8 +63,7 @@ public struct AuthInterceptor: ServerInterceptor {
     try await next(context)
   }
 
-  static func authenticate(secret: String, actingTenant: String, now: Int64, reader: any DirectoryReader) throws -> Principal {
-    let hash = Secrets.hash(secret)
+  static func authenticate(secretHash hash: [UInt8], actingTenant: String, now: Int64, reader: any DirectoryReader) throws -> Principal {
     guard let found = try reader.credential(secretHash: hash), Secrets.constantTimeEqual(found.storedHash, hash) else {
       throw unauthenticated("unknown credential", reason: "CREDENTIAL_UNKNOWN")
     }
@@ -63,14 +73,14 @@ public struct AuthInterceptor: ServerInterceptor {
       throw unauthenticated("credential expired", reason: "CREDENTIAL_EXPIRED")
     }
     if credential.principalType == .operator {
-      return Principal(kind: .operator, credentialID: credential.id, homeUser: nil, actingUser: nil)
+      return Principal(kind: .operator, credentialID: credential.id, homeUser: nil, actingUser: nil, credentialExpiresAt: credential.expiresAt)
     }
     guard let user = try reader.user(tenantID: credential.tenantID, id: credential.userID), user.deletedAt == 0 else {
       throw unauthenticated("the credential's user no longer exists", reason: "CREDENTIAL_USER_DELETED")
     }
     try checkUsable(user, tenantID: user.tenantID, now: now, reader: reader)
     guard !actingTenant.isEmpty, actingTenant != user.tenantID else {
-      return Principal(kind: .user, credentialID: credential.id, homeUser: user, actingUser: user)
+      return Principal(kind: .user, credentialID: credential.id, homeUser: user, actingUser: user, credentialExpiresAt: credential.expiresAt)
     }
     let links = try reader.guestLinks(homeUserID: user.id).filter { $0.tenantID == actingTenant }
     guard let guest = links.first(where: { $0.deletedAt == 0 }) else {
@@ -88,7 +98,7 @@ public struct AuthInterceptor: ServerInterceptor {
     guard allowed else {
       throw denied("cross-tenant access settings block this collaboration", reason: "CROSS_TENANT_BLOCKED")
     }
-    return Principal(kind: .user, credentialID: credential.id, homeUser: user, actingUser: guest)
+    return Principal(kind: .user, credentialID: credential.id, homeUser: user, actingUser: guest, credentialExpiresAt: credential.expiresAt)
   }
 
   private static func checkUsable(_ user: User, tenantID: String, now: Int64, reader: any DirectoryReader) throws {

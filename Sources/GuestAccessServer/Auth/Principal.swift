@@ -20,6 +20,8 @@ public struct Principal: Sendable, Hashable {
   /// The user object in the acting tenant: the home user itself, or its guest
   /// object when acting in another tenant; nil for the operator.
   public var actingUser: User?
+  /// When the credential expires (Unix ms; 0 = never).
+  public var credentialExpiresAt: Int64 = 0
 
   /// Whether this is the operator.
   public var isOperator: Bool { kind == .operator }

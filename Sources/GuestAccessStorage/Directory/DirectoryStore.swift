@@ -8,6 +8,13 @@ public protocol DirectoryStore: Sendable {
   func read<T: Sendable>(_ body: @escaping @Sendable (any DirectoryReader) throws -> T) async throws -> T
   /// Runs `body` in a transaction; returns once it is durably committed.
   func write<T: Sendable>(_ body: @escaping @Sendable (any DirectoryWriter) throws -> T) async throws -> T
+  /// A number that moves on, after the commit and before the write is
+  /// acknowledged, whenever a write changes anything authentication derives
+  /// from: credentials, existing users and guest links, group memberships,
+  /// tenants, settings and cross-tenant rules (not new users, invitations,
+  /// audit events or other data). A cache of authenticated principals reads
+  /// it before its snapshot and trusts an entry only while it is unchanged.
+  var authGeneration: UInt64 { get }
   /// Whether a write can be committed now (for readiness).
   func checkWritable() async -> Bool
   /// Stops the store's threads after queued work.

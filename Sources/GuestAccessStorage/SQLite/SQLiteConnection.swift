@@ -7,10 +7,16 @@ public final class SQLiteConnection {
   /// The database file.
   public let path: String
   private var cache: [String: SQLiteStatement] = [:]
+  /// Set by writes that make cached derived state stale; see `markInvalidatesCaches()`.
+  private(set) var invalidatesCaches = false
+
+  /// Process-wide SQLite configuration, applied once before the first connection opens.
+  private static let configured: Void = { _ = ga_sqlite3_disable_memstatus() }()
 
   /// Opens (creating if asked) the database at `path`.
   public init(path: String, readOnly: Bool = false) throws(SQLiteError) {
     self.path = path
+    Self.configured
     var db: OpaquePointer?
     let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
     let code = sqlite3_open_v2(path, &db, flags, nil)
@@ -27,6 +33,19 @@ public final class SQLiteConnection {
   deinit {
     cache.removeAll()
     sqlite3_close_v2(handle)
+  }
+
+  /// Records that the current write changes data that in-memory caches
+  /// derive from (credentials, users, tenants, access rules): when its
+  /// transaction commits, `SQLiteDatabase.cacheGeneration` moves on.
+  public func markInvalidatesCaches() {
+    invalidatesCaches = true
+  }
+
+  /// Returns and clears the mark (the writer, after a commit or a rollback).
+  func takeCacheInvalidation() -> Bool {
+    defer { invalidatesCaches = false }
+    return invalidatesCaches
   }
 
   var lastErrorMessage: String { String(cString: sqlite3_errmsg(handle)) }

@@ -24,6 +24,7 @@ public final class SQLiteDatabase: Sendable {
   private let writer: DatabaseThread<WriteJob>
   private let readers: [DatabaseThread<ReadJob>]
   private let nextReader = Atomic<Int>(0)
+  private let generation = Generation()
   private let commitStats = CommitStatistics()
   /// Called after each commit with the batch size and the commit's duration.
   private let onCommit: @Sendable (Int, Duration) -> Void
@@ -46,8 +47,9 @@ public final class SQLiteDatabase: Sendable {
     try Migrator(migrations: migrations).migrate(writeConnection)
     let stats = commitStats
     let commitHook = onCommit
+    let generation = generation
     writer = DatabaseThread(name: "ga-db-writer", maxBatch: maxBatch) { batch in
-      Self.processWrites(batch, connection: writeConnection, stats: stats, onCommit: commitHook)
+      Self.processWrites(batch, connection: writeConnection, stats: stats, generation: generation, onCommit: commitHook)
     }
     var readers: [DatabaseThread<ReadJob>] = []
     for index in 0..<max(1, readerCount) {
@@ -84,8 +86,8 @@ public final class SQLiteDatabase: Sendable {
     return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
       reader.submit(ReadJob { connection in
         do {
-          try connection.execute("BEGIN")
-          defer { try? connection.execute("COMMIT") }
+          try connection.run("BEGIN")
+          defer { _ = try? connection.run("COMMIT") }
           continuation.resume(returning: try body(connection))
         } catch {
           continuation.resume(throwing: error)
@@ -93,6 +95,12 @@ public final class SQLiteDatabase: Sendable {
       })
     }
   }
+
+  /// Moves on (after the commit, before the writes are acknowledged) whenever
+  /// a committed write called `SQLiteConnection.markInvalidatesCaches()`. A
+  /// cache stores the generation it read before its snapshot began and trusts
+  /// an entry only while the generation is unchanged.
+  public var cacheGeneration: UInt64 { generation.value.load(ordering: .acquiring) }
 
   /// Commits so far, writes so far, and the largest batch.
   public var statistics: (commits: Int, writes: Int, largestBatch: Int) { commitStats.state.withLock { $0 } }
@@ -107,28 +115,28 @@ public final class SQLiteDatabase: Sendable {
   }
 
   private static func processWrites(
-    _ batch: [WriteJob], connection: SQLiteConnection, stats: CommitStatistics,
+    _ batch: [WriteJob], connection: SQLiteConnection, stats: CommitStatistics, generation: Generation,
     onCommit: @Sendable (Int, Duration) -> Void
   ) {
     let started = ContinuousClock.now
     var outcomes: [Result<Void, any Error>] = []
     outcomes.reserveCapacity(batch.count)
     do {
-      try connection.execute("BEGIN IMMEDIATE")
+      try connection.run("BEGIN IMMEDIATE")
     } catch {
       for job in batch { job.complete(.failure(error)) }
       return
     }
     for job in batch {
       do {
-        try connection.execute("SAVEPOINT job")
+        try connection.run("SAVEPOINT job")
         do {
           try job.run(connection)
-          try connection.execute("RELEASE job")
+          try connection.run("RELEASE job")
           outcomes.append(.success(()))
         } catch {
-          try connection.execute("ROLLBACK TO job")
-          try connection.execute("RELEASE job")
+          try connection.run("ROLLBACK TO job")
+          try connection.run("RELEASE job")
           outcomes.append(.failure(error))
         }
       } catch {
@@ -136,12 +144,15 @@ public final class SQLiteDatabase: Sendable {
       }
     }
     do {
-      try connection.execute("COMMIT")
+      try connection.run("COMMIT")
     } catch {
-      try? connection.execute("ROLLBACK")
+      _ = try? connection.run("ROLLBACK")
+      _ = connection.takeCacheInvalidation()
       for job in batch { job.complete(.failure(error)) }
       return
     }
+    // A rolled-back write may have set the mark too: a spurious move costs a cache miss, never staleness.
+    if connection.takeCacheInvalidation() { generation.value.add(1, ordering: .releasing) }
     stats.state.withLock { stats in
       stats.commits += 1
       stats.writes += batch.count
@@ -155,6 +166,11 @@ public final class SQLiteDatabase: Sendable {
 /// Carries a write's result from the writer thread to its continuation.
 final class ResultBox<T>: @unchecked Sendable {
   var value: T?
+}
+
+/// The cache generation shared with the writer thread.
+final class Generation: Sendable {
+  let value = Atomic<UInt64>(0)
 }
 
 /// Commit counters shared with the writer thread.

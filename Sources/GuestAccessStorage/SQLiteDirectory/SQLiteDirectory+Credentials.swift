@@ -36,6 +36,7 @@ extension SQLiteDirectory {
   }
 
   func updateCredential(_ credential: Credential) throws {
+    db.markInvalidatesCaches()  // authentication derives from this
     try db.run("UPDATE credentials SET data = ?2 WHERE id = ?1", [.text(credential.id), .blob(credential.serializedBytes())])
   }
 }

@@ -32,14 +32,17 @@ extension SQLiteDirectory {
   }
 
   func addMember(groupID: String, userID: String) throws -> Bool {
-    try db.run("INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?1, ?2)", [.text(groupID), .text(userID)]) > 0
+    db.markInvalidatesCaches()  // authentication derives from this
+    return try db.run("INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?1, ?2)", [.text(groupID), .text(userID)]) > 0
   }
 
   func removeMember(groupID: String, userID: String) throws -> Bool {
-    try db.run("DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2", [.text(groupID), .text(userID)]) > 0
+    db.markInvalidatesCaches()  // authentication derives from this
+    return try db.run("DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2", [.text(groupID), .text(userID)]) > 0
   }
 
   func removeAllMemberships(userID: String) throws {
+    db.markInvalidatesCaches()  // authentication derives from this
     try db.run("DELETE FROM group_members WHERE user_id = ?1", [.text(userID)])
   }
 

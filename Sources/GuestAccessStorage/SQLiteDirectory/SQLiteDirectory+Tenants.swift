@@ -42,12 +42,14 @@ extension SQLiteDirectory {
   }
 
   func putTenant(_ tenant: Tenant) throws {
+    db.markInvalidatesCaches()  // authentication derives from this
     try db.run(
       "INSERT INTO tenants (id, state, data) VALUES (?1, ?2, ?3) ON CONFLICT(id) DO UPDATE SET state = excluded.state, data = excluded.data",
       [.text(tenant.id), .int(tenant.state.rawValue), .blob(tenant.serializedBytes())])
   }
 
   func setDomains(tenantID: String, domains: [String]) throws {
+    db.markInvalidatesCaches()  // authentication derives from this
     try db.run("DELETE FROM tenant_domains WHERE tenant_id = ?1", [.text(tenantID)])
     for domain in domains {
       try mapConflict("domain \(domain) is verified by another tenant") {
@@ -57,12 +59,14 @@ extension SQLiteDirectory {
   }
 
   func putSettings(_ settings: TenantSettings) throws {
+    db.markInvalidatesCaches()  // authentication derives from this
     try db.run(
       "INSERT INTO tenant_settings (tenant_id, data) VALUES (?1, ?2) ON CONFLICT(tenant_id) DO UPDATE SET data = excluded.data",
       [.text(settings.tenantID), .blob(settings.serializedBytes())])
   }
 
   func putCrossTenantEntry(tenantID: String, _ entry: CrossTenantAccessEntry) throws {
+    db.markInvalidatesCaches()  // authentication derives from this
     try db.run(
       """
       INSERT INTO cross_tenant_access (tenant_id, partner_tenant_id, data) VALUES (?1, ?2, ?3)
@@ -72,6 +76,7 @@ extension SQLiteDirectory {
   }
 
   func deleteCrossTenantEntry(tenantID: String, partnerTenantID: String) throws {
+    db.markInvalidatesCaches()  // authentication derives from this
     try db.run(
       "DELETE FROM cross_tenant_access WHERE tenant_id = ?1 AND partner_tenant_id = ?2",
       [.text(tenantID), .text(partnerTenantID)])

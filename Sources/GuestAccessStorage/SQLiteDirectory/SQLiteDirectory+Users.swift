@@ -105,6 +105,7 @@ extension SQLiteDirectory {
   }
 
   func updateUser(_ user: User) throws {
+    db.markInvalidatesCaches()  // authentication derives from this
     _ = try mapConflict("a user with mail \(user.mail) already exists in the tenant") {
       try db.run(
         """
@@ -118,6 +119,7 @@ extension SQLiteDirectory {
   }
 
   func deleteUser(id: String) throws {
+    db.markInvalidatesCaches()  // authentication derives from this
     try db.run("DELETE FROM group_members WHERE user_id = ?1", [.text(id)])
     try db.run("DELETE FROM app_assignments WHERE user_id = ?1", [.text(id)])
     try db.run("DELETE FROM user_sponsors WHERE user_id = ?1", [.text(id)])

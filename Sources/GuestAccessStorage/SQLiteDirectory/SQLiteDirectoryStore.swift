@@ -18,6 +18,8 @@ public final class SQLiteDirectoryStore: DirectoryStore {
     try await database.write { connection in try body(SQLiteDirectory(connection)) }
   }
 
+  public var authGeneration: UInt64 { database.cacheGeneration }
+
   public func checkWritable() async -> Bool {
     do {
       try await database.write { connection in

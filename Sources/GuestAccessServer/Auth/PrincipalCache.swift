@@ -1,0 +1,68 @@
+import GuestAccessProto
+import Synchronization
+
+/// Authenticated principals by credential hash and acting tenant, so that a
+/// call with a known credential skips the database read.
+///
+/// Correctness rests on `DirectoryStore.authGeneration`: an entry is stored
+/// with the generation read *before* the snapshot it came from, and is used
+/// only while the generation is unchanged (a committed revocation, user or
+/// tenant change, or rule change moves it before the write is acknowledged).
+/// Time limits (credential expiry, a guest's access expiry) are checked again
+/// on every hit. Only successes are cached; failures always go to the store.
+final class PrincipalCache: Sendable {
+  struct Key: Hashable {
+    var secretHash: [UInt8]
+    var actingTenant: String
+  }
+
+  struct Entry {
+    var principal: Principal
+    var generation: UInt64
+    /// The first instant (Unix ms) at which the principal stops being valid; `Int64.max` if none.
+    var validUntil: Int64
+  }
+
+  private let entries = Mutex<[Key: Entry]>([:])
+  private let capacity: Int
+
+  /// A cache of at most `capacity` principals (emptied when full: credentials are few, churn is rare).
+  init(capacity: Int = 10_000) {
+    self.capacity = capacity
+  }
+
+  /// The cached principal for `key`, if stored at `generation` and still valid at `now`.
+  func principal(for key: Key, generation: UInt64, now: Int64) -> Principal? {
+    entries.withLock { entries in
+      guard let entry = entries[key] else { return nil }
+      guard entry.generation == generation, now < entry.validUntil else {
+        entries[key] = nil
+        return nil
+      }
+      return entry.principal
+    }
+  }
+
+  /// Stores `principal`, authenticated from a snapshot that began at `generation`.
+  func store(_ principal: Principal, for key: Key, generation: UInt64) {
+    let entry = Entry(principal: principal, generation: generation, validUntil: Self.validUntil(principal))
+    entries.withLock { entries in
+      if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+      entries[key] = entry
+    }
+  }
+
+  /// Entries held.
+  var count: Int { entries.withLock { $0.count } }
+
+  /// The earliest time limit among what authentication checked against the clock.
+  static func validUntil(_ principal: Principal) -> Int64 {
+    var limit = Int64.max
+    func bound(_ time: Int64) { if time != 0 { limit = min(limit, time) } }
+    bound(principal.credentialExpiresAt)
+    for user in [principal.homeUser, principal.actingUser].compactMap({ $0 }) where user.userType == .guest {
+      bound(user.accessExpiresAt)
+    }
+    return limit
+  }
+}
