@@ -19,3 +19,16 @@ static inline int ga_sqlite3_bind_blob(sqlite3_stmt *stmt, int index, const void
 static inline int ga_sqlite3_disable_memstatus(void) {
   return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
+
+static int ga_sqlite3_store_wal_frames(void *frames, sqlite3 *db, const char *name, int count) {
+  (void)db; (void)name;
+  *(int *)frames = count;
+  return SQLITE_OK;
+}
+
+/// After each commit on `db`, stores the number of frames in its WAL into
+/// `*frames` (read on the committing thread only). Replaces automatic
+/// checkpoints on `db`: the caller checkpoints from another connection.
+static inline void ga_sqlite3_track_wal_frames(sqlite3 *db, int *frames) {
+  sqlite3_wal_hook(db, ga_sqlite3_store_wal_frames, frames);
+}

@@ -13,7 +13,11 @@ enum LoadScenario: String, CaseIterable, ExpressibleByArgument {
   case getUser = "get-user"
   /// TenantService.ListUsers, first page of 50.
   case listUsers = "list-users"
-  /// InvitationService.CreateInvitation of a new address each call (a durable write).
+  /// TenantService.CreateGroup with a new name each call: a durable single-object
+  /// write (the group and its audit event in one transaction).
+  case createGroup = "create-group"
+  /// InvitationService.CreateInvitation of a new address each call: a durable
+  /// multi-object write (guest user, invitation, rate window, audit event).
   case createInvitation = "create-invitation"
   /// GuestService.CheckAccess of a member against an application.
   case checkAccess = "check-access"
@@ -46,6 +50,10 @@ enum LoadScenario: String, CaseIterable, ExpressibleByArgument {
       let n = counter.add(1, ordering: .relaxed).oldValue
       _ = try await invitations.createInvitation(CreateInvitationRequest(invitedEmail: "load-\(run)-\(n)@partner.example"), options: options)
     }
+    let createGroup = { @Sendable in
+      let n = counter.add(1, ordering: .relaxed).oldValue
+      _ = try await tenants.createGroup(CreateGroupRequest(displayName: "load-\(run)-\(n)"), options: options)
+    }
     let listInvitations = { @Sendable in _ = try await invitations.listInvitations(ListInvitationsRequest(pageSize: 20), options: options) }
     let checkAccess = { @Sendable in
       _ = try await guests.checkAccess(
@@ -56,6 +64,7 @@ enum LoadScenario: String, CaseIterable, ExpressibleByArgument {
     case .getTenant: return getTenant
     case .getUser: return getUser
     case .listUsers: return listUsers
+    case .createGroup: return createGroup
     case .createInvitation: return invite
     case .checkAccess: return checkAccess
     case .mix:

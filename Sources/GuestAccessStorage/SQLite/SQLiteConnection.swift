@@ -10,6 +10,9 @@ public final class SQLiteConnection {
   /// Set by writes that make cached derived state stale; see `markInvalidatesCaches()`.
   private(set) var invalidatesCaches = false
 
+  /// Frames in the WAL after the last commit, when tracked (`trackWALFrames()`).
+  private var walFrameCount: UnsafeMutablePointer<Int32>?
+
   /// Process-wide SQLite configuration, applied once before the first connection opens.
   private static let configured: Void = { _ = ga_sqlite3_disable_memstatus() }()
 
@@ -33,7 +36,21 @@ public final class SQLiteConnection {
   deinit {
     cache.removeAll()
     sqlite3_close_v2(handle)
+    walFrameCount?.deallocate()
   }
+
+  /// Turns off automatic checkpoints on this connection and tracks the WAL's
+  /// size instead (`walFrames`), so another connection can checkpoint.
+  public func trackWALFrames() throws(SQLiteError) {
+    try execute("PRAGMA wal_autocheckpoint=0")
+    let frames = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    frames.initialize(to: 0)
+    walFrameCount = frames
+    ga_sqlite3_track_wal_frames(handle, frames)
+  }
+
+  /// Frames in the WAL after this connection's last commit (0 unless tracked).
+  public var walFrames: Int { walFrameCount.map { Int($0.pointee) } ?? 0 }
 
   /// Records that the current write changes data that in-memory caches
   /// derive from (credentials, users, tenants, access rules): when its

@@ -6,7 +6,9 @@ import Synchronization
 /// Writes are durable when acknowledged: `synchronous=FULL`, and the writer
 /// runs every write queued while it was committing as one transaction (each
 /// write in its own savepoint, so one failing write does not fail the
-/// others) — group commit: one fsync serves the whole batch.
+/// others) — group commit: one fsync serves the whole batch. Checkpoints run
+/// on a thread of their own (PASSIVE, from their own connection) once the WAL
+/// holds `checkpointFrames` frames, so the writer never waits for one.
 public final class SQLiteDatabase: Sendable {
   /// A write waiting for the writer thread.
   struct WriteJob: @unchecked Sendable {
@@ -23,6 +25,7 @@ public final class SQLiteDatabase: Sendable {
   public let path: String
   private let writer: DatabaseThread<WriteJob>
   private let readers: [DatabaseThread<ReadJob>]
+  private let checkpointer: Checkpointer
   private let nextReader = Atomic<Int>(0)
   private let generation = Generation()
   private let commitStats = CommitStatistics()
@@ -31,7 +34,7 @@ public final class SQLiteDatabase: Sendable {
 
   /// Opens (creating) the database at `path`, runs `migrations`, and starts the threads.
   public init(
-    path: String, migrations: [Migration], readerCount: Int = 4, maxBatch: Int = 512,
+    path: String, migrations: [Migration], readerCount: Int = 4, maxBatch: Int = 512, checkpointFrames: Int = 2000,
     onCommit: @escaping @Sendable (Int, Duration) -> Void = { _, _ in }
   ) throws {
     self.path = path
@@ -40,16 +43,18 @@ public final class SQLiteDatabase: Sendable {
     try writeConnection.execute("PRAGMA journal_mode=WAL")
     try writeConnection.execute("PRAGMA synchronous=FULL")
     try writeConnection.execute("PRAGMA foreign_keys=ON")
-    // A large page cache and memory-mapped reads keep pages out of pread
-    // copies; the WAL is checkpointed (PASSIVE) every 2000 pages.
+    // A large page cache and memory-mapped reads keep pages out of pread copies.
     try writeConnection.execute("PRAGMA cache_size=-65536; PRAGMA mmap_size=1073741824; PRAGMA temp_store=MEMORY")
-    try writeConnection.execute("PRAGMA wal_autocheckpoint=2000")
     try Migrator(migrations: migrations).migrate(writeConnection)
+    try writeConnection.trackWALFrames()
+    let checkpointer = try Checkpointer(path: path, frames: checkpointFrames)
+    self.checkpointer = checkpointer
     let stats = commitStats
     let commitHook = onCommit
     let generation = generation
     writer = DatabaseThread(name: "ga-db-writer", maxBatch: maxBatch) { batch in
       Self.processWrites(batch, connection: writeConnection, stats: stats, generation: generation, onCommit: commitHook)
+      checkpointer.afterCommit(walFrames: writeConnection.walFrames, writer: writeConnection)
     }
     var readers: [DatabaseThread<ReadJob>] = []
     for index in 0..<max(1, readerCount) {
@@ -111,6 +116,7 @@ public final class SQLiteDatabase: Sendable {
   /// Finishes queued work and stops the threads.
   public func close() {
     writer.stop()
+    checkpointer.stop()
     for reader in readers { reader.stop() }
   }
 
