@@ -55,7 +55,9 @@ public final class GuestAccessServerApp: Sendable {
     // Nothing is SERVING until storage has been found writable.
     for name in Self.serviceNames + [""] { health.setStatus(.notServing, for: name) }
     transport = TCPServerTransport(
-      configuration: TCPServerConfiguration(host: settings.host, port: settings.port, maxConnections: settings.maxConnections),
+      configuration: TCPServerConfiguration(
+        host: settings.host, port: settings.port, maxConnections: settings.maxConnections,
+        busyPoll: .microseconds(settings.busyPollMicros)),
       logger: logger)
     let anonymous = InvitationServiceImpl.anonymousMethods
     server = RPCServer(

@@ -21,6 +21,9 @@ public struct ServerSettings: Sendable {
   public var drainTimeout: Double
   /// Open connections at most.
   public var maxConnections: Int
+  /// Microseconds an event loop polls for events before it sleeps (0: never
+  /// polls). Environment `GUESTD_BUSY_POLL_US`, default 50.
+  public var busyPollMicros: Int
   /// The operator credential, when configured (else one is created on first start).
   public var operatorKey: String?
   /// Invitations per rate window for tenants that set no limit.
@@ -36,7 +39,7 @@ public struct ServerSettings: Sendable {
   /// Reads settings; throws a message naming the bad flag or variable.
   public init(
     listen: String?, dataDir: String?, publicBaseURL: String?, logLevel: String?, drainTimeout: Double?,
-    maxConnections: Int?, operatorKey: String? = nil, environment: [String: String]
+    maxConnections: Int?, operatorKey: String? = nil, busyPollMicros: Int? = nil, environment: [String: String]
   ) throws {
     self.operatorKey = operatorKey ?? environment["GUESTD_OPERATOR_KEY"]
     self.defaultInvitationRateLimit = environment["GUESTD_INVITATION_RATE_LIMIT"].flatMap(Int32.init) ?? 1000
@@ -65,6 +68,9 @@ public struct ServerSettings: Sendable {
     let connections = maxConnections ?? environment["GUESTD_MAX_CONNECTIONS"].flatMap(Int.init) ?? 10_000
     guard connections > 0 else { throw SettingsError("--max-connections must be positive") }
     self.maxConnections = connections
+    let busyPoll = busyPollMicros ?? environment["GUESTD_BUSY_POLL_US"].map { Int($0) } ?? 50
+    guard let busyPoll, (0...10_000).contains(busyPoll) else { throw SettingsError("--busy-poll-us must be 0…10000 microseconds") }
+    self.busyPollMicros = busyPoll
     email = try EmailSettings(publicBaseURL: self.publicBaseURL, environment: environment)
   }
 

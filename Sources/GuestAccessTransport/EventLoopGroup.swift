@@ -6,10 +6,15 @@ public final class EventLoopGroup: Sendable {
   public let loops: [EventLoop]
   private let nextIndex = Atomic<Int>(0)
 
-  /// Creates `count` loops (default: one per CPU core).
-  public init(count: Int = EventLoopGroup.coreCount, name: String = "ga-loop") {
-    loops = (0..<max(1, count)).map { EventLoop(name: "\(name)-\($0)") }
+  /// Creates `count` loops (default: one per CPU core) that busy-poll for
+  /// `busyPoll` before sleeping (see `EventLoop.init(name:busyPoll:)`).
+  public init(count: Int = EventLoopGroup.coreCount, name: String = "ga-loop", busyPoll: Duration = EventLoopGroup.defaultBusyPoll) {
+    loops = (0..<max(1, count)).map { EventLoop(name: "\(name)-\($0)", busyPoll: busyPoll) }
   }
+
+  /// The default busy-poll window: 50 µs, about two cross-CPU wake-ups on
+  /// the 2-core machines this was measured on (BENCHMARKS.md, RPC runtime).
+  public static let defaultBusyPoll: Duration = .microseconds(50)
 
   /// The next loop, round robin.
   public func next() -> EventLoop {

@@ -24,6 +24,8 @@ public struct TCPServerConfiguration: Sendable, Hashable {
   public var keepaliveTimeout: Duration
   /// Event loops serving connections (default one per core).
   public var loopCount: Int
+  /// How long a loop polls for events before sleeping (`EventLoop.init(name:busyPoll:)`).
+  public var busyPoll: Duration
 
   /// Creates a configuration; every limit has a production default.
   public init(
@@ -31,7 +33,8 @@ public struct TCPServerConfiguration: Sendable, Hashable {
     maxConcurrentCallsPerConnection: Int = 4096, maxReceiveMessageSize: Int = 4 << 20,
     maxHeaderSize: Int = 64 << 10, handshakeTimeout: Duration = .seconds(10), frameTimeout: Duration = .seconds(10),
     idleTimeout: Duration = .seconds(300), keepaliveInterval: Duration = .seconds(30),
-    keepaliveTimeout: Duration = .seconds(10), loopCount: Int = EventLoopGroup.coreCount
+    keepaliveTimeout: Duration = .seconds(10), loopCount: Int = EventLoopGroup.coreCount,
+    busyPoll: Duration = EventLoopGroup.defaultBusyPoll
   ) {
     self.host = host
     self.port = port
@@ -45,6 +48,7 @@ public struct TCPServerConfiguration: Sendable, Hashable {
     self.keepaliveInterval = keepaliveInterval
     self.keepaliveTimeout = keepaliveTimeout
     self.loopCount = loopCount
+    self.busyPoll = busyPoll
   }
 }
 

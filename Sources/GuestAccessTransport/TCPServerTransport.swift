@@ -41,7 +41,7 @@ public final class TCPServerTransport: ServerTransport, @unchecked Sendable {
   /// Creates a transport; it listens when `serve` runs.
   public init(configuration: TCPServerConfiguration, group: EventLoopGroup? = nil, logger: Logger = Logger(label: "guestaccess.transport")) {
     self.configuration = configuration
-    self.group = group ?? EventLoopGroup(count: configuration.loopCount, name: "ga-server")
+    self.group = group ?? EventLoopGroup(count: configuration.loopCount, name: "ga-server", busyPoll: configuration.busyPoll)
     ownsGroup = group == nil
     self.logger = logger
     perLoop = self.group.loops.map(LoopConnections.init(loop:))

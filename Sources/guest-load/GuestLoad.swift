@@ -39,6 +39,9 @@ struct GuestLoad: AsyncParsableCommand {
   @Option(help: "Client event loops (threads); default one per core.")
   var loops: Int = EventLoopGroup.coreCount
 
+  @Option(name: .customLong("busy-poll-us"), help: "Microseconds a client event loop polls for replies before it sleeps (0 = off).")
+  var busyPollMicros: Int = 50
+
   @Option(help: "Operator key, to set up a tenant for authenticated scenarios (default: $GUESTACCESS_KEY).")
   var key: String?
 
@@ -66,7 +69,8 @@ struct GuestLoad: AsyncParsableCommand {
     guard let colon = server.lastIndex(of: ":"), let port = Int(server[server.index(after: colon)...]) else {
       throw ValidationError("--server must be HOST:PORT")
     }
-    let group = EventLoopGroup(count: loops, name: "ga-load")
+    guard (0...10_000).contains(busyPollMicros) else { throw ValidationError("--busy-poll-us must be 0…10000") }
+    let group = EventLoopGroup(count: loops, name: "ga-load", busyPoll: .microseconds(busyPollMicros))
     let transport = TCPClientTransport(host: String(server[..<colon]), port: port, connections: connections, group: group)
     let operatorKey = key ?? ProcessInfo.processInfo.environment["GUESTACCESS_KEY"]
     do {

@@ -44,6 +44,9 @@ struct GuestD: AsyncParsableCommand {
   @Option(name: .customLong("max-connections"), help: "Open client connections at most.")
   var maxConnections: Int?
 
+  @Option(name: .customLong("busy-poll-us"), help: "Microseconds an event loop polls for requests before it sleeps; 0 turns polling off (default 50).")
+  var busyPollMicros: Int?
+
   @Option(name: .customLong("metrics-listen"), help: "Serve Prometheus metrics at http://HOST:PORT/metrics (off by default).")
   var metricsListen: String?
 
@@ -56,7 +59,7 @@ struct GuestD: AsyncParsableCommand {
     let environment = ServerSettings.processEnvironment()
     var configured = try ServerSettings(
       listen: listen, dataDir: dataDir, publicBaseURL: publicBaseURL, logLevel: logLevel, drainTimeout: drainTimeout,
-      maxConnections: maxConnections, operatorKey: try operatorKeyFile.map(Self.readKey),
+      maxConnections: maxConnections, operatorKey: try operatorKeyFile.map(Self.readKey), busyPollMicros: busyPollMicros,
       environment: environment)
     configured.email = try email.settings(publicBaseURL: configured.publicBaseURL, environment: environment)
     let settings = configured

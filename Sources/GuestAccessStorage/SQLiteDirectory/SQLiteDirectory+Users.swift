@@ -84,9 +84,10 @@ extension SQLiteDirectory {
     user.lastSignInAt != 0 ? user.lastSignInAt : user.createdAt
   }
 
-  /// Mirrors a guest's sponsors into `user_sponsors` (the sponsor filter of ListGuests).
-  func replaceSponsors(of user: User) throws {
-    try db.run("DELETE FROM user_sponsors WHERE user_id = ?1", [.text(user.id)])
+  /// Mirrors a guest's sponsors into `user_sponsors` (the sponsor filter of ListGuests);
+  /// a user just inserted has no rows to delete.
+  func replaceSponsors(of user: User, isNew: Bool = false) throws {
+    if !isNew { try db.run("DELETE FROM user_sponsors WHERE user_id = ?1", [.text(user.id)]) }
     for sponsor in Set(user.sponsors) {
       try db.run("INSERT INTO user_sponsors (sponsor_id, user_id) VALUES (?1, ?2)", [.text(sponsor), .text(user.id)])
     }
@@ -101,7 +102,7 @@ extension SQLiteDirectory {
         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
         """, userValues(user))
     }
-    if !user.sponsors.isEmpty { try replaceSponsors(of: user) }
+    if !user.sponsors.isEmpty { try replaceSponsors(of: user, isNew: true) }
   }
 
   func updateUser(_ user: User) throws {
