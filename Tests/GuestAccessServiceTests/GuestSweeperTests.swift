@@ -39,6 +39,29 @@ struct GuestSweeperTests {
     }
   }
 
+  @Test func idempotencyKeysAreKeptTwentyFourHours() async throws {
+    try await withTestServer { server in
+      let contoso = try await server.makeTenant("Contoso", domain: "contoso.com")
+      let tenants = contoso.adminClient.tenants
+      let first = try await tenants.createGroup(CreateGroupRequest(idempotencyKey: "k1", displayName: "Sales"))
+      _ = try await tenants.createGroup(CreateGroupRequest(idempotencyKey: "k2", displayName: "Support"))
+      #expect(try await tenants.createGroup(CreateGroupRequest(idempotencyKey: "k1", displayName: "Sales")).id == first.id)
+      await expectError(.failedPrecondition, reason: "IDEMPOTENCY_KEY_REUSED") {
+        try await tenants.createGroup(CreateGroupRequest(idempotencyKey: "k1", displayName: "Marketing"))
+      }
+      // Nothing is purged before its 24 hours.
+      #expect(try await server.app.sweeper.runOnce().idempotencyKeysPurged == 0)
+      server.clock.advance(seconds: 24 * 3600 + 1)
+      // After 24 hours the key is free: a new request under it creates anew (and refreshes the key).
+      let again = try await tenants.createGroup(CreateGroupRequest(idempotencyKey: "k1", displayName: "Marketing"))
+      #expect(again.id != first.id && again.displayName == "Marketing")
+      #expect(try await tenants.createGroup(CreateGroupRequest(idempotencyKey: "k1", displayName: "Marketing")).id == again.id)
+      // The sweeper deletes the expired k2 only.
+      #expect(try await server.app.sweeper.runOnce().idempotencyKeysPurged == 1)
+      #expect(try await server.app.sweeper.runOnce().idempotencyKeysPurged == 0)
+    }
+  }
+
   @Test func boundedBatchesAndTheBackgroundLoop() async throws {
     try await withTestServer { server in
       let contoso = try await server.makeTenant("Contoso", domain: "contoso.com")

@@ -16,7 +16,9 @@ import GuestAccessStorage
 ///    the schedule (audit GUEST_UPDATED);
 /// 4. purges guests removed more than 30 days ago: their credentials are
 ///    revoked and the user, memberships and assignments deleted for good
-///    (audit GUEST_PURGED).
+///    (audit GUEST_PURGED);
+/// 5. deletes idempotency keys older than 24 hours (no audit: they are not
+///    directory state; a create ignores them from that age on anyway).
 ///
 /// Work runs in batches, one transaction each, with at most `maxPerRun`
 /// items per step per sweep so a backlog never holds the writer for long;
@@ -34,12 +36,16 @@ public final class Sweeper: Sendable {
     public var removalsCancelled = 0
     /// Removed guests deleted for good.
     public var guestsPurged = 0
+    /// Idempotency keys past their 24 hours deleted.
+    public var idempotencyKeysPurged = 0
 
     /// A report of no changes.
     public init() {}
 
     /// Everything changed.
-    public var total: Int { invitationsExpired + guestsExpired + guestsRemoved + removalsCancelled + guestsPurged }
+    public var total: Int {
+      invitationsExpired + guestsExpired + guestsRemoved + removalsCancelled + guestsPurged + idempotencyKeysPurged
+    }
   }
 
   let env: ServiceEnvironment
@@ -81,6 +87,10 @@ public final class Sweeper: Sendable {
     report.removalsCancelled = cancelled
     report.guestsPurged = try await drain(now: now) { writer, events, audit, limit in
       try Self.purge(writer, &events, audit, now: now, limit: limit)
+    }
+    report.idempotencyKeysPurged = try await drain(now: now) { writer, _, _, limit in
+      let purged = try writer.purgeIdempotentResults(before: now - Idempotency.retentionMillis, limit: limit)
+      return Batch(fetched: purged, counted: purged)
     }
     return report
   }

@@ -3,8 +3,13 @@ import GuestAccessProto
 import GuestAccessStorage
 
 /// Idempotency keys on creates: the same key and request return the first
-/// result; the same key with another request is FAILED_PRECONDITION.
+/// result; the same key with another request is FAILED_PRECONDITION. A key
+/// is kept 24 hours (as the API documents): after that it is free again, and
+/// the sweeper deletes it.
 enum Idempotency {
+  /// How long a key is remembered (ms).
+  static let retentionMillis: Int64 = 24 * 3_600_000
+
   /// Runs `create` once per (caller, method, key); `redact` removes secrets
   /// before the result is stored for replays.
   static func run<Request: ProtoMessage, Response: ProtoMessage>(
@@ -13,7 +18,7 @@ enum Idempotency {
   ) throws -> Response {
     guard !key.isEmpty else { return try create() }
     let requestHash = Secrets.hash(bytes: request.serializedBytes())
-    if let stored = try writer.idempotentResult(scope: scope, key: key) {
+    if let stored = try writer.idempotentResult(scope: scope, key: key, notBefore: now - retentionMillis) {
       guard Secrets.constantTimeEqual(stored.requestHash, requestHash) else {
         throw RPCError(code: .failedPrecondition, message: "idempotency key \(key.prefix(128)) was used with a different request",
                        errorInfo: ErrorInfo(reason: "IDEMPOTENCY_KEY_REUSED", domain: "guestaccess.v1"))

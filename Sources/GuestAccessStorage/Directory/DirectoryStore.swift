@@ -79,8 +79,8 @@ public protocol DirectoryReader: InvitationReader, OutboxReader {
   /// Audit events of a tenant ordered by sequence.
   func auditEvents(tenantID: String, filter: AuditFilter, limit: Int) throws -> [AuditEvent]
 
-  /// The stored result of an idempotent create.
-  func idempotentResult(scope: String, key: String) throws -> (requestHash: [UInt8], response: [UInt8])?
+  /// The stored result of an idempotent create, if stored at `notBefore` (Unix ms) or later.
+  func idempotentResult(scope: String, key: String, notBefore: Int64) throws -> (requestHash: [UInt8], response: [UInt8])?
 }
 
 /// Changes to the directory (inside a write transaction).
@@ -131,8 +131,10 @@ public protocol DirectoryWriter: DirectoryReader, InvitationWriter {
   /// Appends an audit event; returns it with its sequence number.
   func appendAudit(_ event: AuditEvent) throws -> AuditEvent
 
-  /// Stores the result of an idempotent create.
+  /// Stores the result of an idempotent create (replacing an expired one under the same key).
   func saveIdempotentResult(scope: String, key: String, requestHash: [UInt8], response: [UInt8], at: Int64) throws
+  /// Deletes up to `limit` stored results older than `before` (Unix ms); returns how many.
+  func purgeIdempotentResults(before: Int64, limit: Int) throws -> Int
 }
 
 /// Conditions of an audit listing.

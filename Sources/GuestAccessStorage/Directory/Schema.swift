@@ -162,5 +162,8 @@ public enum Schema {
       CREATE INDEX users_removal ON users(tenant_id) WHERE deleted_at > 0;
       """),
     guestLifecycle,
+    Migration(version: 4, name: "idempotency keys expire", sql: """
+      CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
+      """),
   ]
 }

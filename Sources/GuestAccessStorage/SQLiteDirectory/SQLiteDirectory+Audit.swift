@@ -39,15 +39,24 @@ extension SQLiteDirectory {
     return stored
   }
 
-  func idempotentResult(scope: String, key: String) throws -> (requestHash: [UInt8], response: [UInt8])? {
-    try db.first("SELECT request_hash, response FROM idempotency_keys WHERE scope = ?1 AND key = ?2", [.text(scope), .text(key)]) {
-      ($0.blob(0), $0.blob(1))
-    }
+  func idempotentResult(scope: String, key: String, notBefore: Int64) throws -> (requestHash: [UInt8], response: [UInt8])? {
+    try db.first(
+      "SELECT request_hash, response FROM idempotency_keys WHERE scope = ?1 AND key = ?2 AND created_at >= ?3",
+      [.text(scope), .text(key), .integer(notBefore)]
+    ) { ($0.blob(0), $0.blob(1)) }
   }
 
   func saveIdempotentResult(scope: String, key: String, requestHash: [UInt8], response: [UInt8], at: Int64) throws {
     try db.run(
-      "INSERT INTO idempotency_keys (scope, key, request_hash, response, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+      "INSERT OR REPLACE INTO idempotency_keys (scope, key, request_hash, response, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
       [.text(scope), .text(key), .blob(requestHash), .blob(response), .integer(at)])
+  }
+
+  func purgeIdempotentResults(before: Int64, limit: Int) throws -> Int {
+    try db.run(
+      """
+      DELETE FROM idempotency_keys WHERE (scope, key) IN
+        (SELECT scope, key FROM idempotency_keys WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)
+      """, [.integer(before), .int(limit)])
   }
 }
