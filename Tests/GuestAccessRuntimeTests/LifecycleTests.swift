@@ -200,7 +200,8 @@ struct LifecycleTests {
         #expect(frames.last?.goAway != nil, "\(name)")
         try await BackPressureTests.expectServed(channel)
       }
-      #expect(started.duration(to: .now) < .seconds(3))
+      // The dribbler alone would hold its connection for 50 s; closing all five well before shows the timeouts.
+      #expect(started.duration(to: .now) < .seconds(10))
       dribbling.cancel()
       #expect(await eventually { server.transport.connectionCount == 1 })
     }

@@ -47,6 +47,8 @@ final class MetricHandles: Sendable {
   func record(method: String, code: StatusCode, since started: ContinuousClock.Instant) {
     let elapsed = started.duration(to: .now)
     let (counter, timer) = entries.withLock { entries -> (Counter, Timer) in
+      // Fast path without writing back: writing the entry back would copy its counters on every call.
+      if let entry = entries[method], let counter = entry.counters[code.rawValue] { return (counter, entry.timer) }
       var entry = entries[method] ?? Entry(
         timer: Timer(label: "guestaccess_rpc_duration_seconds", dimensions: [("method", method)]), counters: [:])
       let counter = entry.counters[code.rawValue] ?? Counter(
