@@ -52,9 +52,6 @@ final class PrincipalCache: Sendable {
     }
   }
 
-  /// Entries held.
-  var count: Int { entries.withLock { $0.count } }
-
   /// The earliest time limit among what authentication checked against the clock.
   static func validUntil(_ principal: Principal) -> Int64 {
     var limit = Int64.max
