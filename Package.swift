@@ -115,11 +115,14 @@ let package = Package(
       ]),
     // Codec round trips of every message, run under valgrind by Scripts/leak-check.
     .executableTarget(name: "proto-roundtrip", dependencies: ["GuestAccessProto"]),
+    // Shared by the test targets: TestTime (timing bounds stretched by GA_TEST_TIME_SCALE under sanitizers).
+    .target(name: "GuestAccessTestSupport", path: "Tests/GuestAccessTestSupport"),
     .testTarget(name: "GuestAccessProtoTests", dependencies: ["GuestAccessProto"]),
     .testTarget(
       name: "GuestAccessServiceTests",
       dependencies: [
         "GuestAccessServer", "GuestAccessClient", "GuestAccessStorage", "GuestAccessAdmin", "GuestAccessEmail",
+        "GuestAccessTestSupport",
         .product(name: "Logging", package: "swift-log"),
       ]),
     .testTarget(
@@ -127,6 +130,7 @@ let package = Package(
       dependencies: [
         "GuestAccessCore", "GuestAccessAPI", "GuestAccessProto", "GuestAccessWire",
         "GuestAccessTransport", "GuestAccessServer", "GuestAccessClient", "GuestAccessLocks",
+        "GuestAccessTestSupport",
       ]),
     // The tools end to end: the README quick start through guestctl against a
     // real server, guestctl's output and errors, guest-probe's exit codes. The
@@ -134,7 +138,7 @@ let package = Package(
     .testTarget(
       name: "GuestAccessToolTests",
       dependencies: [
-        "GuestAccessServer", "GuestAccessClient", "guestctl", "guest-probe",
+        "GuestAccessServer", "GuestAccessClient", "guestctl", "guest-probe", "GuestAccessTestSupport",
         .product(name: "Logging", package: "swift-log"),
       ]),
   ]
