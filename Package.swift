@@ -35,8 +35,10 @@ let package = Package(
     .target(name: "CGuestAccessProto", dependencies: ["CProtobufC"]),
     // Swift value types for every message, bridged to the C codecs.
     .target(name: "GuestAccessProto", dependencies: ["CGuestAccessProto"]),
+    // LockedValue: the project's lock (a pthread mutex, which ThreadSanitizer understands).
+    .target(name: "GuestAccessLocks"),
     // The RPC core without I/O: descriptors, status, errors, metadata, router, interceptors.
-    .target(name: "GuestAccessCore", dependencies: ["GuestAccessProto"]),
+    .target(name: "GuestAccessCore", dependencies: ["GuestAccessProto", "GuestAccessLocks"]),
     // Generated service descriptors, server protocols and client stubs.
     .target(name: "GuestAccessAPI", dependencies: ["GuestAccessCore", "GuestAccessProto"]),
     // Thin C shims over epoll, eventfd and sockets (prefixed ga_).
@@ -47,18 +49,19 @@ let package = Package(
     .target(
       name: "GuestAccessTransport",
       dependencies: [
-        "CGuestAccessPosix", "GuestAccessCore", "GuestAccessWire", "GuestAccessProto",
+        "CGuestAccessPosix", "GuestAccessCore", "GuestAccessWire", "GuestAccessProto", "GuestAccessLocks",
         .product(name: "Logging", package: "swift-log"),
       ]),
     // Persistence: SQLite through its C API (owning wrappers, writer + readers,
     // group commit, migrations) behind the DirectoryStore protocol.
-    .target(name: "GuestAccessStorage", dependencies: ["CSQLite", "CGuestAccessPosix", "GuestAccessProto"]),
+    .target(
+      name: "GuestAccessStorage", dependencies: ["CSQLite", "CGuestAccessPosix", "GuestAccessProto", "GuestAccessLocks"]),
     // Email: MIME rendering, templates, the spool and SMTP transports (blocking
     // POSIX sockets on a dedicated thread; STARTTLS through OpenSSL).
     .target(
       name: "GuestAccessEmail",
       dependencies: [
-        "GuestAccessStorage", "GuestAccessProto", "CGuestAccessPosix", "COpenSSL",
+        "GuestAccessStorage", "GuestAccessProto", "CGuestAccessPosix", "COpenSSL", "GuestAccessLocks",
         .product(name: "Logging", package: "swift-log"),
       ]),
     // The server: services, authentication, authorization, health, wiring.
@@ -66,7 +69,7 @@ let package = Package(
       name: "GuestAccessServer",
       dependencies: [
         "GuestAccessCore", "GuestAccessAPI", "GuestAccessProto", "GuestAccessTransport", "GuestAccessStorage",
-        "GuestAccessEmail",
+        "GuestAccessEmail", "GuestAccessLocks",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -75,6 +78,7 @@ let package = Package(
     .target(
       name: "GuestAccessAdmin",
       dependencies: [
+        "GuestAccessLocks",
         .product(name: "Prometheus", package: "swift-prometheus"),
         .product(name: "CoreMetrics", package: "swift-metrics"),
       ]),
@@ -111,18 +115,22 @@ let package = Package(
       ]),
     // Codec round trips of every message, run under valgrind by Scripts/leak-check.
     .executableTarget(name: "proto-roundtrip", dependencies: ["GuestAccessProto"]),
+    // Shared by the test targets: TestTime (timing bounds stretched by GA_TEST_TIME_SCALE under sanitizers).
+    .target(name: "GuestAccessTestSupport", path: "Tests/GuestAccessTestSupport"),
     .testTarget(name: "GuestAccessProtoTests", dependencies: ["GuestAccessProto"]),
     .testTarget(
       name: "GuestAccessServiceTests",
       dependencies: [
         "GuestAccessServer", "GuestAccessClient", "GuestAccessStorage", "GuestAccessAdmin", "GuestAccessEmail",
+        "GuestAccessTestSupport",
         .product(name: "Logging", package: "swift-log"),
       ]),
     .testTarget(
       name: "GuestAccessRuntimeTests",
       dependencies: [
         "GuestAccessCore", "GuestAccessAPI", "GuestAccessProto", "GuestAccessWire",
-        "GuestAccessTransport", "GuestAccessServer", "GuestAccessClient",
+        "GuestAccessTransport", "GuestAccessServer", "GuestAccessClient", "GuestAccessLocks",
+        "GuestAccessTestSupport",
       ]),
     // The tools end to end: the README quick start through guestctl against a
     // real server, guestctl's output and errors, guest-probe's exit codes. The
@@ -130,7 +138,7 @@ let package = Package(
     .testTarget(
       name: "GuestAccessToolTests",
       dependencies: [
-        "GuestAccessServer", "GuestAccessClient", "guestctl", "guest-probe",
+        "GuestAccessServer", "GuestAccessClient", "guestctl", "guest-probe", "GuestAccessTestSupport",
         .product(name: "Logging", package: "swift-log"),
       ]),
   ]

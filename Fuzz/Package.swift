@@ -15,14 +15,15 @@ let package = Package(
     .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c"),
     .target(name: "CGuestAccessProto", dependencies: ["CProtobufC"]),
     .target(name: "GuestAccessProto", dependencies: ["CGuestAccessProto"]),
-    .target(name: "GuestAccessCore", dependencies: ["GuestAccessProto"]),
+    .target(name: "GuestAccessLocks"),
+    .target(name: "GuestAccessCore", dependencies: ["GuestAccessProto", "GuestAccessLocks"]),
     .target(name: "GuestAccessAPI", dependencies: ["GuestAccessCore", "GuestAccessProto"]),
     .target(name: "CGuestAccessPosix"),
     .target(name: "GuestAccessWire", dependencies: ["GuestAccessProto", "GuestAccessCore"]),
     .target(
       name: "GuestAccessTransport",
       dependencies: [
-        "CGuestAccessPosix", "GuestAccessCore", "GuestAccessWire", "GuestAccessProto",
+        "CGuestAccessPosix", "GuestAccessCore", "GuestAccessWire", "GuestAccessProto", "GuestAccessLocks",
         .product(name: "Logging", package: "swift-log"),
       ]),
     // Frame parser (both APIs, differentially) and the connection preface.

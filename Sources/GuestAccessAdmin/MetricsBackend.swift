@@ -1,10 +1,10 @@
 import CoreMetrics
+import GuestAccessLocks
 import Prometheus
-import Synchronization
 
 /// Chooses the Prometheus backend for swift-metrics, once per process.
 public enum MetricsBackend {
-  private static let bootstrapped = Mutex<PrometheusCollectorRegistry?>(nil)
+  private static let bootstrapped = LockedValue<PrometheusCollectorRegistry?>(nil)
 
   /// The process's registry, bootstrapping swift-metrics with it on first use.
   public static func prometheus() -> PrometheusCollectorRegistry {

@@ -1,3 +1,5 @@
+import GuestAccessLocks
+
 /// A `ClientChannel` over a `ClientTransport`: encodes and decodes messages,
 /// adds default metadata, runs client interceptors, and retries UNAVAILABLE
 /// calls that are idempotent or never reached a handler.
@@ -64,7 +66,7 @@ public struct RPCChannel: ClientChannel {
     // Interceptors wrap the whole call: `next` returns when `body` is done with the stream.
     var options = options
     options.metadata = metadata
-    let result = Mutex<Result?>(nil)
+    let result = LockedValue<Result?>(nil)
     try await withoutActuallyEscaping(body) { body in
       try await intercept(index: 0, method: method, options: options) { options in
         let stream = transport.serverStreaming(path: method.path, metadata: options.metadata, deadline: deadline, request: bytes)
@@ -86,7 +88,7 @@ public struct RPCChannel: ClientChannel {
     if interceptors.isEmpty {
       return try await transport.unary(path: method.path, metadata: metadata, deadline: deadline, request: bytes)
     }
-    let result = Mutex<[UInt8]?>(nil)
+    let result = LockedValue<[UInt8]?>(nil)
     var options = options
     options.metadata = metadata
     try await intercept(index: 0, method: method, options: options) { options in
@@ -120,5 +122,3 @@ public struct RPCChannel: ClientChannel {
     return backoff
   }
 }
-
-import Synchronization

@@ -1,5 +1,5 @@
 import Dispatch
-import Synchronization
+import GuestAccessLocks
 
 #if canImport(Glibc)
 import Glibc
@@ -14,7 +14,7 @@ public final class BlockingThread: Sendable {
   }
 
   private final class Shared: Sendable {
-    let state = Mutex<State>(State())
+    let state = LockedValue<State>(State())
     let wakeup = DispatchSemaphore(value: 0)
   }
 

@@ -1,6 +1,6 @@
 import GuestAccessAPI
 import GuestAccessCore
-import Synchronization
+import GuestAccessLocks
 
 /// The Health service with grpc.health.v1 semantics: the server sets a status
 /// per service name ("" is the whole server); Check answers it, Watch streams
@@ -12,7 +12,7 @@ public final class HealthService: Health.ServiceProtocol, Sendable {
     var nextWatcher: UInt64 = 0
   }
 
-  private let state = Mutex(State())
+  private let state = LockedValue(State())
 
   /// Creates the service with the whole server ("") SERVING.
   public init() {

@@ -1,8 +1,8 @@
 import CGuestAccessPosix
 import GuestAccessCore
+import GuestAccessLocks
 import GuestAccessProto
 import GuestAccessWire
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -25,7 +25,7 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
 
   let channel: SocketChannel
   let target: String
-  private let state = Mutex(State())
+  private let state = LockedValue(State())
   private let onUnusable: @Sendable (ClientConnection) -> Void
   // Loop-thread state.
   private var parser = FrameParser(maxPayload: 64 << 20)
@@ -339,7 +339,7 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
 
 /// The call id of a call, once it has one, and whether it was cancelled first.
 final class CallBox: @unchecked Sendable {
-  private let state = Mutex<(callID: UInt32?, endedEarly: RPCError?)>((nil, nil))
+  private let state = LockedValue<(callID: UInt32?, endedEarly: RPCError?)>((nil, nil))
 
   /// The call's id, once it has one.
   var callID: UInt32? { state.withLock { $0.callID } }
@@ -365,8 +365,8 @@ final class CallBox: @unchecked Sendable {
 /// Waits for a non-blocking connect to finish (writable socket).
 final class ConnectWaiter: EventLoopHandler, @unchecked Sendable {
   private let connection: ClientConnection
-  private let continuation = Mutex<CheckedContinuation<Void, any Error>?>(nil)
-  private let outcome = Mutex<RPCError??>(nil)
+  private let continuation = LockedValue<CheckedContinuation<Void, any Error>?>(nil)
+  private let outcome = LockedValue<RPCError??>(nil)
 
   init(connection: ClientConnection) {
     self.connection = connection

@@ -1,4 +1,5 @@
 import CGuestAccessPosix
+import GuestAccessLocks
 import Synchronization
 
 #if canImport(Glibc)
@@ -33,7 +34,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
   public let name: String
   private let epollFD: Int32
   private let wakeFD: Int32
-  private let shared = Mutex(Shared())
+  private let shared = LockedValue(Shared())
   private var thread: pthread_t?
   private let threadID = Atomic<UInt>(0)
   // Loop-thread-only state.
@@ -52,7 +53,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
   let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: EventLoop.readBufferSize, alignment: 16)
   /// Size of `readBuffer`.
   static let readBufferSize = 64 * 1024
-  private let finished = Mutex<[CheckedContinuation<Void, Never>]?>([])
+  private let finished = LockedValue<[CheckedContinuation<Void, Never>]?>([])
   /// How long the loop polls for events before it sleeps (0: it sleeps at once).
   private let busyPollNanos: UInt64
   /// Polling rounds and sleeps so far (loop thread writes, tests read).

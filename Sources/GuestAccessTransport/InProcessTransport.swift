@@ -1,6 +1,6 @@
 import GuestAccessCore
+import GuestAccessLocks
 import GuestAccessProto
-import Synchronization
 
 /// A transport pair that connects a client to a server in the same process,
 /// without sockets: end-to-end tests of services need no network.
@@ -18,7 +18,7 @@ public final class InProcessTransport: Sendable {
 
   /// The server side of an in-process pair.
   public final class Server: ServerTransport, Sendable {
-    private let state = Mutex<(dispatcher: (any ServerCallDispatcher)?, finished: CheckedContinuation<Void, any Error>?, stopped: Bool)>((nil, nil, false))
+    private let state = LockedValue<(dispatcher: (any ServerCallDispatcher)?, finished: CheckedContinuation<Void, any Error>?, stopped: Bool)>((nil, nil, false))
 
     public func serve(dispatcher: any ServerCallDispatcher) async throws {
       try await withCheckedThrowingContinuation { continuation in
@@ -104,7 +104,7 @@ final class InProcessResponder: ServerCallResponder, @unchecked Sendable {
     var cancelled = false
   }
 
-  private let state = Mutex(State())
+  private let state = LockedValue(State())
 
   func setUnary(_ continuation: CheckedContinuation<[UInt8], any Error>) { state.withLock { $0.unary = continuation } }
   func setStream(_ continuation: RawResponseStream.Continuation) { state.withLock { $0.stream = continuation } }

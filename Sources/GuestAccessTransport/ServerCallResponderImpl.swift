@@ -1,7 +1,7 @@
 import GuestAccessCore
+import GuestAccessLocks
 import GuestAccessProto
 import GuestAccessWire
-import Synchronization
 
 /// The response side of one call on a TCP connection.
 final class TCPServerResponder: ServerCallResponder, @unchecked Sendable {
@@ -17,7 +17,7 @@ final class TCPServerResponder: ServerCallResponder, @unchecked Sendable {
   let callID: UInt32
   private let connection: ServerConnection
   private let channel: SocketChannel
-  private let state = Mutex(State())
+  private let state = LockedValue(State())
 
   init(callID: UInt32, connection: ServerConnection, channel: SocketChannel) {
     self.callID = callID

@@ -1,9 +1,9 @@
 import CGuestAccessPosix
 import GuestAccessCore
+import GuestAccessLocks
 import GuestAccessProto
 import GuestAccessWire
 import Logging
-import Synchronization
 
 /// Handling of each frame type a client sends.
 extension ServerConnection {

@@ -1,9 +1,9 @@
 import CGuestAccessPosix
 import GuestAccessCore
+import GuestAccessLocks
 import GuestAccessProto
 import GuestAccessWire
 import Logging
-import Synchronization
 
 /// GOAWAY, drain, timeouts and closing.
 extension ServerConnection {

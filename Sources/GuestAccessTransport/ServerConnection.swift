@@ -1,9 +1,9 @@
 import CGuestAccessPosix
 import GuestAccessCore
+import GuestAccessLocks
 import GuestAccessProto
 import GuestAccessWire
 import Logging
-import Synchronization
 
 /// One accepted TCP connection: reads and parses frames on its loop thread,
 /// turns complete requests into `ServerCall`s, and writes through its
@@ -28,7 +28,7 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
   let dispatcher: any ServerCallDispatcher
   let logger: Logger
   let onClose: (ServerConnection) -> Void
-  let calls = Mutex(Calls())
+  let calls = LockedValue(Calls())
   /// Time a half-closed connection waits for the peer's end of stream.
   static let lingerTimeout: Duration = .seconds(2)
 

@@ -1,5 +1,5 @@
 import CGuestAccessPosix
-import Synchronization
+import GuestAccessLocks
 
 #if canImport(Glibc)
 import Glibc
@@ -26,7 +26,7 @@ final class SocketChannel: @unchecked Sendable {
 
   let fd: Int32
   let loop: EventLoop
-  private let state = Mutex(State())
+  private let state = LockedValue(State())
   /// Above this many unsent bytes, streaming writers wait.
   static let highWater = 1 << 20
   /// Above this many unsent bytes, the connection stops reading requests.

@@ -1,5 +1,6 @@
 import CGuestAccessPosix
 import GuestAccessCore
+import GuestAccessLocks
 import Synchronization
 
 /// The client transport over TCP: a small pool of multiplexed connections to
@@ -20,8 +21,8 @@ public final class TCPClientTransport: ClientTransport, @unchecked Sendable {
   /// Time allowed for one connection attempt.
   public let connectTimeout: Duration
   private let group: EventLoopGroup
-  private let slots: Mutex<[Slot]>
-  private let failures: Mutex<[Int]>
+  private let slots: LockedValue<[Slot]>
+  private let failures: LockedValue<[Int]>
   private let roundRobin = Atomic<Int>(0)
   private let closed = Atomic<Bool>(false)
 
@@ -31,8 +32,8 @@ public final class TCPClientTransport: ClientTransport, @unchecked Sendable {
     self.port = port
     self.connectTimeout = connectTimeout
     self.group = group
-    slots = Mutex(Array(repeating: .idle, count: max(1, connections)))
-    failures = Mutex(Array(repeating: 0, count: max(1, connections)))
+    slots = LockedValue(Array(repeating: .idle, count: max(1, connections)))
+    failures = LockedValue(Array(repeating: 0, count: max(1, connections)))
   }
 
   /// The loops the pool's connections run on; tasks that prefer one of them

@@ -1,5 +1,6 @@
 import CGuestAccessPosix
 import GuestAccessCore
+import GuestAccessLocks
 import GuestAccessWire
 import Logging
 import Synchronization
@@ -29,7 +30,7 @@ public final class TCPServerTransport: ServerTransport, @unchecked Sendable {
   private let group: EventLoopGroup
   private let ownsGroup: Bool
   private let logger: Logger
-  private let state = Mutex(State())
+  private let state = LockedValue(State())
   /// Connections per loop (each touched only on its loop).
   private let perLoop: [LoopConnections]
   private let roundRobin = Atomic<Int>(0)

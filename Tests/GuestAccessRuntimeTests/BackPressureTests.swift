@@ -1,5 +1,6 @@
 import GuestAccessCore
 import GuestAccessProto
+import GuestAccessTestSupport
 import GuestAccessTransport
 import GuestAccessWire
 import Testing
@@ -8,12 +9,14 @@ import Testing
 struct BackPressureTests {
   static let echo = HealthCheckRequest(service: "ping")
 
-  /// A generous bound: the point is "not stalled behind the slow peer", and CI machines are loaded.
+  /// A generous bound: the point is "not stalled behind the slow peer", and CI machines are loaded
+  /// (stretched by `TestTime.scale` under sanitizers).
   static func expectServed(_ channel: RPCChannel, within limit: Duration = .seconds(3)) async throws {
     let started = ContinuousClock.now
-    let echoed = try await channel.unary(TestService.echo, request: echo, responseType: HealthCheckRequest.self, options: CallOptions(timeout: .seconds(5)))
+    let echoed = try await channel.unary(
+      TestService.echo, request: echo, responseType: HealthCheckRequest.self, options: CallOptions(timeout: .seconds(5).scaled))
     #expect(echoed == echo)
-    #expect(started.duration(to: .now) < limit)
+    #expect(started.duration(to: .now) < limit.scaled)
   }
 
   @Test("a client that never reads its streams does not stall others")

@@ -1,5 +1,6 @@
 import GuestAccessCore
 import GuestAccessProto
+import GuestAccessTestSupport
 import GuestAccessTransport
 import GuestAccessWire
 import Testing
@@ -44,7 +45,7 @@ struct ClientBehaviourTests {
     #expect(callHeaders.timeoutMicros > 0 && callHeaders.timeoutMicros <= 300_000, "time left when sent")
     let started = ContinuousClock.now
     let result = await call.result
-    #expect(started.duration(to: .now) < .seconds(2))
+    #expect(started.duration(to: .now) < .seconds(2).scaled)
     if case .failure(let error as RPCError) = result { #expect(error.code == .deadlineExceeded) } else { Issue.record("expected DEADLINE_EXCEEDED, got \(result)") }
     let cancel = try await connection.readFrame { $0.header.frameType == .cancel }
     #expect(cancel?.header.callID == headers?.header.callID)

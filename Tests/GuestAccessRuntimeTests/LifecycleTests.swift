@@ -2,6 +2,7 @@ import GuestAccessAPI
 import GuestAccessCore
 import GuestAccessProto
 import GuestAccessServer
+import GuestAccessTestSupport
 import GuestAccessTransport
 import GuestAccessWire
 import Synchronization
@@ -128,7 +129,7 @@ struct LifecycleTests {
       #expect(ping?.payload.count == 8)
       let started = ContinuousClock.now
       #expect(await raw.waitForClose())
-      #expect(started.duration(to: .now) < .seconds(2))
+      #expect(started.duration(to: .now) < .seconds(2).scaled)
 
       // A real client answers pings and keeps its connection.
       let channel = server.channel()
@@ -143,12 +144,14 @@ struct LifecycleTests {
   @Test("an idle connection gets GOAWAY and is closed; the client reconnects")
   func idleTimeout() async throws {
     // 1 s idle timeout: long enough that consecutive calls of this test are never
-    // an idle gap on a loaded CI machine, short enough to wait for.
-    try await withServer(configuration: testConfiguration { $0.idleTimeout = .seconds(1) }) { server in
+    // an idle gap on a loaded CI machine, short enough to wait for. Under a
+    // sanitizer (TestTime.scale) the gaps stretch, so the timeout does too.
+    let idleTimeout = Duration.seconds(1).scaled
+    try await withServer(configuration: testConfiguration { $0.idleTimeout = idleTimeout }) { server in
       let raw = try await RawConnection.handshake(port: server.port)
       let started = ContinuousClock.now
       let frames = try await raw.readUntilClosed()
-      #expect(started.duration(to: .now) < .seconds(4))
+      #expect(started.duration(to: .now) < idleTimeout * 4)
       #expect(frames.first?.goAway?.code == 0)
       #expect(frames.first?.goAway?.message == "idle timeout")
 
@@ -157,8 +160,10 @@ struct LifecycleTests {
       let channel = server.channel(retryPolicy: RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(10)))
       defer { channel.transport.close() }
       let first = try await channel.unary(TestService.metadata, request: HealthCheckRequest(), responseType: ErrorInfo.self, options: .defaults)
-      // A long call keeps the connection from being idle.
-      _ = try await channel.unary(TestService.echo, request: HealthCheckRequest(service: "delay=1500"), responseType: HealthCheckRequest.self, options: .defaults)
+      // A long call (1.5 idle timeouts) keeps the connection from being idle.
+      let delayMillis = Int(1500 * TestTime.scale)
+      _ = try await channel.unary(
+        TestService.echo, request: HealthCheckRequest(service: "delay=\(delayMillis)"), responseType: HealthCheckRequest.self, options: .defaults)
       let second = try await channel.unary(TestService.metadata, request: HealthCheckRequest(), responseType: ErrorInfo.self, options: .defaults)
       #expect(first.domain == second.domain)
       #expect(await eventually { server.transport.connectionCount == 0 })
@@ -201,7 +206,7 @@ struct LifecycleTests {
         try await BackPressureTests.expectServed(channel)
       }
       // The dribbler alone would hold its connection for 50 s; closing all five well before shows the timeouts.
-      #expect(started.duration(to: .now) < .seconds(10))
+      #expect(started.duration(to: .now) < .seconds(10).scaled)
       dribbling.cancel()
       #expect(await eventually { server.transport.connectionCount == 1 })
     }

@@ -1,3 +1,4 @@
+import GuestAccessTestSupport
 @testable import GuestAccessTransport
 import Synchronization
 import Testing
@@ -18,7 +19,7 @@ struct LoopTimerTests {
     for index in stride(from: 0, to: 200, by: 3) {
       if index % 2 == 0 { timers[index].cancel() } else { loop.execute { [timer = timers[index]] in timer.cancel() } }
     }
-    try await Task.sleep(for: .milliseconds(800))
+    try await Task.sleep(for: .milliseconds(800).scaled)
     let order = fired.value
     let expected = (0..<200).filter { $0 % 3 != 0 }
     #expect(Set(order) == Set(expected))

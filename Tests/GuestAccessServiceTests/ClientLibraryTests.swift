@@ -1,5 +1,6 @@
 import GuestAccessClient
 import GuestAccessServer
+import GuestAccessTestSupport
 import Synchronization
 import Testing
 
@@ -8,6 +9,7 @@ import Testing
 final class FlakyService: Health.ServiceProtocol, @unchecked Sendable {
   let failuresLeft: Atomic<Int>
   let attempts = Atomic<Int>(0)
+  let slowStarted = Atomic<Bool>(false)
   let sawCancellation = Atomic<Bool>(false)
   static let write = MethodDescriptor(service: "test.Flaky", method: "Write", idempotent: false)
   static let slow = MethodDescriptor(service: "test.Flaky", method: "Slow", idempotent: true)
@@ -36,6 +38,7 @@ final class FlakyService: Health.ServiceProtocol, @unchecked Sendable {
     }
     router.registerUnary(Self.write, requestType: HealthCheckRequest.self) { _, _ in try self.attempt() }
     router.registerUnary(Self.slow, requestType: HealthCheckRequest.self) { _, _ -> HealthCheckResponse in
+      self.slowStarted.store(true, ordering: .relaxed)
       do {
         try await Task.sleep(for: .seconds(5))
       } catch {
@@ -98,7 +101,7 @@ struct ClientLibraryTests {
         // The last attempt's UNAVAILABLE, or DEADLINE_EXCEEDED when the deadline ran out during an attempt.
         #expect([.unavailable, .deadlineExceeded].contains(error.code), "\(error)")
       }
-      #expect(started.duration(to: .now) < .milliseconds(500))
+      #expect(started.duration(to: .now) < .milliseconds(500).scaled)
     }
   }
 
@@ -107,16 +110,25 @@ struct ClientLibraryTests {
     try await withRawServer(service) { port, _ in
       let client = GuestAccessClient(host: "127.0.0.1", port: port)
       defer { client.close() }
+      // Connected first, so that the deadline is spent on the call itself. It must
+      // let the handler start (the server refuses a call whose deadline passed on
+      // arrival), hence stretched under sanitizers; it stays far below the
+      // handler's 5 s.
+      _ = try await client.health.check(HealthCheckRequest())
       let started = ContinuousClock.now
       await expectError(.deadlineExceeded) {
         try await client.channel.unary(
-          FlakyService.slow, request: HealthCheckRequest(), responseType: HealthCheckResponse.self, options: CallOptions(timeout: .milliseconds(150)))
+          FlakyService.slow, request: HealthCheckRequest(), responseType: HealthCheckResponse.self,
+          options: CallOptions(timeout: .milliseconds(150).scaled))
       }
-      #expect(started.duration(to: .now) < .seconds(2))
-      // Stops at the first sight of the cancellation; the 5 s ceiling is for a loaded machine.
-      for _ in 0..<500 where !service.sawCancellation.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(10)) }
+      #expect(started.duration(to: .now) < .seconds(2).scaled)
+      // Stops at the first sight of the cancellation; the ceiling leaves room for a loaded machine.
+      let waitUntil = ContinuousClock.now + .seconds(5).scaled
+      while !service.sawCancellation.load(ordering: .relaxed) && ContinuousClock.now < waitUntil {
+        try await Task.sleep(for: .milliseconds(10))
+      }
       let cancelled = service.sawCancellation.load(ordering: .relaxed)
-      #expect(cancelled)
+      #expect(cancelled, "handler started: \(service.slowStarted.load(ordering: .relaxed))")
       // The connection is still good.
       #expect(try await client.health.check(HealthCheckRequest()).status == .serving)
     }

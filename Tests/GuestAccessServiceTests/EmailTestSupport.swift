@@ -1,4 +1,5 @@
 import Foundation
+import GuestAccessTestSupport
 import Testing
 
 /// Debian's Python, which has `python3-aiosmtpd` (a pyenv `python3` on PATH would not).
@@ -124,8 +125,10 @@ enum SpooledMail {
   }
 }
 
-/// Polls `condition` every 20 ms until it holds or `seconds` pass.
+/// Polls `condition` every 20 ms until it holds or `seconds` (stretched by
+/// `TestTime.scale`) pass.
 func eventually(_ seconds: Double = 10, sourceLocation: SourceLocation = #_sourceLocation, _ condition: () async throws -> Bool) async throws {
+  let seconds = TestTime.scaled(seconds)
   let deadline = Date().addingTimeInterval(seconds)
   while Date() < deadline {
     if try await condition() { return }

@@ -2,6 +2,7 @@ import Foundation
 import GuestAccessClient
 import GuestAccessServer
 import GuestAccessStorage
+import GuestAccessTestSupport
 import Testing
 
 @Suite("Sweeper: expiries, scheduled removals, purges, batches")
@@ -82,7 +83,8 @@ struct GuestSweeperTests {
       let running = Task { await loop.run() }
       defer { running.cancel() }
       var expired = false
-      for _ in 0..<200 where !expired {
+      let deadline = ContinuousClock.now + .seconds(2).scaled
+      while !expired && ContinuousClock.now < deadline {
         try await Task.sleep(for: .milliseconds(10))
         expired = try await server.audit(contoso, [.invitationExpired]).count == 6
       }

@@ -1,4 +1,5 @@
 import GuestAccessClient
+import GuestAccessTestSupport
 import Testing
 
 /// A user of a test tenant with its own credential.
@@ -64,7 +65,8 @@ extension TestServer {
 
   /// Waits until the background activity recorder stored a sign-in of `userID`.
   func waitForSignIn(_ tenant: TestTenant, userID: String) async throws {
-    for _ in 0..<200 {
+    let deadline = ContinuousClock.now + .seconds(2).scaled
+    while ContinuousClock.now < deadline {
       if try await tenant.adminClient.guests.getGuest(GetGuestRequest(userID: userID)).lastSignInAt != 0 { return }
       try await Task.sleep(for: .milliseconds(10))
     }

@@ -1,6 +1,7 @@
 import Foundation
 import GuestAccessClient
 import GuestAccessServer
+import GuestAccessTestSupport
 import Logging
 import Synchronization
 import Testing
@@ -86,7 +87,8 @@ func withTestServer(
 private func waitUntilServing(port: Int) async throws {
   let client = GuestAccessClient(host: "127.0.0.1", port: port, retryPolicy: .none)
   defer { client.close() }
-  for _ in 0..<200 {
+  let deadline = ContinuousClock.now + .seconds(4).scaled
+  while ContinuousClock.now < deadline {
     if let response = try? await client.health.check(HealthCheckRequest(service: "guestaccess.v1.TenantService")),
       response.status == .serving
     {

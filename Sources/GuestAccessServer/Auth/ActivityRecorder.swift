@@ -1,6 +1,6 @@
+import GuestAccessLocks
 import GuestAccessProto
 import GuestAccessStorage
-import Synchronization
 
 /// Records `last_used_at` of credentials (about a minute's granularity) and
 /// `last_sign_in_at` of acting users (about an hour's), off the call's path,
@@ -8,7 +8,7 @@ import Synchronization
 final class ActivityRecorder: Sendable {
   private let store: any DirectoryStore
   private let clock: any ServerClock
-  private let recent = Mutex<[String: Int64]>([:])
+  private let recent = LockedValue<[String: Int64]>([:])
 
   init(store: any DirectoryStore, clock: any ServerClock) {
     self.store = store

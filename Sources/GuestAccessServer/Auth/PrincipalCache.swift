@@ -1,5 +1,5 @@
 import GuestAccessProto
-import Synchronization
+import GuestAccessLocks
 
 /// Authenticated principals by credential hash and acting tenant, so that a
 /// call with a known credential skips the database read.
@@ -23,7 +23,7 @@ final class PrincipalCache: Sendable {
     var validUntil: Int64
   }
 
-  private let entries = Mutex<[Key: Entry]>([:])
+  private let entries = LockedValue<[Key: Entry]>([:])
   private let capacity: Int
 
   /// A cache of at most `capacity` principals (emptied when full: credentials are few, churn is rare).

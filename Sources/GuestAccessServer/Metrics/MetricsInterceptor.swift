@@ -1,5 +1,6 @@
 import CoreMetrics
 import GuestAccessCore
+import GuestAccessLocks
 import Synchronization
 
 /// Records, for every call: `guestaccess_rpc_requests_total{method,code}`,
@@ -42,7 +43,7 @@ final class MetricHandles: Sendable {
     var counters: [UInt32: Counter]
   }
 
-  private let entries = Mutex<[String: Entry]>([:])
+  private let entries = LockedValue<[String: Entry]>([:])
 
   func record(method: String, code: StatusCode, since started: ContinuousClock.Instant) {
     let elapsed = started.duration(to: .now)

@@ -1,3 +1,4 @@
+import GuestAccessLocks
 import GuestAccessProto
 import Synchronization
 
@@ -8,7 +9,7 @@ public final class AuditHub: Sendable {
     let continuation: AsyncStream<AuditEvent>.Continuation
   }
 
-  private let watchers = Mutex<[UInt64: Watcher]>([:])
+  private let watchers = LockedValue<[UInt64: Watcher]>([:])
   private let nextID = Atomic<UInt64>(0)
   /// Events a watcher may fall behind before it is ended.
   static let bufferLimit = 10_000

@@ -1,6 +1,6 @@
 import CGuestAccessPosix
 import Dispatch
-import Synchronization
+import GuestAccessLocks
 
 #if canImport(Glibc)
 import Glibc
@@ -16,7 +16,7 @@ final class DatabaseThread<Job: Sendable>: @unchecked Sendable {
     var stopping = false
   }
 
-  private let queue = Mutex<Queue>(Queue())
+  private let queue = LockedValue<Queue>(Queue())
   private let wakeup = DispatchSemaphore(value: 0)
   private let process: ([Job]) -> Void
   private let maxBatch: Int

@@ -1,3 +1,4 @@
+import GuestAccessLocks
 import Synchronization
 
 /// An SQLite database in WAL mode with one serialized writer thread and a
@@ -181,5 +182,5 @@ final class Generation: Sendable {
 
 /// Commit counters shared with the writer thread.
 final class CommitStatistics: Sendable {
-  let state = Mutex<(commits: Int, writes: Int, largestBatch: Int)>((0, 0, 0))
+  let state = LockedValue<(commits: Int, writes: Int, largestBatch: Int)>((0, 0, 0))
 }

@@ -1,11 +1,11 @@
-import Synchronization
+import GuestAccessLocks
 
 /// A value behind a lock that closures can share.
 final class Locked<Value: Sendable>: Sendable {
-  private let mutex: Mutex<Value>
+  private let mutex: LockedValue<Value>
 
   init(_ value: Value) {
-    mutex = Mutex(value)
+    mutex = LockedValue(value)
   }
 
   /// Runs `body` with the value locked.

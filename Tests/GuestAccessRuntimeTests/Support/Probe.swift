@@ -1,9 +1,9 @@
-import Synchronization
+import GuestAccessLocks
 
 /// Records what test handlers went through ("started:a", "cancelled:a"...),
 /// so tests can wait for a handler to reach a point or to see cancellation.
 final class Probe: Sendable {
-  private let events = Mutex<[String]>([])
+  private let events = LockedValue<[String]>([])
 
   /// Records an event.
   func record(_ event: String) {

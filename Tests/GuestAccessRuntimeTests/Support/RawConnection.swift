@@ -1,5 +1,6 @@
 import GuestAccessCore
 import GuestAccessProto
+import GuestAccessTestSupport
 import GuestAccessWire
 
 #if canImport(Glibc)
@@ -26,10 +27,11 @@ final class RawConnection: @unchecked Sendable {
   private var closedByPeer = false
   private var closed = false
 
-  /// Wraps a connected socket (for example one a `RawServer` accepted).
+  /// Wraps a connected socket (for example one a `RawServer` accepted); its
+  /// reads and writes give up after `timeout` (stretched by `TestTime.scale`).
   init(fd: Int32, timeout: Duration = .seconds(5)) {
     self.fd = fd
-    Self.setTimeouts(fd, timeout)
+    Self.setTimeouts(fd, timeout.scaled)
   }
 
   private static func setTimeouts(_ fd: Int32, _ timeout: Duration) {
@@ -43,7 +45,7 @@ final class RawConnection: @unchecked Sendable {
     if !closed { Glibc.close(fd) }
   }
 
-  /// Connects to `127.0.0.1:port`; reads time out after `timeout`.
+  /// Connects to `127.0.0.1:port`; reads time out after `timeout` (scaled).
   static func connect(port: Int, timeout: Duration = .seconds(5)) async throws -> RawConnection {
     try await blocking {
       let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -1,3 +1,5 @@
+import GuestAccessTestSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,8 +24,8 @@ final class RawServer: @unchecked Sendable {
     }
     guard bound else { throw RawError.connect(errno) }
     port = Int(UInt16(bigEndian: address.sin_port))
-    // accept() gives up after 5 s.
-    var timeout = timeval(tv_sec: 5, tv_usec: 0)
+    // accept() gives up after 5 s (stretched by TestTime.scale).
+    var timeout = timeval(tv_sec: Int(TestTime.scaled(5)), tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
   }
 

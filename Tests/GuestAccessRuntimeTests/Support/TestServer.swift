@@ -1,4 +1,5 @@
 import GuestAccessCore
+import GuestAccessTestSupport
 import GuestAccessTransport
 import Synchronization
 
@@ -60,9 +61,10 @@ func withServer<Result: Sendable>(
   }
 }
 
-/// Polls `condition` until it holds or `timeout` passes; returns whether it held.
+/// Polls `condition` until it holds or `timeout` (stretched by `TestTime.scale`)
+/// passes; returns whether it held.
 func eventually(timeout: Duration = .seconds(5), _ condition: () async throws -> Bool) async rethrows -> Bool {
-  let deadline = ContinuousClock.now + timeout
+  let deadline = ContinuousClock.now + timeout.scaled
   while ContinuousClock.now < deadline {
     if try await condition() { return true }
     try? await Task.sleep(for: .milliseconds(10))

@@ -1,6 +1,7 @@
 import Foundation
 import GuestAccessClient
 import GuestAccessServer
+import GuestAccessTestSupport
 import Logging
 import Testing
 
@@ -64,7 +65,8 @@ func withToolServer(_ body: (ToolServer) async throws -> Void) async throws {
 private func waitUntilReady(port: Int) async throws {
   let client = GuestAccessClient(host: "127.0.0.1", port: port, retryPolicy: .none)
   defer { client.close() }
-  for _ in 0..<250 {
+  let deadline = ContinuousClock.now + .seconds(5).scaled
+  while ContinuousClock.now < deadline {
     if let response = try? await client.health.check(HealthCheckRequest(service: TenantService.serviceName)), response.status == .serving {
       return
     }
