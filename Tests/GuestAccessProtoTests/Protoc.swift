@@ -1,4 +1,5 @@
 import Foundation
+import GuestAccessTestSupport
 
 /// Runs the reference implementation, `protoc`, with the repository's
 /// `Protos/` on its import path.
@@ -19,43 +20,16 @@ enum Protoc {
   /// stdin. Input and output go through temporary files, so large outputs
   /// cannot deadlock on a pipe.
   static func run(_ arguments: [String], input: [UInt8], extraIncludes: [URL] = [], extraFiles: [String] = []) throws -> Output {
-    let work = FileManager.default.temporaryDirectory
-      .appendingPathComponent("ga-protoc-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: work) }
-    let inURL = work.appendingPathComponent("in")
-    let outURL = work.appendingPathComponent("out")
-    let errURL = work.appendingPathComponent("err")
-    try Data(input).write(to: inURL)
-    try Data().write(to: outURL)
-    try Data().write(to: errURL)
-
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.currentDirectoryURL = RepositoryRoot.url
     let includes = extraIncludes.map { "-I\($0.path)" } + ["-IProtos"]
-    process.arguments = ["protoc"] + arguments + includes + (try RepositoryRoot.protoFiles()) + extraFiles
-    let stdin = try FileHandle(forReadingFrom: inURL)
-    let stdout = try FileHandle(forWritingTo: outURL)
-    let stderr = try FileHandle(forWritingTo: errURL)
-    defer {
-      try? stdin.close()
-      try? stdout.close()
-      try? stderr.close()
-    }
-    process.standardInput = stdin
-    process.standardOutput = stdout
-    process.standardError = stderr
+    let output: Subprocess.Output
     do {
-      try process.run()
+      output = try Subprocess.runBlocking(
+        "/usr/bin/env", ["protoc"] + arguments + includes + (try RepositoryRoot.protoFiles()) + extraFiles,
+        directory: RepositoryRoot.url.path, input: input)
     } catch {
       throw Failure(description: "cannot start protoc (apt-get install protobuf-compiler): \(error)")
     }
-    process.waitUntilExit()
-    return Output(
-      status: process.terminationStatus,
-      stdout: [UInt8](try Data(contentsOf: outURL)),
-      stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+    return Output(status: output.status, stdout: output.stdout, stderr: output.stderrText)
   }
 
   /// `protoc --encode=<type>`: text format in, wire format out.

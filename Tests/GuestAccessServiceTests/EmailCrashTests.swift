@@ -1,5 +1,6 @@
 import Foundation
 import GuestAccessClient
+import GuestAccessTestSupport
 import Testing
 
 /// The built `guestd` next to the test bundle (or in .build/debug).
@@ -20,22 +21,17 @@ let guestdBinary: String? = {
   .enabled(if: aiosmtpdAvailable && guestdBinary != nil, "needs python3-aiosmtpd and the built guestd"))
 struct EmailCrashTests {
   final class Daemon {
-    let process = Process()
+    let process: Subprocess
     let output: String
 
     init(dataDir: String, smtpPort: Int) throws {
       output = dataDir + "/stdout-\(UUID().uuidString).txt"
       FileManager.default.createFile(atPath: output, contents: nil)
-      process.executableURL = URL(fileURLWithPath: guestdBinary!)
-      process.arguments = [
+      process = try Subprocess(executable: guestdBinary!, arguments: [
         "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--public-base-url", "https://guests.example.test",
         "--log-level", "critical", "--email-transport", "smtp", "--smtp-host", "127.0.0.1", "--smtp-port", String(smtpPort),
         "--email-retry-delay", "0.2",
-      ]
-      process.environment = ["GUESTD_OPERATOR_KEY": TestServer.operatorKey]
-      process.standardOutput = FileHandle(forWritingAtPath: output)
-      process.standardError = FileHandle.nullDevice
-      try process.run()
+      ], environment: ["GUESTD_OPERATOR_KEY": TestServer.operatorKey], stdout: output)
     }
 
     /// The port from "guestd listening on HOST:PORT".
@@ -53,8 +49,8 @@ struct EmailCrashTests {
     }
 
     func kill9() {
-      kill(process.processIdentifier, SIGKILL)
-      for _ in 0..<300 where process.isRunning { usleep(10_000) }
+      process.signal(SIGKILL)
+      process.waitUntilExit()
     }
   }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GuestAccessTestSupport
 import Testing
 
 /// A real SMTP server on loopback: Debian's aiosmtpd, run by the system
@@ -31,7 +32,7 @@ final class SMTPSink: @unchecked Sendable {
 
   let directory: String
   let port: Int
-  private let process: Process
+  private let process: Subprocess
 
   /// The PEM certificate the server presents (with `tls`).
   var certificateFile: String { directory + "/cert.pem" }
@@ -41,12 +42,7 @@ final class SMTPSink: @unchecked Sendable {
     try FileManager.default.createDirectory(atPath: directory + "/mail", withIntermediateDirectories: true)
     let script = directory + "/sink.py"
     try Self.script.write(toFile: script, atomically: true, encoding: .utf8)
-    process = Process()
-    process.executableURL = URL(fileURLWithPath: systemPython)
-    process.arguments = [script, directory] + (tls ? ["--tls"] : []) + (auth ? ["--auth"] : [])
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-    try process.run()
+    process = try Subprocess(executable: systemPython, arguments: [script, directory] + (tls ? ["--tls"] : []) + (auth ? ["--auth"] : []))
     var port = 0
     for _ in 0..<500 {
       if let text = try? String(contentsOfFile: directory + "/port", encoding: .utf8), let value = Int(text) {
@@ -57,7 +53,7 @@ final class SMTPSink: @unchecked Sendable {
       Thread.sleep(forTimeInterval: 0.02)
     }
     guard port > 0 else {
-      process.terminate()
+      process.signal(SIGKILL)
       throw TestFailure("the SMTP sink did not start")
     }
     self.port = port
@@ -69,11 +65,8 @@ final class SMTPSink: @unchecked Sendable {
 
   /// Stops the server (SIGKILL: nothing to flush) and removes its directory.
   func stop() {
-    if process.isRunning {
-      kill(process.processIdentifier, SIGKILL)
-      // Foundation reaps the child; waitUntilExit can hang inside Swift concurrency, so poll.
-      for _ in 0..<200 where process.isRunning { usleep(10_000) }
-    }
+    process.signal(SIGKILL)
+    process.waitUntilExit()
     try? FileManager.default.removeItem(atPath: directory)
   }
 

@@ -6,15 +6,7 @@ import Testing
 let systemPython = "/usr/bin/python3"
 
 /// Whether the SMTP tests can run: Scripts/lib/install-deps.sh installs python3-aiosmtpd.
-let aiosmtpdAvailable: Bool = {
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: systemPython)
-  process.arguments = ["-c", "import aiosmtpd"]
-  process.standardError = FileHandle.nullDevice
-  guard (try? process.run()) != nil else { return false }
-  process.waitUntilExit()
-  return process.terminationStatus == 0
-}()
+let aiosmtpdAvailable: Bool = (try? Subprocess.runBlocking(systemPython, ["-c", "import aiosmtpd"]))?.status == 0
 
 /// A message as Python's `email` package (policy.default) parses it.
 struct ParsedMail: Decodable {
@@ -77,19 +69,9 @@ struct ParsedMail: Decodable {
 
 /// Runs the system Python; returns its standard output, throws on a non-zero exit.
 func runPython(_ arguments: [String]) throws -> Data {
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: systemPython)
-  process.arguments = arguments
-  let output = Pipe()
-  let errors = Pipe()
-  process.standardOutput = output
-  process.standardError = errors
-  try process.run()
-  let data = output.fileHandleForReading.readDataToEndOfFile()
-  let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-  process.waitUntilExit()
-  guard process.terminationStatus == 0 else { throw TestFailure("python failed: \(errorText)") }
-  return data
+  let output = try Subprocess.runBlocking(systemPython, arguments)
+  guard output.status == 0 else { throw TestFailure("python failed: \(output.stderrText)") }
+  return Data(output.stdout)
 }
 
 struct TestFailure: Error, CustomStringConvertible {

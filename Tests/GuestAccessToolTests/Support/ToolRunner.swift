@@ -1,4 +1,5 @@
 import Foundation
+import GuestAccessTestSupport
 import Testing
 
 /// Runs the built command-line tools (`guestctl`, `guest-probe`) as subprocesses.
@@ -30,8 +31,8 @@ enum Tools {
     let executable = tool.hasPrefix("/") ? URL(fileURLWithPath: tool) : productsDirectory.appendingPathComponent(tool)
     var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("GUESTACCESS_") }
     env.merge(environment) { $1 }
-    return try await ChildProcess(executable: executable, arguments: arguments, environment: env, directory: directory)
-      .run(timeout: timeout)
+    let output = try await Subprocess.run(executable.path, arguments, environment: env, directory: directory, timeout: timeout)
+    return ToolResult(status: output.status, stdout: output.stdoutText, stderr: output.stderrText)
   }
 
   /// Runs `guestctl` against `server` with `key` (nil: none) and `--json` added.
@@ -39,54 +40,5 @@ enum Tools {
     var environment = ["GUESTACCESS_SERVER": "127.0.0.1:\(server)"]
     if let key { environment["GUESTACCESS_KEY"] = key }
     return try await run("guestctl", arguments + ["--json"], environment: environment)
-  }
-}
-
-/// One subprocess whose output goes to temporary files (no pipe can fill up).
-private final class ChildProcess: @unchecked Sendable {
-  private let process = Process()
-  private let stdoutPath = NSTemporaryDirectory() + "tool-out-" + UUID().uuidString
-  private let stderrPath = NSTemporaryDirectory() + "tool-err-" + UUID().uuidString
-
-  init(executable: URL, arguments: [String], environment: [String: String], directory: String?) {
-    process.executableURL = executable
-    process.arguments = arguments
-    process.environment = environment
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-  }
-
-  func run(timeout: Duration) async throws -> ToolResult {
-    FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-    FileManager.default.createFile(atPath: stderrPath, contents: nil)
-    defer {
-      try? FileManager.default.removeItem(atPath: stdoutPath)
-      try? FileManager.default.removeItem(atPath: stderrPath)
-    }
-    let out = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
-    let err = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    let watchdog = Task { [process] in
-      try await Task.sleep(for: timeout)
-      process.terminate()
-    }
-    let launched = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, any Error>, Never>) in
-      process.terminationHandler = { _ in continuation.resume(returning: .success(())) }
-      do {
-        try process.run()
-      } catch {
-        process.terminationHandler = nil
-        continuation.resume(returning: .failure(error))
-      }
-    }
-    watchdog.cancel()
-    try launched.get()
-    try? out.close()
-    try? err.close()
-    let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-    return ToolResult(
-      status: status, stdout: (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "",
-      stderr: (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "")
   }
 }
