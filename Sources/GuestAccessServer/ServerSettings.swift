@@ -30,7 +30,8 @@ public struct ServerSettings: Sendable {
   public var defaultInvitationRateLimit: Int32
   /// Seconds between background sweeps of the guest lifecycle (expired
   /// invitations and guests, scheduled removals, purges); 0 turns the
-  /// background sweeper off. Environment `GUESTD_SWEEP_INTERVAL`, default 60.
+  /// background sweeper off. `--sweep-interval` or environment
+  /// `GUESTD_SWEEP_INTERVAL`, default 60.
   public var sweepInterval: Double
 
   /// Email delivery: transport, sender, retries (`EmailSettings`).
@@ -39,12 +40,15 @@ public struct ServerSettings: Sendable {
   /// Reads settings; throws a message naming the bad flag or variable.
   public init(
     listen: String?, dataDir: String?, publicBaseURL: String?, logLevel: String?, drainTimeout: Double?,
-    maxConnections: Int?, operatorKey: String? = nil, busyPollMicros: Int? = nil, environment: [String: String]
+    maxConnections: Int?, operatorKey: String? = nil, busyPollMicros: Int? = nil, sweepInterval: Double? = nil,
+    environment: [String: String]
   ) throws {
     self.operatorKey = operatorKey ?? environment["GUESTD_OPERATOR_KEY"]
     self.defaultInvitationRateLimit = environment["GUESTD_INVITATION_RATE_LIMIT"].flatMap(Int32.init) ?? 1000
-    let sweep = environment["GUESTD_SWEEP_INTERVAL"].map { Double($0) } ?? 60
-    guard let sweep, sweep >= 0 else { throw SettingsError("GUESTD_SWEEP_INTERVAL must be a number of seconds, 0 or more") }
+    let sweep = sweepInterval ?? environment["GUESTD_SWEEP_INTERVAL"].map { Double($0) } ?? 60
+    guard let sweep, sweep >= 0, sweep.isFinite else {
+      throw SettingsError("--sweep-interval (GUESTD_SWEEP_INTERVAL) must be a number of seconds, 0 or more")
+    }
     self.sweepInterval = sweep
     let listen = listen ?? environment["GUESTD_LISTEN"] ?? "127.0.0.1:7700"
     guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {

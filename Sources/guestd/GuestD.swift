@@ -44,6 +44,9 @@ struct GuestD: AsyncParsableCommand {
   @Option(name: .customLong("max-connections"), help: "Open client connections at most.")
   var maxConnections: Int?
 
+  @Option(name: .customLong("sweep-interval"), help: "Seconds between background sweeps of the guest lifecycle (expiries, scheduled removals, purges); 0 turns the sweeper off (default 60).")
+  var sweepInterval: Double?
+
   @Option(name: .customLong("busy-poll-us"), help: "Microseconds an event loop polls for requests before it sleeps; 0 turns polling off (default 50).")
   var busyPollMicros: Int?
 
@@ -60,7 +63,7 @@ struct GuestD: AsyncParsableCommand {
     var configured = try ServerSettings(
       listen: listen, dataDir: dataDir, publicBaseURL: publicBaseURL, logLevel: logLevel, drainTimeout: drainTimeout,
       maxConnections: maxConnections, operatorKey: try operatorKeyFile.map(Self.readKey), busyPollMicros: busyPollMicros,
-      environment: environment)
+      sweepInterval: sweepInterval, environment: environment)
     configured.email = try email.settings(publicBaseURL: configured.publicBaseURL, environment: environment)
     let settings = configured
     LoggingSystem.bootstrap { label in

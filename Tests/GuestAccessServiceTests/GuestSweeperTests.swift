@@ -100,6 +100,19 @@ struct GuestSweeperTests {
     #expect(try settings(["GUESTD_SWEEP_INTERVAL": "0.5"]).sweepInterval == 0.5)
     #expect(try settings(["GUESTD_SWEEP_INTERVAL": "0"]).sweepInterval == 0)
     #expect(throws: SettingsError.self) { try settings(["GUESTD_SWEEP_INTERVAL": "soon"]) }
+    // The flag wins over the environment, and is validated the same way.
+    let flagged = try ServerSettings(
+      listen: nil, dataDir: nil, publicBaseURL: nil, logLevel: nil, drainTimeout: nil, maxConnections: nil, sweepInterval: 5,
+      environment: ["GUESTD_SWEEP_INTERVAL": "0.5"])
+    #expect(flagged.sweepInterval == 5)
+    #expect(throws: SettingsError.self) {
+      try ServerSettings(listen: nil, dataDir: nil, publicBaseURL: nil, logLevel: nil, drainTimeout: nil, maxConnections: nil, sweepInterval: -1, environment: [:])
+    }
+    // Busy polling: default 50 µs, 0 turns it off, out-of-range values are refused.
+    #expect(try settings([:]).busyPollMicros == 50)
+    #expect(try settings(["GUESTD_BUSY_POLL_US": "0"]).busyPollMicros == 0)
+    #expect(throws: SettingsError.self) { try settings(["GUESTD_BUSY_POLL_US": "-3"]) }
+    #expect(throws: SettingsError.self) { try settings(["GUESTD_BUSY_POLL_US": "fast"]) }
     #expect(throws: SettingsError.self) { try settings(["GUESTD_SWEEP_INTERVAL": "-1"]) }
   }
 
