@@ -43,7 +43,11 @@ struct PrincipalCacheTests {
     let user = User(id: "u1", tenantID: "t1", userType: .member, displayName: "U", mail: "u@t.test", accountEnabled: true)
     try await store.write { try $0.insertUser(user) }
     try await store.write { _ = try $0.appendAudit(AuditEvent(tenantID: "t1", actorID: "u1")) }
-    #expect(store.authGeneration == start, "new users and audit events cannot revoke anyone's access")
+    let credential = Credential(id: "c1", tenantID: "t1", userID: "u1")
+    try await store.write { try $0.insertCredential(credential, secretHash: [1, 2, 3]) }
+    try await store.write { try $0.touchCredential(id: "c1", lastUsedAt: 42) }
+    #expect(store.authGeneration == start, "new users, credentials, audit events and last-use times cannot revoke anyone's access")
+    #expect(try await store.read { try $0.credential(tenantID: "t1", id: "c1")?.lastUsedAt } == 42)
     var blocked = user
     blocked.accountEnabled = false
     let update = blocked

@@ -34,9 +34,9 @@ final class ActivityRecorder: Sendable {
     Task.detached {
       _ = try? await store.write { writer in
         for item in items {
-          if item.kind == "credential", var credential = try writer.credential(tenantID: item.tenant, id: item.id) {
-            credential.lastUsedAt = now
-            try writer.updateCredential(credential)
+          if item.kind == "credential" {
+            // Not an update: last use is not something authentication reads, so cached principals stay valid.
+            try writer.touchCredential(id: item.id, lastUsedAt: now)
           } else if item.kind == "user", var user = try writer.user(tenantID: item.tenant, id: item.id),
             now - user.lastSignInAt > 3_600_000
           {

@@ -127,6 +127,9 @@ public protocol DirectoryWriter: DirectoryReader, InvitationWriter {
   func insertCredential(_ credential: Credential, secretHash: [UInt8]) throws
   /// Replaces a credential's metadata.
   func updateCredential(_ credential: Credential) throws
+  /// Records when a credential was last used: a write that changes nothing
+  /// authentication reads, so it leaves `authGeneration` alone.
+  func touchCredential(id: String, lastUsedAt: Int64) throws
 
   /// Appends an audit event; returns it with its sequence number.
   func appendAudit(_ event: AuditEvent) throws -> AuditEvent

@@ -39,4 +39,12 @@ extension SQLiteDirectory {
     db.markInvalidatesCaches()  // authentication derives from this
     try db.run("UPDATE credentials SET data = ?2 WHERE id = ?1", [.text(credential.id), .blob(credential.serializedBytes())])
   }
+
+  func touchCredential(id: String, lastUsedAt: Int64) throws {
+    guard var credential = try db.first("SELECT data FROM credentials WHERE id = ?1", [.text(id)], {
+      try decode(Credential.self, $0.blob(0))
+    }) else { return }
+    credential.lastUsedAt = lastUsedAt
+    try db.run("UPDATE credentials SET data = ?2 WHERE id = ?1", [.text(id), .blob(credential.serializedBytes())])
+  }
 }
