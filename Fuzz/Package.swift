@@ -14,7 +14,7 @@ let package = Package(
   targets: [
     .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c"),
     .target(name: "CGuestAccessProto", dependencies: ["CProtobufC"]),
-    .target(name: "GuestAccessProto", dependencies: ["CGuestAccessProto"]),
+    .target(name: "GuestAccessProto", dependencies: ["CGuestAccessProto", "CProtobufC"]),
     .target(name: "GuestAccessLocks"),
     .target(name: "GuestAccessCore", dependencies: ["GuestAccessProto", "GuestAccessLocks"]),
     .target(name: "GuestAccessAPI", dependencies: ["GuestAccessCore", "GuestAccessProto"]),

@@ -1,4 +1,5 @@
 internal import CGuestAccessProto
+internal import CProtobufC
 
 /// Implemented by every generated message: converts between the Swift value
 /// and its protoc-c struct.
@@ -67,6 +68,14 @@ func _protoDecode<M: _CBridged>(_ type: M.Type, _ bytes: UnsafeRawBufferPointer)
   let data = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
   guard let unpacked = protobuf_c_message_unpack(M._descriptor, nil, bytes.count, data) else {
     throw ProtoDecodingError(messageName: M.protoName, length: bytes.count, reason: "malformed protobuf")
+  }
+  // protobuf-c keeps strings NUL-terminated and would cut one at an embedded NUL: refuse instead of losing data.
+  var field: UnsafePointer<CChar>?
+  if ga_protobuf_string_holds_nul(M._descriptor, bytes.count, data, &field, 0) != 0 {
+    protobuf_c_message_free_unpacked(unpacked, nil)
+    throw ProtoDecodingError(
+      messageName: M.protoName, length: bytes.count,
+      reason: "string field \(field.map { String(cString: $0) } ?? "?") contains a NUL byte", isNULInString: true)
   }
   defer { protobuf_c_message_free_unpacked(unpacked, nil) }
   return UnsafeRawPointer(unpacked).withMemoryRebound(to: M.CMessage.self, capacity: 1) { M(_c: $0) }

@@ -6,12 +6,16 @@ public struct ProtoDecodingError: Error, Hashable, Sendable, CustomStringConvert
   public var length: Int
   /// What went wrong.
   public var reason: String
+  /// The bytes were well-formed protobuf, but a `string` field held a NUL
+  /// byte, which the C codecs cannot represent.
+  public var isNULInString: Bool
 
   /// Creates an error for `messageName`.
-  public init(messageName: String, length: Int, reason: String) {
+  public init(messageName: String, length: Int, reason: String, isNULInString: Bool = false) {
     self.messageName = messageName
     self.length = length
     self.reason = reason
+    self.isNULInString = isNULInString
   }
 
   public var description: String {

@@ -19,6 +19,10 @@ extension ServerConnection {
       let callHeaders: CallHeaders
       do {
         callHeaders = try decodeMessage(CallHeaders.self, from: frame.payload)
+      } catch where error.isNULInString {
+        // Well-formed, only unrepresentable: the call fails, the connection stays.
+        refuse(header.callID, RPCError(code: .invalidArgument, message: "call headers: \(error.reason)"))
+        return
       } catch {
         throw ProtocolViolation("undecodable call headers")
       }

@@ -10,13 +10,28 @@ import Testing
     #expect(try MetadataEntry(serializedBytes: entry.serializedBytes()).value == text)
   }
 
-  @Test func stringsAreCutAtTheFirstNULCharacter() throws {
-    // Encoding: protobuf-c measures the string with strlen.
+  @Test func encodingCutsAStringAtTheFirstNULCharacter() throws {
+    // protobuf-c measures the string with strlen (documented in docs/PROTOCOL.md).
     let entry = MetadataEntry(key: "tenant", value: "before\u{0}after")
     #expect(try MetadataEntry(serializedBytes: entry.serializedBytes()).value == "before")
-    // Decoding: a NUL byte sent by another implementation ends the string too.
+  }
+
+  @Test func decodingRefusesANULByteInAStringInsteadOfCuttingIt() throws {
+    // Sent by another implementation: refused, naming the field, rather than silently shortened.
     let wire = WireFormat.lengthDelimited(2, Array("before\u{0}after".utf8))
-    #expect(try MetadataEntry(serializedBytes: wire).value == "before")
+    #expect(throws: ProtoDecodingError.self) { try MetadataEntry(serializedBytes: wire) }
+    do {
+      _ = try MetadataEntry(serializedBytes: wire)
+    } catch {
+      #expect(error.reason == "string field value contains a NUL byte", "\(error)")
+    }
+    // Inside a nested message (CallHeaders.metadata[0].key) too.
+    let nested = WireFormat.lengthDelimited(1, Array("/svc/M".utf8))
+      + WireFormat.lengthDelimited(2, WireFormat.lengthDelimited(1, [0x61, 0, 0x62]))
+    #expect(throws: ProtoDecodingError.self) { try CallHeaders(serializedBytes: nested) }
+    // A NUL in a bytes field is data, not an error.
+    let binary = WireFormat.lengthDelimited(1, Array("x-bin".utf8)) + WireFormat.lengthDelimited(3, [0, 1, 0])
+    #expect(try MetadataEntry(serializedBytes: binary).binaryValue == [0, 1, 0])
   }
 
   @Test func invalidUTF8OnTheWireIsRepaired() throws {

@@ -117,4 +117,27 @@ struct ProtocolViolationTests {
       #expect(answer?.header.callID == 2)
     }
   }
+
+  @Test("a NUL byte in a string of the request or of the call headers fails the call, not the connection")
+  func nulInStrings() async throws {
+    try await withServer { server in
+      let raw = try await RawConnection.handshake(port: server.port)
+      // The request: HealthCheckRequest.service = "a\0b" (built by hand: the Swift encoder stops at a NUL).
+      try await raw.send(Frames.headers(1, TestService.echo.path) + Frames.raw(type: 2, flags: 1, callID: 1, payload: [0x0A, 3, 0x61, 0, 0x62]))
+      let refused = try await raw.readFrame { $0.header.callID == 1 && $0.header.frameType == .trailers }
+      #expect(refused?.trailers?.code == StatusCode.invalidArgument.rawValue)
+      // The call headers: metadata entry {key "k", value "a\0b"}.
+      let path = Array(TestService.echo.path.utf8)
+      let entry: [UInt8] = [0x0A, 1, 0x6B, 0x12, 3, 0x61, 0, 0x62]
+      let headers: [UInt8] = [0x0A, UInt8(path.count)] + path + [0x12, UInt8(entry.count)] + entry
+      try await raw.send(Frames.raw(type: 1, callID: 3, payload: headers) + Frames.message(3, Self.echo))
+      let refusedHeaders = try await raw.readFrame { $0.header.callID == 3 && $0.header.frameType == .trailers }
+      #expect(refusedHeaders?.trailers?.code == StatusCode.invalidArgument.rawValue)
+      #expect(refusedHeaders?.trailers?.message.contains("NUL") == true, "\(String(describing: refusedHeaders?.trailers))")
+      // Same connection, a good call.
+      try await raw.send(Frames.call(5, TestService.echo, Self.echo))
+      let answer = try await raw.readFrame { $0.header.callID == 5 }
+      #expect(answer?.header.frameType == .message)
+    }
+  }
 }
