@@ -119,7 +119,8 @@ struct LifecycleTests {
   func keepaliveTimeout() async throws {
     let configuration = testConfiguration {
       $0.keepaliveInterval = .milliseconds(200)
-      $0.keepaliveTimeout = .milliseconds(300)
+      // Scaled: under a sanitizer a real client may take longer than 300 ms to answer a ping.
+      $0.keepaliveTimeout = .milliseconds(300).scaled
     }
     try await withServer(configuration: configuration) { server in
       let raw = try await RawConnection.handshake(port: server.port)
@@ -135,7 +136,7 @@ struct LifecycleTests {
       let channel = server.channel()
       defer { channel.transport.close() }
       let before = try await channel.unary(TestService.metadata, request: HealthCheckRequest(), responseType: ErrorInfo.self, options: .defaults)
-      try await Task.sleep(for: .milliseconds(1200))
+      try await Task.sleep(for: .milliseconds(1200).scaled)
       let after = try await channel.unary(TestService.metadata, request: HealthCheckRequest(), responseType: ErrorInfo.self, options: .defaults)
       #expect(before.domain == after.domain, "same client address: the connection survived")
     }
