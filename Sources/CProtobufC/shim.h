@@ -19,10 +19,14 @@ static inline size_t ga_protobuf_read_varint(const uint8_t *data, size_t length,
 /// Whether a `string` field of `descriptor`'s message in `data` (or of a
 /// message nested in it, to a depth of 64) holds a NUL byte, which protobuf-c
 /// would silently cut the string at. Sets `*field` to the field's name.
-/// Malformed input answers 0: protobuf_c_message_unpack reports that.
+/// Malformed input answers 0: protobuf_c_message_unpack reports that. Nesting
+/// deeper than 64 answers 1 (fails closed; no message of the API nests so deep).
 static inline int ga_protobuf_string_holds_nul(
     const ProtobufCMessageDescriptor *descriptor, size_t length, const uint8_t *data, const char **field, int depth) {
-  if (depth > 64) return 0;
+  if (depth > 64) {
+    *field = "(nested deeper than 64 levels)";
+    return 1;
+  }
   size_t i = 0;
   while (i < length) {
     uint64_t key, value;

@@ -32,3 +32,8 @@ static int ga_sqlite3_store_wal_frames(void *frames, sqlite3 *db, const char *na
 static inline void ga_sqlite3_track_wal_frames(sqlite3 *db, int *frames) {
   sqlite3_wal_hook(db, ga_sqlite3_store_wal_frames, frames);
 }
+
+/// Removes the hook installed by ga_sqlite3_track_wal_frames (before its counter is freed).
+static inline void ga_sqlite3_untrack_wal_frames(sqlite3 *db) {
+  sqlite3_wal_hook(db, 0, 0);
+}

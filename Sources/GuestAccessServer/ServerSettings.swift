@@ -46,8 +46,8 @@ public struct ServerSettings: Sendable {
     self.operatorKey = operatorKey ?? environment["GUESTD_OPERATOR_KEY"]
     self.defaultInvitationRateLimit = environment["GUESTD_INVITATION_RATE_LIMIT"].flatMap(Int32.init) ?? 1000
     let sweep = sweepInterval ?? environment["GUESTD_SWEEP_INTERVAL"].map { Double($0) } ?? 60
-    guard let sweep, sweep >= 0, sweep.isFinite else {
-      throw SettingsError("--sweep-interval (GUESTD_SWEEP_INTERVAL) must be a number of seconds, 0 or more")
+    guard let sweep, (0...31_536_000).contains(sweep) else {
+      throw SettingsError("--sweep-interval (GUESTD_SWEEP_INTERVAL) must be a number of seconds from 0 to 31536000 (a year)")
     }
     self.sweepInterval = sweep
     let listen = listen ?? environment["GUESTD_LISTEN"] ?? "127.0.0.1:7700"

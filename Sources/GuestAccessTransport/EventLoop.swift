@@ -118,21 +118,21 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
   }
 
   private func push(_ work: Work, wake wakeIfSleeping: Bool = true) {
-    let wake = shared.withLock { state -> Bool? in
-      if state.stopped { return nil }
+    let accepted = shared.withLock { state -> Bool in
+      if state.stopped { return false }
       state.queue.append(work)
       if wakeIfSleeping && state.sleeping {
         state.sleeping = false
-        return true
+        // Under the lock: once `stopped` is set the loop closes the eventfd, and a
+        // write after that could land on whatever descriptor reused its number.
+        _ = ga_eventfd_signal(wakeFD)
       }
-      return false
+      return true
     }
-    guard let wake else {
+    if !accepted, case .job(let job) = work {
       // The loop is gone: tasks that preferred it still run, elsewhere.
-      if case .job(let job) = work { globalConcurrentExecutor.enqueue(job) }
-      return
+      globalConcurrentExecutor.enqueue(job)
     }
-    if wake { _ = ga_eventfd_signal(wakeFD) }
   }
 
   /// Stops the loop after the work queued so far; registered sockets are not closed.
@@ -147,8 +147,10 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         continuation.resume()
         return
       }
-      shared.withLock { $0.stopping = true }
-      _ = ga_eventfd_signal(wakeFD)
+      shared.withLock { state in
+        state.stopping = true
+        if !state.stopped { _ = ga_eventfd_signal(wakeFD) }  // under the lock, as in push
+      }
     }
   }
 
@@ -250,12 +252,15 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         return nextTimeoutMillis()
       }
       var count: Int32 = 0
+      var waitTimeout = timeout
       // Busy-poll briefly before sleeping: a reply that arrives within the
       // window needs no wake-up of this thread (a wake-up on another CPU costs
       // tens of µs on these machines). Yielding each round lets a peer
       // sharing this CPU run. Once per idle transition, so an idle loop sleeps.
+      // The window ends early at the next timer, which must not run late.
       if timeout != 0 && busyPollNanos > 0 {
-        let deadline = Self.now() + busyPollNanos
+        let start = Self.now()
+        let deadline = min(start + busyPollNanos, max(start, nextDue() ?? .max))
         repeat {
           count = fds.withUnsafeMutableBufferPointer { fdBuffer in
             events.withUnsafeMutableBufferPointer { eventBuffer in
@@ -266,12 +271,14 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
           if count != 0 { break }
           sched_yield()
         } while Self.now() < deadline
+        // The window used up part of the wait (work pushed meanwhile signals the eventfd).
+        if count == 0 { waitTimeout = nextTimeoutMillis() }
       }
       if count == 0 {
         sleeps.add(1, ordering: .relaxed)
         count = fds.withUnsafeMutableBufferPointer { fdBuffer in
           events.withUnsafeMutableBufferPointer { eventBuffer in
-            ga_epoll_wait(epollFD, fdBuffer.baseAddress, eventBuffer.baseAddress, 256, timeout)
+            ga_epoll_wait(epollFD, fdBuffer.baseAddress, eventBuffer.baseAddress, 256, waitTimeout)
           }
         }
       }
@@ -290,8 +297,13 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     }
   }
 
+  /// When the next ticker or timer is due (monotonic ns), if any.
+  private func nextDue() -> UInt64? {
+    [tickers.lazy.map(\.next).min(), timers.nextDue].compactMap({ $0 }).min()
+  }
+
   private func nextTimeoutMillis() -> Int32 {
-    guard let next = [tickers.lazy.map(\.next).min(), timers.nextDue].compactMap({ $0 }).min() else { return -1 }
+    guard let next = nextDue() else { return -1 }
     let now = Self.now()
     if next <= now { return 0 }
     return Int32(min(UInt64(Int32.max), (next - now) / 1_000_000 + 1))
@@ -315,6 +327,8 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     }
   }
 
+  /// Called by the loop thread after it set `stopped` under the lock: from then
+  /// on nobody writes to the eventfd, so it can be closed.
   private func finish() {
     let waiters = finished.withLock { waiters -> [CheckedContinuation<Void, Never>] in
       let list = waiters ?? []

@@ -105,8 +105,10 @@ struct GuestSweeperTests {
       listen: nil, dataDir: nil, publicBaseURL: nil, logLevel: nil, drainTimeout: nil, maxConnections: nil, sweepInterval: 5,
       environment: ["GUESTD_SWEEP_INTERVAL": "0.5"])
     #expect(flagged.sweepInterval == 5)
-    #expect(throws: SettingsError.self) {
-      try ServerSettings(listen: nil, dataDir: nil, publicBaseURL: nil, logLevel: nil, drainTimeout: nil, maxConnections: nil, sweepInterval: -1, environment: [:])
+    for bad in [-1, 1e300, .infinity, .nan] {
+      #expect(throws: SettingsError.self) {
+        try ServerSettings(listen: nil, dataDir: nil, publicBaseURL: nil, logLevel: nil, drainTimeout: nil, maxConnections: nil, sweepInterval: bad, environment: [:])
+      }
     }
     // Busy polling: default 50 µs, 0 turns it off, out-of-range values are refused.
     #expect(try settings([:]).busyPollMicros == 50)

@@ -46,8 +46,11 @@ struct PrincipalCacheTests {
     let credential = Credential(id: "c1", tenantID: "t1", userID: "u1")
     try await store.write { try $0.insertCredential(credential, secretHash: [1, 2, 3]) }
     try await store.write { try $0.touchCredential(id: "c1", lastUsedAt: 42) }
+    try await store.write { try $0.touchCredential(id: "c1", lastUsedAt: 41) }  // never backwards
+    try await store.write { try $0.touchUser(id: "u1", lastSignInAt: 77) }
     #expect(store.authGeneration == start, "new users, credentials, audit events and last-use times cannot revoke anyone's access")
     #expect(try await store.read { try $0.credential(tenantID: "t1", id: "c1")?.lastUsedAt } == 42)
+    #expect(try await store.read { try $0.user(tenantID: "t1", id: "u1")?.lastSignInAt } == 77)
     var blocked = user
     blocked.accountEnabled = false
     let update = blocked

@@ -71,7 +71,7 @@ public final class Subprocess: @unchecked Sendable {
   /// Blocks until the child exits; returns its status.
   @discardableResult
   public func waitUntilExit() -> Int32 {
-    reap(blocking: true)!
+    reap(blocking: true) ?? 255
   }
 
   /// Waits without blocking a thread; after `timeout` the child is killed. Returns its status.
@@ -80,17 +80,32 @@ public final class Subprocess: @unchecked Sendable {
     let deadline = ContinuousClock.now + timeout
     while true {
       if let status = reap(blocking: false) { return status }
-      if ContinuousClock.now >= deadline { signal(SIGKILL) }
+      if ContinuousClock.now >= deadline || Task.isCancelled { signal(SIGKILL) }
       try? await Task.sleep(for: .milliseconds(5))
     }
   }
 
+  /// The exit status once the child has exited (reaping it), nil while it runs.
+  /// Blocking waits without the lock (`waitid` with `WNOWAIT`), so `signal`
+  /// and `isRunning` stay usable from other threads meanwhile.
   private func reap(blocking: Bool) -> Int32? {
+    if blocking {
+      var info = siginfo_t()
+      while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) == -1 && errno == EINTR {}
+    }
     lock.lock()
     defer { lock.unlock() }
     if let exitStatus { return exitStatus }
     var raw: Int32 = 0
-    let result = waitpid(pid, &raw, blocking ? 0 : WNOHANG)
+    var result: pid_t
+    repeat {
+      result = waitpid(pid, &raw, WNOHANG)
+    } while result == -1 && errno == EINTR
+    if result == -1 {
+      // ECHILD: reaped outside this object (never by this code); the status is lost.
+      exitStatus = 255
+      return 255
+    }
     guard result == pid else { return nil }
     let signal = raw & 0x7f
     let status = signal == 0 ? (raw >> 8) & 0xff : 128 + signal

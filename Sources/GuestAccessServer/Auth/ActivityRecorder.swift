@@ -37,11 +37,11 @@ final class ActivityRecorder: Sendable {
           if item.kind == "credential" {
             // Not an update: last use is not something authentication reads, so cached principals stay valid.
             try writer.touchCredential(id: item.id, lastUsedAt: now)
-          } else if item.kind == "user", var user = try writer.user(tenantID: item.tenant, id: item.id),
+          } else if item.kind == "user", let user = try writer.user(tenantID: item.tenant, id: item.id),
             now - user.lastSignInAt > 3_600_000
           {
-            user.lastSignInAt = now
-            try writer.updateUser(user)
+            // Likewise: sign-in times are not read by authentication.
+            try writer.touchUser(id: user.id, lastSignInAt: now)
           }
         }
       }

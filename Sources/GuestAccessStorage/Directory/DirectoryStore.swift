@@ -128,8 +128,11 @@ public protocol DirectoryWriter: DirectoryReader, InvitationWriter {
   /// Replaces a credential's metadata.
   func updateCredential(_ credential: Credential) throws
   /// Records when a credential was last used: a write that changes nothing
-  /// authentication reads, so it leaves `authGeneration` alone.
+  /// authentication reads, so it leaves `authGeneration` alone. Never moves it back.
   func touchCredential(id: String, lastUsedAt: Int64) throws
+  /// Records a user's sign-in time (and so its activity time) without moving
+  /// `authGeneration`: authentication does not read it. Never moves it back.
+  func touchUser(id: String, lastSignInAt: Int64) throws
 
   /// Appends an audit event; returns it with its sequence number.
   func appendAudit(_ event: AuditEvent) throws -> AuditEvent

@@ -35,6 +35,7 @@ public final class SQLiteConnection {
 
   deinit {
     cache.removeAll()
+    if walFrameCount != nil { ga_sqlite3_untrack_wal_frames(handle) }
     sqlite3_close_v2(handle)
     walFrameCount?.deallocate()
   }

@@ -154,7 +154,8 @@ public final class SQLiteDatabase: Sendable {
       try connection.run("COMMIT")
     } catch {
       _ = try? connection.run("ROLLBACK")
-      _ = connection.takeCacheInvalidation()
+      // Should a failed COMMIT have left anything visible, caches must not trust it: move on anyway.
+      if connection.takeCacheInvalidation() { generation.value.add(1, ordering: .releasing) }
       for job in batch { job.complete(.failure(error)) }
       return
     }

@@ -43,7 +43,7 @@ extension SQLiteDirectory {
   func touchCredential(id: String, lastUsedAt: Int64) throws {
     guard var credential = try db.first("SELECT data FROM credentials WHERE id = ?1", [.text(id)], {
       try decode(Credential.self, $0.blob(0))
-    }) else { return }
+    }), credential.lastUsedAt < lastUsedAt else { return }
     credential.lastUsedAt = lastUsedAt
     try db.run("UPDATE credentials SET data = ?2 WHERE id = ?1", [.text(id), .blob(credential.serializedBytes())])
   }

@@ -119,6 +119,14 @@ extension SQLiteDirectory {
     if user.userType == .guest { try replaceSponsors(of: user) }
   }
 
+  func touchUser(id: String, lastSignInAt: Int64) throws {
+    guard var user = try self.user(id: id), user.lastSignInAt < lastSignInAt else { return }
+    user.lastSignInAt = lastSignInAt
+    try db.run(
+      "UPDATE users SET last_sign_in_at = ?2, activity_at = ?3, data = ?4 WHERE id = ?1",
+      [.text(id), .integer(lastSignInAt), .integer(Self.activityAt(user)), .blob(user.serializedBytes())])
+  }
+
   func deleteUser(id: String) throws {
     db.markInvalidatesCaches()  // authentication derives from this
     try db.run("DELETE FROM group_members WHERE user_id = ?1", [.text(id)])
