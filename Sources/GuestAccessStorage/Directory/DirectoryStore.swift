@@ -14,6 +14,8 @@ public protocol DirectoryStore: Sendable {
   /// tenants, settings and cross-tenant rules (not new users, invitations,
   /// audit events or other data). A cache of authenticated principals reads
   /// it before its snapshot and trusts an entry only while it is unchanged.
+  /// In the SQLite store every writer method on those tables calls
+  /// `SQLiteConnection.markInvalidatesCaches()`; a new one must too.
   var authGeneration: UInt64 { get }
   /// Whether a write can be committed now (for readiness).
   func checkWritable() async -> Bool
