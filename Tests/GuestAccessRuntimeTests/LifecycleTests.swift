@@ -176,8 +176,10 @@ struct LifecycleTests {
   @Test("silent and slowloris connections are closed by the handshake and frame timeouts")
   func handshakeAndFrameTimeouts() async throws {
     let configuration = testConfiguration {
-      $0.handshakeTimeout = .milliseconds(300)
-      $0.frameTimeout = .milliseconds(300)
+      // Scaled: under a sanitizer setting up the five connections alone can take longer than 300 ms.
+      // The dribbler (1,000 bytes at 50 ms each) still outlasts the scaled frame timeout many times over.
+      $0.handshakeTimeout = .milliseconds(300).scaled
+      $0.frameTimeout = .milliseconds(300).scaled
     }
     try await withServer(configuration: configuration) { server in
       let channel = server.channel()
