@@ -26,7 +26,7 @@ final class PrincipalCache: Sendable {
   private let entries = LockedValue<[Key: Entry]>([:])
   private let capacity: Int
 
-  /// A cache of at most `capacity` principals (emptied when full: credentials are few, churn is rare).
+  /// A cache of at most `capacity` principals; when full, an arbitrary tenth is dropped.
   init(capacity: Int = 10_000) {
     self.capacity = capacity
   }
@@ -47,7 +47,10 @@ final class PrincipalCache: Sendable {
   func store(_ principal: Principal, for key: Key, generation: UInt64) {
     let entry = Entry(principal: principal, generation: generation, validUntil: Self.validUntil(principal))
     entries.withLock { entries in
-      if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+      if entries.count >= capacity {
+        // Dictionary order is arbitrary: this drops a pseudo-random tenth, not the whole working set.
+        for victim in entries.keys.prefix(max(1, capacity / 10)) { entries[victim] = nil }
+      }
       entries[key] = entry
     }
   }

@@ -17,6 +17,8 @@ final class Checkpointer: Sendable {
 
   private final class Pending: Sendable {
     let flag = Atomic<Bool>(false)
+    /// WAL size at the writer's last own checkpoint (writer thread only).
+    let lastInline = Atomic<Int>(0)
   }
 
   init(path: String, frames: Int) throws {
@@ -36,10 +38,14 @@ final class Checkpointer: Sendable {
   /// Called by the writer after each commit: queues one background
   /// checkpoint at a time, or checkpoints on `writer` to let the WAL restart.
   func afterCommit(walFrames: Int, writer: SQLiteConnection) {
+    if walFrames < pending.lastInline.load(ordering: .relaxed) { pending.lastInline.store(0, ordering: .relaxed) }  // restarted
     guard walFrames >= frames,
       pending.flag.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
     else { return }
-    if walFrames >= 2 * frames {
+    // A reader holding an old snapshot can keep the WAL from restarting; then the
+    // writer checkpoints again only after another `frames` frames, not every commit.
+    if walFrames >= 2 * frames && walFrames >= pending.lastInline.load(ordering: .relaxed) + frames {
+      pending.lastInline.store(walFrames, ordering: .relaxed)
       _ = try? writer.first("PRAGMA wal_checkpoint(PASSIVE)") { $0.int64(0) }
       pending.flag.store(false, ordering: .releasing)
     } else {
