@@ -28,10 +28,10 @@ static inline int ga_protobuf_string_holds_nul(
     return 1;
   }
   // Fast path: no zero byte at all, so no NUL in any string. Tags, lengths of
-  // non-empty fields and varints never encode as 0x00 (their last byte is
-  // non-zero, the others carry the continuation bit), so typical messages
-  // skip the walk; empty nested messages, fixed-width fields and bytes fields
-  // may hold zeros and take it.
+  // non-empty fields and non-zero varints never encode a 0x00 byte (their last
+  // byte is non-zero, the others carry the continuation bit), and proto3
+  // omits zero values, so typical messages skip the walk; explicit zeros,
+  // empty nested messages, fixed-width and bytes fields may hold zeros and take it.
   if (depth == 0 && memchr(data, 0, length) == NULL) return 0;
   size_t i = 0;
   while (i < length) {
