@@ -5,8 +5,8 @@ import Testing
 /// decode with our codec to exactly the expected Swift values, and our
 /// encoding of those values must be byte-for-byte protoc's.
 @Suite struct HandWrittenTextFormatTests {
-  @Test func callHeaders() throws {
-    try check(
+  @Test func callHeaders() async throws {
+    try await check(
       """
       method: "/guestaccess.v1.InvitationService/CreateInvitation"
       metadata { key: "authorization" value: "Bearer gak_live_0123456789" }
@@ -26,8 +26,8 @@ import Testing
         timeoutMicros: .max))
   }
 
-  @Test func trailers() throws {
-    try check(
+  @Test func trailers() async throws {
+    try await check(
       """
       code: 8
       message: "invitation rate limit exceeded for tenant contoso"
@@ -55,19 +55,19 @@ import Testing
         metadata: [MetadataEntry(key: "request-id", value: "req-7f3a")]))
   }
 
-  @Test func okTrailersAreEmpty() throws {
-    try check("code: 0", Trailers())
+  @Test func okTrailersAreEmpty() async throws {
+    try await check("code: 0", Trailers())
     #expect(Trailers().serializedBytes().isEmpty)
   }
 
-  @Test func goAway() throws {
-    try check(
+  @Test func goAway() async throws {
+    try await check(
       #"last_call_id: 4294967295 code: 14 message: "server shutting down""#,
       GoAway(lastCallID: .max, code: 14, message: "server shutting down"))
   }
 
-  @Test func invitation() throws {
-    try check(
+  @Test func invitation() async throws {
+    try await check(
       """
       id: "inv_01HZX"
       tenant_id: "tn_woodgrove"
@@ -130,7 +130,7 @@ import Testing
           lastAttemptAt: 1_766_620_860_000, nextAttemptAt: 1_766_620_920_000)))
   }
 
-  @Test func guestUserWithPackedEnumsAndUnknownEnumNumbers() throws {
+  @Test func guestUserWithPackedEnumsAndUnknownEnumNumbers() async throws {
     var user = User()
     user.id = "usr_guest_42"
     user.tenantID = "tn_woodgrove"
@@ -146,7 +146,7 @@ import Testing
       Identity(signInType: .unrecognized(-3), issuer: "", issuerAssignedID: ""),
     ]
     user.sponsors = ["usr_admin", "usr_pm"]
-    try check(
+    try await check(
       """
       id: "usr_guest_42"
       tenant_id: "tn_woodgrove"
@@ -167,15 +167,15 @@ import Testing
       user)
   }
 
-  @Test func healthCheck() throws {
-    try check(#"service: "guestaccess.v1.InvitationService""#, HealthCheckRequest(service: "guestaccess.v1.InvitationService"))
-    try check("status: SERVING_STATUS_NOT_SERVING", HealthCheckResponse(status: .notServing))
+  @Test func healthCheck() async throws {
+    try await check(#"service: "guestaccess.v1.InvitationService""#, HealthCheckRequest(service: "guestaccess.v1.InvitationService"))
+    try await check("status: SERVING_STATUS_NOT_SERVING", HealthCheckResponse(status: .notServing))
   }
 
   /// protoc encodes `text` as `M`; our decoder must produce `expected`, and
   /// our encoder must produce protoc's exact bytes.
-  private func check<M: ProtoMessage>(_ text: String, _ expected: M, sourceLocation: SourceLocation = #_sourceLocation) throws {
-    let bytes = try Protoc.encode(M.protoName, text: text)
+  private func check<M: ProtoMessage>(_ text: String, _ expected: M, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    let bytes = try await Protoc.encode(M.protoName, text: text)
     let decoded = try M(serializedBytes: bytes)
     #expect(decoded == expected, sourceLocation: sourceLocation)
     #expect(expected.serializedBytes() == bytes, "our encoding differs from protoc's", sourceLocation: sourceLocation)

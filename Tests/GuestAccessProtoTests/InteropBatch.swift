@@ -59,13 +59,13 @@ struct InteropBatch {
   }
 
   /// `protoc --decode=interop.Batch`.
-  func protocDecode(_ bytes: [UInt8]) throws -> String {
-    try Protoc.decode(Self.typeName, bytes: bytes, extraIncludes: [directory], extraFiles: [file.path])
+  func protocDecode(_ bytes: [UInt8]) async throws -> String {
+    try await Protoc.decode(Self.typeName, bytes: bytes, extraIncludes: [directory], extraFiles: [file.path])
   }
 
   /// `protoc --encode=interop.Batch`.
-  func protocEncode(_ text: String) throws -> [UInt8] {
-    try Protoc.encode(Self.typeName, text: text, extraIncludes: [directory], extraFiles: [file.path])
+  func protocEncode(_ text: String) async throws -> [UInt8] {
+    try await Protoc.encode(Self.typeName, text: text, extraIncludes: [directory], extraFiles: [file.path])
   }
 
   /// The top-level `m<i> { ... }` blocks of protoc's text output, in order:

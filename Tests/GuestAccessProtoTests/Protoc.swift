@@ -19,11 +19,11 @@ enum Protoc {
   /// Runs `protoc <arguments> -I<extra>... -IProtos <files>` with `input` on
   /// stdin. Input and output go through temporary files, so large outputs
   /// cannot deadlock on a pipe.
-  static func run(_ arguments: [String], input: [UInt8], extraIncludes: [URL] = [], extraFiles: [String] = []) throws -> Output {
+  static func run(_ arguments: [String], input: [UInt8], extraIncludes: [URL] = [], extraFiles: [String] = []) async throws -> Output {
     let includes = extraIncludes.map { "-I\($0.path)" } + ["-IProtos"]
     let output: Subprocess.Output
     do {
-      output = try Subprocess.runBlocking(
+      output = try await Subprocess.run(
         "/usr/bin/env", ["protoc"] + arguments + includes + (try RepositoryRoot.protoFiles()) + extraFiles,
         directory: RepositoryRoot.url.path, input: input)
     } catch {
@@ -33,8 +33,8 @@ enum Protoc {
   }
 
   /// `protoc --encode=<type>`: text format in, wire format out.
-  static func encode(_ type: String, text: String, extraIncludes: [URL] = [], extraFiles: [String] = []) throws -> [UInt8] {
-    let output = try run(["--encode=\(type)"], input: Array(text.utf8), extraIncludes: extraIncludes, extraFiles: extraFiles)
+  static func encode(_ type: String, text: String, extraIncludes: [URL] = [], extraFiles: [String] = []) async throws -> [UInt8] {
+    let output = try await run(["--encode=\(type)"], input: Array(text.utf8), extraIncludes: extraIncludes, extraFiles: extraFiles)
     guard output.status == 0 else {
       throw Failure(description: "protoc --encode=\(type) exited \(output.status): \(output.stderr)")
     }
@@ -42,8 +42,8 @@ enum Protoc {
   }
 
   /// `protoc --decode=<type>`: wire format in, text format out.
-  static func decode(_ type: String, bytes: [UInt8], extraIncludes: [URL] = [], extraFiles: [String] = []) throws -> String {
-    let output = try run(["--decode=\(type)"], input: bytes, extraIncludes: extraIncludes, extraFiles: extraFiles)
+  static func decode(_ type: String, bytes: [UInt8], extraIncludes: [URL] = [], extraFiles: [String] = []) async throws -> String {
+    let output = try await run(["--decode=\(type)"], input: bytes, extraIncludes: extraIncludes, extraFiles: extraFiles)
     guard output.status == 0 else {
       throw Failure(description: "protoc --decode=\(type) exited \(output.status): \(output.stderr)")
     }

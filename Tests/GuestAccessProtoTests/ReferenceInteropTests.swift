@@ -6,17 +6,17 @@ import Testing
 /// message type: one batched protoc run decodes what we encode, another
 /// encodes protoc's text back, and our decoder must read it field for field.
 @Suite struct ReferenceInteropTests {
-  @Test func everyFullSampleCrossesProtocBothWays() throws {
-    try checkThroughProtoc(allMessageSamples, expectEveryFieldNamed: true)
+  @Test func everyFullSampleCrossesProtocBothWays() async throws {
+    try await checkThroughProtoc(allMessageSamples, expectEveryFieldNamed: true)
   }
 
-  @Test func everyDefaultMessageCrossesProtocBothWays() throws {
-    try checkThroughProtoc(allMessageSamples.map { type(of: $0).init() }, expectEveryFieldNamed: false)
+  @Test func everyDefaultMessageCrossesProtocBothWays() async throws {
+    try await checkThroughProtoc(allMessageSamples.map { type(of: $0).init() }, expectEveryFieldNamed: false)
   }
 
-  @Test func unrecognizedEnumNumbersCrossProtocBothWays() throws {
+  @Test func unrecognizedEnumNumbersCrossProtocBothWays() async throws {
     #expect(!allUnrecognizedEnumSamples.isEmpty)
-    try checkThroughProtoc(allUnrecognizedEnumSamples, expectEveryFieldNamed: true)
+    try await checkThroughProtoc(allUnrecognizedEnumSamples, expectEveryFieldNamed: true)
   }
 
   @Test func fieldNameTableMatchesTheSwiftTypes() {
@@ -30,13 +30,13 @@ import Testing
   /// Encodes `messages` with our codec into one batch, has protoc decode it
   /// to text and encode that text again, then decodes protoc's bytes with
   /// our codec.
-  private func checkThroughProtoc(_ messages: [any ProtoMessage], expectEveryFieldNamed: Bool) throws {
+  private func checkThroughProtoc(_ messages: [any ProtoMessage], expectEveryFieldNamed: Bool) async throws {
     let batch = try InteropBatch()
     defer { batch.remove() }
     let ordered = batch.canonicalOrder(messages)
 
     // Ours → protoc: the text names every field of every message.
-    let text = try batch.protocDecode(batch.encode(messages))
+    let text = try await batch.protocDecode(batch.encode(messages))
     let blocks = InteropBatch.textBlocks(text)
     try #require(blocks.count == ordered.count, "protoc printed \(blocks.count) of \(ordered.count) messages")
     for (block, message) in zip(blocks, ordered) {
@@ -51,7 +51,7 @@ import Testing
     }
 
     // protoc → ours: protoc re-encodes its text; we decode every message.
-    let bytes = try batch.protocEncode(text)
+    let bytes = try await batch.protocEncode(text)
     let fields = try #require(WireFormat.fields(bytes), "protoc's batch is not well-formed")
     try #require(fields.count == ordered.count)
     for (field, message) in zip(fields, ordered) {

@@ -76,7 +76,7 @@ struct EmailMIMETests {
     #expect(String(decoding: SMTPTransport.dotStuffed(Array(".\nx\n".utf8)), as: UTF8.self) == "..\r\nx\r\n.\r\n")
   }
 
-  @Test func invitationParsesAsMIME() throws {
+  @Test func invitationParsesAsMIME() async throws {
     let custom = "Hi <b>Giovanna</b> & team,\nsee you \"soon\".\n.\nBye"
     let message = Self.invitation(language: "de-DE", custom: custom, cc: "pm@contoso.com")
     let email = EmailRenderer(sender: Self.sender).render(message)
@@ -86,7 +86,7 @@ struct EmailMIMETests {
     let raw = String(decoding: email.data, as: UTF8.self)
     #expect(raw.components(separatedBy: "\r\n").allSatisfy { $0.utf8.count <= 78 })
     #expect(!raw.replacingOccurrences(of: "\r\n", with: "").contains("\n"))
-    let mail = try Self.parse(email)
+    let mail = try await Self.parse(email)
     #expect(mail.defects.isEmpty && mail.parts.allSatisfy { $0.defects.isEmpty })
     #expect(mail.contentType == "multipart/alternative")
     #expect(mail.parts.map(\.contentType) == ["text/plain", "text/html"])
@@ -109,13 +109,13 @@ struct EmailMIMETests {
     #expect(mail.html.contains("<html lang=\"de\">"))
   }
 
-  @Test func passcodeParsesAsMIME() throws {
+  @Test func passcodeParsesAsMIME() async throws {
     var message = OutboxMessage(
       tenantID: "ten_1", invitationID: "inv_1", kind: .passcode, recipient: "contractor@example.org", cc: "",
       createdAt: 1_800_000_000_000,
       payload: ["tenant_name": "Contoso", "passcode": "48213377", "expires_at": "1800001800000", "language": ""])
     message.id = 7
-    let mail = try Self.parse(EmailRenderer(sender: EmailAddress(address: "no-reply@guests.test")).render(message))
+    let mail = try await Self.parse(EmailRenderer(sender: EmailAddress(address: "no-reply@guests.test")).render(message))
     #expect(mail.headers["Subject"] == "Your Contoso verification code")
     #expect(mail.from == [.init(name: "", address: "no-reply@guests.test")])
     #expect(mail.replyTo.isEmpty && mail.cc.isEmpty)
@@ -124,7 +124,7 @@ struct EmailMIMETests {
     #expect(mail.text.contains("January 15, 2027, 08:30 UTC"))
   }
 
-  @Test func spoolTransportWritesAtomicallyAndOnce() throws {
+  @Test func spoolTransportWritesAtomicallyAndOnce() async throws {
     let directory = NSTemporaryDirectory() + "guestaccess-spool-" + UUID().uuidString + "/nested/outbox"
     defer { try? FileManager.default.removeItem(atPath: (directory as NSString).deletingLastPathComponent) }
     let spool = try SpoolTransport(directory: directory)
@@ -137,7 +137,7 @@ struct EmailMIMETests {
     #expect(names == ["ga.invitation.42.1800000000000@contoso.com.eml"])
     let attributes = try FileManager.default.attributesOfItem(atPath: directory)
     #expect((attributes[.posixPermissions] as? Int) == 0o700)
-    let mail = try ParsedMail.parse(file: directory + "/" + names[0])
+    let mail = try await ParsedMail.parse(file: directory + "/" + names[0])
     #expect(mail.defects.isEmpty && mail.parts.count == 2)
     #expect(mail.headers["Subject"] == "Jürgen Groß invited you to access applications within Contoso Ökologie")
   }
@@ -162,10 +162,10 @@ struct EmailMIMETests {
     #expect(throws: SettingsError.self) { try EmailSettings(from: "nobody", publicBaseURL: "http://x", environment: [:]) }
   }
 
-  static func parse(_ email: EmailMessage) throws -> ParsedMail {
+  static func parse(_ email: EmailMessage) async throws -> ParsedMail {
     let file = NSTemporaryDirectory() + "guestaccess-mime-" + UUID().uuidString + ".eml"
     defer { try? FileManager.default.removeItem(atPath: file) }
     try Data(email.data).write(to: URL(fileURLWithPath: file))
-    return try ParsedMail.parse(file: file)
+    return try await ParsedMail.parse(file: file)
   }
 }

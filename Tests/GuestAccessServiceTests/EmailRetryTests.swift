@@ -103,7 +103,7 @@ struct EmailRetryTests {
 
   @Test func anUnreachableRelayIsRetriedThenFails() async throws {
     // A port nobody listens on: connections are refused at once.
-    let closedPort = try SMTPSink.unusedPort()
+    let closedPort = try await SMTPSink.unusedPort()
     try await withTestServer(configure: { settings in
       settings.email.transport = .smtp
       settings.email.smtp = SMTPConfiguration(host: "127.0.0.1", port: closedPort, connectTimeout: 1, commandTimeout: 1)
@@ -156,8 +156,8 @@ struct EmailRetryTests {
 
 extension SMTPSink {
   /// A loopback port that was free a moment ago.
-  static func unusedPort() throws -> Int {
-    let output = try runPython(["-c", "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"])
+  static func unusedPort() async throws -> Int {
+    let output = try await runPython(["-c", "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"])
     guard let port = Int(String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
       throw TestFailure("no port")
     }

@@ -39,7 +39,7 @@ struct ParsedMail: Decodable {
   var html: String { parts.first { $0.contentType == "text/html" }?.content ?? "" }
 
   /// Parses `file` with Python's email package.
-  static func parse(file: String) throws -> ParsedMail {
+  static func parse(file: String) async throws -> ParsedMail {
     let script = """
       import email, email.policy, email.utils, json, sys
       raw = open(sys.argv[1], 'rb').read()
@@ -62,14 +62,14 @@ struct ParsedMail: Decodable {
           "from": addresses("From"), "to": addresses("To"), "cc": addresses("Cc"), "replyTo": addresses("Reply-To"),
           "date": email.utils.parsedate_to_datetime(date).timestamp() if date else None}))
       """
-    let output = try runPython(["-c", script, file])
+    let output = try await runPython(["-c", script, file])
     return try JSONDecoder().decode(ParsedMail.self, from: output)
   }
 }
 
-/// Runs the system Python; returns its standard output, throws on a non-zero exit.
-func runPython(_ arguments: [String]) throws -> Data {
-  let output = try Subprocess.runBlocking(systemPython, arguments)
+/// Runs the system Python (without holding a thread); returns its standard output, throws on a non-zero exit.
+func runPython(_ arguments: [String]) async throws -> Data {
+  let output = try await Subprocess.run(systemPython, arguments)
   guard output.status == 0 else { throw TestFailure("python failed: \(output.stderrText)") }
   return Data(output.stdout)
 }
