@@ -55,7 +55,7 @@ struct EmailCrashTests {
   }
 
   @Test func aCrashAfterTheRelayAcceptedResendsOnlyThatMessage() async throws {
-    let sink = try SMTPSink()
+    let sink = try await SMTPSink.start()
     defer { sink.stop() }
     let dataDir = NSTemporaryDirectory() + "guestaccess-email-crash-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)

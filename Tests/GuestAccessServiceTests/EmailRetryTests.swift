@@ -18,7 +18,7 @@ struct EmailRetryTests {
   }
 
   @Test func temporaryRefusalsAreRetriedWithBackoffThenFail() async throws {
-    let sink = try SMTPSink()
+    let sink = try await SMTPSink.start()
     defer { sink.stop() }
     try sink.setMode("data451")
     try await withTestServer(configure: { settings in
@@ -61,7 +61,7 @@ struct EmailRetryTests {
   }
 
   @Test func aRetryDeliversAfterTheRelayRecovers() async throws {
-    let sink = try SMTPSink()
+    let sink = try await SMTPSink.start()
     defer { sink.stop() }
     try sink.setMode("data451")
     try await withTestServer(configure: { $0.useSMTP(sink) }) { server in
@@ -77,7 +77,7 @@ struct EmailRetryTests {
   }
 
   @Test func permanentRefusalsFailAtOnce() async throws {
-    let sink = try SMTPSink()
+    let sink = try await SMTPSink.start()
     defer { sink.stop() }
     try await withTestServer(configure: { $0.useSMTP(sink) }) { server in
       let contoso = try await server.makeTenant("Contoso", domain: "contoso.com")
@@ -123,7 +123,7 @@ struct EmailRetryTests {
   }
 
   @Test func aGracefulRestartMidQueueDeliversEachMessageOnce() async throws {
-    let sink = try SMTPSink()
+    let sink = try await SMTPSink.start()
     defer { sink.stop() }
     try sink.setMode("hold=0.15")
     let dataDir = NSTemporaryDirectory() + "guestaccess-email-restart-" + UUID().uuidString

@@ -31,32 +31,33 @@ final class SMTPSink: @unchecked Sendable {
   static let password = "s3cret"
 
   let directory: String
-  let port: Int
+  /// The port it listens on (known once `start` returns).
+  private(set) var port = 0
   private let process: Subprocess
 
   /// The PEM certificate the server presents (with `tls`).
   var certificateFile: String { directory + "/cert.pem" }
 
-  init(tls: Bool = false, auth: Bool = false) throws {
+  /// Starts a sink and waits (without holding a thread) until it listens.
+  static func start(tls: Bool = false, auth: Bool = false) async throws -> SMTPSink {
+    let sink = try SMTPSink(tls: tls, auth: auth)
+    for _ in 0..<1000 {
+      if let text = try? String(contentsOfFile: sink.directory + "/port", encoding: .utf8), let value = Int(text) {
+        sink.port = value
+        return sink
+      }
+      guard sink.process.isRunning else { break }
+      try await Task.sleep(for: .milliseconds(20))
+    }
+    throw TestFailure("the SMTP sink did not start")
+  }
+
+  private init(tls: Bool, auth: Bool) throws {
     directory = NSTemporaryDirectory() + "guestaccess-smtp-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: directory + "/mail", withIntermediateDirectories: true)
     let script = directory + "/sink.py"
     try Self.script.write(toFile: script, atomically: true, encoding: .utf8)
     process = try Subprocess(executable: systemPython, arguments: [script, directory] + (tls ? ["--tls"] : []) + (auth ? ["--auth"] : []))
-    var port = 0
-    for _ in 0..<500 {
-      if let text = try? String(contentsOfFile: directory + "/port", encoding: .utf8), let value = Int(text) {
-        port = value
-        break
-      }
-      guard process.isRunning else { break }
-      Thread.sleep(forTimeInterval: 0.02)
-    }
-    guard port > 0 else {
-      process.signal(SIGKILL)
-      throw TestFailure("the SMTP sink did not start")
-    }
-    self.port = port
   }
 
   deinit {

@@ -20,7 +20,7 @@ extension ServerSettings {
 @Suite("Email over SMTP", .enabled(if: aiosmtpdAvailable, "needs Debian's python3-aiosmtpd (Scripts/lib/install-deps.sh)"))
 struct EmailSMTPTests {
   @Test func invitationAndPasscodeMailsArrive() async throws {
-    let sink = try SMTPSink()
+    let sink = try await SMTPSink.start()
     defer { sink.stop() }
     try await withTestServer(configure: { $0.useSMTP(sink) }) { server in
       let contoso = try await server.makeTenant("Contoso Ökologie", domain: "contoso.com")
@@ -79,7 +79,7 @@ struct EmailSMTPTests {
   }
 
   @Test func startTLSWithAuthentication() async throws {
-    let sink = try SMTPSink(tls: true, auth: true)
+    let sink = try await SMTPSink.start(tls: true, auth: true)
     defer { sink.stop() }
     try await withTestServer(configure: { settings in
       settings.useSMTP(sink, host: "localhost") {
@@ -102,7 +102,7 @@ struct EmailSMTPTests {
   }
 
   @Test func unverifiableCertificateFailsTheDelivery() async throws {
-    let sink = try SMTPSink(tls: true)
+    let sink = try await SMTPSink.start(tls: true)
     defer { sink.stop() }
     // The system CA store does not know the sink's self-signed certificate.
     try await withTestServer(configure: { settings in
