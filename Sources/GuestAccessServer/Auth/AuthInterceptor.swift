@@ -7,6 +7,13 @@ import GuestAccessStorage
 /// methods): bearer credential → hash → stored credential (compared in
 /// constant time) → user, tenant and, for a guest acting in another tenant
 /// (metadata `tenant`), its guest object there and the cross-tenant rules.
+///
+/// Successful results are kept in a `PrincipalCache` by credential hash and
+/// acting tenant and reused only while `DirectoryStore.authGeneration` is
+/// unchanged (any committed change to what this reads moves it before the
+/// change is acknowledged) and no time limit has passed; so a known
+/// credential costs no database read, and a revocation, block, role or rule
+/// change still applies to the very next call.
 public struct AuthInterceptor: ServerInterceptor {
   let store: any DirectoryStore
   let clock: any ServerClock
