@@ -5,42 +5,28 @@ import GuestAccessStorage
 
 extension GuestServiceImpl {
   public func removeGuest(request: RemoveGuestRequest, context: ServerContext) async throws -> User {
-    let (principal, _, tenantID) = try Self.caller(context, tenantID: request.tenantID)
-    try Access.requireAdmin(principal)
-    let id = try Validation.id(request.userID, field: "user_id")
-    let now = env.clock.nowMillis()
-    let audit = AuditRecorder(principal, context: context, now: now)
-    return try await env.write { writer, events in
-      var guest = try Self.guest(writer, tenantID: tenantID, id: id)
-      guard guest.deletedAt == 0 else { return guest }
-      try GuestRemoval.remove(&guest, writer: writer, events: &events, audit: audit, now: now)
-      return guest
+    try await changeGuest(tenantID: request.tenantID, userID: request.userID, context: context) { guest, change, events in
+      guard guest.deletedAt == 0 else { return }
+      try GuestRemoval.remove(&guest, writer: change.writer, events: &events, audit: change.audit, now: change.now)
     }
   }
 
   public func restoreGuest(request: RestoreGuestRequest, context: ServerContext) async throws -> User {
-    let (principal, _, tenantID) = try Self.caller(context, tenantID: request.tenantID)
-    try Access.requireAdmin(principal)
-    let id = try Validation.id(request.userID, field: "user_id")
-    let now = env.clock.nowMillis()
-    let audit = AuditRecorder(principal, context: context, now: now)
-    return try await env.write { writer, events in
-      var guest = try Self.guest(writer, tenantID: tenantID, id: id)
-      guard guest.deletedAt != 0 else { return guest }
-      guard now - guest.deletedAt <= Self.restoreWindowMillis else {
-        throw Access.precondition("guest \(id) was removed more than 30 days ago and awaits its purge", reason: "RESTORE_PERIOD_ENDED")
+    try await changeGuest(tenantID: request.tenantID, userID: request.userID, context: context) { guest, change, events in
+      guard guest.deletedAt != 0 else { return }
+      guard change.now - guest.deletedAt <= Self.restoreWindowMillis else {
+        throw Access.precondition("guest \(guest.id) was removed more than 30 days ago and awaits its purge", reason: "RESTORE_PERIOD_ENDED")
       }
-      if let other = try writer.user(tenantID: tenantID, mail: guest.mail.lowercased()), other.id != guest.id {
+      if let other = try change.writer.user(tenantID: guest.tenantID, mail: guest.mail.lowercased()), other.id != guest.id {
         throw RPCError(code: .alreadyExists, message: "another user of the tenant (\(other.id)) now has the mail \(guest.mail)",
                        errorInfo: ErrorInfo(reason: "USER_EXISTS", domain: "guestaccess.v1"))
       }
       let removedAt = guest.deletedAt
       guest.deletedAt = 0
-      guest.updatedAt = now
-      try writer.updateUser(guest)
-      try audit.record(writer, &events, tenantID: tenantID, action: .guestRestored, targetType: .user, targetID: id,
-                       details: ["removed_at": String(removedAt)])
-      return guest
+      guest.updatedAt = change.now
+      try change.writer.updateUser(guest)
+      try change.audit.record(change.writer, &events, tenantID: guest.tenantID, action: .guestRestored, targetType: .user,
+                              targetID: guest.id, details: ["removed_at": String(removedAt)])
     }
   }
 

@@ -83,41 +83,29 @@ extension GuestServiceImpl {
   }
 
   public func blockSignIn(request: BlockSignInRequest, context: ServerContext) async throws -> User {
-    let (principal, _, tenantID) = try Self.caller(context, tenantID: request.tenantID)
-    try Access.requireAdmin(principal)
-    let id = try Validation.id(request.userID, field: "user_id")
-    let now = env.clock.nowMillis()
-    let audit = AuditRecorder(principal, context: context, now: now)
-    return try await env.write { writer, events in
-      var guest = try Self.guest(writer, tenantID: tenantID, id: id)
+    try await changeGuest(tenantID: request.tenantID, userID: request.userID, context: context) { guest, change, events in
       try Self.requireNotRemoved(guest)
-      guard guest.accountEnabled else { return guest }
+      guard guest.accountEnabled else { return }
       guest.accountEnabled = false
-      guest.updatedAt = now
-      try writer.updateUser(guest)
-      try audit.record(writer, &events, tenantID: tenantID, action: .guestSignInBlocked, targetType: .user, targetID: id)
-      return guest
+      guest.updatedAt = change.now
+      try change.writer.updateUser(guest)
+      try change.audit.record(change.writer, &events, tenantID: guest.tenantID, action: .guestSignInBlocked, targetType: .user,
+                              targetID: guest.id)
     }
   }
 
   public func unblockSignIn(request: UnblockSignInRequest, context: ServerContext) async throws -> User {
-    let (principal, _, tenantID) = try Self.caller(context, tenantID: request.tenantID)
-    try Access.requireAdmin(principal)
-    let id = try Validation.id(request.userID, field: "user_id")
-    let now = env.clock.nowMillis()
-    let audit = AuditRecorder(principal, context: context, now: now)
-    return try await env.write { writer, events in
-      var guest = try Self.guest(writer, tenantID: tenantID, id: id)
+    try await changeGuest(tenantID: request.tenantID, userID: request.userID, context: context) { guest, change, events in
       try Self.requireNotRemoved(guest)
-      guard !guest.accountEnabled || guest.removalScheduledAt != 0 else { return guest }
+      guard !guest.accountEnabled || guest.removalScheduledAt != 0 else { return }
       var details: [String: String] = [:]
       if guest.removalScheduledAt != 0 { details["removal_cancelled_at"] = String(guest.removalScheduledAt) }
       guest.accountEnabled = true
       guest.removalScheduledAt = 0
-      guest.updatedAt = now
-      try writer.updateUser(guest)
-      try audit.record(writer, &events, tenantID: tenantID, action: .guestSignInUnblocked, targetType: .user, targetID: id, details: details)
-      return guest
+      guest.updatedAt = change.now
+      try change.writer.updateUser(guest)
+      try change.audit.record(change.writer, &events, tenantID: guest.tenantID, action: .guestSignInUnblocked, targetType: .user,
+                              targetID: guest.id, details: details)
     }
   }
 }

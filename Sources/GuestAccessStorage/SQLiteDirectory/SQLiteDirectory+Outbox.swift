@@ -1,10 +1,12 @@
 import GuestAccessProto
 
 extension SQLiteDirectory {
-  private static let outboxColumns =
+  /// The outbox columns `outboxMessage(_:)` reads, in its order.
+  static let outboxColumns =
     "id, tenant_id, invitation_id, kind, recipient, cc, status, attempts, next_attempt_at, last_error, created_at, sent_at, payload"
 
-  private func outboxMessage(_ row: SQLiteStatement) -> OutboxMessage {
+  /// An outbox row selected with `outboxColumns`.
+  func outboxMessage(_ row: SQLiteStatement) -> OutboxMessage {
     var message = OutboxMessage(
       tenantID: row.text(1), invitationID: row.text(2), kind: OutboxMessage.Kind(rawValue: row.text(3)) ?? .invitation,
       recipient: row.text(4), cc: row.text(5), createdAt: row.int64(10), payload: OutboxMessage.decode(row.text(12)))
