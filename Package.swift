@@ -35,8 +35,9 @@ let package = Package(
     .target(name: "CGuestAccessProto", dependencies: ["CProtobufC"]),
     // Swift value types for every message, bridged to the C codecs.
     .target(name: "GuestAccessProto", dependencies: ["CGuestAccessProto", "CProtobufC"]),
-    // LockedValue: the project's lock (a pthread mutex, which ThreadSanitizer understands).
-    .target(name: "GuestAccessLocks"),
+    // LockedValue and DetachedThread: the project's lock and thread primitives
+    // (a pthread mutex and pthreads, which ThreadSanitizer understands).
+    .target(name: "GuestAccessLocks", dependencies: ["CGuestAccessPosix"]),
     // The RPC core without I/O: descriptors, status, errors, metadata, router, interceptors.
     .target(name: "GuestAccessCore", dependencies: ["GuestAccessProto", "GuestAccessLocks"]),
     // Generated service descriptors, server protocols and client stubs.
@@ -55,7 +56,7 @@ let package = Package(
     // Persistence: SQLite through its C API (owning wrappers, writer + readers,
     // group commit, migrations) behind the DirectoryStore protocol.
     .target(
-      name: "GuestAccessStorage", dependencies: ["CSQLite", "CGuestAccessPosix", "GuestAccessProto", "GuestAccessLocks"]),
+      name: "GuestAccessStorage", dependencies: ["CSQLite", "GuestAccessProto", "GuestAccessLocks"]),
     // Email: MIME rendering, templates, the spool and SMTP transports (blocking
     // POSIX sockets on a dedicated thread; STARTTLS through OpenSSL).
     .target(

@@ -15,7 +15,7 @@ let package = Package(
     .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c"),
     .target(name: "CGuestAccessProto", dependencies: ["CProtobufC"]),
     .target(name: "GuestAccessProto", dependencies: ["CGuestAccessProto", "CProtobufC"]),
-    .target(name: "GuestAccessLocks"),
+    .target(name: "GuestAccessLocks", dependencies: ["CGuestAccessPosix"]),
     .target(name: "GuestAccessCore", dependencies: ["GuestAccessProto", "GuestAccessLocks"]),
     .target(name: "GuestAccessAPI", dependencies: ["GuestAccessCore", "GuestAccessProto"]),
     .target(name: "CGuestAccessPosix"),

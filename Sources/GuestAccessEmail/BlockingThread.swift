@@ -22,16 +22,8 @@ public final class BlockingThread: Sendable {
 
   /// Starts the thread.
   public init(name: String) {
-    let box = Unmanaged.passRetained(Body { [shared] in Self.loop(shared) })
-    var handle = pthread_t()
-    let rc = pthread_create(&handle, nil, { argument in
-      let body = Unmanaged<Body>.fromOpaque(argument!).takeRetainedValue()
-      body.run()
-      return nil
-    }, box.toOpaque())
-    precondition(rc == 0, "pthread_create failed: \(rc)")
-    pthread_detach(handle)
-    _ = name
+    let started = DetachedThread.start(name: name) { [shared] in Self.loop(shared) }
+    precondition(started, "cannot start thread \(name)")
   }
 
   /// Runs `body` on the thread and returns its result. Cancellation does not
@@ -83,10 +75,5 @@ public final class BlockingThread: Sendable {
         job()
       }
     }
-  }
-
-  private final class Body {
-    let run: () -> Void
-    init(_ run: @escaping () -> Void) { self.run = run }
   }
 }

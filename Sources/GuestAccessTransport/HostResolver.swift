@@ -1,5 +1,6 @@
 import CGuestAccessPosix
 import GuestAccessCore
+import GuestAccessLocks
 
 #if canImport(Glibc)
 import Glibc
@@ -13,44 +14,19 @@ enum HostResolver {
   static func resolve(_ host: String) async throws -> String {
     if ga_is_numeric_host(host) != 0 { return host }
     let resolved: String? = await withCheckedContinuation { continuation in
-      DetachedThread.start(name: "ga-resolve") {
+      let lookUp: @Sendable () -> Void = {
         var buffer = [CChar](repeating: 0, count: 64)
         let ok = ga_resolve(host, &buffer, buffer.count) == 0
         continuation.resume(returning: ok ? String(nulTerminated: buffer) : nil)
       }
+      // Without a thread to spare, look up here rather than fail the connection.
+      if !DetachedThread.start(name: "ga-resolve", lookUp) { lookUp() }
     }
     guard let resolved else {
       throw RPCError(code: .unavailable, message: "cannot resolve host \(host)",
                      errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1"))
     }
     return resolved
-  }
-}
-
-/// Runs a blocking closure on a new detached pthread.
-enum DetachedThread {
-  private final class Box {
-    let body: () -> Void
-    init(_ body: @escaping () -> Void) { self.body = body }
-  }
-
-  static func start(name: String, _ body: @escaping @Sendable () -> Void) {
-    let box = Unmanaged.passRetained(Box {
-      ga_set_thread_name(name)
-      body()
-    })
-    var handle = pthread_t()
-    let rc = pthread_create(&handle, nil, { argument in
-      let box = Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue()
-      box.body()
-      return nil
-    }, box.toOpaque())
-    guard rc == 0 else {
-      box.release()
-      body()
-      return
-    }
-    pthread_detach(handle)
   }
 }
 

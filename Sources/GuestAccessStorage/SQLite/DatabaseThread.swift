@@ -1,4 +1,3 @@
-import CGuestAccessPosix
 import Dispatch
 import GuestAccessLocks
 
@@ -26,7 +25,8 @@ final class DatabaseThread<Job: Sendable>: @unchecked Sendable {
   init(name: String, maxBatch: Int, process: @escaping ([Job]) -> Void) {
     self.process = process
     self.maxBatch = maxBatch
-    ThreadLauncher.start(name: name) { [self] in run() }
+    let started = DetachedThread.start(name: name) { [self] in run() }
+    precondition(started, "cannot start thread \(name)")
   }
 
   /// Queues a job.
@@ -67,30 +67,5 @@ final class DatabaseThread<Job: Sendable>: @unchecked Sendable {
         process(batch)
       }
     }
-  }
-}
-
-/// Starts detached pthreads running a closure.
-enum ThreadLauncher {
-  private final class Body {
-    let run: () -> Void
-    init(_ run: @escaping () -> Void) { self.run = run }
-  }
-
-  static func start(name: String, _ run: @escaping () -> Void) {
-    // Linux thread names hold 15 bytes; the name shows in top, perf and gdb.
-    let threadName = String(name.utf8.prefix(15))!
-    let box = Unmanaged.passRetained(Body {
-      ga_set_thread_name(threadName)
-      run()
-    })
-    var handle = pthread_t()
-    let rc = pthread_create(&handle, nil, { argument in
-      let body = Unmanaged<Body>.fromOpaque(argument!).takeRetainedValue()
-      body.run()
-      return nil
-    }, box.toOpaque())
-    precondition(rc == 0, "pthread_create failed: \(rc)")
-    pthread_detach(handle)
   }
 }
