@@ -25,15 +25,12 @@ extension GuestServiceImpl {
     let now = env.clock.nowMillis()
     let audit = AuditRecorder(principal, context: context, now: now)
     return try await env.write { writer, events in
-      var collected: [AuditEvent] = []
-      let response = try Idempotency.run(
+      try Idempotency.run(
         writer, key: input.key, scope: "\(principal.actorID)|ResetRedemption", request: request, now: now,
         redact: { var response = $0; response.invitation.redeemURL = ""; return response }
       ) {
-        try reset(request, input: input, tenantID: tenantID, principal: principal, writer: writer, events: &collected, audit: audit, now: now)
+        try reset(request, input: input, tenantID: tenantID, principal: principal, writer: writer, events: &events, audit: audit, now: now)
       }
-      events += collected
-      return response
     }
   }
 

@@ -99,15 +99,12 @@ extension InvitationServiceImpl {
     _ request: CreateInvitationRequest, prepared: Prepared, tenantID: String, principal: Principal, writer: any DirectoryWriter,
     events: inout [AuditEvent], audit: AuditRecorder, now: Int64
   ) throws -> CreateInvitationResponse {
-    var collected: [AuditEvent] = []
-    let response = try Idempotency.run(
+    try Idempotency.run(
       writer, key: prepared.key, scope: "\(principal.actorID)|CreateInvitation", request: request, now: now,
       redact: { var response = $0; response.invitation.redeemURL = ""; return response }
     ) {
-      try createOnce(request, prepared: prepared, tenantID: tenantID, principal: principal, writer: writer, events: &collected, audit: audit, now: now)
+      try createOnce(request, prepared: prepared, tenantID: tenantID, principal: principal, writer: writer, events: &events, audit: audit, now: now)
     }
-    events += collected
-    return response
   }
 
   private func createOnce(
