@@ -1,7 +1,7 @@
 import ArgumentParser
 import GuestAccessServer
 
-/// The email delivery flags of `guestd` (SPEC §8).
+/// The email delivery flags of `guestd`.
 struct EmailOptions: ParsableArguments {
   @Option(name: .customLong("email-transport"), help: "How the outbox is delivered: spool (default) or smtp.")
   var transport: String?

@@ -1,7 +1,7 @@
 import GuestAccessCore
 import GuestAccessProto
 
-/// Authorization checks shared by the services (SPEC §6): the operator
+/// Authorization checks shared by the services: the operator
 /// manages tenants; roles govern a tenant; another tenant's objects answer
 /// NOT_FOUND so their existence is not revealed.
 enum Access {

@@ -1,7 +1,7 @@
 import GuestAccessProto
 import GuestAccessStorage
 
-/// Evaluates cross-tenant access rules (SPEC §4): the resource tenant's
+/// Evaluates cross-tenant access rules: the resource tenant's
 /// inbound rules for the home tenant and the home tenant's outbound rules
 /// for the resource tenant must both allow. Partner entries override the
 /// default entry rule by rule; an unset rule everywhere allows.

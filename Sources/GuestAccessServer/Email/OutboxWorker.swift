@@ -5,7 +5,7 @@ import Logging
 import Synchronization
 
 /// Drains the outbox: renders each due message, hands it to the transport on
-/// a dedicated thread, and records the outcome (SPEC §8).
+/// a dedicated thread, and records the outcome.
 ///
 /// Each attempt is three steps:
 /// 1. *Claim* (one transaction): the message must still be queued and due;

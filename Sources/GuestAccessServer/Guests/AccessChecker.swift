@@ -1,7 +1,7 @@
 import GuestAccessProto
 import GuestAccessStorage
 
-/// Decides CheckAccess (SPEC §3 flow 5): everything a guest call is checked
+/// Decides CheckAccess: everything a guest call is checked
 /// against — removal, redemption, block, expiry, the home account, both
 /// sides' cross-tenant rules — and then assignment or membership. The
 /// denials are tried in the order of `AccessCheckReason`; the first that

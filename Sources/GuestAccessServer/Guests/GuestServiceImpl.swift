@@ -3,7 +3,7 @@ import GuestAccessCore
 import GuestAccessProto
 import GuestAccessStorage
 
-/// GuestService: the guest lifecycle of SPEC §3 flow 6 — view, update,
+/// GuestService: the guest lifecycle — view, update,
 /// block, remove, restore, reset redemption, leave — plus access checks and
 /// access reviews.
 ///

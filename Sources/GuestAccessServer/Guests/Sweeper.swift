@@ -2,7 +2,7 @@ import GuestAccessCore
 import GuestAccessProto
 import GuestAccessStorage
 
-/// The background sweeper of the guest lifecycle (SPEC §3 flow 6). Each
+/// The background sweeper of the guest lifecycle. Each
 /// sweep, at the environment clock's now:
 ///
 /// 1. expires pending invitations past `expires_at` (status EXPIRED, ticket

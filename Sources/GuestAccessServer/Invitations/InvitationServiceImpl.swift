@@ -3,7 +3,7 @@ import GuestAccessCore
 import GuestAccessProto
 import GuestAccessStorage
 
-/// InvitationService: the invitation lifecycle and both redemption paths (SPEC §3).
+/// InvitationService: the invitation lifecycle and both redemption paths (docs/GUEST_LIFECYCLE.md, docs/EMAIL.md).
 public struct InvitationServiceImpl: InvitationService.ServiceProtocol {
   let env: ServiceEnvironment
   let issuer: InvitationIssuer

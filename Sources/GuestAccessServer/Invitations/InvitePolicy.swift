@@ -2,7 +2,7 @@ import GuestAccessCore
 import GuestAccessProto
 import GuestAccessStorage
 
-/// The tenant policies of SPEC §4 that govern invitations and redemption.
+/// The tenant policies (docs/SECURITY.md) that govern invitations and redemption.
 enum InvitePolicy {
   /// Who may invite: NOBODY stops everyone; admins may always invite otherwise;
   /// EVERYONE lets members and guests; the other levels need GUEST_INVITER

@@ -3,7 +3,7 @@ import GuestAccessCore
 /// Opaque page tokens: a versioned, base64url-encoded cursor bound to the
 /// listing it came from, so a token of one listing is refused by another.
 enum PageToken {
-  /// Default and maximum page sizes (SPEC §5).
+  /// Default and maximum page sizes.
   static let defaultSize = 50
   static let maxSize = 1000
 

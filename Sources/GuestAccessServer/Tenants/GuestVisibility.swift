@@ -2,7 +2,7 @@ import GuestAccessCore
 import GuestAccessProto
 import GuestAccessStorage
 
-/// What a guest may see of the tenant's users (SPEC §4 guest access level):
+/// What a guest may see of the tenant's users (the tenant's guest access level):
 /// SAME_AS_MEMBERS everything; LIMITED itself and the id and display name of
 /// members of its groups; RESTRICTED only itself.
 struct GuestVisibility {

@@ -520,7 +520,7 @@ struct  Guestaccess__V1__Tenant
 
 
 /*
- * A tenant's external collaboration policy (SPEC §4). In GetSettings and
+ * A tenant's external collaboration policy. In GetSettings and
  * UpdateSettings responses every field holds its effective value, never
  * UNSPECIFIED or 0; in requests UNSPECIFIED or 0 means "the default".
  */
