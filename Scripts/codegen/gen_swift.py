@@ -16,83 +16,33 @@ Reads a binary FileDescriptorSet produced by
     samples holding unrecognized enum numbers) into
     Tests/GuestAccessProtoTests/Generated/SchemaTables.swift.
 
-No third-party dependency: the descriptor set is parsed with the small
-wire-format reader below. Run it through Scripts/generate, never by hand.
+The descriptor set is read with `descriptor_pb2` from Debian's python3-protobuf
+(named fields, not field numbers). Run it through Scripts/generate, never by hand.
 """
 import os
 import re
 import sys
 
-# --------------------------------------------------------------------------
-# Minimal protobuf wire-format reader (enough for descriptor.proto).
-# --------------------------------------------------------------------------
-
-def read_varint(buf, pos):
-    result = 0
-    shift = 0
-    while True:
-        b = buf[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        if not b & 0x80:
-            return result, pos
-        shift += 7
-
-
-def parse(buf):
-    """Returns {field_number: [values]}; length-delimited values are bytes."""
-    fields = {}
-    pos = 0
-    while pos < len(buf):
-        key, pos = read_varint(buf, pos)
-        number, wire = key >> 3, key & 7
-        if wire == 0:
-            value, pos = read_varint(buf, pos)
-        elif wire == 1:
-            value = int.from_bytes(buf[pos:pos + 8], "little")
-            pos += 8
-        elif wire == 2:
-            length, pos = read_varint(buf, pos)
-            value = bytes(buf[pos:pos + length])
-            pos += length
-        elif wire == 5:
-            value = int.from_bytes(buf[pos:pos + 4], "little")
-            pos += 4
-        else:
-            raise ValueError("unsupported wire type %d" % wire)
-        fields.setdefault(number, []).append(value)
-    return fields
-
-
-def one(fields, number, default=None):
-    values = fields.get(number)
-    return values[-1] if values else default
-
-
-def text(fields, number, default=""):
-    value = one(fields, number)
-    return value.decode() if value is not None else default
-
-
-def packed_ints(values):
-    out = []
-    for v in values:
-        if isinstance(v, bytes):
-            pos = 0
-            while pos < len(v):
-                x, pos = read_varint(v, pos)
-                out.append(x)
-        else:
-            out.append(v)
-    return out
+from google.protobuf import descriptor_pb2
 
 # --------------------------------------------------------------------------
 # Model
 # --------------------------------------------------------------------------
 
-TYPE_DOUBLE, TYPE_FLOAT, TYPE_INT64, TYPE_UINT64, TYPE_INT32 = 1, 2, 3, 4, 5
-TYPE_BOOL, TYPE_STRING, TYPE_MESSAGE, TYPE_BYTES, TYPE_UINT32, TYPE_ENUM = 8, 9, 11, 12, 13, 14
-LABEL_REPEATED = 3
+_F = descriptor_pb2.FieldDescriptorProto
+TYPE_DOUBLE, TYPE_FLOAT, TYPE_INT64, TYPE_UINT64, TYPE_INT32 = (
+    _F.TYPE_DOUBLE, _F.TYPE_FLOAT, _F.TYPE_INT64, _F.TYPE_UINT64, _F.TYPE_INT32)
+TYPE_BOOL, TYPE_STRING, TYPE_MESSAGE, TYPE_BYTES, TYPE_UINT32, TYPE_ENUM = (
+    _F.TYPE_BOOL, _F.TYPE_STRING, _F.TYPE_MESSAGE, _F.TYPE_BYTES, _F.TYPE_UINT32, _F.TYPE_ENUM)
+LABEL_REPEATED = _F.LABEL_REPEATED
+# Field numbers of FileDescriptorProto / DescriptorProto / EnumDescriptorProto /
+# ServiceDescriptorProto, as they appear in SourceCodeInfo location paths.
+PATH_MESSAGE_TYPE = descriptor_pb2.FileDescriptorProto.MESSAGE_TYPE_FIELD_NUMBER
+PATH_ENUM_TYPE = descriptor_pb2.FileDescriptorProto.ENUM_TYPE_FIELD_NUMBER
+PATH_SERVICE = descriptor_pb2.FileDescriptorProto.SERVICE_FIELD_NUMBER
+PATH_FIELD = descriptor_pb2.DescriptorProto.FIELD_FIELD_NUMBER
+PATH_ENUM_VALUE = descriptor_pb2.EnumDescriptorProto.VALUE_FIELD_NUMBER
+PATH_METHOD = descriptor_pb2.ServiceDescriptorProto.METHOD_FIELD_NUMBER
 
 SCALARS = {
     TYPE_DOUBLE: ("Double", "Double", "0"),
@@ -172,99 +122,85 @@ def doc_lines(comment, indent):
 
 
 def load(descriptor_path):
+    fds = descriptor_pb2.FileDescriptorSet()
     with open(descriptor_path, "rb") as f:
-        fds = parse(f.read())
+        fds.ParseFromString(f.read())
     files = []
-    for raw in fds.get(1, []):
-        fd = parse(raw)
-        file = {"name": text(fd, 1), "package": text(fd, 2), "messages": [], "enums": [],
+    for fd in fds.file:
+        file = {"name": fd.name, "package": fd.package, "messages": [], "enums": [],
                 "services": []}
         comments = {}
-        sci = one(fd, 9)
-        if sci:
-            for loc_raw in parse(sci).get(1, []):
-                loc = parse(loc_raw)
-                path = tuple(packed_ints(loc.get(1, [])))
-                leading = text(loc, 3)
-                trailing = text(loc, 4)
-                comments[path] = (leading + "\n" + trailing).strip()
+        for loc in fd.source_code_info.location:
+            comments[tuple(loc.path)] = (loc.leading_comments + "\n" + loc.trailing_comments).strip()
         package = file["package"]
         c_prefix = "__".join(p[:1].upper() + p[1:] for p in package.split("."))
         fn_prefix = "__".join(camel_to_lower(p) for p in package.split("."))
-        for i, raw_msg in enumerate(fd.get(4, [])):
-            md = parse(raw_msg)
+        for i, md in enumerate(fd.message_type):
             m = Message()
-            m.name = text(md, 1)
+            m.name = md.name
             m.full_name = package + "." + m.name
             m.c_type = c_prefix + "__" + m.name
             m.c_fn = fn_prefix + "__" + camel_to_lower(m.name)
-            m.doc = comments.get((4, i), "")
-            if md.get(3):
+            m.doc = comments.get((PATH_MESSAGE_TYPE, i), "")
+            if md.nested_type:
                 raise SystemExit("nested messages are not supported: %s" % m.full_name)
-            if md.get(8):
+            if md.oneof_decl:
                 raise SystemExit("oneof is not supported: %s" % m.full_name)
             m.fields = []
-            for j, raw_field in enumerate(md.get(2, [])):
-                fdp = parse(raw_field)
+            for j, fdp in enumerate(md.field):
                 f = Field()
-                f.name = text(fdp, 1)
+                f.name = fdp.name
                 if f.name in C_RESERVED:
                     raise SystemExit("field name %s.%s clashes with C" % (m.full_name, f.name))
-                f.number = one(fdp, 3)
-                f.repeated = one(fdp, 4) == LABEL_REPEATED
-                f.type = one(fdp, 5)
-                f.type_name = text(fdp, 6).lstrip(".")
-                if one(fdp, 17):
+                f.number = fdp.number
+                f.repeated = fdp.label == LABEL_REPEATED
+                f.type = fdp.type
+                f.type_name = fdp.type_name.lstrip(".")
+                if fdp.proto3_optional:
                     raise SystemExit("proto3 optional is not supported: %s.%s" % (m.full_name, f.name))
                 f.swift_name = lower_camel(f.name)
-                f.doc = comments.get((4, i, 2, j), "")
+                f.doc = comments.get((PATH_MESSAGE_TYPE, i, PATH_FIELD, j), "")
                 if f.type not in SCALARS and f.type not in (TYPE_BOOL, TYPE_STRING, TYPE_MESSAGE,
                                                             TYPE_BYTES, TYPE_ENUM):
                     raise SystemExit("unsupported field type %d in %s.%s" % (f.type, m.full_name, f.name))
                 m.fields.append(f)
             file["messages"].append(m)
-        for i, raw_enum in enumerate(fd.get(5, [])):
-            ed = parse(raw_enum)
+        for i, ed in enumerate(fd.enum_type):
             e = Enum()
-            e.name = text(ed, 1)
+            e.name = ed.name
             e.full_name = package + "." + e.name
             e.c_type = c_prefix + "__" + e.name
-            e.doc = comments.get((5, i), "")
+            e.doc = comments.get((PATH_ENUM_TYPE, i), "")
             prefix = re.sub(r"(?<!^)(?=[A-Z])", "_", e.name).upper() + "_"
             e.prefix = prefix
             e.values = []
-            for j, raw_value in enumerate(ed.get(2, [])):
-                vd = parse(raw_value)
-                vname = text(vd, 1)
-                number = one(vd, 2, 0)
-                if number >= 1 << 63:
-                    number -= 1 << 64
+            for j, vd in enumerate(ed.value):
+                vname = vd.name
                 case = vname[len(prefix):] if vname.startswith(prefix) else vname
                 case = lower_camel(case.lower())
                 if case[:1].isdigit():
                     case = "_" + case
-                e.values.append((vname, number, swift_ident(case), comments.get((5, i, 2, j), "")))
+                e.values.append((vname, vd.number, swift_ident(case),
+                                 comments.get((PATH_ENUM_TYPE, i, PATH_ENUM_VALUE, j), "")))
             file["enums"].append(e)
-        for i, raw_svc in enumerate(fd.get(6, [])):
-            sd = parse(raw_svc)
+        for i, sd in enumerate(fd.service):
             s = Service()
-            s.name = text(sd, 1)
+            s.name = sd.name
             s.full_name = package + "." + s.name
-            s.doc = comments.get((6, i), "")
+            s.doc = comments.get((PATH_SERVICE, i), "")
             s.methods = []
-            for j, raw_method in enumerate(sd.get(2, [])):
-                mdp = parse(raw_method)
-                if one(mdp, 5):
+            for j, mdp in enumerate(sd.method):
+                if mdp.client_streaming:
                     raise SystemExit("client streaming is not supported: %s" % s.full_name)
-                options = parse(one(mdp, 4, b""))
-                idempotency = one(options, 34, 0)
+                idempotency = mdp.options.idempotency_level
                 s.methods.append({
-                    "name": text(mdp, 1),
-                    "input": text(mdp, 2).lstrip(".").split(".")[-1],
-                    "output": text(mdp, 3).lstrip(".").split(".")[-1],
-                    "server_streaming": bool(one(mdp, 6, 0)),
-                    "idempotent": idempotency in (1, 2),
-                    "doc": comments.get((6, i, 2, j), ""),
+                    "name": mdp.name,
+                    "input": mdp.input_type.lstrip(".").split(".")[-1],
+                    "output": mdp.output_type.lstrip(".").split(".")[-1],
+                    "server_streaming": mdp.server_streaming,
+                    "idempotent": idempotency in (descriptor_pb2.MethodOptions.NO_SIDE_EFFECTS,
+                                                  descriptor_pb2.MethodOptions.IDEMPOTENT),
+                    "doc": comments.get((PATH_SERVICE, i, PATH_METHOD, j), ""),
                 })
             file["services"].append(s)
         files.append(file)

@@ -8,7 +8,7 @@
 # Build, code generation, tests and leak check. libssl-dev: STARTTLS in the
 # SMTP transport; python3-aiosmtpd and openssl: the SMTP server (and its
 # test certificate) that the email tests deliver to.
-GA_APT_PACKAGES=(libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libsqlite3-dev libssl-dev python3 valgrind
+GA_APT_PACKAGES=(libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libsqlite3-dev libssl-dev python3 python3-protobuf valgrind
   python3-aiosmtpd openssl)
 
 ga_install_deps() {
