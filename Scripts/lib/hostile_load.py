@@ -262,20 +262,25 @@ def flood(port, source, count, stop, counters):
         counters["connection_flood"]["opened"] = len(socks)
         counters["connection_flood"]["failed_to_open"] = refused
     stop.wait()
-    # How many the server kept: still open (no end of stream, no GOAWAY waiting).
-    kept = 0
+    # What the server did with each: kept it (its preface only), refused it
+    # (preface and GOAWAY), closed it, or never answered (still in the backlog).
+    outcome = {"kept": 0, "refused_with_goaway": 0, "closed": 0, "no_answer": 0}
     for sock in socks:
         try:
             data = sock.recv(1 << 16)
             if data == PREFACE:
-                kept += 1
+                outcome["kept"] += 1
+            elif data.startswith(PREFACE):
+                outcome["refused_with_goaway"] += 1
+            else:
+                outcome["closed"] += 1
         except BlockingIOError:
-            kept += 1
+            outcome["no_answer"] += 1
         except OSError:
-            pass
+            outcome["closed"] += 1
         sock.close()
     with counters["lock"]:
-        counters["connection_flood"]["still_open_at_end"] = kept
+        counters["connection_flood"].update(outcome)
 
 
 def rss_kib(pid):

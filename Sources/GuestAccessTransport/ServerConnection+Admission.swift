@@ -72,8 +72,12 @@ extension ServerConnection {
   func mustWait(_ frame: Frame) -> Bool {
     if let last = goAwayLastCallID, frame.header.callID > last { return false }
     if frame.payload.count > configuration.maxHeaderSize { return false }
-    if memory.isExhausted { return true }
-    if channel.pendingBytes >= configuration.maxQueuedResponseBytes { return true }
+    let queued = channel.pendingBytes
+    // Over the budget, a connection that holds buffered bytes takes no new
+    // call; one that holds none (a client that reads) is still served.
+    if memory.isExhausted && (queued > 0 || !pending.isEmpty) { return true }
+    if queued >= configuration.maxQueuedResponseBytes { return true }
+    if activeCallCount >= configuration.maxRunningCallsPerConnection { return true }
     if !pending.isEmpty && pending.headerBytes + frame.payload.count > configuration.maxPendingHeaderBytes { return true }
     if let limit = configuration.maxCallsBeforeAuthentication, !authenticated.load(ordering: .relaxed),
       pending.count + activeCallCount >= limit

@@ -42,29 +42,42 @@ struct ConnectStateTests {
   func outcomeRacingTheWaiter() async throws {
     let loop = EventLoop(name: "test-connect")
     var stuck = 0
-    for round in 0..<2000 {
+    for round in 0..<1000 {
       let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
       let connection = ClientConnection(fd: fd, loop: loop, target: "test") { _ in }
       let waiter = ConnectWaiter(connection: connection)
       let go = Atomic<Int>(0)
+      let done = Atomic<Int>(0)
       let resumed = Atomic<Bool>(false)
-      // The timeout (or cancel) lands from another thread at the moment the waiter arrives.
-      DispatchQueue.global().async {
+      // Both sides meet at a short, bounded spin, so that the timeout (or
+      // cancel) lands from another thread just as the waiter arrives.
+      @Sendable func meet() {
         go.add(1, ordering: .acquiringAndReleasing)
-        while go.load(ordering: .acquiring) < 2 {}
+        var spins = 0
+        while go.load(ordering: .acquiring) < 2 && spins < 200_000 { spins += 1 }
         for _ in 0..<(round % 7) { _ = go.load(ordering: .relaxed) }
+      }
+      DispatchQueue.global().async {
+        meet()
         waiter.fail(RPCError(code: .cancelled, message: "connect cancelled"))
+        done.add(1, ordering: .releasing)
       }
       let waiting = Task {
         _ = try? await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-          go.add(1, ordering: .acquiringAndReleasing)
-          while go.load(ordering: .acquiring) < 2 {}
+          meet()
           waiter.set(continuation)
+          done.add(1, ordering: .releasing)
         }
         resumed.store(true, ordering: .releasing)
       }
-      let deadline = ContinuousClock.now + .seconds(2).scaled
-      while !resumed.load(ordering: .acquiring) && ContinuousClock.now < deadline { await Task.yield() }
+      // Once both `set` and `fail` have returned, the waiter must have been resumed
+      // (both resume synchronously): then the task ends.
+      let deadline = ContinuousClock.now + .seconds(10).scaled
+      while done.load(ordering: .acquiring) < 2 && ContinuousClock.now < deadline { await Task.yield() }
+      let settled = ContinuousClock.now + .seconds(2).scaled
+      while !resumed.load(ordering: .acquiring) && ContinuousClock.now < settled {
+        try await Task.sleep(for: .milliseconds(1))
+      }
       if !resumed.load(ordering: .acquiring) {
         stuck += 1
         break

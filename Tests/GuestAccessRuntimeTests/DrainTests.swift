@@ -55,7 +55,7 @@ struct DrainTests {
     }
   }
 
-  @Test("an open Health.Watch gets NOT_SERVING and ends: the drain does not wait for it")
+  @Test("an open Health.Watch gets NOT_SERVING and ends: the drain does not wait for it", .timeLimit(.minutes(1)))
   func watchEndsInDrain() async throws {
     let health = HealthService()
     let transport = TCPServerTransport(configuration: testConfiguration())
