@@ -75,8 +75,10 @@ public final class RPCServer: ServerCallDispatcher {
   }
 
   private func run(_ call: ServerCall, route: (descriptor: MethodDescriptor, handler: RPCRouter.Handler)) async {
-    let context = ServerContext(method: route.descriptor, metadata: call.metadata, deadline: call.deadline, peer: call.peer)
     let responder = call.responder
+    let context = ServerContext(
+      method: route.descriptor, metadata: call.metadata, deadline: call.deadline, peer: call.peer,
+      onAuthenticated: { responder.connectionAuthenticated() })
     let request = call.request
     do {
       try call.metadata.validate()

@@ -16,13 +16,26 @@ public struct ServerContext: Sendable {
   /// The caller's address, e.g. `127.0.0.1:51234` or `in-process`.
   public let peer: String
   private var values: [ObjectIdentifier: any Sendable] = [:]
+  private let onAuthenticated: (@Sendable () -> Void)?
 
-  /// Creates a context.
-  public init(method: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?, peer: String) {
+  /// Creates a context; `onAuthenticated` tells the call's transport that the
+  /// call passed authentication (see `markConnectionAuthenticated`).
+  public init(
+    method: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?, peer: String,
+    onAuthenticated: (@Sendable () -> Void)? = nil
+  ) {
     self.method = method
     self.metadata = metadata
     self.deadline = deadline
     self.peer = peer
+    self.onAuthenticated = onAuthenticated
+  }
+
+  /// Tells the transport that this call's caller proved who it is (called
+  /// by an authentication interceptor): its connection leaves the tighter
+  /// limits applied before authentication (docs/PROTOCOL.md §11).
+  public func markConnectionAuthenticated() {
+    onAuthenticated?()
   }
 
   /// A value stored by an interceptor.

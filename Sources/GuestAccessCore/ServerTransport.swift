@@ -47,11 +47,16 @@ public protocol ServerCallResponder: Sendable {
   /// Whether the transport itself ends the call at its deadline (aborting it
   /// with DEADLINE_EXCEEDED); otherwise the server runs a timer for it.
   var enforcesDeadline: Bool { get }
+  /// The call passed authentication: the transport may lift the limits it
+  /// applies to connections none of whose calls has authenticated yet.
+  func connectionAuthenticated()
 }
 
 extension ServerCallResponder {
   /// By default the server enforces deadlines.
   public var enforcesDeadline: Bool { false }
+  /// By default a transport has no limits tied to authentication.
+  public func connectionAuthenticated() {}
 }
 
 /// Receives the calls a server transport accepts.

@@ -57,6 +57,8 @@ public final class GuestAccessServerApp: Sendable {
     transport = TCPServerTransport(
       configuration: TCPServerConfiguration(
         host: settings.host, port: settings.port, maxConnections: settings.maxConnections,
+        maxConnectionsPerPeer: settings.maxConnectionsPerPeer, maxCallsBeforeAuthentication: settings.maxCallsBeforeAuthentication,
+        sendTimeout: .milliseconds(Int64(settings.sendTimeout * 1000)), memoryBudget: settings.memoryBudgetMiB << 20,
         busyPoll: .microseconds(settings.busyPollMicros)),
       logger: logger)
     let anonymous = InvitationServiceImpl.anonymousMethods
@@ -66,7 +68,10 @@ public final class GuestAccessServerApp: Sendable {
         health, TenantServiceImpl(environment: environment), InvitationServiceImpl(environment: environment),
         GuestServiceImpl(environment: environment),
       ],
-      interceptors: [MetricsInterceptor(), AuthInterceptor(store: store, clock: clock, anonymousMethods: anonymous)]
+      interceptors: [
+        MetricsInterceptor(), AuthInterceptor(store: store, clock: clock, anonymousMethods: anonymous),
+        AuthenticatedConnectionInterceptor(),
+      ]
     ) { error, method in
       logger.error("unexpected error in \(method): \(error)")
     }
@@ -97,6 +102,10 @@ public final class GuestAccessServerApp: Sendable {
     environment.auditHub.finishAll()
     store.close()
   }
+
+  /// Bytes held for clients now: headers of calls waiting for their request
+  /// message and queued responses (bounded by `settings.memoryBudgetMiB`).
+  public var bufferedBytes: Int { transport.bufferedBytes }
 
   /// The port, once listening.
   public func listeningPort() async throws -> Int {

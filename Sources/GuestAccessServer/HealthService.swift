@@ -4,12 +4,16 @@ import GuestAccessLocks
 
 /// The Health service with grpc.health.v1 semantics: the server sets a status
 /// per service name ("" is the whole server); Check answers it, Watch streams
-/// it now and on every change.
+/// it now and on every change. In a drain every status becomes NOT_SERVING
+/// and each Watch stream ends after sending it (TRAILERS OK), so an open
+/// Watch does not hold the shutdown; a Watch started during the drain gets
+/// its status and ends the same way.
 public final class HealthService: Health.ServiceProtocol, Sendable {
   private struct State {
     var statuses: [String: ServingStatus] = [:]
     var watchers: [UInt64: (service: String, continuation: AsyncStream<ServingStatus>.Continuation)] = [:]
     var nextWatcher: UInt64 = 0
+    var draining = false
   }
 
   private let state = LockedValue(State())
@@ -30,9 +34,16 @@ public final class HealthService: Health.ServiceProtocol, Sendable {
   }
 
   /// Sets every known service, and the server, to NOT_SERVING (the first step of a drain).
+  /// Watch streams then end.
   public func enterDraining() {
     let services = state.withLock { Array($0.statuses.keys) }
     for service in services { setStatus(.notServing, for: service) }
+    let watchers = state.withLock { state -> [AsyncStream<ServingStatus>.Continuation] in
+      state.draining = true
+      return state.watchers.values.map(\.continuation)
+    }
+    // Each stream delivers the NOT_SERVING it holds, then ends.
+    for continuation in watchers { continuation.finish() }
   }
 
   /// The current status of `service`, if known.
@@ -53,6 +64,7 @@ public final class HealthService: Health.ServiceProtocol, Sendable {
       state.nextWatcher += 1
       state.watchers[state.nextWatcher] = (request.service, continuation)
       continuation.yield(state.statuses[request.service] ?? .serviceUnknown)
+      if state.draining { continuation.finish() }
       return state.nextWatcher
     }
     defer { _ = state.withLock { $0.watchers.removeValue(forKey: id) } }
@@ -63,6 +75,7 @@ public final class HealthService: Health.ServiceProtocol, Sendable {
     } onCancel: {
       continuation.finish()
     }
-    throw CancellationError()
+    // The stream ends on cancellation or in a drain; only the drain ends the call normally.
+    try Task.checkCancellation()
   }
 }

@@ -19,8 +19,20 @@ public struct ServerSettings: Sendable {
   public var logLevel: Logger.Level
   /// Seconds in-flight calls get on shutdown.
   public var drainTimeout: Double
-  /// Open connections at most.
+  /// Open connections at most. `--max-connections` or `GUESTD_MAX_CONNECTIONS`, default 10000.
   public var maxConnections: Int
+  /// Open connections from one client address at most.
+  /// `--max-connections-per-peer` or `GUESTD_MAX_CONNECTIONS_PER_PEER`, default 256.
+  public var maxConnectionsPerPeer: Int
+  /// Calls in flight on a connection before one of its calls authenticated.
+  /// `--max-calls-before-auth` or `GUESTD_MAX_CALLS_BEFORE_AUTH`, default 16.
+  public var maxCallsBeforeAuthentication: Int
+  /// MiB of pending call headers and queued responses over every connection.
+  /// `--memory-budget-mib` or `GUESTD_MEMORY_BUDGET_MIB`, default 256.
+  public var memoryBudgetMiB: Int
+  /// Seconds a client may take none of its queued responses before it is
+  /// closed. `--send-timeout` or `GUESTD_SEND_TIMEOUT`, default 30.
+  public var sendTimeout: Double
   /// Microseconds an event loop polls for events before it sleeps (0: never
   /// polls). Environment `GUESTD_BUSY_POLL_US`, default 50.
   public var busyPollMicros: Int
@@ -41,7 +53,8 @@ public struct ServerSettings: Sendable {
   public init(
     listen: String?, dataDir: String?, publicBaseURL: String?, logLevel: String?, drainTimeout: Double?,
     maxConnections: Int?, operatorKey: String? = nil, busyPollMicros: Int? = nil, sweepInterval: Double? = nil,
-    environment: [String: String]
+    maxConnectionsPerPeer: Int? = nil, maxCallsBeforeAuthentication: Int? = nil, memoryBudgetMiB: Int? = nil,
+    sendTimeout: Double? = nil, environment: [String: String]
   ) throws {
     self.operatorKey = operatorKey ?? environment["GUESTD_OPERATOR_KEY"]
     self.defaultInvitationRateLimit = environment["GUESTD_INVITATION_RATE_LIMIT"].flatMap(Int32.init) ?? 1000
@@ -69,13 +82,39 @@ public struct ServerSettings: Sendable {
     let drain = drainTimeout ?? environment["GUESTD_DRAIN_TIMEOUT"].flatMap(Double.init) ?? 10
     guard drain >= 0 else { throw SettingsError("--drain-timeout must not be negative") }
     self.drainTimeout = drain
-    let connections = maxConnections ?? environment["GUESTD_MAX_CONNECTIONS"].flatMap(Int.init) ?? 10_000
-    guard connections > 0 else { throw SettingsError("--max-connections must be positive") }
-    self.maxConnections = connections
+    self.maxConnections = try Self.integer(
+      maxConnections, flag: "--max-connections", variable: "GUESTD_MAX_CONNECTIONS", default: 10_000, range: 1...1_000_000,
+      environment: environment)
+    self.maxConnectionsPerPeer = try Self.integer(
+      maxConnectionsPerPeer, flag: "--max-connections-per-peer", variable: "GUESTD_MAX_CONNECTIONS_PER_PEER", default: 256,
+      range: 1...1_000_000, environment: environment)
+    self.maxCallsBeforeAuthentication = try Self.integer(
+      maxCallsBeforeAuthentication, flag: "--max-calls-before-auth", variable: "GUESTD_MAX_CALLS_BEFORE_AUTH", default: 16,
+      range: 1...4096, environment: environment)
+    self.memoryBudgetMiB = try Self.integer(
+      memoryBudgetMiB, flag: "--memory-budget-mib", variable: "GUESTD_MEMORY_BUDGET_MIB", default: 256, range: 16...1_048_576,
+      environment: environment)
+    let send = sendTimeout ?? environment["GUESTD_SEND_TIMEOUT"].map { Double($0) } ?? 30
+    guard let send, (1...3600).contains(send) else {
+      throw SettingsError("--send-timeout (GUESTD_SEND_TIMEOUT) must be a number of seconds from 1 to 3600")
+    }
+    self.sendTimeout = send
     let busyPoll = busyPollMicros ?? environment["GUESTD_BUSY_POLL_US"].map { Int($0) } ?? 50
     guard let busyPoll, (0...10_000).contains(busyPoll) else { throw SettingsError("--busy-poll-us must be 0…10000 microseconds") }
     self.busyPollMicros = busyPoll
     email = try EmailSettings(publicBaseURL: self.publicBaseURL, environment: environment)
+  }
+
+  /// An integer from a flag, else the environment, else `default`; a value
+  /// that is not an integer in `range` is an error naming both.
+  static func integer(
+    _ flagValue: Int?, flag: String, variable: String, default: Int, range: ClosedRange<Int>, environment: [String: String]
+  ) throws -> Int {
+    let value = flagValue ?? environment[variable].map { Int($0) } ?? `default`
+    guard let value, range.contains(value) else {
+      throw SettingsError("\(flag) (\(variable)) must be an integer from \(range.lowerBound) to \(range.upperBound)")
+    }
+    return value
   }
 
   /// The process environment as a dictionary.

@@ -362,23 +362,24 @@ final class CallBox: @unchecked Sendable {
   }
 }
 
-/// Waits for a non-blocking connect to finish (writable socket).
+/// Waits for a non-blocking connect to finish (writable socket). The outcome
+/// (connected, failed, timed out, cancelled) and the waiting continuation meet
+/// in one `ConnectState` under one lock, in whichever order they arrive.
 final class ConnectWaiter: EventLoopHandler, @unchecked Sendable {
   private let connection: ClientConnection
-  private let continuation = LockedValue<CheckedContinuation<Void, any Error>?>(nil)
-  private let outcome = LockedValue<RPCError??>(nil)
+  private let state = LockedValue(ConnectState<CheckedContinuation<Void, any Error>>())
 
   init(connection: ClientConnection) {
     self.connection = connection
   }
 
   func set(_ continuation: CheckedContinuation<Void, any Error>) {
-    let early = outcome.withLock { $0 }
-    if let early {
-      if let error = early { continuation.resume(throwing: error) } else { continuation.resume() }
-      return
+    let outcome = state.withLock { $0.wait(continuation) }
+    switch outcome {
+    case nil: break
+    case .success?: continuation.resume()
+    case .failure(let error)?: continuation.resume(throwing: error)
     }
-    self.continuation.withLock { $0 = continuation }
   }
 
   func handleEvents(_ events: UInt32) {
@@ -398,21 +399,18 @@ final class ConnectWaiter: EventLoopHandler, @unchecked Sendable {
     }
   }
 
+  /// Records the outcome and resumes the waiter if it is there; returns
+  /// whether this was the first outcome.
   @discardableResult
   private func resolve(_ error: RPCError?) -> Bool {
-    let first = outcome.withLock { outcome -> Bool in
-      guard outcome == nil else { return false }
-      outcome = .some(error)
+    switch state.withLock({ $0.resolve(error) }) {
+    case .alreadyEnded:
+      return false
+    case .recorded:
+      return true
+    case .resume(let continuation):
+      if let error { continuation.resume(throwing: error) } else { continuation.resume() }
       return true
     }
-    guard first else { return false }
-    let continuation = self.continuation.withLock { continuation in
-      defer { continuation = nil }
-      return continuation
-    }
-    if let continuation {
-      if let error { continuation.resume(throwing: error) } else { continuation.resume() }
-    }
-    return true
   }
 }

@@ -28,6 +28,10 @@ final class TCPServerResponder: ServerCallResponder, @unchecked Sendable {
   /// The connection's loop ends the call at its deadline.
   var enforcesDeadline: Bool { true }
 
+  func connectionAuthenticated() {
+    connection.markAuthenticated()
+  }
+
   /// Arms the deadline: at `deadline` the call is aborted with DEADLINE_EXCEEDED.
   func armDeadline(_ deadline: ContinuousClock.Instant, on loop: EventLoop) {
     let timer = loop.schedule(at: deadline) { [self] in

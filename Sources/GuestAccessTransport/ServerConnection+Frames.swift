@@ -26,7 +26,10 @@ extension ServerConnection {
       } catch {
         throw ProtocolViolation("undecodable call headers")
       }
-      if calls.withLock({ $0.draining }) || !dispatcher.isAcceptingCalls {
+      // After GOAWAY only the calls it covers are served (those it does not
+      // are refused); before it, a call is taken even when the server has
+      // begun to drain: the GOAWAY about to be sent covers it.
+      if let last = goAwayLastCallID, header.callID > last {
         refuse(header.callID, Self.notProcessed("server is shutting down"))
         return
       }
@@ -38,11 +41,11 @@ extension ServerConnection {
       }
       let deadline: ContinuousClock.Instant? = callHeaders.timeoutMicros == 0 ? nil
         : .now + .microseconds(Int64(min(callHeaders.timeoutMicros, UInt64(Int64.max / 1000))))
-      pending[header.callID] = (callHeaders, deadline, EventLoop.now())
+      pending.add(header.callID, PendingCalls.Call(headers: callHeaders, deadline: deadline, since: EventLoop.now(), headerBytes: frame.payload.count))
     case .message:
       guard header.callID != 0 else { throw ProtocolViolation("MESSAGE on call 0") }
       guard header.callID <= lastCallID else { throw ProtocolViolation("MESSAGE for call \(header.callID) that was never opened") }
-      guard let opened = pending.removeValue(forKey: header.callID) else { return }
+      guard let opened = pending.remove(header.callID) else { return }
       guard frame.payload.count <= configuration.maxReceiveMessageSize else {
         refuse(header.callID, Self.tooLarge(frame.payload.count, configuration.maxReceiveMessageSize))
         return
@@ -54,7 +57,7 @@ extension ServerConnection {
       start(header.callID, opened.headers, deadline: opened.deadline, request: frame.payload)
     case .cancel:
       guard header.callID != 0 else { throw ProtocolViolation("CANCEL on call 0") }
-      pending.removeValue(forKey: header.callID)
+      pending.remove(header.callID)
       let responder = calls.withLock { $0.active.removeValue(forKey: header.callID) }
       responder?.cancelFromPeer()
       checkDrained()
@@ -76,7 +79,7 @@ extension ServerConnection {
       refuse(header.callID, RPCError(code: .resourceExhausted, message: "call headers of \(header.length) bytes exceed the limit of \(configuration.maxHeaderSize)"))
     case .message:
       guard header.callID != 0, header.callID <= lastCallID else { throw ProtocolViolation("MESSAGE for a call that was never opened") }
-      if pending.removeValue(forKey: header.callID) != nil {
+      if pending.remove(header.callID) != nil {
         refuse(header.callID, Self.tooLarge(Int(header.length), configuration.maxReceiveMessageSize))
       }
     default:
@@ -118,8 +121,12 @@ extension ServerConnection {
       calls.active.removeValue(forKey: callID)
       return calls.draining && calls.active.isEmpty
     }
-    if drained {
-      channel.loop.executeUnchecked { [self] in checkDrained() }
+    if drained || channel.isReadHeld {
+      channel.loop.executeUnchecked { [self] in
+        retryHeld()
+        checkDrained()
+      }
     }
+    closeIfOverBudget()
   }
 }

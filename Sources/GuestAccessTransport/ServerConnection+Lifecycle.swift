@@ -7,20 +7,22 @@ import Logging
 
 /// GOAWAY, drain, timeouts and closing.
 extension ServerConnection {
-  /// Sends GOAWAY with the last accepted call id; closes once calls finish. Loop thread.
+  /// Sends GOAWAY covering every call whose HEADERS the server has read
+  /// (those parsed but not yet handled included); they are all served, the
+  /// pending ones as their request message arrives. Closes once they have
+  /// finished. Loop thread.
   func goAway(code: StatusCode = .ok, message: String = "server shutting down") {
     guard !channel.isClosed else { return }
     calls.withLock { $0.draining = true }
     if !goAwaySent {
       goAwaySent = true
-      let last = lastCallID
+      var last = lastCallID
+      for event in deferred[deferredStart...] {
+        if case .frame(let frame) = event, frame.header.frameType == .headers { last = max(last, frame.header.callID) }
+      }
+      goAwayLastCallID = last
       channel.write { FrameEncoder.append(.goAway, callID: 0, message: GoAway(lastCallID: last, code: code.rawValue, message: message), to: &$0) }
     }
-    // Requests whose message has not arrived are refused: they never ran.
-    for callID in pending.keys.sorted() {
-      refuse(callID, Self.notProcessed("server is shutting down"))
-    }
-    pending.removeAll()
     checkDrained()
   }
 
@@ -29,6 +31,7 @@ extension ServerConnection {
     logger.debug("closing connection", metadata: ["peer": "\(peer)", "reason": "\(violation)"])
     let last = lastCallID
     goAwaySent = true
+    goAwayLastCallID = goAwayLastCallID ?? last
     channel.write {
       FrameEncoder.append(.goAway, callID: 0, message: GoAway(lastCallID: last, code: StatusCode.internalError.rawValue, message: violation.description), to: &$0)
     }
@@ -38,7 +41,7 @@ extension ServerConnection {
   func checkDrained() {
     guard lingeringSince == nil else { return }
     let drained = calls.withLock { $0.draining && $0.active.isEmpty }
-    if drained && pending.isEmpty && channel.pendingBytes == 0 { closeGracefully() }
+    if drained && pending.isEmpty && !hasDeferred && channel.pendingBytes == 0 { closeGracefully() }
   }
 
   /// Half-closes after what was written, cancels every call, and waits for the
@@ -73,10 +76,21 @@ extension ServerConnection {
       fail(ProtocolViolation("frame not completed within the frame timeout"))
       return
     }
-    if !paused, let oldest = pending.values.lazy.map(\.since).min(), now - oldest > configuration.frameTimeout.nanoseconds {
-      fail(ProtocolViolation("request message not received within the frame timeout"))
-      return
+    if !paused, let oldest = pending.oldest, now - oldest > configuration.frameTimeout.nanoseconds {
+      guard goAwaySent else {
+        fail(ProtocolViolation("request message not received within the frame timeout"))
+        return
+      }
+      // Draining: the calls whose request never came are not processed.
+      for callID in pending.ids(since: now - configuration.frameTimeout.nanoseconds) {
+        pending.remove(callID)
+        refuse(callID, Self.notProcessed("server is shutting down; the request message did not arrive"))
+      }
     }
+    guard checkSendProgress(now: now) else { return }
+    closeIfOverBudget()
+    if channel.isReadHeld { retryHeld() }
+    guard !channel.isClosed, lingeringSince == nil else { return }
     if let sent = pingSentAt, now - sent > configuration.keepaliveTimeout.nanoseconds {
       close(reason: "keepalive ping not answered")
       return

@@ -4,6 +4,7 @@ import GuestAccessLocks
 import GuestAccessProto
 import GuestAccessWire
 import Logging
+import Synchronization
 
 /// One accepted TCP connection: reads and parses frames on its loop thread,
 /// turns complete requests into `ServerCall`s, and writes through its
@@ -22,6 +23,8 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
 
   let channel: SocketChannel
   let peer: String
+  /// The peer's address without the port (the unit of `maxConnectionsPerPeer`).
+  let peerHost: String
   /// Whether the connection counts towards `maxConnections` (refused ones do not).
   let counted: Bool
   let configuration: TCPServerConfiguration
@@ -29,6 +32,10 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
   let logger: Logger
   let onClose: (ServerConnection) -> Void
   let calls = LockedValue(Calls())
+  /// The server-wide budget of pending headers and queued responses.
+  let memory: MemoryBudget
+  /// Whether a call on this connection passed authentication (any thread).
+  let authenticated = Atomic<Bool>(false)
   /// Time a half-closed connection waits for the peer's end of stream.
   static let lingerTimeout: Duration = .seconds(2)
 
@@ -37,9 +44,14 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
   var prefaceBytes: [UInt8] = []
   var prefaceDone = false
   var lastCallID: UInt32 = 0
-  /// Calls whose HEADERS arrived but not their request message; the deadline
-  /// counts from the HEADERS.
-  var pending: [UInt32: (headers: CallHeaders, deadline: ContinuousClock.Instant?, since: UInt64)] = [:]
+  /// Calls whose HEADERS arrived but not their request message.
+  var pending: PendingCalls
+  /// The `last_call_id` of the GOAWAY sent, once sent: calls up to it are
+  /// served, later ones refused.
+  var goAwayLastCallID: UInt32?
+  /// `channel.bytesSent` when the client last took some output, and when.
+  var outputSentMark: UInt64 = 0
+  var outputProgressAt = EventLoop.now()
   let openedAt = EventLoop.now()
   var lastReadAt = EventLoop.now()
   var lastActiveAt = EventLoop.now()
@@ -59,11 +71,14 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
   static let framesPerTurn = 128
 
   init(
-    fd: Int32, peer: String, loop: EventLoop, configuration: TCPServerConfiguration, counted: Bool = true,
-    dispatcher: any ServerCallDispatcher, logger: Logger, onClose: @escaping (ServerConnection) -> Void
+    fd: Int32, peer: String, peerHost: String, loop: EventLoop, configuration: TCPServerConfiguration, counted: Bool = true,
+    memory: MemoryBudget, dispatcher: any ServerCallDispatcher, logger: Logger, onClose: @escaping (ServerConnection) -> Void
   ) {
-    channel = SocketChannel(fd: fd, loop: loop)
+    channel = SocketChannel(fd: fd, loop: loop, budget: memory)
     self.peer = peer
+    self.peerHost = peerHost
+    self.memory = memory
+    pending = PendingCalls(memory: memory)
     self.counted = counted
     self.configuration = configuration
     self.dispatcher = dispatcher
@@ -88,6 +103,7 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
   func refuseConnection(_ error: RPCError) {
     start()
     goAwaySent = true
+    goAwayLastCallID = 0
     calls.withLock { $0.draining = true }
     channel.write { FrameEncoder.append(.goAway, callID: 0, message: GoAway(lastCallID: 0, code: error.code.rawValue, message: error.message), to: &$0) }
     closeGracefully()
@@ -101,8 +117,8 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
   func handleEvents(_ events: UInt32) {
     if events & ga_epollout != 0 { channel.handleWritable() }
     guard events & (ga_epollin | ga_epollhup | ga_epollerr | ga_epollrdhup) != 0 else { return }
-    if channel.isReadPaused && events & ga_epollin == 0 {
-      // Not reading (too much unsent output) and the peer hung up: its calls are moot.
+    if (channel.isReadPaused || channel.isReadHeld) && events & ga_epollin == 0 {
+      // Not reading (too much unsent output, or requests waiting) and the peer hung up: its calls are moot.
       close(reason: "peer closed while not reading")
     } else {
       readAvailable()
@@ -155,10 +171,11 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
     guard !bytes.isEmpty else { return }
     try parser.parse(bytes) { event throws(ProtocolViolation) in
       guard lingeringSince == nil, !channel.isClosed else { return }
-      // Too much output unsent, or enough requests taken for this turn: keep
-      // the rest of this read for later, so requests do not turn into more
-      // responses than the peer reads.
-      guard !hasDeferred && budget > 0 && !channel.isReadPaused else {
+      // Too much output unsent, enough requests taken for this turn, or a
+      // new call that must wait (`mustWait`): keep the rest of this read for
+      // later, so requests do not turn into more responses than the peer
+      // reads, nor into more pending calls than the limits allow.
+      guard !hasDeferred && mayHandle(event) else {
         deferred.append(event)
         return
       }
@@ -181,7 +198,7 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
   /// returns whether all were.
   func handleDeferred() -> Bool {
     while hasDeferred {
-      guard budget > 0, !channel.isReadPaused, !channel.isClosed, lingeringSince == nil else { return false }
+      guard !channel.isClosed, lingeringSince == nil, mayHandle(deferred[deferredStart]) else { return false }
       budget -= 1
       let event = deferred[deferredStart]
       deferredStart += 1
@@ -193,6 +210,18 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
       }
     }
     dropDeferred()
+    if channel.isReadHeld { channel.holdReading(false) }
+    return true
+  }
+
+  /// Whether `event` may be handled now: this turn's budget lasts, output is
+  /// not over the bound, and a new call may start (else reading is held).
+  func mayHandle(_ event: FrameEvent) -> Bool {
+    guard budget > 0, !channel.isReadPaused else { return false }
+    if case .frame(let frame) = event, frame.header.frameType == .headers, mustWait(frame) {
+      channel.holdReading(true)
+      return false
+    }
     return true
   }
 
@@ -204,7 +233,7 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
   /// Continues with deferred frames after the work queued so far (the
   /// handlers just started), unless reading is paused (then the drain does).
   func scheduleTurn() {
-    guard hasDeferred, !turnScheduled, !channel.isReadPaused, !channel.isClosed else { return }
+    guard hasDeferred, !turnScheduled, !channel.isReadPaused, !channel.isReadHeld, !channel.isClosed else { return }
     turnScheduled = true
     channel.loop.executeUnchecked { [self] in
       turnScheduled = false
@@ -219,7 +248,7 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
     let now = EventLoop.now()
     // Time spent paused is the server's doing: restart the frame clocks.
     if midFrameSince != nil { midFrameSince = now }
-    for callID in pending.keys { pending[callID]?.since = now }
+    pending.restartClocks(now)
     budget = Self.framesPerTurn
     _ = handleDeferred()
     scheduleTurn()

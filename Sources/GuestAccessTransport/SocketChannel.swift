@@ -12,13 +12,20 @@ import Glibc
 /// Back-pressure: above `highWater` unsent bytes, streaming writers wait
 /// (`waitForSpace`); above `readPauseWater`, the connection stops reading, so
 /// a peer that sends requests but never reads responses cannot make the
-/// server buffer without bound.
+/// server buffer without bound. A server connection can also hold reading
+/// for reasons of its own (`holdReading`), and count its queued bytes in a
+/// shared `MemoryBudget`.
 final class SocketChannel: @unchecked Sendable {
   private struct State {
     var buffer: [UInt8] = []
     var start = 0
     var waitingWritable = false
     var readPaused = false
+    var readHeld = false
+    /// Bytes of `buffer` counted in the budget.
+    var accounted = 0
+    /// Bytes sent since the channel opened.
+    var sent: UInt64 = 0
     var outputShut = false
     var closed = false
     var spaceWaiters: [CheckedContinuation<Void, any Error>] = []
@@ -26,6 +33,8 @@ final class SocketChannel: @unchecked Sendable {
 
   let fd: Int32
   let loop: EventLoop
+  /// Where the write buffer's bytes are counted, if anywhere.
+  let budget: MemoryBudget?
   private let state = LockedValue(State())
   /// Above this many unsent bytes, streaming writers wait.
   static let highWater = 1 << 20
@@ -37,16 +46,17 @@ final class SocketChannel: @unchecked Sendable {
   /// Run on the loop when reading resumes after a pause (set once, before use).
   var onReadResumed: (() -> Void)?
 
-  init(fd: Int32, loop: EventLoop) {
+  init(fd: Int32, loop: EventLoop, budget: MemoryBudget? = nil) {
     self.fd = fd
     self.loop = loop
+    self.budget = budget
   }
 
   /// The epoll interest for the current state. While reading is paused only
   /// the peer's end of stream (RDHUP) is watched on the read side: it ends
   /// the connection, so it cannot make the level-triggered loop spin.
   private static func interest(_ state: State) -> UInt32 {
-    (state.readPaused ? 0 : ga_epollin) | ga_epollrdhup | (state.waitingWritable ? ga_epollout : 0)
+    (state.readPaused || state.readHeld ? 0 : ga_epollin) | ga_epollrdhup | (state.waitingWritable ? ga_epollout : 0)
   }
 
   /// The initial epoll interest.
@@ -61,6 +71,29 @@ final class SocketChannel: @unchecked Sendable {
   /// Whether reading is paused because too much output is unsent.
   var isReadPaused: Bool { state.withLock { $0.readPaused } }
 
+  /// Whether reading is held by `holdReading`.
+  var isReadHeld: Bool { state.withLock { $0.readHeld } }
+
+  /// Bytes sent since the channel opened.
+  var bytesSent: UInt64 { state.withLock { $0.sent } }
+
+  /// Stops (or resumes) watching the socket for requests, whatever the
+  /// output; the peer's end of stream is still seen. Loop thread.
+  func holdReading(_ hold: Bool) {
+    state.withLock { state in
+      guard state.readHeld != hold, !state.closed else { return }
+      state.readHeld = hold
+      loop.modify(fd: fd, events: Self.interest(state))
+    }
+  }
+
+  /// Counts the buffer's size change in the budget.
+  private func settle(_ state: inout State) {
+    guard let budget else { return }
+    budget.add(state.buffer.count - state.accounted)
+    state.accounted = state.buffer.count
+  }
+
   /// Appends frames with `build` and sends what the socket takes now.
   /// Returns false when the socket is closed or its output shut (nothing is written).
   @discardableResult
@@ -73,6 +106,7 @@ final class SocketChannel: @unchecked Sendable {
       } else {
         flush(&state)
       }
+      settle(&state)
       return !state.closed
     }
   }
@@ -91,6 +125,7 @@ final class SocketChannel: @unchecked Sendable {
       }
       if sent > 0 {
         state.start += sent
+        state.sent += UInt64(sent)
         continue
       }
       let error = ga_errno()
@@ -134,6 +169,7 @@ final class SocketChannel: @unchecked Sendable {
     state.withLock { state in
       guard !state.closed else { return }
       flush(&state)
+      settle(&state)
     }
   }
 
@@ -171,6 +207,7 @@ final class SocketChannel: @unchecked Sendable {
       state.outputShut = true
       state.buffer = []
       state.start = 0
+      settle(&state)
       failWaiters(&state)
       _ = ga_shutdown_write(fd)
       return true
@@ -187,6 +224,7 @@ final class SocketChannel: @unchecked Sendable {
       Glibc.close(fd)
       state.buffer = []
       state.start = 0
+      settle(&state)
       failWaiters(&state)
       return true
     }

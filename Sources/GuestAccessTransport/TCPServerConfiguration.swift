@@ -6,8 +6,34 @@ public struct TCPServerConfiguration: Sendable, Hashable {
   public var port: Int
   /// Open connections at most; more are answered with GOAWAY and closed.
   public var maxConnections: Int
+  /// Open connections from one peer address (IP, whatever the port) at
+  /// most; more are answered with GOAWAY RESOURCE_EXHAUSTED and closed.
+  public var maxConnectionsPerPeer: Int
   /// Calls in flight per connection at most; more are refused with RESOURCE_EXHAUSTED.
   public var maxConcurrentCallsPerConnection: Int
+  /// Calls running on one connection at once; further requests wait unread
+  /// until one ends (their responses are what a client that does not read
+  /// makes the server hold).
+  public var maxRunningCallsPerConnection: Int
+  /// Calls in flight (waiting for their request or running) on a connection
+  /// none of whose calls has authenticated yet (`ServerContext.markConnectionAuthenticated`);
+  /// further requests wait unread until one ends. `nil`: no separate limit
+  /// (a server without authentication).
+  public var maxCallsBeforeAuthentication: Int?
+  /// Header bytes of the calls on one connection whose HEADERS arrived and
+  /// whose request message has not; further requests wait unread (a first
+  /// call is always taken).
+  public var maxPendingHeaderBytes: Int
+  /// Response bytes queued for one connection above which it stops reading
+  /// requests until the client has taken them.
+  public var maxQueuedResponseBytes: Int
+  /// A connection with queued responses of which the client takes nothing
+  /// for this long is closed.
+  public var sendTimeout: Duration
+  /// Bytes of pending call headers and queued responses over every
+  /// connection at most: above it no connection starts a call and those
+  /// over `maxQueuedResponseBytes` are closed (see `MemoryBudget`).
+  public var memoryBudget: Int
   /// Largest request message accepted; larger ones fail with RESOURCE_EXHAUSTED.
   public var maxReceiveMessageSize: Int
   /// Largest HEADERS payload (method and metadata) accepted.
@@ -29,8 +55,10 @@ public struct TCPServerConfiguration: Sendable, Hashable {
 
   /// Creates a configuration; every limit has a production default.
   public init(
-    host: String = "127.0.0.1", port: Int = 7700, maxConnections: Int = 10_000,
-    maxConcurrentCallsPerConnection: Int = 4096, maxReceiveMessageSize: Int = 4 << 20,
+    host: String = "127.0.0.1", port: Int = 7700, maxConnections: Int = 10_000, maxConnectionsPerPeer: Int = 256,
+    maxConcurrentCallsPerConnection: Int = 4096, maxRunningCallsPerConnection: Int = 64, maxCallsBeforeAuthentication: Int? = nil,
+    maxPendingHeaderBytes: Int = 256 << 10, maxQueuedResponseBytes: Int = 8 << 20, sendTimeout: Duration = .seconds(30),
+    memoryBudget: Int = 256 << 20, maxReceiveMessageSize: Int = 4 << 20,
     maxHeaderSize: Int = 64 << 10, handshakeTimeout: Duration = .seconds(10), frameTimeout: Duration = .seconds(10),
     idleTimeout: Duration = .seconds(300), keepaliveInterval: Duration = .seconds(30),
     keepaliveTimeout: Duration = .seconds(10), loopCount: Int = EventLoopGroup.coreCount,
@@ -39,7 +67,14 @@ public struct TCPServerConfiguration: Sendable, Hashable {
     self.host = host
     self.port = port
     self.maxConnections = maxConnections
+    self.maxConnectionsPerPeer = maxConnectionsPerPeer
     self.maxConcurrentCallsPerConnection = maxConcurrentCallsPerConnection
+    self.maxRunningCallsPerConnection = maxRunningCallsPerConnection
+    self.maxCallsBeforeAuthentication = maxCallsBeforeAuthentication
+    self.maxPendingHeaderBytes = maxPendingHeaderBytes
+    self.maxQueuedResponseBytes = maxQueuedResponseBytes
+    self.sendTimeout = sendTimeout
+    self.memoryBudget = memoryBudget
     self.maxReceiveMessageSize = maxReceiveMessageSize
     self.maxHeaderSize = maxHeaderSize
     self.handshakeTimeout = handshakeTimeout

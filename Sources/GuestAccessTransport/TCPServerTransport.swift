@@ -18,6 +18,8 @@ public final class TCPServerTransport: ServerTransport, @unchecked Sendable {
     var draining = false
     var finishedServing = false
     var connectionCount = 0
+    /// Open counted connections per peer address (no entry at zero).
+    var perPeer: [String: Int] = [:]
     var refusedCount = 0
     var finished: CheckedContinuation<Void, any Error>?
     var boundPort: Int?
@@ -34,6 +36,7 @@ public final class TCPServerTransport: ServerTransport, @unchecked Sendable {
   /// Connections per loop (each touched only on its loop).
   private let perLoop: [LoopConnections]
   private let roundRobin = Atomic<Int>(0)
+  private let memory: MemoryBudget
   /// Refused connections being closed gracefully at most; more are closed at once.
   static let maxRefusing = 64
   /// How often each loop checks its connections' timeouts.
@@ -45,6 +48,7 @@ public final class TCPServerTransport: ServerTransport, @unchecked Sendable {
     self.group = group ?? EventLoopGroup(count: configuration.loopCount, name: "ga-server", busyPoll: configuration.busyPoll)
     ownsGroup = group == nil
     self.logger = logger
+    memory = MemoryBudget(limit: configuration.memoryBudget)
     perLoop = self.group.loops.map(LoopConnections.init(loop:))
   }
 
@@ -61,6 +65,17 @@ public final class TCPServerTransport: ServerTransport, @unchecked Sendable {
 
   /// Open connections now (refused ones not counted).
   public var connectionCount: Int { state.withLock { $0.connectionCount } }
+
+  /// Bytes now held for clients in the server's memory budget: headers of
+  /// calls waiting for their request message and queued responses.
+  public var bufferedBytes: Int { memory.usedBytes }
+
+  /// The address part of a peer `host:port` or `[v6]:port`.
+  static func host(ofPeer peer: String) -> String {
+    if peer.hasPrefix("["), let close = peer.firstIndex(of: "]") { return String(peer[peer.index(after: peer.startIndex)..<close]) }
+    guard let colon = peer.lastIndex(of: ":") else { return peer }
+    return String(peer[..<colon])
+  }
 
   public func serve(dispatcher: any ServerCallDispatcher) async throws {
     var boundPort: Int32 = 0
@@ -104,17 +119,22 @@ public final class TCPServerTransport: ServerTransport, @unchecked Sendable {
 
   private func accepted(_ fd: Int32, peer: String, dispatcher: any ServerCallDispatcher) {
     enum Admission { case admit, refuse(RPCError), drop }
+    let peerHost = Self.host(ofPeer: peer)
     let admission = state.withLock { state -> Admission in
       if state.stopped { return .drop }
-      if !state.draining && state.connectionCount < configuration.maxConnections {
+      let fromPeer = state.perPeer[peerHost, default: 0]
+      if !state.draining && state.connectionCount < configuration.maxConnections && fromPeer < configuration.maxConnectionsPerPeer {
         state.connectionCount += 1
+        state.perPeer[peerHost] = fromPeer + 1
         return .admit
       }
       guard state.refusedCount < Self.maxRefusing else { return .drop }
       state.refusedCount += 1
-      return .refuse(state.draining
-        ? ServerConnection.notProcessed("server is shutting down")
-        : RPCError(code: .resourceExhausted, message: "connection limit of \(configuration.maxConnections) reached"))
+      if state.draining { return .refuse(ServerConnection.notProcessed("server is shutting down")) }
+      if fromPeer >= configuration.maxConnectionsPerPeer {
+        return .refuse(RPCError(code: .resourceExhausted, message: "connection limit of \(configuration.maxConnectionsPerPeer) per client address reached"))
+      }
+      return .refuse(RPCError(code: .resourceExhausted, message: "connection limit of \(configuration.maxConnections) reached"))
     }
     switch admission {
     case .drop:
@@ -123,16 +143,16 @@ public final class TCPServerTransport: ServerTransport, @unchecked Sendable {
       // Tell the client why: the preface and a GOAWAY, then a graceful close.
       let connections = perLoop[0]
       let connection = ServerConnection(
-        fd: fd, peer: peer, loop: connections.loop, configuration: configuration, counted: false, dispatcher: dispatcher,
-        logger: logger, onClose: connectionClosed(in: connections))
+        fd: fd, peer: peer, peerHost: peerHost, loop: connections.loop, configuration: configuration, counted: false,
+        memory: memory, dispatcher: dispatcher, logger: logger, onClose: connectionClosed(in: connections))
       connections.connections[ObjectIdentifier(connection)] = connection
       connection.refuseConnection(error)
     case .admit:
       let connections = perLoop[roundRobin.add(1, ordering: .relaxed).oldValue % perLoop.count]
       connections.loop.executeUnchecked { [self] in
         let connection = ServerConnection(
-          fd: fd, peer: peer, loop: connections.loop, configuration: configuration, dispatcher: dispatcher, logger: logger,
-          onClose: connectionClosed(in: connections))
+          fd: fd, peer: peer, peerHost: peerHost, loop: connections.loop, configuration: configuration, memory: memory,
+          dispatcher: dispatcher, logger: logger, onClose: connectionClosed(in: connections))
         connections.connections[ObjectIdentifier(connection)] = connection
         connection.start()
         if state.withLock({ $0.draining }) { connection.goAway() }
@@ -144,7 +164,13 @@ public final class TCPServerTransport: ServerTransport, @unchecked Sendable {
     { [self] connection in
       connections.connections[ObjectIdentifier(connection)] = nil
       let continuation = state.withLock { state -> CheckedContinuation<Void, any Error>? in
-        if connection.counted { state.connectionCount -= 1 } else { state.refusedCount -= 1 }
+        if connection.counted {
+          state.connectionCount -= 1
+          let fromPeer = state.perPeer[connection.peerHost, default: 1] - 1
+          state.perPeer[connection.peerHost] = fromPeer > 0 ? fromPeer : nil
+        } else {
+          state.refusedCount -= 1
+        }
         return finishIfDone(&state)
       }
       continuation?.resume()

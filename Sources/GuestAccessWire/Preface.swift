@@ -14,8 +14,11 @@ public enum Preface {
     guard bytes.count == size, bytes[0..<4] == [0x47, 0x41, 0x52, 0x50] else {
       throw ProtocolViolation("bad connection preface")
     }
-    guard bytes[4] == version, bytes[5] == 0, bytes[6] == 0, bytes[7] == 0 else {
+    guard bytes[4] == version else {
       throw ProtocolViolation("unsupported protocol version \(bytes[4])")
+    }
+    guard bytes[5] == 0, bytes[6] == 0, bytes[7] == 0 else {
+      throw ProtocolViolation("non-zero reserved bytes in the connection preface")
     }
   }
 }

@@ -19,6 +19,7 @@ struct GuestD: AsyncParsableCommand {
     discussion: """
       Every option can also be set through the environment: GUESTD_LISTEN, GUESTD_DATA_DIR,
       GUESTD_PUBLIC_BASE_URL, GUESTD_LOG_LEVEL, GUESTD_DRAIN_TIMEOUT, GUESTD_MAX_CONNECTIONS,
+      GUESTD_MAX_CONNECTIONS_PER_PEER, GUESTD_MAX_CALLS_BEFORE_AUTH, GUESTD_MEMORY_BUDGET_MIB, GUESTD_SEND_TIMEOUT,
       GUESTD_EMAIL_TRANSPORT, GUESTD_SPOOL_DIR, GUESTD_EMAIL_FROM, GUESTD_EMAIL_MAX_ATTEMPTS,
       GUESTD_EMAIL_RETRY_DELAY, GUESTD_SMTP_HOST, GUESTD_SMTP_PORT, GUESTD_SMTP_USERNAME,
       GUESTD_SMTP_PASSWORD, GUESTD_SMTP_STARTTLS, GUESTD_SMTP_CA_FILE, GUESTD_SMTP_TIMEOUT.
@@ -41,8 +42,20 @@ struct GuestD: AsyncParsableCommand {
   @Option(name: .customLong("drain-timeout"), help: "Seconds in-flight calls get to finish on SIGTERM/SIGINT.")
   var drainTimeout: Double?
 
-  @Option(name: .customLong("max-connections"), help: "Open client connections at most.")
+  @Option(name: .customLong("max-connections"), help: "Open client connections at most (default 10000).")
   var maxConnections: Int?
+
+  @Option(name: .customLong("max-connections-per-peer"), help: "Open connections from one client IP address at most (default 256).")
+  var maxConnectionsPerPeer: Int?
+
+  @Option(name: .customLong("max-calls-before-auth"), help: "Calls in flight on a connection until one of its calls authenticated (default 16).")
+  var maxCallsBeforeAuth: Int?
+
+  @Option(name: .customLong("memory-budget-mib"), help: "MiB of pending call headers and queued responses over all connections (default 256).")
+  var memoryBudgetMiB: Int?
+
+  @Option(name: .customLong("send-timeout"), help: "Seconds a client may leave its queued responses unread before it is closed (default 30).")
+  var sendTimeout: Double?
 
   @Option(name: .customLong("sweep-interval"), help: "Seconds between background sweeps of the guest lifecycle (expiries, scheduled removals, purges); 0 turns the sweeper off (default 60).")
   var sweepInterval: Double?
@@ -63,7 +76,8 @@ struct GuestD: AsyncParsableCommand {
     var configured = try ServerSettings(
       listen: listen, dataDir: dataDir, publicBaseURL: publicBaseURL, logLevel: logLevel, drainTimeout: drainTimeout,
       maxConnections: maxConnections, operatorKey: try operatorKeyFile.map(Self.readKey), busyPollMicros: busyPollMicros,
-      sweepInterval: sweepInterval, environment: environment)
+      sweepInterval: sweepInterval, maxConnectionsPerPeer: maxConnectionsPerPeer, maxCallsBeforeAuthentication: maxCallsBeforeAuth,
+      memoryBudgetMiB: memoryBudgetMiB, sendTimeout: sendTimeout, environment: environment)
     configured.email = try email.settings(publicBaseURL: configured.publicBaseURL, environment: environment)
     let settings = configured
     LoggingSystem.bootstrap { label in

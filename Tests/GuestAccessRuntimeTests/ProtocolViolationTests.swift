@@ -51,6 +51,25 @@ struct ProtocolViolationTests {
     }
   }
 
+  @Test("the GOAWAY for a bad preface names what is wrong with it")
+  func prefaceMessages() async throws {
+    try await withServer { server in
+      let channel = server.channel()
+      defer { channel.transport.close() }
+      let cases: [([UInt8], String)] = [
+        ([0x47, 0x41, 0x52, 0x50, 2, 0, 0, 0], "unsupported protocol version 2"),
+        ([0x47, 0x41, 0x52, 0x50, 1, 0, 0, 1], "non-zero reserved bytes in the connection preface"),
+        ([0x47, 0x41, 0x52, 0x50, 1, 7, 0, 0], "non-zero reserved bytes in the connection preface"),
+      ]
+      for (bytes, expected) in cases {
+        let frames = try await Self.expectClosed(bytes, preface: false, server: server, channel: channel)
+        let message = frames.last?.goAway?.message ?? ""
+        #expect(message.contains(expected), "\(bytes): \(message)")
+        #expect(!message.contains("version 1"), "\(bytes): \(message)")
+      }
+    }
+  }
+
   @Test("random bytes never disturb other connections")
   func randomBytes() async throws {
     try await withServer { server in

@@ -128,6 +128,77 @@ import Testing
     }
   }
 
+  /// One connection without a key could park thousands of 60 KB call
+  /// headers, and unary responses to a client that never read piled up
+  /// outside the output bound. Both at once, with a well-behaved client's
+  /// Health.Check served throughout and the server's buffered bytes bounded.
+  @Test func pendingHeadersAndNeverReadingClientsAreBounded() async throws {
+    try await withTestServer(configure: { $0.sendTimeout = 1 }) { server in
+      let tenant = try await server.makeTenant("Contoso", domain: "contoso.example")
+      let admin = tenant.adminClient
+      defer { admin.close() }
+      for i in 0..<30 {
+        _ = try await admin.tenants.createUser(CreateUserRequest(
+          displayName: "User \(i) " + String(repeating: "n", count: 200), mail: "user\(i)@contoso.example"))
+      }
+      let sampler = Task {
+        var peak = 0
+        while !Task.isCancelled {
+          peak = max(peak, server.app.bufferedBytes)
+          try? await Task.sleep(for: .milliseconds(2))
+        }
+        return peak
+      }
+      // 8 connections without a key, each sending 500 HEADERS of 60 KB and never a MESSAGE.
+      let pad = CallHeaders(
+        method: Health.Method.check.path, metadata: [MetadataEntry(key: "x-pad", value: String(repeating: "h", count: 60_000))]
+      ).serializedBytes()
+      let headerFlood = (1...500).flatMap { frame(type: 1, callID: UInt32($0), pad) }
+      var hostile: [Int32] = []
+      var taken = 0
+      for _ in 0..<8 {
+        guard let fd = rawConnect(port: server.port) else { continue }
+        hostile.append(fd)
+        taken += sendUntilBlocked(fd, prefaceBytes + headerFlood, timeout: .milliseconds(500))
+      }
+      // 2 connections with the admin's key pipelining 1,000 ListUsers each, never reading.
+      let listUsers = CallHeaders(
+        method: TenantService.Method.listUsers.path, metadata: [MetadataEntry(key: "authorization", value: "Bearer \(tenant.secret)")]
+      ).serializedBytes()
+      let request = ListUsersRequest(pageSize: 1000).serializedBytes()
+      let pipelined = (1...1000).flatMap { frame(type: 1, callID: UInt32($0), listUsers) + frame(type: 2, flags: 1, callID: UInt32($0), request) }
+      var readers: [Int32] = []
+      for _ in 0..<2 {
+        guard let fd = rawConnect(port: server.port) else { continue }
+        var small: Int32 = 4096
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        readers.append(fd)
+        _ = sendUntilBlocked(fd, prefaceBytes + pipelined, timeout: .milliseconds(500))
+      }
+      defer { for fd in hostile + readers { close(fd) } }
+      let health = server.client(nil)
+      defer { health.close() }
+      for _ in 0..<20 {
+        let status = try await health.health.check(HealthCheckRequest(service: ""), options: CallOptions(timeout: .seconds(10)))
+        #expect(status.status == .serving)
+        try await Task.sleep(for: .milliseconds(50))
+      }
+      try await wellBehaved(tenant, "under-hostile-load")
+      sampler.cancel()
+      let peak = await sampler.value
+      // 8 × 256 KiB of pending headers, 8 MiB per reader and one turn's responses over it.
+      #expect(peak <= 24 << 20, "buffered for hostile clients: \(peak) bytes")
+      #expect(taken < 8 * (16 << 20), "the server took \(taken) bytes of pending headers")
+      // The readers that never read are closed after the send timeout; their memory is returned.
+      var returned = false
+      for _ in 0..<100 where !returned {
+        returned = server.app.bufferedBytes < 4 << 20
+        if !returned { try await Task.sleep(for: .milliseconds(50)) }
+      }
+      #expect(returned, "still buffered: \(server.app.bufferedBytes)")
+    }
+  }
+
   @Test func resetsAndHalfOpenConnectionsMidCall() async throws {
     try await withTestServer { server in
       let tenant = try await server.makeTenant("Contoso", domain: "contoso.example")
@@ -135,7 +206,7 @@ import Testing
         method: InvitationService.Method.createInvitation.path,
         metadata: [MetadataEntry(key: "authorization", value: "Bearer \(tenant.secret)")]
       ).serializedBytes()
-      for i in 0..<60 {
+      for i in 0..<30 {
         guard let fd = rawConnect(port: server.port) else { continue }
         let request = CreateInvitationRequest(invitedEmail: "reset\(i)@partner.example").serializedBytes()
         var bytes = prefaceBytes + frame(type: 1, callID: 1, headers)

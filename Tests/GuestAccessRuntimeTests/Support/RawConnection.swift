@@ -45,10 +45,24 @@ final class RawConnection: @unchecked Sendable {
     if !closed { Glibc.close(fd) }
   }
 
-  /// Connects to `127.0.0.1:port`; reads time out after `timeout` (scaled).
-  static func connect(port: Int, timeout: Duration = .seconds(5)) async throws -> RawConnection {
+  /// Connects to `127.0.0.1:port` from `source` (a loopback address such as
+  /// `127.0.0.2`, to look like another client); reads time out after `timeout` (scaled).
+  static func connect(port: Int, timeout: Duration = .seconds(5), from source: String? = nil) async throws -> RawConnection {
     try await blocking {
       let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+      if let source {
+        var local = sockaddr_in()
+        local.sin_family = sa_family_t(AF_INET)
+        local.sin_addr.s_addr = inet_addr(source)
+        let bound = withUnsafePointer(to: &local) {
+          $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else {
+          let error = errno
+          Glibc.close(fd)
+          throw RawError.connect(error)
+        }
+      }
       var address = sockaddr_in()
       address.sin_family = sa_family_t(AF_INET)
       address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -68,8 +82,8 @@ final class RawConnection: @unchecked Sendable {
   }
 
   /// Connects and sends the client preface.
-  static func handshake(port: Int, timeout: Duration = .seconds(5)) async throws -> RawConnection {
-    let connection = try await connect(port: port, timeout: timeout)
+  static func handshake(port: Int, timeout: Duration = .seconds(5), from source: String? = nil) async throws -> RawConnection {
+    let connection = try await connect(port: port, timeout: timeout, from: source)
     try await connection.send(Preface.bytes)
     return connection
   }
@@ -85,6 +99,11 @@ final class RawConnection: @unchecked Sendable {
         offset += sent
       }
     }
+  }
+
+  /// Sends each of `chunks` with a write of its own, in order.
+  func sendEach(_ chunks: [[UInt8]]) async throws {
+    for chunk in chunks { try await send(chunk) }
   }
 
   /// The next frame from the server (its preface is checked first); `nil` at end of stream.
@@ -170,6 +189,18 @@ final class RawConnection: @unchecked Sendable {
   /// another call is blocked in the socket, which then fails.
   func closeNow() {
     shutdown(fd, Int32(SHUT_RDWR))
+  }
+
+  /// Shrinks the send buffer (so the kernel holds little of what the server does not read).
+  func setSendBuffer(_ bytes: Int32) {
+    var value = bytes
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &value, socklen_t(MemoryLayout<Int32>.size))
+  }
+
+  /// Sends as much of `bytes` as the socket takes within `timeout`; returns the bytes sent.
+  func sendUntilBlocked(_ bytes: [UInt8], timeout: Duration) async -> Int {
+    let fd = self.fd
+    return (try? await blocking { GuestAccessTestSupport.sendUntilBlocked(fd, bytes, timeout: timeout) }) ?? 0
   }
 
   /// Shrinks the receive buffer (before reading stops, to fill up the server's side sooner).

@@ -11,6 +11,8 @@ import GuestAccessProto
 /// - `Size`: answers `size=<bytes of the encoded request>` (no decoding).
 /// - `Metadata`: answers an `ErrorInfo` whose metadata is the request's, plus `deadline-ms`.
 /// - `Fail`: throws an `RPCError` with every kind of detail.
+/// - `Login`: marks its connection authenticated (as an auth interceptor
+///   does) and returns the request.
 ///
 /// Large payloads are encoded by hand (`blob`), not through the message
 /// codec, which is slow in debug builds.
@@ -23,6 +25,7 @@ struct TestService: RegistrableRPCService {
   static let size = MethodDescriptor(service: service, method: "Size")
   static let metadata = MethodDescriptor(service: service, method: "Metadata")
   static let fail = MethodDescriptor(service: service, method: "Fail")
+  static let login = MethodDescriptor(service: service, method: "Login")
 
   /// The error `Fail` throws.
   static let failure = RPCError(
@@ -87,6 +90,10 @@ struct TestService: RegistrableRPCService {
         entries.append(MetadataEntry(key: "deadline-ms", value: "\(remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000)"))
       }
       return ErrorInfo(reason: "ECHO", domain: context.peer, metadata: entries)
+    }
+    router.registerUnary(Self.login, requestType: HealthCheckRequest.self) { request, context in
+      context.markConnectionAuthenticated()
+      return request
     }
     router.registerUnary(Self.fail, requestType: HealthCheckRequest.self) { (_, _) throws -> HealthCheckRequest in
       throw Self.failure

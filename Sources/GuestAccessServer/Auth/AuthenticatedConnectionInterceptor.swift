@@ -1,0 +1,12 @@
+import GuestAccessCore
+
+/// Runs after `AuthInterceptor`: a call that carries a principal tells its
+/// transport that its connection authenticated, which lifts the limits a
+/// connection has before that (`TCPServerConfiguration.maxCallsBeforeAuthentication`).
+/// Anonymous calls (Health, redemption) never do.
+struct AuthenticatedConnectionInterceptor: ServerInterceptor {
+  func intercept(context: ServerContext, next: @Sendable (ServerContext) async throws -> Void) async throws {
+    if context[PrincipalKey.self] != nil { context.markConnectionAuthenticated() }
+    try await next(context)
+  }
+}

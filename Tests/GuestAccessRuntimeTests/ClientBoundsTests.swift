@@ -1,0 +1,175 @@
+import GuestAccessCore
+import GuestAccessProto
+import GuestAccessTestSupport
+import GuestAccessTransport
+import GuestAccessWire
+import Synchronization
+import Testing
+
+/// Every client bounded (docs/PROTOCOL.md §11): hostile raw clients against a
+/// real server over loopback, while a well-behaved client keeps being served.
+@Suite("Limits on every client", .serialized)
+struct ClientBoundsTests {
+  static func expectServed(_ channel: RPCChannel) async throws {
+    try await BackPressureTests.expectServed(channel, within: .seconds(5))
+  }
+
+  /// Samples `transport.bufferedBytes` every few milliseconds until cancelled; returns the peak.
+  static func peakBuffered(_ transport: TCPServerTransport) -> Task<Int, Never> {
+    Task {
+      var peak = 0
+      while !Task.isCancelled {
+        peak = max(peak, transport.bufferedBytes)
+        try? await Task.sleep(for: .milliseconds(2))
+      }
+      return peak
+    }
+  }
+
+  @Test("a flood of call headers without their messages is held to a few per connection")
+  func pendingHeadersFlood() async throws {
+    try await withServer { server in
+      let channel = server.channel()
+      defer { channel.transport.close() }
+      let raw = try await RawConnection.handshake(port: server.port)
+      raw.setSendBuffer(64 << 10)
+      // 1,000 HEADERS of 60 KB each (under the 64 KiB header limit), never their MESSAGE.
+      let pad = [MetadataEntry(key: "x-pad", value: String(repeating: "h", count: 60_000))]
+      var bytes: [UInt8] = []
+      for id in 1...1000 as ClosedRange<UInt32> { bytes += Frames.headers(id, TestService.echo.path, metadata: pad) }
+      let peak = Self.peakBuffered(server.transport)
+      let sent = await raw.sendUntilBlocked(bytes, timeout: .seconds(1))
+      try await Self.expectServed(channel)
+      peak.cancel()
+      // The server stopped reading after 256 KiB of pending headers: the rest
+      // of the 60 MB sits in the kernel's socket buffers, or was never sent.
+      #expect(sent < 16 << 20, "the server took \(sent) bytes of pending headers")
+      let held = await peak.value
+      #expect(held <= 256 << 10, "pending header bytes held: \(held)")
+      raw.reset()
+      #expect(await eventually { server.transport.connectionCount == 1 && server.transport.bufferedBytes == 0 })
+    }
+  }
+
+  @Test("a connection that has not authenticated runs a few calls at a time; one that has, more")
+  func callsBeforeAuthentication() async throws {
+    let service = TestService()
+    try await withServer(services: [service], configuration: testConfiguration { $0.maxCallsBeforeAuthentication = 4 }) { server in
+      let channel = server.channel()
+      defer { channel.transport.close() }
+      let anonymous = try await RawConnection.handshake(port: server.port)
+      var bytes: [UInt8] = []
+      for id in 1...10 as ClosedRange<UInt32> {
+        bytes += Frames.call(id, TestService.echo, HealthCheckRequest(service: "delay=600;key=a\(id)"))
+      }
+      try await anonymous.send(bytes)
+      #expect(await service.probe.wait(prefix: "started:a", count: 4))
+      try await Task.sleep(for: .milliseconds(200))
+      #expect(service.probe.count(prefix: "started:a") == 4, "more than 4 calls ran before authentication")
+      try await Self.expectServed(channel)
+      // As calls end, the waiting ones start; every call is answered.
+      #expect(await service.probe.wait(prefix: "started:a", count: 10))
+      let answered = try await anonymous.readFrame { $0.header.callID == 10 && $0.header.frameType == .trailers }
+      #expect(answered?.trailers?.code == 0)
+      // A connection whose first call authenticates runs all of them.
+      let known = try await RawConnection.handshake(port: server.port)
+      var login = Frames.call(1, TestService.login, HealthCheckRequest(service: "me"))
+      for id in 2...11 as ClosedRange<UInt32> { login += Frames.call(id, TestService.hang, HealthCheckRequest(service: "k\(id)")) }
+      try await known.send(login)
+      #expect(await service.probe.wait(prefix: "started:k", count: 10))
+      anonymous.reset()
+      known.reset()
+    }
+  }
+
+  @Test("a client that never reads its responses is closed after the send timeout and its memory returned")
+  func neverReadingClientClosed() async throws {
+    let service = TestService()
+    try await withServer(services: [service], configuration: testConfiguration { $0.sendTimeout = .seconds(1) }) { server in
+      let channel = server.channel()
+      defer { channel.transport.close() }
+      let raw = try await RawConnection.connect(port: server.port)
+      raw.setReceiveBuffer(4096)
+      var bytes = Preface.bytes
+      for id in 1...2000 as ClosedRange<UInt32> {
+        bytes += Frames.call(id, TestService.blob, HealthCheckRequest(service: "key=n;size=65536"))
+      }
+      let peak = Self.peakBuffered(server.transport)
+      try await raw.send(bytes)
+      #expect(await service.probe.wait(prefix: "started:n", count: 50))
+      try await Self.expectServed(channel)
+      #expect(await eventually(timeout: .seconds(5)) { server.transport.connectionCount == 1 }, "the non-reader was not closed")
+      peak.cancel()
+      // 8 MiB queued at most, plus the responses of one turn's calls (64 × 64 KiB).
+      let queued = await peak.value
+      #expect(queued <= 12 << 20 + 64 << 16, "queued: \(queued)")
+      #expect(service.probe.count(prefix: "started:n") < 1000, "the server kept taking its requests")
+      #expect(await eventually { server.transport.bufferedBytes == 0 })
+      try await Self.expectServed(channel)
+    }
+  }
+
+  @Test("over the memory budget the clients over their bound are closed, never the server")
+  func globalMemoryBudget() async throws {
+    let service = TestService()
+    let configuration = testConfiguration {
+      $0.memoryBudget = 16 << 20
+      $0.maxQueuedResponseBytes = 2 << 20
+    }
+    try await withServer(services: [service], configuration: configuration) { server in
+      let channel = server.channel()
+      defer { channel.transport.close() }
+      let peak = Self.peakBuffered(server.transport)
+      var hostile: [RawConnection] = []
+      for round in 0..<6 {
+        let raw = try await RawConnection.connect(port: server.port)
+        raw.setReceiveBuffer(4096)
+        var bytes = Preface.bytes
+        for id in 1...500 as ClosedRange<UInt32> {
+          bytes += Frames.call(id, TestService.blob, HealthCheckRequest(service: "key=g\(round);size=65536"))
+        }
+        try await raw.send(bytes)
+        hostile.append(raw)
+      }
+      try await Self.expectServed(channel)
+      #expect(await eventually { server.transport.connectionCount < 1 + hostile.count }, "no client over the budget was closed")
+      try await Self.expectServed(channel)
+      peak.cancel()
+      // The budget, plus what calls already running produced before the check.
+      let buffered = await peak.value
+      #expect(buffered <= 48 << 20, "buffered: \(buffered)")
+      #expect(server.transport.bufferedBytes <= 16 << 20 + 6 * (64 << 16))
+      for raw in hostile { raw.reset() }
+      #expect(await eventually { server.transport.bufferedBytes == 0 })
+    }
+  }
+
+  @Test("a flood of connections from one address leaves room for other clients")
+  func connectionsPerPeer() async throws {
+    let configuration = testConfiguration {
+      $0.maxConnections = 16
+      $0.maxConnectionsPerPeer = 8
+    }
+    try await withServer(configuration: configuration) { server in
+      var flood: [RawConnection] = []
+      for _ in 0..<20 { flood.append(try await RawConnection.handshake(port: server.port, timeout: .milliseconds(300), from: "127.0.0.2")) }
+      var refused = 0
+      for raw in flood {
+        // Admitted connections get the preface only (the read times out); the others a GOAWAY.
+        if let frame = try? await raw.readFrame(), let goAway = frame.goAway {
+          #expect(goAway.code == StatusCode.resourceExhausted.rawValue)
+          #expect(goAway.message.contains("per client address"), "\(goAway.message)")
+          refused += 1
+        }
+      }
+      #expect(refused == 12)
+      #expect(server.transport.connectionCount == 8)
+      // Another address is served, on several connections.
+      let channel = server.channel(connections: 4)
+      defer { channel.transport.close() }
+      for _ in 0..<8 { try await Self.expectServed(channel) }
+      for raw in flood { raw.reset() }
+      #expect(await eventually { server.transport.connectionCount <= 4 })
+    }
+  }
+}
