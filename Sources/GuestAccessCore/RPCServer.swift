@@ -75,7 +75,8 @@ public final class RPCServer: ServerCallDispatcher {
   }
 
   private func run(_ call: ServerCall, route: (descriptor: MethodDescriptor, handler: RPCRouter.Handler)) async {
-    let context = ServerContext(method: route.descriptor, metadata: call.metadata, deadline: call.deadline, peer: call.peer)
+    let context = ServerContext(method: route.descriptor, metadata: call.metadata, deadline: call.deadline, peer: call.peer,
+      peerCertificate: call.peerCertificate)
     let responder = call.responder
     let request = call.request
     do {

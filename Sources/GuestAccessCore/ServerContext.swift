@@ -15,10 +15,17 @@ public struct ServerContext: Sendable {
   public let deadline: ContinuousClock.Instant?
   /// The caller's address, e.g. `127.0.0.1:51234` or `in-process`.
   public let peer: String
+  /// The client certificate the caller presented over mutual TLS (verified
+  /// against the server's client CAs), if any.
+  public let peerCertificate: PeerCertificate?
   private var values: [ObjectIdentifier: any Sendable] = [:]
 
   /// Creates a context.
-  public init(method: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?, peer: String) {
+  public init(
+    method: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?, peer: String,
+    peerCertificate: PeerCertificate? = nil
+  ) {
+    self.peerCertificate = peerCertificate
     self.method = method
     self.metadata = metadata
     self.deadline = deadline

@@ -57,7 +57,8 @@ public final class GuestAccessServerApp: Sendable {
     transport = TCPServerTransport(
       configuration: TCPServerConfiguration(
         host: settings.host, port: settings.port, maxConnections: settings.maxConnections,
-        busyPoll: .microseconds(settings.busyPollMicros)),
+        busyPoll: .microseconds(settings.busyPollMicros), tls: settings.tls.server,
+        tlsReloadInterval: settings.tls.reloadInterval > 0 ? .milliseconds(Int64(settings.tls.reloadInterval * 1000)) : nil),
       logger: logger)
     let anonymous = InvitationServiceImpl.anonymousMethods
     server = RPCServer(
@@ -96,6 +97,13 @@ public final class GuestAccessServerApp: Sendable {
     await worker.value
     environment.auditHub.finishAll()
     store.close()
+  }
+
+  /// Reloads the TLS certificate, key and client CAs (SIGHUP): new
+  /// connections use them, established ones stay up.
+  /// - Throws: when TLS is off or a file is invalid (the previous files stay in use).
+  public func reloadTLS() throws {
+    try transport.reloadTLS()
   }
 
   /// The port, once listening.

@@ -2,6 +2,7 @@ import CGuestAccessPosix
 import GuestAccessCore
 import GuestAccessLocks
 import GuestAccessProto
+import GuestAccessTLS
 import GuestAccessWire
 import Logging
 
@@ -55,14 +56,16 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
   /// started run (and their output counts) before more requests are taken.
   var budget = 0
   var turnScheduled = false
+  /// A read of input buffered inside the TLS session is queued.
+  var bufferedReadScheduled = false
   /// Frames handled per turn of the loop.
   static let framesPerTurn = 128
 
   init(
     fd: Int32, peer: String, loop: EventLoop, configuration: TCPServerConfiguration, counted: Bool = true,
-    dispatcher: any ServerCallDispatcher, logger: Logger, onClose: @escaping (ServerConnection) -> Void
+    tls: TLSSession? = nil, dispatcher: any ServerCallDispatcher, logger: Logger, onClose: @escaping (ServerConnection) -> Void
   ) {
-    channel = SocketChannel(fd: fd, loop: loop)
+    channel = SocketChannel(fd: fd, loop: loop, tls: tls)
     self.peer = peer
     self.counted = counted
     self.configuration = configuration
@@ -120,7 +123,7 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
       let received = channel.receive(buffer)
       if received == -1 { break }
       if received <= 0 {
-        close(reason: received == 0 ? "peer closed" : "read error")
+        close(reason: received == 0 ? "peer closed" : channel.tlsFailure ?? "read error")
         return
       }
       lastReadAt = EventLoop.now()
@@ -204,13 +207,29 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
   /// Continues with deferred frames after the work queued so far (the
   /// handlers just started), unless reading is paused (then the drain does).
   func scheduleTurn() {
-    guard hasDeferred, !turnScheduled, !channel.isReadPaused, !channel.isClosed else { return }
+    guard hasDeferred else {
+      readBufferedInput()
+      return
+    }
+    guard !turnScheduled, !channel.isReadPaused, !channel.isClosed else { return }
     turnScheduled = true
     channel.loop.executeUnchecked { [self] in
       turnScheduled = false
       budget = Self.framesPerTurn
       _ = handleDeferred()
       scheduleTurn()
+    }
+  }
+
+  /// Reads again (after the work queued so far) when the TLS session holds
+  /// decrypted input that epoll cannot report, unless reading is held back.
+  func readBufferedInput() {
+    guard !bufferedReadScheduled, lingeringSince == nil, !channel.isReadPaused, channel.hasBufferedInput else { return }
+    bufferedReadScheduled = true
+    channel.loop.executeUnchecked { [self] in
+      bufferedReadScheduled = false
+      guard !channel.isClosed else { return }
+      readAvailable()
     }
   }
 
