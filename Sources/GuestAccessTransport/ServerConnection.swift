@@ -93,7 +93,12 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
     goAwaySent = true
     calls.withLock { $0.draining = true }
     channel.write { FrameEncoder.append(.goAway, callID: 0, message: GoAway(lastCallID: 0, code: error.code.rawValue, message: error.message), to: &$0) }
-    closeGracefully()
+    if channel.isEstablished {
+      closeGracefully()
+    } else {
+      // TLS: the preface and GOAWAY go out once the handshake is done.
+      channel.onEstablished = { [weak self] in self?.closeGracefully() }
+    }
   }
 
   /// Calls currently running.

@@ -56,6 +56,8 @@ final class SocketChannel: @unchecked Sendable {
 
   /// Run on the loop when reading resumes after a pause (set once, before use).
   var onReadResumed: (() -> Void)?
+  /// Run on the loop once the TLS handshake is done (set before it can finish).
+  var onEstablished: (() -> Void)?
 
   init(fd: Int32, loop: EventLoop, tls: TLSSession? = nil) {
     self.fd = fd
@@ -71,6 +73,9 @@ final class SocketChannel: @unchecked Sendable {
 
   /// Why the TLS session failed, if it did.
   var tlsFailure: String? { state.withLock { $0.tlsFailure } }
+
+  /// Whether bytes can be sent: always without TLS, after the handshake with it.
+  var isEstablished: Bool { state.withLock { $0.established } }
 
   /// The certificate the peer presented and the server verified, if any.
   var peerCertificate: PeerCertificate? { state.withLock { $0.peerCertificate } }
@@ -97,6 +102,7 @@ final class SocketChannel: @unchecked Sendable {
       state.established = true
       state.peerCertificate = tls.peerIdentity().map { PeerCertificate(subject: $0.subject, uris: $0.uris) }
       flush(&state)
+      if let onEstablished { loop.executeUnchecked(onEstablished) }
     case .wantWrite:
       waitForWritable(&state)
     case .wantRead:
@@ -107,10 +113,22 @@ final class SocketChannel: @unchecked Sendable {
       }
     case .failed(let reason):
       state.tlsFailure = reason
+      if tls.isServer {
+        // OpenSSL has queued its alert: let the client read it rather than
+        // lose it to a reset (closing with unread input resets the connection).
+        _ = ga_shutdown_write(fd)
+        discardInput()
+      }
     case .closed:
       state.tlsFailure = "closed"
     }
     return outcome
+  }
+
+  /// Reads and drops whatever input is waiting.
+  private func discardInput() {
+    var sink = [UInt8](repeating: 0, count: 4096)
+    while ga_recv(fd, &sink, sink.count) > 0 {}
   }
 
   private func waitForWritable(_ state: inout State) {
@@ -310,8 +328,7 @@ final class SocketChannel: @unchecked Sendable {
     let peeked = recv(fd, &first, 1, Int32(MSG_PEEK))
     if peeked <= 0 { return peeked < 0 && (ga_errno() == EAGAIN || ga_errno() == EWOULDBLOCK) ? -1 : nil }
     guard first == Preface.bytes[0] else { return nil }
-    var sink = [UInt8](repeating: 0, count: 4096)
-    while ga_recv(fd, &sink, sink.count) > 0 {}
+    discardInput()
     var answer = Preface.bytes
     FrameEncoder.append(.goAway, callID: 0, message: GoAway(lastCallID: 0, code: StatusCode.unavailable.rawValue, message: Self.tlsRequired), to: &answer)
     _ = answer.withUnsafeBytes { ga_send(fd, $0.baseAddress, $0.count) }
