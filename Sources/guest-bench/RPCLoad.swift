@@ -19,11 +19,27 @@ struct LoadTarget: ParsableArguments {
     }
   }
 
-  var tls: TLSConfiguration? { caFile.map { TLSConfiguration(caFile: $0) } }
+  /// What a transport needs, as plain values (for concurrent workers).
+  var endpoint: Endpoint {
+    get throws {
+      let (host, port) = try hostPort
+      return Endpoint(host: host, port: port, tls: caFile.map { TLSConfiguration(caFile: $0) })
+    }
+  }
 
   func transport(connections: Int = 1) throws -> TCPClientTransport {
-    let (host, port) = try hostPort
-    return TCPClientTransport(host: host, port: port, connections: connections, tls: tls)
+    try endpoint.transport(connections: connections)
+  }
+}
+
+/// A server address and the TLS settings to reach it with.
+struct Endpoint: Sendable {
+  let host: String
+  let port: Int
+  let tls: TLSConfiguration?
+
+  func transport(connections: Int = 1) -> TCPClientTransport {
+    TCPClientTransport(host: host, port: port, connections: connections, tls: tls)
   }
 }
 
@@ -83,14 +99,14 @@ struct Handshakes: AsyncParsableCommand {
 
   mutating func run() async throws {
     let end = ContinuousClock.now + .milliseconds(Int64(duration * 1000))
-    let target = self.target
+    let endpoint = try target.endpoint
     let workers = concurrency
     let count = try await withThrowingTaskGroup(of: Int.self) { group in
       for _ in 0..<workers {
         group.addTask {
           var done = 0
           while ContinuousClock.now < end {
-            let transport = try target.transport()
+            let transport = endpoint.transport()
             let client = GuestAccessClient(transport: transport, retryPolicy: .none)
             _ = try await client.health.check(HealthCheckRequest())
             client.close()
