@@ -46,11 +46,13 @@ let package = Package(
     .target(name: "CGuestAccessPosix"),
     // Frame layout and connection preface of the wire protocol (pure, no I/O).
     .target(name: "GuestAccessWire", dependencies: ["GuestAccessProto", "GuestAccessCore"]),
+    // OpenSSL contexts and non-blocking TLS sessions, shared by the RPC transport and the SMTP client.
+    .target(name: "GuestAccessTLS", dependencies: ["COpenSSL", "GuestAccessLocks"]),
     // Event loops, TCP and in-process transports: the only module doing socket I/O.
     .target(
       name: "GuestAccessTransport",
       dependencies: [
-        "CGuestAccessPosix", "GuestAccessCore", "GuestAccessWire", "GuestAccessProto", "GuestAccessLocks",
+        "CGuestAccessPosix", "GuestAccessCore", "GuestAccessWire", "GuestAccessProto", "GuestAccessLocks", "GuestAccessTLS",
         .product(name: "Logging", package: "swift-log"),
       ]),
     // Persistence: SQLite through its C API (owning wrappers, writer + readers,
@@ -62,7 +64,7 @@ let package = Package(
     .target(
       name: "GuestAccessEmail",
       dependencies: [
-        "GuestAccessStorage", "GuestAccessProto", "CGuestAccessPosix", "COpenSSL", "GuestAccessLocks",
+        "GuestAccessStorage", "GuestAccessProto", "CGuestAccessPosix", "COpenSSL", "GuestAccessTLS", "GuestAccessLocks",
         .product(name: "Logging", package: "swift-log"),
       ]),
     // The server: services, authentication, authorization, health, wiring.

@@ -8,6 +8,11 @@
 /// ```swift
 /// let client = GuestAccessClient(host: "127.0.0.1", port: 7700, credential: secret)
 /// let status = try await client.health.check(HealthCheckRequest())
+///
+/// // Over TLS, trusting a private CA and presenting a client certificate:
+/// let secure = GuestAccessClient(
+///   host: "guestd.internal", credential: secret,
+///   tls: TLSConfiguration(caFile: "ca.pem", certificateFile: "client.pem", keyFile: "client.key"))
 /// ```
 ///
 /// Calls are multiplexed over a small pool of TCP connections that reconnect
@@ -24,12 +29,14 @@ public struct GuestAccessClient: Sendable {
   /// - Parameters:
   ///   - connections: pooled TCP connections (calls are multiplexed on each).
   ///   - tenant: the tenant to act in (metadata `tenant`), for a guest acting in another tenant.
+  ///   - tls: connect over TLS with these settings (nil: plaintext).
   public init(
     host: String, port: Int = 7700, credential: String? = nil, tenant: String? = nil, connections: Int = 1,
-    connectTimeout: Duration = .seconds(5), retryPolicy: RetryPolicy = .default, interceptors: [any ClientInterceptor] = []
+    connectTimeout: Duration = .seconds(5), tls: TLSConfiguration? = nil, retryPolicy: RetryPolicy = .default,
+    interceptors: [any ClientInterceptor] = []
   ) {
     self.init(
-      transport: TCPClientTransport(host: host, port: port, connections: connections, connectTimeout: connectTimeout),
+      transport: TCPClientTransport(host: host, port: port, connections: connections, connectTimeout: connectTimeout, tls: tls),
       credential: credential, tenant: tenant, retryPolicy: retryPolicy, interceptors: interceptors)
   }
 

@@ -78,7 +78,7 @@ public final class RPCServer: ServerCallDispatcher {
     let responder = call.responder
     let context = ServerContext(
       method: route.descriptor, metadata: call.metadata, deadline: call.deadline, peer: call.peer,
-      onAuthenticated: { responder.connectionAuthenticated() })
+      peerCertificate: call.peerCertificate, onAuthenticated: { responder.connectionAuthenticated() })
     let request = call.request
     do {
       try call.metadata.validate()

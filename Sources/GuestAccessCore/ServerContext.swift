@@ -15,6 +15,9 @@ public struct ServerContext: Sendable {
   public let deadline: ContinuousClock.Instant?
   /// The caller's address, e.g. `127.0.0.1:51234` or `in-process`.
   public let peer: String
+  /// The client certificate the caller presented over mutual TLS (verified
+  /// against the server's client CAs), if any.
+  public let peerCertificate: PeerCertificate?
   private var values: [ObjectIdentifier: any Sendable] = [:]
   private let onAuthenticated: (@Sendable () -> Void)?
 
@@ -22,8 +25,9 @@ public struct ServerContext: Sendable {
   /// call passed authentication (see `markConnectionAuthenticated`).
   public init(
     method: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?, peer: String,
-    onAuthenticated: (@Sendable () -> Void)? = nil
+    peerCertificate: PeerCertificate? = nil, onAuthenticated: (@Sendable () -> Void)? = nil
   ) {
+    self.peerCertificate = peerCertificate
     self.method = method
     self.metadata = metadata
     self.deadline = deadline

@@ -11,6 +11,8 @@ public struct ServerCall: Sendable {
   public let request: [UInt8]
   /// The caller's address.
   public let peer: String
+  /// The client certificate the caller presented over mutual TLS, verified.
+  public let peerCertificate: PeerCertificate?
   /// The executor handler tasks should prefer (the connection's event loop), if any.
   public let executor: (any TaskExecutor)?
   /// Where the response goes.
@@ -19,8 +21,9 @@ public struct ServerCall: Sendable {
   /// Creates a call.
   public init(
     path: String, metadata: Metadata, deadline: ContinuousClock.Instant?, request: [UInt8], peer: String,
-    executor: (any TaskExecutor)?, responder: any ServerCallResponder
+    peerCertificate: PeerCertificate? = nil, executor: (any TaskExecutor)?, responder: any ServerCallResponder
   ) {
+    self.peerCertificate = peerCertificate
     self.path = path
     self.metadata = metadata
     self.deadline = deadline

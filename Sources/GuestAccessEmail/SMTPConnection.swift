@@ -1,5 +1,6 @@
 import CGuestAccessPosix
 import COpenSSL
+import GuestAccessTLS
 
 #if canImport(Glibc)
 import Glibc
@@ -102,12 +103,12 @@ final class SMTPConnection {
 
   /// Upgrades to TLS (after a 220 reply to STARTTLS), verifying the server as `host`.
   func startTLS(context: TLSContext, host: String) throws(EmailDeliveryError) {
-    guard let ssl = SSL_new(context.context) else { throw .transient("TLS: \(TLSContext.lastError())") }
+    guard let ssl = SSL_new(context.context) else { throw .transient("TLS: \(TLSError.openSSLError())") }
     let numeric = ga_is_numeric_host(host) != 0
     if !numeric { _ = ga_ssl_set_sni(ssl, host) }
     guard ga_ssl_expect_host(ssl, host, numeric ? 1 : 0) == 1, SSL_set_fd(ssl, fd) == 1 else {
       SSL_free(ssl)
-      throw .transient("TLS: \(TLSContext.lastError())")
+      throw .transient("TLS: \(TLSError.openSSLError())")
     }
     let rc = SSL_connect(ssl)
     guard rc == 1 else {
@@ -178,7 +179,7 @@ final class SMTPConnection {
     case SSL_ERROR_SYSCALL:
       let error = errno
       return error == EAGAIN || error == EWOULDBLOCK ? "timed out" : error == 0 ? "connection closed" : errorText(error)
-    default: return TLSContext.lastError()
+    default: return TLSError.openSSLError()
     }
   }
 

@@ -2,6 +2,8 @@
 import Glibc
 #endif
 
+import GuestAccessTLS
+
 /// Relays messages to an SMTP server (RFC 5321): EHLO (HELO as a fallback),
 /// STARTTLS per policy (OpenSSL, peer verified), AUTH PLAIN or LOGIN when
 /// configured, MAIL/RCPT/DATA with dot-stuffing, one connection per message.
@@ -16,7 +18,11 @@ public struct SMTPTransport: EmailTransport {
   /// Prepares the transport; fails when TLS is wanted but its CA file cannot be loaded.
   public init(configuration: SMTPConfiguration) throws(EmailDeliveryError) {
     self.configuration = configuration
-    tlsContext = configuration.startTLS == .off ? nil : try TLSContext(caFile: configuration.caFile)
+    do {
+      tlsContext = configuration.startTLS == .off ? nil : try TLSContext(caFile: configuration.caFile)
+    } catch {
+      throw .permanent(error.message)
+    }
   }
 
   public func deliver(_ message: EmailMessage) throws(EmailDeliveryError) -> DeliveryReceipt {

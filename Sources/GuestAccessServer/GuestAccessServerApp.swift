@@ -59,7 +59,8 @@ public final class GuestAccessServerApp: Sendable {
         host: settings.host, port: settings.port, maxConnections: settings.maxConnections,
         maxConnectionsPerPeer: settings.maxConnectionsPerPeer, maxCallsBeforeAuthentication: settings.maxCallsBeforeAuthentication,
         sendTimeout: .milliseconds(Int64(settings.sendTimeout * 1000)), memoryBudget: settings.memoryBudgetMiB << 20,
-        busyPoll: .microseconds(settings.busyPollMicros)),
+        busyPoll: .microseconds(settings.busyPollMicros), tls: settings.tls.server,
+        tlsReloadInterval: settings.tls.reloadInterval > 0 ? .milliseconds(Int64(settings.tls.reloadInterval * 1000)) : nil),
       logger: logger)
     let anonymous = InvitationServiceImpl.anonymousMethods
     server = RPCServer(
@@ -106,6 +107,12 @@ public final class GuestAccessServerApp: Sendable {
   /// Bytes held for clients now: headers of calls waiting for their request
   /// message and queued responses (bounded by `settings.memoryBudgetMiB`).
   public var bufferedBytes: Int { transport.bufferedBytes }
+  /// Reloads the TLS certificate, key and client CAs (SIGHUP): new
+  /// connections use them, established ones stay up.
+  /// - Throws: when TLS is off or a file is invalid (the previous files stay in use).
+  public func reloadTLS() throws {
+    try transport.reloadTLS()
+  }
 
   /// The port, once listening.
   public func listeningPort() async throws -> Int {

@@ -48,6 +48,8 @@ public struct ServerSettings: Sendable {
 
   /// Email delivery: transport, sender, retries (`EmailSettings`).
   public var email: EmailSettings
+  /// TLS on the RPC port (`TLSSettings`); plaintext by default.
+  public var tls = TLSSettings()
 
   /// Reads settings; throws a message naming the bad flag or variable.
   public init(

@@ -2,6 +2,7 @@ import CGuestAccessPosix
 import GuestAccessCore
 import GuestAccessLocks
 import GuestAccessProto
+import GuestAccessTLS
 import GuestAccessWire
 
 #if canImport(Glibc)
@@ -32,8 +33,8 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
   private var prefaceBytes: [UInt8] = []
   private var prefaceDone = false
 
-  init(fd: Int32, loop: EventLoop, target: String, onUnusable: @escaping @Sendable (ClientConnection) -> Void) {
-    channel = SocketChannel(fd: fd, loop: loop)
+  init(fd: Int32, loop: EventLoop, target: String, tls: TLSSession? = nil, onUnusable: @escaping @Sendable (ClientConnection) -> Void) {
+    channel = SocketChannel(fd: fd, loop: loop, tls: tls)
     self.target = target
     self.onUnusable = onUnusable
   }
@@ -44,9 +45,10 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
   /// Calls in flight.
   var activeCalls: Int { state.withLock { $0.calls.count } }
 
-  /// Connects to numeric `host:port` within `timeout`.
+  /// Connects to numeric `host:port` within `timeout`; with `tls`, the TLS
+  /// handshake (certificate checked as `serverName`) finishes within it too.
   static func connect(
-    host: String, port: Int, loop: EventLoop, timeout: Duration,
+    host: String, port: Int, loop: EventLoop, timeout: Duration, tls: TLSContext? = nil, serverName: String? = nil,
     onUnusable: @escaping @Sendable (ClientConnection) -> Void
   ) async throws -> ClientConnection {
     var inProgress: Int32 = 0
@@ -55,7 +57,17 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
       throw RPCError(code: .unavailable, message: "cannot connect to \(host):\(port): \(String(cString: strerror(ga_errno())))",
                      errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1"))
     }
-    let connection = ClientConnection(fd: fd, loop: loop, target: "\(host):\(port)", onUnusable: onUnusable)
+    var session: TLSSession?
+    if let tls {
+      do {
+        session = try TLSSession(context: tls, fd: fd, server: false, serverName: serverName ?? host)
+      } catch {
+        Glibc.close(fd)
+        throw RPCError(code: .unavailable, message: error.message,
+                       errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1"))
+      }
+    }
+    let connection = ClientConnection(fd: fd, loop: loop, target: "\(host):\(port)", tls: session, onUnusable: onUnusable)
     let waiter = ConnectWaiter(connection: connection)
     let timer = Task {
       try? await Task.sleep(for: timeout)
@@ -221,7 +233,8 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
       let received = channel.receive(readBuffer)
       if received == -1 { return }
       if received <= 0 {
-        close(RPCError(code: .unavailable, message: "connection to \(target) closed by the server"))
+        let reason = channel.tlsFailure.map { ": \($0)" } ?? ""
+        close(RPCError(code: .unavailable, message: "connection to \(target) closed by the server\(reason)"))
         return
       }
       do {
@@ -230,7 +243,11 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
         close(RPCError(code: .internalError, message: "\(error)"))
         return
       }
-      if received < readBuffer.count { return }
+      if received < readBuffer.count { break }
+    }
+    // Decrypted input left inside the TLS session: epoll will not report it.
+    if channel.hasBufferedInput {
+      channel.loop.executeUnchecked { [self] in handleEvents(ga_epollin) }
     }
   }
 
@@ -385,8 +402,22 @@ final class ConnectWaiter: EventLoopHandler, @unchecked Sendable {
   func handleEvents(_ events: UInt32) {
     let error = ga_socket_error(connection.channel.fd)
     if error == 0 {
-      connection.activate()
-      resolve(nil)
+      let channel = connection.channel
+      switch channel.handshake() {
+      case .done:
+        connection.activate()
+        resolve(nil)
+      case .wantRead:
+        channel.loop.modify(fd: channel.fd, events: ga_epollin | ga_epollrdhup)
+      case .wantWrite:
+        channel.loop.modify(fd: channel.fd, events: ga_epollout | ga_epollrdhup)
+      case .failed(let reason):
+        fail(RPCError(code: .unavailable, message: "cannot connect to \(connection.target): \(reason)",
+                      errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1")))
+      case .closed:
+        fail(RPCError(code: .unavailable, message: "cannot connect to \(connection.target): the server closed the connection",
+                      errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1")))
+      }
     } else {
       fail(RPCError(code: .unavailable, message: "cannot connect to \(connection.target): \(String(cString: strerror(error)))",
                     errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1")))

@@ -112,7 +112,7 @@ extension ServerConnection {
     if let deadline { responder.armDeadline(deadline, on: channel.loop) }
     dispatcher.dispatch(ServerCall(
       path: headers.method, metadata: Metadata(entries: headers.metadata), deadline: deadline, request: request,
-      peer: peer, executor: channel.loop, responder: responder))
+      peer: peer, peerCertificate: channel.peerCertificate, executor: channel.loop, responder: responder))
   }
 
   /// A call finished (any thread).

@@ -2,6 +2,7 @@ import CGuestAccessPosix
 import GuestAccessCore
 import GuestAccessLocks
 import GuestAccessProto
+import GuestAccessTLS
 import GuestAccessWire
 import Logging
 import Synchronization
@@ -67,14 +68,17 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
   /// started run (and their output counts) before more requests are taken.
   var budget = 0
   var turnScheduled = false
+  /// A read of input buffered inside the TLS session is queued.
+  var bufferedReadScheduled = false
   /// Frames handled per turn of the loop.
   static let framesPerTurn = 128
 
   init(
     fd: Int32, peer: String, peerHost: String, loop: EventLoop, configuration: TCPServerConfiguration, counted: Bool = true,
-    memory: MemoryBudget, dispatcher: any ServerCallDispatcher, logger: Logger, onClose: @escaping (ServerConnection) -> Void
+    tls: TLSSession? = nil, memory: MemoryBudget, dispatcher: any ServerCallDispatcher, logger: Logger,
+    onClose: @escaping (ServerConnection) -> Void
   ) {
-    channel = SocketChannel(fd: fd, loop: loop, budget: memory)
+    channel = SocketChannel(fd: fd, loop: loop, tls: tls, budget: memory)
     self.peer = peer
     self.peerHost = peerHost
     self.memory = memory
@@ -106,7 +110,12 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
     goAwayLastCallID = 0
     calls.withLock { $0.draining = true }
     channel.write { FrameEncoder.append(.goAway, callID: 0, message: GoAway(lastCallID: 0, code: error.code.rawValue, message: error.message), to: &$0) }
-    closeGracefully()
+    if channel.isEstablished {
+      closeGracefully()
+    } else {
+      // TLS: the preface and GOAWAY go out once the handshake is done.
+      channel.onEstablished = { [weak self] in self?.closeGracefully() }
+    }
   }
 
   /// Calls currently running.
@@ -136,7 +145,7 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
       let received = channel.receive(buffer)
       if received == -1 { break }
       if received <= 0 {
-        close(reason: received == 0 ? "peer closed" : "read error")
+        close(reason: received == 0 ? "peer closed" : channel.tlsFailure ?? "read error")
         return
       }
       lastReadAt = EventLoop.now()
@@ -233,13 +242,29 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
   /// Continues with deferred frames after the work queued so far (the
   /// handlers just started), unless reading is paused (then the drain does).
   func scheduleTurn() {
-    guard hasDeferred, !turnScheduled, !channel.isReadPaused, !channel.isReadHeld, !channel.isClosed else { return }
+    guard hasDeferred else {
+      readBufferedInput()
+      return
+    }
+    guard !turnScheduled, !channel.isReadPaused, !channel.isReadHeld, !channel.isClosed else { return }
     turnScheduled = true
     channel.loop.executeUnchecked { [self] in
       turnScheduled = false
       budget = Self.framesPerTurn
       _ = handleDeferred()
       scheduleTurn()
+    }
+  }
+
+  /// Reads again (after the work queued so far) when the TLS session holds
+  /// decrypted input that epoll cannot report, unless reading is held back.
+  func readBufferedInput() {
+    guard !bufferedReadScheduled, lingeringSince == nil, !channel.isReadPaused, !channel.isReadHeld, channel.hasBufferedInput else { return }
+    bufferedReadScheduled = true
+    channel.loop.executeUnchecked { [self] in
+      bufferedReadScheduled = false
+      guard !channel.isClosed else { return }
+      readAvailable()
     }
   }
 

@@ -1,5 +1,9 @@
 import CGuestAccessPosix
+import GuestAccessCore
 import GuestAccessLocks
+import GuestAccessProto
+import GuestAccessTLS
+import GuestAccessWire
 
 #if canImport(Glibc)
 import Glibc
@@ -15,6 +19,12 @@ import Glibc
 /// server buffer without bound. A server connection can also hold reading
 /// for reasons of its own (`holdReading`), and count its queued bytes in a
 /// shared `MemoryBudget`.
+///
+/// With a `TLSSession` the same buffer holds plaintext and the session
+/// encrypts it on the way out; every use of the session (handshake, reads on
+/// the loop thread, writes from any thread) happens under the channel's lock,
+/// so one `SSL` is never used by two threads at once. Output waits in the
+/// buffer until the handshake is done.
 final class SocketChannel: @unchecked Sendable {
   private struct State {
     var buffer: [UInt8] = []
@@ -28,6 +38,14 @@ final class SocketChannel: @unchecked Sendable {
     var sent: UInt64 = 0
     var outputShut = false
     var closed = false
+    /// Whether bytes may be sent (always without TLS; after the handshake with it).
+    var established = true
+    /// Whether the first bytes were checked for a plaintext client (TLS servers).
+    var plaintextChecked = false
+    /// Why the TLS session failed, once it has.
+    var tlsFailure: String?
+    /// The peer's verified certificate (TLS with client certificates).
+    var peerCertificate: PeerCertificate?
     var spaceWaiters: [CheckedContinuation<Void, any Error>] = []
   }
 
@@ -35,7 +53,9 @@ final class SocketChannel: @unchecked Sendable {
   let loop: EventLoop
   /// Where the write buffer's bytes are counted, if anywhere.
   let budget: MemoryBudget?
-  private let state = LockedValue(State())
+  /// The TLS session, when the connection is encrypted; used only under `state`'s lock.
+  private let tls: TLSSession?
+  private let state: LockedValue<State>
   /// Above this many unsent bytes, streaming writers wait.
   static let highWater = 1 << 20
   /// Above this many unsent bytes, the connection stops reading requests.
@@ -45,11 +65,104 @@ final class SocketChannel: @unchecked Sendable {
 
   /// Run on the loop when reading resumes after a pause (set once, before use).
   var onReadResumed: (() -> Void)?
+  /// Run on the loop once the TLS handshake is done (set before it can finish).
+  var onEstablished: (() -> Void)?
 
-  init(fd: Int32, loop: EventLoop, budget: MemoryBudget? = nil) {
+  init(fd: Int32, loop: EventLoop, tls: TLSSession? = nil, budget: MemoryBudget? = nil) {
     self.fd = fd
     self.loop = loop
+    self.tls = tls
     self.budget = budget
+    var initial = State()
+    initial.established = tls == nil
+    state = LockedValue(initial)
+  }
+
+  /// Whether the connection is encrypted.
+  var isTLS: Bool { tls != nil }
+
+  /// Why the TLS session failed, if it did.
+  var tlsFailure: String? { state.withLock { $0.tlsFailure } }
+
+  /// Whether bytes can be sent: always without TLS, after the handshake with it.
+  var isEstablished: Bool { state.withLock { $0.established } }
+
+  /// The certificate the peer presented and the server verified, if any.
+  var peerCertificate: PeerCertificate? { state.withLock { $0.peerCertificate } }
+
+  /// Whether decrypted input waits inside the TLS session, where epoll does
+  /// not see it: the reader must come back for it. Loop thread only.
+  var hasBufferedInput: Bool {
+    guard let tls else { return false }
+    return state.withLock { !$0.closed && $0.established && tls.hasBufferedInput }
+  }
+
+  /// Advances the TLS handshake (true once established; without TLS at
+  /// once); sends the output that waited for it. Loop thread only.
+  func handshake() -> TLSSession.Outcome {
+    state.withLock { handshake(&$0) }
+  }
+
+  private func handshake(_ state: inout State) -> TLSSession.Outcome {
+    guard let tls, !state.established else { return .done(0) }
+    guard !state.closed else { return .failed("connection closed") }
+    let outcome = tls.handshake()
+    switch outcome {
+    case .done:
+      state.established = true
+      state.peerCertificate = tls.peerIdentity().map { PeerCertificate(subject: $0.subject, uris: $0.uris) }
+      flush(&state)
+      settle(&state)
+      if let onEstablished { loop.executeUnchecked(onEstablished) }
+    case .wantWrite:
+      waitForWritable(&state)
+    case .wantRead:
+      // Output waits for the handshake, so nothing else needs writability now.
+      if state.waitingWritable {
+        state.waitingWritable = false
+        loop.modify(fd: fd, events: Self.interest(state))
+      }
+    case .failed(let reason):
+      state.tlsFailure = reason
+      if tls.isServer {
+        // OpenSSL has queued its alert: let the client read it rather than
+        // lose it to a reset (closing with unread input resets the connection).
+        _ = ga_shutdown_write(fd)
+        discardInput()
+      }
+    case .closed:
+      state.tlsFailure = "closed"
+    }
+    return outcome
+  }
+
+  /// Reads and drops whatever input is waiting.
+  private func discardInput() {
+    var sink = [UInt8](repeating: 0, count: 4096)
+    while ga_recv(fd, &sink, sink.count) > 0 {}
+  }
+
+  private func waitForWritable(_ state: inout State) {
+    guard !state.waitingWritable else { return }
+    state.waitingWritable = true
+    loop.modify(fd: fd, events: Self.interest(state))
+  }
+
+  /// Sends from `bytes`: bytes sent, -1 for "try when writable", -2 for an
+  /// error (with the TLS session's reason, if it failed).
+  private func send(_ bytes: UnsafeRawPointer, _ count: Int) -> (sent: Int, failure: String?) {
+    guard let tls else {
+      let sent = ga_send(fd, bytes, count)
+      if sent > 0 { return (sent, nil) }
+      let error = ga_errno()
+      return (sent < 0 && (error == EAGAIN || error == EWOULDBLOCK) ? -1 : -2, nil)
+    }
+    switch tls.write(bytes, count: count) {
+    case .done(let sent): return (sent, nil)
+    case .wantWrite, .wantRead: return (-1, nil)
+    case .failed(let reason): return (-2, reason)
+    case .closed: return (-2, nil)
+    }
   }
 
   /// The epoll interest for the current state. While reading is paused only
@@ -119,21 +232,24 @@ final class SocketChannel: @unchecked Sendable {
   }
 
   private func flush(_ state: inout State) {
+    guard state.established else {
+      // TLS handshake in progress: output waits for it.
+      pauseReadingIfNeeded(&state)
+      return
+    }
     while state.start < state.buffer.count {
-      let sent = state.buffer.withUnsafeBytes { raw in
-        ga_send(fd, raw.baseAddress! + state.start, raw.count - state.start)
+      let start = state.start
+      let (sent, failure) = state.buffer.withUnsafeBytes { raw in
+        send(raw.baseAddress! + start, raw.count - start)
       }
+      if let failure { state.tlsFailure = failure }
       if sent > 0 {
         state.start += sent
         state.sent += UInt64(sent)
         continue
       }
-      let error = ga_errno()
-      if sent < 0 && (error == EAGAIN || error == EWOULDBLOCK) {
-        if !state.waitingWritable {
-          state.waitingWritable = true
-          loop.modify(fd: fd, events: Self.interest(state))
-        }
+      if sent == -1 {
+        waitForWritable(&state)
         pauseReadingIfNeeded(&state)
         return
       }
@@ -168,7 +284,7 @@ final class SocketChannel: @unchecked Sendable {
   func handleWritable() {
     state.withLock { state in
       guard !state.closed else { return }
-      flush(&state)
+      if state.established { flush(&state) } else { _ = handshake(&state) }
       settle(&state)
     }
   }
@@ -191,11 +307,75 @@ final class SocketChannel: @unchecked Sendable {
   /// Receives into `buffer`; returns bytes read, 0 at end of stream, -1 for
   /// "try later", -2 for an error. Loop thread only.
   func receive(_ buffer: UnsafeMutableRawBufferPointer) -> Int {
-    let received = ga_recv(fd, buffer.baseAddress, buffer.count)
-    if received >= 0 { return received }
-    let error = ga_errno()
-    return error == EAGAIN || error == EWOULDBLOCK ? -1 : -2
+    guard let tls else {
+      let received = ga_recv(fd, buffer.baseAddress, buffer.count)
+      if received >= 0 { return received }
+      let error = ga_errno()
+      return error == EAGAIN || error == EWOULDBLOCK ? -1 : -2
+    }
+    return state.withLock { state -> Int in
+      guard !state.closed else { return -2 }
+      if !state.plaintextChecked && isTLSServer {
+        switch refusePlaintextClient(&state) {
+        case nil: state.plaintextChecked = true
+        case let result?: return result
+        }
+      }
+      if !state.established {
+        switch handshake(&state) {
+        case .done: break
+        case .wantRead, .wantWrite: return -1
+        case .failed, .closed: return -2
+        }
+      }
+      // Fill the buffer record by record, as a socket read would.
+      var total = 0
+      while total < buffer.count {
+        switch tls.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[total...])) {
+        case .done(let count):
+          total += count
+          continue
+        case .wantRead:
+          break
+        case .wantWrite:
+          waitForWritable(&state)
+        case .closed:
+          return total
+        case .failed(let reason):
+          state.tlsFailure = reason
+          return total > 0 ? total : -2
+        }
+        break
+      }
+      return total > 0 ? total : -1
+    }
   }
+
+  /// Whether this end accepts TLS connections (refusing plaintext clients).
+  var isTLSServer: Bool { tls?.isServer == true }
+
+  /// A plaintext GuestAccess client on a TLS port (its first byte is the
+  /// preface's `G`, where TLS starts with a handshake record, 0x16) gets a
+  /// plaintext preface and a GOAWAY saying TLS is required (what it sent is
+  /// read and dropped first, so closing does not reset the answer away).
+  /// Returns nil for anything else (then TLS goes on), -1 to wait for a
+  /// byte, -2 once refused.
+  private func refusePlaintextClient(_ state: inout State) -> Int? {
+    var first: UInt8 = 0
+    let peeked = recv(fd, &first, 1, Int32(MSG_PEEK))
+    if peeked <= 0 { return peeked < 0 && (ga_errno() == EAGAIN || ga_errno() == EWOULDBLOCK) ? -1 : nil }
+    guard first == Preface.bytes[0] else { return nil }
+    discardInput()
+    var answer = Preface.bytes
+    FrameEncoder.append(.goAway, callID: 0, message: GoAway(lastCallID: 0, code: StatusCode.unavailable.rawValue, message: Self.tlsRequired), to: &answer)
+    _ = answer.withUnsafeBytes { ga_send(fd, $0.baseAddress, $0.count) }
+    _ = ga_shutdown_write(fd)
+    state.tlsFailure = "plaintext client on a TLS port"
+    return -2
+  }
+
+  /// What a plaintext client on a TLS port is told.
+  static let tlsRequired = "this port requires TLS (ALPN \(TLSContext.alpnProtocol)): connect with TLS"
 
   /// Sends end of stream after the bytes already written, if they are all
   /// sent; returns false (and does nothing) when output is still buffered.
@@ -209,6 +389,7 @@ final class SocketChannel: @unchecked Sendable {
       state.start = 0
       settle(&state)
       failWaiters(&state)
+      if state.established { tls?.shutdown() }
       _ = ga_shutdown_write(fd)
       return true
     }

@@ -1,6 +1,7 @@
 import CGuestAccessPosix
 import GuestAccessCore
 import GuestAccessLocks
+import GuestAccessTLS
 import Synchronization
 
 /// The client transport over TCP: a small pool of multiplexed connections to
@@ -18,19 +19,36 @@ public final class TCPClientTransport: ClientTransport, @unchecked Sendable {
   public let host: String
   /// The server's port.
   public let port: Int
-  /// Time allowed for one connection attempt.
+  /// Time allowed for one connection attempt (TLS handshake included).
   public let connectTimeout: Duration
+  /// TLS settings, when connections are encrypted.
+  public let tls: TLSConfiguration?
+  /// The TLS context made from `tls`, or why it could not be.
+  private let tlsContext: Result<TLSContext, RPCError>?
   private let group: EventLoopGroup
   private let slots: LockedValue<[Slot]>
   private let failures: LockedValue<[Int]>
   private let roundRobin = Atomic<Int>(0)
   private let closed = Atomic<Bool>(false)
 
-  /// Creates a transport with `connections` pooled connections on `group`'s loops.
-  public init(host: String, port: Int, connections: Int = 1, connectTimeout: Duration = .seconds(5), group: EventLoopGroup = .shared) {
+  /// Creates a transport with `connections` pooled connections on `group`'s
+  /// loops; with `tls`, every connection is TLS (a CA file that cannot be
+  /// loaded fails each call with FAILED_PRECONDITION).
+  public init(
+    host: String, port: Int, connections: Int = 1, connectTimeout: Duration = .seconds(5), tls: TLSConfiguration? = nil,
+    group: EventLoopGroup = .shared
+  ) {
     self.host = host
     self.port = port
     self.connectTimeout = connectTimeout
+    self.tls = tls
+    tlsContext = tls.map { options -> Result<TLSContext, RPCError> in
+      do {
+        return .success(try TLSContext(client: options))
+      } catch {
+        return .failure(RPCError(code: .failedPrecondition, message: "\(error)"))
+      }
+    }
     self.group = group
     slots = LockedValue(Array(repeating: .idle, count: max(1, connections)))
     failures = LockedValue(Array(repeating: 0, count: max(1, connections)))
@@ -115,9 +133,12 @@ public final class TCPClientTransport: ClientTransport, @unchecked Sendable {
         return .fail(error)
       default:
         let loop = group.loops[index % group.loops.count]
-        let task = Task { [host, port, connectTimeout] in
+        let task = Task { [host, port, connectTimeout, tlsContext, tls] in
+          let context = try tlsContext?.get()
           let address = try await HostResolver.resolve(host)
-          return try await ClientConnection.connect(host: address, port: port, loop: loop, timeout: connectTimeout) { [weak self] connection in
+          return try await ClientConnection.connect(
+            host: address, port: port, loop: loop, timeout: connectTimeout, tls: context, serverName: tls?.serverName ?? host
+          ) { [weak self] connection in
             self?.connectionUnusable(connection, slot: index)
           }
         }

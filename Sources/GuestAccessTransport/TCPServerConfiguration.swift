@@ -1,3 +1,5 @@
+@_exported import GuestAccessTLS
+
 /// Limits and timeouts of the TCP server transport.
 public struct TCPServerConfiguration: Sendable, Hashable {
   /// Numeric address to bind, e.g. `127.0.0.1` or `::`.
@@ -52,6 +54,12 @@ public struct TCPServerConfiguration: Sendable, Hashable {
   public var loopCount: Int
   /// How long a loop polls for events before sleeping (`EventLoop.init(name:busyPoll:)`).
   public var busyPoll: Duration
+  /// TLS for every connection (nil: plaintext); the handshake must finish
+  /// within `handshakeTimeout`, together with the preface.
+  public var tls: TLSServerOptions?
+  /// How often the certificate, key and client CA files are checked for
+  /// changes (and reloaded); nil checks only on `TCPServerTransport.reloadTLS()`.
+  public var tlsReloadInterval: Duration?
 
   /// Creates a configuration; every limit has a production default.
   public init(
@@ -62,8 +70,10 @@ public struct TCPServerConfiguration: Sendable, Hashable {
     maxHeaderSize: Int = 64 << 10, handshakeTimeout: Duration = .seconds(10), frameTimeout: Duration = .seconds(10),
     idleTimeout: Duration = .seconds(300), keepaliveInterval: Duration = .seconds(30),
     keepaliveTimeout: Duration = .seconds(10), loopCount: Int = EventLoopGroup.coreCount,
-    busyPoll: Duration = EventLoopGroup.defaultBusyPoll
+    busyPoll: Duration = EventLoopGroup.defaultBusyPoll, tls: TLSServerOptions? = nil, tlsReloadInterval: Duration? = nil
   ) {
+    self.tls = tls
+    self.tlsReloadInterval = tlsReloadInterval
     self.host = host
     self.port = port
     self.maxConnections = maxConnections

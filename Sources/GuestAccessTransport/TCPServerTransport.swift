@@ -1,6 +1,7 @@
 import CGuestAccessPosix
 import GuestAccessCore
 import GuestAccessLocks
+import GuestAccessTLS
 import GuestAccessWire
 import Logging
 import Synchronization
@@ -37,6 +38,8 @@ public final class TCPServerTransport: ServerTransport, @unchecked Sendable {
   private let perLoop: [LoopConnections]
   private let roundRobin = Atomic<Int>(0)
   private let memory: MemoryBudget
+  /// The TLS context new connections use (set before listening, when TLS is on).
+  private let tlsContext = LockedValue<ReloadingServerContext?>(nil)
   /// Refused connections being closed gracefully at most; more are closed at once.
   static let maxRefusing = 64
   /// How often each loop checks its connections' timeouts.
@@ -77,17 +80,33 @@ public final class TCPServerTransport: ServerTransport, @unchecked Sendable {
     return String(peer[..<colon])
   }
 
+  /// Reloads the TLS certificate, key and client CAs (for SIGHUP): new
+  /// connections use them, established ones are kept. On failure the
+  /// previous ones stay in use.
+  /// - Throws: `TLSError` when a file is invalid; `RPCError` when TLS is off.
+  public func reloadTLS() throws {
+    guard let context = tlsContext.withLock({ $0 }) else {
+      throw RPCError(code: .failedPrecondition, message: "TLS is not enabled")
+    }
+    try context.reload()
+    logger.info("TLS certificate reloaded", metadata: ["certificate": "\(context.options.certificateFile)"])
+  }
+
   public func serve(dispatcher: any ServerCallDispatcher) async throws {
+    if let options = configuration.tls {
+      do {
+        let context = try ReloadingServerContext(options: options)
+        tlsContext.withLock { $0 = context }
+      } catch {
+        failWaiters(RPCError(code: .failedPrecondition, message: error.message))
+        throw error
+      }
+    }
     var boundPort: Int32 = 0
     let fd = ga_listen(configuration.host, Int32(configuration.port), 4096, &boundPort)
     guard fd >= 0 else {
       let error = RPCError(code: .unavailable, message: "cannot listen on \(configuration.host):\(configuration.port): \(String(cString: strerror(ga_errno())))")
-      let waiters = state.withLock { state -> [CheckedContinuation<Int, any Error>] in
-        state.stopped = true
-        defer { state.portWaiters.removeAll() }
-        return state.portWaiters
-      }
-      for waiter in waiters { waiter.resume(throwing: error) }
+      failWaiters(error)
       throw error
     }
     let acceptLoop = group.loops[0]
@@ -112,9 +131,51 @@ public final class TCPServerTransport: ServerTransport, @unchecked Sendable {
           }
         }
       }
+      if let interval = configuration.tlsReloadInterval, let context = tlsContext.withLock({ $0 }) {
+        acceptLoop.executeUnchecked { [self] in
+          acceptLoop.every(interval) { [self] in
+            reloadIfChanged(context)
+            return !state.withLock { $0.finishedServing }
+          }
+        }
+      }
       if stoppedEarly { beginGracefulShutdown() }
     }
     if ownsGroup { await group.shutdown() }
+  }
+
+  /// Stops waiting for the port: the transport will not listen.
+  private func failWaiters(_ error: RPCError) {
+    let waiters = state.withLock { state -> [CheckedContinuation<Int, any Error>] in
+      state.stopped = true
+      defer { state.portWaiters.removeAll() }
+      return state.portWaiters
+    }
+    for waiter in waiters { waiter.resume(throwing: error) }
+  }
+
+  /// Reloads the TLS files when they changed (checked every `tlsReloadInterval`). Loop thread.
+  private func reloadIfChanged(_ context: ReloadingServerContext) {
+    do {
+      if try context.reloadIfChanged() {
+        logger.info("TLS certificate reloaded after a file change", metadata: ["certificate": "\(context.options.certificateFile)"])
+      }
+    } catch {
+      logger.error("TLS reload failed; the previous certificate stays in use", metadata: ["error": "\(error.message)"])
+    }
+  }
+
+  /// A TLS session for an accepted socket, when TLS is on; nil and the
+  /// socket closed when the session cannot be made.
+  private func tlsSession(for fd: Int32) -> (ok: Bool, session: TLSSession?) {
+    guard let context = tlsContext.withLock({ $0 }) else { return (true, nil) }
+    do {
+      return (true, try TLSSession(context: context.current, fd: fd, server: true))
+    } catch {
+      logger.error("cannot start TLS on an accepted connection", metadata: ["error": "\(error.message)"])
+      Glibc.close(fd)
+      return (false, nil)
+    }
   }
 
   private func accepted(_ fd: Int32, peer: String, dispatcher: any ServerCallDispatcher) {
@@ -142,16 +203,20 @@ public final class TCPServerTransport: ServerTransport, @unchecked Sendable {
     case .refuse(let error):
       // Tell the client why: the preface and a GOAWAY, then a graceful close.
       let connections = perLoop[0]
+      let (ok, tls) = tlsSession(for: fd)
+      guard ok else { return release(counted: false, peerHost: peerHost) }
       let connection = ServerConnection(
-        fd: fd, peer: peer, peerHost: peerHost, loop: connections.loop, configuration: configuration, counted: false,
+        fd: fd, peer: peer, peerHost: peerHost, loop: connections.loop, configuration: configuration, counted: false, tls: tls,
         memory: memory, dispatcher: dispatcher, logger: logger, onClose: connectionClosed(in: connections))
       connections.connections[ObjectIdentifier(connection)] = connection
       connection.refuseConnection(error)
     case .admit:
       let connections = perLoop[roundRobin.add(1, ordering: .relaxed).oldValue % perLoop.count]
       connections.loop.executeUnchecked { [self] in
+        let (ok, tls) = tlsSession(for: fd)
+        guard ok else { return release(counted: true, peerHost: peerHost) }
         let connection = ServerConnection(
-          fd: fd, peer: peer, peerHost: peerHost, loop: connections.loop, configuration: configuration, memory: memory,
+          fd: fd, peer: peer, peerHost: peerHost, loop: connections.loop, configuration: configuration, tls: tls, memory: memory,
           dispatcher: dispatcher, logger: logger, onClose: connectionClosed(in: connections))
         connections.connections[ObjectIdentifier(connection)] = connection
         connection.start()
@@ -163,18 +228,24 @@ public final class TCPServerTransport: ServerTransport, @unchecked Sendable {
   private func connectionClosed(in connections: LoopConnections) -> (ServerConnection) -> Void {
     { [self] connection in
       connections.connections[ObjectIdentifier(connection)] = nil
-      let continuation = state.withLock { state -> CheckedContinuation<Void, any Error>? in
-        if connection.counted {
-          state.connectionCount -= 1
-          let fromPeer = state.perPeer[connection.peerHost, default: 1] - 1
-          state.perPeer[connection.peerHost] = fromPeer > 0 ? fromPeer : nil
-        } else {
-          state.refusedCount -= 1
-        }
-        return finishIfDone(&state)
-      }
-      continuation?.resume()
+      release(counted: connection.counted, peerHost: connection.peerHost)
     }
+  }
+
+  /// A connection is gone (one that counts towards the limit, or a refused
+  /// one): counts it out, and ends `serve` if it was the last while stopping.
+  private func release(counted: Bool, peerHost: String) {
+    let continuation = state.withLock { state -> CheckedContinuation<Void, any Error>? in
+      if counted {
+        state.connectionCount -= 1
+        let fromPeer = state.perPeer[peerHost, default: 1] - 1
+        state.perPeer[peerHost] = fromPeer > 0 ? fromPeer : nil
+      } else {
+        state.refusedCount -= 1
+      }
+      return finishIfDone(&state)
+    }
+    continuation?.resume()
   }
 
   /// The `serve` continuation, once stopping or draining and no connection is left.

@@ -32,6 +32,30 @@ struct GuestProbe: AsyncParsableCommand {
   @Flag(name: [.customShort("v"), .customLong("v")], help: "Verbose output (on standard error).")
   var verbose = false
 
+  @Flag(name: [.customLong("tls"), .customLong("tls", withSingleDash: true)], help: "Use TLS (default: trust the system's CAs).")
+  var tls = false
+
+  @Option(name: [.customLong("tls-ca-cert"), .customLong("tls-ca-cert", withSingleDash: true)], help: "(with -tls) PEM file of CA certificates to verify the server with.")
+  var tlsCACert: String?
+
+  @Option(name: [.customLong("tls-client-cert"), .customLong("tls-client-cert", withSingleDash: true)], help: "(with -tls) PEM client certificate for mutual TLS.")
+  var tlsClientCert: String?
+
+  @Option(name: [.customLong("tls-client-key"), .customLong("tls-client-key", withSingleDash: true)], help: "(with -tls) PEM key of the client certificate.")
+  var tlsClientKey: String?
+
+  @Flag(name: [.customLong("tls-no-verify"), .customLong("tls-no-verify", withSingleDash: true)], help: "(with -tls) Do not verify the server's certificate (INSECURE).")
+  var tlsNoVerify = false
+
+  @Option(name: [.customLong("tls-server-name"), .customLong("tls-server-name", withSingleDash: true)], help: "(with -tls) Name the server's certificate must carry, and the SNI sent (default: the host of -addr).")
+  var tlsServerName: String?
+
+  @Option(name: [.customLong("rpc-header"), .customLong("rpc-header", withSingleDash: true)], help: "Additional RPC header, \"name: value\" (repeatable).")
+  var rpcHeaders: [String] = []
+
+  @Option(name: [.customLong("user-agent"), .customLong("user-agent", withSingleDash: true)], help: "User-agent header value of the health check.")
+  var userAgent: String = "guest-probe"
+
   static func main() async {
     do {
       var command = try parseAsRoot()
@@ -63,12 +87,22 @@ struct GuestProbe: AsyncParsableCommand {
       printError("error: --addr must be HOST:PORT")
       throw ExitCode(1)
     }
+    let tlsConfiguration = try tlsSettings()
+    var metadata: Metadata = [:]
+    metadata.add("user-agent", userAgent)
+    for header in rpcHeaders {
+      guard let colon = header.firstIndex(of: ":") else {
+        printError("error: -rpc-header must be \"name: value\", got \"\(header)\"")
+        throw ExitCode(1)
+      }
+      metadata.add(Self.trimmed(header[..<colon]).lowercased(), Self.trimmed(header[header.index(after: colon)...]))
+    }
     var host = String(address[..<colon])
     if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
     if host.isEmpty { host = "127.0.0.1" }
     let started = ContinuousClock.now
     if verbose { printError("establishing connection to \(host):\(port)") }
-    let transport = TCPClientTransport(host: host, port: port, connections: 1, connectTimeout: connect)
+    let transport = TCPClientTransport(host: host, port: port, connections: 1, connectTimeout: connect, tls: tlsConfiguration)
     let client = GuestAccessClient(transport: transport, retryPolicy: .none)
     defer { client.close() }
     do {
@@ -79,7 +113,7 @@ struct GuestProbe: AsyncParsableCommand {
     }
     if verbose { printError("connection established (took \(ContinuousClock.now - started))") }
     do {
-      let response = try await client.health.check(HealthCheckRequest(service: service), options: CallOptions(timeout: rpc))
+      let response = try await client.health.check(HealthCheckRequest(service: service), options: CallOptions(timeout: rpc, metadata: metadata))
       guard response.status == .serving else {
         printError("service unhealthy (responded with \"\(response.status.protoName)\")")
         throw ExitCode(4)
@@ -90,6 +124,36 @@ struct GuestProbe: AsyncParsableCommand {
       printError("error: health rpc failed: \(error)")
       throw ExitCode(3)
     }
+  }
+}
+
+extension GuestProbe {
+  static func trimmed(_ text: Substring) -> String {
+    String(text.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+  }
+
+  /// The TLS settings of the -tls flags, checked as grpc_health_probe checks them (exit 1).
+  func tlsSettings() throws -> TLSConfiguration? {
+    guard tls else {
+      let stray = [("-tls-ca-cert", tlsCACert != nil), ("-tls-client-cert", tlsClientCert != nil), ("-tls-client-key", tlsClientKey != nil),
+                   ("-tls-no-verify", tlsNoVerify), ("-tls-server-name", tlsServerName != nil)].first { $0.1 }
+      if let stray {
+        printError("error: specified \(stray.0) without specifying -tls")
+        throw ExitCode(1)
+      }
+      return nil
+    }
+    if tlsNoVerify && tlsCACert != nil {
+      printError("error: cannot specify -tls-ca-cert with -tls-no-verify (CA cert would not be used)")
+      throw ExitCode(1)
+    }
+    if (tlsClientCert == nil) != (tlsClientKey == nil) {
+      printError("error: -tls-client-cert and -tls-client-key go together")
+      throw ExitCode(1)
+    }
+    return TLSConfiguration(
+      caFile: tlsCACert, certificateFile: tlsClientCert, keyFile: tlsClientKey, serverName: tlsServerName,
+      insecureSkipVerify: tlsNoVerify)
   }
 }
 

@@ -17,6 +17,21 @@ struct GlobalOptions: ParsableArguments {
   @Option(help: ArgumentHelp("Tenant to act in: a guest names the inviting tenant, the operator the tenant to manage.", valueName: "tenant-id"))
   var tenant: String?
 
+  @Flag(help: "Connect over TLS, verifying the server against the system's CAs (default: $GUESTACCESS_TLS=1; implied by --cacert).")
+  var tls = false
+
+  @Option(help: ArgumentHelp("PEM file of the CAs to verify the server with; implies --tls (default: $GUESTACCESS_CA_FILE).", valueName: "path"))
+  var cacert: String?
+
+  @Option(name: .customLong("tls-cert"), help: ArgumentHelp("PEM client certificate for mutual TLS (default: $GUESTACCESS_TLS_CERT).", valueName: "path"))
+  var tlsCert: String?
+
+  @Option(name: .customLong("tls-key"), help: ArgumentHelp("PEM key of --tls-cert (default: $GUESTACCESS_TLS_KEY).", valueName: "path"))
+  var tlsKey: String?
+
+  @Option(name: .customLong("tls-server-name"), help: ArgumentHelp("Name the server's certificate must carry (default: the host of --server; $GUESTACCESS_TLS_SERVER_NAME).", valueName: "name"))
+  var tlsServerName: String?
+
   @Flag(help: "Print the result as one JSON value instead of a table.")
   var json = false
 
@@ -44,6 +59,21 @@ struct GlobalOptions: ParsableArguments {
     return env?.isEmpty == false ? env : nil
   }
 
+  /// The TLS settings of the flags and environment; nil for plaintext.
+  func tlsConfiguration() throws -> TLSConfiguration? {
+    let environment = ProcessInfo.processInfo.environment
+    let value = { (name: String) in environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+    let caFile = cacert ?? value("GUESTACCESS_CA_FILE")
+    let certificate = tlsCert ?? value("GUESTACCESS_TLS_CERT")
+    let key = tlsKey ?? value("GUESTACCESS_TLS_KEY")
+    let enabled = tls || ["1", "true", "yes"].contains(value("GUESTACCESS_TLS")?.lowercased() ?? "") || caFile != nil
+      || certificate != nil
+    guard enabled else { return nil }
+    guard (certificate == nil) == (key == nil) else { throw failure("--tls-cert and --tls-key go together") }
+    return TLSConfiguration(
+      caFile: caFile, certificateFile: certificate, keyFile: key, serverName: tlsServerName ?? value("GUESTACCESS_TLS_SERVER_NAME"))
+  }
+
   /// A client for the server; `anonymous` sends no credential, `actingTenant` overrides `--tenant`.
   func makeClient(anonymous: Bool = false, actingTenant: String? = nil) throws -> GuestAccessClient {
     let address = serverAddress
@@ -53,7 +83,8 @@ struct GlobalOptions: ParsableArguments {
     var host = String(address[..<colon])
     if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
     return GuestAccessClient(
-      host: host, port: port, credential: anonymous ? nil : try credential(), tenant: actingTenant ?? tenant)
+      host: host, port: port, credential: anonymous ? nil : try credential(), tenant: actingTenant ?? tenant,
+      tls: try tlsConfiguration())
   }
 
   /// Makes a client, runs `body` with it and closes it; an RPC failure prints

@@ -22,8 +22,10 @@ struct GuestD: AsyncParsableCommand {
       GUESTD_MAX_CONNECTIONS_PER_PEER, GUESTD_MAX_CALLS_BEFORE_AUTH, GUESTD_MEMORY_BUDGET_MIB, GUESTD_SEND_TIMEOUT,
       GUESTD_EMAIL_TRANSPORT, GUESTD_SPOOL_DIR, GUESTD_EMAIL_FROM, GUESTD_EMAIL_MAX_ATTEMPTS,
       GUESTD_EMAIL_RETRY_DELAY, GUESTD_SMTP_HOST, GUESTD_SMTP_PORT, GUESTD_SMTP_USERNAME,
-      GUESTD_SMTP_PASSWORD, GUESTD_SMTP_STARTTLS, GUESTD_SMTP_CA_FILE, GUESTD_SMTP_TIMEOUT.
-      Flags win over the environment.
+      GUESTD_SMTP_PASSWORD, GUESTD_SMTP_STARTTLS, GUESTD_SMTP_CA_FILE, GUESTD_SMTP_TIMEOUT,
+      GUESTD_TLS_CERT, GUESTD_TLS_KEY, GUESTD_TLS_CLIENT_CA, GUESTD_TLS_RELOAD_INTERVAL,
+      GUESTD_ALLOW_PLAINTEXT (1 or true). Flags win over the environment.
+      SIGHUP reloads the TLS certificate, key and client CAs.
       """,
     version: "0.1.0")
 
@@ -71,6 +73,8 @@ struct GuestD: AsyncParsableCommand {
 
   @OptionGroup var email: EmailOptions
 
+  @OptionGroup var tls: TLSFlags
+
   mutating func run() async throws {
     let environment = ServerSettings.processEnvironment()
     var configured = try ServerSettings(
@@ -79,6 +83,7 @@ struct GuestD: AsyncParsableCommand {
       sweepInterval: sweepInterval, maxConnectionsPerPeer: maxConnectionsPerPeer, maxCallsBeforeAuthentication: maxCallsBeforeAuth,
       memoryBudgetMiB: memoryBudgetMiB, sendTimeout: sendTimeout, environment: environment)
     configured.email = try email.settings(publicBaseURL: configured.publicBaseURL, environment: environment)
+    configured.tls = try tls.settings(host: configured.host, environment: environment)
     let settings = configured
     LoggingSystem.bootstrap { label in
       var handler = StreamLogHandler.standardError(label: label)
@@ -103,6 +108,24 @@ struct GuestD: AsyncParsableCommand {
       server.beginGracefulShutdown()
     }
     defer { signals.cancel() }
+    if let tls = settings.tls.server {
+      logger.notice("RPC port serves TLS only", metadata: [
+        "certificate": "\(tls.certificateFile)", "client-certificates": "\(tls.clientCAFile == nil ? "not requested" : "required")"])
+    } else if settings.tls.isPlaintextExposed(host: settings.host) {
+      logger.warning("serving plaintext on \(settings.host) (--allow-plaintext): credentials cross the network in clear unless a proxy in front terminates TLS")
+    }
+    let reloads = SignalWatcher(signals: [SIGHUP]) { _ in
+      guard settings.tls.server != nil else {
+        logger.notice("SIGHUP ignored: TLS is off")
+        return
+      }
+      do {
+        try server.reloadTLS()
+      } catch {
+        logger.error("SIGHUP: TLS reload failed: \(error)")
+      }
+    }
+    defer { reloads.cancel() }
     try await server.run { port in
       print("guestd listening on \(settings.host):\(port)")
       fflush(nil)

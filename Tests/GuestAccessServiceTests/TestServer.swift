@@ -19,11 +19,13 @@ struct TestServer: Sendable {
   let port: Int
   let dataDir: String
   let clock: TestClock
+  /// How clients connect: nil for plaintext.
+  var tls: TLSConfiguration?
   static let operatorKey = "test-operator-key-0123456789abcdefghijklmnop"
 
   /// A client with `credential`, acting in `tenant`.
   func client(_ credential: String?, tenant: String? = nil) -> GuestAccessClient {
-    GuestAccessClient(host: "127.0.0.1", port: port, credential: credential, tenant: tenant, retryPolicy: .none)
+    GuestAccessClient(host: "127.0.0.1", port: port, credential: credential, tenant: tenant, tls: tls, retryPolicy: .none)
   }
 
   /// The operator's client.
@@ -58,8 +60,9 @@ struct TestTenant: Sendable {
 /// Starts a real server on a free port with a fresh data directory, runs `body`, stops it.
 /// `configure` adjusts the settings (e.g. the email transport); a given
 /// `dataDir` (and `clock`) is reused and kept, so a test can restart a server on it.
+/// With `clientTLS`, the server's clients (and the readiness check) connect over TLS.
 func withTestServer(
-  dataDir existingDataDir: String? = nil, clock existingClock: TestClock? = nil,
+  dataDir existingDataDir: String? = nil, clock existingClock: TestClock? = nil, clientTLS: TLSConfiguration? = nil,
   configure: (inout ServerSettings) throws -> Void = { _ in }, _ body: (TestServer) async throws -> Void
 ) async throws {
   let dataDir = existingDataDir ?? NSTemporaryDirectory() + "guestaccess-test-" + UUID().uuidString
@@ -78,14 +81,14 @@ func withTestServer(
     if existingDataDir == nil { try? FileManager.default.removeItem(atPath: dataDir) }
   }
   let port = try await app.listeningPort()
-  try await waitUntilServing(port: port)
-  try await body(TestServer(app: app, port: port, dataDir: dataDir, clock: clock))
+  try await waitUntilServing(port: port, tls: clientTLS)
+  try await body(TestServer(app: app, port: port, dataDir: dataDir, clock: clock, tls: clientTLS))
   app.beginGracefulShutdown()
   _ = try? await running.value
 }
 
-private func waitUntilServing(port: Int) async throws {
-  let client = GuestAccessClient(host: "127.0.0.1", port: port, retryPolicy: .none)
+private func waitUntilServing(port: Int, tls: TLSConfiguration?) async throws {
+  let client = GuestAccessClient(host: "127.0.0.1", port: port, tls: tls, retryPolicy: .none)
   defer { client.close() }
   let deadline = ContinuousClock.now + .seconds(4).scaled
   while ContinuousClock.now < deadline {

@@ -2344,12 +2344,15 @@ public struct Credential: ProtoMessage, Codable {
   public var revokedAt: Int64 = 0
   /// Its last successful use, to the granularity of about a minute; 0 = never.
   public var lastUsedAt: Int64 = 0
+  /// The client certificate identity the key is bound to (see
+  /// IssueCredentialRequest.client_certificate_identity); empty = none.
+  public var clientCertificateIdentity: String = ""
 
   /// Creates a message with every field at its default value.
   public init() {}
 
   /// Creates a message from its fields; omitted fields keep their default values.
-  public init(id: String = "", tenantID: String = "", principalType: CredentialPrincipalType = .unspecified, userID: String = "", displayName: String = "", secretHint: String = "", state: CredentialState = .unspecified, createdAt: Int64 = 0, createdBy: String = "", expiresAt: Int64 = 0, revokedAt: Int64 = 0, lastUsedAt: Int64 = 0) {
+  public init(id: String = "", tenantID: String = "", principalType: CredentialPrincipalType = .unspecified, userID: String = "", displayName: String = "", secretHint: String = "", state: CredentialState = .unspecified, createdAt: Int64 = 0, createdBy: String = "", expiresAt: Int64 = 0, revokedAt: Int64 = 0, lastUsedAt: Int64 = 0, clientCertificateIdentity: String = "") {
     self.id = id
     self.tenantID = tenantID
     self.principalType = principalType
@@ -2362,6 +2365,7 @@ public struct Credential: ProtoMessage, Codable {
     self.expiresAt = expiresAt
     self.revokedAt = revokedAt
     self.lastUsedAt = lastUsedAt
+    self.clientCertificateIdentity = clientCertificateIdentity
   }
 
   /// Decodes the protobuf wire format with protoc-c's codec.
@@ -2400,6 +2404,7 @@ extension Credential: _CBridged {
     self.expiresAt = c.pointee.expires_at
     self.revokedAt = c.pointee.revoked_at
     self.lastUsedAt = c.pointee.last_used_at
+    self.clientCertificateIdentity = _protoString(c.pointee.client_certificate_identity)
   }
 
   func _fill(_ c: UnsafeMutablePointer<Guestaccess__V1__Credential>, _ arena: _ProtoArena) {
@@ -2415,6 +2420,7 @@ extension Credential: _CBridged {
     c.pointee.expires_at = self.expiresAt
     c.pointee.revoked_at = self.revokedAt
     c.pointee.last_used_at = self.lastUsedAt
+    if !self.clientCertificateIdentity.isEmpty { c.pointee.client_certificate_identity = arena.string(self.clientCertificateIdentity) }
   }
 }
 
@@ -4522,18 +4528,28 @@ public struct IssueCredentialRequest: ProtoMessage, Codable {
   /// Lifetime in seconds; 0 = never expires. A guest's key never outlives its
   /// access_expires_at.
   public var expiresInSeconds: Int64 = 0
+  /// Binds the key to a client certificate (mutual TLS): one of the
+  /// certificate's URI subject alternative names (e.g.
+  /// "spiffe://example.com/billing") or its subject distinguished name in RFC
+  /// 2253 form (e.g. "CN=billing,O=Example"). The key is then refused
+  /// (UNAUTHENTICATED, CREDENTIAL_CERTIFICATE_MISMATCH) on a connection
+  /// without a verified client certificate or with one that does not carry
+  /// this identity. Empty = usable from any connection. At most 1024
+  /// characters.
+  public var clientCertificateIdentity: String = ""
 
   /// Creates a message with every field at its default value.
   public init() {}
 
   /// Creates a message from its fields; omitted fields keep their default values.
-  public init(tenantID: String = "", idempotencyKey: String = "", principalType: CredentialPrincipalType = .unspecified, userID: String = "", displayName: String = "", expiresInSeconds: Int64 = 0) {
+  public init(tenantID: String = "", idempotencyKey: String = "", principalType: CredentialPrincipalType = .unspecified, userID: String = "", displayName: String = "", expiresInSeconds: Int64 = 0, clientCertificateIdentity: String = "") {
     self.tenantID = tenantID
     self.idempotencyKey = idempotencyKey
     self.principalType = principalType
     self.userID = userID
     self.displayName = displayName
     self.expiresInSeconds = expiresInSeconds
+    self.clientCertificateIdentity = clientCertificateIdentity
   }
 
   /// Decodes the protobuf wire format with protoc-c's codec.
@@ -4566,6 +4582,7 @@ extension IssueCredentialRequest: _CBridged {
     self.userID = _protoString(c.pointee.user_id)
     self.displayName = _protoString(c.pointee.display_name)
     self.expiresInSeconds = c.pointee.expires_in_seconds
+    self.clientCertificateIdentity = _protoString(c.pointee.client_certificate_identity)
   }
 
   func _fill(_ c: UnsafeMutablePointer<Guestaccess__V1__IssueCredentialRequest>, _ arena: _ProtoArena) {
@@ -4575,6 +4592,7 @@ extension IssueCredentialRequest: _CBridged {
     if !self.userID.isEmpty { c.pointee.user_id = arena.string(self.userID) }
     if !self.displayName.isEmpty { c.pointee.display_name = arena.string(self.displayName) }
     c.pointee.expires_in_seconds = self.expiresInSeconds
+    if !self.clientCertificateIdentity.isEmpty { c.pointee.client_certificate_identity = arena.string(self.clientCertificateIdentity) }
   }
 }
 

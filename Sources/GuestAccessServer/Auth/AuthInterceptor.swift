@@ -64,10 +64,25 @@ public struct AuthInterceptor: ServerInterceptor {
       }
       principals.store(principal, for: key, generation: generation)
     }
+    try Self.checkCertificate(principal, context.peerCertificate)
     activity.record(principal, now: now)
     var context = context
     context[PrincipalKey.self] = principal
     try await next(context)
+  }
+
+  /// A credential bound to a client certificate identity works only over a
+  /// connection whose verified client certificate carries that identity.
+  static func checkCertificate(_ principal: Principal, _ certificate: PeerCertificate?) throws {
+    guard !principal.certificateIdentity.isEmpty else { return }
+    guard let certificate else {
+      throw unauthenticated(
+        "this credential is bound to a client certificate: call over mutual TLS with it", reason: "CREDENTIAL_CERTIFICATE_MISMATCH")
+    }
+    guard certificate.matches(principal.certificateIdentity) else {
+      throw unauthenticated(
+        "this credential is bound to another client certificate than the one presented", reason: "CREDENTIAL_CERTIFICATE_MISMATCH")
+    }
   }
 
   static func authenticate(secretHash hash: [UInt8], actingTenant: String, now: Int64, reader: any DirectoryReader) throws -> Principal {
@@ -80,14 +95,16 @@ public struct AuthInterceptor: ServerInterceptor {
       throw unauthenticated("credential expired", reason: "CREDENTIAL_EXPIRED")
     }
     if credential.principalType == .operator {
-      return Principal(kind: .operator, credentialID: credential.id, homeUser: nil, actingUser: nil, credentialExpiresAt: credential.expiresAt)
+      return Principal(kind: .operator, credentialID: credential.id, homeUser: nil, actingUser: nil, credentialExpiresAt: credential.expiresAt,
+                       certificateIdentity: credential.clientCertificateIdentity)
     }
     guard let user = try reader.user(tenantID: credential.tenantID, id: credential.userID), user.deletedAt == 0 else {
       throw unauthenticated("the credential's user no longer exists", reason: "CREDENTIAL_USER_DELETED")
     }
     try checkUsable(user, tenantID: user.tenantID, now: now, reader: reader)
     guard !actingTenant.isEmpty, actingTenant != user.tenantID else {
-      return Principal(kind: .user, credentialID: credential.id, homeUser: user, actingUser: user, credentialExpiresAt: credential.expiresAt)
+      return Principal(kind: .user, credentialID: credential.id, homeUser: user, actingUser: user, credentialExpiresAt: credential.expiresAt,
+                       certificateIdentity: credential.clientCertificateIdentity)
     }
     let links = try reader.guestLinks(homeUserID: user.id).filter { $0.tenantID == actingTenant }
     guard let guest = links.first(where: { $0.deletedAt == 0 }) else {
@@ -105,7 +122,8 @@ public struct AuthInterceptor: ServerInterceptor {
     guard allowed else {
       throw denied("cross-tenant access settings block this collaboration", reason: "CROSS_TENANT_BLOCKED")
     }
-    return Principal(kind: .user, credentialID: credential.id, homeUser: user, actingUser: guest, credentialExpiresAt: credential.expiresAt)
+    return Principal(kind: .user, credentialID: credential.id, homeUser: user, actingUser: guest, credentialExpiresAt: credential.expiresAt,
+                       certificateIdentity: credential.clientCertificateIdentity)
   }
 
   private static func checkUsable(_ user: User, tenantID: String, now: Int64, reader: any DirectoryReader) throws {

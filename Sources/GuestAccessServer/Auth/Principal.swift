@@ -22,6 +22,9 @@ public struct Principal: Sendable, Hashable {
   public var actingUser: User?
   /// When the credential expires (Unix ms; 0 = never).
   public var credentialExpiresAt: Int64 = 0
+  /// The client certificate identity the credential is bound to ("" = none):
+  /// calls must come over mutual TLS with a certificate carrying it.
+  public var certificateIdentity = ""
 
   /// Whether this is the operator.
   public var isOperator: Bool { kind == .operator }

@@ -7,11 +7,15 @@ struct AuditRecorder {
   let principal: Principal?
   let requestID: String
   let now: Int64
+  /// The client certificate the call came with (mutual TLS), recorded as the
+  /// `tls_client_subject` and `tls_client_uris` details.
+  var peerCertificate: PeerCertificate?
 
   init(_ principal: Principal?, context: ServerContext, now: Int64) {
     self.principal = principal
     requestID = context.requestID
     self.now = now
+    peerCertificate = context.peerCertificate
   }
 
   init(_ principal: Principal?, requestID: String, now: Int64) {
@@ -49,7 +53,16 @@ struct AuditRecorder {
     event.targetID = targetID
     event.outcome = outcome
     event.requestID = requestID
+    var details = details
+    if let peerCertificate {
+      details[Self.clientSubjectDetail] = peerCertificate.subject
+      if !peerCertificate.uris.isEmpty { details[Self.clientURIsDetail] = peerCertificate.uris.joined(separator: " ") }
+    }
     event.details = details.sorted { $0.key < $1.key }.map { AuditDetail(key: $0.key, value: $0.value) }
     events.append(try writer.appendAudit(event))
   }
+
+  /// Audit detail keys of the caller's client certificate.
+  static let clientSubjectDetail = "tls_client_subject"
+  static let clientURIsDetail = "tls_client_uris"
 }

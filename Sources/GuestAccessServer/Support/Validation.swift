@@ -13,6 +13,18 @@ enum Validation {
     return trimmed
   }
 
+  /// A client certificate identity a credential is bound to: empty, or a
+  /// URI or subject DN of at most 1024 characters without control characters.
+  static func certificateIdentity(_ value: String) throws(RPCError) -> String {
+    let field = "client_certificate_identity"
+    guard value.count <= 1024 else { throw RPCError.invalidArgument(field: field, "must be at most 1024 characters") }
+    guard !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+      throw RPCError.invalidArgument(field: field, "must not contain control characters")
+    }
+    guard value == value.trimmingSpaces else { throw RPCError.invalidArgument(field: field, "must not start or end with spaces") }
+    return value
+  }
+
   /// Optional free text up to `limit` characters.
   static func text(_ value: String, field: String, limit: Int = 1024) throws(RPCError) -> String {
     guard value.count <= limit else { throw RPCError.invalidArgument(field: field, "must be at most \(limit) characters") }

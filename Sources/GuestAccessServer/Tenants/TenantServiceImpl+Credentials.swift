@@ -11,6 +11,7 @@ extension TenantServiceImpl {
     guard request.expiresInSeconds >= 0, request.expiresInSeconds <= 10 * 365 * 86_400 else {
       throw RPCError.invalidArgument(field: "expires_in_seconds", "must be 0 (never) to 10 years")
     }
+    let certificateIdentity = try Validation.certificateIdentity(request.clientCertificateIdentity)
     let now = env.clock.nowMillis()
     let audit = AuditRecorder(principal, context: context, now: now)
     let secret = Secrets.newSecret(prefix: "gak_")
@@ -24,9 +25,11 @@ extension TenantServiceImpl {
           let credential = Credential(
             id: Secrets.newID(prefix: "key_"), principalType: .operator, displayName: label, secretHint: String(secret.prefix(8)),
             state: .active, createdAt: now, createdBy: principal.actorID,
-            expiresAt: request.expiresInSeconds == 0 ? 0 : now + request.expiresInSeconds * 1000)
+            expiresAt: request.expiresInSeconds == 0 ? 0 : now + request.expiresInSeconds * 1000,
+            clientCertificateIdentity: certificateIdentity)
           try writer.insertCredential(credential, secretHash: Secrets.hash(secret))
-          try audit.record(writer, &events, tenantID: "", action: .credentialIssued, targetType: .credential, targetID: credential.id)
+          try audit.record(writer, &events, tenantID: "", action: .credentialIssued, targetType: .credential, targetID: credential.id,
+                           details: certificateIdentity.isEmpty ? [:] : ["client_certificate_identity": certificateIdentity])
           return IssueCredentialResponse(credential: credential, secret: secret)
         }
       }
@@ -56,10 +59,13 @@ extension TenantServiceImpl {
         if user.accessExpiresAt != 0 && (expiresAt == 0 || expiresAt > user.accessExpiresAt) { expiresAt = user.accessExpiresAt }
         let credential = Credential(
           id: Secrets.newID(prefix: "key_"), tenantID: tenantID, principalType: .user, userID: userID, displayName: label,
-          secretHint: String(secret.prefix(8)), state: .active, createdAt: now, createdBy: principal.actorID, expiresAt: expiresAt)
+          secretHint: String(secret.prefix(8)), state: .active, createdAt: now, createdBy: principal.actorID, expiresAt: expiresAt,
+          clientCertificateIdentity: certificateIdentity)
         try writer.insertCredential(credential, secretHash: Secrets.hash(secret))
+        var details = ["user_id": userID]
+        if !certificateIdentity.isEmpty { details["client_certificate_identity"] = certificateIdentity }
         try audit.record(writer, &events, tenantID: tenantID, action: .credentialIssued, targetType: .credential, targetID: credential.id,
-                         details: ["user_id": userID])
+                         details: details)
         return IssueCredentialResponse(credential: credential, secret: secret)
       }
     }

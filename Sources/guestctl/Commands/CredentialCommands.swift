@@ -7,7 +7,7 @@ struct CredentialCommand: AsyncParsableCommand {
     commandName: "credential", abstract: "Issue, revoke and list API keys.",
     subcommands: [Issue.self, Revoke.self, List.self])
 
-  /// `credential issue [--user ID] [--name LABEL] [--expires-days N] [--operator]`.
+  /// `credential issue [--user ID] [--name LABEL] [--expires-days N] [--operator] [--bind-certificate IDENTITY]`.
   struct Issue: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Issue an API key; prints its secret (shown once).")
     @OptionGroup var global: GlobalOptions
@@ -16,11 +16,15 @@ struct CredentialCommand: AsyncParsableCommand {
     @Option(name: .customLong("expires-days"), help: "Lifetime in days (default: never expires).") var expiresDays: Int64?
     @Flag(name: .customLong("operator"), help: "An operator key (operator only).") var isOperator = false
     @Option(name: .customLong("idempotency-key"), help: "Makes retries safe.") var idempotencyKey: String = ""
+    @Option(
+      name: .customLong("bind-certificate"),
+      help: "Only accept the key over mutual TLS from a client certificate with this URI SAN or subject DN (e.g. spiffe://example.com/billing).")
+    var bindCertificate: String = ""
 
     mutating func run() async throws {
       let request = IssueCredentialRequest(
         tenantID: global.tenantID, idempotencyKey: idempotencyKey, principalType: isOperator ? .operator : .unspecified, userID: user,
-        displayName: name, expiresInSeconds: (expiresDays ?? 0) * 86_400)
+        displayName: name, expiresInSeconds: (expiresDays ?? 0) * 86_400, clientCertificateIdentity: bindCertificate)
       let response = try await global.perform { try await $0.tenants.issueCredential(request) }
       try global.output(response) { DetailView.render(response) }
       if global.isText && !response.secret.isEmpty { Console.error("note: the secret is shown only once; keep it safe") }

@@ -692,6 +692,7 @@ extension Credential {
     m.expiresAt = -1099511627776
     m.revokedAt = -1099511627776
     m.lastUsedAt = -1099511627776
+    m.clientCertificateIdentity = "client_certificate_identity-12-ü✓"
     return m
   }
 }
@@ -712,6 +713,7 @@ extension Credential {
     m.expiresAt = -1099511627776
     m.revokedAt = -1099511627776
     m.lastUsedAt = -1099511627776
+    m.clientCertificateIdentity = "client_certificate_identity-12-ü✓"
     return m
   }
 }
@@ -732,6 +734,7 @@ extension Credential {
     m.expiresAt = -1099511627776
     m.revokedAt = -1099511627776
     m.lastUsedAt = -1099511627776
+    m.clientCertificateIdentity = "client_certificate_identity-12-ü✓"
     return m
   }
 }
@@ -1881,6 +1884,7 @@ extension IssueCredentialRequest {
     m.userID = "user_id-3-ü✓"
     m.displayName = "display_name-4-ü✓"
     m.expiresInSeconds = -1099511627776
+    m.clientCertificateIdentity = "client_certificate_identity-6-ü✓"
     return m
   }
 }
@@ -1895,6 +1899,7 @@ extension IssueCredentialRequest {
     m.userID = "user_id-3-ü✓"
     m.displayName = "display_name-4-ü✓"
     m.expiresInSeconds = -1099511627776
+    m.clientCertificateIdentity = "client_certificate_identity-6-ü✓"
     return m
   }
 }
@@ -1909,6 +1914,7 @@ extension IssueCredentialRequest {
     m.userID = "user_id-3-ü✓"
     m.displayName = "display_name-4-ü✓"
     m.expiresInSeconds = -1099511627776
+    m.clientCertificateIdentity = "client_certificate_identity-6-ü✓"
     return m
   }
 }

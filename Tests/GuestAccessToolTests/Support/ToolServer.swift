@@ -38,13 +38,18 @@ struct ToolServer: Sendable {
 }
 
 /// Starts a server on a free port in a fresh temporary directory, runs `body`, stops it.
-func withToolServer(_ body: (ToolServer) async throws -> Void) async throws {
+/// `configure` adjusts the settings; a TLS server needs `clientTLS` for the readiness check.
+func withToolServer(
+  clientTLS: TLSConfiguration? = nil, configure: (inout ServerSettings) throws -> Void = { _ in },
+  _ body: (ToolServer) async throws -> Void
+) async throws {
   let workDir = NSTemporaryDirectory() + "guestaccess-tools-" + UUID().uuidString
   try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
   let dataDir = workDir + "/guestaccess-data"
-  let settings = try ServerSettings(
+  var settings = try ServerSettings(
     listen: "127.0.0.1:0", dataDir: dataDir, publicBaseURL: "https://guests.example.test", logLevel: "error", drainTimeout: 2,
     maxConnections: 1000, operatorKey: nil, environment: [:])
+  try configure(&settings)
   var logger = Logger(label: "tool-tests")
   logger.logLevel = .critical
   let app = try GuestAccessServerApp(settings: settings, logger: logger)
@@ -54,7 +59,7 @@ func withToolServer(_ body: (ToolServer) async throws -> Void) async throws {
     try? FileManager.default.removeItem(atPath: workDir)
   }
   let port = try await app.listeningPort()
-  try await waitUntilReady(port: port)
+  try await waitUntilReady(port: port, tls: clientTLS)
   let key = try String(contentsOfFile: dataDir + "/operator.key", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
   try await body(ToolServer(app: app, port: port, workDir: workDir, operatorKey: key))
   app.beginGracefulShutdown()
@@ -62,8 +67,8 @@ func withToolServer(_ body: (ToolServer) async throws -> Void) async throws {
 }
 
 /// Waits until the services report SERVING (storage is ready).
-private func waitUntilReady(port: Int) async throws {
-  let client = GuestAccessClient(host: "127.0.0.1", port: port, retryPolicy: .none)
+private func waitUntilReady(port: Int, tls: TLSConfiguration?) async throws {
+  let client = GuestAccessClient(host: "127.0.0.1", port: port, tls: tls, retryPolicy: .none)
   defer { client.close() }
   let deadline = ContinuousClock.now + .seconds(5).scaled
   while ContinuousClock.now < deadline {

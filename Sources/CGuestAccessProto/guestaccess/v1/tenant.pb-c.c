@@ -3544,7 +3544,7 @@ const ProtobufCMessageDescriptor guestaccess__v1__application__descriptor =
   (ProtobufCMessageInit) guestaccess__v1__application__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor guestaccess__v1__credential__field_descriptors[12] =
+static const ProtobufCFieldDescriptor guestaccess__v1__credential__field_descriptors[13] =
 {
   {
     "id",
@@ -3690,8 +3690,21 @@ static const ProtobufCFieldDescriptor guestaccess__v1__credential__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "client_certificate_identity",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__Credential, client_certificate_identity),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned guestaccess__v1__credential__field_indices_by_name[] = {
+  12,   /* field[12] = client_certificate_identity */
   7,   /* field[7] = created_at */
   8,   /* field[8] = created_by */
   4,   /* field[4] = display_name */
@@ -3708,7 +3721,7 @@ static const unsigned guestaccess__v1__credential__field_indices_by_name[] = {
 static const ProtobufCIntRange guestaccess__v1__credential__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 12 }
+  { 0, 13 }
 };
 const ProtobufCMessageDescriptor guestaccess__v1__credential__descriptor =
 {
@@ -3718,7 +3731,7 @@ const ProtobufCMessageDescriptor guestaccess__v1__credential__descriptor =
   "Guestaccess__V1__Credential",
   "guestaccess.v1",
   sizeof(Guestaccess__V1__Credential),
-  12,
+  13,
   guestaccess__v1__credential__field_descriptors,
   guestaccess__v1__credential__field_indices_by_name,
   1,  guestaccess__v1__credential__number_ranges,
@@ -6005,7 +6018,7 @@ const ProtobufCMessageDescriptor guestaccess__v1__unassign_application_response_
   (ProtobufCMessageInit) guestaccess__v1__unassign_application_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor guestaccess__v1__issue_credential_request__field_descriptors[6] =
+static const ProtobufCFieldDescriptor guestaccess__v1__issue_credential_request__field_descriptors[7] =
 {
   {
     "tenant_id",
@@ -6079,8 +6092,21 @@ static const ProtobufCFieldDescriptor guestaccess__v1__issue_credential_request_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "client_certificate_identity",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__IssueCredentialRequest, client_certificate_identity),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned guestaccess__v1__issue_credential_request__field_indices_by_name[] = {
+  6,   /* field[6] = client_certificate_identity */
   4,   /* field[4] = display_name */
   5,   /* field[5] = expires_in_seconds */
   1,   /* field[1] = idempotency_key */
@@ -6091,7 +6117,7 @@ static const unsigned guestaccess__v1__issue_credential_request__field_indices_b
 static const ProtobufCIntRange guestaccess__v1__issue_credential_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor guestaccess__v1__issue_credential_request__descriptor =
 {
@@ -6101,7 +6127,7 @@ const ProtobufCMessageDescriptor guestaccess__v1__issue_credential_request__desc
   "Guestaccess__V1__IssueCredentialRequest",
   "guestaccess.v1",
   sizeof(Guestaccess__V1__IssueCredentialRequest),
-  6,
+  7,
   guestaccess__v1__issue_credential_request__field_descriptors,
   guestaccess__v1__issue_credential_request__field_indices_by_name,
   1,  guestaccess__v1__issue_credential_request__number_ranges,

@@ -979,10 +979,15 @@ struct  Guestaccess__V1__Credential
    * Its last successful use, to the granularity of about a minute; 0 = never.
    */
   int64_t last_used_at;
+  /*
+   * The client certificate identity the key is bound to (see
+   * IssueCredentialRequest.client_certificate_identity); empty = none.
+   */
+  char *client_certificate_identity;
 };
 #define GUESTACCESS__V1__CREDENTIAL__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&guestaccess__v1__credential__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, GUESTACCESS__V1__CREDENTIAL_PRINCIPAL_TYPE__CREDENTIAL_PRINCIPAL_TYPE_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, GUESTACCESS__V1__CREDENTIAL_STATE__CREDENTIAL_STATE_UNSPECIFIED, 0, (char *)protobuf_c_empty_string, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, GUESTACCESS__V1__CREDENTIAL_PRINCIPAL_TYPE__CREDENTIAL_PRINCIPAL_TYPE_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, GUESTACCESS__V1__CREDENTIAL_STATE__CREDENTIAL_STATE_UNSPECIFIED, 0, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -1914,10 +1919,21 @@ struct  Guestaccess__V1__IssueCredentialRequest
    * access_expires_at.
    */
   int64_t expires_in_seconds;
+  /*
+   * Binds the key to a client certificate (mutual TLS): one of the
+   * certificate's URI subject alternative names (e.g.
+   * "spiffe://example.com/billing") or its subject distinguished name in RFC
+   * 2253 form (e.g. "CN=billing,O=Example"). The key is then refused
+   * (UNAUTHENTICATED, CREDENTIAL_CERTIFICATE_MISMATCH) on a connection
+   * without a verified client certificate or with one that does not carry
+   * this identity. Empty = usable from any connection. At most 1024
+   * characters.
+   */
+  char *client_certificate_identity;
 };
 #define GUESTACCESS__V1__ISSUE_CREDENTIAL_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&guestaccess__v1__issue_credential_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, GUESTACCESS__V1__CREDENTIAL_PRINCIPAL_TYPE__CREDENTIAL_PRINCIPAL_TYPE_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, GUESTACCESS__V1__CREDENTIAL_PRINCIPAL_TYPE__CREDENTIAL_PRINCIPAL_TYPE_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
 
 
 /*
