@@ -18,7 +18,7 @@ struct GuestD: AsyncParsableCommand {
     abstract: "The GuestAccess server: B2B guest collaboration over a binary RPC protocol.",
     discussion: """
       Every option can also be set through the environment: GUESTD_LISTEN, GUESTD_DATA_DIR,
-      GUESTD_PUBLIC_BASE_URL, GUESTD_LOG_LEVEL, GUESTD_DRAIN_TIMEOUT, GUESTD_MAX_CONNECTIONS,
+      GUESTD_PUBLIC_BASE_URL, GUESTD_LOG_LEVEL, GUESTD_DRAIN_TIMEOUT, GUESTD_MAX_CONNECTIONS, GUESTD_HASH_KEY_FILE,
       GUESTD_EMAIL_TRANSPORT, GUESTD_SPOOL_DIR, GUESTD_EMAIL_FROM, GUESTD_EMAIL_MAX_ATTEMPTS,
       GUESTD_EMAIL_RETRY_DELAY, GUESTD_SMTP_HOST, GUESTD_SMTP_PORT, GUESTD_SMTP_USERNAME,
       GUESTD_SMTP_PASSWORD, GUESTD_SMTP_STARTTLS, GUESTD_SMTP_CA_FILE, GUESTD_SMTP_TIMEOUT.
@@ -56,6 +56,9 @@ struct GuestD: AsyncParsableCommand {
   @Option(name: .customLong("operator-key-file"), help: "File holding the operator credential to accept (else one is created in the data directory on first start).")
   var operatorKeyFile: String?
 
+  @Option(name: .customLong("hash-key-file"), help: "File holding the key of the ticket and passcode hashes (else hash.key in the data directory, created on first start).")
+  var hashKeyFile: String?
+
   @OptionGroup var email: EmailOptions
 
   mutating func run() async throws {
@@ -64,6 +67,7 @@ struct GuestD: AsyncParsableCommand {
       listen: listen, dataDir: dataDir, publicBaseURL: publicBaseURL, logLevel: logLevel, drainTimeout: drainTimeout,
       maxConnections: maxConnections, operatorKey: try operatorKeyFile.map(Self.readKey), busyPollMicros: busyPollMicros,
       sweepInterval: sweepInterval, environment: environment)
+    if let hashKeyFile { configured.hashKeyFile = hashKeyFile }
     configured.email = try email.settings(publicBaseURL: configured.publicBaseURL, environment: environment)
     let settings = configured
     LoggingSystem.bootstrap { label in

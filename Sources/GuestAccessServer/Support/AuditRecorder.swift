@@ -3,27 +3,31 @@ import GuestAccessProto
 import GuestAccessStorage
 
 /// Builds and appends audit events inside the transaction of the change they record.
+/// A call's events carry its request id (`RequestIDInterceptor`); the
+/// server's own work (sweeps, email delivery, bootstrap) is SYSTEM with none.
 struct AuditRecorder {
   let principal: Principal?
   let requestID: String
   let now: Int64
+  /// The server acting on its own rather than for a call.
+  let isSystem: Bool
 
   init(_ principal: Principal?, context: ServerContext, now: Int64) {
-    self.principal = principal
-    requestID = context.requestID
-    self.now = now
+    self.init(principal, requestID: context.requestID, now: now)
   }
 
   init(_ principal: Principal?, requestID: String, now: Int64) {
     self.principal = principal
     self.requestID = requestID
     self.now = now
+    isSystem = false
   }
 
   init(systemAt now: Int64) {
     principal = nil
     requestID = ""
     self.now = now
+    isSystem = true
   }
 
   /// Appends one event and collects it for publication.
@@ -41,8 +45,8 @@ struct AuditRecorder {
       event.actorTenantID = home == tenantID ? "" : home
       event.credentialID = principal.credentialID
     } else {
-      event.actorType = requestID.isEmpty ? .system : .anonymous
-      event.actorID = requestID.isEmpty ? "system" : "anonymous"
+      event.actorType = isSystem ? .system : .anonymous
+      event.actorID = isSystem ? "system" : ""
     }
     event.action = action
     event.targetType = targetType
