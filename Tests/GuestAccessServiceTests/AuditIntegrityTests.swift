@@ -15,8 +15,10 @@ struct AuditIntegrityTests {
       let admin = contoso.adminClient
       let burst = 15_000
       let started = AsyncStream<Void>.makeStream()
+      let before = try await admin.tenants.listAuditEvents(ListAuditEventsRequest(pageSize: 1, newestFirst: true)).events
+      let after = try #require(before.first).sequence
       let watcher = Task {
-        try await admin.tenants.watchAuditEvents(WatchAuditEventsRequest(newOnly: true)) { stream in
+        try await admin.tenants.watchAuditEvents(WatchAuditEventsRequest(afterSequence: after)) { stream in
           var received: [AuditEvent] = []
           for try await event in stream {
             received.append(event)
@@ -31,7 +33,6 @@ struct AuditIntegrityTests {
         }
       }
       // The first event shows the stream is live; then the burst, in one transaction, published at once.
-      try await Task.sleep(for: .milliseconds(50))
       _ = try await admin.tenants.createGroup(CreateGroupRequest(displayName: "Start"))
       for await _ in started.stream { break }
       let tenantID = contoso.id
