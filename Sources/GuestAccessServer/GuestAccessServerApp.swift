@@ -40,6 +40,7 @@ public final class GuestAccessServerApp: Sendable {
     self.settings = settings
     self.logger = logger
     try Self.makeDirectory(settings.dataDir)
+    let hasher = try SecretHasher.load(dataDir: settings.dataDir, configuredFile: settings.hashKeyFile, logger: logger)
     let metrics = ServerMetrics()
     self.metrics = metrics
     let store = try SQLiteDirectoryStore(path: settings.dataDir + "/guestaccess.sqlite") { batch, duration in
@@ -47,7 +48,7 @@ public final class GuestAccessServerApp: Sendable {
     }
     self.store = store
     environment = ServiceEnvironment(
-      store: store, clock: clock, defaultInvitationRateLimit: settings.defaultInvitationRateLimit,
+      store: store, clock: clock, hasher: hasher, defaultInvitationRateLimit: settings.defaultInvitationRateLimit,
       publicBaseURL: settings.publicBaseURL, logger: logger)
     sweeper = Sweeper(environment: environment, interval: .milliseconds(Int64(max(settings.sweepInterval, 0.001) * 1000)))
     outboxWorker = OutboxWorker(environment: environment, transport: try Self.makeTransport(settings), settings: settings.email)
@@ -70,7 +71,7 @@ public final class GuestAccessServerApp: Sendable {
         GuestServiceImpl(environment: environment),
       ],
       interceptors: [
-        MetricsInterceptor(), AuthInterceptor(store: store, clock: clock, anonymousMethods: anonymous),
+        RequestIDInterceptor(), MetricsInterceptor(), AuthInterceptor(store: store, clock: clock, anonymousMethods: anonymous),
         AuthenticatedConnectionInterceptor(),
       ]
     ) { error, method in
@@ -175,11 +176,15 @@ public final class GuestAccessServerApp: Sendable {
     }
   }
 
+  /// Creates the data directory, or makes an existing one private: mode 0700
+  /// whoever created it, since it holds the database, the hash key and the
+  /// operator key.
   private static func makeDirectory(_ path: String) throws {
-    var isDirectory = stat()
-    if stat(path, &isDirectory) == 0 { return }
     guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
       throw SettingsError("cannot create data directory \(path): \(String(cString: strerror(errno)))")
+    }
+    guard chmod(path, 0o700) == 0 else {
+      throw SettingsError("cannot make the data directory \(path) private (mode 0700): \(String(cString: strerror(errno)))")
     }
   }
 }

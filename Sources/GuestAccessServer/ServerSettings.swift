@@ -38,6 +38,10 @@ public struct ServerSettings: Sendable {
   public var busyPollMicros: Int
   /// The operator credential, when configured (else one is created on first start).
   public var operatorKey: String?
+  /// The file holding the key of the ticket and passcode hashes; nil =
+  /// `hash.key` in the data directory, created on first start.
+  /// `--hash-key-file` or environment `GUESTD_HASH_KEY_FILE`.
+  public var hashKeyFile: String?
   /// Invitations per rate window for tenants that set no limit.
   public var defaultInvitationRateLimit: Int32
   /// Seconds between background sweeps of the guest lifecycle (expired
@@ -59,6 +63,7 @@ public struct ServerSettings: Sendable {
     sendTimeout: Double? = nil, environment: [String: String]
   ) throws {
     self.operatorKey = operatorKey ?? environment["GUESTD_OPERATOR_KEY"]
+    self.hashKeyFile = environment["GUESTD_HASH_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 }
     self.defaultInvitationRateLimit = environment["GUESTD_INVITATION_RATE_LIMIT"].flatMap(Int32.init) ?? 1000
     let sweep = sweepInterval ?? environment["GUESTD_SWEEP_INTERVAL"].map { Double($0) } ?? 60
     guard let sweep, (0...31_536_000).contains(sweep) else {

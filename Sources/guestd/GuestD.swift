@@ -18,7 +18,7 @@ struct GuestD: AsyncParsableCommand {
     abstract: "The GuestAccess server: B2B guest collaboration over a binary RPC protocol.",
     discussion: """
       Every option can also be set through the environment: GUESTD_LISTEN, GUESTD_DATA_DIR,
-      GUESTD_PUBLIC_BASE_URL, GUESTD_LOG_LEVEL, GUESTD_DRAIN_TIMEOUT, GUESTD_MAX_CONNECTIONS,
+      GUESTD_PUBLIC_BASE_URL, GUESTD_LOG_LEVEL, GUESTD_DRAIN_TIMEOUT, GUESTD_MAX_CONNECTIONS, GUESTD_HASH_KEY_FILE,
       GUESTD_MAX_CONNECTIONS_PER_PEER, GUESTD_MAX_CALLS_BEFORE_AUTH, GUESTD_MEMORY_BUDGET_MIB, GUESTD_SEND_TIMEOUT,
       GUESTD_EMAIL_TRANSPORT, GUESTD_SPOOL_DIR, GUESTD_EMAIL_FROM, GUESTD_EMAIL_MAX_ATTEMPTS,
       GUESTD_EMAIL_RETRY_DELAY, GUESTD_SMTP_HOST, GUESTD_SMTP_PORT, GUESTD_SMTP_USERNAME,
@@ -71,6 +71,9 @@ struct GuestD: AsyncParsableCommand {
   @Option(name: .customLong("operator-key-file"), help: "File holding the operator credential to accept (else one is created in the data directory on first start).")
   var operatorKeyFile: String?
 
+  @Option(name: .customLong("hash-key-file"), help: "File holding the key of the ticket and passcode hashes (else hash.key in the data directory, created on first start).")
+  var hashKeyFile: String?
+
   @OptionGroup var email: EmailOptions
 
   @OptionGroup var tls: TLSFlags
@@ -82,6 +85,7 @@ struct GuestD: AsyncParsableCommand {
       maxConnections: maxConnections, operatorKey: try operatorKeyFile.map(Self.readKey), busyPollMicros: busyPollMicros,
       sweepInterval: sweepInterval, maxConnectionsPerPeer: maxConnectionsPerPeer, maxCallsBeforeAuthentication: maxCallsBeforeAuth,
       memoryBudgetMiB: memoryBudgetMiB, sendTimeout: sendTimeout, environment: environment)
+    if let hashKeyFile { configured.hashKeyFile = hashKeyFile }
     configured.email = try email.settings(publicBaseURL: configured.publicBaseURL, environment: environment)
     configured.tls = try tls.settings(host: configured.host, environment: environment)
     let settings = configured

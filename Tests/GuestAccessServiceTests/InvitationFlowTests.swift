@@ -142,11 +142,15 @@ struct InvitationFlowTests {
       await expectError(.failedPrecondition, reason: "EMAIL_OTP_DISABLED") {
         try await anonymous.invitations.redeemInvitation(RedeemInvitationRequest(ticket: created.invitation.ticket))
       }
-      // Unknown tickets: NOT_FOUND, and a source is locked out after repeated failures.
+      // Unknown tickets: NOT_FOUND, and a source is locked out of lookups after repeated failures;
+      // a ticket that exists is still evaluated.
       for _ in 0..<20 {
         await expectError(.notFound) { try await anonymous.invitations.redeemInvitation(RedeemInvitationRequest(ticket: "tkt_guess")) }
       }
       await expectError(.resourceExhausted, reason: "REDEMPTION_RATE_LIMITED") {
+        try await anonymous.invitations.redeemInvitation(RedeemInvitationRequest(ticket: "tkt_guess"))
+      }
+      await expectError(.failedPrecondition, reason: "EMAIL_OTP_DISABLED") {
         try await anonymous.invitations.redeemInvitation(RedeemInvitationRequest(ticket: created.invitation.ticket))
       }
       let audit = try await admin.tenants.listAuditEvents(ListAuditEventsRequest(pageSize: 1000))

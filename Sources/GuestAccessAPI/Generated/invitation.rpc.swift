@@ -75,8 +75,10 @@ public enum InvitationService {
     /// email is in a domain a tenant here verified). Both paths: NOT_FOUND
     /// for an unknown ticket; FAILED_PRECONDITION (reasons INVITATION_EXPIRED,
     /// INVITATION_REVOKED, INVITATION_ALREADY_REDEEMED); RESOURCE_EXHAUSTED
-    /// (reason REDEMPTION_RATE_LIMITED) when a ticket or source makes too many
-    /// attempts.
+    /// (reason REDEMPTION_RATE_LIMITED, with RetryInfo) after 5 passcodes for
+    /// a ticket in an hour, or for an unknown ticket once its source address
+    /// had 20 failed attempts (unknown tickets or sessions, wrong accounts,
+    /// wrong passcodes) in 10 minutes; a ticket that exists is still evaluated.
     public static let redeemInvitation = MethodDescriptor(service: "guestaccess.v1.InvitationService", method: "RedeemInvitation", kind: .unary, idempotent: false)
     /// Finishes an email passcode redemption; callable without a credential.
     /// With the right passcode the guest becomes ACCEPTED with an EMAIL_OTP
@@ -87,7 +89,8 @@ public enum InvitationService {
     /// PASSCODE_ATTEMPTS_EXCEEDED: ask for a new one with RedeemInvitation;
     /// INVITATION_REVOKED, INVITATION_EXPIRED, INVITATION_ALREADY_REDEEMED);
     /// NOT_FOUND for an unknown session or ticket; RESOURCE_EXHAUSTED (reason
-    /// REDEMPTION_RATE_LIMITED).
+    /// REDEMPTION_RATE_LIMITED) instead for an unknown one once the source is
+    /// over its failed attempts (see RedeemInvitation).
     public static let completeRedemption = MethodDescriptor(service: "guestaccess.v1.InvitationService", method: "CompleteRedemption", kind: .unary, idempotent: false)
 
     /// Every method of the service.
@@ -152,8 +155,10 @@ public enum InvitationService {
     /// email is in a domain a tenant here verified). Both paths: NOT_FOUND
     /// for an unknown ticket; FAILED_PRECONDITION (reasons INVITATION_EXPIRED,
     /// INVITATION_REVOKED, INVITATION_ALREADY_REDEEMED); RESOURCE_EXHAUSTED
-    /// (reason REDEMPTION_RATE_LIMITED) when a ticket or source makes too many
-    /// attempts.
+    /// (reason REDEMPTION_RATE_LIMITED, with RetryInfo) after 5 passcodes for
+    /// a ticket in an hour, or for an unknown ticket once its source address
+    /// had 20 failed attempts (unknown tickets or sessions, wrong accounts,
+    /// wrong passcodes) in 10 minutes; a ticket that exists is still evaluated.
     func redeemInvitation(request: RedeemInvitationRequest, context: ServerContext) async throws -> RedeemInvitationResponse
     /// Finishes an email passcode redemption; callable without a credential.
     /// With the right passcode the guest becomes ACCEPTED with an EMAIL_OTP
@@ -164,7 +169,8 @@ public enum InvitationService {
     /// PASSCODE_ATTEMPTS_EXCEEDED: ask for a new one with RedeemInvitation;
     /// INVITATION_REVOKED, INVITATION_EXPIRED, INVITATION_ALREADY_REDEEMED);
     /// NOT_FOUND for an unknown session or ticket; RESOURCE_EXHAUSTED (reason
-    /// REDEMPTION_RATE_LIMITED).
+    /// REDEMPTION_RATE_LIMITED) instead for an unknown one once the source is
+    /// over its failed attempts (see RedeemInvitation).
     func completeRedemption(request: CompleteRedemptionRequest, context: ServerContext) async throws -> CompleteRedemptionResponse
   }
 
@@ -252,8 +258,10 @@ public enum InvitationService {
     /// email is in a domain a tenant here verified). Both paths: NOT_FOUND
     /// for an unknown ticket; FAILED_PRECONDITION (reasons INVITATION_EXPIRED,
     /// INVITATION_REVOKED, INVITATION_ALREADY_REDEEMED); RESOURCE_EXHAUSTED
-    /// (reason REDEMPTION_RATE_LIMITED) when a ticket or source makes too many
-    /// attempts.
+    /// (reason REDEMPTION_RATE_LIMITED, with RetryInfo) after 5 passcodes for
+    /// a ticket in an hour, or for an unknown ticket once its source address
+    /// had 20 failed attempts (unknown tickets or sessions, wrong accounts,
+    /// wrong passcodes) in 10 minutes; a ticket that exists is still evaluated.
     public func redeemInvitation(_ request: RedeemInvitationRequest, options: CallOptions = .defaults) async throws -> RedeemInvitationResponse {
       try await channel.unary(InvitationService.Method.redeemInvitation, request: request, responseType: RedeemInvitationResponse.self, options: options)
     }
@@ -267,7 +275,8 @@ public enum InvitationService {
     /// PASSCODE_ATTEMPTS_EXCEEDED: ask for a new one with RedeemInvitation;
     /// INVITATION_REVOKED, INVITATION_EXPIRED, INVITATION_ALREADY_REDEEMED);
     /// NOT_FOUND for an unknown session or ticket; RESOURCE_EXHAUSTED (reason
-    /// REDEMPTION_RATE_LIMITED).
+    /// REDEMPTION_RATE_LIMITED) instead for an unknown one once the source is
+    /// over its failed attempts (see RedeemInvitation).
     public func completeRedemption(_ request: CompleteRedemptionRequest, options: CallOptions = .defaults) async throws -> CompleteRedemptionResponse {
       try await channel.unary(InvitationService.Method.completeRedemption, request: request, responseType: CompleteRedemptionResponse.self, options: options)
     }

@@ -129,8 +129,9 @@ public enum TenantService {
     public static let listAuditEvents = MethodDescriptor(service: "guestaccess.v1.TenantService", method: "ListAuditEvents", kind: .unary, idempotent: true)
     /// Streams audit events: stored ones after `after_sequence`, then each new
     /// one as it commits, until the caller cancels. GLOBAL_ADMIN or operator.
-    /// A watcher too slow to keep up is ended with RESOURCE_EXHAUSTED (reason
-    /// WATCHER_TOO_SLOW), and every stream ends with UNAVAILABLE when the
+    /// The stream reads the log itself, so a watcher slower than the log falls
+    /// behind and catches up; it never misses an event. Every stream ends with
+    /// UNAVAILABLE (reason STREAM_ENDED, metadata "last_sequence") when the
     /// server shuts down: resume with the last sequence seen.
     public static let watchAuditEvents = MethodDescriptor(service: "guestaccess.v1.TenantService", method: "WatchAuditEvents", kind: .serverStreaming, idempotent: true)
 
@@ -246,8 +247,9 @@ public enum TenantService {
     func listAuditEvents(request: ListAuditEventsRequest, context: ServerContext) async throws -> ListAuditEventsResponse
     /// Streams audit events: stored ones after `after_sequence`, then each new
     /// one as it commits, until the caller cancels. GLOBAL_ADMIN or operator.
-    /// A watcher too slow to keep up is ended with RESOURCE_EXHAUSTED (reason
-    /// WATCHER_TOO_SLOW), and every stream ends with UNAVAILABLE when the
+    /// The stream reads the log itself, so a watcher slower than the log falls
+    /// behind and catches up; it never misses an event. Every stream ends with
+    /// UNAVAILABLE (reason STREAM_ENDED, metadata "last_sequence") when the
     /// server shuts down: resume with the last sequence seen.
     func watchAuditEvents(request: WatchAuditEventsRequest, response: RPCWriter<AuditEvent>, context: ServerContext) async throws
   }
@@ -449,8 +451,9 @@ public enum TenantService {
 
     /// Streams audit events: stored ones after `after_sequence`, then each new
     /// one as it commits, until the caller cancels. GLOBAL_ADMIN or operator.
-    /// A watcher too slow to keep up is ended with RESOURCE_EXHAUSTED (reason
-    /// WATCHER_TOO_SLOW), and every stream ends with UNAVAILABLE when the
+    /// The stream reads the log itself, so a watcher slower than the log falls
+    /// behind and catches up; it never misses an event. Every stream ends with
+    /// UNAVAILABLE (reason STREAM_ENDED, metadata "last_sequence") when the
     /// server shuts down: resume with the last sequence seen.
     /// Server streaming: `body` receives the response stream; the call ends when it returns.
     public func watchAuditEvents<R: Sendable>(_ request: WatchAuditEventsRequest, options: CallOptions = .defaults, _ body: @Sendable (RPCResponseStream<AuditEvent>) async throws -> R) async throws -> R {

@@ -2489,7 +2489,8 @@ public struct AuditEvent: ProtoMessage, Codable {
   /// When the change was committed.
   public var occurredAt: Int64 = 0
   /// The tenant the change happened in; empty for operator actions outside
-  /// any tenant.
+  /// any tenant (operator credentials, the bootstrap key), which the operator
+  /// lists with an empty tenant_id in ListAuditEvents and WatchAuditEvents.
   public var tenantID: String = ""
   /// Who acted.
   public var actorType: AuditActorType = .unspecified
@@ -2510,8 +2511,10 @@ public struct AuditEvent: ProtoMessage, Codable {
   public var targetID: String = ""
   /// SUCCESS or FAILURE.
   public var outcome: AuditOutcome = .unspecified
-  /// The call's request id: the `x-request-id` metadata when the caller sent
-  /// one, else one the server generated; empty for SYSTEM events.
+  /// The call's request id: the `x-request-id` (else `request-id`) metadata
+  /// when the caller sent one of printable ASCII (cut to 128 characters),
+  /// else one the server generated (`req_` and 32 hex digits); the same on
+  /// every event of one call; empty for SYSTEM events.
   public var requestID: String = ""
   /// Extra facts, e.g. changed field names, the invited email, the failure
   /// reason.

@@ -56,9 +56,4 @@ extension ServerContext {
     }
     return principal
   }
-
-  /// The request id: metadata `request-id`, or one made for the call.
-  public var requestID: String {
-    metadata["request-id"].map { String($0.prefix(128)) } ?? ""
-  }
 }

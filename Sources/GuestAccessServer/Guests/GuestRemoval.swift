@@ -38,12 +38,13 @@ enum GuestRemoval {
     }
   }
 
-  /// Revokes the credentials issued to the guest itself (email passcode
-  /// guests); guests with a home tenant have none here.
+  /// Revokes the credentials issued to the user itself, each with a
+  /// CREDENTIAL_REVOKED event (a deleted member's keys, an email passcode
+  /// guest's key; guests with a home tenant have none here).
   static func revokeCredentials(
     of guest: User, writer: any DirectoryWriter, events: inout [AuditEvent], audit: AuditRecorder, now: Int64, reason: String
   ) throws {
-    for var credential in try writer.credentials(tenantID: guest.tenantID, userID: guest.id, after: "", limit: 10_000)
+    for var credential in try writer.credentials(tenantID: guest.tenantID, userID: guest.id, after: "", limit: 100_000)
     where credential.revokedAt == 0 {
       credential.revokedAt = now
       credential.state = .revoked

@@ -7,10 +7,23 @@ import GuestAccessStorage
 struct InvitationIssuer {
   let env: ServiceEnvironment
 
-  /// A new ticket: 256 random bits; only its hash is stored.
+  /// A new ticket: 256 random bits; only its keyed hash is stored.
   func newTicket() -> (ticket: String, hash: [UInt8]) {
     let ticket = Secrets.newSecret(prefix: "tkt_")
-    return (ticket, Secrets.hash(ticket))
+    return (ticket, env.hasher.ticket(ticket))
+  }
+
+  /// The invitation a presented ticket belongs to, compared in constant time.
+  /// Tickets issued before keyed hashes (schema 5) were stored as a plain
+  /// SHA-256: they are 256-bit random, so that hash cannot be searched, and
+  /// they keep working until they expire (30 days at most).
+  func invitation(ticket: String, reader: any DirectoryReader) throws -> Invitation? {
+    for hash in [env.hasher.ticket(ticket), Secrets.hash(ticket)] {
+      if let found = try reader.invitation(ticketHash: hash), Secrets.constantTimeEqual(found.storedHash, hash) {
+        return found.invitation
+      }
+    }
+    return nil
   }
 
   /// The redeem URL for a ticket.

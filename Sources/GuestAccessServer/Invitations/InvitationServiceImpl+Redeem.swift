@@ -9,47 +9,51 @@ extension InvitationServiceImpl {
     let ticket = Self.ticket(fromTicketOrURL: request.ticket)
     guard !ticket.isEmpty, ticket.utf8.count <= 256 else { throw RPCError.invalidArgument(field: "ticket", "is required") }
     let now = env.clock.nowMillis()
-    let source = Self.source(context)
-    try await checkSourceNotLocked(source, now: now)
+    let limit = RedemptionSourceLimit(context: context, now: now, limit: Self.failuresPerSource)
     let audit = AuditRecorder(principal, context: context, now: now)
-    let hash = Secrets.hash(ticket)
-    do {
-      return try await env.write { writer, events in
-        guard let found = try writer.invitation(ticketHash: hash), Secrets.constantTimeEqual(found.storedHash, hash) else {
-          throw RPCError(code: .notFound, message: "unknown or no longer valid ticket",
-                         errorInfo: ErrorInfo(reason: "TICKET_NOT_FOUND", domain: "guestaccess.v1"))
-        }
-        var invitation = found.invitation
-        if invitation.status == .accepted, let home = principal?.homeUser,
-          let guest = try writer.user(tenantID: invitation.tenantID, id: invitation.guestUserID), guest.deletedAt == 0,
-          guest.identities.contains(where: { $0.signInType == .homeTenant && $0.issuerAssignedID == home.id }),
-          let tenant = try writer.tenant(id: invitation.tenantID)
-        {
-          // Redeeming again with the same account returns the guest.
-          return RedeemInvitationResponse(
-            result: .accepted, guest: guest, tenantID: tenant.id, tenantDisplayName: tenant.displayName, redirectURL: invitation.redirectURL)
-        }
-        try Self.checkRedeemable(&invitation, writer: writer, now: now)
-        guard let tenant = try writer.tenant(id: invitation.tenantID), tenant.state == .active else {
-          throw Access.precondition("the inviting tenant is disabled", reason: "TENANT_DISABLED")
-        }
-        let settings = try settings(writer, tenantID: tenant.id)
-        try InvitePolicy.checkDomain(invitation.invitedEmail, settings: settings)
-        guard var guest = try writer.user(tenantID: tenant.id, id: invitation.guestUserID), guest.deletedAt == 0 else {
-          throw Access.precondition("the invited guest was removed", reason: "INVITATION_REVOKED")
-        }
-        if let principal {
-          return try redeemWithHomeCredential(
-            principal, invitation: &invitation, guest: &guest, tenant: tenant, writer: writer, events: &events, audit: audit, now: now)
-        }
-        return try sendPasscode(invitation: invitation, tenant: tenant, settings: settings, writer: writer, events: &events, audit: audit, now: now)
+    let issuer = self.issuer
+    // The source's failures are checked and counted in this transaction; a
+    // refusal undoes everything else it wrote.
+    let outcome = try await env.write { writer, events -> Result<RedeemInvitationResponse, RPCError> in
+      guard let found = try issuer.invitation(ticket: ticket, reader: writer) else {
+        return .failure(try limit.missed(writer, RPCError(
+          code: .notFound, message: "unknown or no longer valid ticket",
+          errorInfo: ErrorInfo(reason: "TICKET_NOT_FOUND", domain: "guestaccess.v1"))))
       }
-    } catch let error as RPCError {
-      if error.code == .notFound || error.reason == "INVITATION_EMAIL_MISMATCH" {
-        try await recordFailure(source: source, now: now)
+      let published = events.count
+      do {
+        return .success(try writer.undoingOnError { () throws -> RedeemInvitationResponse in
+          var invitation = found
+          if invitation.status == .accepted, let home = principal?.homeUser,
+            let guest = try writer.user(tenantID: invitation.tenantID, id: invitation.guestUserID), guest.deletedAt == 0,
+            guest.identities.contains(where: { $0.signInType == .homeTenant && $0.issuerAssignedID == home.id }),
+            let tenant = try writer.tenant(id: invitation.tenantID)
+          {
+            // Redeeming again with the same account returns the guest.
+            return RedeemInvitationResponse(
+              result: .accepted, guest: guest, tenantID: tenant.id, tenantDisplayName: tenant.displayName, redirectURL: invitation.redirectURL)
+          }
+          try Self.checkRedeemable(&invitation, writer: writer, now: now)
+          guard let tenant = try writer.tenant(id: invitation.tenantID), tenant.state == .active else {
+            throw Access.precondition("the inviting tenant is disabled", reason: "TENANT_DISABLED")
+          }
+          let settings = try settings(writer, tenantID: tenant.id)
+          try InvitePolicy.checkDomain(invitation.invitedEmail, settings: settings)
+          guard var guest = try writer.user(tenantID: tenant.id, id: invitation.guestUserID), guest.deletedAt == 0 else {
+            throw Access.precondition("the invited guest was removed", reason: "INVITATION_REVOKED")
+          }
+          if let principal {
+            return try redeemWithHomeCredential(
+              principal, invitation: &invitation, guest: &guest, tenant: tenant, writer: writer, events: &events, audit: audit, now: now)
+          }
+          return try sendPasscode(invitation: invitation, tenant: tenant, settings: settings, writer: writer, events: &events, audit: audit, now: now)
+        })
+      } catch let error as RPCError {
+        events.removeSubrange(published...)
+        return .failure(try limit.counted(writer, error))
       }
-      throw error
     }
+    return try outcome.get()
   }
 
   public func completeRedemption(request: CompleteRedemptionRequest, context: ServerContext) async throws -> CompleteRedemptionResponse {
@@ -59,25 +63,25 @@ extension InvitationServiceImpl {
       throw RPCError.invalidArgument(field: "redemption_session_id", "a session id or the ticket is required")
     }
     let now = env.clock.nowMillis()
-    let source = Self.source(context)
-    try await checkSourceNotLocked(source, now: now)
+    let limit = RedemptionSourceLimit(context: context, now: now, limit: Self.failuresPerSource)
     let audit = AuditRecorder(context[PrincipalKey.self], context: context, now: now)
     let sessionID = request.redemptionSessionID
     let ticketText = Self.ticket(fromTicketOrURL: request.ticket)
-    let ticketHash = ticketText.isEmpty ? nil : Secrets.hash(ticketText)
     let secret = Secrets.newSecret(prefix: "gak_")
-    // A wrong passcode is counted in its own transaction so the count survives the refusal.
+    let issuer = self.issuer
+    let hasher = env.hasher
+    // Wrong passcodes and the source's failures are counted in this
+    // transaction, so the counts commit with the refusal.
     let outcome = try await env.write { writer, events -> Result<CompleteRedemptionResponse, RPCError> in
       var session: RedemptionSession?
       if !sessionID.isEmpty {
         session = try writer.redemptionSession(id: sessionID)
-      } else if let ticketHash, let found = try writer.invitation(ticketHash: ticketHash), Secrets.constantTimeEqual(found.storedHash, ticketHash) {
-        session = try writer.latestRedemptionSession(invitationID: found.invitation.id)
+      } else if !ticketText.isEmpty, let invitation = try issuer.invitation(ticket: ticketText, reader: writer) {
+        session = try writer.latestRedemptionSession(invitationID: invitation.id)
       }
-      guard var session else {
-        return .failure(RPCError(code: .notFound, message: "unknown redemption session",
-                                 errorInfo: ErrorInfo(reason: "SESSION_NOT_FOUND", domain: "guestaccess.v1")))
-      }
+      let sessionNotFound = RPCError(
+        code: .notFound, message: "unknown redemption session", errorInfo: ErrorInfo(reason: "SESSION_NOT_FOUND", domain: "guestaccess.v1"))
+      guard var session else { return .failure(try limit.missed(writer, sessionNotFound)) }
       guard session.state == .open else {
         return .failure(Access.precondition(
           session.state == .completed ? "this session was already completed" : "this passcode can no longer be used; ask for a new one",
@@ -89,60 +93,58 @@ extension InvitationServiceImpl {
         return .failure(Access.precondition("the passcode expired; ask for a new one", reason: "PASSCODE_EXPIRED"))
       }
       guard var invitation = try writer.invitation(tenantID: try tenantOf(session, writer), id: session.invitationID) else {
-        return .failure(RPCError(code: .notFound, message: "unknown redemption session"))
+        return .failure(sessionNotFound)
       }
-      guard Secrets.constantTimeEqual(Secrets.hash(passcode), session.passcodeHash) else {
+      guard Secrets.constantTimeEqual(hasher.passcode(passcode, sessionID: session.id), session.passcodeHash) else {
         session.attempts += 1
         let remaining = max(0, session.maxAttempts - session.attempts)
         if remaining == 0 { session.state = .closed }
         try writer.putRedemptionSession(session)
         try audit.record(writer, &events, tenantID: invitation.tenantID, action: .invitationRedeemed, targetType: .invitation,
                          targetID: invitation.id, outcome: .failure, details: ["reason": "PASSCODE_INVALID", "attempts_remaining": String(remaining)])
-        return .failure(RPCError(
+        return .failure(try limit.counted(writer, RPCError(
           code: .permissionDenied, message: "wrong passcode; \(remaining) attempts remaining",
           errorInfo: ErrorInfo(reason: "PASSCODE_INVALID", domain: "guestaccess.v1",
-                               metadata: [MetadataEntry(key: "attempts_remaining", value: String(remaining))])))
+                               metadata: [MetadataEntry(key: "attempts_remaining", value: String(remaining))]))))
       }
+      let published = events.count
       do {
-        try Self.checkRedeemable(&invitation, writer: writer, now: now)
-        guard let tenant = try writer.tenant(id: invitation.tenantID), tenant.state == .active else {
-          throw Access.precondition("the inviting tenant is disabled", reason: "TENANT_DISABLED")
-        }
-        let settings = try settings(writer, tenantID: tenant.id)
-        guard settings.emailOtpMode != .disabled else {
-          throw Access.precondition("the tenant does not allow email passcode redemption", reason: "EMAIL_OTP_DISABLED")
-        }
-        try InvitePolicy.checkDomain(invitation.invitedEmail, settings: settings)
-        guard var guest = try writer.user(tenantID: tenant.id, id: invitation.guestUserID), guest.deletedAt == 0 else {
-          throw Access.precondition("the invited guest was removed", reason: "INVITATION_REVOKED")
-        }
-        session.state = .completed
-        try writer.putRedemptionSession(session)
-        let identity = Identity(signInType: .emailOtp, issuer: "mail", issuerAssignedID: invitation.invitedEmail)
-        try accept(&guest, invitation: &invitation, identity: identity, writer: writer, events: &events, audit: audit, now: now)
-        var expiresAt = Int64(0)
-        if guest.accessExpiresAt != 0 { expiresAt = guest.accessExpiresAt }
-        let credential = Credential(
-          id: Secrets.newID(prefix: "key_"), tenantID: tenant.id, principalType: .user, userID: guest.id,
-          displayName: "email passcode redemption", secretHint: String(secret.prefix(8)), state: .active, createdAt: now,
-          createdBy: guest.id, expiresAt: expiresAt)
-        try writer.insertCredential(credential, secretHash: Secrets.hash(secret))
-        try audit.record(writer, &events, tenantID: tenant.id, action: .credentialIssued, targetType: .credential, targetID: credential.id,
-                         details: ["user_id": guest.id])
-        return .success(CompleteRedemptionResponse(
-          guest: guest, credential: credential, secret: secret, tenantID: tenant.id, tenantDisplayName: tenant.displayName,
-          redirectURL: invitation.redirectURL))
+        return .success(try writer.undoingOnError { () throws -> CompleteRedemptionResponse in
+          try Self.checkRedeemable(&invitation, writer: writer, now: now)
+          guard let tenant = try writer.tenant(id: invitation.tenantID), tenant.state == .active else {
+            throw Access.precondition("the inviting tenant is disabled", reason: "TENANT_DISABLED")
+          }
+          let settings = try settings(writer, tenantID: tenant.id)
+          guard settings.emailOtpMode != .disabled else {
+            throw Access.precondition("the tenant does not allow email passcode redemption", reason: "EMAIL_OTP_DISABLED")
+          }
+          try InvitePolicy.checkDomain(invitation.invitedEmail, settings: settings)
+          guard var guest = try writer.user(tenantID: tenant.id, id: invitation.guestUserID), guest.deletedAt == 0 else {
+            throw Access.precondition("the invited guest was removed", reason: "INVITATION_REVOKED")
+          }
+          session.state = .completed
+          try writer.putRedemptionSession(session)
+          let identity = Identity(signInType: .emailOtp, issuer: "mail", issuerAssignedID: invitation.invitedEmail)
+          try accept(&guest, invitation: &invitation, identity: identity, writer: writer, events: &events, audit: audit, now: now)
+          var expiresAt = Int64(0)
+          if guest.accessExpiresAt != 0 { expiresAt = guest.accessExpiresAt }
+          let credential = Credential(
+            id: Secrets.newID(prefix: "key_"), tenantID: tenant.id, principalType: .user, userID: guest.id,
+            displayName: "email passcode redemption", secretHint: String(secret.prefix(8)), state: .active, createdAt: now,
+            createdBy: guest.id, expiresAt: expiresAt)
+          try writer.insertCredential(credential, secretHash: Secrets.hash(secret))
+          try audit.record(writer, &events, tenantID: tenant.id, action: .credentialIssued, targetType: .credential, targetID: credential.id,
+                           details: ["user_id": guest.id])
+          return CompleteRedemptionResponse(
+            guest: guest, credential: credential, secret: secret, tenantID: tenant.id, tenantDisplayName: tenant.displayName,
+            redirectURL: invitation.redirectURL)
+        })
       } catch let error as RPCError {
+        events.removeSubrange(published...)
         return .failure(error)
       }
     }
-    switch outcome {
-    case .success(let response):
-      return response
-    case .failure(let error):
-      if error.code == .notFound || error.reason == "PASSCODE_INVALID" { try await recordFailure(source: source, now: now) }
-      throw error
-    }
+    return try outcome.get()
   }
 
   private func tenantOf(_ session: RedemptionSession, _ writer: any DirectoryWriter) throws -> String {
@@ -195,8 +197,9 @@ extension InvitationServiceImpl {
     }
     let passcode = Self.newPasscode()
     let expiresAt = now + Self.passcodeLifetimeMillis
+    let sessionID = Secrets.newID(prefix: "rds_")
     let session = RedemptionSession(
-      id: Secrets.newID(prefix: "rds_"), invitationID: invitation.id, passcodeHash: Secrets.hash(passcode), expiresAt: expiresAt,
+      id: sessionID, invitationID: invitation.id, passcodeHash: env.hasher.passcode(passcode, sessionID: sessionID), expiresAt: expiresAt,
       attempts: 0, maxAttempts: Self.passcodeAttempts, state: .open, createdAt: now)
     try writer.putRedemptionSession(session)
     try issuer.queuePasscodeEmail(writer, invitation: invitation, passcode: passcode, tenant: tenant, expiresAt: expiresAt, now: now)
@@ -256,27 +259,7 @@ extension InvitationServiceImpl {
     }
   }
 
-  // MARK: Brute-force limits
-
-  static func source(_ context: ServerContext) -> String {
-    let peer = context.peer
-    guard let colon = peer.lastIndex(of: ":") else { return peer }
-    return String(peer[..<colon])
-  }
-
-  private func checkSourceNotLocked(_ source: String, now: Int64) async throws {
-    let count = try await env.read { reader in try reader.failureCount(key: "redeem-fail:\(source)", now: now, windowMillis: 600_000) }
-    if count >= Self.failuresPerSource {
-      throw RPCError(code: .resourceExhausted, message: "too many failed redemption attempts from this source; try again later",
-                     errorInfo: ErrorInfo(reason: "REDEMPTION_RATE_LIMITED", domain: "guestaccess.v1"), retryDelayMillis: 600_000)
-    }
-  }
-
-  private func recordFailure(source: String, now: Int64) async throws {
-    _ = try await env.store.write { writer in
-      try writer.countInWindow(key: "redeem-fail:\(source)", now: now, windowMillis: 600_000, add: 1)
-    }
-  }
+  // MARK: Passcodes
 
   static func newPasscode() -> String {
     var generator = SystemRandomNumberGenerator()

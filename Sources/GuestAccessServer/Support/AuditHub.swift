@@ -2,35 +2,37 @@ import GuestAccessLocks
 import GuestAccessProto
 import Synchronization
 
-/// Fans committed audit events out to WatchAuditEvents streams.
+/// Wakes WatchAuditEvents streams when audit events of their scope commit.
+///
+/// The hub carries no events: a woken stream reads the store from the last
+/// sequence it delivered. The store is the only buffer, so a reader of any
+/// speed gets every event, in sequence order and without gaps; wake-ups
+/// coalesce (at most one is pending per stream), so a slow reader costs one
+/// store read per page it takes, never memory in the server.
 public final class AuditHub: Sendable {
   private struct Watcher {
-    let tenantID: String
-    let continuation: AsyncStream<AuditEvent>.Continuation
+    /// The tenant watched; nil = every tenant (the operator).
+    let tenantID: String?
+    let continuation: AsyncStream<Void>.Continuation
   }
 
   private let watchers = LockedValue<[UInt64: Watcher]>([:])
   private let nextID = Atomic<UInt64>(0)
-  /// Events a watcher may fall behind before it is ended.
-  static let bufferLimit = 10_000
 
   /// Creates a hub.
   public init() {}
 
-  /// Publishes events after their transaction committed.
+  /// Wakes the streams watching the tenants of `events` (after their transaction committed).
   public func publish(_ events: [AuditEvent]) {
     guard !events.isEmpty else { return }
-    let targets = watchers.withLock { Array($0.values) }
-    for event in events {
-      for watcher in targets where watcher.tenantID == event.tenantID {
-        watcher.continuation.yield(event)
-      }
-    }
+    let tenants = Set(events.map(\.tenantID))
+    let targets = watchers.withLock { $0.values.filter { watcher in watcher.tenantID.map { tenants.contains($0) } ?? true } }
+    for watcher in targets { watcher.continuation.yield(()) }
   }
 
-  /// Subscribes to a tenant's new events.
-  func subscribe(tenantID: String) -> (id: UInt64, stream: AsyncStream<AuditEvent>) {
-    let (stream, continuation) = AsyncStream<AuditEvent>.makeStream(bufferingPolicy: .bufferingOldest(Self.bufferLimit))
+  /// Subscribes to wake-ups for a tenant's new events (nil = every tenant).
+  func subscribe(tenantID: String?) -> (id: UInt64, wakeUps: AsyncStream<Void>) {
+    let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     let id = nextID.add(1, ordering: .relaxed).newValue
     watchers.withLock { $0[id] = Watcher(tenantID: tenantID, continuation: continuation) }
     return (id, stream)

@@ -3,18 +3,20 @@ import GuestAccessProto
 import GuestAccessStorage
 
 /// Builds and appends audit events inside the transaction of the change they record.
+/// A call's events carry its request id (`RequestIDInterceptor`); the
+/// server's own work (sweeps, email delivery, bootstrap) is SYSTEM with none.
 struct AuditRecorder {
   let principal: Principal?
   let requestID: String
   let now: Int64
+  /// The server acting on its own rather than for a call.
+  let isSystem: Bool
   /// The client certificate the call came with (mutual TLS), recorded as the
   /// `tls_client_subject` and `tls_client_uris` details.
   var peerCertificate: PeerCertificate?
 
   init(_ principal: Principal?, context: ServerContext, now: Int64) {
-    self.principal = principal
-    requestID = context.requestID
-    self.now = now
+    self.init(principal, requestID: context.requestID, now: now)
     peerCertificate = context.peerCertificate
   }
 
@@ -22,12 +24,14 @@ struct AuditRecorder {
     self.principal = principal
     self.requestID = requestID
     self.now = now
+    isSystem = false
   }
 
   init(systemAt now: Int64) {
     principal = nil
     requestID = ""
     self.now = now
+    isSystem = true
   }
 
   /// Appends one event and collects it for publication.
@@ -45,8 +49,8 @@ struct AuditRecorder {
       event.actorTenantID = home == tenantID ? "" : home
       event.credentialID = principal.credentialID
     } else {
-      event.actorType = requestID.isEmpty ? .system : .anonymous
-      event.actorID = requestID.isEmpty ? "system" : "anonymous"
+      event.actorType = isSystem ? .system : .anonymous
+      event.actorID = isSystem ? "system" : ""
     }
     event.action = action
     event.targetType = targetType

@@ -23,6 +23,7 @@ enum OperatorBootstrap {
           id: Secrets.newID(prefix: "key_"), principalType: .operator, displayName: "configured operator credential",
           secretHint: String(configuredKey.prefix(4)), state: .active, createdAt: now, createdBy: "configuration")
         try writer.insertCredential(credential, secretHash: hash)
+        try recordIssued(credential, writer: writer, now: now)
       }
       logger.info("operator credential taken from configuration")
       return
@@ -37,8 +38,18 @@ enum OperatorBootstrap {
         id: Secrets.newID(prefix: "key_"), principalType: .operator, displayName: "initial operator credential",
         secretHint: String(secret.prefix(10)), state: .active, createdAt: now, createdBy: "bootstrap")
       try writer.insertCredential(credential, secretHash: Secrets.hash(secret))
+      try recordIssued(credential, writer: writer, now: now)
     }
     logger.notice("created the operator credential in \(path) (mode 0600)")
+  }
+
+  /// CREDENTIAL_ISSUED by SYSTEM, among the operator's own events (tenant ""),
+  /// naming where the key came from; never the secret or its hint.
+  private static func recordIssued(_ credential: Credential, writer: any DirectoryWriter, now: Int64) throws {
+    var events: [AuditEvent] = []
+    try AuditRecorder(systemAt: now).record(
+      writer, &events, tenantID: "", action: .credentialIssued, targetType: .credential, targetID: credential.id,
+      details: ["principal_type": "operator", "source": credential.createdBy])
   }
 
   static func writeOwnerOnly(path: String, contents: String) throws {

@@ -12,6 +12,8 @@ public struct ServiceEnvironment: Sendable {
   public let clock: any ServerClock
   /// Audit fan-out for watchers.
   public let auditHub: AuditHub
+  /// Keyed hashes of tickets and passcodes.
+  public let hasher: SecretHasher
   /// Invitations per window when a tenant sets no limit.
   public var defaultInvitationRateLimit: Int32
   /// Base URL of redeem links.
@@ -22,12 +24,13 @@ public struct ServiceEnvironment: Sendable {
   /// Creates the environment.
   public init(
     store: any DirectoryStore, clock: any ServerClock = SystemServerClock(), auditHub: AuditHub = AuditHub(),
-    defaultInvitationRateLimit: Int32 = 1000, publicBaseURL: String = "http://localhost:7700",
+    hasher: SecretHasher = .ephemeral(), defaultInvitationRateLimit: Int32 = 1000, publicBaseURL: String = "http://localhost:7700",
     logger: Logger = Logger(label: "guestaccess")
   ) {
     self.store = store
     self.clock = clock
     self.auditHub = auditHub
+    self.hasher = hasher
     self.defaultInvitationRateLimit = defaultInvitationRateLimit
     self.publicBaseURL = publicBaseURL
     self.logger = logger

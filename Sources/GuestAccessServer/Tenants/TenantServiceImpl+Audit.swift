@@ -6,10 +6,10 @@ import GuestAccessStorage
 extension TenantServiceImpl {
   public func listAuditEvents(request: ListAuditEventsRequest, context: ServerContext) async throws -> ListAuditEventsResponse {
     let principal = try context.principal()
-    let tenantID = try Access.tenant(request.tenantID, principal)
+    let tenantID = try Self.auditScope(request.tenantID, principal)
     try Access.requireGlobalAdmin(principal)
     let size = try PageToken.size(request.pageSize)
-    let listing = "audit:\(tenantID):\(request.newestFirst)"
+    let listing = "audit:\(tenantID ?? "*"):\(request.newestFirst)"
     let token = try PageToken.cursor(request.pageToken, listing: listing)
     var filter = AuditFilter()
     filter.newestFirst = request.newestFirst
@@ -25,47 +25,65 @@ extension TenantServiceImpl {
     return ListAuditEventsResponse(events: page.items, nextPageToken: page.next)
   }
 
+  /// Streams from the store: the stored events after the resume point, then,
+  /// each time the hub says new events of the scope committed, the events
+  /// after the last one delivered. A reader slower than the log only falls
+  /// behind; it never loses an event.
   public func watchAuditEvents(request: WatchAuditEventsRequest, response: RPCWriter<AuditEvent>, context: ServerContext) async throws {
     let principal = try context.principal()
-    let tenantID = try Access.tenant(request.tenantID, principal)
+    let tenantID = try Self.auditScope(request.tenantID, principal)
     try Access.requireGlobalAdmin(principal)
-    let actions = Set(request.actions.map(\.rawValue))
+    var filter = AuditFilter()
+    filter.actions = request.actions
     let hub = env.auditHub
+    // Subscribed before the first read, so no commit falls between the two.
     let subscription = hub.subscribe(tenantID: tenantID)
     defer { hub.unsubscribe(subscription.id) }
     var last = request.afterSequence
     if request.newOnly {
       last = try await env.read { reader in
-        var filter = AuditFilter()
-        filter.newestFirst = true
-        return try reader.auditEvents(tenantID: tenantID, filter: filter, limit: 1).first?.sequence ?? 0
-      }
-    } else {
-      // Replay what is stored, a page at a time.
-      while true {
-        var filter = AuditFilter()
-        filter.cursor = last
-        let finalFilter = filter
-        let page = try await env.read { reader in try reader.auditEvents(tenantID: tenantID, filter: finalFilter, limit: 500) }
-        for event in page where actions.isEmpty || actions.contains(event.action.rawValue) {
-          try await response.write(event)
-        }
-        guard let newest = page.last else { break }
-        last = newest.sequence
-        if page.count < 500 { break }
+        var newest = AuditFilter()
+        newest.newestFirst = true
+        return try reader.auditEvents(tenantID: tenantID, filter: newest, limit: 1).first?.sequence ?? 0
       }
     }
-    var delivered = 0
-    for await event in subscription.stream {
-      guard event.sequence > last else { continue }
-      last = event.sequence
-      delivered += 1
-      if actions.isEmpty || actions.contains(event.action.rawValue) {
-        try await response.write(event)
-      }
+    last = try await deliverStored(after: last, tenantID: tenantID, filter: filter, to: response)
+    for await _ in subscription.wakeUps {
+      last = try await deliverStored(after: last, tenantID: tenantID, filter: filter, to: response)
     }
-    _ = delivered
     try Task.checkCancellation()
-    throw RPCError(code: .unavailable, message: "audit stream ended (server shutting down); resume after sequence \(last)")
+    throw RPCError(code: .unavailable, message: "audit stream ended (server shutting down); resume after sequence \(last)",
+                   errorInfo: ErrorInfo(reason: "STREAM_ENDED", domain: "guestaccess.v1",
+                                        metadata: [MetadataEntry(key: "last_sequence", value: String(last))]))
+  }
+
+  /// Writes the stored events after `sequence`, a page at a time, until none
+  /// is left; returns the last sequence read.
+  private func deliverStored(
+    after sequence: Int64, tenantID: String?, filter: AuditFilter, to response: RPCWriter<AuditEvent>
+  ) async throws -> Int64 {
+    var last = sequence
+    while true {
+      var page = filter
+      page.cursor = last
+      let query = page
+      let events = try await env.read { reader in try reader.auditEvents(tenantID: tenantID, filter: query, limit: Self.auditPageSize) }
+      for event in events { try await response.write(event) }
+      guard let newest = events.last else { return last }
+      last = newest.sequence
+      if events.count < Self.auditPageSize { return last }
+    }
+  }
+
+  /// Events read from the store at a time by a watch.
+  static let auditPageSize = 500
+
+  /// The audit scope of a request: a user's acting tenant (or the tenant it
+  /// names, NOT_FOUND if another); for the operator the named tenant, or nil
+  /// (every tenant, with the operator's own events outside tenants) when
+  /// `tenant_id` is empty.
+  static func auditScope(_ requested: String, _ principal: Principal) throws(RPCError) -> String? {
+    if principal.isOperator && requested.isEmpty { return nil }
+    return try Access.tenant(requested, principal)
   }
 }

@@ -139,14 +139,9 @@ extension TenantServiceImpl {
         try GuestRemoval.remove(&user, writer: writer, events: &events, audit: audit, now: now)
         return user
       }
-      for credential in try writer.credentials(tenantID: tenantID, userID: userID, after: "", limit: 100_000) where credential.revokedAt == 0 {
-        var revoked = credential
-        revoked.revokedAt = now
-        revoked.state = .revoked
-        try writer.updateCredential(revoked)
-      }
-      try writer.deleteUser(id: userID)
       try audit.record(writer, &events, tenantID: tenantID, action: .userDeleted, targetType: .user, targetID: userID)
+      try GuestRemoval.revokeCredentials(of: user, writer: writer, events: &events, audit: audit, now: now, reason: "user_deleted")
+      try writer.deleteUser(id: userID)
       return user
     }
   }

@@ -78,8 +78,9 @@ public protocol DirectoryReader: InvitationReader, OutboxReader {
   /// Whether any operator credential exists.
   func hasOperatorCredential() throws -> Bool
 
-  /// Audit events of a tenant ordered by sequence.
-  func auditEvents(tenantID: String, filter: AuditFilter, limit: Int) throws -> [AuditEvent]
+  /// Audit events of a tenant ("" = the operator's own events outside any
+  /// tenant; nil = every event) ordered by sequence.
+  func auditEvents(tenantID: String?, filter: AuditFilter, limit: Int) throws -> [AuditEvent]
 
   /// The stored result of an idempotent create, if stored at `notBefore` (Unix ms) or later.
   func idempotentResult(scope: String, key: String, notBefore: Int64) throws -> (requestHash: [UInt8], response: [UInt8])?
@@ -138,6 +139,11 @@ public protocol DirectoryWriter: DirectoryReader, InvitationWriter {
 
   /// Appends an audit event; returns it with its sequence number.
   func appendAudit(_ event: AuditEvent) throws -> AuditEvent
+
+  /// Runs `body` so that what it wrote is undone when it throws, while the
+  /// surrounding transaction goes on (a nested savepoint): a refused request
+  /// can still commit a counter written before or after it.
+  func undoingOnError<T>(_ body: () throws -> T) throws -> T
 
   /// Stores the result of an idempotent create (replacing an expired one under the same key).
   func saveIdempotentResult(scope: String, key: String, requestHash: [UInt8], response: [UInt8], at: Int64) throws

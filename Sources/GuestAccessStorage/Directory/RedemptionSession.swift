@@ -15,7 +15,7 @@ public struct RedemptionSession: Sendable, Hashable {
   public var id: String
   /// The invitation being redeemed.
   public var invitationID: String
-  /// SHA-256 of the passcode.
+  /// The keyed hash of the passcode (HMAC-SHA256 with the server's hash key, bound to the session id).
   public var passcodeHash: [UInt8]
   /// When the passcode stops working (ms).
   public var expiresAt: Int64

@@ -165,5 +165,11 @@ public enum Schema {
     Migration(version: 4, name: "idempotency keys expire", sql: """
       CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
       """),
+    // Passcodes are now stored as a keyed hash (HMAC with a key kept outside
+    // the database); the open sessions' plain SHA-256 hashes can no longer be
+    // checked, so they are closed: their guests ask for a new passcode.
+    Migration(version: 5, name: "keyed passcode hashes", sql: """
+      UPDATE redemption_sessions SET state = 3 WHERE state = 1;
+      """),
   ]
 }

@@ -1,6 +1,10 @@
 import GuestAccessLocks
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// An SQLite database in WAL mode with one serialized writer thread and a
 /// pool of reader threads, each owning its connection.
 ///
@@ -40,9 +44,15 @@ public final class SQLiteDatabase: Sendable {
   ) throws {
     self.path = path
     self.onCommit = onCommit
+    try DatabaseFiles.makePrivate(path)
     let writeConnection = try SQLiteConnection(path: path)
     try writeConnection.execute("PRAGMA journal_mode=WAL")
     try writeConnection.execute("PRAGMA synchronous=FULL")
+    // Deleted and overwritten content is zeroed in the pages, and the WAL is
+    // truncated whenever it restarts, so a secret erased from a row (a
+    // delivered email's ticket or passcode) leaves no copy in the files once
+    // a checkpoint has passed.
+    try writeConnection.execute("PRAGMA secure_delete=ON; PRAGMA journal_size_limit=0")
     try writeConnection.execute("PRAGMA foreign_keys=ON")
     // A large page cache and memory-mapped reads keep pages out of pread copies.
     try writeConnection.execute("PRAGMA cache_size=-65536; PRAGMA mmap_size=1073741824; PRAGMA temp_store=MEMORY")
@@ -168,6 +178,23 @@ public final class SQLiteDatabase: Sendable {
     }
     onCommit(batch.count, started.duration(to: .now))
     for (job, outcome) in zip(batch, outcomes) { job.complete(outcome) }
+  }
+}
+
+/// The database file and its -wal and -shm companions are readable by their
+/// owner only (mode 0600), whoever created them: SQLite gives the companions
+/// the database file's mode, so it is created 0600 before SQLite opens it.
+enum DatabaseFiles {
+  static func makePrivate(_ path: String) throws(SQLiteError) {
+    let fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0o600)
+    guard fd >= 0 else {
+      throw SQLiteError(resultCode: 14, message: "cannot open \(path): \(String(cString: strerror(errno)))", sql: nil)
+    }
+    defer { close(fd) }
+    guard fchmod(fd, 0o600) == 0 else {
+      throw SQLiteError(resultCode: 14, message: "cannot make \(path) private (mode 0600): \(String(cString: strerror(errno)))", sql: nil)
+    }
+    for suffix in ["-wal", "-shm", "-journal"] { _ = chmod(path + suffix, 0o600) }
   }
 }
 

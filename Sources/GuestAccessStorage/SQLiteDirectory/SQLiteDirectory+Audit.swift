@@ -1,13 +1,14 @@
 import GuestAccessProto
 
 extension SQLiteDirectory {
-  func auditEvents(tenantID: String, filter: AuditFilter, limit: Int) throws -> [AuditEvent] {
-    var conditions = ["tenant_id = ?1"]
-    var values: [SQLiteValue] = [.text(tenantID)]
+  func auditEvents(tenantID: String?, filter: AuditFilter, limit: Int) throws -> [AuditEvent] {
+    var conditions: [String] = []
+    var values: [SQLiteValue] = []
     func bind(_ value: SQLiteValue) -> String {
       values.append(value)
       return "?\(values.count)"
     }
+    if let tenantID { conditions.append("tenant_id = \(bind(.text(tenantID)))") }
     if filter.newestFirst {
       if filter.cursor > 0 { conditions.append("sequence < \(bind(.integer(filter.cursor)))") }
     } else {
@@ -21,7 +22,8 @@ extension SQLiteDirectory {
     if let after = filter.occurredAfter { conditions.append("occurred_at >= \(bind(.integer(after)))") }
     if let before = filter.occurredBefore { conditions.append("occurred_at < \(bind(.integer(before)))") }
     let order = filter.newestFirst ? "DESC" : "ASC"
-    let sql = "SELECT sequence, data FROM audit_events WHERE \(conditions.joined(separator: " AND ")) ORDER BY sequence \(order) LIMIT \(bind(.int(limit)))"
+    let condition = conditions.isEmpty ? "1" : conditions.joined(separator: " AND ")
+    let sql = "SELECT sequence, data FROM audit_events WHERE \(condition) ORDER BY sequence \(order) LIMIT \(bind(.int(limit)))"
     return try db.query(sql, values) { row in
       var event = try decode(AuditEvent.self, row.blob(1))
       event.sequence = row.int64(0)

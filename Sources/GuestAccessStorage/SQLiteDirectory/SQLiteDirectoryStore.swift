@@ -52,6 +52,19 @@ struct SQLiteDirectory: DirectoryWriter {
     }
   }
 
+  func undoingOnError<T>(_ body: () throws -> T) throws -> T {
+    try db.run("SAVEPOINT nested")
+    do {
+      let result = try body()
+      try db.run("RELEASE nested")
+      return result
+    } catch {
+      try db.run("ROLLBACK TO nested")
+      try db.run("RELEASE nested")
+      throw error
+    }
+  }
+
   /// Translates unique-constraint failures into `StoreError.conflict`.
   func mapConflict<T>(_ what: String, _ body: () throws -> T) throws -> T {
     do {

@@ -1028,7 +1028,8 @@ struct  Guestaccess__V1__AuditEvent
   int64_t occurred_at;
   /*
    * The tenant the change happened in; empty for operator actions outside
-   * any tenant.
+   * any tenant (operator credentials, the bootstrap key), which the operator
+   * lists with an empty tenant_id in ListAuditEvents and WatchAuditEvents.
    */
   char *tenant_id;
   /*
@@ -1067,8 +1068,10 @@ struct  Guestaccess__V1__AuditEvent
    */
   Guestaccess__V1__AuditOutcome outcome;
   /*
-   * The call's request id: the `x-request-id` metadata when the caller sent
-   * one, else one the server generated; empty for SYSTEM events.
+   * The call's request id: the `x-request-id` (else `request-id`) metadata
+   * when the caller sent one of printable ASCII (cut to 128 characters),
+   * else one the server generated (`req_` and 32 hex digits); the same on
+   * every event of one call; empty for SYSTEM events.
    */
   char *request_id;
   /*

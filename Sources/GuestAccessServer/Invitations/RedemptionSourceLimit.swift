@@ -1,0 +1,63 @@
+import GuestAccessCore
+import GuestAccessProto
+import GuestAccessStorage
+
+/// The per-source limit on failed redemptions, checked and counted inside the
+/// redemption's own write transaction, so concurrent attempts from one source
+/// can never evaluate more than `InvitationServiceImpl.failuresPerSource`
+/// unknown tickets or sessions per window: the single writer runs them one
+/// after the other and each sees the count the previous one left.
+///
+/// The lockout refuses only lookups that miss (an unknown ticket or session
+/// answers REDEMPTION_RATE_LIMITED instead of NOT_FOUND). A ticket or session
+/// that exists is still evaluated, under its own limits (passcodes per ticket,
+/// attempts per passcode), so an attacker sharing an address with a guest
+/// cannot lock that guest out, and guessing stays bounded.
+struct RedemptionSourceLimit: Sendable {
+  /// Failures counted per source and window.
+  static let windowMillis: Int64 = 600_000
+  /// Failure reasons that count against the source.
+  static let countedReasons: Set<String> = ["TICKET_NOT_FOUND", "SESSION_NOT_FOUND", "INVITATION_EMAIL_MISMATCH", "PASSCODE_INVALID"]
+
+  let key: String
+  let now: Int64
+  let limit: Int
+
+  init(context: ServerContext, now: Int64, limit: Int) {
+    key = "redeem-fail:" + Self.source(context)
+    self.now = now
+    self.limit = limit
+  }
+
+  /// The peer's address without its port.
+  static func source(_ context: ServerContext) -> String {
+    let peer = context.peer
+    guard let colon = peer.lastIndex(of: ":") else { return peer }
+    return String(peer[..<colon])
+  }
+
+  /// A lookup that missed: REDEMPTION_RATE_LIMITED once the source has used
+  /// up its failures, else `notFound`, counted.
+  func missed(_ writer: any DirectoryWriter, _ notFound: RPCError) throws -> RPCError {
+    let start = now - now % Self.windowMillis
+    guard try writer.failureCount(key: key, now: now, windowMillis: Self.windowMillis) < limit else {
+      return RPCError(
+        code: .resourceExhausted, message: "too many failed redemption attempts from this source; try again later",
+        errorInfo: ErrorInfo(reason: "REDEMPTION_RATE_LIMITED", domain: "guestaccess.v1"),
+        retryDelayMillis: UInt64(max(1, start + Self.windowMillis - now)))
+    }
+    try recordFailure(writer)
+    return notFound
+  }
+
+  /// Counts a failure of an existing ticket or session (a wrong account, a
+  /// wrong passcode) when `error` is one that counts; returns `error`.
+  func counted(_ writer: any DirectoryWriter, _ error: RPCError) throws -> RPCError {
+    if let reason = error.reason, Self.countedReasons.contains(reason) { try recordFailure(writer) }
+    return error
+  }
+
+  private func recordFailure(_ writer: any DirectoryWriter) throws {
+    _ = try writer.countInWindow(key: key, now: now, windowMillis: Self.windowMillis, add: 1)
+  }
+}
