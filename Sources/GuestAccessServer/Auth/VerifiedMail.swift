@@ -8,17 +8,11 @@ import GuestAccessStorage
 /// tenant's invitation to that address.
 enum VerifiedMail {
   /// The domain part of an address, lowercased ("" without one).
-  static func domain(of mail: String) -> String {
-    String(mail.lowercased().split(separator: "@", omittingEmptySubsequences: false).last ?? "")
-  }
+  static func domain(of mail: String) -> String { MailVerification.domain(of: mail) }
 
   /// Whether `user`'s mail is verified, given the verified domains of its tenant.
-  /// Only members created in their tenant qualify: guests and invited (external)
-  /// members hold an address proven elsewhere.
   static func isVerified(_ user: User, tenantDomains: [String]) -> Bool {
-    guard user.userType == .member, user.creationType != .invitation else { return false }
-    let domain = domain(of: user.mail)
-    return !domain.isEmpty && tenantDomains.contains(domain)
+    MailVerification.isVerified(user, tenantDomains: tenantDomains)
   }
 
   /// Whether `user`'s mail is verified now, read from the store (the rule the

@@ -165,5 +165,6 @@ public enum Schema {
     Migration(version: 4, name: "idempotency keys expire", sql: """
       CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
       """),
+    verifiedMail,
   ]
 }
