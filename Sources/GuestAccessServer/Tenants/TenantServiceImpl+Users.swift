@@ -101,7 +101,7 @@ extension TenantServiceImpl {
           throw Access.precondition("a guest's mail is its invited address and cannot change", reason: "GUEST_MAIL_IMMUTABLE")
         }
         user.mail = mail
-        user.mailVerified = VerifiedMail.isVerified(user, reader: writer)
+        user.mailVerified = try VerifiedMail.isVerified(user, reader: writer)
       }
       if mask.contains("account_enabled") && user.accountEnabled != request.accountEnabled {
         if !request.accountEnabled && user.roles.contains(.globalAdmin) {
