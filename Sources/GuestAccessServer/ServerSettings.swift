@@ -36,7 +36,8 @@ public struct ServerSettings: Sendable {
   /// Microseconds an event loop polls for events before it sleeps (0: never
   /// polls). Environment `GUESTD_BUSY_POLL_US`, default 50.
   public var busyPollMicros: Int
-  /// The operator credential, when configured (else one is created on first start).
+  /// The operator credential, when configured (else one is created on first start): at least 43
+  /// base64url characters; a configured key revokes the bootstrap credential and removes `operator.key`.
   public var operatorKey: String?
   /// The file holding the key of the ticket and passcode hashes; nil =
   /// `hash.key` in the data directory, created on first start.
@@ -64,6 +65,7 @@ public struct ServerSettings: Sendable {
   ) throws {
     self.operatorKey = operatorKey ?? environment["GUESTD_OPERATOR_KEY"]
     self.hashKeyFile = environment["GUESTD_HASH_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+    if let key = self.operatorKey { try OperatorBootstrap.checkStrong(key) }
     self.defaultInvitationRateLimit = environment["GUESTD_INVITATION_RATE_LIMIT"].flatMap(Int32.init) ?? 1000
     let sweep = sweepInterval ?? environment["GUESTD_SWEEP_INTERVAL"].map { Double($0) } ?? 60
     guard let sweep, (0...31_536_000).contains(sweep) else {

@@ -65,8 +65,11 @@ struct GuestD: AsyncParsableCommand {
   @Option(name: .customLong("busy-poll-us"), help: "Microseconds an event loop polls for requests before it sleeps; 0 turns polling off (default 50).")
   var busyPollMicros: Int?
 
-  @Option(name: .customLong("metrics-listen"), help: "Serve Prometheus metrics at http://HOST:PORT/metrics (off by default).")
+  @Option(name: .customLong("metrics-listen"), help: "Serve Prometheus metrics at http://HOST:PORT/metrics (off by default; unauthenticated, so a loopback HOST unless --metrics-allow-remote).")
   var metricsListen: String?
+
+  @Flag(name: .customLong("metrics-allow-remote"), help: "Allow --metrics-listen on a non-loopback address (the endpoint has no authentication: put it behind a firewall or proxy).")
+  var metricsAllowRemote = false
 
   @Option(name: .customLong("operator-key-file"), help: "File holding the operator credential to accept (else one is created in the data directory on first start).")
   var operatorKeyFile: String?
@@ -101,7 +104,13 @@ struct GuestD: AsyncParsableCommand {
       guard let colon = metricsListen.lastIndex(of: ":"), let port = Int(metricsListen[metricsListen.index(after: colon)...]) else {
         throw ValidationError("--metrics-listen must be HOST:PORT")
       }
-      let started = try PrometheusEndpoint(host: String(metricsListen[..<colon]), port: port, registry: registry)
+      let host = String(metricsListen[..<colon])
+      let allowRemote = metricsAllowRemote || ProcessInfo.processInfo.environment["GUESTD_METRICS_ALLOW_REMOTE"] == "1"
+      guard allowRemote || Self.isLoopback(host) else {
+        throw ValidationError("--metrics-listen \(metricsListen) is not a loopback address and the metrics endpoint has no authentication; "
+                              + "use 127.0.0.1 or ::1, or pass --metrics-allow-remote (GUESTD_METRICS_ALLOW_REMOTE=1) to expose it")
+      }
+      let started = try PrometheusEndpoint(host: host, port: port, registry: registry)
       print("guestd metrics on http://\(metricsListen[..<colon]):\(started.port)/metrics")
       endpoint = started
     }
@@ -139,6 +148,12 @@ struct GuestD: AsyncParsableCommand {
 }
 
 extension GuestD {
+  /// Whether `host` names the loopback interface only.
+  static func isLoopback(_ host: String) -> Bool {
+    let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+    return bare == "localhost" || bare == "::1" || bare.hasPrefix("127.")
+  }
+
   static func readKey(_ path: String) throws -> String {
     guard let file = fopen(path, "r") else { throw ValidationError("cannot read \(path)") }
     defer { fclose(file) }

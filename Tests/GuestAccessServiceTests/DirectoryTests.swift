@@ -52,7 +52,7 @@ struct DirectoryTests {
       #expect(seen == seen.sorted())
       let admins = try await admin.tenants.listUsers(ListUsersRequest(role: .userAdmin))
       #expect(admins.users.map(\.id) == [bob.user.id])
-      await expectError(.invalidArgument) { try await admin.tenants.listUsers(ListUsersRequest(pageSize: 1001)) }
+      #expect(try await admin.tenants.listUsers(ListUsersRequest(pageSize: 1001)).users.count == 3)
       await expectError(.invalidArgument) { try await admin.tenants.listUsers(ListUsersRequest(pageToken: "garbage!")) }
       // Deleting a member revokes its keys.
       let deleted = try await admin.tenants.deleteUser(DeleteUserRequest(userID: bob.user.id))

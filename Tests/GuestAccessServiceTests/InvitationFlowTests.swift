@@ -35,7 +35,7 @@ struct InvitationFlowTests {
       #expect(again.invitation.redeemURL.isEmpty)
       // Before redemption the guest cannot act in Contoso.
       let asGuest = server.client(giovanna.secret, tenant: contoso.id)
-      await expectError(.permissionDenied, reason: "GUEST_NOT_REDEEMED") { try await asGuest.tenants.getTenant(GetTenantRequest()) }
+      await expectError(.permissionDenied, reason: "NOT_A_GUEST") { try await asGuest.tenants.getTenant(GetTenantRequest()) }
       // The wrong account cannot use the ticket up.
       let mallory = try await proseware.makeUser("Mallory", mail: "mallory@proseware.com")
       await expectError(.permissionDenied, reason: "INVITATION_EMAIL_MISMATCH") {

@@ -81,9 +81,11 @@ struct InvitationPolicyTests {
       await expectError(.permissionDenied, reason: "CROSS_TENANT_ACCESS_BLOCKED") {
         try await giovanna.client.invitations.redeemInvitation(RedeemInvitationRequest(ticket: created.invitation.ticket))
       }
-      _ = try await proseware.makeUser("Other", mail: "other@proseware.com")
+      // Inviting answers alike whoever owns the address: the rules apply at redemption.
+      let other = try await proseware.makeUser("Other", mail: "other@proseware.com")
+      let otherInvitation = try await admin.invitations.createInvitation(CreateInvitationRequest(invitedEmail: "other@proseware.com"))
       await expectError(.permissionDenied, reason: "CROSS_TENANT_ACCESS_BLOCKED") {
-        try await admin.invitations.createInvitation(CreateInvitationRequest(invitedEmail: "other@proseware.com"))
+        try await other.client.invitations.redeemInvitation(RedeemInvitationRequest(ticket: otherInvitation.invitation.ticket))
       }
       _ = try await proseware.adminClient.tenants.setCrossTenantAccess(SetCrossTenantAccessRequest(entry: CrossTenantAccessEntry(partnerTenantID: contoso.id)))
       _ = try await giovanna.client.invitations.redeemInvitation(RedeemInvitationRequest(ticket: created.invitation.ticket))

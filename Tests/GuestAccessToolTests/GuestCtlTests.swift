@@ -114,6 +114,14 @@ struct GuestCtlTests {
       let changed = try await server.guestctl(
         TenantSettings.self, "settings", "set", "--access-level", "restricted", "--tenant", contoso.tenant.id, key: op)
       #expect(changed.guestAccessLevel == .restricted && changed.emailOtpMode == .disabled)
+      // Who may send invitation email, and where redirects may point.
+      let mail = try await server.guestctl(
+        TenantSettings.self, "settings", "set", "--invitation-email", "admins-and-guest-inviters",
+        "--redirect-allow", "https://apps.contoso.com/,https://portal.partner.example/", key: admin)
+      #expect(mail.invitationEmailPolicy == .adminsAndGuestInviters)
+      #expect(mail.redirectURLAllowList == ["https://apps.contoso.com/", "https://portal.partner.example/"])
+      let cleared = try await server.guestctl(TenantSettings.self, "settings", "set", "--redirect-allow", "", key: admin)
+      #expect(cleared.redirectURLAllowList.isEmpty && cleared.invitationEmailPolicy == .adminsAndGuestInviters)
       // Cross-tenant: rules not named keep their value; targets replace a rule's targets.
       let partner = "ten_partner"
       let blocked = try await server.guestctl(

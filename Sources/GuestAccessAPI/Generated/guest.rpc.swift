@@ -8,8 +8,9 @@ public import GuestAccessProto
 /// access checks and access reviews.
 ///
 /// Every call needs `authorization: Bearer <secret>` (UNAUTHENTICATED
-/// otherwise) and acts in `tenant_id`, else the `tenant` metadata, else the
-/// credential's tenant. Another tenant's object is NOT_FOUND, and so is a
+/// otherwise) and acts in the caller's acting tenant (the `tenant` metadata
+/// for a guest, else the credential's tenant); `tenant_id` must be empty or
+/// that tenant (else NOT_FOUND; see common.proto). Another tenant's object is NOT_FOUND, and so is a
 /// member's id given where a guest is expected. Managing guests needs
 /// GLOBAL_ADMIN or USER_ADMIN; any member may read guests; a guest sees what
 /// its access level allows. Calls acting in a DISABLED tenant are
@@ -30,7 +31,10 @@ public enum GuestService {
     /// when the guest access level is SAME_AS_MEMBERS.
     public static let listGuests = MethodDescriptor(service: "guestaccess.v1.GuestService", method: "ListGuests", kind: .unary, idempotent: true)
     /// Changes a guest's display name, sponsors or access expiry and returns
-    /// it. GLOBAL_ADMIN, USER_ADMIN, or a sponsor of the guest. INVALID_ARGUMENT
+    /// it. GLOBAL_ADMIN, USER_ADMIN, or a sponsor of the guest; a sponsor may
+    /// only shorten access_expires_at (set one where there is none, or an
+    /// earlier one): removing or extending it needs GLOBAL_ADMIN or USER_ADMIN
+    /// (PERMISSION_DENIED). INVALID_ARGUMENT
     /// for more than 5 sponsors or a sponsor that is not a member;
     /// FAILED_PRECONDITION for a removed guest.
     public static let updateGuest = MethodDescriptor(service: "guestaccess.v1.GuestService", method: "UpdateGuest", kind: .unary, idempotent: true)
@@ -115,7 +119,10 @@ public enum GuestService {
     /// when the guest access level is SAME_AS_MEMBERS.
     func listGuests(request: ListGuestsRequest, context: ServerContext) async throws -> ListGuestsResponse
     /// Changes a guest's display name, sponsors or access expiry and returns
-    /// it. GLOBAL_ADMIN, USER_ADMIN, or a sponsor of the guest. INVALID_ARGUMENT
+    /// it. GLOBAL_ADMIN, USER_ADMIN, or a sponsor of the guest; a sponsor may
+    /// only shorten access_expires_at (set one where there is none, or an
+    /// earlier one): removing or extending it needs GLOBAL_ADMIN or USER_ADMIN
+    /// (PERMISSION_DENIED). INVALID_ARGUMENT
     /// for more than 5 sponsors or a sponsor that is not a member;
     /// FAILED_PRECONDITION for a removed guest.
     func updateGuest(request: UpdateGuestRequest, context: ServerContext) async throws -> User
@@ -211,7 +218,10 @@ public enum GuestService {
     }
 
     /// Changes a guest's display name, sponsors or access expiry and returns
-    /// it. GLOBAL_ADMIN, USER_ADMIN, or a sponsor of the guest. INVALID_ARGUMENT
+    /// it. GLOBAL_ADMIN, USER_ADMIN, or a sponsor of the guest; a sponsor may
+    /// only shorten access_expires_at (set one where there is none, or an
+    /// earlier one): removing or extending it needs GLOBAL_ADMIN or USER_ADMIN
+    /// (PERMISSION_DENIED). INVALID_ARGUMENT
     /// for more than 5 sponsors or a sponsor that is not a member;
     /// FAILED_PRECONDITION for a removed guest.
     public func updateGuest(_ request: UpdateGuestRequest, options: CallOptions = .defaults) async throws -> User {

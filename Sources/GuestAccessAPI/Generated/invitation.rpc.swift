@@ -8,11 +8,15 @@ public import GuestAccessProto
 ///
 /// Every call but RedeemInvitation and CompleteRedemption needs
 /// `authorization: Bearer <secret>` (UNAUTHENTICATED otherwise) and acts in
-/// `tenant_id`, else the `tenant` metadata, else the credential's tenant.
+/// the caller's acting tenant (the `tenant` metadata for a guest, else the
+/// credential's tenant); `tenant_id` must be empty or that tenant (else
+/// NOT_FOUND; see common.proto). RedeemInvitation and CompleteRedemption need
+/// no `authorization` (RedeemInvitation takes one for the home-tenant path).
 /// Another tenant's object is NOT_FOUND. GLOBAL_ADMIN and USER_ADMIN see and
 /// manage every invitation of the tenant; other inviters only their own.
 /// Calls acting in a DISABLED tenant are PERMISSION_DENIED (reason
-/// TENANT_DISABLED). The operator is no tenant user: PERMISSION_DENIED.
+/// TENANT_DISABLED). The operator is no tenant user: every call needing a
+/// credential is PERMISSION_DENIED for it, with or without tenant_id.
 public enum InvitationService {
   /// The fully qualified service name, `guestaccess.v1.InvitationService`.
   public static let serviceName = "guestaccess.v1.InvitationService"
@@ -25,10 +29,12 @@ public enum InvitationService {
     /// transaction. An address with a pending guest and a pending invitation
     /// returns that invitation (already_pending, never a duplicate); with a
     /// pending guest whose invitation expired or was revoked, a new invitation
-    /// is made for the same guest. Errors: PERMISSION_DENIED (reasons
-    /// INVITE_NOT_ALLOWED, GRANT_NOT_ALLOWED, DOMAIN_NOT_ALLOWED,
-    /// CROSS_TENANT_ACCESS_BLOCKED when the address belongs to a user of a
-    /// tenant the policy blocks); ALREADY_EXISTS (reason MEMBER_EXISTS) when
+    /// is made for the same guest. A guest invited without a display name is
+    /// named after the address's local part. Cross-tenant rules are not
+    /// evaluated here (the answer would reveal which addresses belong to
+    /// other tenants): they apply at redemption. Errors: PERMISSION_DENIED
+    /// (reasons INVITE_NOT_ALLOWED, GRANT_NOT_ALLOWED, DOMAIN_NOT_ALLOWED,
+    /// INVITATION_EMAIL_NOT_ALLOWED, REDIRECT_URL_NOT_ALLOWED); ALREADY_EXISTS (reason MEMBER_EXISTS) when
     /// the address belongs to a member, (reason GUEST_EXISTS) to an accepted
     /// guest; FAILED_PRECONDITION (reason GUEST_REMOVED) when it belongs to a
     /// removed guest (restore it first), (reason IDEMPOTENCY_KEY_REUSED);
@@ -44,13 +50,14 @@ public enum InvitationService {
     public static let createInvitations = MethodDescriptor(service: "guestaccess.v1.InvitationService", method: "CreateInvitations", kind: .unary, idempotent: false)
     /// Returns an invitation (redeem_url empty).
     public static let getInvitation = MethodDescriptor(service: "guestaccess.v1.InvitationService", method: "GetInvitation", kind: .unary, idempotent: true)
-    /// Lists invitations, newest first (redeem_url empty).
+    /// Lists invitations, newest first (by creation time; redeem_url empty).
     public static let listInvitations = MethodDescriptor(service: "guestaccess.v1.InvitationService", method: "ListInvitations", kind: .unary, idempotent: true)
     /// Emails a PENDING_ACCEPTANCE or EXPIRED invitation again with a new
     /// ticket (the old redeem URL stops working) and a new expires_at; the
     /// invitation becomes PENDING_ACCEPTANCE. Returns it with the new
-    /// redeem_url. Counts toward the rate limit. FAILED_PRECONDITION for
-    /// ACCEPTED or REVOKED invitations; RESOURCE_EXHAUSTED (reason
+    /// redeem_url. Counts toward the rate limit. PERMISSION_DENIED (reasons
+    /// INVITE_NOT_ALLOWED, INVITATION_EMAIL_NOT_ALLOWED); FAILED_PRECONDITION
+    /// for ACCEPTED or REVOKED invitations; RESOURCE_EXHAUSTED (reason
     /// INVITE_RATE_LIMITED).
     public static let resendInvitation = MethodDescriptor(service: "guestaccess.v1.InvitationService", method: "ResendInvitation", kind: .unary, idempotent: false)
     /// Revokes an invitation: its ticket stops working at once; the pending
@@ -61,7 +68,11 @@ public enum InvitationService {
     /// Redeems a ticket; callable without a credential. Home-tenant path (the
     /// caller sends its home tenant's credential): the caller's mail must equal
     /// the invited email, else PERMISSION_DENIED (reason
-    /// INVITATION_EMAIL_MISMATCH) and the invitation stays usable; the domain
+    /// INVITATION_EMAIL_MISMATCH) and the invitation stays usable; the caller
+    /// must be a member whose mail is verified (User.mail_verified: its tenant
+    /// owns the address's domain), else PERMISSION_DENIED (reason
+    /// HOME_IDENTITY_UNVERIFIED; a guest's key, a passcode guest's included,
+    /// is never a home identity); the domain
     /// policy and both tenants' cross-tenant rules are checked again
     /// (PERMISSION_DENIED, reasons DOMAIN_NOT_ALLOWED,
     /// CROSS_TENANT_ACCESS_BLOCKED); then the guest becomes ACCEPTED with the
@@ -105,10 +116,12 @@ public enum InvitationService {
     /// transaction. An address with a pending guest and a pending invitation
     /// returns that invitation (already_pending, never a duplicate); with a
     /// pending guest whose invitation expired or was revoked, a new invitation
-    /// is made for the same guest. Errors: PERMISSION_DENIED (reasons
-    /// INVITE_NOT_ALLOWED, GRANT_NOT_ALLOWED, DOMAIN_NOT_ALLOWED,
-    /// CROSS_TENANT_ACCESS_BLOCKED when the address belongs to a user of a
-    /// tenant the policy blocks); ALREADY_EXISTS (reason MEMBER_EXISTS) when
+    /// is made for the same guest. A guest invited without a display name is
+    /// named after the address's local part. Cross-tenant rules are not
+    /// evaluated here (the answer would reveal which addresses belong to
+    /// other tenants): they apply at redemption. Errors: PERMISSION_DENIED
+    /// (reasons INVITE_NOT_ALLOWED, GRANT_NOT_ALLOWED, DOMAIN_NOT_ALLOWED,
+    /// INVITATION_EMAIL_NOT_ALLOWED, REDIRECT_URL_NOT_ALLOWED); ALREADY_EXISTS (reason MEMBER_EXISTS) when
     /// the address belongs to a member, (reason GUEST_EXISTS) to an accepted
     /// guest; FAILED_PRECONDITION (reason GUEST_REMOVED) when it belongs to a
     /// removed guest (restore it first), (reason IDEMPOTENCY_KEY_REUSED);
@@ -124,13 +137,14 @@ public enum InvitationService {
     func createInvitations(request: CreateInvitationsRequest, context: ServerContext) async throws -> CreateInvitationsResponse
     /// Returns an invitation (redeem_url empty).
     func getInvitation(request: GetInvitationRequest, context: ServerContext) async throws -> Invitation
-    /// Lists invitations, newest first (redeem_url empty).
+    /// Lists invitations, newest first (by creation time; redeem_url empty).
     func listInvitations(request: ListInvitationsRequest, context: ServerContext) async throws -> ListInvitationsResponse
     /// Emails a PENDING_ACCEPTANCE or EXPIRED invitation again with a new
     /// ticket (the old redeem URL stops working) and a new expires_at; the
     /// invitation becomes PENDING_ACCEPTANCE. Returns it with the new
-    /// redeem_url. Counts toward the rate limit. FAILED_PRECONDITION for
-    /// ACCEPTED or REVOKED invitations; RESOURCE_EXHAUSTED (reason
+    /// redeem_url. Counts toward the rate limit. PERMISSION_DENIED (reasons
+    /// INVITE_NOT_ALLOWED, INVITATION_EMAIL_NOT_ALLOWED); FAILED_PRECONDITION
+    /// for ACCEPTED or REVOKED invitations; RESOURCE_EXHAUSTED (reason
     /// INVITE_RATE_LIMITED).
     func resendInvitation(request: ResendInvitationRequest, context: ServerContext) async throws -> Invitation
     /// Revokes an invitation: its ticket stops working at once; the pending
@@ -141,7 +155,11 @@ public enum InvitationService {
     /// Redeems a ticket; callable without a credential. Home-tenant path (the
     /// caller sends its home tenant's credential): the caller's mail must equal
     /// the invited email, else PERMISSION_DENIED (reason
-    /// INVITATION_EMAIL_MISMATCH) and the invitation stays usable; the domain
+    /// INVITATION_EMAIL_MISMATCH) and the invitation stays usable; the caller
+    /// must be a member whose mail is verified (User.mail_verified: its tenant
+    /// owns the address's domain), else PERMISSION_DENIED (reason
+    /// HOME_IDENTITY_UNVERIFIED; a guest's key, a passcode guest's included,
+    /// is never a home identity); the domain
     /// policy and both tenants' cross-tenant rules are checked again
     /// (PERMISSION_DENIED, reasons DOMAIN_NOT_ALLOWED,
     /// CROSS_TENANT_ACCESS_BLOCKED); then the guest becomes ACCEPTED with the
@@ -190,10 +208,12 @@ public enum InvitationService {
     /// transaction. An address with a pending guest and a pending invitation
     /// returns that invitation (already_pending, never a duplicate); with a
     /// pending guest whose invitation expired or was revoked, a new invitation
-    /// is made for the same guest. Errors: PERMISSION_DENIED (reasons
-    /// INVITE_NOT_ALLOWED, GRANT_NOT_ALLOWED, DOMAIN_NOT_ALLOWED,
-    /// CROSS_TENANT_ACCESS_BLOCKED when the address belongs to a user of a
-    /// tenant the policy blocks); ALREADY_EXISTS (reason MEMBER_EXISTS) when
+    /// is made for the same guest. A guest invited without a display name is
+    /// named after the address's local part. Cross-tenant rules are not
+    /// evaluated here (the answer would reveal which addresses belong to
+    /// other tenants): they apply at redemption. Errors: PERMISSION_DENIED
+    /// (reasons INVITE_NOT_ALLOWED, GRANT_NOT_ALLOWED, DOMAIN_NOT_ALLOWED,
+    /// INVITATION_EMAIL_NOT_ALLOWED, REDIRECT_URL_NOT_ALLOWED); ALREADY_EXISTS (reason MEMBER_EXISTS) when
     /// the address belongs to a member, (reason GUEST_EXISTS) to an accepted
     /// guest; FAILED_PRECONDITION (reason GUEST_REMOVED) when it belongs to a
     /// removed guest (restore it first), (reason IDEMPOTENCY_KEY_REUSED);
@@ -218,7 +238,7 @@ public enum InvitationService {
       try await channel.unary(InvitationService.Method.getInvitation, request: request, responseType: Invitation.self, options: options)
     }
 
-    /// Lists invitations, newest first (redeem_url empty).
+    /// Lists invitations, newest first (by creation time; redeem_url empty).
     public func listInvitations(_ request: ListInvitationsRequest, options: CallOptions = .defaults) async throws -> ListInvitationsResponse {
       try await channel.unary(InvitationService.Method.listInvitations, request: request, responseType: ListInvitationsResponse.self, options: options)
     }
@@ -226,8 +246,9 @@ public enum InvitationService {
     /// Emails a PENDING_ACCEPTANCE or EXPIRED invitation again with a new
     /// ticket (the old redeem URL stops working) and a new expires_at; the
     /// invitation becomes PENDING_ACCEPTANCE. Returns it with the new
-    /// redeem_url. Counts toward the rate limit. FAILED_PRECONDITION for
-    /// ACCEPTED or REVOKED invitations; RESOURCE_EXHAUSTED (reason
+    /// redeem_url. Counts toward the rate limit. PERMISSION_DENIED (reasons
+    /// INVITE_NOT_ALLOWED, INVITATION_EMAIL_NOT_ALLOWED); FAILED_PRECONDITION
+    /// for ACCEPTED or REVOKED invitations; RESOURCE_EXHAUSTED (reason
     /// INVITE_RATE_LIMITED).
     public func resendInvitation(_ request: ResendInvitationRequest, options: CallOptions = .defaults) async throws -> Invitation {
       try await channel.unary(InvitationService.Method.resendInvitation, request: request, responseType: Invitation.self, options: options)
@@ -244,7 +265,11 @@ public enum InvitationService {
     /// Redeems a ticket; callable without a credential. Home-tenant path (the
     /// caller sends its home tenant's credential): the caller's mail must equal
     /// the invited email, else PERMISSION_DENIED (reason
-    /// INVITATION_EMAIL_MISMATCH) and the invitation stays usable; the domain
+    /// INVITATION_EMAIL_MISMATCH) and the invitation stays usable; the caller
+    /// must be a member whose mail is verified (User.mail_verified: its tenant
+    /// owns the address's domain), else PERMISSION_DENIED (reason
+    /// HOME_IDENTITY_UNVERIFIED; a guest's key, a passcode guest's included,
+    /// is never a home identity); the domain
     /// policy and both tenants' cross-tenant rules are checked again
     /// (PERMISSION_DENIED, reasons DOMAIN_NOT_ALLOWED,
     /// CROSS_TENANT_ACCESS_BLOCKED); then the guest becomes ACCEPTED with the

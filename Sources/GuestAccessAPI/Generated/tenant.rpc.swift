@@ -8,11 +8,14 @@ public import GuestAccessProto
 /// audit log.
 ///
 /// Every call needs `authorization: Bearer <secret>` (UNAUTHENTICATED when it
-/// is missing, unknown, expired or revoked). Calls act in the tenant named by
-/// `tenant_id`, else the `tenant` metadata, else the credential's tenant.
-/// Authenticated but not allowed is PERMISSION_DENIED; another tenant's
+/// is missing, unknown, expired or revoked). Calls act in the caller's
+/// acting tenant (the `tenant` metadata for a guest, else the credential's
+/// tenant); `tenant_id` must be empty or that tenant (else NOT_FOUND; see
+/// common.proto). `tenant` naming a tenant where the caller has no guest link
+/// is PERMISSION_DENIED (reason NOT_A_GUEST). Authenticated but not allowed is PERMISSION_DENIED; another tenant's
 /// object is NOT_FOUND. The operator may call every TenantService method on
-/// any tenant (naming it in tenant_id); tenant-management methods are
+/// any tenant (naming it in tenant_id, required; its `tenant` metadata is
+/// ignored); tenant-management methods are
 /// operator-only. A tenant that is DISABLED answers PERMISSION_DENIED (reason
 /// TENANT_DISABLED); a blocked, expired, removed or unredeemed guest is
 /// PERMISSION_DENIED (reasons SIGN_IN_BLOCKED, ACCESS_EXPIRED, GUEST_REMOVED,
@@ -59,8 +62,10 @@ public enum TenantService {
     /// operator.
     public static let getCrossTenantAccess = MethodDescriptor(service: "guestaccess.v1.TenantService", method: "GetCrossTenantAccess", kind: .unary, idempotent: true)
     /// Creates a member. GLOBAL_ADMIN or USER_ADMIN (granting GLOBAL_ADMIN or
-    /// USER_ADMIN needs GLOBAL_ADMIN). ALREADY_EXISTS when the email belongs to
-    /// a user of the tenant, member or guest.
+    /// USER_ADMIN needs GLOBAL_ADMIN). Any address is accepted; mail_verified
+    /// says whether it is in one of the tenant's verified domains.
+    /// ALREADY_EXISTS when the email belongs to a user of the tenant, member or
+    /// guest.
     public static let createUser = MethodDescriptor(service: "guestaccess.v1.TenantService", method: "CreateUser", kind: .unary, idempotent: false)
     /// Returns a user, member or guest (removed guests too, with deleted_at
     /// set, to admins). Guests see what their access level allows (NOT_FOUND
@@ -70,8 +75,10 @@ public enum TenantService {
     /// LIMITED, themselves and the members of their groups (id and display
     /// name); RESTRICTED, only themselves.
     public static let listUsers = MethodDescriptor(service: "guestaccess.v1.TenantService", method: "ListUsers", kind: .unary, idempotent: true)
-    /// Changes a user and returns it. GLOBAL_ADMIN or USER_ADMIN; a user may
-    /// change its own display_name. ALREADY_EXISTS for an email another user of
+    /// Changes a user and returns it. GLOBAL_ADMIN or USER_ADMIN; changing
+    /// another admin (GLOBAL_ADMIN or USER_ADMIN) needs GLOBAL_ADMIN
+    /// (PERMISSION_DENIED); a user may change its own display_name. A new mail
+    /// recomputes mail_verified. ALREADY_EXISTS for an email another user of
     /// the tenant has; FAILED_PRECONDITION for a guest's mail or for disabling
     /// the last enabled GLOBAL_ADMIN.
     public static let updateUser = MethodDescriptor(service: "guestaccess.v1.TenantService", method: "UpdateUser", kind: .unary, idempotent: true)
@@ -84,7 +91,8 @@ public enum TenantService {
     /// last GLOBAL_ADMIN; NOT_FOUND when already deleted.
     public static let deleteUser = MethodDescriptor(service: "guestaccess.v1.TenantService", method: "DeleteUser", kind: .unary, idempotent: false)
     /// Replaces a user's roles and returns the user. GLOBAL_ADMIN for any role;
-    /// USER_ADMIN may add or remove GUEST_INVITER only. FAILED_PRECONDITION
+    /// USER_ADMIN may add or remove GUEST_INVITER only, and not on another
+    /// admin (PERMISSION_DENIED). FAILED_PRECONDITION
     /// (reason LAST_GLOBAL_ADMIN) when it would leave no GLOBAL_ADMIN.
     public static let setRoles = MethodDescriptor(service: "guestaccess.v1.TenantService", method: "SetRoles", kind: .unary, idempotent: true)
     /// Creates a group. GLOBAL_ADMIN or USER_ADMIN.
@@ -115,7 +123,10 @@ public enum TenantService {
     /// Issues an API key; the secret is returned once. A user may issue keys
     /// for itself; GLOBAL_ADMIN and USER_ADMIN for any user of the tenant
     /// (keys for an admin need GLOBAL_ADMIN); OPERATOR keys only the operator.
-    /// FAILED_PRECONDITION for a guest with a home tenant or a removed user.
+    /// FAILED_PRECONDITION (reason GUEST_HAS_HOME_TENANT) for a guest or an
+    /// external member redeemed with a home credential (it signs in with that
+    /// credential, which stops working here when its home account or the
+    /// partnership does), (reason USER_REMOVED) for a removed user.
     public static let issueCredential = MethodDescriptor(service: "guestaccess.v1.TenantService", method: "IssueCredential", kind: .unary, idempotent: false)
     /// Revokes a key at once and returns it; revoking a revoked key returns it
     /// unchanged. The key's owner, GLOBAL_ADMIN or USER_ADMIN (an admin's key
@@ -177,8 +188,10 @@ public enum TenantService {
     /// operator.
     func getCrossTenantAccess(request: GetCrossTenantAccessRequest, context: ServerContext) async throws -> CrossTenantAccessPolicy
     /// Creates a member. GLOBAL_ADMIN or USER_ADMIN (granting GLOBAL_ADMIN or
-    /// USER_ADMIN needs GLOBAL_ADMIN). ALREADY_EXISTS when the email belongs to
-    /// a user of the tenant, member or guest.
+    /// USER_ADMIN needs GLOBAL_ADMIN). Any address is accepted; mail_verified
+    /// says whether it is in one of the tenant's verified domains.
+    /// ALREADY_EXISTS when the email belongs to a user of the tenant, member or
+    /// guest.
     func createUser(request: CreateUserRequest, context: ServerContext) async throws -> User
     /// Returns a user, member or guest (removed guests too, with deleted_at
     /// set, to admins). Guests see what their access level allows (NOT_FOUND
@@ -188,8 +201,10 @@ public enum TenantService {
     /// LIMITED, themselves and the members of their groups (id and display
     /// name); RESTRICTED, only themselves.
     func listUsers(request: ListUsersRequest, context: ServerContext) async throws -> ListUsersResponse
-    /// Changes a user and returns it. GLOBAL_ADMIN or USER_ADMIN; a user may
-    /// change its own display_name. ALREADY_EXISTS for an email another user of
+    /// Changes a user and returns it. GLOBAL_ADMIN or USER_ADMIN; changing
+    /// another admin (GLOBAL_ADMIN or USER_ADMIN) needs GLOBAL_ADMIN
+    /// (PERMISSION_DENIED); a user may change its own display_name. A new mail
+    /// recomputes mail_verified. ALREADY_EXISTS for an email another user of
     /// the tenant has; FAILED_PRECONDITION for a guest's mail or for disabling
     /// the last enabled GLOBAL_ADMIN.
     func updateUser(request: UpdateUserRequest, context: ServerContext) async throws -> User
@@ -202,7 +217,8 @@ public enum TenantService {
     /// last GLOBAL_ADMIN; NOT_FOUND when already deleted.
     func deleteUser(request: DeleteUserRequest, context: ServerContext) async throws -> User
     /// Replaces a user's roles and returns the user. GLOBAL_ADMIN for any role;
-    /// USER_ADMIN may add or remove GUEST_INVITER only. FAILED_PRECONDITION
+    /// USER_ADMIN may add or remove GUEST_INVITER only, and not on another
+    /// admin (PERMISSION_DENIED). FAILED_PRECONDITION
     /// (reason LAST_GLOBAL_ADMIN) when it would leave no GLOBAL_ADMIN.
     func setRoles(request: SetRolesRequest, context: ServerContext) async throws -> User
     /// Creates a group. GLOBAL_ADMIN or USER_ADMIN.
@@ -233,7 +249,10 @@ public enum TenantService {
     /// Issues an API key; the secret is returned once. A user may issue keys
     /// for itself; GLOBAL_ADMIN and USER_ADMIN for any user of the tenant
     /// (keys for an admin need GLOBAL_ADMIN); OPERATOR keys only the operator.
-    /// FAILED_PRECONDITION for a guest with a home tenant or a removed user.
+    /// FAILED_PRECONDITION (reason GUEST_HAS_HOME_TENANT) for a guest or an
+    /// external member redeemed with a home credential (it signs in with that
+    /// credential, which stops working here when its home account or the
+    /// partnership does), (reason USER_REMOVED) for a removed user.
     func issueCredential(request: IssueCredentialRequest, context: ServerContext) async throws -> IssueCredentialResponse
     /// Revokes a key at once and returns it; revoking a revoked key returns it
     /// unchanged. The key's owner, GLOBAL_ADMIN or USER_ADMIN (an admin's key
@@ -327,8 +346,10 @@ public enum TenantService {
     }
 
     /// Creates a member. GLOBAL_ADMIN or USER_ADMIN (granting GLOBAL_ADMIN or
-    /// USER_ADMIN needs GLOBAL_ADMIN). ALREADY_EXISTS when the email belongs to
-    /// a user of the tenant, member or guest.
+    /// USER_ADMIN needs GLOBAL_ADMIN). Any address is accepted; mail_verified
+    /// says whether it is in one of the tenant's verified domains.
+    /// ALREADY_EXISTS when the email belongs to a user of the tenant, member or
+    /// guest.
     public func createUser(_ request: CreateUserRequest, options: CallOptions = .defaults) async throws -> User {
       try await channel.unary(TenantService.Method.createUser, request: request, responseType: User.self, options: options)
     }
@@ -347,8 +368,10 @@ public enum TenantService {
       try await channel.unary(TenantService.Method.listUsers, request: request, responseType: ListUsersResponse.self, options: options)
     }
 
-    /// Changes a user and returns it. GLOBAL_ADMIN or USER_ADMIN; a user may
-    /// change its own display_name. ALREADY_EXISTS for an email another user of
+    /// Changes a user and returns it. GLOBAL_ADMIN or USER_ADMIN; changing
+    /// another admin (GLOBAL_ADMIN or USER_ADMIN) needs GLOBAL_ADMIN
+    /// (PERMISSION_DENIED); a user may change its own display_name. A new mail
+    /// recomputes mail_verified. ALREADY_EXISTS for an email another user of
     /// the tenant has; FAILED_PRECONDITION for a guest's mail or for disabling
     /// the last enabled GLOBAL_ADMIN.
     public func updateUser(_ request: UpdateUserRequest, options: CallOptions = .defaults) async throws -> User {
@@ -367,7 +390,8 @@ public enum TenantService {
     }
 
     /// Replaces a user's roles and returns the user. GLOBAL_ADMIN for any role;
-    /// USER_ADMIN may add or remove GUEST_INVITER only. FAILED_PRECONDITION
+    /// USER_ADMIN may add or remove GUEST_INVITER only, and not on another
+    /// admin (PERMISSION_DENIED). FAILED_PRECONDITION
     /// (reason LAST_GLOBAL_ADMIN) when it would leave no GLOBAL_ADMIN.
     public func setRoles(_ request: SetRolesRequest, options: CallOptions = .defaults) async throws -> User {
       try await channel.unary(TenantService.Method.setRoles, request: request, responseType: User.self, options: options)
@@ -425,7 +449,10 @@ public enum TenantService {
     /// Issues an API key; the secret is returned once. A user may issue keys
     /// for itself; GLOBAL_ADMIN and USER_ADMIN for any user of the tenant
     /// (keys for an admin need GLOBAL_ADMIN); OPERATOR keys only the operator.
-    /// FAILED_PRECONDITION for a guest with a home tenant or a removed user.
+    /// FAILED_PRECONDITION (reason GUEST_HAS_HOME_TENANT) for a guest or an
+    /// external member redeemed with a home credential (it signs in with that
+    /// credential, which stops working here when its home account or the
+    /// partnership does), (reason USER_REMOVED) for a removed user.
     public func issueCredential(_ request: IssueCredentialRequest, options: CallOptions = .defaults) async throws -> IssueCredentialResponse {
       try await channel.unary(TenantService.Method.issueCredential, request: request, responseType: IssueCredentialResponse.self, options: options)
     }

@@ -514,7 +514,7 @@ public struct ListGuestsRequest: ProtoMessage, Codable {
 
   /// The tenant; empty = the caller's acting tenant.
   public var tenantID: String = ""
-  /// Maximum guests per page; 0 = 50; at most 1000.
+  /// Maximum guests per page; 0 = 50; larger than 1000 is clamped to 1000.
   public var pageSize: Int32 = 0
   /// next_page_token of the previous page; empty = first page.
   public var pageToken: String = ""
@@ -1145,7 +1145,7 @@ public struct ListMyGuestTenantsRequest: ProtoMessage, Codable {
   /// The fully qualified protobuf name, `guestaccess.v1.ListMyGuestTenantsRequest`.
   public static let protoName = "guestaccess.v1.ListMyGuestTenantsRequest"
 
-  /// Maximum entries per page; 0 = 50; at most 1000.
+  /// Maximum entries per page; 0 = 50; larger than 1000 is clamped to 1000.
   public var pageSize: Int32 = 0
   /// next_page_token of the previous page; empty = first page.
   public var pageToken: String = ""
@@ -1797,7 +1797,7 @@ public struct ListAccessReviewsRequest: ProtoMessage, Codable {
 
   /// The tenant; empty = the caller's acting tenant.
   public var tenantID: String = ""
-  /// Maximum reviews per page; 0 = 50; at most 1000.
+  /// Maximum reviews per page; 0 = 50; larger than 1000 is clamped to 1000.
   public var pageSize: Int32 = 0
   /// next_page_token of the previous page; empty = first page.
   public var pageToken: String = ""
@@ -1924,7 +1924,7 @@ public struct ListReviewDecisionsRequest: ProtoMessage, Codable {
   public var tenantID: String = ""
   /// The access review.
   public var accessReviewID: String = ""
-  /// Maximum entries per page; 0 = 50; at most 1000.
+  /// Maximum entries per page; 0 = 50; larger than 1000 is clamped to 1000.
   public var pageSize: Int32 = 0
   /// next_page_token of the previous page; empty = first page.
   public var pageToken: String = ""

@@ -538,8 +538,9 @@ public struct Invitation: ProtoMessage, Codable {
   public var invitedDisplayName: String = ""
   /// GUEST, or MEMBER (an external member, invited by admins only).
   public var invitedUserType: UserType = .unspecified
-  /// Where the invitee is sent after redemption; an absolute http(s) URL;
-  /// empty = the service's public base URL.
+  /// Where the invitee is sent after redemption; empty = the service's public
+  /// base URL. Allowed by the tenant's redirect_url_allow_list (see
+  /// TenantSettings).
   public var redirectURL: String = ""
   /// The URL to redeem at: the server's public base URL with a one-time
   /// ticket. Only a hash of the ticket is stored, so this is set only in the
@@ -684,16 +685,20 @@ public struct CreateInvitationRequest: ProtoMessage, Codable {
   /// UNSPECIFIED or GUEST (default), or MEMBER (GLOBAL_ADMIN or USER_ADMIN
   /// only).
   public var invitedUserType: UserType = .unspecified
-  /// Where to send the invitee after redemption; an absolute http(s) URL;
-  /// empty = the service's public base URL.
+  /// Where to send the invitee after redemption; empty = the service's public
+  /// base URL. Must be allowed by the tenant's redirect_url_allow_list
+  /// (default: https on a verified domain of the tenant): else
+  /// PERMISSION_DENIED (reason REDIRECT_URL_NOT_ALLOWED).
   public var redirectURL: String = ""
   /// True: queue an invitation email to invited_email (and the cc recipient).
+  /// Allowed per the tenant's invitation_email_policy (default: members, not
+  /// guests): else PERMISSION_DENIED (reason INVITATION_EMAIL_NOT_ALLOWED).
   public var sendInvitationMessage: Bool = false
   /// Customisation of the email.
   public var messageInfo: InvitationMessageInfo = .init()
-  /// Groups and applications granted at redemption. Admins may grant any of
-  /// the tenant's; other inviters only those they belong to or are assigned
-  /// to (PERMISSION_DENIED, reason GRANT_NOT_ALLOWED).
+  /// Groups and applications granted at redemption. Only GLOBAL_ADMIN and
+  /// USER_ADMIN may grant (any of the tenant's); from anyone else a
+  /// non-empty grants is PERMISSION_DENIED (reason GRANT_NOT_ALLOWED).
   public var grants: InvitationGrants = .init()
   /// Lifetime of the ticket in seconds; 0 = the tenant's
   /// default_invitation_lifetime_days (7 days unless changed); at most 30
@@ -1100,7 +1105,7 @@ public struct ListInvitationsRequest: ProtoMessage, Codable {
 
   /// The tenant; empty = the caller's acting tenant.
   public var tenantID: String = ""
-  /// Maximum invitations per page; 0 = 50; at most 1000.
+  /// Maximum invitations per page; 0 = 50; larger than 1000 is clamped to 1000.
   public var pageSize: Int32 = 0
   /// next_page_token of the previous page; empty = first page.
   public var pageToken: String = ""

@@ -214,6 +214,116 @@ extension GuestInvitePolicy {
   }
 }
 
+/// Who may have the server send invitation email (CreateInvitation with
+/// send_invitation_message, CreateInvitations, ResendInvitation,
+/// ResetRedemption with send_invitation_message). Email goes out in the
+/// tenant's name, with the sender's display name, a free-text message and a
+/// cc: whoever is not allowed gets PERMISSION_DENIED (reason
+/// INVITATION_EMAIL_NOT_ALLOWED) and may still create the invitation without
+/// email and pass its redeem URL on themselves.
+public enum InvitationEmailPolicy: ProtoEnum {
+  /// In a setting: the default, MEMBERS.
+  /// `INVITATION_EMAIL_POLICY_UNSPECIFIED` = 0
+  case unspecified
+  /// Members who may invite (default); never guests.
+  /// `INVITATION_EMAIL_POLICY_MEMBERS` = 1
+  case members
+  /// GLOBAL_ADMIN, USER_ADMIN and members holding GUEST_INVITER.
+  /// `INVITATION_EMAIL_POLICY_ADMINS_AND_GUEST_INVITERS` = 2
+  case adminsAndGuestInviters
+  /// Everyone who may invite, guests included.
+  /// `INVITATION_EMAIL_POLICY_EVERYONE` = 3
+  case everyone
+  /// A value this version of the schema does not know (proto3 open enum).
+  case unrecognized(Int32)
+
+  /// Every value the schema declares, in declaration order.
+  public static let knownCases: [InvitationEmailPolicy] = [.unspecified, .members, .adminsAndGuestInviters, .everyone]
+
+  /// Creates the value for a wire number; unknown numbers become `.unrecognized`.
+  public init(rawValue: Int32) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .members
+    case 2: self = .adminsAndGuestInviters
+    case 3: self = .everyone
+    default: self = .unrecognized(rawValue)
+    }
+  }
+
+  /// The wire number.
+  public var rawValue: Int32 {
+    switch self {
+    case .unspecified: return 0
+    case .members: return 1
+    case .adminsAndGuestInviters: return 2
+    case .everyone: return 3
+    case .unrecognized(let value): return value
+    }
+  }
+
+  /// The name declared in the schema (for example `INVITATION_EMAIL_POLICY_UNSPECIFIED`), or the number if unknown.
+  public var protoName: String {
+    switch self {
+    case .unspecified: return "INVITATION_EMAIL_POLICY_UNSPECIFIED"
+    case .members: return "INVITATION_EMAIL_POLICY_MEMBERS"
+    case .adminsAndGuestInviters: return "INVITATION_EMAIL_POLICY_ADMINS_AND_GUEST_INVITERS"
+    case .everyone: return "INVITATION_EMAIL_POLICY_EVERYONE"
+    case .unrecognized(let value): return String(value)
+    }
+  }
+
+  /// Parses a schema name, with or without its prefix, case-insensitively.
+  public init?(protoName: String) {
+    let wanted = protoName.uppercased()
+    for value in Self.knownCases where value.protoName == wanted || value.protoName == "INVITATION_EMAIL_POLICY_" + wanted {
+      self = value
+      return
+    }
+    guard let number = Int32(protoName) else { return nil }
+    self.init(rawValue: number)
+  }
+
+  /// The schema name, as `protoName`.
+  public var description: String { protoName }
+
+  /// Values compare by wire number, so `.unrecognized(n)` equals the case declared as `n`.
+  public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
+
+  /// Hashes the wire number, consistent with `==`.
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+  /// Decodes a schema name (as `init(protoName:)` accepts) or a wire number.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.singleValueContainer()
+    if let number = try? container.decode(Int32.self) {
+      self.init(rawValue: number)
+      return
+    }
+    let name = try container.decode(String.self)
+    guard let value = Self(protoName: name) else {
+      throw DecodingError.dataCorruptedError(in: container, debugDescription: "unknown InvitationEmailPolicy value \(name)")
+    }
+    self = value
+  }
+
+  /// Encodes the schema name (the number, as text, for an unrecognized value).
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.singleValueContainer()
+    try container.encode(protoName)
+  }
+}
+
+extension InvitationEmailPolicy {
+  init(_c value: Guestaccess__V1__InvitationEmailPolicy) {
+    self.init(rawValue: Int32(truncatingIfNeeded: value.rawValue))
+  }
+
+  var _c: Guestaccess__V1__InvitationEmailPolicy {
+    Guestaccess__V1__InvitationEmailPolicy(rawValue: .init(truncatingIfNeeded: rawValue))
+  }
+}
+
 /// What guests may see of the directory.
 public enum GuestAccessLevel: ProtoEnum {
   /// In a setting: the default, LIMITED.
@@ -1568,12 +1678,21 @@ public struct TenantSettings: ProtoMessage, Codable {
   /// User id of whoever last changed them ("operator" for the operator);
   /// output only.
   public var updatedBy: String = ""
+  /// Where an invitation's redirect_url (CreateInvitation, ResetRedemption)
+  /// may point: URL prefixes such as "https://apps.contoso.com/" (https only,
+  /// each ending with "/" after the host; at most 100). A redirect URL must
+  /// start with one of them. Empty (the default): https URLs whose host is one
+  /// of the tenant's verified domains or a subdomain of one. Anything else is
+  /// PERMISSION_DENIED (reason REDIRECT_URL_NOT_ALLOWED).
+  public var redirectURLAllowList: [String] = []
+  /// Who may have the server send invitation email. Default MEMBERS.
+  public var invitationEmailPolicy: InvitationEmailPolicy = .unspecified
 
   /// Creates a message with every field at its default value.
   public init() {}
 
   /// Creates a message from its fields; omitted fields keep their default values.
-  public init(tenantID: String = "", guestInvitePolicy: GuestInvitePolicy = .unspecified, guestAccessLevel: GuestAccessLevel = .unspecified, collaborationDomainMode: CollaborationDomainMode = .unspecified, collaborationDomains: [String] = [], emailOtpMode: EmailOtpMode = .unspecified, defaultInvitationLifetimeDays: Int32 = 0, invitationRateLimit: Int32 = 0, invitationRateWindowSeconds: Int64 = 0, updatedAt: Int64 = 0, updatedBy: String = "") {
+  public init(tenantID: String = "", guestInvitePolicy: GuestInvitePolicy = .unspecified, guestAccessLevel: GuestAccessLevel = .unspecified, collaborationDomainMode: CollaborationDomainMode = .unspecified, collaborationDomains: [String] = [], emailOtpMode: EmailOtpMode = .unspecified, defaultInvitationLifetimeDays: Int32 = 0, invitationRateLimit: Int32 = 0, invitationRateWindowSeconds: Int64 = 0, updatedAt: Int64 = 0, updatedBy: String = "", redirectURLAllowList: [String] = [], invitationEmailPolicy: InvitationEmailPolicy = .unspecified) {
     self.tenantID = tenantID
     self.guestInvitePolicy = guestInvitePolicy
     self.guestAccessLevel = guestAccessLevel
@@ -1585,6 +1704,8 @@ public struct TenantSettings: ProtoMessage, Codable {
     self.invitationRateWindowSeconds = invitationRateWindowSeconds
     self.updatedAt = updatedAt
     self.updatedBy = updatedBy
+    self.redirectURLAllowList = redirectURLAllowList
+    self.invitationEmailPolicy = invitationEmailPolicy
   }
 
   /// Decodes the protobuf wire format with protoc-c's codec.
@@ -1622,6 +1743,8 @@ extension TenantSettings: _CBridged {
     self.invitationRateWindowSeconds = c.pointee.invitation_rate_window_seconds
     self.updatedAt = c.pointee.updated_at
     self.updatedBy = _protoString(c.pointee.updated_by)
+    self.redirectURLAllowList = _protoArray(c.pointee.redirect_url_allow_list, c.pointee.n_redirect_url_allow_list) { _protoString($0) }
+    self.invitationEmailPolicy = InvitationEmailPolicy(_c: c.pointee.invitation_email_policy)
   }
 
   func _fill(_ c: UnsafeMutablePointer<Guestaccess__V1__TenantSettings>, _ arena: _ProtoArena) {
@@ -1639,6 +1762,11 @@ extension TenantSettings: _CBridged {
     c.pointee.invitation_rate_window_seconds = self.invitationRateWindowSeconds
     c.pointee.updated_at = self.updatedAt
     if !self.updatedBy.isEmpty { c.pointee.updated_by = arena.string(self.updatedBy) }
+    if !self.redirectURLAllowList.isEmpty {
+      c.pointee.n_redirect_url_allow_list = self.redirectURLAllowList.count
+      c.pointee.redirect_url_allow_list = arena.array(self.redirectURLAllowList) { arena.string($0) }
+    }
+    c.pointee.invitation_email_policy = self.invitationEmailPolicy._c
   }
 }
 
@@ -2032,7 +2160,8 @@ public struct User: ProtoMessage, Codable {
   /// Human-readable name; 1 to 256 characters.
   public var displayName: String = ""
   /// Email address; unique (case-insensitively) among the tenant's users that
-  /// are not deleted. For a guest, the invited email.
+  /// are not deleted. For a guest, the invited email. Any address is accepted
+  /// for a member; see mail_verified for what it proves.
   public var mail: String = ""
   /// Directory roles; empty = plain member or guest.
   public var roles: [Role] = []
@@ -2059,8 +2188,9 @@ public struct User: ProtoMessage, Codable {
   /// Guests: user ids of the members responsible for the guest; default the
   /// inviter; at most 5.
   public var sponsors: [String] = []
-  /// Guests: when access ends (the guest is refused from then on, and swept);
-  /// 0 = no expiry.
+  /// Guests and invited (external) members: when access ends (every call is
+  /// refused from then on with ACCESS_EXPIRED; guests are swept); 0 = no
+  /// expiry.
   public var accessExpiresAt: Int64 = 0
   /// Guests: user id of the inviter.
   public var invitedBy: String = ""
@@ -2070,12 +2200,21 @@ public struct User: ProtoMessage, Codable {
   /// Guests denied by an access review: when the guest will be removed; 0 =
   /// no removal scheduled. UnblockSignIn cancels it.
   public var removalScheduledAt: Int64 = 0
+  /// Output only. Members: true when the domain of `mail` is one of the
+  /// tenant's verified domains (kept up to date when the mail or the
+  /// tenant's verified domains change). A member whose mail is not verified
+  /// is still a full member of its tenant, but its credential is never an
+  /// identity for that address elsewhere: redeeming another tenant's
+  /// invitation with it is PERMISSION_DENIED (reason HOME_IDENTITY_UNVERIFIED).
+  /// Always false for guests: a guest's address is its invitation's, proven
+  /// by the email passcode or by its home tenant (see identities).
+  public var mailVerified: Bool = false
 
   /// Creates a message with every field at its default value.
   public init() {}
 
   /// Creates a message from its fields; omitted fields keep their default values.
-  public init(id: String = "", tenantID: String = "", userType: UserType = .unspecified, displayName: String = "", mail: String = "", roles: [Role] = [], accountEnabled: Bool = false, createdAt: Int64 = 0, updatedAt: Int64 = 0, lastSignInAt: Int64 = 0, externalUserState: ExternalUserState = .unspecified, externalUserStateChangedAt: Int64 = 0, creationType: CreationType = .unspecified, identities: [Identity] = [], sponsors: [String] = [], accessExpiresAt: Int64 = 0, invitedBy: String = "", deletedAt: Int64 = 0, removalScheduledAt: Int64 = 0) {
+  public init(id: String = "", tenantID: String = "", userType: UserType = .unspecified, displayName: String = "", mail: String = "", roles: [Role] = [], accountEnabled: Bool = false, createdAt: Int64 = 0, updatedAt: Int64 = 0, lastSignInAt: Int64 = 0, externalUserState: ExternalUserState = .unspecified, externalUserStateChangedAt: Int64 = 0, creationType: CreationType = .unspecified, identities: [Identity] = [], sponsors: [String] = [], accessExpiresAt: Int64 = 0, invitedBy: String = "", deletedAt: Int64 = 0, removalScheduledAt: Int64 = 0, mailVerified: Bool = false) {
     self.id = id
     self.tenantID = tenantID
     self.userType = userType
@@ -2095,6 +2234,7 @@ public struct User: ProtoMessage, Codable {
     self.invitedBy = invitedBy
     self.deletedAt = deletedAt
     self.removalScheduledAt = removalScheduledAt
+    self.mailVerified = mailVerified
   }
 
   /// Decodes the protobuf wire format with protoc-c's codec.
@@ -2140,6 +2280,7 @@ extension User: _CBridged {
     self.invitedBy = _protoString(c.pointee.invited_by)
     self.deletedAt = c.pointee.deleted_at
     self.removalScheduledAt = c.pointee.removal_scheduled_at
+    self.mailVerified = c.pointee.mail_verified != 0
   }
 
   func _fill(_ c: UnsafeMutablePointer<Guestaccess__V1__User>, _ arena: _ProtoArena) {
@@ -2171,6 +2312,7 @@ extension User: _CBridged {
     if !self.invitedBy.isEmpty { c.pointee.invited_by = arena.string(self.invitedBy) }
     c.pointee.deleted_at = self.deletedAt
     c.pointee.removal_scheduled_at = self.removalScheduledAt
+    c.pointee.mail_verified = self.mailVerified ? 1 : 0
   }
 }
 
@@ -2795,7 +2937,7 @@ public struct ListTenantsRequest: ProtoMessage, Codable {
   /// The fully qualified protobuf name, `guestaccess.v1.ListTenantsRequest`.
   public static let protoName = "guestaccess.v1.ListTenantsRequest"
 
-  /// Maximum tenants per page; 0 = 50; at most 1000.
+  /// Maximum tenants per page; 0 = 50; larger than 1000 is clamped to 1000.
   public var pageSize: Int32 = 0
   /// next_page_token of the previous page; empty = first page.
   public var pageToken: String = ""
@@ -3391,7 +3533,7 @@ public struct ListUsersRequest: ProtoMessage, Codable {
 
   /// The tenant; empty = the caller's acting tenant.
   public var tenantID: String = ""
-  /// Maximum users per page; 0 = 50; at most 1000.
+  /// Maximum users per page; 0 = 50; larger than 1000 is clamped to 1000.
   public var pageSize: Int32 = 0
   /// next_page_token of the previous page; empty = first page.
   public var pageToken: String = ""
@@ -3787,7 +3929,7 @@ public struct ListGroupsRequest: ProtoMessage, Codable {
 
   /// The tenant; empty = the caller's acting tenant.
   public var tenantID: String = ""
-  /// Maximum groups per page; 0 = 50; at most 1000.
+  /// Maximum groups per page; 0 = 50; larger than 1000 is clamped to 1000.
   public var pageSize: Int32 = 0
   /// next_page_token of the previous page; empty = first page.
   public var pageToken: String = ""
@@ -4183,7 +4325,7 @@ public struct ListApplicationsRequest: ProtoMessage, Codable {
 
   /// The tenant; empty = the caller's acting tenant.
   public var tenantID: String = ""
-  /// Maximum applications per page; 0 = 50; at most 1000.
+  /// Maximum applications per page; 0 = 50; larger than 1000 is clamped to 1000.
   public var pageSize: Int32 = 0
   /// next_page_token of the previous page; empty = first page.
   public var pageToken: String = ""
@@ -4715,7 +4857,7 @@ public struct ListCredentialsRequest: ProtoMessage, Codable {
   /// The tenant; empty = the caller's acting tenant. Ignored when listing
   /// OPERATOR credentials.
   public var tenantID: String = ""
-  /// Maximum credentials per page; 0 = 50; at most 1000.
+  /// Maximum credentials per page; 0 = 50; larger than 1000 is clamped to 1000.
   public var pageSize: Int32 = 0
   /// next_page_token of the previous page; empty = first page.
   public var pageToken: String = ""
@@ -4847,7 +4989,7 @@ public struct ListAuditEventsRequest: ProtoMessage, Codable {
   /// The tenant; empty = the caller's acting tenant; for the operator, empty
   /// = every tenant (and operator actions outside tenants).
   public var tenantID: String = ""
-  /// Maximum events per page; 0 = 50; at most 1000.
+  /// Maximum events per page; 0 = 50; larger than 1000 is clamped to 1000.
   public var pageSize: Int32 = 0
   /// next_page_token of the previous page; empty = first page.
   public var pageToken: String = ""

@@ -102,18 +102,16 @@ public struct AuthInterceptor: ServerInterceptor {
       throw unauthenticated("the credential's user no longer exists", reason: "CREDENTIAL_USER_DELETED")
     }
     try checkUsable(user, tenantID: user.tenantID, now: now, reader: reader)
+    try checkHomeAccount(of: user, now: now, reader: reader)
     guard !actingTenant.isEmpty, actingTenant != user.tenantID else {
       return Principal(kind: .user, credentialID: credential.id, homeUser: user, actingUser: user, credentialExpiresAt: credential.expiresAt,
                        certificateIdentity: credential.clientCertificateIdentity)
     }
     let links = try reader.guestLinks(homeUserID: user.id).filter { $0.tenantID == actingTenant }
     guard let guest = links.first(where: { $0.deletedAt == 0 }) else {
+      // Only the caller's own links decide: whether the tenant exists, or has a pending invitation
+      // for the caller's address, is not revealed (docs/SECURITY.md, "What answers reveal").
       if !links.isEmpty { throw denied("your guest access to this tenant was removed", reason: "GUEST_REMOVED") }
-      if let pending = try reader.user(tenantID: actingTenant, mail: user.mail.lowercased()), pending.userType == .guest,
-        pending.externalUserState == .pendingAcceptance
-      {
-        throw denied("the invitation has not been redeemed", reason: "GUEST_NOT_REDEEMED")
-      }
       throw denied("you are not a guest of tenant \(actingTenant.prefix(64))", reason: "NOT_A_GUEST")
     }
     try checkUsable(guest, tenantID: actingTenant, now: now, reader: reader)
@@ -131,13 +129,28 @@ public struct AuthInterceptor: ServerInterceptor {
       throw denied("tenant is disabled", reason: "TENANT_DISABLED")
     }
     if !user.accountEnabled { throw denied("sign-in is blocked for this user", reason: "SIGN_IN_BLOCKED") }
-    if user.userType == .guest {
-      if user.externalUserState != .accepted {
-        throw denied("the invitation has not been redeemed", reason: "GUEST_NOT_REDEEMED")
-      }
-      if user.accessExpiresAt != 0 && user.accessExpiresAt <= now {
-        throw denied("guest access has expired", reason: "ACCESS_EXPIRED")
-      }
+    if user.userType == .guest && user.externalUserState != .accepted {
+      throw denied("the invitation has not been redeemed", reason: "GUEST_NOT_REDEEMED")
+    }
+    // Guests and invited members alike: access ends at access_expires_at.
+    if user.accessExpiresAt != 0 && user.accessExpiresAt <= now {
+      throw denied("access has expired", reason: "ACCESS_EXPIRED")
+    }
+  }
+
+  /// A credential held by an external user's own object (one redeemed with a home
+  /// credential; new keys for such users are refused, older ones may exist) works
+  /// only while its home account and both tenants' cross-tenant rules still do.
+  private static func checkHomeAccount(of user: User, now: Int64, reader: any DirectoryReader) throws {
+    guard let identity = user.identities.first(where: { $0.signInType == .homeTenant }) else { return }
+    guard let home = try reader.user(tenantID: identity.issuer, id: identity.issuerAssignedID), home.deletedAt == 0 else {
+      throw unauthenticated("the credential's home user no longer exists", reason: "CREDENTIAL_USER_DELETED")
+    }
+    try checkUsable(home, tenantID: home.tenantID, now: now, reader: reader)
+    let allowed = try CrossTenantEvaluator(reader: reader).usersAllowed(
+      resourceTenantID: user.tenantID, homeTenantID: home.tenantID, homeUserID: home.id)
+    guard allowed else {
+      throw denied("cross-tenant access settings block this collaboration", reason: "CROSS_TENANT_BLOCKED")
     }
   }
 

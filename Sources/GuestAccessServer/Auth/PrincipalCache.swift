@@ -8,7 +8,7 @@ import GuestAccessLocks
 /// with the generation read *before* the snapshot it came from, and is used
 /// only while the generation is unchanged (a committed revocation, user or
 /// tenant change, or rule change moves it before the write is acknowledged).
-/// Time limits (credential expiry, a guest's access expiry) are checked again
+/// Time limits (credential expiry, a user's access expiry) are checked again
 /// on every hit. Only successes are cached; failures always go to the store.
 final class PrincipalCache: Sendable {
   struct Key: Hashable {
@@ -60,7 +60,7 @@ final class PrincipalCache: Sendable {
     var limit = Int64.max
     func bound(_ time: Int64) { if time != 0 { limit = min(limit, time) } }
     bound(principal.credentialExpiresAt)
-    for user in [principal.homeUser, principal.actingUser].compactMap({ $0 }) where user.userType == .guest {
+    for user in [principal.homeUser, principal.actingUser].compactMap({ $0 }) {
       bound(user.accessExpiresAt)
     }
     return limit

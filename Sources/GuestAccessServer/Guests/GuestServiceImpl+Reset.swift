@@ -51,8 +51,11 @@ extension GuestServiceImpl {
                        errorInfo: ErrorInfo(reason: "USER_EXISTS", domain: "guestaccess.v1"))
       }
     }
-    let homeUser = try InvitePolicy.homeUser(of: email, inviting: tenantID, reader: writer)
-    try InvitePolicy.checkCrossTenant(homeUser: homeUser, resourceTenantID: tenantID, reader: writer)
+    // As at CreateInvitation: cross-tenant rules are evaluated at redemption.
+    if request.sendInvitationMessage { try InvitePolicy.checkMaySendEmail(principal, settings: settings) }
+    if !input.redirectURL.isEmpty {
+      try InvitePolicy.checkRedirect(input.redirectURL, settings: settings, tenant: tenant, publicBaseURL: env.publicBaseURL)
+    }
     try issuer.chargeRateLimit(writer, settings: settings, tenantID: tenantID, now: now)
     let lifetime = try InvitationIssuer.lifetime(requestedSeconds: request.expiresInSeconds, settings: settings)
 

@@ -42,6 +42,11 @@ extension GuestServiceImpl {
         changed.append("sponsors")
       }
       if let expiry, expiry != guest.accessExpiresAt {
+        // A sponsor without an admin role may end access sooner, never later nor remove the limit.
+        let shortens = expiry != 0 && (guest.accessExpiresAt == 0 || expiry < guest.accessExpiresAt)
+        guard principal.isAdmin || shortens else {
+          throw Access.denied("only GLOBAL_ADMIN or USER_ADMIN may extend or remove a guest's access expiry; sponsors may shorten it")
+        }
         try Self.alignCredentials(of: guest, from: guest.accessExpiresAt, to: expiry, writer: writer)
         guest.accessExpiresAt = expiry
         changed.append("access_expires_at")

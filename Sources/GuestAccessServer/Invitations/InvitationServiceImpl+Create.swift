@@ -5,8 +5,7 @@ import GuestAccessStorage
 
 extension InvitationServiceImpl {
   public func createInvitation(request: CreateInvitationRequest, context: ServerContext) async throws -> CreateInvitationResponse {
-    let principal = try context.principal()
-    let tenantID = try Access.tenant(request.tenantID, principal)
+    let (principal, tenantID) = try caller(context, tenantID: request.tenantID)
     let prepared = try prepare(request)
     let now = env.clock.nowMillis()
     let audit = AuditRecorder(principal, context: context, now: now)
@@ -16,8 +15,7 @@ extension InvitationServiceImpl {
   }
 
   public func createInvitations(request: CreateInvitationsRequest, context: ServerContext) async throws -> CreateInvitationsResponse {
-    let principal = try context.principal()
-    let tenantID = try Access.tenant(request.tenantID, principal)
+    let (principal, tenantID) = try caller(context, tenantID: request.tenantID)
     guard !request.invitations.isEmpty else { throw RPCError.invalidArgument(field: "invitations", "must not be empty") }
     guard request.invitations.count <= 500 else { throw RPCError.invalidArgument(field: "invitations", "at most 500 per call") }
     for (index, item) in request.invitations.enumerated() where !item.tenantID.isEmpty && item.tenantID != tenantID {
@@ -115,8 +113,13 @@ extension InvitationServiceImpl {
     let settings = try settings(writer, tenantID: tenantID)
     try InvitePolicy.checkMayInvite(principal, settings: settings, userType: prepared.userType)
     try InvitePolicy.checkDomain(prepared.email, settings: settings)
-    let homeUser = try InvitePolicy.homeUser(of: prepared.email, inviting: tenantID, reader: writer)
-    try InvitePolicy.checkCrossTenant(homeUser: homeUser, resourceTenantID: tenantID, reader: writer)
+    // Cross-tenant rules are evaluated at redemption, where the redeemer's tenant is known
+    // and the answer tells the inviter nothing about addresses of other tenants.
+    try InvitePolicy.checkGrants(request.grants, principal: principal)
+    if request.sendInvitationMessage { try InvitePolicy.checkMaySendEmail(principal, settings: settings) }
+    if !prepared.redirectURL.isEmpty {
+      try InvitePolicy.checkRedirect(prepared.redirectURL, settings: settings, tenant: tenant, publicBaseURL: env.publicBaseURL)
+    }
     for groupID in request.grants.groupIDs where try writer.group(tenantID: tenantID, id: groupID) == nil {
       throw Access.notFound("group", groupID)
     }
@@ -124,9 +127,6 @@ extension InvitationServiceImpl {
       throw Access.notFound("application", applicationID)
     }
     let inviter = principal.actingUser
-    if inviter?.userType == .guest && !(request.grants.groupIDs.isEmpty && request.grants.applicationIDs.isEmpty) {
-      throw InvitePolicy.denied("guests may not grant groups or applications", "GRANT_NOT_ALLOWED")
-    }
     var sponsors = request.sponsors.isEmpty ? [inviter?.id ?? ""].filter { !$0.isEmpty } : request.sponsors
     sponsors = Array(Set(sponsors)).sorted()
     for sponsor in sponsors {
@@ -159,7 +159,7 @@ extension InvitationServiceImpl {
       }
       guest = User(
         id: prepared.guestID, tenantID: tenantID, userType: prepared.userType,
-        displayName: prepared.displayName.isEmpty ? prepared.email : prepared.displayName, mail: prepared.email, accountEnabled: true,
+        displayName: prepared.displayName.isEmpty ? Self.localPart(of: prepared.email) : prepared.displayName, mail: prepared.email, accountEnabled: true,
         createdAt: now, updatedAt: now, externalUserState: .pendingAcceptance, externalUserStateChangedAt: now, creationType: .invitation,
         sponsors: sponsors, accessExpiresAt: request.accessExpiresAt, invitedBy: inviter?.id ?? "")
       if prepared.userType == .member { guest.sponsors = [] }
@@ -184,5 +184,10 @@ extension InvitationServiceImpl {
                      details: ["invited_email": prepared.email, "guest_user_id": guest.id, "email": request.sendInvitationMessage ? "queued" : "not_requested"])
     invitation.redeemURL = url
     return CreateInvitationResponse(invitation: invitation, alreadyPending: false)
+  }
+
+  /// The name of a guest invited without one: the local part of its address.
+  static func localPart(of email: String) -> String {
+    String(email.split(separator: "@", omittingEmptySubsequences: false).first ?? Substring(email))
   }
 }

@@ -6,14 +6,13 @@ import GuestAccessStorage
 extension InvitationServiceImpl {
   /// Admins see every invitation of the tenant; other users only those they sent.
   private func checkCanSee(_ invitation: Invitation, _ principal: Principal) throws(RPCError) {
-    guard principal.isOperator || principal.isAdmin || invitation.invitedBy == principal.actorID else {
+    guard principal.isAdmin || invitation.invitedBy == principal.actorID else {
       throw Access.notFound("invitation", invitation.id)
     }
   }
 
   public func getInvitation(request: GetInvitationRequest, context: ServerContext) async throws -> Invitation {
-    let principal = try context.principal()
-    let tenantID = try Access.tenant(request.tenantID, principal)
+    let (principal, tenantID) = try caller(context, tenantID: request.tenantID)
     let id = try Validation.id(request.invitationID, field: "invitation_id")
     let (invitation, outbox) = try await env.read { reader -> (Invitation?, OutboxMessage?) in
       (try reader.invitation(tenantID: tenantID, id: id), try reader.latestOutboxMessage(invitationID: id, kind: .invitation))
@@ -24,15 +23,14 @@ extension InvitationServiceImpl {
   }
 
   public func listInvitations(request: ListInvitationsRequest, context: ServerContext) async throws -> ListInvitationsResponse {
-    let principal = try context.principal()
-    let tenantID = try Access.tenant(request.tenantID, principal)
+    let (principal, tenantID) = try caller(context, tenantID: request.tenantID)
     let size = try PageToken.size(request.pageSize)
     var filter = InvitationFilter()
     if request.status != .unspecified { filter.status = request.status }
     if !request.invitedEmail.isEmpty { filter.invitedEmail = request.invitedEmail.lowercased() }
     if !request.guestUserID.isEmpty { filter.guestUserID = request.guestUserID }
     if !request.invitedBy.isEmpty { filter.invitedBy = Access.resolveSelf(request.invitedBy, principal) }
-    if !(principal.isOperator || principal.isAdmin) {
+    if !principal.isAdmin {
       guard filter.invitedBy == nil || filter.invitedBy == principal.actorID else {
         throw Access.denied("you may list only the invitations you sent")
       }
@@ -54,8 +52,7 @@ extension InvitationServiceImpl {
   }
 
   public func resendInvitation(request: ResendInvitationRequest, context: ServerContext) async throws -> Invitation {
-    let principal = try context.principal()
-    let tenantID = try Access.tenant(request.tenantID, principal)
+    let (principal, tenantID) = try caller(context, tenantID: request.tenantID)
     let id = try Validation.id(request.invitationID, field: "invitation_id")
     let now = env.clock.nowMillis()
     let audit = AuditRecorder(principal, context: context, now: now)
@@ -69,6 +66,7 @@ extension InvitationServiceImpl {
       guard let tenant = try writer.tenant(id: tenantID) else { throw Access.notFound("tenant", tenantID) }
       let settings = try settings(writer, tenantID: tenantID)
       try InvitePolicy.checkMayInvite(principal, settings: settings, userType: invitation.invitedUserType)
+      try InvitePolicy.checkMaySendEmail(principal, settings: settings)
       try issuer.chargeRateLimit(writer, settings: settings, tenantID: tenantID, now: now)
       let lifetime = try InvitationIssuer.lifetime(requestedSeconds: request.expiresInSeconds, settings: settings)
       let ticket = issuer.newTicket()
@@ -86,8 +84,7 @@ extension InvitationServiceImpl {
   }
 
   public func revokeInvitation(request: RevokeInvitationRequest, context: ServerContext) async throws -> Invitation {
-    let principal = try context.principal()
-    let tenantID = try Access.tenant(request.tenantID, principal)
+    let (principal, tenantID) = try caller(context, tenantID: request.tenantID)
     let id = try Validation.id(request.invitationID, field: "invitation_id")
     let now = env.clock.nowMillis()
     let audit = AuditRecorder(principal, context: context, now: now)

@@ -115,9 +115,7 @@ extension InvitationServiceImpl {
             throw Access.precondition("the inviting tenant is disabled", reason: "TENANT_DISABLED")
           }
           let settings = try settings(writer, tenantID: tenant.id)
-          guard settings.emailOtpMode != .disabled else {
-            throw Access.precondition("the tenant does not allow email passcode redemption", reason: "EMAIL_OTP_DISABLED")
-          }
+          try InvitePolicy.checkPasscodePath(invitation, settings: settings, reader: writer)
           try InvitePolicy.checkDomain(invitation.invitedEmail, settings: settings)
           guard var guest = try writer.user(tenantID: tenant.id, id: invitation.guestUserID), guest.deletedAt == 0 else {
             throw Access.precondition("the invited guest was removed", reason: "INVITATION_REVOKED")
@@ -166,6 +164,14 @@ extension InvitationServiceImpl {
     guard home.mail.lowercased() == invitation.invitedEmail.lowercased() else {
       throw Access.denied("this invitation was sent to another address; sign in with the invited account", reason: "INVITATION_EMAIL_MISMATCH")
     }
+    // The presented credential is a home identity for the address only if its tenant verified the
+    // address's domain: guests (a passcode guest's key included), invited members and members with
+    // an unverified mail never are, so each tenant's policy (email passcodes, home tenant) holds.
+    guard try VerifiedMail.isVerified(home, reader: writer) else {
+      throw Access.denied("your account's address is not in a verified domain of its tenant, so it cannot redeem by address; "
+                          + "redeem without a credential (email passcode) or with the account of the organization that owns the domain",
+                          reason: "HOME_IDENTITY_UNVERIFIED")
+    }
     try InvitePolicy.checkCrossTenant(homeUser: home, resourceTenantID: tenant.id, reader: writer)
     let identity = Identity(signInType: .homeTenant, issuer: home.tenantID, issuerAssignedID: home.id)
     try accept(&guest, invitation: &invitation, identity: identity, writer: writer, events: &events, audit: audit, now: now)
@@ -177,14 +183,7 @@ extension InvitationServiceImpl {
     invitation: Invitation, tenant: Tenant, settings: TenantSettings, writer: any DirectoryWriter, events: inout [AuditEvent],
     audit: AuditRecorder, now: Int64
   ) throws -> RedeemInvitationResponse {
-    guard settings.emailOtpMode != .disabled else {
-      throw Access.precondition("the tenant does not allow email passcode redemption; sign in with your organization's account",
-                                reason: "EMAIL_OTP_DISABLED")
-    }
-    let domain = String(invitation.invitedEmail.split(separator: "@").last ?? "")
-    if let owner = try writer.tenantID(forDomain: domain), owner != tenant.id {
-      throw Access.precondition("\(domain) is managed by an organization here; redeem with its credential", reason: "HOME_TENANT_REQUIRED")
-    }
+    try InvitePolicy.checkPasscodePath(invitation, settings: settings, reader: writer)
     let sent = try writer.countInWindow(key: "passcodes:\(invitation.id)", now: now, windowMillis: 3_600_000, add: 1)
     guard sent.count <= Self.passcodesPerTicket else {
       throw RPCError(code: .resourceExhausted, message: "too many passcodes for this invitation; try again later",

@@ -30,6 +30,16 @@ public struct InvitationServiceImpl: InvitationService.ServiceProtocol {
     TenantServiceImpl.effective(try reader.settings(tenantID: tenantID), tenantID: tenantID, defaultRateLimit: env.defaultInvitationRateLimit)
   }
 
+  /// The caller of an authenticated call: a tenant user (the operator is no tenant
+  /// user and is refused, as by every InvitationService call) and its tenant.
+  func caller(_ context: ServerContext, tenantID requested: String) throws(RPCError) -> (principal: Principal, tenantID: String) {
+    let principal = try context.principal()
+    guard !principal.isOperator else {
+      throw Access.denied("the operator is no tenant user; use a tenant admin's credential for invitations")
+    }
+    return (principal, try Access.tenant(requested, principal))
+  }
+
   /// An invitation as clients see it: no ticket, the latest email delivery state.
   static func view(_ invitation: Invitation, outbox: OutboxMessage?) -> Invitation {
     var invitation = invitation

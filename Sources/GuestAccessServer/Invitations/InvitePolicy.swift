@@ -41,10 +41,80 @@ enum InvitePolicy {
     }
   }
 
-  /// The home user of an address in another tenant of this service, if any
-  /// (a verified domain names the tenant; else an existing member's mail).
-  static func homeUser(of email: String, inviting tenantID: String, reader: any DirectoryReader) throws -> User? {
-    try reader.users(mail: email).first { $0.tenantID != tenantID && $0.userType == .member }
+  /// Who may grant through an invitation: GLOBAL_ADMIN and USER_ADMIN, any
+  /// group or application of the tenant (groups and applications have no
+  /// owners); everyone else, nothing.
+  static func checkGrants(_ grants: InvitationGrants, principal: Principal) throws(RPCError) {
+    guard !(grants.groupIDs.isEmpty && grants.applicationIDs.isEmpty) else { return }
+    guard principal.isAdmin else {
+      throw denied("only GLOBAL_ADMIN or USER_ADMIN may grant groups or applications through an invitation", "GRANT_NOT_ALLOWED")
+    }
+  }
+
+  /// Who may have the server send invitation email in the tenant's name (the
+  /// tenant's invitation_email_policy).
+  static func checkMaySendEmail(_ principal: Principal, settings: TenantSettings) throws(RPCError) {
+    guard let user = principal.actingUser else { throw denied("the operator cannot invite; use a tenant admin", "INVITE_NOT_ALLOWED") }
+    let isGuest = user.userType == .guest
+    let allowed = switch settings.invitationEmailPolicy {
+    case .everyone: true
+    case .adminsAndGuestInviters: !isGuest && (principal.isAdmin || user.roles.contains(.guestInviter))
+    default: !isGuest
+    }
+    guard allowed else {
+      throw denied("the tenant's invitation email policy (\(settings.invitationEmailPolicy.protoName)) does not let you send invitation email; "
+                   + "create the invitation without email and pass its redeem URL on", "INVITATION_EMAIL_NOT_ALLOWED")
+    }
+  }
+
+  /// Whether a redirect URL is allowed: it starts with an entry of the tenant's
+  /// redirect_url_allow_list; with an empty list, it is https on a verified domain
+  /// of the tenant (or a subdomain), or under the server's public base URL.
+  static func checkRedirect(_ url: String, settings: TenantSettings, tenant: Tenant, publicBaseURL: String) throws(RPCError) {
+    let allowed: Bool
+    if !settings.redirectURLAllowList.isEmpty {
+      allowed = settings.redirectURLAllowList.contains { url.lowercased().hasPrefix($0.lowercased()) }
+    } else if let host = httpsHost(of: url) {
+      allowed = tenant.verifiedDomains.contains { host == $0 || host.hasSuffix("." + $0) }
+        || (!publicBaseURL.isEmpty && url.lowercased().hasPrefix(Self.originPrefix(publicBaseURL)))
+    } else {
+      allowed = false
+    }
+    guard allowed else {
+      throw denied("the tenant's redirect URL policy does not allow this redirect_url", "REDIRECT_URL_NOT_ALLOWED")
+    }
+  }
+
+  /// The lowercased host of an https URL without user info; nil otherwise.
+  static func httpsHost(of url: String) -> String? {
+    let lower = url.lowercased()
+    guard lower.hasPrefix("https://") else { return nil }
+    let authority = lower.dropFirst(8).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+    guard !authority.contains("@"), !authority.contains("\\") else { return nil }
+    let host = authority.prefix { $0 != ":" }
+    return host.isEmpty ? nil : String(host)
+  }
+
+  /// A base URL as a prefix that cannot be extended into another host: "https://h/".
+  static func originPrefix(_ base: String) -> String {
+    var prefix = base.lowercased()
+    while prefix.hasSuffix("/") { prefix.removeLast() }
+    return prefix + "/"
+  }
+
+  /// Whether an invitation may be redeemed by email passcode: the inviting
+  /// tenant allows passcodes, and no tenant of this service verified the
+  /// address's domain (that tenant's members redeem with their own credential,
+  /// under their tenant's outbound rules).
+  static func checkPasscodePath(_ invitation: Invitation, settings: TenantSettings, reader: any DirectoryReader) throws {
+    guard settings.emailOtpMode != .disabled else {
+      throw Access.precondition("the tenant does not allow email passcode redemption; sign in with your organization's account",
+                                reason: "EMAIL_OTP_DISABLED")
+    }
+    let domain = VerifiedMail.domain(of: invitation.invitedEmail)
+    if let owner = try reader.tenantID(forDomain: domain), owner != invitation.tenantID {
+      throw Access.precondition("\(domain) is managed by an organization here; redeem with its credential", reason: "HOME_TENANT_REQUIRED")
+    }
   }
 
   /// Both tenants' cross-tenant rules must allow the home user to collaborate.

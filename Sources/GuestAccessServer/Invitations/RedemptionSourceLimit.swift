@@ -17,7 +17,7 @@ struct RedemptionSourceLimit: Sendable {
   /// Failures counted per source and window.
   static let windowMillis: Int64 = 600_000
   /// Failure reasons that count against the source.
-  static let countedReasons: Set<String> = ["TICKET_NOT_FOUND", "SESSION_NOT_FOUND", "INVITATION_EMAIL_MISMATCH", "PASSCODE_INVALID"]
+  static let countedReasons: Set<String> = ["TICKET_NOT_FOUND", "SESSION_NOT_FOUND", "INVITATION_EMAIL_MISMATCH", "HOME_IDENTITY_UNVERIFIED", "PASSCODE_INVALID"]
 
   let key: String
   let now: Int64

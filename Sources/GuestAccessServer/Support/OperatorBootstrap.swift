@@ -13,17 +13,31 @@ enum OperatorBootstrap {
   static func run(store: any DirectoryStore, dataDir: String, configuredKey: String?, clock: any ServerClock, logger: Logger) async throws {
     let now = clock.nowMillis()
     if let configuredKey {
-      guard configuredKey.utf8.count >= 32 else {
-        throw SettingsError("the operator key must be at least 32 characters")
-      }
+      try checkStrong(configuredKey)
       let hash = Secrets.hash(configuredKey)
-      try await store.write { writer in
-        guard try writer.credential(secretHash: hash) == nil else { return }
-        let credential = Credential(
-          id: Secrets.newID(prefix: "key_"), principalType: .operator, displayName: "configured operator credential",
-          secretHint: String(configuredKey.prefix(4)), state: .active, createdAt: now, createdBy: "configuration")
-        try writer.insertCredential(credential, secretHash: hash)
-        try recordIssued(credential, writer: writer, now: now)
+      let path = dataDir + "/operator.key"
+      let retired = try await store.write { writer -> Int in
+        if try writer.credential(secretHash: hash) == nil {
+          let credential = Credential(
+            id: Secrets.newID(prefix: "key_"), principalType: .operator, displayName: "configured operator credential",
+            secretHint: String(configuredKey.prefix(4)), state: .active, createdAt: now, createdBy: "configuration")
+          try writer.insertCredential(credential, secretHash: hash)
+          try recordIssued(credential, writer: writer, now: now)
+        }
+        // A configured key replaces the bootstrap one: the key written to operator.key stops working.
+        var retired = 0
+        for var credential in try writer.credentials(tenantID: "", userID: nil, after: "", limit: 10_000)
+        where credential.createdBy == "bootstrap" && credential.revokedAt == 0 {
+          credential.revokedAt = now
+          credential.state = .revoked
+          try writer.updateCredential(credential)
+          try recordRevoked(credential, writer: writer, now: now)
+          retired += 1
+        }
+        return retired
+      }
+      if unlink(path) == 0 || retired > 0 {
+        logger.notice("configured operator credential in use: the bootstrap credential was revoked and \(path) removed")
       }
       logger.info("operator credential taken from configuration")
       return
@@ -50,6 +64,31 @@ enum OperatorBootstrap {
     try AuditRecorder(systemAt: now).record(
       writer, &events, tenantID: "", action: .credentialIssued, targetType: .credential, targetID: credential.id,
       details: ["principal_type": "operator", "source": credential.createdBy])
+  }
+
+  /// CREDENTIAL_REVOKED by SYSTEM for the bootstrap key a configured key retires.
+  private static func recordRevoked(_ credential: Credential, writer: any DirectoryWriter, now: Int64) throws {
+    var events: [AuditEvent] = []
+    try AuditRecorder(systemAt: now).record(
+      writer, &events, tenantID: "", action: .credentialRevoked, targetType: .credential, targetID: credential.id,
+      details: ["principal_type": "operator", "reason": "configured operator key"])
+  }
+
+  /// The shortest configured operator key: 256 bits as base64url (43 characters).
+  static let minimumKeyLength = 43
+
+  /// A configured operator key must be strong: at least 43 characters of the
+  /// base64/base64url alphabet (a `gak_`-style prefix may precede them), not a
+  /// repetition of a few characters. Make one with
+  /// `head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '='`.
+  static func checkStrong(_ key: String) throws {
+    let alphabet = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/=".utf8)
+    guard key.utf8.count >= minimumKeyLength, key.utf8.allSatisfy({ alphabet.contains($0) }) else {
+      throw SettingsError("the operator key must be at least \(minimumKeyLength) characters of the base64url alphabet (256 random bits)")
+    }
+    guard Set(key.utf8).count >= 16 else {
+      throw SettingsError("the operator key is not random enough (too few distinct characters); use 32 random bytes in base64url")
+    }
   }
 
   static func writeOwnerOnly(path: String, contents: String) throws {

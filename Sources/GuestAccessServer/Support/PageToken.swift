@@ -7,11 +7,11 @@ enum PageToken {
   static let defaultSize = 50
   static let maxSize = 1000
 
-  /// Validates a requested page size; 0 means the default.
+  /// Validates a requested page size: 0 means the default, larger than the
+  /// maximum is clamped to it, negative is INVALID_ARGUMENT.
   static func size(_ requested: Int32) throws(RPCError) -> Int {
     guard requested >= 0 else { throw RPCError.invalidArgument(field: "page_size", "must not be negative") }
-    guard requested <= maxSize else { throw RPCError.invalidArgument(field: "page_size", "must be at most \(maxSize)") }
-    return requested == 0 ? defaultSize : Int(requested)
+    return requested == 0 ? defaultSize : min(Int(requested), maxSize)
   }
 
   /// The cursor inside a token ("" for the first page).

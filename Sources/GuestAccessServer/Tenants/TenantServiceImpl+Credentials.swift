@@ -49,10 +49,12 @@ extension TenantServiceImpl {
       ) {
         guard let user = try writer.user(tenantID: tenantID, id: userID) else { throw Access.notFound("user", userID) }
         guard user.deletedAt == 0 else { throw Access.precondition("the user was removed", reason: "USER_REMOVED") }
-        if user.userType == .guest && user.identities.contains(where: { $0.signInType == .homeTenant }) {
-          throw Access.precondition("a guest with a home tenant signs in with its home credential", reason: "GUEST_HAS_HOME_TENANT")
+        // Guests and external members redeemed with a home credential keep using it: a key of
+        // their own here would outlive their home account, its block and the partner's rules.
+        if user.identities.contains(where: { $0.signInType == .homeTenant }) {
+          throw Access.precondition("a user with a home tenant signs in with its home credential", reason: "GUEST_HAS_HOME_TENANT")
         }
-        if !isSelf && user.roles.contains(where: { $0 == .globalAdmin || $0 == .userAdmin }) && !principal.isOperator && !principal.isGlobalAdmin {
+        if !isSelf && Self.isAdmin(user) && !principal.isOperator && !principal.isGlobalAdmin {
           throw Access.denied("keys for an admin need GLOBAL_ADMIN")
         }
         var expiresAt = request.expiresInSeconds == 0 ? Int64(0) : now + request.expiresInSeconds * 1000
@@ -86,7 +88,7 @@ extension TenantServiceImpl {
       } else if credential.userID != principal.actingUser?.id {
         try Access.requireAdmin(principal)
         if let owner = try writer.user(tenantID: tenantID, id: credential.userID),
-          owner.roles.contains(where: { $0 == .globalAdmin || $0 == .userAdmin }), !principal.isOperator, !principal.isGlobalAdmin
+          Self.isAdmin(owner), !principal.isOperator, !principal.isGlobalAdmin
         {
           throw Access.denied("an admin's key needs GLOBAL_ADMIN to revoke")
         }

@@ -38,9 +38,10 @@ extension TenantServiceImpl {
         settings.updatedAt = now
         settings.updatedBy = principal.actorID
         try writer.putSettings(settings)
-        let admin = User(
+        var admin = User(
           id: Secrets.newID(prefix: "usr_"), tenantID: tenant.id, userType: .member, displayName: adminName, mail: adminMail,
           roles: [.globalAdmin], accountEnabled: true, createdAt: now, updatedAt: now)
+        admin.mailVerified = VerifiedMail.isVerified(admin, tenantDomains: domains)
         try writer.insertUser(admin)
         let credential = Credential(
           id: Secrets.newID(prefix: "key_"), tenantID: tenant.id, principalType: .user, userID: admin.id,
@@ -109,6 +110,7 @@ extension TenantServiceImpl {
           throw RPCError(code: .alreadyExists, message: what, errorInfo: ErrorInfo(reason: "DOMAIN_TAKEN", domain: "guestaccess.v1"))
         }
         tenant.verifiedDomains = domains
+        try VerifiedMail.refresh(tenantID: tenantID, domains: domains, writer: writer)
       }
       if mask.contains("state") && tenant.state != request.state {
         tenant.state = request.state

@@ -16,14 +16,15 @@ extension TenantServiceImpl {
     let audit = AuditRecorder(principal, context: context, now: now)
     return try await env.write { writer, events in
       try Idempotency.run(writer, key: key, scope: "\(principal.actorID)|CreateUser", request: request, now: now) {
-        guard try writer.tenant(id: tenantID) != nil else { throw Access.notFound("tenant", tenantID) }
+        guard let tenant = try writer.tenant(id: tenantID) else { throw Access.notFound("tenant", tenantID) }
         if try writer.user(tenantID: tenantID, mail: mail) != nil {
           throw RPCError(code: .alreadyExists, message: "a user with mail \(mail) already exists in the tenant",
                          errorInfo: ErrorInfo(reason: "USER_EXISTS", domain: "guestaccess.v1"))
         }
-        let user = User(
+        var user = User(
           id: Secrets.newID(prefix: "usr_"), tenantID: tenantID, userType: .member, displayName: name, mail: mail, roles: roles,
           accountEnabled: true, createdAt: now, updatedAt: now)
+        user.mailVerified = VerifiedMail.isVerified(user, tenantDomains: tenant.verifiedDomains)
         try writer.insertUser(user)
         try audit.record(writer, &events, tenantID: tenantID, action: .userCreated, targetType: .user, targetID: user.id,
                          details: ["roles": roles.map(\.protoName).joined(separator: ",")])
@@ -91,8 +92,8 @@ extension TenantServiceImpl {
       guard var user = try writer.user(tenantID: tenantID, id: userID), user.deletedAt == 0 else {
         throw Access.notFound("user", userID)
       }
-      if user.roles.contains(.globalAdmin) && !principal.isOperator && !principal.isGlobalAdmin && !isSelf {
-        throw Access.denied("changing a GLOBAL_ADMIN needs GLOBAL_ADMIN")
+      if Self.isAdmin(user) && !principal.isOperator && !principal.isGlobalAdmin && !isSelf {
+        throw Access.denied("changing another admin (GLOBAL_ADMIN or USER_ADMIN) needs GLOBAL_ADMIN")
       }
       if let name { user.displayName = name }
       if let mail, mail != user.mail {
@@ -100,6 +101,7 @@ extension TenantServiceImpl {
           throw Access.precondition("a guest's mail is its invited address and cannot change", reason: "GUEST_MAIL_IMMUTABLE")
         }
         user.mail = mail
+        user.mailVerified = try VerifiedMail.isVerified(user, reader: writer)
       }
       if mask.contains("account_enabled") && user.accountEnabled != request.accountEnabled {
         if !request.accountEnabled && user.roles.contains(.globalAdmin) {
@@ -126,7 +128,7 @@ extension TenantServiceImpl {
       guard var user = try writer.user(tenantID: tenantID, id: userID), user.deletedAt == 0 else {
         throw Access.notFound("user", userID)
       }
-      if (user.roles.contains(.globalAdmin) || user.roles.contains(.userAdmin)) && !principal.isOperator && !principal.isGlobalAdmin {
+      if Self.isAdmin(user) && !principal.isOperator && !principal.isGlobalAdmin {
         throw Access.denied("deleting an admin needs GLOBAL_ADMIN")
       }
       if user.roles.contains(.globalAdmin) {
@@ -165,6 +167,9 @@ extension TenantServiceImpl {
       if !principal.isOperator && !principal.isGlobalAdmin && changed.contains(where: { $0 != .guestInviter }) {
         throw Access.denied("USER_ADMIN may add or remove GUEST_INVITER only")
       }
+      if !principal.isOperator && !principal.isGlobalAdmin && Self.isAdmin(user) && user.id != principal.actingUser?.id {
+        throw Access.denied("changing another admin (GLOBAL_ADMIN or USER_ADMIN) needs GLOBAL_ADMIN")
+      }
       if user.roles.contains(.globalAdmin) && !roles.contains(.globalAdmin) {
         try Self.ensureAnotherGlobalAdmin(writer, tenantID: tenantID, excluding: userID)
       }
@@ -175,6 +180,13 @@ extension TenantServiceImpl {
                        details: ["roles": roles.map(\.protoName).joined(separator: ",")])
       return user
     }
+  }
+
+  /// Whether `user` holds an admin role (GLOBAL_ADMIN or USER_ADMIN). The
+  /// hierarchy (docs/SECURITY.md): GLOBAL_ADMIN changes anyone; USER_ADMIN
+  /// changes users without an admin role, and itself; others only themselves.
+  static func isAdmin(_ user: User) -> Bool {
+    user.userType == .member && user.roles.contains { $0 == .globalAdmin || $0 == .userAdmin }
   }
 
   /// Validates roles; granting GLOBAL_ADMIN or USER_ADMIN needs GLOBAL_ADMIN (or the operator).

@@ -17,7 +17,8 @@ public struct TenantServiceImpl: TenantService.ServiceProtocol {
   static func defaultSettings(tenantID: String) -> TenantSettings {
     TenantSettings(
       tenantID: tenantID, guestInvitePolicy: .everyone, guestAccessLevel: .limited, collaborationDomainMode: .allowAll,
-      emailOtpMode: .enabled, defaultInvitationLifetimeDays: 7, invitationRateLimit: 0, invitationRateWindowSeconds: 3600)
+      emailOtpMode: .enabled, defaultInvitationLifetimeDays: 7, invitationRateLimit: 0, invitationRateWindowSeconds: 3600,
+      invitationEmailPolicy: .members)
   }
 
   /// The effective settings: stored values with unset ones at their defaults.
@@ -32,6 +33,8 @@ public struct TenantServiceImpl: TenantService.ServiceProtocol {
       if stored.defaultInvitationLifetimeDays != 0 { settings.defaultInvitationLifetimeDays = stored.defaultInvitationLifetimeDays }
       settings.invitationRateLimit = stored.invitationRateLimit
       if stored.invitationRateWindowSeconds != 0 { settings.invitationRateWindowSeconds = stored.invitationRateWindowSeconds }
+      settings.redirectURLAllowList = stored.redirectURLAllowList
+      if stored.invitationEmailPolicy != .unspecified { settings.invitationEmailPolicy = stored.invitationEmailPolicy }
       settings.updatedAt = stored.updatedAt
       settings.updatedBy = stored.updatedBy
     }
@@ -42,7 +45,8 @@ public struct TenantServiceImpl: TenantService.ServiceProtocol {
   /// Validates settings fields named by `mask` (all when empty) and merges them into `base`.
   static func merge(_ update: TenantSettings, into base: TenantSettings, mask: [String]) throws(RPCError) -> TenantSettings {
     let known = ["guest_invite_policy", "guest_access_level", "collaboration_domain_mode", "collaboration_domains",
-                 "email_otp_mode", "default_invitation_lifetime_days", "invitation_rate_limit", "invitation_rate_window_seconds"]
+                 "email_otp_mode", "default_invitation_lifetime_days", "invitation_rate_limit", "invitation_rate_window_seconds",
+                 "redirect_url_allow_list", "invitation_email_policy"]
     let fields = mask.contains("*") ? known : mask
     for field in fields where !known.contains(field) {
       throw RPCError.invalidArgument(field: "update_mask", "unknown settings field \(field.prefix(64))")
@@ -84,6 +88,11 @@ public struct TenantServiceImpl: TenantService.ServiceProtocol {
           throw RPCError.invalidArgument(field: "settings.invitation_rate_limit", "must be 0 to 1000000")
         }
         result.invitationRateLimit = update.invitationRateLimit
+      case "redirect_url_allow_list":
+        result.redirectURLAllowList = try redirectAllowList(update.redirectURLAllowList)
+      case "invitation_email_policy":
+        guard case .unrecognized = update.invitationEmailPolicy else { result.invitationEmailPolicy = update.invitationEmailPolicy; continue }
+        throw RPCError.invalidArgument(field: "settings.invitation_email_policy", "unknown value")
       default:
         guard (0...86_400).contains(update.invitationRateWindowSeconds) else {
           throw RPCError.invalidArgument(field: "settings.invitation_rate_window_seconds", "must be 1 to 86400 (0 = default 3600)")
@@ -94,6 +103,22 @@ public struct TenantServiceImpl: TenantService.ServiceProtocol {
     let mode = result.collaborationDomainMode
     if (mode == .allowAll || mode == .unspecified) && !result.collaborationDomains.isEmpty {
       throw RPCError.invalidArgument(field: "settings.collaboration_domains", "must be empty with ALLOW_ALL")
+    }
+    return result
+  }
+
+  /// Validates a redirect URL allow list: at most 100 https URL prefixes, each
+  /// ending its host with "/" (so "https://contoso.com" cannot match "https://contoso.com.evil.example").
+  static func redirectAllowList(_ entries: [String]) throws(RPCError) -> [String] {
+    guard entries.count <= 100 else { throw RPCError.invalidArgument(field: "settings.redirect_url_allow_list", "at most 100 entries") }
+    var result: [String] = []
+    for (index, entry) in entries.enumerated() {
+      let field = "settings.redirect_url_allow_list[\(index)]"
+      let url = try Validation.url(entry, field: field)
+      guard InvitePolicy.httpsHost(of: url) != nil, url.dropFirst(8).first(where: { "/?#".contains($0) }) == "/" else {
+        throw RPCError.invalidArgument(field: field, "must be an https URL prefix whose host ends with \"/\", such as https://apps.contoso.com/")
+      }
+      if !result.contains(url) { result.append(url) }
     }
     return result
   }

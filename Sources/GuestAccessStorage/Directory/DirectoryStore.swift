@@ -73,7 +73,7 @@ public protocol DirectoryReader: InvitationReader, OutboxReader {
   func credential(secretHash: [UInt8]) throws -> (credential: Credential, storedHash: [UInt8])?
   /// A credential by id within a tenant ("" for operator credentials).
   func credential(tenantID: String, id: String) throws -> Credential?
-  /// Credentials ordered by id after `cursor`.
+  /// Credentials newest first (descending id), below `cursor` ("" = from the newest).
   func credentials(tenantID: String, userID: String?, after cursor: String, limit: Int) throws -> [Credential]
   /// Whether any operator credential exists.
   func hasOperatorCredential() throws -> Bool

@@ -21,7 +21,7 @@ public protocol InvitationReader {
   func invitation(tenantID: String, id: String) throws -> Invitation?
   /// The invitation whose current ticket hashes to `ticketHash`, with that stored hash.
   func invitation(ticketHash: [UInt8]) throws -> (invitation: Invitation, storedHash: [UInt8])?
-  /// Invitations ordered by id after `cursor`.
+  /// Invitations newest first (descending id), below `cursor` ("" = from the newest).
   func invitations(tenantID: String, filter: InvitationFilter, after cursor: String, limit: Int) throws -> [Invitation]
   /// Pending invitations whose expiry is at or before `time` (any tenant).
   func pendingInvitations(expiringBy time: Int64, limit: Int) throws -> [Invitation]

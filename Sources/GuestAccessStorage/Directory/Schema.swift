@@ -171,5 +171,6 @@ public enum Schema {
     Migration(version: 5, name: "keyed passcode hashes", sql: """
       UPDATE redemption_sessions SET state = 3 WHERE state = 1;
       """),
+    verifiedMail,
   ]
 }

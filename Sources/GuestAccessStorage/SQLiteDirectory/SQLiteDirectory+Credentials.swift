@@ -14,14 +14,15 @@ extension SQLiteDirectory {
   }
 
   func credentials(tenantID: String, userID: String?, after cursor: String, limit: Int) throws -> [Credential] {
+    // Newest first, as ListCredentials promises: ids sort by creation time.
     if let userID {
       return try db.query(
-        "SELECT data FROM credentials WHERE user_id = ?1 AND tenant_id = ?2 AND id > ?3 ORDER BY id LIMIT ?4",
+        "SELECT data FROM credentials WHERE user_id = ?1 AND tenant_id = ?2 AND (?3 = '' OR id < ?3) ORDER BY id DESC LIMIT ?4",
         [.text(userID), .text(tenantID), .text(cursor), .int(limit)]
       ) { try decode(Credential.self, $0.blob(0)) }
     }
     return try db.query(
-      "SELECT data FROM credentials WHERE tenant_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3", [.text(tenantID), .text(cursor), .int(limit)]
+      "SELECT data FROM credentials WHERE tenant_id = ?1 AND (?2 = '' OR id < ?2) ORDER BY id DESC LIMIT ?3", [.text(tenantID), .text(cursor), .int(limit)]
     ) { try decode(Credential.self, $0.blob(0)) }
   }
 

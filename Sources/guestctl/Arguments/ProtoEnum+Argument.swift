@@ -34,6 +34,7 @@ extension GuestInvitePolicy: ExpressibleByArgument {}
 extension GuestAccessLevel: ExpressibleByArgument {}
 extension CollaborationDomainMode: ExpressibleByArgument {}
 extension EmailOtpMode: ExpressibleByArgument {}
+extension InvitationEmailPolicy: ExpressibleByArgument {}
 extension CredentialState: ExpressibleByArgument {}
 extension InvitationStatus: ExpressibleByArgument {}
 extension ExternalUserState: ExpressibleByArgument {}

@@ -32,9 +32,15 @@ struct SettingsCommand: AsyncParsableCommand {
     @Option(name: .customLong("lifetime-days"), help: "Default invitation lifetime in days (1-30; 0 = 7).") var lifetimeDays: Int32?
     @Option(name: .customLong("rate-limit"), help: "Invitations per rate window (0 = the server's default).") var rateLimit: Int32?
     @Option(name: .customLong("rate-window"), help: "The rate window, e.g. 3600, 1h, 1d (0 = 1h).") var rateWindow: DurationArgument?
+    @Option(name: .customLong("redirect-allow"), help: ArgumentHelp(
+      "Allowed invitation redirect URL prefixes, comma separated, e.g. https://apps.contoso.com/ (\"\" clears: https on the verified domains).",
+      valueName: "prefixes"))
+    var redirectAllow: String?
+    @Option(name: .customLong("invitation-email"), help: "Who may have the server send invitation email.")
+    var invitationEmail: InvitationEmailPolicy?
 
     func validate() throws {
-      let given: [Any?] = [invitePolicy, accessLevel, domainMode, domains, otp, lifetimeDays, rateLimit, rateWindow]
+      let given: [Any?] = [invitePolicy, accessLevel, domainMode, domains, otp, lifetimeDays, rateLimit, rateWindow, redirectAllow, invitationEmail]
       guard given.contains(where: { $0 != nil }) else { throw ValidationError("name at least one setting to change") }
     }
 
@@ -49,6 +55,8 @@ struct SettingsCommand: AsyncParsableCommand {
       if let lifetimeDays { settings.defaultInvitationLifetimeDays = lifetimeDays; mask.append("default_invitation_lifetime_days") }
       if let rateLimit { settings.invitationRateLimit = rateLimit; mask.append("invitation_rate_limit") }
       if let rateWindow { settings.invitationRateWindowSeconds = rateWindow.seconds; mask.append("invitation_rate_window_seconds") }
+      if let redirectAllow { settings.redirectURLAllowList = Self.split(redirectAllow); mask.append("redirect_url_allow_list") }
+      if let invitationEmail { settings.invitationEmailPolicy = invitationEmail; mask.append("invitation_email_policy") }
       let request = UpdateSettingsRequest(tenantID: global.tenantID, settings: settings, updateMask: mask)
       let updated = try await global.perform { try await $0.tenants.updateSettings(request) }
       try global.output(updated) { DetailView.render(updated) }

@@ -288,6 +288,8 @@ extension TenantSettings {
     m.invitationRateWindowSeconds = -1099511627776
     m.updatedAt = -1099511627776
     m.updatedBy = "updated_by-10-ü✓"
+    m.redirectURLAllowList = ["redirect_url_allow_list-11-ü✓", "redirect_url_allow_list-12-ü✓"]
+    m.invitationEmailPolicy = .members
     return m
   }
 }
@@ -307,6 +309,8 @@ extension TenantSettings {
     m.invitationRateWindowSeconds = -1099511627776
     m.updatedAt = -1099511627776
     m.updatedBy = "updated_by-10-ü✓"
+    m.redirectURLAllowList = ["redirect_url_allow_list-11-ü✓", "redirect_url_allow_list-12-ü✓"]
+    m.invitationEmailPolicy = .members
     return m
   }
 }
@@ -326,6 +330,8 @@ extension TenantSettings {
     m.invitationRateWindowSeconds = -1099511627776
     m.updatedAt = -1099511627776
     m.updatedBy = "updated_by-10-ü✓"
+    m.redirectURLAllowList = ["redirect_url_allow_list-11-ü✓", "redirect_url_allow_list-12-ü✓"]
+    m.invitationEmailPolicy = .members
     return m
   }
 }
@@ -541,6 +547,7 @@ extension User {
     m.invitedBy = "invited_by-16-ü✓"
     m.deletedAt = -1099511627776
     m.removalScheduledAt = -1099511627776
+    m.mailVerified = true
     return m
   }
 }
@@ -568,6 +575,7 @@ extension User {
     m.invitedBy = "invited_by-16-ü✓"
     m.deletedAt = -1099511627776
     m.removalScheduledAt = -1099511627776
+    m.mailVerified = true
     return m
   }
 }
@@ -594,6 +602,7 @@ extension User {
     m.invitedBy = "invited_by-16-ü✓"
     m.deletedAt = -1099511627776
     m.removalScheduledAt = -1099511627776
+    m.mailVerified = true
     return m
   }
 }

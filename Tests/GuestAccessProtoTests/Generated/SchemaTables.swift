@@ -13,6 +13,7 @@ let allEnumTypes: [any ProtoEnum.Type] = [
   DirectoryObjectType.self,
   TenantState.self,
   GuestInvitePolicy.self,
+  InvitationEmailPolicy.self,
   GuestAccessLevel.self,
   CollaborationDomainMode.self,
   EmailOtpMode.self,
@@ -43,14 +44,14 @@ let protoFieldNames: [String: [String]] = [
   "guestaccess.v1.Trailers": ["code", "message", "error_info", "retry_info", "field_violations", "metadata"],
   "guestaccess.v1.GoAway": ["last_call_id", "code", "message"],
   "guestaccess.v1.Tenant": ["id", "display_name", "verified_domains", "state", "created_at", "updated_at", "disabled_at"],
-  "guestaccess.v1.TenantSettings": ["tenant_id", "guest_invite_policy", "guest_access_level", "collaboration_domain_mode", "collaboration_domains", "email_otp_mode", "default_invitation_lifetime_days", "invitation_rate_limit", "invitation_rate_window_seconds", "updated_at", "updated_by"],
+  "guestaccess.v1.TenantSettings": ["tenant_id", "guest_invite_policy", "guest_access_level", "collaboration_domain_mode", "collaboration_domains", "email_otp_mode", "default_invitation_lifetime_days", "invitation_rate_limit", "invitation_rate_window_seconds", "updated_at", "updated_by", "redirect_url_allow_list", "invitation_email_policy"],
   "guestaccess.v1.CrossTenantAccessTarget": ["target_id", "target_type"],
   "guestaccess.v1.CrossTenantAccessRule": ["access_type", "targets"],
   "guestaccess.v1.CrossTenantAccessRules": ["users_and_groups", "applications"],
   "guestaccess.v1.CrossTenantAccessEntry": ["partner_tenant_id", "inbound", "outbound", "updated_at", "updated_by"],
   "guestaccess.v1.CrossTenantAccessPolicy": ["tenant_id", "default_entry", "partners"],
   "guestaccess.v1.Identity": ["sign_in_type", "issuer", "issuer_assigned_id"],
-  "guestaccess.v1.User": ["id", "tenant_id", "user_type", "display_name", "mail", "roles", "account_enabled", "created_at", "updated_at", "last_sign_in_at", "external_user_state", "external_user_state_changed_at", "creation_type", "identities", "sponsors", "access_expires_at", "invited_by", "deleted_at", "removal_scheduled_at"],
+  "guestaccess.v1.User": ["id", "tenant_id", "user_type", "display_name", "mail", "roles", "account_enabled", "created_at", "updated_at", "last_sign_in_at", "external_user_state", "external_user_state_changed_at", "creation_type", "identities", "sponsors", "access_expires_at", "invited_by", "deleted_at", "removal_scheduled_at", "mail_verified"],
   "guestaccess.v1.Group": ["id", "tenant_id", "display_name", "description", "created_at"],
   "guestaccess.v1.Application": ["id", "tenant_id", "display_name", "description", "created_at"],
   "guestaccess.v1.Credential": ["id", "tenant_id", "principal_type", "user_id", "display_name", "secret_hint", "state", "created_at", "created_by", "expires_at", "revoked_at", "last_used_at", "client_certificate_identity"],
@@ -162,6 +163,7 @@ extension TenantSettings {
     m.guestAccessLevel = .unrecognized(2147483645)
     m.collaborationDomainMode = .unrecognized(1003)
     m.emailOtpMode = .unrecognized(2147483642)
+    m.invitationEmailPolicy = .unrecognized(1012)
     return m
   }
 }

@@ -2553,7 +2553,7 @@ const ProtobufCMessageDescriptor guestaccess__v1__tenant__descriptor =
   (ProtobufCMessageInit) guestaccess__v1__tenant__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor guestaccess__v1__tenant_settings__field_descriptors[11] =
+static const ProtobufCFieldDescriptor guestaccess__v1__tenant_settings__field_descriptors[13] =
 {
   {
     "tenant_id",
@@ -2687,6 +2687,30 @@ static const ProtobufCFieldDescriptor guestaccess__v1__tenant_settings__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "redirect_url_allow_list",
+    12,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Guestaccess__V1__TenantSettings, n_redirect_url_allow_list),
+    offsetof(Guestaccess__V1__TenantSettings, redirect_url_allow_list),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "invitation_email_policy",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__TenantSettings, invitation_email_policy),
+    &guestaccess__v1__invitation_email_policy__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned guestaccess__v1__tenant_settings__field_indices_by_name[] = {
   3,   /* field[3] = collaboration_domain_mode */
@@ -2695,8 +2719,10 @@ static const unsigned guestaccess__v1__tenant_settings__field_indices_by_name[] 
   5,   /* field[5] = email_otp_mode */
   2,   /* field[2] = guest_access_level */
   1,   /* field[1] = guest_invite_policy */
+  12,   /* field[12] = invitation_email_policy */
   7,   /* field[7] = invitation_rate_limit */
   8,   /* field[8] = invitation_rate_window_seconds */
+  11,   /* field[11] = redirect_url_allow_list */
   0,   /* field[0] = tenant_id */
   9,   /* field[9] = updated_at */
   10,   /* field[10] = updated_by */
@@ -2704,7 +2730,7 @@ static const unsigned guestaccess__v1__tenant_settings__field_indices_by_name[] 
 static const ProtobufCIntRange guestaccess__v1__tenant_settings__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 11 }
+  { 0, 13 }
 };
 const ProtobufCMessageDescriptor guestaccess__v1__tenant_settings__descriptor =
 {
@@ -2714,7 +2740,7 @@ const ProtobufCMessageDescriptor guestaccess__v1__tenant_settings__descriptor =
   "Guestaccess__V1__TenantSettings",
   "guestaccess.v1",
   sizeof(Guestaccess__V1__TenantSettings),
-  11,
+  13,
   guestaccess__v1__tenant_settings__field_descriptors,
   guestaccess__v1__tenant_settings__field_indices_by_name,
   1,  guestaccess__v1__tenant_settings__number_ranges,
@@ -3092,7 +3118,7 @@ const ProtobufCMessageDescriptor guestaccess__v1__identity__descriptor =
   (ProtobufCMessageInit) guestaccess__v1__identity__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor guestaccess__v1__user__field_descriptors[19] =
+static const ProtobufCFieldDescriptor guestaccess__v1__user__field_descriptors[20] =
 {
   {
     "id",
@@ -3322,6 +3348,18 @@ static const ProtobufCFieldDescriptor guestaccess__v1__user__field_descriptors[1
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "mail_verified",
+    20,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__User, mail_verified),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned guestaccess__v1__user__field_indices_by_name[] = {
   15,   /* field[15] = access_expires_at */
@@ -3337,6 +3375,7 @@ static const unsigned guestaccess__v1__user__field_indices_by_name[] = {
   16,   /* field[16] = invited_by */
   9,   /* field[9] = last_sign_in_at */
   4,   /* field[4] = mail */
+  19,   /* field[19] = mail_verified */
   18,   /* field[18] = removal_scheduled_at */
   5,   /* field[5] = roles */
   14,   /* field[14] = sponsors */
@@ -3347,7 +3386,7 @@ static const unsigned guestaccess__v1__user__field_indices_by_name[] = {
 static const ProtobufCIntRange guestaccess__v1__user__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 19 }
+  { 0, 20 }
 };
 const ProtobufCMessageDescriptor guestaccess__v1__user__descriptor =
 {
@@ -3357,7 +3396,7 @@ const ProtobufCMessageDescriptor guestaccess__v1__user__descriptor =
   "Guestaccess__V1__User",
   "guestaccess.v1",
   sizeof(Guestaccess__V1__User),
-  19,
+  20,
   guestaccess__v1__user__field_descriptors,
   guestaccess__v1__user__field_indices_by_name,
   1,  guestaccess__v1__user__number_ranges,
@@ -6748,6 +6787,38 @@ const ProtobufCEnumDescriptor guestaccess__v1__guest_invite_policy__descriptor =
   guestaccess__v1__guest_invite_policy__enum_values_by_name,
   1,
   guestaccess__v1__guest_invite_policy__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue guestaccess__v1__invitation_email_policy__enum_values_by_number[4] =
+{
+  { "INVITATION_EMAIL_POLICY_UNSPECIFIED", "GUESTACCESS__V1__INVITATION_EMAIL_POLICY__INVITATION_EMAIL_POLICY_UNSPECIFIED", 0 },
+  { "INVITATION_EMAIL_POLICY_MEMBERS", "GUESTACCESS__V1__INVITATION_EMAIL_POLICY__INVITATION_EMAIL_POLICY_MEMBERS", 1 },
+  { "INVITATION_EMAIL_POLICY_ADMINS_AND_GUEST_INVITERS", "GUESTACCESS__V1__INVITATION_EMAIL_POLICY__INVITATION_EMAIL_POLICY_ADMINS_AND_GUEST_INVITERS", 2 },
+  { "INVITATION_EMAIL_POLICY_EVERYONE", "GUESTACCESS__V1__INVITATION_EMAIL_POLICY__INVITATION_EMAIL_POLICY_EVERYONE", 3 },
+};
+static const ProtobufCIntRange guestaccess__v1__invitation_email_policy__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex guestaccess__v1__invitation_email_policy__enum_values_by_name[4] =
+{
+  { "INVITATION_EMAIL_POLICY_ADMINS_AND_GUEST_INVITERS", 2 },
+  { "INVITATION_EMAIL_POLICY_EVERYONE", 3 },
+  { "INVITATION_EMAIL_POLICY_MEMBERS", 1 },
+  { "INVITATION_EMAIL_POLICY_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor guestaccess__v1__invitation_email_policy__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "guestaccess.v1.InvitationEmailPolicy",
+  "InvitationEmailPolicy",
+  "Guestaccess__V1__InvitationEmailPolicy",
+  "guestaccess.v1",
+  4,
+  guestaccess__v1__invitation_email_policy__enum_values_by_number,
+  4,
+  guestaccess__v1__invitation_email_policy__enum_values_by_name,
+  1,
+  guestaccess__v1__invitation_email_policy__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
 static const ProtobufCEnumValue guestaccess__v1__guest_access_level__enum_values_by_number[4] =

@@ -196,7 +196,7 @@ struct  Guestaccess__V1__ListGuestsRequest
    */
   char *tenant_id;
   /*
-   * Maximum guests per page; 0 = 50; at most 1000.
+   * Maximum guests per page; 0 = 50; larger than 1000 is clamped to 1000.
    */
   int32_t page_size;
   /*
@@ -473,7 +473,7 @@ struct  Guestaccess__V1__ListMyGuestTenantsRequest
 {
   ProtobufCMessage base;
   /*
-   * Maximum entries per page; 0 = 50; at most 1000.
+   * Maximum entries per page; 0 = 50; larger than 1000 is clamped to 1000.
    */
   int32_t page_size;
   /*
@@ -793,7 +793,7 @@ struct  Guestaccess__V1__ListAccessReviewsRequest
    */
   char *tenant_id;
   /*
-   * Maximum reviews per page; 0 = 50; at most 1000.
+   * Maximum reviews per page; 0 = 50; larger than 1000 is clamped to 1000.
    */
   int32_t page_size;
   /*
@@ -851,7 +851,7 @@ struct  Guestaccess__V1__ListReviewDecisionsRequest
    */
   char *access_review_id;
   /*
-   * Maximum entries per page; 0 = 50; at most 1000.
+   * Maximum entries per page; 0 = 50; larger than 1000 is clamped to 1000.
    */
   int32_t page_size;
   /*

@@ -234,8 +234,9 @@ struct  Guestaccess__V1__Invitation
    */
   Guestaccess__V1__UserType invited_user_type;
   /*
-   * Where the invitee is sent after redemption; an absolute http(s) URL;
-   * empty = the service's public base URL.
+   * Where the invitee is sent after redemption; empty = the service's public
+   * base URL. Allowed by the tenant's redirect_url_allow_list (see
+   * TenantSettings).
    */
   char *redirect_url;
   /*
@@ -330,12 +331,16 @@ struct  Guestaccess__V1__CreateInvitationRequest
    */
   Guestaccess__V1__UserType invited_user_type;
   /*
-   * Where to send the invitee after redemption; an absolute http(s) URL;
-   * empty = the service's public base URL.
+   * Where to send the invitee after redemption; empty = the service's public
+   * base URL. Must be allowed by the tenant's redirect_url_allow_list
+   * (default: https on a verified domain of the tenant): else
+   * PERMISSION_DENIED (reason REDIRECT_URL_NOT_ALLOWED).
    */
   char *redirect_url;
   /*
    * True: queue an invitation email to invited_email (and the cc recipient).
+   * Allowed per the tenant's invitation_email_policy (default: members, not
+   * guests): else PERMISSION_DENIED (reason INVITATION_EMAIL_NOT_ALLOWED).
    */
   protobuf_c_boolean send_invitation_message;
   /*
@@ -343,9 +348,9 @@ struct  Guestaccess__V1__CreateInvitationRequest
    */
   Guestaccess__V1__InvitationMessageInfo *message_info;
   /*
-   * Groups and applications granted at redemption. Admins may grant any of
-   * the tenant's; other inviters only those they belong to or are assigned
-   * to (PERMISSION_DENIED, reason GRANT_NOT_ALLOWED).
+   * Groups and applications granted at redemption. Only GLOBAL_ADMIN and
+   * USER_ADMIN may grant (any of the tenant's); from anyone else a
+   * non-empty grants is PERMISSION_DENIED (reason GRANT_NOT_ALLOWED).
    */
   Guestaccess__V1__InvitationGrants *grants;
   /*
@@ -516,7 +521,7 @@ struct  Guestaccess__V1__ListInvitationsRequest
    */
   char *tenant_id;
   /*
-   * Maximum invitations per page; 0 = 50; at most 1000.
+   * Maximum invitations per page; 0 = 50; larger than 1000 is clamped to 1000.
    */
   int32_t page_size;
   /*

@@ -122,6 +122,34 @@ typedef enum _Guestaccess__V1__GuestInvitePolicy {
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(GUESTACCESS__V1__GUEST_INVITE_POLICY)
 } Guestaccess__V1__GuestInvitePolicy;
 /*
+ * Who may have the server send invitation email (CreateInvitation with
+ * send_invitation_message, CreateInvitations, ResendInvitation,
+ * ResetRedemption with send_invitation_message). Email goes out in the
+ * tenant's name, with the sender's display name, a free-text message and a
+ * cc: whoever is not allowed gets PERMISSION_DENIED (reason
+ * INVITATION_EMAIL_NOT_ALLOWED) and may still create the invitation without
+ * email and pass its redeem URL on themselves.
+ */
+typedef enum _Guestaccess__V1__InvitationEmailPolicy {
+  /*
+   * In a setting: the default, MEMBERS.
+   */
+  GUESTACCESS__V1__INVITATION_EMAIL_POLICY__INVITATION_EMAIL_POLICY_UNSPECIFIED = 0,
+  /*
+   * Members who may invite (default); never guests.
+   */
+  GUESTACCESS__V1__INVITATION_EMAIL_POLICY__INVITATION_EMAIL_POLICY_MEMBERS = 1,
+  /*
+   * GLOBAL_ADMIN, USER_ADMIN and members holding GUEST_INVITER.
+   */
+  GUESTACCESS__V1__INVITATION_EMAIL_POLICY__INVITATION_EMAIL_POLICY_ADMINS_AND_GUEST_INVITERS = 2,
+  /*
+   * Everyone who may invite, guests included.
+   */
+  GUESTACCESS__V1__INVITATION_EMAIL_POLICY__INVITATION_EMAIL_POLICY_EVERYONE = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(GUESTACCESS__V1__INVITATION_EMAIL_POLICY)
+} Guestaccess__V1__InvitationEmailPolicy;
+/*
  * What guests may see of the directory.
  */
 typedef enum _Guestaccess__V1__GuestAccessLevel {
@@ -582,10 +610,24 @@ struct  Guestaccess__V1__TenantSettings
    * output only.
    */
   char *updated_by;
+  /*
+   * Where an invitation's redirect_url (CreateInvitation, ResetRedemption)
+   * may point: URL prefixes such as "https://apps.contoso.com/" (https only,
+   * each ending with "/" after the host; at most 100). A redirect URL must
+   * start with one of them. Empty (the default): https URLs whose host is one
+   * of the tenant's verified domains or a subdomain of one. Anything else is
+   * PERMISSION_DENIED (reason REDIRECT_URL_NOT_ALLOWED).
+   */
+  size_t n_redirect_url_allow_list;
+  char **redirect_url_allow_list;
+  /*
+   * Who may have the server send invitation email. Default MEMBERS.
+   */
+  Guestaccess__V1__InvitationEmailPolicy invitation_email_policy;
 };
 #define GUESTACCESS__V1__TENANT_SETTINGS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&guestaccess__v1__tenant_settings__descriptor) \
-    , (char *)protobuf_c_empty_string, GUESTACCESS__V1__GUEST_INVITE_POLICY__GUEST_INVITE_POLICY_UNSPECIFIED, GUESTACCESS__V1__GUEST_ACCESS_LEVEL__GUEST_ACCESS_LEVEL_UNSPECIFIED, GUESTACCESS__V1__COLLABORATION_DOMAIN_MODE__COLLABORATION_DOMAIN_MODE_UNSPECIFIED, 0,NULL, GUESTACCESS__V1__EMAIL_OTP_MODE__EMAIL_OTP_MODE_UNSPECIFIED, 0, 0, 0, 0, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, GUESTACCESS__V1__GUEST_INVITE_POLICY__GUEST_INVITE_POLICY_UNSPECIFIED, GUESTACCESS__V1__GUEST_ACCESS_LEVEL__GUEST_ACCESS_LEVEL_UNSPECIFIED, GUESTACCESS__V1__COLLABORATION_DOMAIN_MODE__COLLABORATION_DOMAIN_MODE_UNSPECIFIED, 0,NULL, GUESTACCESS__V1__EMAIL_OTP_MODE__EMAIL_OTP_MODE_UNSPECIFIED, 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0,NULL, GUESTACCESS__V1__INVITATION_EMAIL_POLICY__INVITATION_EMAIL_POLICY_UNSPECIFIED }
 
 
 /*
@@ -780,7 +822,8 @@ struct  Guestaccess__V1__User
   char *display_name;
   /*
    * Email address; unique (case-insensitively) among the tenant's users that
-   * are not deleted. For a guest, the invited email.
+   * are not deleted. For a guest, the invited email. Any address is accepted
+   * for a member; see mail_verified for what it proves.
    */
   char *mail;
   /*
@@ -832,8 +875,9 @@ struct  Guestaccess__V1__User
   size_t n_sponsors;
   char **sponsors;
   /*
-   * Guests: when access ends (the guest is refused from then on, and swept);
-   * 0 = no expiry.
+   * Guests and invited (external) members: when access ends (every call is
+   * refused from then on with ACCESS_EXPIRED; guests are swept); 0 = no
+   * expiry.
    */
   int64_t access_expires_at;
   /*
@@ -850,10 +894,21 @@ struct  Guestaccess__V1__User
    * no removal scheduled. UnblockSignIn cancels it.
    */
   int64_t removal_scheduled_at;
+  /*
+   * Output only. Members: true when the domain of `mail` is one of the
+   * tenant's verified domains (kept up to date when the mail or the
+   * tenant's verified domains change). A member whose mail is not verified
+   * is still a full member of its tenant, but its credential is never an
+   * identity for that address elsewhere: redeeming another tenant's
+   * invitation with it is PERMISSION_DENIED (reason HOME_IDENTITY_UNVERIFIED).
+   * Always false for guests: a guest's address is its invitation's, proven
+   * by the email passcode or by its home tenant (see identities).
+   */
+  protobuf_c_boolean mail_verified;
 };
 #define GUESTACCESS__V1__USER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&guestaccess__v1__user__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, GUESTACCESS__V1__USER_TYPE__USER_TYPE_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, 0, 0, GUESTACCESS__V1__EXTERNAL_USER_STATE__EXTERNAL_USER_STATE_UNSPECIFIED, 0, GUESTACCESS__V1__CREATION_TYPE__CREATION_TYPE_UNSPECIFIED, 0,NULL, 0,NULL, 0, (char *)protobuf_c_empty_string, 0, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, GUESTACCESS__V1__USER_TYPE__USER_TYPE_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, 0, 0, GUESTACCESS__V1__EXTERNAL_USER_STATE__EXTERNAL_USER_STATE_UNSPECIFIED, 0, GUESTACCESS__V1__CREATION_TYPE__CREATION_TYPE_UNSPECIFIED, 0,NULL, 0,NULL, 0, (char *)protobuf_c_empty_string, 0, 0, 0 }
 
 
 /*
@@ -1178,7 +1233,7 @@ struct  Guestaccess__V1__ListTenantsRequest
 {
   ProtobufCMessage base;
   /*
-   * Maximum tenants per page; 0 = 50; at most 1000.
+   * Maximum tenants per page; 0 = 50; larger than 1000 is clamped to 1000.
    */
   int32_t page_size;
   /*
@@ -1429,7 +1484,7 @@ struct  Guestaccess__V1__ListUsersRequest
    */
   char *tenant_id;
   /*
-   * Maximum users per page; 0 = 50; at most 1000.
+   * Maximum users per page; 0 = 50; larger than 1000 is clamped to 1000.
    */
   int32_t page_size;
   /*
@@ -1608,7 +1663,7 @@ struct  Guestaccess__V1__ListGroupsRequest
    */
   char *tenant_id;
   /*
-   * Maximum groups per page; 0 = 50; at most 1000.
+   * Maximum groups per page; 0 = 50; larger than 1000 is clamped to 1000.
    */
   int32_t page_size;
   /*
@@ -1767,7 +1822,7 @@ struct  Guestaccess__V1__ListApplicationsRequest
    */
   char *tenant_id;
   /*
-   * Maximum applications per page; 0 = 50; at most 1000.
+   * Maximum applications per page; 0 = 50; larger than 1000 is clamped to 1000.
    */
   int32_t page_size;
   /*
@@ -1993,7 +2048,7 @@ struct  Guestaccess__V1__ListCredentialsRequest
    */
   char *tenant_id;
   /*
-   * Maximum credentials per page; 0 = 50; at most 1000.
+   * Maximum credentials per page; 0 = 50; larger than 1000 is clamped to 1000.
    */
   int32_t page_size;
   /*
@@ -2053,7 +2108,7 @@ struct  Guestaccess__V1__ListAuditEventsRequest
    */
   char *tenant_id;
   /*
-   * Maximum events per page; 0 = 50; at most 1000.
+   * Maximum events per page; 0 = 50; larger than 1000 is clamped to 1000.
    */
   int32_t page_size;
   /*
@@ -3615,6 +3670,7 @@ void guestaccess__v1__tenant_service__watch_audit_events(ProtobufCService *servi
 
 extern const ProtobufCEnumDescriptor    guestaccess__v1__tenant_state__descriptor;
 extern const ProtobufCEnumDescriptor    guestaccess__v1__guest_invite_policy__descriptor;
+extern const ProtobufCEnumDescriptor    guestaccess__v1__invitation_email_policy__descriptor;
 extern const ProtobufCEnumDescriptor    guestaccess__v1__guest_access_level__descriptor;
 extern const ProtobufCEnumDescriptor    guestaccess__v1__collaboration_domain_mode__descriptor;
 extern const ProtobufCEnumDescriptor    guestaccess__v1__email_otp_mode__descriptor;
