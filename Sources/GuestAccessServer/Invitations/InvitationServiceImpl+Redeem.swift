@@ -264,7 +264,7 @@ extension InvitationServiceImpl {
     return String(peer[..<colon])
   }
 
-  private func checkSourceNotLocked(_ source: String, now: Int64) async throws {
+  func checkSourceNotLocked(_ source: String, now: Int64) async throws {
     let count = try await env.read { reader in try reader.failureCount(key: "redeem-fail:\(source)", now: now, windowMillis: 600_000) }
     if count >= Self.failuresPerSource {
       throw RPCError(code: .resourceExhausted, message: "too many failed redemption attempts from this source; try again later",
@@ -272,7 +272,7 @@ extension InvitationServiceImpl {
     }
   }
 
-  private func recordFailure(source: String, now: Int64) async throws {
+  func recordFailure(source: String, now: Int64) async throws {
     _ = try await env.store.write { writer in
       try writer.countInWindow(key: "redeem-fail:\(source)", now: now, windowMillis: 600_000, add: 1)
     }

@@ -1,0 +1,122 @@
+import GuestAccessCore
+import GuestAccessProto
+import GuestAccessStorage
+
+/// How an invitee signs in to redeem, in the redemption order: an account of
+/// a tenant here that manages the invited address's domain first, else the
+/// email one-time passcode when the inviting tenant allows it.
+public enum RedemptionSignIn: Sendable, Equatable {
+  /// The invited domain is managed by a tenant here: its credential is required.
+  case homeTenant
+  /// A passcode is emailed to the invited address.
+  case emailPasscode
+  /// Neither applies (the domain is not managed here and the passcode is turned off).
+  case unavailable
+}
+
+/// What the redemption pages show of an invitation, read with its ticket: only
+/// what the invitation email already told the ticket holder, and the invited
+/// address masked.
+public struct InvitationPreview: Sendable {
+  /// PENDING_ACCEPTANCE, ACCEPTED, REVOKED or EXPIRED (a pending invitation
+  /// past its expiry reads EXPIRED).
+  public var status: InvitationStatus
+  /// The inviting tenant's display name.
+  public var tenantDisplayName = ""
+  /// The inviter's display name and address (empty when the operator invited).
+  public var inviterName = ""
+  public var inviterMail = ""
+  /// The invited address, masked (`a***@example.com`).
+  public var maskedEmail = ""
+  /// The inviter's message, as written.
+  public var customMessage = ""
+  /// The invitation's language tag (empty = none chosen).
+  public var language = ""
+  /// Names of the groups and applications it grants.
+  public var groupNames: [String] = []
+  public var applicationNames: [String] = []
+  /// When the ticket stops working (unix ms).
+  public var expiresAt: Int64 = 0
+  /// Where the invitee goes afterwards (empty = nowhere set).
+  public var redirectURL = ""
+  /// How the invitee signs in.
+  public var signIn: RedemptionSignIn = .unavailable
+}
+
+extension InvitationServiceImpl {
+  /// The invitation behind `ticket`, for the redemption pages. An unknown
+  /// ticket is NOT_FOUND (TICKET_NOT_FOUND) and counts as a failed redemption
+  /// of the caller's source, under the same limits as RedeemInvitation.
+  public func previewInvitation(ticket rawTicket: String, context: ServerContext) async throws -> InvitationPreview {
+    let (hash, source, now) = try await admitTicket(rawTicket, context: context)
+    let found = try await env.read { reader -> InvitationPreview? in
+      guard let found = try reader.invitation(ticketHash: hash), Secrets.constantTimeEqual(found.storedHash, hash) else { return nil }
+      let invitation = found.invitation
+      var preview = InvitationPreview(status: invitation.status)
+      if invitation.status == .pendingAcceptance && invitation.expiresAt <= now { preview.status = .expired }
+      guard preview.status == .pendingAcceptance, let tenant = try reader.tenant(id: invitation.tenantID) else { return preview }
+      preview.tenantDisplayName = tenant.displayName
+      if let inviter = try reader.user(tenantID: tenant.id, id: invitation.invitedBy) {
+        preview.inviterName = inviter.displayName
+        preview.inviterMail = inviter.mail
+      }
+      preview.maskedEmail = Self.mask(invitation.invitedEmail)
+      preview.customMessage = invitation.messageInfo.customizedMessageBody
+      preview.language = invitation.messageInfo.messageLanguage
+      preview.groupNames = try invitation.grants.groupIDs.compactMap { try reader.group(tenantID: tenant.id, id: $0)?.displayName }
+      preview.applicationNames = try invitation.grants.applicationIDs.compactMap {
+        try reader.application(tenantID: tenant.id, id: $0)?.displayName
+      }
+      preview.expiresAt = invitation.expiresAt
+      preview.redirectURL = invitation.redirectURL
+      let domain = String(invitation.invitedEmail.split(separator: "@").last ?? "")
+      let tenantSettings = try settings(reader, tenantID: tenant.id)
+      if let owner = try reader.tenantID(forDomain: domain), owner != tenant.id {
+        preview.signIn = .homeTenant
+      } else {
+        preview.signIn = tenantSettings.emailOtpMode == .disabled ? .unavailable : .emailPasscode
+      }
+      return preview
+    }
+    guard let found else { throw try await unknownTicket(source: source, now: now) }
+    return found
+  }
+
+  /// The invitee declines on the consent page: the invitation stays usable
+  /// (PENDING_ACCEPTANCE) and an INVITATION_REDEEMED audit event with outcome
+  /// FAILURE and reason DECLINED_BY_INVITEE is recorded in the inviting tenant.
+  public func declineInvitation(ticket rawTicket: String, context: ServerContext) async throws {
+    let (hash, source, now) = try await admitTicket(rawTicket, context: context)
+    let audit = AuditRecorder(context[PrincipalKey.self], context: context, now: now)
+    let known = try await env.write { writer, events -> Bool in
+      guard let found = try writer.invitation(ticketHash: hash), Secrets.constantTimeEqual(found.storedHash, hash) else { return false }
+      var invitation = found.invitation
+      try Self.checkRedeemable(&invitation, writer: writer, now: now)
+      try audit.record(writer, &events, tenantID: invitation.tenantID, action: .invitationRedeemed, targetType: .invitation,
+                       targetID: invitation.id, outcome: .failure, details: ["reason": Self.declinedReason])
+      return true
+    }
+    guard known else { throw try await unknownTicket(source: source, now: now) }
+  }
+
+  /// The ticket's hash, the caller's source and the time, once the ticket is
+  /// well-formed and the source is not locked out by failed redemptions.
+  private func admitTicket(_ rawTicket: String, context: ServerContext) async throws -> (hash: [UInt8], source: String, now: Int64) {
+    let ticket = Self.ticket(fromTicketOrURL: rawTicket)
+    guard !ticket.isEmpty, ticket.utf8.count <= 256 else { throw RPCError.invalidArgument(field: "ticket", "is required") }
+    let now = env.clock.nowMillis()
+    let source = Self.source(context)
+    try await checkSourceNotLocked(source, now: now)
+    return (Secrets.hash(ticket), source, now)
+  }
+
+  /// Counts a failed redemption of `source` and returns the error of an unknown ticket.
+  private func unknownTicket(source: String, now: Int64) async throws -> RPCError {
+    try await recordFailure(source: source, now: now)
+    return RPCError(code: .notFound, message: "unknown or no longer valid ticket",
+                    errorInfo: ErrorInfo(reason: "TICKET_NOT_FOUND", domain: "guestaccess.v1"))
+  }
+
+  /// The audit reason of a declined invitation.
+  public static let declinedReason = "DECLINED_BY_INVITEE"
+}
