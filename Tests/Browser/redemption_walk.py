@@ -20,6 +20,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 plan = json.load(open(sys.argv[1]))
 failures = []
@@ -82,7 +84,8 @@ driver.set_page_load_timeout(20)
 
 
 def shot(name):
-    if plan.get("screenshots"):
+    """Saves the page as NAME.png in the plan's screenshot directory, if both are given."""
+    if name and plan.get("screenshots"):
         height = driver.execute_script("return document.documentElement.scrollHeight")
         driver.set_window_size(430, max(600, min(int(height) + 40, 2000)))
         driver.save_screenshot(os.path.join(plan["screenshots"], name + ".png"))
@@ -94,7 +97,10 @@ def h1():
 
 
 def click(selector):
+    """Clicks a link or button and waits until the next page replaced this one."""
+    page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, selector).click()
+    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
 
 
 def run_case(case):
@@ -109,31 +115,31 @@ def run_case(case):
         page = driver.page_source
         check("@" not in driver.find_element(By.TAG_NAME, "main").text, "%s: the page shows an address" % kind)
         check("api_key" not in page and "csrf" not in page, "%s: the page offers a form" % kind)
-        shot(case.get("shot", kind))
+        shot(case.get("shot"))
         return
     for text in case.get("invitation_texts", []):
         check(text in driver.find_element(By.TAG_NAME, "main").text, "%s: invitation page lacks %r" % (kind, text))
-    shot(case.get("shot_invitation", "")) if case.get("shot_invitation") else None
+    shot(case.get("shot_invitation"))
     click("a.button")
     check(case["consent_heading"] in h1(), "%s: consent heading is %r" % (kind, h1()))
     if kind == "csrf":
         driver.execute_script("document.querySelector('input[name=csrf]').value = 'tampered';")
         click("button[value=accept]")
         check(case["heading"] in h1(), "csrf: heading after a tampered token is %r" % h1())
-        shot(case.get("shot", "csrf"))
+        shot(case.get("shot"))
         return
     if kind == "decline":
-        shot(case.get("shot_consent", "")) if case.get("shot_consent") else None
+        shot(case.get("shot_consent"))
         click("button[value=decline]")
         check(case["heading"] in h1(), "decline: heading is %r" % h1())
-        shot(case.get("shot", "declined"))
+        shot(case.get("shot"))
         return
     if kind == "home":
         driver.find_element(By.ID, "api_key").send_keys(case["api_key"])
-        shot(case.get("shot_consent", "")) if case.get("shot_consent") else None
+        shot(case.get("shot_consent"))
         click("button[value=accept]")
     else:
-        shot(case.get("shot_consent", "")) if case.get("shot_consent") else None
+        shot(case.get("shot_consent"))
         click("button[value=accept]")
         check(case["passcode_heading"] in h1(), "%s: passcode heading is %r" % (kind, h1()))
         _, code = passcode(address, before_codes)
@@ -147,9 +153,9 @@ def run_case(case):
                 alert = driver.find_element(By.CSS_SELECTOR, "[role=alert]").text
                 check(case["wrong_texts"][attempt] in alert, "wrong: attempt %d says %r" % (attempt + 1, alert))
             check(not driver.find_elements(By.ID, "passcode"), "wrong: the passcode field is still offered after 5 failures")
-            shot(case.get("shot", "passcode-wrong"))
+            shot(case.get("shot"))
             return
-        shot(case.get("shot_passcode", "")) if case.get("shot_passcode") else None
+        shot(case.get("shot_passcode"))
         driver.find_element(By.ID, "passcode").send_keys(code)
         click("form[action='/redeem/passcode'] button")
     expected = case.get("redirect")
@@ -159,7 +165,7 @@ def run_case(case):
         check(driver.current_url.endswith("/redeem/done"), "%s: landed on %r" % (kind, driver.current_url))
         for text in case.get("done_texts", []):
             check(text in driver.find_element(By.TAG_NAME, "main").text, "%s: done page lacks %r" % (kind, text))
-        shot(case.get("shot", "done"))
+        shot(case.get("shot"))
     results[case["name"]] = driver.current_url
 
 
