@@ -22,10 +22,10 @@ struct MetricsTests {
     try await withTestServer { server in
       let contoso = try await server.makeTenant("Contoso", domain: "contoso.com")
       let label = #"guestaccess_rpc_requests_total{method="/guestaccess.v1.TenantService/GetTenant",code="OK"}"#
-      let before = try Self.sample(label, in: Self.fetch(port: endpoint.port)) ?? 0
+      let before = try Self.sample(label, in: await Self.fetch(port: endpoint.port)) ?? 0
       for _ in 0..<7 { _ = try await contoso.adminClient.tenants.getTenant(GetTenantRequest()) }
       await expectError(.unauthenticated) { try await server.client("gak_nope").tenants.getTenant(GetTenantRequest()) }
-      let text = try Self.fetch(port: endpoint.port)
+      let text = try await Self.fetch(port: endpoint.port)
       try Self.validateExposition(text)
       // Other suites run concurrently and call GetTenant too: the counter moved by at least our 7.
       #expect((try Self.sample(label, in: text) ?? 0) >= before + 7)
@@ -81,10 +81,10 @@ struct MetricsTests {
   }
 
   /// GET /metrics over a plain socket.
-  static func fetch(port: Int) throws -> String {
+  static func fetch(port: Int) async throws -> String {
     let connection = try RawHTTPConnection(port: port)
     connection.send("GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-    guard let response = connection.read(), response.status == 200 else { throw EndpointTestError.status("no 200 from /metrics") }
+    guard let response = await connection.read(), response.status == 200 else { throw EndpointTestError.status("no 200 from /metrics") }
     return response.body
   }
 

@@ -8,10 +8,12 @@ import Testing
 import Glibc
 #endif
 
-/// A blocking HTTP/1.1 client connection for the web listener tests (reads
-/// responses by Content-Length, so several can share a kept-alive connection).
-final class RawHTTPConnection {
-  struct Response {
+/// An HTTP/1.1 client connection for the web listener tests (reads responses
+/// by Content-Length, so several can share a kept-alive connection). Its
+/// blocking reads run on a thread of their own, never on the Swift pool: the
+/// pages it waits for need that pool.
+final class RawHTTPConnection: @unchecked Sendable {
+  struct Response: Sendable {
     var status: Int
     var headers: [(String, String)]
     var body: String
@@ -46,7 +48,22 @@ final class RawHTTPConnection {
   }
 
   /// Reads one response; nil when the server closed first.
-  func read() -> Response? {
+  func read() async -> Response? {
+    await offPool { self.readBlocking() }
+  }
+
+  /// Whether the server closed the connection (end of stream within the timeout).
+  func isClosedByServer() async -> Bool {
+    await offPool { self.waitForClose() }
+  }
+
+  private func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+      Thread.detachNewThread { continuation.resume(returning: body()) }
+    }
+  }
+
+  private func readBlocking() -> Response? {
     while true {
       if let split = find([13, 10, 13, 10]) {
         let head = String(decoding: pending[..<split], as: UTF8.self)
@@ -70,8 +87,7 @@ final class RawHTTPConnection {
     }
   }
 
-  /// Whether the server closed the connection (end of stream within the timeout).
-  func isClosedByServer() -> Bool {
+  private func waitForClose() -> Bool {
     var buffer = [UInt8](repeating: 0, count: 4096)
     while true {
       let count = recv(fd, &buffer, buffer.count, 0)
