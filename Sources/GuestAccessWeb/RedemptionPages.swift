@@ -130,7 +130,7 @@ struct RedemptionPages: Sendable {
     do {
       let response = try await gateway.redeem(ticket: session.ticket, peer: request.peer, bearer: key.isEmpty ? nil : key)
       if response.result == .accepted {
-        return finish(id, preview: preview, redirectURL: response.redirectURL, passcodeGuest: false)
+        return finish(id, preview: preview, redirectURL: response.redirectURL)
       }
       sessions.update(id) { session in
         session.passcode = .init(
@@ -186,7 +186,7 @@ struct RedemptionPages: Sendable {
     }
     do {
       let response = try await gateway.complete(sessionID: step.sessionID, passcode: form["passcode"] ?? "", peer: request.peer)
-      return finish(id, preview: preview, redirectURL: response.redirectURL, passcodeGuest: true)
+      return finish(id, preview: preview, redirectURL: response.redirectURL)
     } catch let error as RPCError {
       switch error.reason {
       case "PASSCODE_INVALID":
@@ -260,12 +260,12 @@ struct RedemptionPages: Sendable {
 
   /// Records the outcome and sends the browser on: 303 to the invitation's
   /// redirect URL when it is allowed, else to the done page.
-  private func finish(_ id: String, preview: InvitationPreview, redirectURL: String, passcodeGuest: Bool) -> HTTPResponse {
+  private func finish(_ id: String, preview: InvitationPreview, redirectURL: String) -> HTTPResponse {
     sessions.update(id) { session in
       session.passcode = nil
       session.done = .init(
         tenantDisplayName: preview.tenantDisplayName, groupNames: preview.groupNames, applicationNames: preview.applicationNames,
-        redirectURL: redirectURL, passcodeGuest: passcodeGuest)
+        redirectURL: redirectURL)
     }
     return .seeOther(allowedRedirect(redirectURL) ?? "/redeem/done")
   }

@@ -30,7 +30,6 @@ struct RedemptionWebSession: Sendable {
     var groupNames: [String]
     var applicationNames: [String]
     var redirectURL: String
-    var passcodeGuest: Bool
   }
 }
 
