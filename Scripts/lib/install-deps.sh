@@ -7,9 +7,12 @@
 
 # Build, code generation, tests and leak check. libssl-dev: STARTTLS in the
 # SMTP transport; python3-aiosmtpd and openssl: the SMTP server (and its
-# test certificate) that the email tests deliver to.
+# test certificate) that the email tests deliver to. libhttp-parser-dev: the
+# web listener's HTTP parser. chromium, chromium-driver and python3-selenium:
+# the headless browser that walks the redemption pages in the tests. wrk:
+# Scripts/bench-web (with curl).
 GA_APT_PACKAGES=(libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libsqlite3-dev libssl-dev python3 python3-protobuf valgrind
-  python3-aiosmtpd openssl)
+  python3-aiosmtpd openssl libhttp-parser-dev chromium chromium-driver python3-selenium wrk curl)
 
 ga_install_deps() {
   local missing=() package

@@ -22,4 +22,11 @@ public enum MetricsBackend {
       return created
     }
   }
+
+  /// The Prometheus text exposition of `registry` (what `GET /metrics` serves).
+  public static func exposition(of registry: PrometheusCollectorRegistry) -> [UInt8] {
+    var bytes: [UInt8] = []
+    registry.emit(into: &bytes)
+    return bytes
+  }
 }

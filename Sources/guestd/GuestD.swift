@@ -3,6 +3,8 @@ import Dispatch
 import Foundation
 import GuestAccessAdmin
 import GuestAccessServer
+import GuestAccessTransport
+import GuestAccessWeb
 import Logging
 
 #if canImport(Glibc)
@@ -24,7 +26,8 @@ struct GuestD: AsyncParsableCommand {
       GUESTD_EMAIL_RETRY_DELAY, GUESTD_SMTP_HOST, GUESTD_SMTP_PORT, GUESTD_SMTP_USERNAME,
       GUESTD_SMTP_PASSWORD, GUESTD_SMTP_STARTTLS, GUESTD_SMTP_CA_FILE, GUESTD_SMTP_TIMEOUT,
       GUESTD_TLS_CERT, GUESTD_TLS_KEY, GUESTD_TLS_CLIENT_CA, GUESTD_TLS_RELOAD_INTERVAL,
-      GUESTD_ALLOW_PLAINTEXT (1 or true). Flags win over the environment.
+      GUESTD_ALLOW_PLAINTEXT (1 or true), GUESTD_WEB_LISTEN, GUESTD_METRICS_LISTEN,
+      GUESTD_METRICS_ALLOW_REMOTE (1). Flags win over the environment.
       SIGHUP reloads the TLS certificate, key and client CAs.
       """,
     version: "0.1.0")
@@ -35,7 +38,7 @@ struct GuestD: AsyncParsableCommand {
   @Option(name: .customLong("data-dir"), help: "Directory holding the SQLite database and the operator credential.")
   var dataDir: String?
 
-  @Option(name: .customLong("public-base-url"), help: "Base URL used to build invitation redeem URLs.")
+  @Option(name: .customLong("public-base-url"), help: "Base URL used to build invitation redeem URLs (default: the web listener's http://HOST:PORT, else http://localhost:7700).")
   var publicBaseURL: String?
 
   @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
@@ -65,11 +68,14 @@ struct GuestD: AsyncParsableCommand {
   @Option(name: .customLong("busy-poll-us"), help: "Microseconds an event loop polls for requests before it sleeps; 0 turns polling off (default 50).")
   var busyPollMicros: Int?
 
-  @Option(name: .customLong("metrics-listen"), help: "Serve Prometheus metrics at http://HOST:PORT/metrics (off by default; unauthenticated, so a loopback HOST unless --metrics-allow-remote).")
+  @Option(name: .customLong("metrics-listen"), help: "Serve Prometheus metrics at http://HOST:PORT/metrics, with /healthz and /readyz (off by default; unauthenticated, so a loopback HOST unless --metrics-allow-remote).")
   var metricsListen: String?
 
   @Flag(name: .customLong("metrics-allow-remote"), help: "Allow --metrics-listen on a non-loopback address (the endpoint has no authentication: put it behind a firewall or proxy).")
   var metricsAllowRemote = false
+
+  @Option(name: .customLong("web-listen"), help: "Serve the guests' redemption pages (and /healthz, /readyz) at http://HOST:PORT (off by default).")
+  var webListen: String?
 
   @Option(name: .customLong("operator-key-file"), help: "File holding the operator credential to accept (else one is created in the data directory on first start).")
   var operatorKeyFile: String?
@@ -83,8 +89,26 @@ struct GuestD: AsyncParsableCommand {
 
   mutating func run() async throws {
     let environment = ServerSettings.processEnvironment()
+    // The web listener binds first: with port 0 its port is known only then,
+    // and the redeem links default to it.
+    let webAddress = webListen ?? environment["GUESTD_WEB_LISTEN"]
+    let metricsAddress = metricsListen ?? environment["GUESTD_METRICS_LISTEN"]
+    if let metricsAddress {
+      let host = metricsAddress.lastIndex(of: ":").map { String(metricsAddress[..<$0]) } ?? metricsAddress
+      let allowRemote = metricsAllowRemote || environment["GUESTD_METRICS_ALLOW_REMOTE"] == "1"
+      guard allowRemote || Self.isLoopback(host) else {
+        throw ValidationError("--metrics-listen \(metricsAddress) is not a loopback address and the metrics endpoint has no authentication; "
+                              + "use 127.0.0.1 or ::1, or pass --metrics-allow-remote (GUESTD_METRICS_ALLOW_REMOTE=1) to expose it")
+      }
+    }
+    // Both HTTP listeners share event loops of their own (none without them).
+    let httpGroup = webAddress != nil || metricsAddress != nil
+      ? EventLoopGroup(count: EventLoopGroup.coreCount, name: "ga-http", busyPoll: .zero) : nil
+    let web = try webAddress.map { try Self.bind($0, group: httpGroup!) }
+    var baseURL = publicBaseURL
+    if baseURL == nil, environment["GUESTD_PUBLIC_BASE_URL"] == nil, let web { baseURL = web.url }
     var configured = try ServerSettings(
-      listen: listen, dataDir: dataDir, publicBaseURL: publicBaseURL, logLevel: logLevel, drainTimeout: drainTimeout,
+      listen: listen, dataDir: dataDir, publicBaseURL: baseURL, logLevel: logLevel, drainTimeout: drainTimeout,
       maxConnections: maxConnections, operatorKey: try operatorKeyFile.map(Self.readKey), busyPollMicros: busyPollMicros,
       sweepInterval: sweepInterval, maxConnectionsPerPeer: maxConnectionsPerPeer, maxCallsBeforeAuthentication: maxCallsBeforeAuth,
       memoryBudgetMiB: memoryBudgetMiB, sendTimeout: sendTimeout, environment: environment)
@@ -99,23 +123,22 @@ struct GuestD: AsyncParsableCommand {
     }
     let logger = Logger(label: "guestd")
     let registry = MetricsBackend.prometheus()
-    var endpoint: PrometheusEndpoint?
-    if let metricsListen = metricsListen ?? ProcessInfo.processInfo.environment["GUESTD_METRICS_LISTEN"] {
-      guard let colon = metricsListen.lastIndex(of: ":"), let port = Int(metricsListen[metricsListen.index(after: colon)...]) else {
-        throw ValidationError("--metrics-listen must be HOST:PORT")
-      }
-      let host = String(metricsListen[..<colon])
-      let allowRemote = metricsAllowRemote || ProcessInfo.processInfo.environment["GUESTD_METRICS_ALLOW_REMOTE"] == "1"
-      guard allowRemote || Self.isLoopback(host) else {
-        throw ValidationError("--metrics-listen \(metricsListen) is not a loopback address and the metrics endpoint has no authentication; "
-                              + "use 127.0.0.1 or ::1, or pass --metrics-allow-remote (GUESTD_METRICS_ALLOW_REMOTE=1) to expose it")
-      }
-      let started = try PrometheusEndpoint(host: host, port: port, registry: registry)
-      print("guestd metrics on http://\(metricsListen[..<colon]):\(started.port)/metrics")
-      endpoint = started
-    }
-    defer { endpoint?.stop() }
     let server = try GuestAccessServerApp(settings: settings, logger: logger)
+    var admin: HTTPServer?
+    if let metricsAddress {
+      let started = try Self.bind(metricsAddress, group: httpGroup!)
+      started.start(handler: WebApp(health: server.health, metrics: { MetricsBackend.exposition(of: registry) }))
+      print("guestd metrics on \(started.url)/metrics")
+      admin = started
+    }
+    if let web {
+      web.start(handler: WebApp(app: server))
+      print("guestd web pages on \(web.url) (redeem links: \(settings.publicBaseURL)/redeem)")
+    }
+    defer {
+      web?.stop()
+      admin?.stop()
+    }
     let signals = SignalWatcher(signals: [SIGTERM, SIGINT]) { signal in
       logger.notice("received signal \(signal): draining")
       server.beginGracefulShutdown()
@@ -144,6 +167,15 @@ struct GuestD: AsyncParsableCommand {
       fflush(nil)
     }
     logger.notice("guestd stopped")
+  }
+
+  /// Binds an HTTP listener at `HOST:PORT`.
+  static func bind(_ address: String, group: EventLoopGroup) throws -> HTTPServer {
+    do {
+      return try HTTPServer(configuration: HTTPServerConfiguration(address: address), group: group, logger: Logger(label: "guestd.web"))
+    } catch let error as HTTPServerError {
+      throw ValidationError(error.description)
+    }
   }
 }
 

@@ -1,6 +1,9 @@
 import Foundation
 import GuestAccessAdmin
 import GuestAccessClient
+import GuestAccessTransport
+import GuestAccessWeb
+import Logging
 import Testing
 
 #if canImport(Glibc)
@@ -11,15 +14,18 @@ import Glibc
 struct MetricsTests {
   @Test func prometheusTextParsesAndCountersMove() async throws {
     let registry = MetricsBackend.prometheus()
-    let endpoint = try PrometheusEndpoint(host: "127.0.0.1", port: 0, registry: registry)
+    let endpoint = try HTTPServer(
+      configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), group: EventLoopGroup(count: 1, busyPoll: .zero),
+      logger: Logger(label: "metrics-test"))
+    endpoint.start(handler: WebApp(health: nil, metrics: { MetricsBackend.exposition(of: registry) }))
     defer { endpoint.stop() }
     try await withTestServer { server in
       let contoso = try await server.makeTenant("Contoso", domain: "contoso.com")
       let label = #"guestaccess_rpc_requests_total{method="/guestaccess.v1.TenantService/GetTenant",code="OK"}"#
-      let before = try Self.sample(label, in: Self.fetch(port: endpoint.port)) ?? 0
+      let before = try Self.sample(label, in: await Self.fetch(port: endpoint.port)) ?? 0
       for _ in 0..<7 { _ = try await contoso.adminClient.tenants.getTenant(GetTenantRequest()) }
       await expectError(.unauthenticated) { try await server.client("gak_nope").tenants.getTenant(GetTenantRequest()) }
-      let text = try Self.fetch(port: endpoint.port)
+      let text = try await Self.fetch(port: endpoint.port)
       try Self.validateExposition(text)
       // Other suites run concurrently and call GetTenant too: the counter moved by at least our 7.
       #expect((try Self.sample(label, in: text) ?? 0) >= before + 7)
@@ -75,33 +81,14 @@ struct MetricsTests {
   }
 
   /// GET /metrics over a plain socket.
-  static func fetch(port: Int) throws -> String {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
-    let connected = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard connected == 0 else { throw EndpointTestError.connect }
-    let request = Array("GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
-    _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-    var response: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-      let n = recv(fd, &buffer, buffer.count, 0)
-      if n <= 0 { break }
-      response += buffer[0..<n]
-    }
-    let text = String(decoding: response, as: UTF8.self)
-    guard text.hasPrefix("HTTP/1.1 200"), let split = text.range(of: "\r\n\r\n") else { throw EndpointTestError.status(String(text.prefix(100))) }
-    return String(text[split.upperBound...])
+  static func fetch(port: Int) async throws -> String {
+    let connection = try RawHTTPConnection(port: port)
+    connection.send("GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    guard let response = await connection.read(), response.status == 200 else { throw EndpointTestError.status("no 200 from /metrics") }
+    return response.body
   }
 
   enum EndpointTestError: Error {
-    case connect
     case status(String)
   }
 }

@@ -1,0 +1,209 @@
+import CGuestAccessPosix
+import GuestAccessTransport
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One accepted HTTP connection on its event loop: reads into the parser,
+/// answers requests one at a time in arrival order, writes each response with
+/// one `send` (the rest, if the socket is full, when it is writable again).
+/// Loop thread only, but for the hand-back of responses computed in tasks.
+final class HTTPConnection: EventLoopSocketHandler, @unchecked Sendable {
+  let fd: Int32
+  let peer: String
+  let address: String
+  let loop: EventLoop
+  private let server: HTTPServer
+  private let parser: HTTPRequestParser
+  private let handler: any HTTPHandler
+  private var pending: [HTTPRequest] = []
+  private var busy = false
+  private var output: [UInt8] = []
+  private var outputOffset = 0
+  private var closeWhenFlushed = false
+  private var closed = false
+  private var answered = 0
+  private var timer: EventLoopTimer?
+  private var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+
+  init(fd: Int32, peer: String, address: String, loop: EventLoop, server: HTTPServer) {
+    self.fd = fd
+    self.peer = peer
+    self.address = address
+    self.loop = loop
+    self.server = server
+    handler = server.handler
+    parser = HTTPRequestParser(
+      maxHeaderBytes: server.configuration.maxHeaderBytes, maxBodyBytes: server.configuration.maxBodyBytes)
+  }
+
+  func start() {
+    server.track(self)
+    guard loop.registerSocket(fd: fd, events: ga_epollin | ga_epollrdhup, handler: self) else {
+      close()
+      return
+    }
+    armIdleTimer()
+  }
+
+  func handleEvents(_ events: UInt32) {
+    if events & (ga_epollerr | ga_epollhup) != 0 {
+      close()
+      return
+    }
+    if events & ga_epollout != 0 { flush() }
+    if events & (ga_epollin | ga_epollrdhup) != 0, !closed { readAvailable() }
+  }
+
+  private func readAvailable() {
+    while !closed && !closeWhenFlushed {
+      let count = buffer.withUnsafeMutableBytes { ga_recv(fd, $0.baseAddress, $0.count) }
+      if count == 0 {
+        // The peer finished sending: answer what was asked, then close.
+        if busy || !pending.isEmpty {
+          closeWhenFlushed = true
+          loop.modifySocket(fd: fd, events: 0)
+        } else {
+          close()
+        }
+        return
+      }
+      if count < 0 {
+        let error = ga_errno()
+        if error == EAGAIN || error == EWOULDBLOCK || error == EINTR { return }
+        close()
+        return
+      }
+      let wasInMessage = parser.inMessage
+      let parsed = buffer.withUnsafeBytes { raw -> Result<[HTTPRequest], HTTPParseFailure> in
+        do throws(HTTPParseFailure) {
+          return .success(try parser.feed(UnsafeRawBufferPointer(rebasing: raw[0..<count])))
+        } catch {
+          return .failure(error)
+        }
+      }
+      switch parsed {
+      case .success(let requests):
+        for var request in requests {
+          request.peer = peer
+          pending.append(request)
+        }
+      case .failure(let failure):
+        fail(failure)
+        return
+      }
+      if pending.count > server.configuration.maxPipelined {
+        fail(.malformed("too many pipelined requests"))
+        return
+      }
+      if parser.inMessage && !wasInMessage { armRequestTimer() }
+      if !busy { answerNext() }
+    }
+  }
+
+  /// Answers the oldest pending request, if no answer is being written.
+  private func answerNext() {
+    guard !busy, !closed, !pending.isEmpty else {
+      if !busy && pending.isEmpty && !parser.inMessage && !closeWhenFlushed { armIdleTimer() }
+      return
+    }
+    let request = pending.removeFirst()
+    busy = true
+    if let response = handler.respondImmediately(to: request) {
+      send(response, for: request)
+      return
+    }
+    timer?.cancel()
+    timer = nil
+    let handler = self.handler
+    Task(executorPreference: loop) { [self] in
+      let response = await handler.respond(to: request)
+      loop.executeOnLoop { self.send(response, for: request) }
+    }
+  }
+
+  private func send(_ response: HTTPResponse, for request: HTTPRequest) {
+    guard !closed else { return }
+    answered += 1
+    let keepAlive = request.keepAlive && answered < server.configuration.maxRequestsPerConnection && !server.isStopped
+    output += response.serialized(keepAlive: keepAlive, headOnly: request.method == "HEAD")
+    if !keepAlive { closeWhenFlushed = true }
+    busy = false
+    flush()
+    if !closed && output.isEmpty { answerNext() }
+  }
+
+  private func flush() {
+    while outputOffset < output.count {
+      let count = output.withUnsafeBytes { bytes in
+        ga_send(fd, bytes.baseAddress! + outputOffset, bytes.count - outputOffset)
+      }
+      if count < 0 {
+        let error = ga_errno()
+        if error == EAGAIN || error == EWOULDBLOCK {
+          loop.modifySocket(fd: fd, events: closeWhenFlushed ? ga_epollout : ga_epollin | ga_epollrdhup | ga_epollout)
+          return
+        }
+        if error == EINTR { continue }
+        close()
+        return
+      }
+      outputOffset += count
+    }
+    output.removeAll(keepingCapacity: true)
+    outputOffset = 0
+    if closeWhenFlushed && !busy && pending.isEmpty {
+      close()
+      return
+    }
+    loop.modifySocket(fd: fd, events: closeWhenFlushed ? 0 : ga_epollin | ga_epollrdhup)
+    if !busy { answerNext() }
+  }
+
+  /// Answers a refused request stream with its status and closes.
+  private func fail(_ failure: HTTPParseFailure) {
+    let response: HTTPResponse = switch failure {
+    case .headersTooLarge: .text(431, "request header fields too large\n")
+    case .bodyTooLarge: .text(413, "request body too large\n")
+    case .malformed: .text(400, "malformed request\n")
+    }
+    pending.removeAll()
+    guard !busy else {
+      closeWhenFlushed = true
+      loop.modifySocket(fd: fd, events: 0)
+      return
+    }
+    closeWhenFlushed = true
+    output += response.serialized(keepAlive: false)
+    flush()
+  }
+
+  private func armIdleTimer() {
+    timer?.cancel()
+    timer = loop.scheduleTimer(after: server.configuration.idleTimeout) { [weak self] in self?.close() }
+  }
+
+  private func armRequestTimer() {
+    timer?.cancel()
+    timer = loop.scheduleTimer(after: server.configuration.requestTimeout) { [weak self] in
+      guard let self, !self.closed, !self.busy else { return }
+      self.pending.removeAll()
+      self.closeWhenFlushed = true
+      self.output += HTTPResponse.text(408, "request timeout\n").serialized(keepAlive: false)
+      self.flush()
+    }
+  }
+
+  /// Closes the socket and forgets the connection.
+  func close() {
+    guard !closed else { return }
+    closed = true
+    timer?.cancel()
+    timer = nil
+    loop.deregisterSocket(fd: fd)
+    Glibc.close(fd)
+    server.release(self)
+  }
+}

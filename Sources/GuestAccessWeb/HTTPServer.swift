@@ -1,0 +1,174 @@
+import CGuestAccessPosix
+import GuestAccessLocks
+import GuestAccessTransport
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An HTTP/1.1 listener on the project's epoll event loops: requests parsed by
+/// the nodejs http-parser, keep-alive, pipelining in order, size and time
+/// limits, connection bounds in total and per peer, TCP_NODELAY and one
+/// `send` per response. Handlers that wait run in tasks preferring the
+/// connection's loop, never blocking the Swift pool.
+public final class HTTPServer: Sendable {
+  /// The limits it runs with.
+  public let configuration: HTTPServerConfiguration
+  private let installedHandler = LockedValue<(any HTTPHandler)?>(nil)
+  let logger: Logger
+  private let group: EventLoopGroup
+  private let listenFD: Int32
+  /// The bound port.
+  public let port: Int
+  private let state = LockedValue(State())
+  private let acceptor: LockedValue<Acceptor?> = LockedValue(nil)
+  private let connections = LockedValue<[ObjectIdentifier: HTTPConnection]>([:])
+
+  private struct State {
+    var total = 0
+    var perPeer: [String: Int] = [:]
+    var stopped = false
+  }
+
+  /// `http://HOST:PORT` of the bound address (`[HOST]` for IPv6).
+  public var url: String {
+    let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+    return "http://\(host):\(port)"
+  }
+
+  /// Open connections now.
+  public var connectionCount: Int { state.withLock { $0.total } }
+
+  /// Binds the address (so that `port` is known, e.g. to build URLs);
+  /// nothing is accepted before `start(handler:)`.
+  public init(configuration: HTTPServerConfiguration, group: EventLoopGroup, logger: Logger) throws {
+    self.configuration = configuration
+    self.group = group
+    self.logger = logger
+    ga_ignore_sigpipe()
+    var bound: Int32 = 0
+    let fd = ga_listen(configuration.host, Int32(configuration.port), 512, &bound)
+    guard fd >= 0 else {
+      throw HTTPServerError("cannot listen on \(configuration.host):\(configuration.port): \(String(cString: strerror(ga_errno())))")
+    }
+    listenFD = fd
+    port = Int(bound)
+  }
+
+  /// Starts accepting on the group's first loop; requests go to `handler`.
+  public func start(handler: any HTTPHandler) {
+    installedHandler.withLock { $0 = handler }
+    let loop = group.loops[0]
+    let acceptor = Acceptor(server: self, fd: listenFD, loop: loop)
+    self.acceptor.withLock { $0 = acceptor }
+    let fd = listenFD
+    loop.executeOnLoop { _ = loop.registerSocket(fd: fd, events: ga_epollin, handler: acceptor) }
+  }
+
+  var handler: any HTTPHandler { installedHandler.withLock { $0! } }
+
+  /// Stops accepting and closes every connection.
+  public func stop() {
+    let already = state.withLock { state -> Bool in
+      defer { state.stopped = true }
+      return state.stopped
+    }
+    guard !already else { return }
+    let fd = listenFD
+    if let acceptor = acceptor.withLock({ $0 }) {
+      acceptor.loop.executeOnLoop {
+        acceptor.loop.deregisterSocket(fd: fd)
+        close(fd)
+      }
+    } else {
+      close(fd)
+    }
+    let open = connections.withLock { connections in
+      defer { connections = [:] }
+      return Array(connections.values)
+    }
+    for connection in open { connection.loop.executeOnLoop { connection.close() } }
+  }
+
+  var isStopped: Bool { state.withLock { $0.stopped } }
+
+  /// Counts a new connection from `address` if the bounds allow it.
+  func admit(_ address: String) -> Bool {
+    state.withLock { state in
+      guard !state.stopped, state.total < configuration.maxConnections,
+        state.perPeer[address, default: 0] < configuration.maxConnectionsPerPeer
+      else { return false }
+      state.total += 1
+      state.perPeer[address, default: 0] += 1
+      return true
+    }
+  }
+
+  /// Keeps `connection` for `stop()`.
+  func track(_ connection: HTTPConnection) {
+    connections.withLock { $0[ObjectIdentifier(connection)] = connection }
+  }
+
+  /// Forgets a closed connection.
+  func release(_ connection: HTTPConnection) {
+    let address = connection.address
+    connections.withLock { $0[ObjectIdentifier(connection)] = nil }
+    state.withLock { state in
+      state.total -= 1
+      let left = state.perPeer[address, default: 1] - 1
+      state.perPeer[address] = left > 0 ? left : nil
+    }
+  }
+
+  func nextLoop() -> EventLoop { group.next() }
+
+  /// The address part of `HOST:PORT`.
+  static func address(ofPeer peer: String) -> String {
+    guard let colon = peer.lastIndex(of: ":") else { return peer }
+    return String(peer[..<colon])
+  }
+}
+
+/// Accepts connections of the listening socket. Loop thread only.
+final class Acceptor: EventLoopSocketHandler, @unchecked Sendable {
+  let server: HTTPServer
+  let fd: Int32
+  let loop: EventLoop
+
+  init(server: HTTPServer, fd: Int32, loop: EventLoop) {
+    self.server = server
+    self.fd = fd
+    self.loop = loop
+  }
+
+  func handleEvents(_ events: UInt32) {
+    var peer = [CChar](repeating: 0, count: 64)
+    for _ in 0..<256 {
+      let client = ga_accept(fd, &peer, peer.count)
+      guard client >= 0 else {
+        let error = ga_errno()
+        if error == EMFILE || error == ENFILE {
+          loop.modifySocket(fd: fd, events: 0)
+          _ = loop.scheduleTimer(after: .milliseconds(100)) { [self] in
+            if !self.server.isStopped { self.loop.modifySocket(fd: self.fd, events: ga_epollin) }
+          }
+        }
+        return
+      }
+      let peerText = String(decoding: peer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+      let address = HTTPServer.address(ofPeer: peerText)
+      guard server.admit(address) else {
+        close(client)
+        continue
+      }
+      _ = ga_set_nodelay(client)
+      let target = server.nextLoop()
+      let owner = server
+      target.executeOnLoop {
+        HTTPConnection(fd: client, peer: peerText, address: address, loop: target, server: owner).start()
+      }
+    }
+  }
+}

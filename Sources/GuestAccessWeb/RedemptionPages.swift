@@ -1,0 +1,395 @@
+import GuestAccessCore
+import GuestAccessEmail
+import GuestAccessProto
+import GuestAccessServer
+
+/// The guest's redemption pages: the invitation (`GET /redeem?ticket=`), the
+/// permissions to accept or decline (`/redeem/consent`), the passcode
+/// (`/redeem/passcode`, `/redeem/resend`) and the result (`/redeem/done`).
+/// Every step calls the invitation service through `RedemptionGateway`.
+struct RedemptionPages: Sendable {
+  let gateway: RedemptionGateway
+  let sessions: RedemptionSessions
+  /// Whether cookies get `Secure` (the public base URL is https).
+  let secureCookies: Bool
+  /// The public base URL: a redirect URL equal to it shows the done page instead.
+  let publicBaseURL: String
+  /// Time between passcode emails the resend button waits for.
+  let resendCooldown: Duration
+
+  static let cookieName = "ga_redeem"
+
+  func respond(to request: HTTPRequest) async -> HTTPResponse {
+    switch (request.method, request.path) {
+    case ("GET", "/redeem"), ("HEAD", "/redeem"): return await invitation(request)
+    case ("GET", "/redeem/consent"): return await consent(request, error: nil)
+    case ("POST", "/redeem/consent"): return await decide(request)
+    case ("GET", "/redeem/passcode"): return passcodePage(request, error: nil)
+    case ("POST", "/redeem/passcode"): return await verify(request)
+    case ("POST", "/redeem/resend"): return await resend(request)
+    case ("GET", "/redeem/done"): return donePage(request)
+    case (_, "/redeem"), (_, "/redeem/consent"), (_, "/redeem/passcode"), (_, "/redeem/resend"), (_, "/redeem/done"):
+      return .text(405, "method not allowed\n")
+    default:
+      return .text(404, "not found\n")
+    }
+  }
+
+  // MARK: Steps
+
+  private func invitation(_ request: HTTPRequest) async -> HTTPResponse {
+    let ticket = request.queryItems["ticket"] ?? ""
+    var strings = Self.strings(for: request, invitationLanguage: "")
+    let preview: InvitationPreview
+    do {
+      preview = try await gateway.preview(ticket: ticket, peer: request.peer)
+    } catch {
+      return errorPage(error, strings: strings)
+    }
+    strings = Self.strings(for: request, invitationLanguage: preview.language)
+    if let closed = closedPage(preview, strings: strings) { return closed }
+    let id = sessions.open(ticket: ticket, language: strings.email.language).id
+    var body = header(strings)
+    body += "<h1>\(Page.escape(strings.invitationHeading(preview.tenantDisplayName)))</h1>\n"
+    let inviter = preview.inviterName.isEmpty ? preview.tenantDisplayName : preview.inviterName
+    body += "<p>\(Page.escape(strings.email.invitationIntro(inviter, preview.inviterMail, preview.tenantDisplayName)))</p>\n"
+    body += "<dl class=\"facts\"><dt>\(Page.escape(strings.invitedAddress))</dt><dd>\(Page.escape(preview.maskedEmail))</dd></dl>\n"
+    if !preview.customMessage.isEmpty {
+      body += "<h2>\(Page.escape(strings.email.customMessageHeading(inviter)))</h2>\n"
+      body += "<blockquote>\(HTMLEscaping.paragraph(preview.customMessage))</blockquote>\n"
+    }
+    body += grants(preview.groupNames, preview.applicationNames, strings: strings)
+    body += "<h2>\(Page.escape(strings.signInHeading))</h2>\n<p>\(Page.escape(signInText(preview, strings)))</p>\n"
+    body += "<p class=\"muted\">\(Page.escape(strings.email.invitationExpiry(date(preview.expiresAt, strings))))</p>\n"
+    if preview.signIn != .unavailable {
+      body += "<div class=\"actions\"><a class=\"button\" href=\"/redeem/consent\">\(Page.escape(strings.continueButton))</a></div>\n"
+    }
+    return Page(language: strings.email.language, title: strings.pageTitle, body: body, extraHeaders: [cookie(id)]).response
+  }
+
+  private func consent(_ request: HTTPRequest, error: String?, status: Int = 200) async -> HTTPResponse {
+    guard let (_, session) = currentSession(request) else { return expiredForm(request) }
+    let strings = WebStrings.forLanguage(session.language)
+    let preview: InvitationPreview
+    switch await currentInvitation(session.ticket, request: request, strings: strings) {
+    case .success(let found): preview = found
+    case .failure(let page): return page.response
+    }
+    var body = header(strings) + "<h1>\(Page.escape(strings.consentHeading))</h1>\n"
+    if let error { body += "<p class=\"error\" role=\"alert\">\(Page.escape(error))</p>\n" }
+    body += "<p>\(Page.escape(strings.consentIntro(preview.tenantDisplayName)))</p>\n<ul>\n"
+    body += strings.consentSees.map { "<li>\(Page.escape($0))</li>" }.joined(separator: "\n") + "\n</ul>\n"
+    body += grants(preview.groupNames, preview.applicationNames, strings: strings)
+    body += "<p class=\"muted\">\(Page.escape(strings.consentStays))</p>\n"
+    var fields = ""
+    if preview.signIn == .homeTenant {
+      fields += """
+        <label for="api_key">\(Page.escape(strings.homeKeyLabel))</label>
+        <input type="password" id="api_key" name="api_key" autocomplete="off" required aria-describedby="api_key_hint">
+        <p class="hint" id="api_key_hint">\(Page.escape(strings.homeKeyHint))</p>
+
+        """
+    } else {
+      body += "<p>\(Page.escape(signInText(preview, strings)))</p>\n"
+    }
+    fields += """
+      <div class="actions">
+      <button type="submit" name="decision" value="accept">\(Page.escape(strings.acceptButton))</button>
+      <button type="submit" name="decision" value="decline" class="secondary" formnovalidate>\(Page.escape(strings.declineButton))</button>
+      </div>
+      """
+    body += Page.form(action: "/redeem/consent", csrf: session.csrf, fields)
+    return Page(status: status, language: strings.email.language, title: strings.consentHeading, body: body).response
+  }
+
+  private func decide(_ request: HTTPRequest) async -> HTTPResponse {
+    let form = request.form
+    guard let (id, session) = currentSession(request), RedemptionSessions.csrfMatches(session, form["csrf"]) else {
+      return expiredForm(request)
+    }
+    let strings = WebStrings.forLanguage(session.language)
+    if form["decision"] == "decline" {
+      do {
+        try await gateway.decline(ticket: session.ticket, peer: request.peer)
+      } catch {
+        return errorPage(error, strings: strings)
+      }
+      return Page(language: strings.email.language, title: strings.declinedHeading,
+                  body: header(strings) + Page.message(strings.declinedHeading, strings.declinedBody)).response
+    }
+    guard form["decision"] == "accept" else { return .text(400, "decision must be accept or decline\n") }
+    let preview: InvitationPreview
+    switch await currentInvitation(session.ticket, request: request, strings: strings) {
+    case .success(let found): preview = found
+    case .failure(let page): return page.response
+    }
+    let key = Self.trimmed(form["api_key"] ?? "")
+    if preview.signIn == .homeTenant && key.isEmpty {
+      return await consent(request, error: strings.homeKeyLabel, status: 400)
+    }
+    do {
+      let response = try await gateway.redeem(ticket: session.ticket, peer: request.peer, bearer: key.isEmpty ? nil : key)
+      if response.result == .accepted {
+        return finish(id, preview: preview, redirectURL: response.redirectURL)
+      }
+      sessions.update(id) { session in
+        session.passcode = .init(
+          sessionID: response.redemptionSessionID, sentTo: response.passcodeSentTo, expiresAt: response.passcodeExpiresAt,
+          attemptsLeft: Int(response.passcodeAttemptsAllowed), sentAt: .now)
+      }
+      return .seeOther("/redeem/passcode")
+    } catch let error as RPCError where error.code == .permissionDenied || error.code == .unauthenticated
+      || error.code == .failedPrecondition && error.reason != "INVITATION_REVOKED" && error.reason != "INVITATION_EXPIRED"
+      && error.reason != "INVITATION_ALREADY_REDEEMED"
+    {
+      return await consent(request, error: error.message, status: 403)
+    } catch {
+      return errorPage(error, strings: strings)
+    }
+  }
+
+  private func passcodePage(_ request: HTTPRequest, error: String?, status: Int = 200) -> HTTPResponse {
+    guard let (_, session) = currentSession(request), let step = session.passcode else { return expiredForm(request) }
+    let strings = WebStrings.forLanguage(session.language)
+    var body = header(strings) + "<h1>\(Page.escape(strings.passcodeHeading))</h1>\n"
+    if let error { body += "<p class=\"error\" role=\"alert\">\(Page.escape(error))</p>\n" }
+    body += "<p>\(Page.escape(strings.passcodeSent(step.sentTo)))</p>\n"
+    if step.attemptsLeft > 0 {
+      body += Page.form(action: "/redeem/passcode", csrf: session.csrf, """
+        <label for="passcode">\(Page.escape(strings.passcodeLabel))</label>
+        <input type="text" id="passcode" name="passcode" class="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{8,12}" maxlength="12" required aria-describedby="passcode_hint">
+        <p class="hint" id="passcode_hint">\(Page.escape(strings.attemptsLeft(step.attemptsLeft))) \(Page.escape(strings.email.passcodeExpiry(date(step.expiresAt, strings))))</p>
+        <div class="actions"><button type="submit">\(Page.escape(strings.verifyButton))</button></div>
+        """)
+    }
+    let resendAt = step.sentAt + resendCooldown
+    if resendAt <= .now {
+      body += Page.form(action: "/redeem/resend", csrf: session.csrf,
+                        "<div class=\"actions\"><button type=\"submit\" class=\"secondary\">\(Page.escape(strings.resendButton))</button></div>")
+    } else {
+      let millis = Self.wallMillis(after: ContinuousClock.now.duration(to: resendAt))
+      body += "<p class=\"muted\">\(Page.escape(strings.resendAfter(time(millis))))</p>\n"
+    }
+    return Page(status: status, language: strings.email.language, title: strings.passcodeHeading, body: body).response
+  }
+
+  private func verify(_ request: HTTPRequest) async -> HTTPResponse {
+    let form = request.form
+    guard let (id, session) = currentSession(request), RedemptionSessions.csrfMatches(session, form["csrf"]),
+      let step = session.passcode
+    else { return expiredForm(request) }
+    let strings = WebStrings.forLanguage(session.language)
+    let preview: InvitationPreview
+    switch await currentInvitation(session.ticket, request: request, strings: strings) {
+    case .success(let found): preview = found
+    case .failure(let page): return page.response
+    }
+    do {
+      let response = try await gateway.complete(sessionID: step.sessionID, passcode: form["passcode"] ?? "", peer: request.peer)
+      return finish(id, preview: preview, redirectURL: response.redirectURL)
+    } catch let error as RPCError {
+      switch error.reason {
+      case "PASSCODE_INVALID":
+        let left = Int(error.errorInfo?.metadata.first { $0.key == "attempts_remaining" }?.value ?? "") ?? 0
+        sessions.update(id) { $0.passcode?.attemptsLeft = left }
+        return passcodePage(request, error: left > 0 ? strings.wrongPasscode(left) : strings.passcodeSpent, status: 403)
+      case "PASSCODE_ATTEMPTS_EXCEEDED":
+        sessions.update(id) { $0.passcode?.attemptsLeft = 0 }
+        return passcodePage(request, error: strings.passcodeSpent, status: 403)
+      case "PASSCODE_EXPIRED":
+        sessions.update(id) { $0.passcode?.attemptsLeft = 0 }
+        return passcodePage(request, error: strings.passcodeExpired, status: 403)
+      case "INVALID_FIELD":
+        return passcodePage(request, error: strings.wrongPasscode(step.attemptsLeft), status: 400)
+      default:
+        return errorPage(error, strings: strings)
+      }
+    } catch {
+      return errorPage(error, strings: strings)
+    }
+  }
+
+  private func resend(_ request: HTTPRequest) async -> HTTPResponse {
+    guard let (id, session) = currentSession(request), RedemptionSessions.csrfMatches(session, request.form["csrf"]),
+      let step = session.passcode
+    else { return expiredForm(request) }
+    let strings = WebStrings.forLanguage(session.language)
+    guard step.sentAt + resendCooldown <= .now else { return .seeOther("/redeem/passcode") }
+    do {
+      let response = try await gateway.redeem(ticket: session.ticket, peer: request.peer, bearer: nil)
+      sessions.update(id) { session in
+        session.passcode = .init(
+          sessionID: response.redemptionSessionID, sentTo: response.passcodeSentTo, expiresAt: response.passcodeExpiresAt,
+          attemptsLeft: Int(response.passcodeAttemptsAllowed), sentAt: .now)
+      }
+      return .seeOther("/redeem/passcode")
+    } catch {
+      return errorPage(error, strings: strings)
+    }
+  }
+
+  private func donePage(_ request: HTTPRequest) -> HTTPResponse {
+    guard let (_, session) = currentSession(request), let done = session.done else { return expiredForm(request) }
+    let strings = WebStrings.forLanguage(session.language)
+    var body = header(strings) + "<h1 class=\"success\">\(Page.escape(strings.doneHeading))</h1>\n"
+    body += "<p>\(Page.escape(strings.doneIntro(done.tenantDisplayName)))</p>\n"
+    body += grants(done.groupNames, done.applicationNames, strings: strings)
+    if let target = allowedRedirect(done.redirectURL) {
+      body += "<div class=\"actions\"><a class=\"button\" href=\"\(Page.escape(target))\">\(Page.escape(strings.doneContinue))</a></div>\n"
+    }
+    return Page(language: strings.email.language, title: strings.doneHeading, body: body).response
+  }
+
+  // MARK: Parts
+
+  /// A page in place of the normal answer (an `Error` only to travel in a `Result`).
+  struct ClosedPage: Error {
+    var response: HTTPResponse
+  }
+
+  /// The invitation behind a session's ticket while it can still be redeemed, else the page that says why not.
+  private func currentInvitation(_ ticket: String, request: HTTPRequest, strings: WebStrings) async -> Result<InvitationPreview, ClosedPage> {
+    do {
+      let preview = try await gateway.preview(ticket: ticket, peer: request.peer)
+      if let closed = closedPage(preview, strings: strings) { return .failure(ClosedPage(response: closed)) }
+      return .success(preview)
+    } catch {
+      return .failure(ClosedPage(response: errorPage(error, strings: strings)))
+    }
+  }
+
+  /// Records the outcome and sends the browser on: 303 to the invitation's
+  /// redirect URL when it is allowed, else to the done page.
+  private func finish(_ id: String, preview: InvitationPreview, redirectURL: String) -> HTTPResponse {
+    sessions.update(id) { session in
+      session.passcode = nil
+      session.done = .init(
+        tenantDisplayName: preview.tenantDisplayName, groupNames: preview.groupNames, applicationNames: preview.applicationNames,
+        redirectURL: redirectURL)
+    }
+    return .seeOther(allowedRedirect(redirectURL) ?? "/redeem/done")
+  }
+
+  /// The redirect URL if the browser may be sent there: an absolute http(s)
+  /// URL that is not the service's own base URL (that one shows the done page).
+  /// The tenant's redirect allow list applies in the service when it is set.
+  func allowedRedirect(_ url: String) -> String? {
+    let lower = url.lowercased()
+    guard lower.hasPrefix("https://") || lower.hasPrefix("http://") else { return nil }
+    guard !url.contains(where: { $0 == "\r" || $0 == "\n" || $0 == " " || $0 == "\"" || $0 == "<" || $0 == ">" }) else { return nil }
+    let trimmedBase = publicBaseURL.hasSuffix("/") ? String(publicBaseURL.dropLast()) : publicBaseURL
+    if url == trimmedBase || url == trimmedBase + "/" { return nil }
+    return url
+  }
+
+  private func grants(_ groups: [String], _ applications: [String], strings: WebStrings) -> String {
+    var html = "<h2>\(Page.escape(strings.grantsHeading))</h2>\n"
+    if groups.isEmpty && applications.isEmpty { return html + "<p class=\"muted\">\(Page.escape(strings.nothingGranted))</p>\n" }
+    html += "<dl class=\"facts\">\n"
+    if !applications.isEmpty {
+      html += "<dt>\(Page.escape(strings.applicationsLabel))</dt><dd>\(Page.escape(applications.joined(separator: ", ")))</dd>\n"
+    }
+    if !groups.isEmpty { html += "<dt>\(Page.escape(strings.groupsLabel))</dt><dd>\(Page.escape(groups.joined(separator: ", ")))</dd>\n" }
+    return html + "</dl>\n"
+  }
+
+  private func signInText(_ preview: InvitationPreview, _ strings: WebStrings) -> String {
+    switch preview.signIn {
+    case .homeTenant: strings.signInHome
+    case .emailPasscode: strings.signInPasscode(preview.maskedEmail)
+    case .unavailable: strings.signInUnavailable
+    }
+  }
+
+  private func header(_ strings: WebStrings) -> String {
+    "<p class=\"brand\">GuestAccess · \(Page.escape(strings.pageTitle))</p>\n"
+  }
+
+  /// The page for an invitation that can no longer be redeemed, if it is one.
+  private func closedPage(_ preview: InvitationPreview, strings: WebStrings) -> HTTPResponse? {
+    let (heading, body): (String, String)
+    switch preview.status {
+    case .pendingAcceptance: return nil
+    case .expired: (heading, body) = (strings.expiredHeading, strings.expiredBody)
+    case .revoked: (heading, body) = (strings.revokedHeading, strings.revokedBody)
+    case .accepted: (heading, body) = (strings.acceptedHeading, strings.acceptedBody)
+    default: (heading, body) = (strings.unknownHeading, strings.unknownBody)
+    }
+    return Page(status: 410, language: strings.email.language, title: heading, body: header(strings) + Page.message(heading, body)).response
+  }
+
+  private func errorPage(_ error: any Error, strings: WebStrings) -> HTTPResponse {
+    let rpc = error as? RPCError
+    switch (rpc?.code, rpc?.reason) {
+    case (.notFound?, _), (.invalidArgument?, _):
+      return Page(status: 404, language: strings.email.language, title: strings.unknownHeading,
+                  body: header(strings) + Page.message(strings.unknownHeading, strings.unknownBody)).response
+    case (.resourceExhausted?, _):
+      return Page(status: 429, language: strings.email.language, title: strings.rateLimitedHeading,
+                  body: header(strings) + Page.message(strings.rateLimitedHeading, strings.rateLimitedBody)).response
+    case (_, "INVITATION_EXPIRED"?):
+      return Page(status: 410, language: strings.email.language, title: strings.expiredHeading,
+                  body: header(strings) + Page.message(strings.expiredHeading, strings.expiredBody)).response
+    case (_, "INVITATION_REVOKED"?):
+      return Page(status: 410, language: strings.email.language, title: strings.revokedHeading,
+                  body: header(strings) + Page.message(strings.revokedHeading, strings.revokedBody)).response
+    case (_, "INVITATION_ALREADY_REDEEMED"?):
+      return Page(status: 410, language: strings.email.language, title: strings.acceptedHeading,
+                  body: header(strings) + Page.message(strings.acceptedHeading, strings.acceptedBody)).response
+    default:
+      let message = rpc?.message ?? "internal error"
+      return Page(status: rpc == nil ? 500 : 400, language: strings.email.language, title: strings.failedHeading,
+                  body: header(strings) + Page.message(strings.failedHeading, message)).response
+    }
+  }
+
+  private func expiredForm(_ request: HTTPRequest) -> HTTPResponse {
+    let strings = Self.strings(for: request, invitationLanguage: "")
+    return Page(status: 403, language: strings.email.language, title: strings.formExpiredHeading,
+                body: header(strings) + Page.message(strings.formExpiredHeading, strings.formExpiredBody)).response
+  }
+
+  private func currentSession(_ request: HTTPRequest) -> (String, RedemptionWebSession)? {
+    guard let id = request.cookie(Self.cookieName), let session = sessions.session(id) else { return nil }
+    return (id, session)
+  }
+
+  private func cookie(_ id: String) -> (name: String, value: String) {
+    let seconds = Int(sessions.lifetime.components.seconds)
+    return ("Set-Cookie", "\(Self.cookieName)=\(id); Path=/redeem; Max-Age=\(seconds); HttpOnly; SameSite=Lax\(secureCookies ? "; Secure" : "")")
+  }
+
+  private func date(_ millis: Int64, _ strings: WebStrings) -> String {
+    strings.email.date(CivilTime(unixMillis: millis))
+  }
+
+  private func time(_ millis: Int64) -> String {
+    let time = CivilTime(unixMillis: millis)
+    return "\(time.hourMinute) UTC"
+  }
+
+  /// Wall-clock unix ms `delay` from now.
+  static func wallMillis(after delay: Duration) -> Int64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_REALTIME, &spec)
+    return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000 + Int64(delay.components.seconds) * 1000
+  }
+
+  /// `text` without leading and trailing spaces and tabs.
+  static func trimmed(_ text: String) -> String {
+    String(text.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+  }
+
+  /// The page language: the invitation's, else the first supported one in Accept-Language, else English.
+  static func strings(for request: HTTPRequest, invitationLanguage: String) -> WebStrings {
+    if !invitationLanguage.isEmpty { return WebStrings.forLanguage(invitationLanguage) }
+    let accepted = (request.header("accept-language") ?? "").split(separator: ",").map {
+      Self.trimmed(String($0.split(separator: ";").first ?? ""))
+    }
+    return accepted.first(where: WebStrings.supports).map(WebStrings.forLanguage) ?? .english
+  }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""Walks the guest redemption pages in Debian's headless Chromium (Selenium).
+
+Driven by RedemptionBrowserTests: argv[1] is a JSON plan written by the test
+(base URL, spool directory, cases); the result JSON goes to argv[2]. Each case
+opens the redeem link from the spooled invitation email, as a guest would.
+With "screenshots" set in the plan, each page is saved there as a PNG.
+Exits 1 with the failed checks on stderr.
+"""
+import email
+import email.policy
+import glob
+import json
+import os
+import re
+import sys
+import time
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+plan = json.load(open(sys.argv[1]))
+failures = []
+results = {}
+
+
+def check(condition, message):
+    if not condition:
+        failures.append(message)
+    return condition
+
+
+def mails_to(address):
+    """Spooled messages to `address`, oldest first, as (path, parsed message)."""
+    found = []
+    for path in sorted(glob.glob(os.path.join(plan["spool"], "*.eml"))):
+        with open(path, "rb") as handle:
+            message = email.message_from_binary_file(handle, policy=email.policy.default)
+        if address.lower() in str(message.get("To", "")).lower():
+            found.append((path, message))
+    return found
+
+
+def text_of(message):
+    part = message.get_body(preferencelist=("plain",))
+    return part.get_content() if part else ""
+
+
+def wait_for_mail(address, predicate, seen=(), timeout=15.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for path, message in mails_to(address):
+            if path not in seen and predicate(text_of(message)):
+                return path, message
+        time.sleep(0.05)
+    raise RuntimeError("no email to %s arrived in time" % address)
+
+
+def redeem_link(address):
+    _, message = wait_for_mail(address, lambda text: "redeem?ticket=" in text)
+    return re.search(r"(https?://\S+/redeem\?ticket=[A-Za-z0-9_\-]+)", text_of(message)).group(1)
+
+
+def passcode(address, seen):
+    path, message = wait_for_mail(address, lambda text: "redeem?ticket=" not in text and re.search(r"\b\d{8}\b", text), seen)
+    return path, re.search(r"\b(\d{8})\b", text_of(message)).group(1)
+
+
+def passcode_mails(address):
+    return {path for path, message in mails_to(address) if "redeem?ticket=" not in text_of(message)}
+
+
+options = Options()
+options.binary_location = plan["chromium"]
+for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=430,1000",
+                 "--lang=en-US", "--no-first-run", "--disable-extensions"):
+    options.add_argument(argument)
+driver = webdriver.Chrome(service=Service(executable_path=plan["chromedriver"]), options=options)
+driver.set_page_load_timeout(20)
+
+
+def shot(name):
+    """Saves the page as NAME.png in the plan's screenshot directory, if both are given."""
+    if name and plan.get("screenshots"):
+        height = driver.execute_script("return document.documentElement.scrollHeight")
+        driver.set_window_size(430, max(600, min(int(height) + 40, 2000)))
+        driver.save_screenshot(os.path.join(plan["screenshots"], name + ".png"))
+        driver.set_window_size(430, 1000)
+
+
+def h1():
+    return driver.find_element(By.TAG_NAME, "h1").text
+
+
+def click(selector):
+    """Clicks a link or button and waits until the next page replaced this one."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.CSS_SELECTOR, selector).click()
+    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def run_case(case):
+    kind = case["kind"]
+    address = case["to"]
+    link = redeem_link(address) if kind != "unknown" else plan["base"] + "/redeem?ticket=not-a-real-ticket"
+    before_codes = passcode_mails(address) if kind != "unknown" else set()
+    driver.get(link)
+    heading = h1()
+    if kind in ("expired", "revoked", "unknown"):
+        check(case["heading"] in heading, "%s: heading %r lacks %r" % (kind, heading, case["heading"]))
+        page = driver.page_source
+        check("@" not in driver.find_element(By.TAG_NAME, "main").text, "%s: the page shows an address" % kind)
+        check("api_key" not in page and "csrf" not in page, "%s: the page offers a form" % kind)
+        shot(case.get("shot"))
+        return
+    for text in case.get("invitation_texts", []):
+        check(text in driver.find_element(By.TAG_NAME, "main").text, "%s: invitation page lacks %r" % (kind, text))
+    shot(case.get("shot_invitation"))
+    click("a.button")
+    check(case["consent_heading"] in h1(), "%s: consent heading is %r" % (kind, h1()))
+    if kind == "csrf":
+        driver.execute_script("document.querySelector('input[name=csrf]').value = 'tampered';")
+        click("button[value=accept]")
+        check(case["heading"] in h1(), "csrf: heading after a tampered token is %r" % h1())
+        shot(case.get("shot"))
+        return
+    if kind == "decline":
+        shot(case.get("shot_consent"))
+        click("button[value=decline]")
+        check(case["heading"] in h1(), "decline: heading is %r" % h1())
+        shot(case.get("shot"))
+        return
+    if kind == "home":
+        driver.find_element(By.ID, "api_key").send_keys(case["api_key"])
+        shot(case.get("shot_consent"))
+        click("button[value=accept]")
+    else:
+        shot(case.get("shot_consent"))
+        click("button[value=accept]")
+        check(case["passcode_heading"] in h1(), "%s: passcode heading is %r" % (kind, h1()))
+        _, code = passcode(address, before_codes)
+        if kind == "wrong":
+            wrong = "%08d" % ((int(code) + 1) % 100000000)
+            for attempt in range(5):
+                field = driver.find_element(By.ID, "passcode")
+                field.clear()
+                field.send_keys(wrong)
+                click("form[action='/redeem/passcode'] button")
+                alert = driver.find_element(By.CSS_SELECTOR, "[role=alert]").text
+                check(case["wrong_texts"][attempt] in alert, "wrong: attempt %d says %r" % (attempt + 1, alert))
+            check(not driver.find_elements(By.ID, "passcode"), "wrong: the passcode field is still offered after 5 failures")
+            shot(case.get("shot"))
+            return
+        shot(case.get("shot_passcode"))
+        driver.find_element(By.ID, "passcode").send_keys(code)
+        click("form[action='/redeem/passcode'] button")
+    expected = case.get("redirect")
+    if expected:
+        check(driver.current_url == expected, "%s: landed on %r, not %r" % (kind, driver.current_url, expected))
+    else:
+        check(driver.current_url.endswith("/redeem/done"), "%s: landed on %r" % (kind, driver.current_url))
+        for text in case.get("done_texts", []):
+            check(text in driver.find_element(By.TAG_NAME, "main").text, "%s: done page lacks %r" % (kind, text))
+        shot(case.get("shot"))
+    results[case["name"]] = driver.current_url
+
+
+try:
+    started = time.time()
+    for case in plan["cases"]:
+        try:
+            run_case(case)
+        except Exception as error:  # one broken case must not hide the others
+            failures.append("%s: %s: %s" % (case["name"], type(error).__name__, error))
+    results["seconds"] = time.time() - started
+finally:
+    driver.quit()
+
+json.dump({"results": results, "failures": failures}, open(sys.argv[2], "w"))
+if failures:
+    sys.stderr.write("\n".join(failures) + "\n")
+    sys.exit(1)
