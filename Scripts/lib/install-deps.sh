@@ -7,9 +7,11 @@
 
 # Build, code generation, tests and leak check. libssl-dev: STARTTLS in the
 # SMTP transport; python3-aiosmtpd and openssl: the SMTP server (and its
-# test certificate) that the email tests deliver to.
+# test certificate) that the email tests deliver to. python3-prometheus-client
+# and chromium: the guest-load tests parse its Prometheus report and render its
+# HTML report headless.
 GA_APT_PACKAGES=(libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libsqlite3-dev libssl-dev python3 valgrind
-  python3-aiosmtpd openssl)
+  python3-aiosmtpd openssl python3-prometheus-client chromium)
 
 ga_install_deps() {
   local missing=() package

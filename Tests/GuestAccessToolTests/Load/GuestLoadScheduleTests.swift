@@ -1,0 +1,76 @@
+import Foundation
+import GuestAccessClient
+import GuestLoadKit
+import Testing
+
+/// Load shapes: the rate and concurrency schedules produce the rates docs/LOAD.md documents.
+@Suite("guest-load schedules")
+struct GuestLoadScheduleTests {
+  @Test func scheduleValues() throws {
+    let step = LoadSchedule(kind: .step, start: 100, step: 50, end: 200, stepDuration: 1, maxDuration: nil)
+    #expect([0, 0.99, 1, 2.5, 3, 10].map(step.value(at:)) == [100, 100, 150, 200, 200, 200])
+    let line = LoadSchedule(kind: .line, start: 100, step: -20, end: 50, stepDuration: 0, maxDuration: nil)
+    #expect([0, 1, 2.5, 5].map(line.value(at:)) == [100, 80, 50, 50])
+    let capped = LoadSchedule(kind: .step, start: 1, step: 1, end: nil, stepDuration: 1, maxDuration: 2.5)
+    #expect(capped.value(at: 10) == 3 && capped.peak == 3)
+    #expect(capped.firstTime(above: 1, after: 0) == 1 && capped.firstTime(above: 2, after: 0) == 2 && capped.firstTime(above: 3, after: 0) == nil)
+    #expect(throws: LoadSetupError.self) { try LoadSchedule(kind: .step, start: 1, step: 1, end: nil, stepDuration: 0, maxDuration: nil).validate("--load") }
+    #expect(throws: LoadSetupError.self) { try LoadSchedule(kind: .line, start: 10, step: 1, end: 5, stepDuration: 0, maxDuration: nil).validate("--load") }
+  }
+
+  @Test func ratesFollowTheSchedules() async throws {
+    try await withToolServer { server in
+      // Three shapes at once over ~2 s each (low rates: the machine is not the limit).
+      async let constant = GuestLoad.run(server, "--call", "guestaccess.v1.Health/Check", "--rps", "150", "-z", "2s", "-O", "json")
+      async let step = GuestLoad.run(
+        server, "--call", "guestaccess.v1.Health/Check", "--load-schedule", "step", "--load-start", "50", "--load-step", "100",
+        "--load-step-duration", "1s", "--load-end", "150", "-z", "2s", "-O", "json")
+      async let line = GuestLoad.run(
+        server, "--call", "guestaccess.v1.Health/Check", "--load-schedule", "line", "--load-start", "50", "--load-step", "100",
+        "-z", "2s", "-c", "4", "-O", "json")
+      let (c, s, l) = try await (constant, step, line)
+      for run in [c, s, l] { #expect(run.status == 0, "\(run)") }
+      let constantReport = try c.decode(LoadReport.self), stepReport = try s.decode(LoadReport.self), lineReport = try l.decode(LoadReport.self)
+      // const: 150/s for 2 s; step: 50 then 150 per second; line: ∫₀² (50 + 100 t) dt = 300.
+      expectWithin10Percent(Double(constantReport.count), 300, "const")
+      expectWithin10Percent(Double(stepReport.count), 200, "step")
+      expectWithin10Percent(Double(lineReport.count), 300, "line")
+      expectWithin10Percent(calls(stepReport, from: 0, to: 1), 50, "step, first second")
+      expectWithin10Percent(calls(stepReport, from: 1, to: 2), 150, "step, second second")
+      expectWithin10Percent(calls(lineReport, from: 0, to: 1), 100, "line, first second")
+      expectWithin10Percent(calls(lineReport, from: 1, to: 2), 200, "line, second second")
+      #expect(constantReport.endReason == "timeout")
+    }
+  }
+
+  @Test func concurrencyScheduleAddsWorkers() async throws {
+    try await withToolServer { server in
+      let tenant = try await server.guestctl(
+        CreateTenantResponse.self, "tenant", "create", "Contoso", "--admin-mail", "admin@contoso.com", key: server.operatorKey)
+      // One worker, a second after 1 s; 100 calls/s shared by the active workers.
+      let run = try await GuestLoad.run(
+        server, "--call", "guestaccess.v1.TenantService/CreateGroup", "--api-key", tenant.adminSecret,
+        "-d", #"{"displayName": "w{{.WorkerID}}-{{.RequestNumber}}"}"#, "--rps", "100", "-z", "2s",
+        "--concurrency-schedule", "step", "--concurrency-start", "1", "--concurrency-step", "1", "--concurrency-step-duration", "1s",
+        "--concurrency-end", "2", "-O", "json")
+      #expect(run.status == 0, "\(run)")
+      let admin = GuestAccessClient(host: "127.0.0.1", port: server.port, credential: tenant.adminSecret, retryPolicy: .none)
+      defer { admin.close() }
+      let names = try await admin.tenants.listGroups(ListGroupsRequest(pageSize: 1000)).groups.map(\.displayName)
+      let byWorker = Dictionary(grouping: names) { String($0.prefix(2)) }.mapValues { $0.compactMap { Int($0.split(separator: "-")[1]) } }
+      // Worker 1 starts at 1 s, when about 100 calls have been made; then both share the rate.
+      let firstOfWorker1 = try #require(byWorker["w1"]?.min(), "\(names)")
+      #expect((85...130).contains(firstOfWorker1), "\(firstOfWorker1)")
+      #expect(byWorker["w0"]!.filter { $0 < 85 }.count >= 80)
+      expectWithin10Percent(Double(names.count), 200, "calls")
+    }
+  }
+
+  private func calls(_ report: LoadReport, from: Double, to: Double) -> Double {
+    Double(report.timeSeries.filter { $0.start >= from - 1e-9 && $0.start < to - 1e-9 }.map(\.count).reduce(0, +))
+  }
+
+  private func expectWithin10Percent(_ measured: Double, _ expected: Double, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(abs(measured - expected) <= expected * 0.1, "\(what): \(measured) calls, expected \(expected) ± 10%", sourceLocation: sourceLocation)
+  }
+}
