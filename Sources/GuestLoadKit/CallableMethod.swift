@@ -42,7 +42,12 @@ public struct CallableMethod: Sendable {
     if let found = all.first(where: { $0.fullName == text }) { return found }
     if let found = all.first(where: { $0.fullName.hasSuffix(".\(text)") }) { return found }
     let method = text.split(separator: "/").last.map(String.init)?.lowercased() ?? ""
-    let suggestions = all.filter { $0.descriptor.method.lowercased() == method || $0.fullName.lowercased() == text.lowercased() }
+    // The same method in another service, another case, or a name that one is the start of the other.
+    let suggestions = all.filter { candidate in
+      let name = candidate.descriptor.method.lowercased()
+      return name == method || candidate.fullName.lowercased() == text.lowercased()
+        || (method.count >= 4 && (name.hasPrefix(method) || method.hasPrefix(name)))
+    }.prefix(3)
     throw LoadSetupError.unknownMethod(name, suggestions: suggestions.map(\.fullName))
   }
 

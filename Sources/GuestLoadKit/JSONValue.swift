@@ -39,7 +39,14 @@ public enum JSONValue: Sendable, Hashable, Decodable {
     do {
       return try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
     } catch {
-      throw LoadSetupError.invalidJSON(what: what, detail: Self.describe(error))
+      // JSONSerialization says where the text goes wrong; JSONDecoder only that it does.
+      var detail = Self.describe(error)
+      do {
+        _ = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+      } catch let parse as NSError {
+        if let position = parse.userInfo[NSDebugDescriptionErrorKey] as? String { detail = position }
+      }
+      throw LoadSetupError.invalidJSON(what: what, detail: detail)
     }
   }
 

@@ -33,6 +33,8 @@ public struct LoadResult: Sendable {
   public var messages = 0
   /// Wall time of the run.
   public var elapsed: Duration = .zero
+  /// The time calls could start in: the run's duration for a timed run, else nil (until the last call).
+  public var window: Duration?
   /// Why the run ended: `normal` (all calls made) or `timeout` (time up).
   public var endReason = "normal"
 

@@ -60,6 +60,7 @@ public struct LoadRunner: Sendable {
     progress?.cancel()
     if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     result.elapsed = start.duration(to: .now)
+    result.window = plan.duration.map { min($0, result.elapsed) }
     let allMade = plan.total.map { shared.issued.load(ordering: .relaxed) >= $0 } ?? false
     result.endReason = allMade || end == nil ? "normal" : "timeout"
     result.finish()

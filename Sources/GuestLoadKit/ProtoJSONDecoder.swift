@@ -335,7 +335,7 @@ private struct SingleValue: SingleValueDecodingContainer {
   func decode(_ type: Int16.Type) throws -> Int16 { try integer(Int16.self) }
   func decode(_ type: Int32.Type) throws -> Int32 {
     // An enum tries a number first, then a name: a string must fail here unless it is a number.
-    if case .string(let text)? = value, Int32(text) == nil { throw mismatch("a number") }
+    if case .string(let text)? = value, Int32(text) == nil { throw mismatch("an integer") }
     return try integer(Int32.self)
   }
   func decode(_ type: Int64.Type) throws -> Int64 { try integer(Int64.self) }

@@ -30,24 +30,40 @@ public struct RequestSource: Sendable {
   /// - Parameters:
   ///   - data: the JSON text of `-d` or `-D` (nil: an empty request).
   ///   - metadata: the JSON text of `-m` or `-M` (nil: none).
+  ///   - tenant: `--tenant`: as guestctl's, it also fills the request's
+  ///     `tenant_id` when the message has one and the data leaves it out.
   /// - Throws: `LoadSetupError` for JSON that does not parse, a request that
   ///   does not fit the method's message, invalid metadata or templates.
-  public init(method: CallableMethod, data: String?, metadata: String?, timeout: Duration?) throws {
+  public init(method: CallableMethod, data: String?, metadata: String?, tenant: String? = nil, timeout: Duration?) throws {
     self.method = method
     self.timeout = timeout
+    let hasTenantID = (try? method.request(from: .object(["tenant_id": .string("")]))) != nil
+    tenantID = hasTenantID ? tenant : nil
     let names = CallTemplate.MethodNames(method)
     let text = data ?? "{}"
     let template = try CallTemplate(text, method: names)
     if template.isConstant {
       let items = try Self.items(text)
-      self.data = .fixed(try items.map { try method.request(from: $0) })
+      self.data = .fixed(try items.map { [tenantID] in try method.request(from: Self.naming(tenantID, in: $0)) })
     } else {
       // Check what the first call would send, so that a mistake shows before any load.
       let sample = template.render(CallContext(workerID: 0, requestNumber: 0))
-      for item in try Self.items(sample) { _ = try method.request(from: item) }
+      for item in try Self.items(sample) { _ = try method.request(from: Self.naming(tenantID, in: item)) }
       self.data = .templated(template)
     }
     self.metadata = try Self.metadata(metadata, names: names)
+  }
+
+  /// The tenant to put in requests' `tenant_id` (nil: none, or the message has no such field).
+  private let tenantID: String?
+
+  /// `item` with `tenant_id` set to `tenant` unless it names a tenant itself.
+  private static func naming(_ tenant: String?, in item: JSONValue) -> JSONValue {
+    guard let tenant, case .object(var object) = item,
+      !object.keys.contains(where: { ProtoJSONDecoder.normalized($0) == "tenantid" })
+    else { return item }
+    object["tenant_id"] = .string(tenant)
+    return .object(object)
   }
 
   /// The request items in `text`: a JSON array's elements, one object, or one object per line.
@@ -114,7 +130,7 @@ public struct RequestSource: Sendable {
       request = messages[requestNumber % messages.count]
     case .templated(let template):
       let items = try Self.items(template.render(make()))
-      request = try method.request(from: items[requestNumber % items.count])
+      request = try method.request(from: Self.naming(tenantID, in: items[requestNumber % items.count]))
     }
     var options = CallOptions(timeout: timeout)
     switch metadata {

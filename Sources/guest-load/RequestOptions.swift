@@ -46,10 +46,10 @@ struct RequestOptions: ParsableArguments {
   }
 
   /// The requests of a `--call` run (nil without `--call`), checked before any load.
-  func source(timeout: Duration?) throws -> RequestSource? {
+  func source(tenant: String?, timeout: Duration?) throws -> RequestSource? {
     guard let call else { return nil }
     let method = try CallableMethod.named(call)
-    return try RequestSource(method: method, data: try dataText(), metadata: try metadataText(), timeout: timeout)
+    return try RequestSource(method: method, data: try dataText(), metadata: try metadataText(), tenant: tenant, timeout: timeout)
   }
 
   private func dataText() throws -> String? {

@@ -19,7 +19,7 @@ struct RunCommand: AsyncParsableCommand {
   mutating func run() async throws {
     let scenario = try Console.exitOnSetupError { try resolveScenario() }
     let plan = try Console.exitOnSetupError { try load.plan(isScenario: scenario != nil) }
-    let source = try Console.exitOnSetupError { try request.source(timeout: load.callTimeout) }
+    let source = try Console.exitOnSetupError { try request.source(tenant: target.tenant, timeout: load.callTimeout) }
     let tags = try Console.exitOnSetupError { try output.parsedTags() }
     let credential = try Console.exitOnSetupError { try target.credential() }
     let group = EventLoopGroup(count: target.loops, name: "ga-load", busyPoll: .microseconds(target.busyPollMicros))

@@ -18,7 +18,9 @@ struct TargetOptions: ParsableArguments {
   @Option(name: .customLong("api-key-file"), help: ArgumentHelp("Read the API key from this file (keeps it out of `ps`).", valueName: "path"))
   var apiKeyFile: String?
 
-  @Option(help: ArgumentHelp("Tenant to act in (metadata `tenant`), as guestctl's --tenant.", valueName: "tenant-id"))
+  @Option(help: ArgumentHelp(
+    "Tenant to act in, as guestctl's --tenant: metadata `tenant`, and the request's tenant_id when the data leaves it out.",
+    valueName: "tenant-id"))
   var tenant: String?
 
   @Option(name: .customLong("admin-key"), help: ArgumentHelp("Scenarios: use the tenant of this admin key instead of setting one up.", valueName: "secret"))

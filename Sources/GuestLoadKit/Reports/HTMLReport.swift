@@ -57,12 +57,13 @@ enum HTMLReport {
     }
     html += "</table>\n"
     let series = report.timeSeries
+    let measured = series.filter { $0.count > 0 }  // no latency in an interval without calls
     html += "<h2>Latency over time</h2>\n"
     html += SVGChart.lines(
       [
-        .init(name: "p50", color: "#1a7f37", points: series.map { ($0.start, Double($0.p50) / 1e6) }),
-        .init(name: "p90", color: "#bf8700", points: series.map { ($0.start, Double($0.p90) / 1e6) }),
-        .init(name: "p99", color: "#cf222e", points: series.map { ($0.start, Double($0.p99) / 1e6) }),
+        .init(name: "p50", color: "#1a7f37", points: measured.map { ($0.start, Double($0.p50) / 1e6) }),
+        .init(name: "p90", color: "#bf8700", points: measured.map { ($0.start, Double($0.p90) / 1e6) }),
+        .init(name: "p99", color: "#cf222e", points: measured.map { ($0.start, Double($0.p99) / 1e6) }),
       ], xLabel: "time since start", yLabel: "latency (ms)", yFormat: { SVGChart.trim($0) })
     html += "<h2>Throughput over time</h2>\n"
     html += SVGChart.lines(

@@ -120,10 +120,10 @@ public struct LoadReport: Codable, Sendable, Equatable {
     return (0..<10).map { Bucket(mark: (low + width * Double($0 + 1)) / 1e9, count: counts[$0], frequency: Double(counts[$0]) / total) }
   }
 
-  /// The run cut into 20…60 intervals of a round length.
+  /// The run's time window (its duration when timed, else its wall time) cut into 20…60 intervals of a round length.
   static func intervals(_ result: LoadResult) -> [Interval] {
     guard let last = result.records.last else { return [] }
-    let span = max(Double(last.offset) / 1e9, result.elapsed.seconds)
+    let span = max(result.window?.seconds ?? result.elapsed.seconds, Double(last.offset) / 1e9, 1e-3)
     let width = TimeAxis.niceStep(span / 40)
     let n = max(1, Int((span / width).rounded(.up)))
     var latencies = Array(repeating: [UInt64](), count: n)

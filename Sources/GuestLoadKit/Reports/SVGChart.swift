@@ -15,9 +15,10 @@ enum SVGChart {
   /// Lines over a shared x axis, with axis labels and a legend.
   static func lines(_ series: [Series], xLabel: String, yLabel: String, yFormat: (Double) -> String) -> String {
     let xs = series.flatMap { $0.points.map(\.x) }, ys = series.flatMap { $0.points.map(\.y) }
-    let xMax = max(xs.max() ?? 1, 1e-9), yMax = niceMax(ys.max() ?? 1)
+    let xMax = max(xs.max() ?? 1, 1e-9)
+    let (yStep, yMax) = niceAxis(ys.max() ?? 1)
     var svg = open(title: yLabel)
-    svg += axes(xMax: xMax, yMax: yMax, xLabel: xLabel, yLabel: yLabel, xFormat: { trim($0) + " s" }, yFormat: yFormat)
+    svg += axes(xMax: xMax, yStep: yStep, yMax: yMax, xLabel: xLabel, yLabel: yLabel, xFormat: { trim($0) + " s" }, yFormat: yFormat)
     for (i, line) in series.enumerated() {
       let points = line.points.map { "\(fmt(x($0.x, xMax))),\(fmt(y($0.y, yMax)))" }.joined(separator: " ")
       svg += "<polyline class=\"series\" fill=\"none\" stroke=\"\(line.color)\" stroke-width=\"2\" points=\"\(points)\"/>\n"
@@ -33,9 +34,9 @@ enum SVGChart {
 
   /// Vertical bars with a label under each.
   static func bars(_ values: [(label: String, value: Double)], color: String, yLabel: String) -> String {
-    let yMax = niceMax(values.map(\.value).max() ?? 1)
+    let (yStep, yMax) = niceAxis(values.map(\.value).max() ?? 1)
     var svg = open(title: yLabel)
-    svg += axes(xMax: nil, yMax: yMax, xLabel: "", yLabel: yLabel, xFormat: { _ in "" }, yFormat: { trim($0) })
+    svg += axes(xMax: nil, yStep: yStep, yMax: yMax, xLabel: "", yLabel: yLabel, xFormat: { _ in "" }, yFormat: { trim($0) })
     let plot = width - left - right
     let slot = plot / Double(max(1, values.count))
     for (i, bar) in values.enumerated() {
@@ -56,11 +57,11 @@ enum SVGChart {
   }
 
   private static func axes(
-    xMax: Double?, yMax: Double, xLabel: String, yLabel: String, xFormat: (Double) -> String, yFormat: (Double) -> String
+    xMax: Double?, yStep: Double, yMax: Double, xLabel: String, yLabel: String, xFormat: (Double) -> String, yFormat: (Double) -> String
   ) -> String {
     var svg = ""
-    for i in 0...4 {
-      let value = yMax * Double(i) / 4
+    for i in 0...Int((yMax / yStep).rounded()) {
+      let value = yStep * Double(i)
       let yy = y(value, yMax)
       svg += "<line x1=\"\(fmt(left))\" y1=\"\(fmt(yy))\" x2=\"\(fmt(width - right))\" y2=\"\(fmt(yy))\" class=\"grid\"/>"
       svg += "<text x=\"\(fmt(left - 6))\" y=\"\(fmt(yy + 4))\" class=\"tick\" text-anchor=\"end\">\(HTMLReport.escape(yFormat(value)))</text>\n"
@@ -87,10 +88,11 @@ enum SVGChart {
   private static func x(_ value: Double, _ xMax: Double) -> Double { left + (width - left - right) * value / xMax }
   private static func y(_ value: Double, _ yMax: Double) -> Double { height - bottom - (height - bottom - top) * value / yMax }
 
-  /// A round number at or above `value` for the top of an axis.
-  static func niceMax(_ value: Double) -> Double {
-    guard value > 0, value.isFinite else { return 1 }
-    return TimeAxis.niceStep(value / 4) * 4
+  /// A round tick step for an axis up to `value`, and the axis top (a whole number of steps, at most 5).
+  static func niceAxis(_ value: Double) -> (step: Double, top: Double) {
+    guard value > 0, value.isFinite else { return (1, 1) }
+    let step = TimeAxis.niceStep(value / 5)
+    return (step, max(1, (value / step).rounded(.up)) * step)
   }
 
   static func fmt(_ value: Double) -> String { String(format: "%.1f", value) }
