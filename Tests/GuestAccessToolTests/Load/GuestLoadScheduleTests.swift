@@ -66,6 +66,24 @@ struct GuestLoadScheduleTests {
     }
   }
 
+  @Test func endOfRunSkipFirstAndMaxDuration() async throws {
+    try await withToolServer { server in
+      // Health/Watch streams never end on their own: at the end of a 500 ms run, two are in flight.
+      let watch = ["--call", "guestaccess.v1.Health/Watch", "-c", "2", "-z", "500ms", "-t", "1500ms", "-O", "json"]
+      async let close = GuestLoad.run(server, watch + ["--duration-stop", "close"])
+      async let ignore = GuestLoad.run(server, watch + ["--duration-stop", "ignore"])
+      async let wait = GuestLoad.run(server, watch + ["--duration-stop", "wait"])
+      async let skipped = GuestLoad.run(server, "--call", "Health/Check", "-n", "50", "--skipFirst", "10", "-O", "json")
+      async let capped = GuestLoad.run(server, "--call", "Health/Check", "-n", "100000", "-x", "1s", "--rps", "100", "-O", "json")
+      let reports = try await [close, ignore, wait, skipped, capped].map { try $0.decode(LoadReport.self) }
+      #expect(reports[0].statusCodeDistribution == ["UNAVAILABLE": 2], "close: \(reports[0].statusCodeDistribution)")
+      #expect(reports[1].count == 0, "ignore: \(reports[1].statusCodeDistribution)")
+      #expect(reports[2].statusCodeDistribution == ["DEADLINE_EXCEEDED": 2], "wait: \(reports[2].statusCodeDistribution)")
+      #expect(reports[3].count == 40 && reports[3].statusCodeDistribution == ["OK": 40])
+      #expect(reports[4].endReason == "timeout" && abs(reports[4].count - 100) <= 10, "\(reports[4].count)")
+    }
+  }
+
   private func calls(_ report: LoadReport, from: Double, to: Double) -> Double {
     Double(report.timeSeries.filter { $0.start >= from - 1e-9 && $0.start < to - 1e-9 }.map(\.count).reduce(0, +))
   }
