@@ -29,11 +29,14 @@ public struct CallOutcome: Sendable {
   public static let unary = CallOutcome(messages: 1, firstMessage: nil)
 }
 
+/// One call with everything fixed but its options and stream limits.
+public typealias FixedCall = @Sendable (CallOptions, StreamLimits) async throws -> CallOutcome
+
 /// A method bound to a channel: calls it with an already decoded request.
 public struct BoundCall: Sendable {
   /// The method's descriptor.
   public let descriptor: MethodDescriptor
-  private let invoke: @Sendable (any ProtoMessage, CallOptions, StreamLimits) async throws -> CallOutcome
+  private let specialize: @Sendable (any ProtoMessage) -> FixedCall
 
   init<Request: ProtoMessage, Response: ProtoMessage>(
     descriptor: MethodDescriptor, channel: any ClientChannel, request: Request.Type, response: Response.Type
@@ -41,37 +44,48 @@ public struct BoundCall: Sendable {
     self.descriptor = descriptor
     switch descriptor.kind {
     case .unary:
-      invoke = { message, options, _ in
-        _ = try await channel.unary(descriptor, request: message as! Request, responseType: Response.self, options: options)
-        return .unary
+      specialize = { message in
+        let request = message as! Request
+        return { options, _ in
+          _ = try await channel.unary(descriptor, request: request, responseType: Response.self, options: options)
+          return .unary
+        }
       }
     case .serverStreaming:
-      invoke = { message, options, limits in
-        let began = ContinuousClock.now
-        let progress = StreamProgress()
-        try await channel.serverStreaming(descriptor, request: message as! Request, responseType: Response.self, options: options) { stream in
-          try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-              for try await _ in stream {
-                if progress.received(at: began) >= limits.count ?? .max { return }
+      specialize = { message in
+        let request = message as! Request
+        return { options, limits in
+          let began = ContinuousClock.now
+          let progress = StreamProgress()
+          try await channel.serverStreaming(descriptor, request: request, responseType: Response.self, options: options) { stream in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+              group.addTask {
+                for try await _ in stream {
+                  if progress.received(at: began) >= limits.count ?? .max { return }
+                }
               }
+              if let duration = limits.duration {
+                group.addTask { try await Task.sleep(for: duration) }
+              }
+              try await group.next()
+              group.cancelAll()
             }
-            if let duration = limits.duration {
-              group.addTask { try await Task.sleep(for: duration) }
-            }
-            try await group.next()
-            group.cancelAll()
           }
+          return progress.outcome
         }
-        return progress.outcome
       }
     }
+  }
+
+  /// The call of one request, made once and repeated (the request is cast to its type here, not per call).
+  public func fixed(_ request: any ProtoMessage) -> FixedCall {
+    specialize(request)
   }
 
   /// Sends one call.
   /// - Throws: `RPCError` with the call's status.
   public func callAsFunction(_ request: any ProtoMessage, options: CallOptions, limits: StreamLimits = .init()) async throws -> CallOutcome {
-    try await invoke(request, options, limits)
+    try await specialize(request)(options, limits)
   }
 }
 

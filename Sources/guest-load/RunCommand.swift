@@ -40,7 +40,8 @@ struct RunCommand: AsyncParsableCommand {
       if source.isConstant {
         // The same request and options every call: made once (the path as cheap as a scenario's).
         let (message, options) = try source.call(workerID: 0, requestNumber: 0)
-        call = { _, _ in try await bound(message, options: options, limits: limits) }
+        let fixed = bound.fixed(message)
+        call = { _, _ in try await fixed(options, limits) }
       } else {
         call = { worker, number in
           let (message, options) = try source.call(workerID: worker, requestNumber: number)
