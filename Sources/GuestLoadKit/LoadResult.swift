@@ -3,6 +3,8 @@ import Histogram
 
 /// One reported call.
 public struct CallRecord: Sendable, Hashable {
+  /// The worker that made the call, from 0.
+  public var worker: Int
   /// Nanoseconds from the start of the run to the start of the call.
   public var offset: UInt64
   /// Nanoseconds the call took.

@@ -109,7 +109,7 @@ public struct LoadRunner: Sendable {
       if let end, clock.now >= end { break }
       let number = shared.requestNumber.add(1, ordering: .relaxed).oldValue
       let began = clock.now
-      var record = CallRecord(offset: start.duration(to: began).nanoseconds, latency: 0, code: .ok, error: nil, messages: 0, firstMessage: nil)
+      var record = CallRecord(worker: worker, offset: start.duration(to: began).nanoseconds, latency: 0, code: .ok, error: nil, messages: 0, firstMessage: nil)
       do {
         let outcome = try await call(worker, number)
         record.messages = outcome.messages

@@ -34,13 +34,13 @@ enum JSONReport {
   }
 }
 
-/// `-O csv`: `start_s,duration_ms,status,error,messages,first_message_ms`, a row per call in start order.
+/// `-O csv`: `start_s,worker,duration_ms,status,error,messages,first_message_ms`, a row per call in start order.
 enum CSVReport {
   static func render(_ result: LoadResult) -> String {
-    var out = "start_s,duration_ms,status,error,messages,first_message_ms\n"
+    var out = "start_s,worker,duration_ms,status,error,messages,first_message_ms\n"
     out.reserveCapacity(result.records.count * 40)
     for record in result.records {
-      out += String(format: "%.6f,%.3f,", Double(record.offset) / 1e9, Double(record.latency) / 1e6)
+      out += String(format: "%.6f,%d,%.3f,", Double(record.offset) / 1e9, record.worker, Double(record.latency) / 1e6)
       out += record.code.name
       out += ","
       out += quote(record.error ?? "")

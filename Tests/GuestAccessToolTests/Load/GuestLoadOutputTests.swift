@@ -64,7 +64,8 @@ struct GuestLoadOutputTests {
     assert sum(b["count"] for b in r["histogram"]) == 300 and sum(i["count"] for i in r["timeSeries"]) == 300
     print("json ok", r["count"])
     rows = list(csv.DictReader(open(d + "/report.csv", newline="")))
-    assert set(rows[0].keys()) == {"start_s", "duration_ms", "status", "error", "messages", "first_message_ms"}, rows[0].keys()
+    assert set(rows[0].keys()) == {"start_s", "worker", "duration_ms", "status", "error", "messages", "first_message_ms"}, rows[0].keys()
+    assert {row["worker"] for row in rows} == {"0", "1", "2", "3"}
     assert all(row["status"] == "NOT_FOUND" and row["error"].startswith("NOT_FOUND: ") and float(row["duration_ms"]) > 0 for row in rows)
     assert [float(row["start_s"]) for row in rows] == sorted(float(row["start_s"]) for row in rows)
     print("csv ok", len(rows))
