@@ -32,7 +32,7 @@ enum HTMLReport {
       .card { border: 1px solid #d0d7de; border-radius: 6px; padding: 8px 12px; }
       .card .k { color: #59636e; font-size: 12px; text-transform: uppercase; } .card .v { font-size: 20px; font-weight: 600; }
       table { border-collapse: collapse; width: 100%; font-size: 14px; }
-      th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eaeef2; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
+      th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eaeef2; } .n { text-align: right; font-variant-numeric: tabular-nums; }
       code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 13px; word-break: break-all; }
       svg text { font-family: inherit; } svg .tick { font-size: 11px; fill: #59636e; } svg .label { font-size: 12px; fill: #1f2328; }
       svg .legend { font-size: 12px; fill: #1f2328; } svg .grid { stroke: #eaeef2; } svg .axis { stroke: #8c959f; }
@@ -51,7 +51,7 @@ enum HTMLReport {
     html += "</div>\n"
     html += "<h2>Latency histogram</h2>\n"
     html += SVGChart.bars(report.histogram.map { (label: Units.duration(Int($0.mark * 1e9)), value: Double($0.count)) }, color: "#0969da", yLabel: "calls")
-    html += "<h2>Latency distribution</h2>\n<table><tr><th>Percentile</th><th>Latency</th></tr>\n"
+    html += "<h2>Latency distribution</h2>\n<table><tr><th>Percentile</th><th class=\"n\">Latency</th></tr>\n"
     for p in report.latencyDistribution {
       html += "<tr><td>\(Units.percent(p.percentage)) %</td><td class=\"n\">\(Units.duration(p.latency))</td></tr>\n"
     }
@@ -74,7 +74,7 @@ enum HTMLReport {
           return (interval.start, Double(interval.errors) / length)
         }),
       ], xLabel: "time since start", yLabel: "calls per second", yFormat: { SVGChart.trim($0) })
-    html += "<h2>Status codes</h2>\n<table><tr><th>Code</th><th>Calls</th><th>Share</th></tr>\n"
+    html += "<h2>Status codes</h2>\n<table><tr><th>Code</th><th class=\"n\">Calls</th><th class=\"n\">Share</th></tr>\n"
     for (code, n) in report.statusCodeDistribution.sorted(by: { $0.value > $1.value }) {
       let share = String(format: "%.2f %%", Double(n) * 100 / Double(max(1, report.count)))
       html += "<tr><td class=\"\(code == "OK" ? "ok" : "bad")\">\(escape(code))</td><td class=\"n\">\(n)</td><td class=\"n\">\(share)</td></tr>\n"
@@ -83,7 +83,7 @@ enum HTMLReport {
     if report.errorDistribution.isEmpty {
       html += "<p>No errors.</p>\n"
     } else {
-      html += "<table><tr><th>Error</th><th>Calls</th></tr>\n"
+      html += "<table><tr><th>Error</th><th class=\"n\">Calls</th></tr>\n"
       for (error, n) in report.errorDistribution.sorted(by: { $0.value > $1.value }) {
         html += "<tr><td><code>\(escape(error))</code></td><td class=\"n\">\(n)</td></tr>\n"
       }
