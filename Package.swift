@@ -114,12 +114,19 @@ let package = Package(
     .executableTarget(
       name: "guest-probe",
       dependencies: ["GuestAccessClient", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+    // guest-load's engine: the method table (generated from the schema), proto
+    // JSON requests, templates, load schedules, the runner and the reports.
+    .target(
+      name: "GuestLoadKit",
+      dependencies: [
+        "GuestAccessClient", "GuestAccessCore", "GuestAccessAPI", "GuestAccessProto", "GuestAccessTransport",
+        .product(name: "Histogram", package: "hdrhistogram-swift"),
+      ]),
     .executableTarget(
       name: "guest-load",
       dependencies: [
-        "GuestAccessClient",
+        "GuestLoadKit", "GuestAccessClient",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        .product(name: "Histogram", package: "hdrhistogram-swift"),
       ]),
     // Benchmark helpers used by Scripts/bench-* (bulk seeding).
     .executableTarget(
@@ -155,7 +162,7 @@ let package = Package(
     .testTarget(
       name: "GuestAccessToolTests",
       dependencies: [
-        "GuestAccessServer", "GuestAccessClient", "guestctl", "guest-probe", "GuestAccessTestSupport",
+        "GuestAccessServer", "GuestAccessClient", "guestctl", "guest-probe", "guest-load", "GuestLoadKit", "GuestAccessTestSupport",
         .product(name: "Logging", package: "swift-log"),
       ]),
   ]

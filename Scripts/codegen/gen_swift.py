@@ -12,6 +12,8 @@ Reads a binary FileDescriptorSet produced by
   * a test-support file with a fully populated sample of every message into
     Tests/GuestAccessProtoTests/Generated/Samples.swift, and the same samples
     for the valgrind leak check into Sources/proto-roundtrip/Generated/Samples.swift;
+  * guest-load's table of callable methods (descriptor, request and response
+    types of every method) into Sources/GuestLoadKit/Generated/CallableMethods.swift;
   * test-only tables (every enum type, every message's proto field names,
     samples holding unrecognized enum numbers) into
     Tests/GuestAccessProtoTests/Generated/SchemaTables.swift.
@@ -545,6 +547,24 @@ def emit_services(file):
     return "\n".join(out) + "\n"
 
 
+def emit_callable_methods(files):
+    """guest-load's registry of callable methods: every method of every service
+    with its descriptor and its request and response types (nothing hand-written
+    that could drift from the schema)."""
+    out = [HEADER % ("gen_swift.py", "guestaccess/v1/*.proto"), "import GuestAccessAPI", "import GuestAccessProto", "",
+           "extension CallableMethod {",
+           "  /// Every method of every service, in schema order, with its request and response types.",
+           "  static let generated: [CallableMethod] = ["]
+    for file in files:
+        for s in file["services"]:
+            for m in s.methods:
+                out.append("    CallableMethod(%s.Method.%s, request: %s.self, response: %s.self),"
+                           % (s.name, swift_ident(lower_camel_method(m["name"])), m["input"], m["output"]))
+    out.append("  ]")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
 def lower_camel_method(name):
     return name[:1].lower() + name[1:]
 
@@ -705,6 +725,8 @@ def main():
     write_if_changed(samples, emit_samples(files, enums, messages, "proto tests"))
     tables = os.path.join(root, "Tests/GuestAccessProtoTests/Generated/SchemaTables.swift")
     write_if_changed(tables, emit_schema_tables(files, enums, messages))
+    callable_methods = os.path.join(root, "Sources/GuestLoadKit/Generated/CallableMethods.swift")
+    write_if_changed(callable_methods, emit_callable_methods(files))
     roundtrip = os.path.join(root, "Sources/proto-roundtrip/Generated/Samples.swift")
     write_if_changed(roundtrip, emit_samples(files, enums, messages, "leak check"))
     for d in (proto_dir, api_dir):

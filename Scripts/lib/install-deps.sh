@@ -9,10 +9,11 @@
 # SMTP transport; python3-aiosmtpd and openssl: the SMTP server (and its
 # test certificate) that the email tests deliver to. libhttp-parser-dev: the
 # web listener's HTTP parser. chromium, chromium-driver and python3-selenium:
-# the headless browser that walks the redemption pages in the tests. wrk:
-# Scripts/bench-web (with curl).
+# the headless browser that walks the redemption pages in the tests (and
+# renders guest-load's HTML report). wrk: Scripts/bench-web (with curl).
+# python3-prometheus-client: the guest-load tests parse its Prometheus report.
 GA_APT_PACKAGES=(libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libsqlite3-dev libssl-dev python3 python3-protobuf valgrind
-  python3-aiosmtpd openssl libhttp-parser-dev chromium chromium-driver python3-selenium wrk curl)
+  python3-aiosmtpd openssl libhttp-parser-dev chromium chromium-driver python3-selenium wrk curl python3-prometheus-client)
 
 ga_install_deps() {
   local missing=() package

@@ -1,10 +1,9 @@
-import ArgumentParser
 import Foundation
 import GuestAccessClient
 import Synchronization
 
 /// What each call of a load run does.
-enum LoadScenario: String, CaseIterable, ExpressibleByArgument {
+public enum LoadScenario: String, CaseIterable, Sendable {
   /// Health.Check of the whole server (no credential).
   case health
   /// TenantService.GetTenant as the tenant's admin.
@@ -25,13 +24,23 @@ enum LoadScenario: String, CaseIterable, ExpressibleByArgument {
   case mix
 
   /// Whether the scenario needs a tenant (set up with the operator key, or given with --admin-key).
-  var needsTenant: Bool { self != .health }
+  public var needsTenant: Bool { self != .health }
 
   /// Sets up what the scenario needs and returns the call to repeat.
-  func prepare(
-    transport: any ClientTransport, operatorKey: String?, adminKey: String?, timeout: Double, retryPolicy: RetryPolicy = .none
+  public func prepare(
+    transport: any ClientTransport, operatorKey: String?, adminKey: String?, timeout: Duration?, retryPolicy: RetryPolicy = .none
+  ) async throws -> LoadCall {
+    let call = try await prepareCall(
+      transport: transport, operatorKey: operatorKey, adminKey: adminKey, options: CallOptions(timeout: timeout), retryPolicy: retryPolicy)
+    return { _, _ in
+      try await call()
+      return .unary
+    }
+  }
+
+  private func prepareCall(
+    transport: any ClientTransport, operatorKey: String?, adminKey: String?, options: CallOptions, retryPolicy: RetryPolicy
   ) async throws -> @Sendable () async throws -> Void {
-    let options = CallOptions(timeout: timeout > 0 ? .microseconds(Int64(timeout * 1_000_000)) : nil)
     if self == .health {
       let health = GuestAccessClient(transport: transport, retryPolicy: retryPolicy).health
       let request = HealthCheckRequest()
@@ -101,7 +110,7 @@ struct LoadFixture: Sendable {
       return LoadFixture(admin: admin, userID: users.users.first?.id ?? "", applicationID: apps.applications.first?.id ?? "")
     }
     guard let operatorKey else {
-      throw ValidationError("this scenario needs --key (the operator key, to set up a tenant) or --admin-key")
+      throw LoadSetupError.invalidOption("this scenario needs --api-key (the operator key, to set up a tenant) or --admin-key")
     }
     let op = GuestAccessClient(transport: transport, credential: operatorKey, retryPolicy: .none)
     let suffix = UUID().uuidString.prefix(8).lowercased()
