@@ -24,6 +24,7 @@ struct IdentityTests {
         try await impostor.client.invitations.redeemInvitation(RedeemInvitationRequest(ticket: created.invitation.ticket))
       }
       // Renaming a member into the address after creation does not help either.
+      _ = try await evil.adminClient.tenants.deleteUser(DeleteUserRequest(userID: impostor.user.id))
       let renamed = try await evil.makeUser("Mallory", mail: "mallory@evil.example")
       #expect(renamed.user.mailVerified)
       let changed = try await evil.adminClient.tenants.updateUser(UpdateUserRequest(

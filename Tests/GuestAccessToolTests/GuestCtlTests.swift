@@ -120,8 +120,8 @@ struct GuestCtlTests {
         "--redirect-allow", "https://apps.contoso.com/,https://portal.partner.example/", key: admin)
       #expect(mail.invitationEmailPolicy == .adminsAndGuestInviters)
       #expect(mail.redirectURLAllowList == ["https://apps.contoso.com/", "https://portal.partner.example/"])
-      let cleared = try await server.guestctl(TenantSettings.self, "settings", "set", "--redirect-allow", "", key: admin)
-      #expect(cleared.redirectURLAllowList.isEmpty && cleared.invitationEmailPolicy == .adminsAndGuestInviters)
+      let unrestricted = try await server.guestctl(TenantSettings.self, "settings", "set", "--redirect-allow", "", key: admin)
+      #expect(unrestricted.redirectURLAllowList.isEmpty && unrestricted.invitationEmailPolicy == .adminsAndGuestInviters)
       // Cross-tenant: rules not named keep their value; targets replace a rule's targets.
       let partner = "ten_partner"
       let blocked = try await server.guestctl(
