@@ -28,7 +28,8 @@ struct StoredSecretsTests {
       let hasher = SecretHasher(key: key)
       let contoso = try await server.makeTenant("Contoso", domain: "contoso.com")
       let created = try await contoso.adminClient.invitations.createInvitation(CreateInvitationRequest(invitedEmail: "sam@contractor.example"))
-      ticket = created.invitation.ticket
+      let issued = created.invitation.ticket
+      ticket = issued
       invitationID = created.invitation.id
       let sent = try await server.client(nil).invitations.redeemInvitation(RedeemInvitationRequest(ticket: ticket))
       let passcode = try await server.queuedPasscode(invitationID: invitationID)
@@ -36,9 +37,9 @@ struct StoredSecretsTests {
       let stored = try #require(session).passcodeHash
       #expect(stored != Secrets.hash(passcode))
       #expect(stored == hasher.passcode(passcode, sessionID: sent.redemptionSessionID))
-      let byKeyedTicket = try await server.app.store.read { try $0.invitation(ticketHash: hasher.ticket(ticket)) }
+      let byKeyedTicket = try await server.app.store.read { try $0.invitation(ticketHash: hasher.ticket(issued)) }
       #expect(byKeyedTicket?.invitation.id == invitationID)
-      let byPlainTicket = try await server.app.store.read { try $0.invitation(ticketHash: Secrets.hash(ticket)) }
+      let byPlainTicket = try await server.app.store.read { try $0.invitation(ticketHash: Secrets.hash(issued)) }
       #expect(byPlainTicket == nil)
     }
     // The same database with another key: the ticket is unknown.
