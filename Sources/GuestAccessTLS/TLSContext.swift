@@ -1,5 +1,9 @@
 import COpenSSL
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// An OpenSSL context (`SSL_CTX`): TLS 1.3 preferred, TLS 1.2 the floor,
 /// certificates and trust loaded once. Shared by the connections made from it
 /// (OpenSSL allows that once it is configured; it is only configured here).
@@ -14,6 +18,9 @@ public final class TLSContext: @unchecked Sendable {
   public static let alpnProtocol = "guestaccess/1"
 
   private init(method: OpaquePointer?, verifiesPeer: Bool) throws(TLSError) {
+    // OpenSSL writes to sockets without MSG_NOSIGNAL: a peer that went away
+    // must fail the write (EPIPE), not kill the process with SIGPIPE.
+    signal(SIGPIPE, SIG_IGN)
     guard let context = SSL_CTX_new(method) else { throw TLSError("TLS: \(TLSError.openSSLError())") }
     self.context = context
     self.verifiesPeer = verifiesPeer

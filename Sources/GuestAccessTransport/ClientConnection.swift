@@ -21,6 +21,8 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
     var calls: [UInt32: Sink] = [:]
     var nextCallID: UInt32 = 1
     var goAwayLastID: UInt32?
+    /// Why the connection stopped taking calls (GOAWAY, loss, TLS alert), for calls started after.
+    var endReason: String?
     var closed = false
   }
 
@@ -175,7 +177,7 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
         return callID
       }
       guard let callID else {
-        refused = RPCError(code: .unavailable, message: "connection to \(target) is closing",
+        refused = RPCError(code: .unavailable, message: state.withLock { $0.endReason } ?? "connection to \(target) is closing",
                            errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1"))
         return
       }
@@ -186,7 +188,7 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
     if let refused {
       Self.complete(sink, with: .failure(refused))
     } else if !written {
-      let error = RPCError(code: .unavailable, message: "connection to \(target) is closed",
+      let error = RPCError(code: .unavailable, message: state.withLock { $0.endReason } ?? "connection to \(target) is closed",
                            errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1"))
       if let callID = box.callID {
         fail(callID, error, sendCancel: false)
@@ -312,6 +314,7 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
       let goAway = (try? decodeMessage(GoAway.self, from: frame.payload)) ?? GoAway()
       let refused = state.withLock { state -> [Sink] in
         state.goAwayLastID = goAway.lastCallID
+        state.endReason = state.endReason ?? "server going away: \(goAway.message)"
         let ids = state.calls.keys.filter { $0 > goAway.lastCallID }
         return ids.compactMap { state.calls.removeValue(forKey: $0) }
       }
@@ -345,6 +348,7 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
     }
     let sinks = state.withLock { state -> [Sink] in
       state.closed = true
+      state.endReason = state.endReason ?? error.message
       defer { state.calls.removeAll() }
       return Array(state.calls.values)
     }

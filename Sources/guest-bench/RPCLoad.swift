@@ -137,7 +137,7 @@ struct HoldConnections: AsyncParsableCommand {
       clients.append(client)
     }
     print("ready")
-    fflush(nil)  // all streams (stdout is not concurrency-safe to name)
+    fflush(nil)
     var byte: UInt8 = 0
     while read(0, &byte, 1) > 0 {}
     for client in clients { client.close() }
