@@ -36,9 +36,11 @@ struct StoredSecretsTests {
       let stored = try #require(session).passcodeHash
       #expect(stored != Secrets.hash(passcode))
       #expect(stored == hasher.passcode(passcode, sessionID: sent.redemptionSessionID))
-      let byKeyedTicket = try await server.app.store.read { try $0.invitation(ticketHash: hasher.ticket(ticket)) }
-      #expect(byKeyedTicket?.invitation.id == invitationID)
-      let byPlainTicket = try await server.app.store.read { try $0.invitation(ticketHash: Secrets.hash(ticket)) }
+      let keyed = hasher.ticket(ticket)
+      let plain = Secrets.hash(ticket)
+      let byKeyedTicket = try await server.app.store.read { try $0.invitation(ticketHash: keyed) }
+      #expect(byKeyedTicket?.invitation.id == created.invitation.id)
+      let byPlainTicket = try await server.app.store.read { try $0.invitation(ticketHash: plain) }
       #expect(byPlainTicket == nil)
     }
     // The same database with another key: the ticket is unknown.
