@@ -125,7 +125,7 @@ let package = Package(
     .executableTarget(
       name: "guest-load",
       dependencies: [
-        "GuestLoadKit", "GuestAccessClient",
+        "GuestLoadKit", "GuestAccessClient", "GuestAccessTransport", "GuestAccessTLS",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Benchmark helpers used by Scripts/bench-* (bulk seeding).

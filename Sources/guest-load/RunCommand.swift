@@ -24,7 +24,7 @@ struct RunCommand: AsyncParsableCommand {
     let credential = try Console.exitOnSetupError { try target.credential() }
     let group = EventLoopGroup(count: target.loops, name: "ga-load", busyPoll: .microseconds(target.busyPollMicros))
     let (host, port) = try Console.exitOnSetupError { try target.hostAndPort() }
-    let transport = TCPClientTransport(host: host, port: port, connections: target.connections, group: group)
+    let transport = TCPClientTransport(host: host, port: port, connections: target.connections, tls: target.tlsConfiguration, group: group)
     do {
       try await transport.connect()
     } catch {

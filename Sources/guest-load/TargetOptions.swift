@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GuestAccessTLS
 import GuestAccessTransport
 import GuestLoadKit
 
@@ -35,6 +36,27 @@ struct TargetOptions: ParsableArguments {
   @Option(name: .customLong("busy-poll-us"), help: "Microseconds a client event loop polls for replies before it sleeps (0 = off).")
   var busyPollMicros: Int = 50
 
+  @Flag(help: "Connect over TLS (implied by --cacert, --cert, --cname and --skipTLS).")
+  var tls = false
+
+  @Option(help: ArgumentHelp("PEM file of the CAs that verify the server's certificate (ghz: --cacert); default: the system's CAs.", valueName: "file"))
+  var cacert: String?
+
+  @Option(help: ArgumentHelp("PEM client certificate for mutual TLS (ghz: --cert).", valueName: "file"))
+  var cert: String?
+
+  @Option(help: ArgumentHelp("PEM key of the client certificate (ghz: --key; the API key is --api-key).", valueName: "file"))
+  var key: String?
+
+  @Option(help: ArgumentHelp("Server name the certificate must carry, and SNI (ghz: --cname).", valueName: "name"))
+  var cname: String?
+
+  @Flag(name: .customLong("skipTLS"), help: "TLS without verifying the server's certificate or name: INSECURE, for throwaway certificates only (ghz: --skipTLS).")
+  var skipTLS = false
+
+  @Flag(help: "Plaintext, no TLS (ghz: --insecure); the default unless a TLS option is given.")
+  var insecure = false
+
   @Flag(help: "Retry as the client library does by default (UNAVAILABLE and never-processed calls, with backoff) instead of never.")
   var retry = false
 
@@ -42,6 +64,16 @@ struct TargetOptions: ParsableArguments {
     guard connections > 0 else { throw ValidationError("--connections must be positive") }
     guard loops > 0 else { throw ValidationError("--loops must be positive") }
     guard (0...10_000).contains(busyPollMicros) else { throw ValidationError("--busy-poll-us must be 0…10000") }
+    if insecure && tlsConfiguration != nil {
+      throw ValidationError("--insecure (plaintext) cannot be combined with --tls, --cacert, --cert, --key, --cname or --skipTLS")
+    }
+    if key != nil && cert == nil { throw ValidationError("--key needs --cert (the client certificate it belongs to)") }
+  }
+
+  /// The TLS settings when any TLS option is given; nil for plaintext.
+  var tlsConfiguration: TLSConfiguration? {
+    guard tls || cacert != nil || cert != nil || key != nil || cname != nil || skipTLS else { return nil }
+    return TLSConfiguration(caFile: cacert, certificateFile: cert, keyFile: key, serverName: cname, insecureSkipVerify: skipTLS)
   }
 
   func hostAndPort() throws -> (String, Int) {
@@ -70,6 +102,12 @@ struct TargetOptions: ParsableArguments {
     var options = ["server": server, "connections": "\(connections)"]
     if let tenant { options["tenant"] = tenant }
     if retry { options["retry"] = "true" }
+    if let tls = tlsConfiguration {
+      options["tls"] = tls.insecureSkipVerify ? "skip-verify" : "verify"
+      if let cacert { options["cacert"] = cacert }
+      if let cert { options["cert"] = cert }
+      if let cname { options["cname"] = cname }
+    }
     return options
   }
 }

@@ -50,6 +50,33 @@ struct TLSToolTests {
     }
   }
 
+  /// guest-load with ghz's TLS flags: --cacert verifies, another CA fails
+  /// before any load, --skipTLS connects without verifying, --insecure is plaintext.
+  @Test func guestLoadTakesGhzTLSFlags() async throws {
+    let certificates = try await TestCertificates.make()
+    let other = try await TestCertificates.make()
+    defer {
+      certificates.remove()
+      other.remove()
+    }
+    try await withTLSToolServer(certificates) { server in
+      let ok = try await GuestLoad.run(server, "--call", "guestaccess.v1.Health/Check", "-n", "40", "-c", "2", "--cacert", certificates.caFile, "-O", "json")
+      #expect(ok.status == 0, "\(ok)")
+      #expect(ok.stdout.contains("\"OK\" : 40") || ok.stdout.contains("\"OK\":40"), "\(ok.stdout.prefix(2000))")
+      let named = try await GuestLoad.run(server, "--call", "Health/Check", "-n", "5", "--cacert", certificates.caFile, "--cname", "billing.example")
+      #expect(named.status == 2 && named.stderr.contains("hostname mismatch"), "\(named)")
+      let wrongCA = try await GuestLoad.run(server, "--call", "Health/Check", "-n", "5", "--cacert", other.caFile)
+      #expect(wrongCA.status == 2 && wrongCA.stderr.contains("certificate verify failed"), "\(wrongCA)")
+      let skip = try await GuestLoad.run(server, "--call", "Health/Check", "-n", "5", "--skipTLS")
+      #expect(skip.status == 0, "\(skip)")
+      // Plaintext against the TLS port: every call fails (counted in the report, as ghz does).
+      let plaintext = try await GuestLoad.run(server, "--call", "Health/Check", "-n", "5", "--insecure", "-O", "json")
+      #expect(plaintext.stdout.contains("UNAVAILABLE") && !plaintext.stdout.contains("\"OK\""), "\(plaintext)")
+      let both = try await GuestLoad.run(server, "--call", "Health/Check", "-n", "5", "--insecure", "--cacert", certificates.caFile)
+      #expect(both.status == 64, "\(both)")
+    }
+  }
+
   @Test func probeTLSFlagMistakesAreOne() async throws {
     for arguments in [
       ["-tls-ca-cert", "ca.pem"], ["-tls-no-verify"], ["-tls-server-name", "x"], ["-tls", "-tls-no-verify", "-tls-ca-cert", "ca.pem"],

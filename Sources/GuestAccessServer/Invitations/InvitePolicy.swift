@@ -74,9 +74,11 @@ enum InvitePolicy {
     let allowed: Bool
     if !settings.redirectURLAllowList.isEmpty {
       allowed = settings.redirectURLAllowList.contains { url.lowercased().hasPrefix($0.lowercased()) }
+    } else if !publicBaseURL.isEmpty && url.lowercased().hasPrefix(Self.originPrefix(publicBaseURL)) {
+      // Under the server's own configured base URL (its pages), whatever its scheme.
+      allowed = true
     } else if let host = httpsHost(of: url) {
       allowed = tenant.verifiedDomains.contains { host == $0 || host.hasSuffix("." + $0) }
-        || (!publicBaseURL.isEmpty && url.lowercased().hasPrefix(Self.originPrefix(publicBaseURL)))
     } else {
       allowed = false
     }
