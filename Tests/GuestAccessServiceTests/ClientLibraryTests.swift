@@ -101,7 +101,9 @@ struct ClientLibraryTests {
         // The last attempt's UNAVAILABLE, or DEADLINE_EXCEEDED when the deadline ran out during an attempt.
         #expect([.unavailable, .deadlineExceeded].contains(error.code), "\(error)")
       }
-      #expect(started.duration(to: .now) < .milliseconds(500).scaled)
+      // Well under what 1,000 retries with backoff would take; loose enough for a
+      // suite that runs browser and load tests beside it on 2 cores.
+      #expect(started.duration(to: .now) < .seconds(2).scaled)
     }
   }
 
