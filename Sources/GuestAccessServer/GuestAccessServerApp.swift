@@ -58,7 +58,8 @@ public final class GuestAccessServerApp: Sendable {
     transport = TCPServerTransport(
       configuration: TCPServerConfiguration(
         host: settings.host, port: settings.port, maxConnections: settings.maxConnections,
-        maxConnectionsPerPeer: settings.maxConnectionsPerPeer, maxCallsBeforeAuthentication: settings.maxCallsBeforeAuthentication,
+        maxConnectionsPerPeer: settings.maxConnectionsPerPeer, maxRunningCallsPerPeer: settings.maxRunningCallsPerPeer,
+        maxCallsBeforeAuthentication: settings.maxCallsBeforeAuthentication,
         sendTimeout: .milliseconds(Int64(settings.sendTimeout * 1000)), memoryBudget: settings.memoryBudgetMiB << 20,
         busyPoll: .microseconds(settings.busyPollMicros), tls: settings.tls.server,
         tlsReloadInterval: settings.tls.reloadInterval > 0 ? .milliseconds(Int64(settings.tls.reloadInterval * 1000)) : nil),

@@ -24,6 +24,9 @@ public struct ServerSettings: Sendable {
   /// Open connections from one client address at most.
   /// `--max-connections-per-peer` or `GUESTD_MAX_CONNECTIONS_PER_PEER`, default 256.
   public var maxConnectionsPerPeer: Int
+  /// Calls running at once for one client address, over all its connections.
+  /// `--max-running-calls-per-peer` or `GUESTD_MAX_RUNNING_CALLS_PER_PEER`, default 256.
+  public var maxRunningCallsPerPeer: Int
   /// Calls in flight on a connection before one of its calls authenticated.
   /// `--max-calls-before-auth` or `GUESTD_MAX_CALLS_BEFORE_AUTH`, default 16.
   public var maxCallsBeforeAuthentication: Int
@@ -60,7 +63,7 @@ public struct ServerSettings: Sendable {
   public init(
     listen: String?, dataDir: String?, publicBaseURL: String?, logLevel: String?, drainTimeout: Double?,
     maxConnections: Int?, operatorKey: String? = nil, busyPollMicros: Int? = nil, sweepInterval: Double? = nil,
-    maxConnectionsPerPeer: Int? = nil, maxCallsBeforeAuthentication: Int? = nil, memoryBudgetMiB: Int? = nil,
+    maxConnectionsPerPeer: Int? = nil, maxRunningCallsPerPeer: Int? = nil, maxCallsBeforeAuthentication: Int? = nil, memoryBudgetMiB: Int? = nil,
     sendTimeout: Double? = nil, environment: [String: String]
   ) throws {
     self.operatorKey = operatorKey ?? environment["GUESTD_OPERATOR_KEY"]
@@ -96,6 +99,9 @@ public struct ServerSettings: Sendable {
       environment: environment)
     self.maxConnectionsPerPeer = try Self.integer(
       maxConnectionsPerPeer, flag: "--max-connections-per-peer", variable: "GUESTD_MAX_CONNECTIONS_PER_PEER", default: 256,
+      range: 1...1_000_000, environment: environment)
+    self.maxRunningCallsPerPeer = try Self.integer(
+      maxRunningCallsPerPeer, flag: "--max-running-calls-per-peer", variable: "GUESTD_MAX_RUNNING_CALLS_PER_PEER", default: 256,
       range: 1...1_000_000, environment: environment)
     self.maxCallsBeforeAuthentication = try Self.integer(
       maxCallsBeforeAuthentication, flag: "--max-calls-before-auth", variable: "GUESTD_MAX_CALLS_BEFORE_AUTH", default: 16,

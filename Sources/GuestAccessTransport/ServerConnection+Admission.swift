@@ -78,6 +78,8 @@ extension ServerConnection {
     if memory.isExhausted && (queued > 0 || !pending.isEmpty) { return true }
     if queued >= configuration.maxQueuedResponseBytes { return true }
     if activeCallCount >= configuration.maxRunningCallsPerConnection { return true }
+    // Held connections retry when one of their calls ends and on every tick.
+    if peerCalls.count >= configuration.maxRunningCallsPerPeer { return true }
     if !pending.isEmpty && pending.headerBytes + frame.payload.count > configuration.maxPendingHeaderBytes { return true }
     if let limit = configuration.maxCallsBeforeAuthentication, !authenticated.load(ordering: .relaxed),
       pending.count + activeCallCount >= limit

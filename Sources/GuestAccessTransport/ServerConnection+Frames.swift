@@ -109,6 +109,7 @@ extension ServerConnection {
   func start(_ callID: UInt32, _ headers: CallHeaders, deadline: ContinuousClock.Instant?, request: [UInt8]) {
     let responder = TCPServerResponder(callID: callID, connection: self, channel: channel)
     calls.withLock { $0.active[callID] = responder }
+    peerCalls.started()
     if let deadline { responder.armDeadline(deadline, on: channel.loop) }
     dispatcher.dispatch(ServerCall(
       path: headers.method, metadata: Metadata(entries: headers.metadata), deadline: deadline, request: request,
@@ -117,10 +118,11 @@ extension ServerConnection {
 
   /// A call finished (any thread).
   func callEnded(_ callID: UInt32) {
-    let drained = calls.withLock { calls -> Bool in
-      calls.active.removeValue(forKey: callID)
-      return calls.draining && calls.active.isEmpty
+    let (ended, drained) = calls.withLock { calls -> (Bool, Bool) in
+      let ended = calls.active.removeValue(forKey: callID) != nil
+      return (ended, calls.draining && calls.active.isEmpty)
     }
+    if ended { peerCalls.ended() }
     if drained || channel.isReadHeld {
       channel.loop.executeUnchecked { [self] in
         retryHeld()

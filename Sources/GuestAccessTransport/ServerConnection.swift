@@ -35,6 +35,8 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
   let calls = LockedValue(Calls())
   /// The server-wide budget of pending headers and queued responses.
   let memory: MemoryBudget
+  /// The running calls of this connection's client address, over all its connections.
+  let peerCalls: PeerCalls
   /// Whether a call on this connection passed authentication (any thread).
   let authenticated = Atomic<Bool>(false)
   /// Time a half-closed connection waits for the peer's end of stream.
@@ -75,13 +77,14 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
 
   init(
     fd: Int32, peer: String, peerHost: String, loop: EventLoop, configuration: TCPServerConfiguration, counted: Bool = true,
-    tls: TLSSession? = nil, memory: MemoryBudget, dispatcher: any ServerCallDispatcher, logger: Logger,
+    tls: TLSSession? = nil, memory: MemoryBudget, peerCalls: PeerCalls, dispatcher: any ServerCallDispatcher, logger: Logger,
     onClose: @escaping (ServerConnection) -> Void
   ) {
     channel = SocketChannel(fd: fd, loop: loop, tls: tls, budget: memory)
     self.peer = peer
     self.peerHost = peerHost
     self.memory = memory
+    self.peerCalls = peerCalls
     pending = PendingCalls(memory: memory)
     self.counted = counted
     self.configuration = configuration

@@ -17,6 +17,9 @@ public struct TCPServerConfiguration: Sendable, Hashable {
   /// until one ends (their responses are what a client that does not read
   /// makes the server hold).
   public var maxRunningCallsPerConnection: Int
+  /// Calls running at once for one client address, over all its connections;
+  /// further requests of that address wait unread until one ends.
+  public var maxRunningCallsPerPeer: Int
   /// Calls in flight (waiting for their request or running) on a connection
   /// none of whose calls has authenticated yet (`ServerContext.markConnectionAuthenticated`);
   /// further requests wait unread until one ends. `nil`: no separate limit
@@ -64,7 +67,8 @@ public struct TCPServerConfiguration: Sendable, Hashable {
   /// Creates a configuration; every limit has a production default.
   public init(
     host: String = "127.0.0.1", port: Int = 7700, maxConnections: Int = 10_000, maxConnectionsPerPeer: Int = 256,
-    maxConcurrentCallsPerConnection: Int = 4096, maxRunningCallsPerConnection: Int = 64, maxCallsBeforeAuthentication: Int? = nil,
+    maxConcurrentCallsPerConnection: Int = 4096, maxRunningCallsPerConnection: Int = 64, maxRunningCallsPerPeer: Int = 256,
+    maxCallsBeforeAuthentication: Int? = nil,
     maxPendingHeaderBytes: Int = 256 << 10, maxQueuedResponseBytes: Int = 8 << 20, sendTimeout: Duration = .seconds(30),
     memoryBudget: Int = 256 << 20, maxReceiveMessageSize: Int = 4 << 20,
     maxHeaderSize: Int = 64 << 10, handshakeTimeout: Duration = .seconds(10), frameTimeout: Duration = .seconds(10),
@@ -80,6 +84,7 @@ public struct TCPServerConfiguration: Sendable, Hashable {
     self.maxConnectionsPerPeer = maxConnectionsPerPeer
     self.maxConcurrentCallsPerConnection = maxConcurrentCallsPerConnection
     self.maxRunningCallsPerConnection = maxRunningCallsPerConnection
+    self.maxRunningCallsPerPeer = maxRunningCallsPerPeer
     self.maxCallsBeforeAuthentication = maxCallsBeforeAuthentication
     self.maxPendingHeaderBytes = maxPendingHeaderBytes
     self.maxQueuedResponseBytes = maxQueuedResponseBytes

@@ -21,6 +21,8 @@ public final class TCPServerTransport: ServerTransport, @unchecked Sendable {
     var connectionCount = 0
     /// Open counted connections per peer address (no entry at zero).
     var perPeer: [String: Int] = [:]
+    /// Running calls per address with open connections (see `PeerCalls`).
+    var peerCalls: [String: PeerCalls] = [:]
     var refusedCount = 0
     var finished: CheckedContinuation<Void, any Error>?
     var boundPort: Int?
@@ -179,7 +181,7 @@ public final class TCPServerTransport: ServerTransport, @unchecked Sendable {
   }
 
   private func accepted(_ fd: Int32, peer: String, dispatcher: any ServerCallDispatcher) {
-    enum Admission { case admit, refuse(RPCError), drop }
+    enum Admission { case admit(PeerCalls), refuse(RPCError), drop }
     let peerHost = Self.host(ofPeer: peer)
     let admission = state.withLock { state -> Admission in
       if state.stopped { return .drop }
@@ -187,7 +189,9 @@ public final class TCPServerTransport: ServerTransport, @unchecked Sendable {
       if !state.draining && state.connectionCount < configuration.maxConnections && fromPeer < configuration.maxConnectionsPerPeer {
         state.connectionCount += 1
         state.perPeer[peerHost] = fromPeer + 1
-        return .admit
+        let calls = state.peerCalls[peerHost] ?? PeerCalls()
+        state.peerCalls[peerHost] = calls
+        return .admit(calls)
       }
       guard state.refusedCount < Self.maxRefusing else { return .drop }
       state.refusedCount += 1
@@ -207,17 +211,17 @@ public final class TCPServerTransport: ServerTransport, @unchecked Sendable {
       guard ok else { return release(counted: false, peerHost: peerHost) }
       let connection = ServerConnection(
         fd: fd, peer: peer, peerHost: peerHost, loop: connections.loop, configuration: configuration, counted: false, tls: tls,
-        memory: memory, dispatcher: dispatcher, logger: logger, onClose: connectionClosed(in: connections))
+        memory: memory, peerCalls: PeerCalls(), dispatcher: dispatcher, logger: logger, onClose: connectionClosed(in: connections))
       connections.connections[ObjectIdentifier(connection)] = connection
       connection.refuseConnection(error)
-    case .admit:
+    case .admit(let peerCalls):
       let connections = perLoop[roundRobin.add(1, ordering: .relaxed).oldValue % perLoop.count]
       connections.loop.executeUnchecked { [self] in
         let (ok, tls) = tlsSession(for: fd)
         guard ok else { return release(counted: true, peerHost: peerHost) }
         let connection = ServerConnection(
           fd: fd, peer: peer, peerHost: peerHost, loop: connections.loop, configuration: configuration, tls: tls, memory: memory,
-          dispatcher: dispatcher, logger: logger, onClose: connectionClosed(in: connections))
+          peerCalls: peerCalls, dispatcher: dispatcher, logger: logger, onClose: connectionClosed(in: connections))
         connections.connections[ObjectIdentifier(connection)] = connection
         connection.start()
         if state.withLock({ $0.draining }) { connection.goAway() }
@@ -240,6 +244,7 @@ public final class TCPServerTransport: ServerTransport, @unchecked Sendable {
         state.connectionCount -= 1
         let fromPeer = state.perPeer[peerHost, default: 1] - 1
         state.perPeer[peerHost] = fromPeer > 0 ? fromPeer : nil
+        if fromPeer == 0 { state.peerCalls[peerHost] = nil }
       } else {
         state.refusedCount -= 1
       }

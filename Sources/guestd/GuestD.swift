@@ -21,7 +21,7 @@ struct GuestD: AsyncParsableCommand {
     discussion: """
       Every option can also be set through the environment: GUESTD_LISTEN, GUESTD_DATA_DIR,
       GUESTD_PUBLIC_BASE_URL, GUESTD_LOG_LEVEL, GUESTD_DRAIN_TIMEOUT, GUESTD_MAX_CONNECTIONS, GUESTD_HASH_KEY_FILE,
-      GUESTD_MAX_CONNECTIONS_PER_PEER, GUESTD_MAX_CALLS_BEFORE_AUTH, GUESTD_MEMORY_BUDGET_MIB, GUESTD_SEND_TIMEOUT,
+      GUESTD_MAX_CONNECTIONS_PER_PEER, GUESTD_MAX_RUNNING_CALLS_PER_PEER, GUESTD_MAX_CALLS_BEFORE_AUTH, GUESTD_MEMORY_BUDGET_MIB, GUESTD_SEND_TIMEOUT,
       GUESTD_EMAIL_TRANSPORT, GUESTD_SPOOL_DIR, GUESTD_EMAIL_FROM, GUESTD_EMAIL_MAX_ATTEMPTS,
       GUESTD_EMAIL_RETRY_DELAY, GUESTD_SMTP_HOST, GUESTD_SMTP_PORT, GUESTD_SMTP_USERNAME,
       GUESTD_SMTP_PASSWORD, GUESTD_SMTP_STARTTLS, GUESTD_SMTP_CA_FILE, GUESTD_SMTP_TIMEOUT,
@@ -52,6 +52,9 @@ struct GuestD: AsyncParsableCommand {
 
   @Option(name: .customLong("max-connections-per-peer"), help: "Open connections from one client IP address at most (default 256).")
   var maxConnectionsPerPeer: Int?
+
+  @Option(name: .customLong("max-running-calls-per-peer"), help: "Calls running at once for one client IP address, over all its connections (default 256).")
+  var maxRunningCallsPerPeer: Int?
 
   @Option(name: .customLong("max-calls-before-auth"), help: "Calls in flight on a connection until one of its calls authenticated (default 16).")
   var maxCallsBeforeAuth: Int?
@@ -110,7 +113,8 @@ struct GuestD: AsyncParsableCommand {
     var configured = try ServerSettings(
       listen: listen, dataDir: dataDir, publicBaseURL: baseURL, logLevel: logLevel, drainTimeout: drainTimeout,
       maxConnections: maxConnections, operatorKey: try operatorKeyFile.map(Self.readKey), busyPollMicros: busyPollMicros,
-      sweepInterval: sweepInterval, maxConnectionsPerPeer: maxConnectionsPerPeer, maxCallsBeforeAuthentication: maxCallsBeforeAuth,
+      sweepInterval: sweepInterval, maxConnectionsPerPeer: maxConnectionsPerPeer, maxRunningCallsPerPeer: maxRunningCallsPerPeer,
+      maxCallsBeforeAuthentication: maxCallsBeforeAuth,
       memoryBudgetMiB: memoryBudgetMiB, sendTimeout: sendTimeout, environment: environment)
     if let hashKeyFile { configured.hashKeyFile = hashKeyFile }
     configured.email = try email.settings(publicBaseURL: configured.publicBaseURL, environment: environment)

@@ -172,4 +172,36 @@ struct ClientBoundsTests {
       #expect(await eventually { server.transport.connectionCount <= 4 })
     }
   }
+
+  @Test("one address runs a bounded number of calls over all its connections; another address is served")
+  func runningCallsPerPeer() async throws {
+    let service = TestService()
+    try await withServer(services: [service], configuration: testConfiguration { $0.maxRunningCallsPerPeer = 4 }) { server in
+      let channel = server.channel()
+      defer { channel.transport.close() }
+      // Three connections from one address, 3 calls of 600 ms each: 9 calls, at most 4 running at a time.
+      var flood: [RawConnection] = []
+      for connection in 0..<3 {
+        let raw = try await RawConnection.handshake(port: server.port, from: "127.0.0.2")
+        var bytes: [UInt8] = []
+        for id in 1...3 as ClosedRange<UInt32> {
+          bytes += Frames.call(id, TestService.echo, HealthCheckRequest(service: "delay=600;key=p\(connection)-\(id)"))
+        }
+        try await raw.send(bytes)
+        flood.append(raw)
+      }
+      #expect(await service.probe.wait(prefix: "started:p", count: 4))
+      try await Task.sleep(for: .milliseconds(200))
+      #expect(service.probe.count(prefix: "started:p") == 4, "more than 4 calls of one address ran at once")
+      // Another address is not held back by them.
+      try await Self.expectServed(channel)
+      // As calls end, the held ones start, on every connection; all are answered.
+      #expect(await service.probe.wait(prefix: "started:p", count: 9))
+      for raw in flood {
+        let answered = try await raw.readFrame { $0.header.callID == 3 && $0.header.frameType == .trailers }
+        #expect(answered?.trailers?.code == 0)
+        raw.reset()
+      }
+    }
+  }
 }
