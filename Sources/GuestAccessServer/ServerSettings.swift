@@ -25,7 +25,7 @@ public struct ServerSettings: Sendable {
   /// `--max-connections-per-peer` or `GUESTD_MAX_CONNECTIONS_PER_PEER`, default 256.
   public var maxConnectionsPerPeer: Int
   /// Calls running at once for one client address, over all its connections.
-  /// `--max-running-calls-per-peer` or `GUESTD_MAX_RUNNING_CALLS_PER_PEER`, default 256.
+  /// `--max-running-calls-per-peer` or `GUESTD_MAX_RUNNING_CALLS_PER_PEER`, default 128.
   public var maxRunningCallsPerPeer: Int
   /// Calls in flight on a connection before one of its calls authenticated.
   /// `--max-calls-before-auth` or `GUESTD_MAX_CALLS_BEFORE_AUTH`, default 16.
@@ -101,7 +101,7 @@ public struct ServerSettings: Sendable {
       maxConnectionsPerPeer, flag: "--max-connections-per-peer", variable: "GUESTD_MAX_CONNECTIONS_PER_PEER", default: 256,
       range: 1...1_000_000, environment: environment)
     self.maxRunningCallsPerPeer = try Self.integer(
-      maxRunningCallsPerPeer, flag: "--max-running-calls-per-peer", variable: "GUESTD_MAX_RUNNING_CALLS_PER_PEER", default: 256,
+      maxRunningCallsPerPeer, flag: "--max-running-calls-per-peer", variable: "GUESTD_MAX_RUNNING_CALLS_PER_PEER", default: 128,
       range: 1...1_000_000, environment: environment)
     self.maxCallsBeforeAuthentication = try Self.integer(
       maxCallsBeforeAuthentication, flag: "--max-calls-before-auth", variable: "GUESTD_MAX_CALLS_BEFORE_AUTH", default: 16,

@@ -67,7 +67,7 @@ public struct TCPServerConfiguration: Sendable, Hashable {
   /// Creates a configuration; every limit has a production default.
   public init(
     host: String = "127.0.0.1", port: Int = 7700, maxConnections: Int = 10_000, maxConnectionsPerPeer: Int = 256,
-    maxConcurrentCallsPerConnection: Int = 4096, maxRunningCallsPerConnection: Int = 64, maxRunningCallsPerPeer: Int = 256,
+    maxConcurrentCallsPerConnection: Int = 4096, maxRunningCallsPerConnection: Int = 64, maxRunningCallsPerPeer: Int = 128,
     maxCallsBeforeAuthentication: Int? = nil,
     maxPendingHeaderBytes: Int = 256 << 10, maxQueuedResponseBytes: Int = 8 << 20, sendTimeout: Duration = .seconds(30),
     memoryBudget: Int = 256 << 20, maxReceiveMessageSize: Int = 4 << 20,

@@ -53,7 +53,7 @@ struct GuestD: AsyncParsableCommand {
   @Option(name: .customLong("max-connections-per-peer"), help: "Open connections from one client IP address at most (default 256).")
   var maxConnectionsPerPeer: Int?
 
-  @Option(name: .customLong("max-running-calls-per-peer"), help: "Calls running at once for one client IP address, over all its connections (default 256).")
+  @Option(name: .customLong("max-running-calls-per-peer"), help: "Calls running at once for one client IP address, over all its connections (default 128).")
   var maxRunningCallsPerPeer: Int?
 
   @Option(name: .customLong("max-calls-before-auth"), help: "Calls in flight on a connection until one of its calls authenticated (default 16).")
