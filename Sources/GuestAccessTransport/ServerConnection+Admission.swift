@@ -78,8 +78,11 @@ extension ServerConnection {
     if memory.isExhausted && (queued > 0 || !pending.isEmpty) { return true }
     if queued >= configuration.maxQueuedResponseBytes { return true }
     if activeCallCount >= configuration.maxRunningCallsPerConnection { return true }
+    // Over its address's limit a connection that already runs a call waits;
+    // one that runs none may start one, so no connection of a busy address
+    // starves behind the others (their number is bounded per address too).
     // Held connections retry when one of their calls ends and on every tick.
-    if peerCalls.count >= configuration.maxRunningCallsPerPeer { return true }
+    if activeCallCount > 0 && peerCalls.count >= configuration.maxRunningCallsPerPeer { return true }
     if !pending.isEmpty && pending.headerBytes + frame.payload.count > configuration.maxPendingHeaderBytes { return true }
     if let limit = configuration.maxCallsBeforeAuthentication, !authenticated.load(ordering: .relaxed),
       pending.count + activeCallCount >= limit
