@@ -75,13 +75,6 @@ public final class TCPServerTransport: ServerTransport, @unchecked Sendable {
   /// calls waiting for their request message and queued responses.
   public var bufferedBytes: Int { memory.usedBytes }
 
-  /// The address part of a peer `host:port` or `[v6]:port`.
-  static func host(ofPeer peer: String) -> String {
-    if peer.hasPrefix("["), let close = peer.firstIndex(of: "]") { return String(peer[peer.index(after: peer.startIndex)..<close]) }
-    guard let colon = peer.lastIndex(of: ":") else { return peer }
-    return String(peer[..<colon])
-  }
-
   /// Reloads the TLS certificate, key and client CAs (for SIGHUP): new
   /// connections use them, established ones are kept. On failure the
   /// previous ones stay in use.
@@ -182,7 +175,7 @@ public final class TCPServerTransport: ServerTransport, @unchecked Sendable {
 
   private func accepted(_ fd: Int32, peer: String, dispatcher: any ServerCallDispatcher) {
     enum Admission { case admit(PeerCalls), refuse(RPCError), drop }
-    let peerHost = Self.host(ofPeer: peer)
+    let peerHost = PeerAddress.host(of: peer)
     let admission = state.withLock { state -> Admission in
       if state.stopped { return .drop }
       let fromPeer = state.perPeer[peerHost, default: 0]

@@ -1,4 +1,5 @@
 import CGuestAccessPosix
+import GuestAccessCore
 import GuestAccessLocks
 import GuestAccessTransport
 import Logging
@@ -123,12 +124,6 @@ public final class HTTPServer: Sendable {
   }
 
   func nextLoop() -> EventLoop { group.next() }
-
-  /// The address part of `HOST:PORT`.
-  static func address(ofPeer peer: String) -> String {
-    guard let colon = peer.lastIndex(of: ":") else { return peer }
-    return String(peer[..<colon])
-  }
 }
 
 /// Accepts connections of the listening socket. Loop thread only.
@@ -158,7 +153,7 @@ final class Acceptor: EventLoopSocketHandler, @unchecked Sendable {
         return
       }
       let peerText = String(decoding: peer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-      let address = HTTPServer.address(ofPeer: peerText)
+      let address = PeerAddress.host(of: peerText)
       guard server.admit(address) else {
         close(client)
         continue

@@ -24,16 +24,9 @@ struct RedemptionSourceLimit: Sendable {
   let limit: Int
 
   init(context: ServerContext, now: Int64, limit: Int) {
-    key = "redeem-fail:" + Self.source(context)
+    key = "redeem-fail:" + PeerAddress.host(of: context.peer)
     self.now = now
     self.limit = limit
-  }
-
-  /// The peer's address without its port.
-  static func source(_ context: ServerContext) -> String {
-    let peer = context.peer
-    guard let colon = peer.lastIndex(of: ":") else { return peer }
-    return String(peer[..<colon])
   }
 
   /// A lookup that missed: REDEMPTION_RATE_LIMITED once the source has used
