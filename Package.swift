@@ -138,7 +138,7 @@ let package = Package(
     // Codec round trips of every message, run under valgrind by Scripts/leak-check.
     .executableTarget(name: "proto-roundtrip", dependencies: ["GuestAccessProto"]),
     // Shared by the test targets: TestTime (timing bounds stretched by GA_TEST_TIME_SCALE under sanitizers).
-    .target(name: "GuestAccessTestSupport", dependencies: ["CGuestAccessTestSpawn"], path: "Tests/GuestAccessTestSupport"),
+    .target(name: "GuestAccessTestSupport", dependencies: ["CGuestAccessTestSpawn", "GuestAccessLocks"], path: "Tests/GuestAccessTestSupport"),
     // posix_spawn for the tests' child processes (instead of Foundation's Process).
     .target(name: "CGuestAccessTestSpawn", path: "Tests/CGuestAccessTestSpawn"),
     .testTarget(name: "GuestAccessProtoTests", dependencies: ["GuestAccessProto", "GuestAccessTestSupport"]),

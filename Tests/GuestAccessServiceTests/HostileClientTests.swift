@@ -159,7 +159,9 @@ import Testing
       for _ in 0..<8 {
         guard let fd = rawConnect(port: server.port) else { continue }
         hostile.append(fd)
-        taken += sendUntilBlocked(fd, prefaceBytes + headerFlood, timeout: .milliseconds(500))
+        // Off the Swift pool: 500 ms of sending would hold one of its two threads.
+        let flood = prefaceBytes + headerFlood
+        taken += try await blocking { sendUntilBlocked(fd, flood, timeout: .milliseconds(500)) }
       }
       // 2 connections with the admin's key pipelining 1,000 ListUsers each, never reading.
       let listUsers = CallHeaders(
@@ -173,7 +175,8 @@ import Testing
         var small: Int32 = 4096
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
         readers.append(fd)
-        _ = sendUntilBlocked(fd, prefaceBytes + pipelined, timeout: .milliseconds(500))
+        let requests = prefaceBytes + pipelined
+        _ = try await blocking { sendUntilBlocked(fd, requests, timeout: .milliseconds(500)) }
       }
       defer { for fd in hostile + readers { close(fd) } }
       let health = server.client(nil)

@@ -1,4 +1,5 @@
 import Foundation
+import GuestAccessTestSupport
 import GuestAccessTransport
 import GuestAccessWeb
 import Logging
@@ -57,10 +58,10 @@ final class RawHTTPConnection: @unchecked Sendable {
     await offPool { self.waitForClose() }
   }
 
+  /// Runs `body` on a thread of its own (`blocking`), off the Swift pool.
   private func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-      Thread.detachNewThread { continuation.resume(returning: body()) }
-    }
+    // `body` cannot throw, so neither can `blocking` here.
+    try! await blocking(body)
   }
 
   private func readBlocking() -> Response? {

@@ -6,7 +6,7 @@ import Glibc
 
 /// Runs a blocking closure (a raw socket call in a test) on a thread of its
 /// own, so tests never block the Swift concurrency pool the runtime's timers use.
-func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+public func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
   // The result comes back through a lock, not through the continuation: when
   // the thread resumes the continuation before the task has suspended (often
   // so under TSan, whose pthread_create waits for the new thread to start),
