@@ -1,11 +1,12 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import GuestAccessAdmin
 import GuestAccessServer
 import GuestAccessTransport
 import GuestAccessWeb
 import Logging
+import ServiceLifecycle
+import UnixSignals
 
 #if canImport(Glibc)
 import Glibc
@@ -128,45 +129,26 @@ struct GuestD: AsyncParsableCommand {
     let logger = Logger(label: "guestd")
     let registry = MetricsBackend.prometheus()
     let server = try GuestAccessServerApp(settings: settings, logger: logger)
-    var admin: HTTPServer?
-    if let metricsAddress {
-      let started = try Self.bind(metricsAddress, group: httpGroup!)
-      started.start(handler: WebApp(health: server.health, metrics: { MetricsBackend.exposition(of: registry) }))
-      print("guestd metrics on \(started.url)/metrics")
-      admin = started
-    }
-    if let web {
-      web.start(handler: WebApp(app: server))
-      print("guestd web pages on \(web.url) (redeem links: \(settings.publicBaseURL)/redeem)")
-    }
-    defer {
-      web?.stop()
-      admin?.stop()
-    }
-    let signals = SignalWatcher(signals: [SIGTERM, SIGINT]) { signal in
-      logger.notice("received signal \(signal): draining")
-      server.beginGracefulShutdown()
-    }
-    defer { signals.cancel() }
+    var services = [
+      Self.signalService(server: server, logger: logger),
+      Self.tlsReloadService(server: server, enabled: settings.tls.server != nil, logger: logger),
+    ]
     if let tls = settings.tls.server {
       logger.notice("RPC port serves TLS only", metadata: [
         "certificate": "\(tls.certificateFile)", "client-certificates": "\(tls.clientCAFile == nil ? "not requested" : "required")"])
     } else if settings.tls.isPlaintextExposed(host: settings.host) {
       logger.warning("serving plaintext on \(settings.host) (--allow-plaintext): credentials cross the network in clear unless a proxy in front terminates TLS")
     }
-    let reloads = SignalWatcher(signals: [SIGHUP]) { _ in
-      guard settings.tls.server != nil else {
-        logger.notice("SIGHUP ignored: TLS is off")
-        return
-      }
-      do {
-        try server.reloadTLS()
-      } catch {
-        logger.error("SIGHUP: TLS reload failed: \(error)")
-      }
+    if let metricsAddress {
+      let admin = try Self.bind(metricsAddress, group: httpGroup!)
+      services.append(Self.httpService("metrics", admin, handler: WebApp(health: server.health, metrics: { MetricsBackend.exposition(of: registry) })))
+      print("guestd metrics on \(admin.url)/metrics")
     }
-    defer { reloads.cancel() }
-    try await server.run { port in
+    if let web {
+      services.append(Self.httpService("web", web, handler: WebApp(app: server)))
+      print("guestd web pages on \(web.url) (redeem links: \(settings.publicBaseURL)/redeem)")
+    }
+    try await server.run(services: services, signals: [.sigterm, .sigint]) { port in
       print("guestd listening on \(settings.host):\(port)")
       fflush(nil)
     }
@@ -199,21 +181,46 @@ extension GuestD {
   }
 }
 
-/// Calls a handler on the first of some signals (Dispatch signal sources).
-final class SignalWatcher: @unchecked Sendable {
-  private let sources: [any DispatchSourceSignal]
-
-  init(signals: [Int32], handler: @escaping @Sendable (Int32) -> Void) {
-    sources = signals.map { number in
-      signal(number, SIG_IGN)
-      let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-      source.setEventHandler { handler(number) }
-      source.resume()
-      return source
+extension GuestD {
+  /// An HTTP listener as a service: serves from the start, stops on its turn in the shutdown.
+  static func httpService(_ name: String, _ listener: HTTPServer, handler: any HTTPHandler) -> ServerService {
+    ServerService(name, onShutdown: {}) {
+      listener.start(handler: handler)
+      defer { listener.stop() }
+      try? await gracefulShutdown()
     }
   }
 
-  func cancel() {
-    for source in sources { source.cancel() }
+  /// Logs the first SIGTERM/SIGINT (the service group begins the drain) and
+  /// stops at once on a second one.
+  static func signalService(server: GuestAccessServerApp, logger: Logger) -> ServerService {
+    ServerService("signals", cancelledOnShutdown: {
+      var seen = 0
+      for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+        seen += 1
+        if seen == 1 {
+          logger.notice("received signal \(signal): draining")
+        } else {
+          server.beginGracefulShutdown()
+        }
+      }
+    })
+  }
+
+  /// Reloads the TLS certificate, key and client CAs on SIGHUP.
+  static func tlsReloadService(server: GuestAccessServerApp, enabled: Bool, logger: Logger) -> ServerService {
+    ServerService("tls-reload", cancelledOnShutdown: {
+      for await _ in await UnixSignalsSequence(trapping: .sighup) {
+        guard enabled else {
+          logger.notice("SIGHUP ignored: TLS is off")
+          continue
+        }
+        do {
+          try server.reloadTLS()
+        } catch {
+          logger.error("SIGHUP: TLS reload failed: \(error)")
+        }
+      }
+    })
   }
 }
