@@ -103,11 +103,11 @@ let package = Package(
     // The client library for internal services.
     .target(
       name: "GuestAccessClient",
-      dependencies: ["GuestAccessCore", "GuestAccessAPI", "GuestAccessProto", "GuestAccessTransport"]),
+      dependencies: ["GuestAccessCore", "GuestAccessAPI", "GuestAccessProto", "GuestAccessTransport", "GuestAccessTLS"]),
     .executableTarget(
       name: "guestd",
       dependencies: [
-        "GuestAccessServer", "GuestAccessAdmin", "GuestAccessWeb",
+        "GuestAccessServer", "GuestAccessAdmin", "GuestAccessWeb", "GuestAccessTransport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -137,7 +137,7 @@ let package = Package(
     .executableTarget(
       name: "guest-bench",
       dependencies: [
-        "GuestAccessServer", "GuestAccessStorage", "GuestAccessClient",
+        "GuestAccessServer", "GuestAccessStorage", "GuestAccessClient", "GuestAccessProto",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Codec round trips of every message, run under valgrind by Scripts/leak-check.
@@ -151,7 +151,7 @@ let package = Package(
       name: "GuestAccessServiceTests",
       dependencies: [
         "GuestAccessServer", "GuestAccessClient", "GuestAccessStorage", "GuestAccessAdmin", "GuestAccessEmail",
-        "GuestAccessWeb", "GuestAccessTestSupport", "GuestAccessLocks",
+        "GuestAccessWeb", "GuestAccessTestSupport", "GuestAccessLocks", "GuestAccessCore", "GuestAccessTransport", "GuestAccessProto",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ]),

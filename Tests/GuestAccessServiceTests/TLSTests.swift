@@ -1,5 +1,6 @@
 import Foundation
 import GuestAccessClient
+import GuestAccessTransport
 import GuestAccessServer
 import GuestAccessTestSupport
 import Testing
