@@ -19,6 +19,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
     .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
   ],
   targets: [
     // C libraries from Debian packages.
@@ -79,6 +80,8 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "CoreMetrics", package: "swift-metrics"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "UnixSignals", package: "swift-service-lifecycle"),
       ]),
     // The metrics backend chosen by guestd (Prometheus) and its text exposition.
     .target(
@@ -100,13 +103,15 @@ let package = Package(
     // The client library for internal services.
     .target(
       name: "GuestAccessClient",
-      dependencies: ["GuestAccessCore", "GuestAccessAPI", "GuestAccessProto", "GuestAccessTransport"]),
+      dependencies: ["GuestAccessCore", "GuestAccessAPI", "GuestAccessProto", "GuestAccessTransport", "GuestAccessTLS"]),
     .executableTarget(
       name: "guestd",
       dependencies: [
-        "GuestAccessServer", "GuestAccessAdmin", "GuestAccessWeb",
+        "GuestAccessServer", "GuestAccessAdmin", "GuestAccessWeb", "GuestAccessTransport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "UnixSignals", package: "swift-service-lifecycle"),
       ]),
     .executableTarget(
       name: "guestctl",
@@ -132,7 +137,7 @@ let package = Package(
     .executableTarget(
       name: "guest-bench",
       dependencies: [
-        "GuestAccessServer", "GuestAccessStorage", "GuestAccessClient",
+        "GuestAccessServer", "GuestAccessStorage", "GuestAccessClient", "GuestAccessProto",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Codec round trips of every message, run under valgrind by Scripts/leak-check.
@@ -146,8 +151,9 @@ let package = Package(
       name: "GuestAccessServiceTests",
       dependencies: [
         "GuestAccessServer", "GuestAccessClient", "GuestAccessStorage", "GuestAccessAdmin", "GuestAccessEmail",
-        "GuestAccessWeb", "GuestAccessTestSupport",
+        "GuestAccessWeb", "GuestAccessTestSupport", "GuestAccessLocks", "GuestAccessCore", "GuestAccessTransport", "GuestAccessProto",
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ]),
     .testTarget(
       name: "GuestAccessRuntimeTests",

@@ -1,7 +1,26 @@
+import GuestAccessCore
+import GuestAccessTransport
+
+// What a client needs, and no more: the messages and stubs, the call and error
+// types, the TCP client transport and its TLS settings. The server side of the
+// runtime (RPCServer, TCPServerTransport, interceptors, contexts) stays in
+// GuestAccessCore and GuestAccessTransport.
 @_exported import GuestAccessAPI
-@_exported import GuestAccessCore
 @_exported import GuestAccessProto
-@_exported import GuestAccessTransport
+@_exported import struct GuestAccessCore.CallOptions
+@_exported import protocol GuestAccessCore.ClientChannel
+@_exported import protocol GuestAccessCore.ClientInterceptor
+@_exported import protocol GuestAccessCore.ClientTransport
+@_exported import struct GuestAccessCore.ErrorReason
+@_exported import struct GuestAccessCore.Metadata
+@_exported import struct GuestAccessCore.MethodDescriptor
+@_exported import struct GuestAccessCore.RPCChannel
+@_exported import struct GuestAccessCore.RPCError
+@_exported import struct GuestAccessCore.RPCResponseStream
+@_exported import struct GuestAccessCore.RetryPolicy
+@_exported import struct GuestAccessCore.StatusCode
+@_exported import class GuestAccessTransport.TCPClientTransport
+@_exported import struct GuestAccessTLS.TLSConfiguration
 
 /// The client library of GuestAccess: typed async methods for every RPC.
 ///

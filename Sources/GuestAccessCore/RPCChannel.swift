@@ -4,10 +4,6 @@ import GuestAccessLocks
 /// adds default metadata, runs client interceptors, and retries UNAVAILABLE
 /// calls that are idempotent or never reached a handler.
 public struct RPCChannel: ClientChannel {
-  /// Reason a transport puts on UNAVAILABLE errors of calls that never reached
-  /// the server's handlers (safe to retry even when not idempotent).
-  public static let notProcessedReason = "CALL_NOT_PROCESSED"
-
   /// The transport calls go through.
   public let transport: any ClientTransport
   /// Metadata sent with every call (e.g. `authorization`).
@@ -115,7 +111,7 @@ public struct RPCChannel: ClientChannel {
 
   private func shouldRetry(_ error: RPCError, attempt: Int, retryable: Bool, deadline: ContinuousClock.Instant?) -> Duration? {
     guard error.code == .unavailable, attempt < retryPolicy.maxAttempts else { return nil }
-    guard retryable || error.reason == Self.notProcessedReason else { return nil }
+    guard retryable || error.isCallNotProcessed else { return nil }
     var backoff = retryPolicy.backoff(beforeRetry: attempt)
     if let hint = error.retryDelayMillis { backoff = max(backoff, .milliseconds(Int64(hint))) }
     if let deadline, ContinuousClock.now + backoff >= deadline { return nil }

@@ -3,7 +3,10 @@ import GuestAccessCore
 import GuestAccessEmail
 import GuestAccessStorage
 import GuestAccessTransport
+import GuestAccessLocks
 import Logging
+import ServiceLifecycle
+import UnixSignals
 import Synchronization
 
 #if canImport(Glibc)
@@ -30,6 +33,7 @@ public final class GuestAccessServerApp: Sendable {
   private let server: RPCServer
   private let logger: Logger
   private let draining = Atomic<Bool>(false)
+  private let group = LockedValue<ServiceGroup?>(nil)
   private let metrics: ServerMetrics
 
   /// The services this server registers, in order.
@@ -81,29 +85,48 @@ public final class GuestAccessServerApp: Sendable {
   }
 
   /// Serves until a graceful shutdown has drained; `onListening` gets the bound port.
-  public func run(onListening: @escaping @Sendable (Int) -> Void) async throws {
+  ///
+  /// The server runs as a `ServiceGroup` (swift-service-lifecycle): the
+  /// outbox worker, the sweeper, the readiness watcher, then `services` (the
+  /// web and metrics listeners, TLS reload, signal handling of `guestd`), then
+  /// the RPC server. A graceful shutdown (one of `signals`, or
+  /// `beginGracefulShutdown()`) stops them in reverse: the RPC server drains
+  /// first, the outbox and the sweeper stop last; then the store closes.
+  public func run(
+    services: [ServerService] = [], signals: [UnixSignal] = [], onListening: @escaping @Sendable (Int) -> Void
+  ) async throws {
     try await OperatorBootstrap.run(
       store: store, dataDir: settings.dataDir, configuredKey: settings.operatorKey, clock: environment.clock, logger: logger)
-    // Outside the group below, whose first two finishing tasks end the serving phase.
-    let worker = Task { [outboxWorker] in await outboxWorker.run() }
-    try await withThrowingTaskGroup(of: Void.self) { group in
-      group.addTask { try await self.server.serve() }
-      group.addTask {
+    var all = [
+      // The drain already stopped it taking messages; its turn cancels a wait for the next one.
+      ServerService("outbox", cancelledOnShutdown: { [outboxWorker] in await outboxWorker.run() }),
+      ServerService("readiness", cancelledOnShutdown: { await self.watchReadiness() }),
+    ]
+    if settings.sweepInterval > 0 {
+      all.append(ServerService("sweeper", cancelledOnShutdown: { [sweeper] in await sweeper.run() }))
+    }
+    all += services
+    all.append(ServerService("rpc", onShutdown: { self.drain() }) {
+      try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await self.server.serve() }
         let port = try await self.transport.listeningPort()
         await self.refreshReadiness()
         onListening(port)
+        try await group.waitForAll()
       }
-      group.addTask { await self.watchReadiness() }
-      if settings.sweepInterval > 0 { group.addTask { await self.sweeper.run() } }
-      try await group.next()
-      try await group.next()
-      group.cancelAll()
+    })
+    var configuration = ServiceGroupConfiguration(services: all, logger: logger)
+    configuration.gracefulShutdownSignals = signals
+    let group = ServiceGroup(configuration: configuration)
+    self.group.withLock { $0 = group }
+    defer {
+      outboxWorker.stop()
+      environment.auditHub.finishAll()
+      store.close()
     }
-    outboxWorker.stop()
-    worker.cancel()
-    await worker.value
-    environment.auditHub.finishAll()
-    store.close()
+    // Asked to shut down before the group ran: it starts in its graceful shutdown.
+    if draining.load(ordering: .relaxed) { Task { await group.triggerGracefulShutdown() } }
+    try await group.run()
   }
 
   /// Bytes held for clients now: headers of calls waiting for their request
@@ -122,13 +145,23 @@ public final class GuestAccessServerApp: Sendable {
   }
 
   /// Health goes NOT_SERVING, then every connection gets GOAWAY; in-flight
-  /// calls have the drain timeout to finish before connections are closed.
+  /// calls have the drain timeout to finish before connections are closed;
+  /// then the other services stop. A second call stops at once.
   public func beginGracefulShutdown() {
-    guard !draining.exchange(true, ordering: .relaxed) else {
+    guard drain() else {
       logger.warning("second signal: stopping now")
       server.stop()
       return
     }
+    if let group = group.withLock({ $0 }) { Task { await group.triggerGracefulShutdown() } }
+  }
+
+  /// Starts the drain (once; `false` when it had begun): health NOT_SERVING,
+  /// the outbox stops taking messages, audit streams end, GOAWAY, and the
+  /// drain timeout starts.
+  @discardableResult
+  private func drain() -> Bool {
+    guard !draining.exchange(true, ordering: .relaxed) else { return false }
     health.enterDraining()
     outboxWorker.stop()
     environment.auditHub.finishAll()
@@ -141,6 +174,7 @@ public final class GuestAccessServerApp: Sendable {
       logger.warning("drain timeout of \(timeout)s reached: closing remaining connections")
       server.stop()
     }
+    return true
   }
 
   private func refreshReadiness() async {

@@ -56,8 +56,7 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
     var inProgress: Int32 = 0
     let fd = ga_connect(host, Int32(port), &inProgress)
     guard fd >= 0 else {
-      throw RPCError(code: .unavailable, message: "cannot connect to \(host):\(port): \(String(cString: strerror(ga_errno())))",
-                     errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1"))
+      throw RPCError.callNotProcessed("cannot connect to \(host):\(port): \(String(cString: strerror(ga_errno())))")
     }
     var session: TLSSession?
     if let tls {
@@ -65,16 +64,14 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
         session = try TLSSession(context: tls, fd: fd, server: false, serverName: serverName ?? host)
       } catch {
         Glibc.close(fd)
-        throw RPCError(code: .unavailable, message: error.message,
-                       errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1"))
+        throw RPCError.callNotProcessed(error.message, cause: error)
       }
     }
     let connection = ClientConnection(fd: fd, loop: loop, target: "\(host):\(port)", tls: session, onUnusable: onUnusable)
     let waiter = ConnectWaiter(connection: connection)
     let timer = Task {
       try? await Task.sleep(for: timeout)
-      waiter.fail(RPCError(code: .unavailable, message: "connect to \(host):\(port) timed out after \(timeout)",
-                           errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1")))
+      waiter.fail(RPCError.callNotProcessed("connect to \(host):\(port) timed out after \(timeout)"))
     }
     defer { timer.cancel() }
     try await withTaskCancellationHandler {
@@ -177,8 +174,7 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
         return callID
       }
       guard let callID else {
-        refused = RPCError(code: .unavailable, message: state.withLock { $0.endReason } ?? "connection to \(target) is closing",
-                           errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1"))
+        refused = RPCError.callNotProcessed(state.withLock { $0.endReason } ?? "connection to \(target) is closing")
         return
       }
       endedEarly = box.set(callID)
@@ -188,8 +184,7 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
     if let refused {
       Self.complete(sink, with: .failure(refused))
     } else if !written {
-      let error = RPCError(code: .unavailable, message: state.withLock { $0.endReason } ?? "connection to \(target) is closed",
-                           errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1"))
+      let error = RPCError.callNotProcessed(state.withLock { $0.endReason } ?? "connection to \(target) is closed")
       if let callID = box.callID {
         fail(callID, error, sendCancel: false)
       } else {
@@ -318,8 +313,7 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
         let ids = state.calls.keys.filter { $0 > goAway.lastCallID }
         return ids.compactMap { state.calls.removeValue(forKey: $0) }
       }
-      let error = RPCError(code: .unavailable, message: "server going away: \(goAway.message)",
-                           errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1"))
+      let error = RPCError.callNotProcessed("server going away: \(goAway.message)")
       for sink in refused { Self.complete(sink, with: .failure(error)) }
       onUnusable(self)
       checkIdleAfterGoAway()
@@ -344,7 +338,7 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
     var error = error
     if !prefaceDone && error.errorInfo == nil {
       // The server never spoke: it cannot have processed any call.
-      error.errorInfo = ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1")
+      error = RPCError.callNotProcessed(error.message, cause: error.cause)
     }
     let sinks = state.withLock { state -> [Sink] in
       state.closed = true
@@ -416,15 +410,12 @@ final class ConnectWaiter: EventLoopHandler, @unchecked Sendable {
       case .wantWrite:
         channel.loop.modify(fd: channel.fd, events: ga_epollout | ga_epollrdhup)
       case .failed(let reason):
-        fail(RPCError(code: .unavailable, message: "cannot connect to \(connection.target): \(reason)",
-                      errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1")))
+        fail(RPCError.callNotProcessed("cannot connect to \(connection.target): \(reason)"))
       case .closed:
-        fail(RPCError(code: .unavailable, message: "cannot connect to \(connection.target): the server closed the connection",
-                      errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1")))
+        fail(RPCError.callNotProcessed("cannot connect to \(connection.target): the server closed the connection"))
       }
     } else {
-      fail(RPCError(code: .unavailable, message: "cannot connect to \(connection.target): \(String(cString: strerror(error)))",
-                    errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1")))
+      fail(RPCError.callNotProcessed("cannot connect to \(connection.target): \(String(cString: strerror(error)))"))
     }
   }
 

@@ -23,8 +23,7 @@ enum HostResolver {
       if !DetachedThread.start(name: "ga-resolve", lookUp) { lookUp() }
     }
     guard let resolved else {
-      throw RPCError(code: .unavailable, message: "cannot resolve host \(host)",
-                     errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1"))
+      throw RPCError.callNotProcessed("cannot resolve host \(host)")
     }
     return resolved
   }

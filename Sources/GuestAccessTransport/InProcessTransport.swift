@@ -56,8 +56,7 @@ public final class InProcessTransport: Sendable {
 
     public func unary(path: String, metadata: Metadata, deadline: ContinuousClock.Instant?, request: [UInt8]) async throws -> [UInt8] {
       guard let dispatcher = server.dispatcher else {
-        throw RPCError(code: .unavailable, message: "in-process server is not serving",
-                       errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1"))
+        throw RPCError.callNotProcessed("in-process server is not serving")
       }
       let responder = InProcessResponder()
       return try await withTaskCancellationHandler {

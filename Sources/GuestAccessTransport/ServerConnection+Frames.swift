@@ -30,7 +30,7 @@ extension ServerConnection {
       // are refused); before it, a call is taken even when the server has
       // begun to drain: the GOAWAY about to be sent covers it.
       if let last = goAwayLastCallID, header.callID > last {
-        refuse(header.callID, Self.notProcessed("server is shutting down"))
+        refuse(header.callID, RPCError.callNotProcessed("server is shutting down"))
         return
       }
       if pending.count + activeCallCount >= configuration.maxConcurrentCallsPerConnection {
@@ -100,10 +100,6 @@ extension ServerConnection {
 
   static func tooLarge(_ size: Int, _ limit: Int) -> RPCError {
     RPCError(code: .resourceExhausted, message: "request message of \(size) bytes exceeds the limit of \(limit)")
-  }
-
-  static func notProcessed(_ message: String) -> RPCError {
-    RPCError(code: .unavailable, message: message, errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1"))
   }
 
   func start(_ callID: UInt32, _ headers: CallHeaders, deadline: ContinuousClock.Instant?, request: [UInt8]) {

@@ -84,7 +84,7 @@ extension ServerConnection {
       // Draining: the calls whose request never came are not processed.
       for callID in pending.ids(since: now - configuration.frameTimeout.nanoseconds) {
         pending.remove(callID)
-        refuse(callID, Self.notProcessed("server is shutting down; the request message did not arrive"))
+        refuse(callID, RPCError.callNotProcessed("server is shutting down; the request message did not arrive"))
       }
     }
     guard checkSendProgress(now: now) else { return }

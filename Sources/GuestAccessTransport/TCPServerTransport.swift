@@ -188,7 +188,7 @@ public final class TCPServerTransport: ServerTransport, @unchecked Sendable {
       }
       guard state.refusedCount < Self.maxRefusing else { return .drop }
       state.refusedCount += 1
-      if state.draining { return .refuse(ServerConnection.notProcessed("server is shutting down")) }
+      if state.draining { return .refuse(RPCError.callNotProcessed("server is shutting down")) }
       if fromPeer >= configuration.maxConnectionsPerPeer {
         return .refuse(RPCError(code: .resourceExhausted, message: "connection limit of \(configuration.maxConnectionsPerPeer) per client address reached"))
       }

@@ -139,8 +139,8 @@ struct RedemptionPages: Sendable {
       }
       return .seeOther("/redeem/passcode")
     } catch let error as RPCError where error.code == .permissionDenied || error.code == .unauthenticated
-      || error.code == .failedPrecondition && error.reason != "INVITATION_REVOKED" && error.reason != "INVITATION_EXPIRED"
-      && error.reason != "INVITATION_ALREADY_REDEEMED"
+      || error.code == .failedPrecondition && error.reason != .invitationRevoked && error.reason != .invitationExpired
+      && error.reason != .invitationAlreadyRedeemed
     {
       return await consent(request, error: error.message, status: 403)
     } catch {
@@ -189,17 +189,17 @@ struct RedemptionPages: Sendable {
       return finish(id, preview: preview, redirectURL: response.redirectURL)
     } catch let error as RPCError {
       switch error.reason {
-      case "PASSCODE_INVALID":
-        let left = Int(error.errorInfo?.metadata.first { $0.key == "attempts_remaining" }?.value ?? "") ?? 0
+      case .passcodeInvalid:
+        let left = Int(error.info("attempts_remaining") ?? "") ?? 0
         sessions.update(id) { $0.passcode?.attemptsLeft = left }
         return passcodePage(request, error: left > 0 ? strings.wrongPasscode(left) : strings.passcodeSpent, status: 403)
-      case "PASSCODE_ATTEMPTS_EXCEEDED":
+      case .passcodeAttemptsExceeded:
         sessions.update(id) { $0.passcode?.attemptsLeft = 0 }
         return passcodePage(request, error: strings.passcodeSpent, status: 403)
-      case "PASSCODE_EXPIRED":
+      case .passcodeExpired:
         sessions.update(id) { $0.passcode?.attemptsLeft = 0 }
         return passcodePage(request, error: strings.passcodeExpired, status: 403)
-      case "INVALID_FIELD":
+      case .invalidField:
         return passcodePage(request, error: strings.wrongPasscode(step.attemptsLeft), status: 400)
       default:
         return errorPage(error, strings: strings)
@@ -327,13 +327,13 @@ struct RedemptionPages: Sendable {
     case (.resourceExhausted?, _):
       return Page(status: 429, language: strings.email.language, title: strings.rateLimitedHeading,
                   body: header(strings) + Page.message(strings.rateLimitedHeading, strings.rateLimitedBody)).response
-    case (_, "INVITATION_EXPIRED"?):
+    case (_, .invitationExpired?):
       return Page(status: 410, language: strings.email.language, title: strings.expiredHeading,
                   body: header(strings) + Page.message(strings.expiredHeading, strings.expiredBody)).response
-    case (_, "INVITATION_REVOKED"?):
+    case (_, .invitationRevoked?):
       return Page(status: 410, language: strings.email.language, title: strings.revokedHeading,
                   body: header(strings) + Page.message(strings.revokedHeading, strings.revokedBody)).response
-    case (_, "INVITATION_ALREADY_REDEEMED"?):
+    case (_, .invitationAlreadyRedeemed?):
       return Page(status: 410, language: strings.email.language, title: strings.acceptedHeading,
                   body: header(strings) + Page.message(strings.acceptedHeading, strings.acceptedBody)).response
     default:

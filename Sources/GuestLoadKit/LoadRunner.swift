@@ -116,7 +116,7 @@ public struct LoadRunner: Sendable {
         record.firstMessage = outcome.firstMessage?.nanoseconds
       } catch {
         let failure = error as? RPCError ?? RPCError(code: .unknown, message: "\(error)")
-        record.code = failure.code
+        record.code = failure.code.status
         record.error = "\(failure.code.name): \(failure.message)"
         shared.errors.add(1, ordering: .relaxed)
       }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GuestAccessClient
+import GuestAccessTransport
 import GuestLoadKit
 
 /// `guest-load [run]`: one load run, a built-in scenario or any method with `--call`.

@@ -1,11 +1,12 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import GuestAccessAdmin
 import GuestAccessServer
 import GuestAccessTransport
 import GuestAccessWeb
 import Logging
+import ServiceLifecycle
+import UnixSignals
 
 #if canImport(Glibc)
 import Glibc
@@ -18,58 +19,56 @@ struct GuestD: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "guestd",
     abstract: "The GuestAccess server: B2B guest collaboration over a binary RPC protocol.",
-    discussion: """
-      Every option can also be set through the environment: GUESTD_LISTEN, GUESTD_DATA_DIR,
-      GUESTD_PUBLIC_BASE_URL, GUESTD_LOG_LEVEL, GUESTD_DRAIN_TIMEOUT, GUESTD_MAX_CONNECTIONS, GUESTD_HASH_KEY_FILE,
-      GUESTD_MAX_CONNECTIONS_PER_PEER, GUESTD_MAX_RUNNING_CALLS_PER_PEER, GUESTD_MAX_CALLS_BEFORE_AUTH, GUESTD_MEMORY_BUDGET_MIB, GUESTD_SEND_TIMEOUT,
-      GUESTD_EMAIL_TRANSPORT, GUESTD_SPOOL_DIR, GUESTD_EMAIL_FROM, GUESTD_EMAIL_MAX_ATTEMPTS,
-      GUESTD_EMAIL_RETRY_DELAY, GUESTD_SMTP_HOST, GUESTD_SMTP_PORT, GUESTD_SMTP_USERNAME,
-      GUESTD_SMTP_PASSWORD, GUESTD_SMTP_STARTTLS, GUESTD_SMTP_CA_FILE, GUESTD_SMTP_TIMEOUT,
-      GUESTD_TLS_CERT, GUESTD_TLS_KEY, GUESTD_TLS_CLIENT_CA, GUESTD_TLS_RELOAD_INTERVAL,
-      GUESTD_ALLOW_PLAINTEXT (1 or true), GUESTD_WEB_LISTEN, GUESTD_METRICS_LISTEN,
-      GUESTD_METRICS_ALLOW_REMOTE (1). Flags win over the environment.
-      SIGHUP reloads the TLS certificate, key and client CAs.
-      """,
+    discussion: "Every option can also be set through the environment: "
+      + (ServerSettings.table.map(\.variable) + [
+        "GUESTD_OPERATOR_KEY", "GUESTD_EMAIL_TRANSPORT", "GUESTD_SPOOL_DIR", "GUESTD_EMAIL_FROM", "GUESTD_EMAIL_MAX_ATTEMPTS",
+        "GUESTD_EMAIL_RETRY_DELAY", "GUESTD_SMTP_HOST", "GUESTD_SMTP_PORT", "GUESTD_SMTP_USERNAME", "GUESTD_SMTP_PASSWORD",
+        "GUESTD_SMTP_STARTTLS", "GUESTD_SMTP_CA_FILE", "GUESTD_SMTP_TIMEOUT", "GUESTD_TLS_CERT", "GUESTD_TLS_KEY",
+        "GUESTD_TLS_CLIENT_CA", "GUESTD_TLS_RELOAD_INTERVAL", "GUESTD_ALLOW_PLAINTEXT (1 or true)", "GUESTD_WEB_LISTEN",
+        "GUESTD_METRICS_LISTEN", "GUESTD_METRICS_ALLOW_REMOTE (1)",
+      ]).joined(separator: ", ")
+      + ". Flags win over the environment; a value that does not parse is an error, never a silent default. "
+      + "SIGHUP reloads the TLS certificate, key and client CAs.",
     version: "0.1.0")
 
-  @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free port).")
+  @Option(name: .customLong(ServerSettings.listen.flag), help: Self.help(ServerSettings.listen))
   var listen: String?
 
-  @Option(name: .customLong("data-dir"), help: "Directory holding the SQLite database and the operator credential.")
+  @Option(name: .customLong(ServerSettings.dataDirectory.flag), help: Self.help(ServerSettings.dataDirectory))
   var dataDir: String?
 
-  @Option(name: .customLong("public-base-url"), help: "Base URL used to build invitation redeem URLs (default: the web listener's http://HOST:PORT, else http://localhost:7700).")
+  @Option(name: .customLong(ServerSettings.publicBaseURLSetting.flag), help: Self.help(ServerSettings.publicBaseURLSetting))
   var publicBaseURL: String?
 
-  @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+  @Option(name: .customLong(ServerSettings.logLevelSetting.flag), help: Self.help(ServerSettings.logLevelSetting))
   var logLevel: String?
 
-  @Option(name: .customLong("drain-timeout"), help: "Seconds in-flight calls get to finish on SIGTERM/SIGINT.")
-  var drainTimeout: Double?
+  @Option(name: .customLong(ServerSettings.drainTimeoutSetting.flag), help: Self.help(ServerSettings.drainTimeoutSetting))
+  var drainTimeout: String?
 
-  @Option(name: .customLong("max-connections"), help: "Open client connections at most (default 10000).")
-  var maxConnections: Int?
+  @Option(name: .customLong(ServerSettings.maxConnectionsSetting.flag), help: Self.help(ServerSettings.maxConnectionsSetting))
+  var maxConnections: String?
 
-  @Option(name: .customLong("max-connections-per-peer"), help: "Open connections from one client IP address at most (default 256).")
-  var maxConnectionsPerPeer: Int?
+  @Option(name: .customLong(ServerSettings.maxConnectionsPerPeerSetting.flag), help: Self.help(ServerSettings.maxConnectionsPerPeerSetting))
+  var maxConnectionsPerPeer: String?
 
-  @Option(name: .customLong("max-running-calls-per-peer"), help: "Calls running at once for one client IP address, over all its connections (default 128).")
-  var maxRunningCallsPerPeer: Int?
+  @Option(name: .customLong(ServerSettings.maxRunningCallsPerPeerSetting.flag), help: Self.help(ServerSettings.maxRunningCallsPerPeerSetting))
+  var maxRunningCallsPerPeer: String?
 
-  @Option(name: .customLong("max-calls-before-auth"), help: "Calls in flight on a connection until one of its calls authenticated (default 16).")
-  var maxCallsBeforeAuth: Int?
+  @Option(name: .customLong(ServerSettings.maxCallsBeforeAuthSetting.flag), help: Self.help(ServerSettings.maxCallsBeforeAuthSetting))
+  var maxCallsBeforeAuth: String?
 
-  @Option(name: .customLong("memory-budget-mib"), help: "MiB of pending call headers and queued responses over all connections (default 256).")
-  var memoryBudgetMiB: Int?
+  @Option(name: .customLong(ServerSettings.memoryBudgetSetting.flag), help: Self.help(ServerSettings.memoryBudgetSetting))
+  var memoryBudgetMiB: String?
 
-  @Option(name: .customLong("send-timeout"), help: "Seconds a client may leave its queued responses unread before it is closed (default 30).")
-  var sendTimeout: Double?
+  @Option(name: .customLong(ServerSettings.sendTimeoutSetting.flag), help: Self.help(ServerSettings.sendTimeoutSetting))
+  var sendTimeout: String?
 
-  @Option(name: .customLong("sweep-interval"), help: "Seconds between background sweeps of the guest lifecycle (expiries, scheduled removals, purges); 0 turns the sweeper off (default 60).")
-  var sweepInterval: Double?
+  @Option(name: .customLong(ServerSettings.sweepIntervalSetting.flag), help: Self.help(ServerSettings.sweepIntervalSetting))
+  var sweepInterval: String?
 
-  @Option(name: .customLong("busy-poll-us"), help: "Microseconds an event loop polls for requests before it sleeps; 0 turns polling off (default 50).")
-  var busyPollMicros: Int?
+  @Option(name: .customLong(ServerSettings.busyPollSetting.flag), help: Self.help(ServerSettings.busyPollSetting))
+  var busyPollMicros: String?
 
   @Option(name: .customLong("metrics-listen"), help: "Serve Prometheus metrics at http://HOST:PORT/metrics, with /healthz and /readyz (off by default; unauthenticated, so a loopback HOST unless --metrics-allow-remote).")
   var metricsListen: String?
@@ -83,8 +82,11 @@ struct GuestD: AsyncParsableCommand {
   @Option(name: .customLong("operator-key-file"), help: "File holding the operator credential to accept (else one is created in the data directory on first start).")
   var operatorKeyFile: String?
 
-  @Option(name: .customLong("hash-key-file"), help: "File holding the key of the ticket and passcode hashes (else hash.key in the data directory, created on first start).")
+  @Option(name: .customLong(ServerSettings.hashKeyFileSetting.flag), help: Self.help(ServerSettings.hashKeyFileSetting))
   var hashKeyFile: String?
+
+  @Option(name: .customLong(ServerSettings.invitationRateLimitSetting.flag), help: Self.help(ServerSettings.invitationRateLimitSetting))
+  var invitationRateLimit: String?
 
   @OptionGroup var email: EmailOptions
 
@@ -110,13 +112,18 @@ struct GuestD: AsyncParsableCommand {
     let web = try webAddress.map { try Self.bind($0, group: httpGroup!) }
     var baseURL = publicBaseURL
     if baseURL == nil, environment["GUESTD_PUBLIC_BASE_URL"] == nil, let web { baseURL = web.url }
-    var configured = try ServerSettings(
-      listen: listen, dataDir: dataDir, publicBaseURL: baseURL, logLevel: logLevel, drainTimeout: drainTimeout,
-      maxConnections: maxConnections, operatorKey: try operatorKeyFile.map(Self.readKey), busyPollMicros: busyPollMicros,
-      sweepInterval: sweepInterval, maxConnectionsPerPeer: maxConnectionsPerPeer, maxRunningCallsPerPeer: maxRunningCallsPerPeer,
-      maxCallsBeforeAuthentication: maxCallsBeforeAuth,
-      memoryBudgetMiB: memoryBudgetMiB, sendTimeout: sendTimeout, environment: environment)
-    if let hashKeyFile { configured.hashKeyFile = hashKeyFile }
+    var flags: [String: String] = [:]
+    let given: [(any SettingDescription, String?)] = [
+      (ServerSettings.listen, listen), (ServerSettings.dataDirectory, dataDir), (ServerSettings.publicBaseURLSetting, baseURL),
+      (ServerSettings.logLevelSetting, logLevel), (ServerSettings.drainTimeoutSetting, drainTimeout),
+      (ServerSettings.maxConnectionsSetting, maxConnections), (ServerSettings.maxConnectionsPerPeerSetting, maxConnectionsPerPeer),
+      (ServerSettings.maxRunningCallsPerPeerSetting, maxRunningCallsPerPeer), (ServerSettings.maxCallsBeforeAuthSetting, maxCallsBeforeAuth),
+      (ServerSettings.memoryBudgetSetting, memoryBudgetMiB), (ServerSettings.sendTimeoutSetting, sendTimeout),
+      (ServerSettings.sweepIntervalSetting, sweepInterval), (ServerSettings.busyPollSetting, busyPollMicros),
+      (ServerSettings.invitationRateLimitSetting, invitationRateLimit), (ServerSettings.hashKeyFileSetting, hashKeyFile),
+    ]
+    for (setting, value) in given { if let value { flags[setting.flag] = value } }
+    var configured = try ServerSettings(flags: flags, operatorKey: try operatorKeyFile.map(Self.readKey), environment: environment)
     configured.email = try email.settings(publicBaseURL: configured.publicBaseURL, environment: environment)
     configured.tls = try tls.settings(host: configured.host, environment: environment)
     let settings = configured
@@ -128,45 +135,26 @@ struct GuestD: AsyncParsableCommand {
     let logger = Logger(label: "guestd")
     let registry = MetricsBackend.prometheus()
     let server = try GuestAccessServerApp(settings: settings, logger: logger)
-    var admin: HTTPServer?
-    if let metricsAddress {
-      let started = try Self.bind(metricsAddress, group: httpGroup!)
-      started.start(handler: WebApp(health: server.health, metrics: { MetricsBackend.exposition(of: registry) }))
-      print("guestd metrics on \(started.url)/metrics")
-      admin = started
-    }
-    if let web {
-      web.start(handler: WebApp(app: server))
-      print("guestd web pages on \(web.url) (redeem links: \(settings.publicBaseURL)/redeem)")
-    }
-    defer {
-      web?.stop()
-      admin?.stop()
-    }
-    let signals = SignalWatcher(signals: [SIGTERM, SIGINT]) { signal in
-      logger.notice("received signal \(signal): draining")
-      server.beginGracefulShutdown()
-    }
-    defer { signals.cancel() }
+    var services = [
+      Self.signalService(server: server, logger: logger),
+      Self.tlsReloadService(server: server, enabled: settings.tls.server != nil, logger: logger),
+    ]
     if let tls = settings.tls.server {
       logger.notice("RPC port serves TLS only", metadata: [
         "certificate": "\(tls.certificateFile)", "client-certificates": "\(tls.clientCAFile == nil ? "not requested" : "required")"])
     } else if settings.tls.isPlaintextExposed(host: settings.host) {
       logger.warning("serving plaintext on \(settings.host) (--allow-plaintext): credentials cross the network in clear unless a proxy in front terminates TLS")
     }
-    let reloads = SignalWatcher(signals: [SIGHUP]) { _ in
-      guard settings.tls.server != nil else {
-        logger.notice("SIGHUP ignored: TLS is off")
-        return
-      }
-      do {
-        try server.reloadTLS()
-      } catch {
-        logger.error("SIGHUP: TLS reload failed: \(error)")
-      }
+    if let metricsAddress {
+      let admin = try Self.bind(metricsAddress, group: httpGroup!)
+      services.append(Self.httpService("metrics", admin, handler: WebApp(health: server.health, metrics: { MetricsBackend.exposition(of: registry) })))
+      print("guestd metrics on \(admin.url)/metrics")
     }
-    defer { reloads.cancel() }
-    try await server.run { port in
+    if let web {
+      services.append(Self.httpService("web", web, handler: WebApp(app: server)))
+      print("guestd web pages on \(web.url) (redeem links: \(settings.publicBaseURL)/redeem)")
+    }
+    try await server.run(services: services, signals: [.sigterm, .sigint]) { port in
       print("guestd listening on \(settings.host):\(port)")
       fflush(nil)
     }
@@ -184,6 +172,11 @@ struct GuestD: AsyncParsableCommand {
 }
 
 extension GuestD {
+  /// The help of a setting of the table: its text, default and variable.
+  static func help(_ setting: any SettingDescription) -> ArgumentHelp {
+    ArgumentHelp("\(setting.help) (default \(setting.defaultText); \(setting.variable))")
+  }
+
   /// Whether `host` names the loopback interface only.
   static func isLoopback(_ host: String) -> Bool {
     let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
@@ -199,21 +192,46 @@ extension GuestD {
   }
 }
 
-/// Calls a handler on the first of some signals (Dispatch signal sources).
-final class SignalWatcher: @unchecked Sendable {
-  private let sources: [any DispatchSourceSignal]
-
-  init(signals: [Int32], handler: @escaping @Sendable (Int32) -> Void) {
-    sources = signals.map { number in
-      signal(number, SIG_IGN)
-      let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-      source.setEventHandler { handler(number) }
-      source.resume()
-      return source
+extension GuestD {
+  /// An HTTP listener as a service: serves from the start, stops on its turn in the shutdown.
+  static func httpService(_ name: String, _ listener: HTTPServer, handler: any HTTPHandler) -> ServerService {
+    ServerService(name, onShutdown: {}) {
+      listener.start(handler: handler)
+      defer { listener.stop() }
+      try? await gracefulShutdown()
     }
   }
 
-  func cancel() {
-    for source in sources { source.cancel() }
+  /// Logs the first SIGTERM/SIGINT (the service group begins the drain) and
+  /// stops at once on a second one.
+  static func signalService(server: GuestAccessServerApp, logger: Logger) -> ServerService {
+    ServerService("signals", cancelledOnShutdown: {
+      var seen = 0
+      for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+        seen += 1
+        if seen == 1 {
+          logger.notice("received signal \(signal): draining")
+        } else {
+          server.beginGracefulShutdown()
+        }
+      }
+    })
+  }
+
+  /// Reloads the TLS certificate, key and client CAs on SIGHUP.
+  static func tlsReloadService(server: GuestAccessServerApp, enabled: Bool, logger: Logger) -> ServerService {
+    ServerService("tls-reload", cancelledOnShutdown: {
+      for await _ in await UnixSignalsSequence(trapping: .sighup) {
+        guard enabled else {
+          logger.notice("SIGHUP ignored: TLS is off")
+          continue
+        }
+        do {
+          try server.reloadTLS()
+        } catch {
+          logger.error("SIGHUP: TLS reload failed: \(error)")
+        }
+      }
+    })
   }
 }

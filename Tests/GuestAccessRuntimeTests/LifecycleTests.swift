@@ -38,7 +38,7 @@ struct LifecycleTests {
                 #expect(response == request)
                 succeeded.withLock { $0 += 1 }
               } catch let error as RPCError {
-                if error.code == .unavailable && error.reason == RPCChannel.notProcessedReason {
+                if error.code == .unavailable && error.reason == .callNotProcessed {
                   refused.withLock { $0 += 1 }
                   try? await Task.sleep(for: .milliseconds(20))
                 } else {
@@ -234,7 +234,7 @@ struct LifecycleTests {
         _ = try await channel.unary(TestService.echo, request: HealthCheckRequest(), responseType: HealthCheckRequest.self, options: .defaults)
       }
       #expect(error?.code == .unavailable)
-      #expect(error?.reason == RPCChannel.notProcessedReason)
+      #expect(error?.reason == .callNotProcessed)
       channel.transport.close()
       // Room again once one leaves.
       first.closeNow()

@@ -18,10 +18,10 @@ struct AuthorizationTests {
       let inviter = try await contoso.makeUser("Inv", mail: "inv@contoso.com", roles: [.guestInviter])
       let userAdmin = try await contoso.makeUser("UA", mail: "ua@contoso.com", roles: [.userAdmin])
       for client in [member.client, inviter.client] {
-        await expectError(.permissionDenied, reason: "GRANT_NOT_ALLOWED") {
+        await expectError(.permissionDenied, reason: .grantNotAllowed) {
           try await client.invitations.createInvitation(CreateInvitationRequest(invitedEmail: "eve@outside.example", grants: grants))
         }
-        await expectError(.permissionDenied, reason: "GRANT_NOT_ALLOWED") {
+        await expectError(.permissionDenied, reason: .grantNotAllowed) {
           try await client.invitations.createInvitation(CreateInvitationRequest(
             invitedEmail: "eve@outside.example", grants: InvitationGrants(applicationIDs: [payroll.id])))
         }
@@ -53,21 +53,21 @@ struct AuthorizationTests {
       #expect(redeemed.result == .accepted)
       let inContoso = server.client(giovanna.secret, tenant: contoso.id)
       #expect(try await inContoso.tenants.getUser(GetUserRequest(userID: "self")).userType == .member)
-      await expectError(.failedPrecondition, reason: "GUEST_HAS_HOME_TENANT") {
+      await expectError(.failedPrecondition, reason: .guestHasHomeTenant) {
         try await inContoso.tenants.issueCredential(IssueCredentialRequest(displayName: "mine"))
       }
-      await expectError(.failedPrecondition, reason: "GUEST_HAS_HOME_TENANT") {
+      await expectError(.failedPrecondition, reason: .guestHasHomeTenant) {
         try await contoso.adminClient.tenants.issueCredential(IssueCredentialRequest(userID: redeemed.guest.id))
       }
       // Blocking the home user ends the access in Contoso too.
       _ = try await proseware.adminClient.tenants.updateUser(UpdateUserRequest(
         userID: giovanna.user.id, accountEnabled: false, updateMask: ["account_enabled"]))
-      await expectError(.permissionDenied, reason: "SIGN_IN_BLOCKED") { try await inContoso.tenants.getTenant(GetTenantRequest()) }
+      await expectError(.permissionDenied, reason: .signInBlocked) { try await inContoso.tenants.getTenant(GetTenantRequest()) }
       _ = try await proseware.adminClient.tenants.updateUser(UpdateUserRequest(
         userID: giovanna.user.id, accountEnabled: true, updateMask: ["account_enabled"]))
       _ = try await inContoso.tenants.getTenant(GetTenantRequest())
       server.clock.advance(seconds: 7200)
-      await expectError(.permissionDenied, reason: "ACCESS_EXPIRED") { try await inContoso.tenants.getTenant(GetTenantRequest()) }
+      await expectError(.permissionDenied, reason: .accessExpired) { try await inContoso.tenants.getTenant(GetTenantRequest()) }
     }
   }
 
@@ -82,7 +82,7 @@ struct AuthorizationTests {
         invitedEmail: "guest@outside.example", sponsors: [sponsor.user.id], accessExpiresAt: expiry))
       let guestID = created.invitation.guestUserID
       for attempt in [Int64(0), expiry + 86_400_000] {
-        await expectError(.permissionDenied, reason: "PERMISSION_DENIED") {
+        await expectError(.permissionDenied, reason: .permissionDenied) {
           try await sponsor.client.guests.updateGuest(UpdateGuestRequest(userID: guestID, accessExpiresAt: attempt, updateMask: ["access_expires_at"]))
         }
       }
@@ -132,15 +132,15 @@ struct AuthorizationTests {
       let phishing = CreateInvitationRequest(
         invitedEmail: "victim@outside.example", sendInvitationMessage: true,
         messageInfo: InvitationMessageInfo(ccRecipient: "boss@outside.example", customizedMessageBody: "Please re-enter your password"))
-      await expectError(.permissionDenied, reason: "INVITATION_EMAIL_NOT_ALLOWED") { try await guest.invitations.createInvitation(phishing) }
+      await expectError(.permissionDenied, reason: .invitationEmailNotAllowed) { try await guest.invitations.createInvitation(phishing) }
       // Without email the guest may still invite (policy EVERYONE) and pass the URL on itself.
       let quiet = try await guest.invitations.createInvitation(CreateInvitationRequest(invitedEmail: "victim@outside.example"))
-      await expectError(.permissionDenied, reason: "INVITATION_EMAIL_NOT_ALLOWED") {
+      await expectError(.permissionDenied, reason: .invitationEmailNotAllowed) {
         try await guest.invitations.resendInvitation(ResendInvitationRequest(invitationID: quiet.invitation.id))
       }
       // Redirect URLs: by default https on a verified domain (or a subdomain) only.
       for url in ["https://evil.example/login", "https://contoso.com.evil.example/", "http://contoso.com/", "https://user@evil.example/"] {
-        await expectError(.permissionDenied, reason: "REDIRECT_URL_NOT_ALLOWED") {
+        await expectError(.permissionDenied, reason: .redirectURLNotAllowed) {
           try await admin.invitations.createInvitation(CreateInvitationRequest(invitedEmail: "r@outside.example", redirectURL: url))
         }
       }
@@ -155,11 +155,11 @@ struct AuthorizationTests {
       #expect(settings.redirectURLAllowList == ["https://portal.partner.example/"])
       _ = try await admin.invitations.createInvitation(CreateInvitationRequest(
         invitedEmail: "r2@outside.example", redirectURL: "https://portal.partner.example/welcome"))
-      await expectError(.permissionDenied, reason: "REDIRECT_URL_NOT_ALLOWED") {
+      await expectError(.permissionDenied, reason: .redirectURLNotAllowed) {
         try await admin.invitations.createInvitation(CreateInvitationRequest(invitedEmail: "r3@outside.example", redirectURL: "https://apps.contoso.com/x"))
       }
       let pending = try await server.pendingGuest("r4@outside.example", in: scenario.contoso)
-      await expectError(.permissionDenied, reason: "REDIRECT_URL_NOT_ALLOWED") {
+      await expectError(.permissionDenied, reason: .redirectURLNotAllowed) {
         try await admin.guests.resetRedemption(ResetRedemptionRequest(userID: pending.guest.id, redirectURL: "https://evil.example/"))
       }
       // With EVERYONE the guest may send email.

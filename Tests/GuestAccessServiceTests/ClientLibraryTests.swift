@@ -1,4 +1,6 @@
 import GuestAccessClient
+import GuestAccessCore
+import GuestAccessTransport
 import GuestAccessServer
 import GuestAccessTestSupport
 import Synchronization

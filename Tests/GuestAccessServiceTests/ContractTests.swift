@@ -54,7 +54,7 @@ struct ContractTests {
           Issue.record("a foreign page token was accepted")
         } catch let error as RPCError {
           #expect(error.code == .invalidArgument)
-          #expect(error.reason == "INVALID_FIELD")
+          #expect(error.reason == .invalidField)
           #expect(error.fieldViolations.map(\.field) == ["page_token"])
         }
       }
@@ -102,12 +102,12 @@ struct ContractTests {
       let home = server.client(scenario.giovanna.secret)
       #expect(try await scenario.asGuest.tenants.getTenant(GetTenantRequest()).id == contoso)
       #expect(try await scenario.asGuest.tenants.getTenant(GetTenantRequest(tenantID: contoso)).id == contoso)
-      await expectError(.notFound, reason: "NOT_FOUND") { try await home.tenants.getTenant(GetTenantRequest(tenantID: contoso)) }
-      await expectError(.notFound, reason: "NOT_FOUND") {
+      await expectError(.notFound, reason: .notFound) { try await home.tenants.getTenant(GetTenantRequest(tenantID: contoso)) }
+      await expectError(.notFound, reason: .notFound) {
         try await scenario.asGuest.tenants.getTenant(GetTenantRequest(tenantID: scenario.proseware.id))
       }
       let member = try await scenario.proseware.makeUser("Ann", mail: "ann@proseware.com")
-      await expectError(.permissionDenied, reason: "NOT_A_GUEST") {
+      await expectError(.permissionDenied, reason: .notAGuest) {
         try await server.client(member.secret, tenant: contoso).tenants.getTenant(GetTenantRequest())
       }
       let op = server.client(TestServer.operatorKey, tenant: contoso)
@@ -123,7 +123,7 @@ struct ContractTests {
       let contoso = try await server.makeTenant("Contoso", domain: "contoso.com")
       let redeemed = try await server.passcodeGuest("dana@outside.example", in: contoso)
       #expect(redeemed.guest.externalUserState == .accepted)
-      await expectError(.unauthenticated, reason: "CREDENTIAL_MISSING") {
+      await expectError(.unauthenticated, reason: .credentialMissing) {
         try await server.client(nil).invitations.listInvitations(ListInvitationsRequest())
       }
     }

@@ -21,10 +21,10 @@ struct DirectoryTests {
       let inviter = try await bob.client.tenants.setRoles(SetRolesRequest(userID: ann.id, roles: [.guestInviter]))
       #expect(inviter.roles == [.guestInviter])
       // The last GLOBAL_ADMIN stays.
-      await expectError(.failedPrecondition, reason: "LAST_GLOBAL_ADMIN") {
+      await expectError(.failedPrecondition, reason: .lastGlobalAdmin) {
         try await admin.tenants.setRoles(SetRolesRequest(userID: contoso.admin.id, roles: []))
       }
-      await expectError(.failedPrecondition, reason: "LAST_GLOBAL_ADMIN") {
+      await expectError(.failedPrecondition, reason: .lastGlobalAdmin) {
         try await admin.tenants.deleteUser(DeleteUserRequest(userID: contoso.admin.id))
       }
       // A plain member may rename itself only.
@@ -39,7 +39,7 @@ struct DirectoryTests {
       await expectError(.permissionDenied) { try await annClient.tenants.createUser(CreateUserRequest(displayName: "X", mail: "x@contoso.com")) }
       // Blocking sign-in stops the user's calls.
       _ = try await admin.tenants.updateUser(UpdateUserRequest(userID: ann.id, accountEnabled: false, updateMask: ["account_enabled"]))
-      await expectError(.permissionDenied, reason: "SIGN_IN_BLOCKED") { try await annClient.tenants.getTenant(GetTenantRequest()) }
+      await expectError(.permissionDenied, reason: .signInBlocked) { try await annClient.tenants.getTenant(GetTenantRequest()) }
       // Listing pages through everyone in a stable order.
       var seen: [String] = []
       var token = ""

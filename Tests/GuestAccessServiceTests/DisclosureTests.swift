@@ -20,7 +20,7 @@ struct DisclosureTests {
       let existing = try await member.client.invitations.createInvitation(CreateInvitationRequest(invitedEmail: "gcarvalho@proseware.com"))
       let unknown = try await member.client.invitations.createInvitation(CreateInvitationRequest(invitedEmail: "nobody@proseware.com"))
       #expect(existing.invitation.status == unknown.invitation.status)
-      await expectError(.permissionDenied, reason: "CROSS_TENANT_ACCESS_BLOCKED") {
+      await expectError(.permissionDenied, reason: .crossTenantAccessBlocked) {
         try await giovanna.client.invitations.redeemInvitation(RedeemInvitationRequest(ticket: existing.invitation.ticket))
       }
       // Allowing the partner lets the same invitation be redeemed.
@@ -43,12 +43,12 @@ struct DisclosureTests {
       _ = try await contoso.adminClient.invitations.createInvitation(CreateInvitationRequest(invitedEmail: "target@outside.example"))
       _ = try await evil.adminClient.tenants.updateUser(UpdateUserRequest(userID: probe.user.id, mail: "target@outside.example", updateMask: ["mail"]))
       for tenant in [contoso.id, "ten_0000000000000000000000000000", evil.id + "x"] {
-        await expectError(.permissionDenied, reason: "NOT_A_GUEST") {
+        await expectError(.permissionDenied, reason: .notAGuest) {
           try await server.client(probe.secret, tenant: tenant).tenants.getTenant(GetTenantRequest())
         }
       }
       _ = try await evil.adminClient.tenants.updateUser(UpdateUserRequest(userID: probe.user.id, mail: "other@outside.example", updateMask: ["mail"]))
-      await expectError(.permissionDenied, reason: "NOT_A_GUEST") {
+      await expectError(.permissionDenied, reason: .notAGuest) {
         try await server.client(probe.secret, tenant: contoso.id).tenants.getTenant(GetTenantRequest())
       }
     }

@@ -99,10 +99,10 @@ struct GuestAccessCheckTests {
       #expect(try await reason(r.app) == .crossTenantInboundBlocked)
       let groupCheck = try await s.admin.guests.checkAccess(CheckAccessRequest(principalUserID: s.guest.id, resourceID: r.group.id))
       #expect(!groupCheck.allowed && groupCheck.reason == .crossTenantInboundBlocked)
-      await expectError(.permissionDenied, reason: "CROSS_TENANT_BLOCKED") {
+      await expectError(.permissionDenied, reason: .crossTenantBlocked) {
         try await s.asGuest.guests.checkAccess(CheckAccessRequest(principalUserID: "self", resourceID: r.app.id))
       }
-      await expectError(.permissionDenied, reason: "CROSS_TENANT_BLOCKED") { try await s.asGuest.guests.getGuest(GetGuestRequest(userID: "self")) }
+      await expectError(.permissionDenied, reason: .crossTenantBlocked) { try await s.asGuest.guests.getGuest(GetGuestRequest(userID: "self")) }
       // Inbound application rules: only the Planner is open to Proseware's guests.
       let inboundApps = CrossTenantAccessEntry(
         partnerTenantID: s.proseware.id,
@@ -129,7 +129,7 @@ struct GuestAccessCheckTests {
           accessType: .blocked, targets: [CrossTenantAccessTarget(targetID: s.giovanna.user.id, targetType: .user)])))
       _ = try await s.proseware.adminClient.tenants.setCrossTenantAccess(SetCrossTenantAccessRequest(entry: outboundUsers))
       #expect(try await reason(r.app) == .crossTenantOutboundBlocked)
-      await expectError(.permissionDenied, reason: "CROSS_TENANT_BLOCKED") { try await s.asGuest.tenants.getTenant(GetTenantRequest()) }
+      await expectError(.permissionDenied, reason: .crossTenantBlocked) { try await s.asGuest.tenants.getTenant(GetTenantRequest()) }
       // Inbound is reported before outbound.
       _ = try await s.admin.tenants.setCrossTenantAccess(SetCrossTenantAccessRequest(entry: inboundUsers))
       #expect(try await reason(r.app) == .crossTenantInboundBlocked)

@@ -58,12 +58,12 @@ struct GuestAccessReviewTests {
       #expect(applied.accessReview.status == .applied && applied.accessReview.appliedAt == server.clock.nowMillis())
       let blocked = try await admin.guests.getGuest(GetGuestRequest(userID: lee.guest.id))
       #expect(!blocked.accountEnabled && blocked.removalScheduledAt == removalAt)
-      await expectError(.permissionDenied, reason: "SIGN_IN_BLOCKED") { try await server.client(lee.secret).tenants.getTenant(GetTenantRequest()) }
+      await expectError(.permissionDenied, reason: .signInBlocked) { try await server.client(lee.secret).tenants.getTenant(GetTenantRequest()) }
       _ = try await s.asGuest.tenants.getTenant(GetTenantRequest())
       // Applying again changes nothing and answers the same; decisions are closed.
       server.clock.advance(seconds: 60)
       #expect(try await admin.guests.applyAccessReview(ApplyAccessReviewRequest(accessReviewID: review.id)) == applied)
-      await expectError(.failedPrecondition, reason: "REVIEW_APPLIED") { try await decide(kim.guest.id, .deny) }
+      await expectError(.failedPrecondition, reason: .reviewApplied) { try await decide(kim.guest.id, .deny) }
       #expect(try await server.audit(s.contoso, [.accessReviewApplied]).count == 1)
       #expect(try await server.audit(s.contoso, [.accessReviewDecisionRecorded]).count == 3)
       #expect(try await server.audit(s.contoso, [.accessReviewCreated]).map(\.targetID) == [review.id])
@@ -151,7 +151,7 @@ struct GuestAccessReviewTests {
       let first = try await create(keyed)
       #expect(try await create(keyed) == first)
       keyed.displayName = "Other"
-      await expectError(.failedPrecondition, reason: "IDEMPOTENCY_KEY_REUSED") { try await create(keyed) }
+      await expectError(.failedPrecondition, reason: .idempotencyKeyReused) { try await create(keyed) }
       // Listing: newest first, by status, by reviewer; reviewers see theirs.
       server.clock.advance(seconds: 1)
       var byBob = base

@@ -145,7 +145,7 @@ struct GuestDirectoryTests {
       await expectError(.notFound) { try await ann.client.guests.blockSignIn(BlockSignInRequest(userID: plain.user.id)) }
       let blocked = try await ann.client.guests.blockSignIn(BlockSignInRequest(userID: s.guest.id))
       #expect(!blocked.accountEnabled)
-      await expectError(.permissionDenied, reason: "SIGN_IN_BLOCKED") { try await s.asGuest.tenants.getTenant(GetTenantRequest()) }
+      await expectError(.permissionDenied, reason: .signInBlocked) { try await s.asGuest.tenants.getTenant(GetTenantRequest()) }
       // Her home account is unaffected; blocking again changes nothing.
       _ = try await s.giovanna.client.tenants.getTenant(GetTenantRequest())
       #expect(try await s.admin.guests.blockSignIn(BlockSignInRequest(userID: s.guest.id)) == blocked)

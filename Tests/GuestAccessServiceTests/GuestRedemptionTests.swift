@@ -27,7 +27,7 @@ struct GuestRedemptionTests {
       // A retry with the same key returns the same invitation without its URL; another request with it is refused.
       let replay = try await admin.guests.resetRedemption(request)
       #expect(replay.invitation.id == reset.invitation.id && replay.invitation.redeemURL.isEmpty)
-      await expectError(.failedPrecondition, reason: "IDEMPOTENCY_KEY_REUSED") {
+      await expectError(.failedPrecondition, reason: .idempotencyKeyReused) {
         try await admin.guests.resetRedemption(ResetRedemptionRequest(userID: guest.id, idempotencyKey: "reset-1"))
       }
       // Her link is cut until she redeems the new URL; then she is back with the same id and group.
@@ -55,7 +55,7 @@ struct GuestRedemptionTests {
       _ = try await admin.tenants.updateSettings(UpdateSettingsRequest(
         settings: TenantSettings(collaborationDomainMode: .denyList, collaborationDomains: ["blocked.example"]),
         updateMask: ["collaboration_domain_mode", "collaboration_domains"]))
-      await expectError(.permissionDenied, reason: "DOMAIN_NOT_ALLOWED") {
+      await expectError(.permissionDenied, reason: .domainNotAllowed) {
         try await admin.guests.resetRedemption(ResetRedemptionRequest(userID: sam.guest.id, newEmail: "sam@blocked.example"))
       }
       // Resetting moves Sam to a new address and revokes the key issued at his passcode redemption.
@@ -68,7 +68,7 @@ struct GuestRedemptionTests {
       _ = try await server.client(again.secret).tenants.getTenant(GetTenantRequest())
       // A reset counts toward the invitation rate limit (two invitations were made in this window already).
       _ = try await admin.tenants.updateSettings(UpdateSettingsRequest(settings: TenantSettings(invitationRateLimit: 2), updateMask: ["invitation_rate_limit"]))
-      await expectError(.resourceExhausted, reason: "INVITE_RATE_LIMITED") {
+      await expectError(.resourceExhausted, reason: .inviteRateLimited) {
         try await admin.guests.resetRedemption(ResetRedemptionRequest(userID: sam.guest.id))
       }
       #expect(try await admin.guests.getGuest(GetGuestRequest(userID: sam.guest.id)).externalUserState == .accepted)
@@ -78,8 +78,8 @@ struct GuestRedemptionTests {
   @Test func leaveTenant() async throws {
     try await withTestServer { server in
       let s = try await server.guestScenario()
-      await expectError(.failedPrecondition, reason: "NOT_A_GUEST") { try await s.admin.guests.leaveTenant(LeaveTenantRequest()) }
-      await expectError(.failedPrecondition, reason: "NOT_A_GUEST") { try await s.giovanna.client.guests.leaveTenant(LeaveTenantRequest()) }
+      await expectError(.failedPrecondition, reason: .notAGuest) { try await s.admin.guests.leaveTenant(LeaveTenantRequest()) }
+      await expectError(.failedPrecondition, reason: .notAGuest) { try await s.giovanna.client.guests.leaveTenant(LeaveTenantRequest()) }
       let left = try await s.asGuest.guests.leaveTenant(LeaveTenantRequest())
       #expect(left.id == s.guest.id && left.deletedAt != 0)
       await expectError(.permissionDenied) { try await s.asGuest.tenants.getTenant(GetTenantRequest()) }

@@ -24,12 +24,12 @@ struct GuestRemovalTests {
       await expectError(.notFound) { try await member.client.guests.getGuest(GetGuestRequest(userID: guest.id)) }
       #expect(try await admin.guests.removeGuest(RemoveGuestRequest(userID: guest.id)) == removed)
       // A removed guest cannot be managed until restored.
-      await expectError(.failedPrecondition, reason: "GUEST_REMOVED") { try await admin.guests.blockSignIn(BlockSignInRequest(userID: guest.id)) }
-      await expectError(.failedPrecondition, reason: "GUEST_REMOVED") { try await admin.guests.unblockSignIn(UnblockSignInRequest(userID: guest.id)) }
-      await expectError(.failedPrecondition, reason: "GUEST_REMOVED") {
+      await expectError(.failedPrecondition, reason: .guestRemoved) { try await admin.guests.blockSignIn(BlockSignInRequest(userID: guest.id)) }
+      await expectError(.failedPrecondition, reason: .guestRemoved) { try await admin.guests.unblockSignIn(UnblockSignInRequest(userID: guest.id)) }
+      await expectError(.failedPrecondition, reason: .guestRemoved) {
         try await admin.guests.updateGuest(UpdateGuestRequest(userID: guest.id, displayName: "X", updateMask: ["display_name"]))
       }
-      await expectError(.failedPrecondition, reason: "GUEST_REMOVED") { try await admin.guests.resetRedemption(ResetRedemptionRequest(userID: guest.id)) }
+      await expectError(.failedPrecondition, reason: .guestRemoved) { try await admin.guests.resetRedemption(ResetRedemptionRequest(userID: guest.id)) }
       let check = try await admin.guests.checkAccess(CheckAccessRequest(principalUserID: guest.id, resourceID: app.id))
       #expect(!check.allowed && check.reason == .guestRemoved)
 
@@ -53,7 +53,7 @@ struct GuestRemovalTests {
       let s = try await server.guestScenario()
       _ = try await s.admin.guests.removeGuest(RemoveGuestRequest(userID: s.guest.id))
       server.clock.advance(seconds: 30 * 86_400 + 1)
-      await expectError(.failedPrecondition, reason: "RESTORE_PERIOD_ENDED") {
+      await expectError(.failedPrecondition, reason: .restorePeriodEnded) {
         try await s.admin.guests.restoreGuest(RestoreGuestRequest(userID: s.guest.id))
       }
       // (Assertions look at effects, not at the report: the app's background sweeper may sweep first on a slow machine.)

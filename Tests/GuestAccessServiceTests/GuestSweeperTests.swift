@@ -47,7 +47,7 @@ struct GuestSweeperTests {
       let first = try await tenants.createGroup(CreateGroupRequest(idempotencyKey: "k1", displayName: "Sales"))
       _ = try await tenants.createGroup(CreateGroupRequest(idempotencyKey: "k2", displayName: "Support"))
       #expect(try await tenants.createGroup(CreateGroupRequest(idempotencyKey: "k1", displayName: "Sales")).id == first.id)
-      await expectError(.failedPrecondition, reason: "IDEMPOTENCY_KEY_REUSED") {
+      await expectError(.failedPrecondition, reason: .idempotencyKeyReused) {
         try await tenants.createGroup(CreateGroupRequest(idempotencyKey: "k1", displayName: "Marketing"))
       }
       // Nothing is purged before its 24 hours.

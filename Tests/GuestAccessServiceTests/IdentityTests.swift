@@ -20,7 +20,7 @@ struct IdentityTests {
       #expect(try await evil.adminClient.tenants.getUser(GetUserRequest(userID: impostor.user.id)).mailVerified == false)
 
       let created = try await contoso.adminClient.invitations.createInvitation(CreateInvitationRequest(invitedEmail: "carol@proseware.com"))
-      await expectError(.permissionDenied, reason: "HOME_IDENTITY_UNVERIFIED") {
+      await expectError(.permissionDenied, reason: .homeIdentityUnverified) {
         try await impostor.client.invitations.redeemInvitation(RedeemInvitationRequest(ticket: created.invitation.ticket))
       }
       // Renaming a member into the address after creation does not help either.
@@ -30,7 +30,7 @@ struct IdentityTests {
       let changed = try await evil.adminClient.tenants.updateUser(UpdateUserRequest(
         userID: renamed.user.id, mail: "carol@proseware.com", updateMask: ["mail"]))
       #expect(!changed.mailVerified)
-      await expectError(.permissionDenied, reason: "HOME_IDENTITY_UNVERIFIED") {
+      await expectError(.permissionDenied, reason: .homeIdentityUnverified) {
         try await renamed.client.invitations.redeemInvitation(RedeemInvitationRequest(ticket: created.invitation.ticket))
       }
       // The real Carol still redeems.
@@ -66,10 +66,10 @@ struct IdentityTests {
       _ = try await contoso.adminClient.tenants.updateSettings(UpdateSettingsRequest(
         settings: TenantSettings(emailOtpMode: .disabled), updateMask: ["email_otp_mode"]))
       let created = try await contoso.adminClient.invitations.createInvitation(CreateInvitationRequest(invitedEmail: "dave@outside.example"))
-      await expectError(.permissionDenied, reason: "HOME_IDENTITY_UNVERIFIED") {
+      await expectError(.permissionDenied, reason: .homeIdentityUnverified) {
         try await server.client(dave.secret).invitations.redeemInvitation(RedeemInvitationRequest(ticket: created.invitation.ticket))
       }
-      await expectError(.failedPrecondition, reason: "EMAIL_OTP_DISABLED") {
+      await expectError(.failedPrecondition, reason: .emailOTPDisabled) {
         try await server.client(nil).invitations.redeemInvitation(RedeemInvitationRequest(ticket: created.invitation.ticket))
       }
       let invitation = try await contoso.adminClient.invitations.getInvitation(GetInvitationRequest(invitationID: created.invitation.id))
@@ -88,10 +88,10 @@ struct IdentityTests {
       // A Fabrikam member whose mail is a Proseware address (unverified there).
       let lookalike = try await fabrikam.makeUser("Erin", mail: "erin@proseware.com")
       let created = try await contoso.adminClient.invitations.createInvitation(CreateInvitationRequest(invitedEmail: "erin@proseware.com"))
-      await expectError(.permissionDenied, reason: "HOME_IDENTITY_UNVERIFIED") {
+      await expectError(.permissionDenied, reason: .homeIdentityUnverified) {
         try await lookalike.client.invitations.redeemInvitation(RedeemInvitationRequest(ticket: created.invitation.ticket))
       }
-      await expectError(.failedPrecondition, reason: "HOME_TENANT_REQUIRED") {
+      await expectError(.failedPrecondition, reason: .homeTenantRequired) {
         try await server.client(nil).invitations.redeemInvitation(RedeemInvitationRequest(ticket: created.invitation.ticket))
       }
     }

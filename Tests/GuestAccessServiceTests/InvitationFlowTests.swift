@@ -35,10 +35,10 @@ struct InvitationFlowTests {
       #expect(again.invitation.redeemURL.isEmpty)
       // Before redemption the guest cannot act in Contoso.
       let asGuest = server.client(giovanna.secret, tenant: contoso.id)
-      await expectError(.permissionDenied, reason: "NOT_A_GUEST") { try await asGuest.tenants.getTenant(GetTenantRequest()) }
+      await expectError(.permissionDenied, reason: .notAGuest) { try await asGuest.tenants.getTenant(GetTenantRequest()) }
       // The wrong account cannot use the ticket up.
       let mallory = try await proseware.makeUser("Mallory", mail: "mallory@proseware.com")
-      await expectError(.permissionDenied, reason: "INVITATION_EMAIL_MISMATCH") {
+      await expectError(.permissionDenied, reason: .invitationEmailMismatch) {
         try await mallory.client.invitations.redeemInvitation(RedeemInvitationRequest(ticket: invitation.ticket))
       }
       let redeemed = try await giovanna.client.invitations.redeemInvitation(RedeemInvitationRequest(ticket: invitation.ticket))
@@ -49,10 +49,10 @@ struct InvitationFlowTests {
       #expect(redeemed.guest.identities == [Identity(signInType: .homeTenant, issuer: proseware.id, issuerAssignedID: giovanna.user.id)])
       let again2 = try await giovanna.client.invitations.redeemInvitation(RedeemInvitationRequest(ticket: invitation.ticket))
       #expect(again2.guest.id == redeemed.guest.id)
-      await expectError(.failedPrecondition, reason: "INVITATION_ALREADY_REDEEMED") {
+      await expectError(.failedPrecondition, reason: .invitationAlreadyRedeemed) {
         try await mallory.client.invitations.redeemInvitation(RedeemInvitationRequest(ticket: invitation.ticket))
       }
-      await expectError(.failedPrecondition, reason: "INVITATION_ALREADY_REDEEMED") {
+      await expectError(.failedPrecondition, reason: .invitationAlreadyRedeemed) {
         try await server.client(nil).invitations.redeemInvitation(RedeemInvitationRequest(ticket: invitation.ticket))
       }
       // She uses Contoso with her Proseware credential.
@@ -67,7 +67,7 @@ struct InvitationFlowTests {
       #expect(stored.redeemURL.isEmpty)
       // Contoso removes her: access ends at once.
       _ = try await admin.tenants.deleteUser(DeleteUserRequest(userID: redeemed.guest.id))
-      await expectError(.permissionDenied, reason: "GUEST_REMOVED") { try await asGuest.tenants.getTenant(GetTenantRequest()) }
+      await expectError(.permissionDenied, reason: .guestRemoved) { try await asGuest.tenants.getTenant(GetTenantRequest()) }
       // Her home account is unaffected.
       _ = try await giovanna.client.tenants.getTenant(GetTenantRequest())
       let audit = try await admin.tenants.listAuditEvents(ListAuditEventsRequest(pageSize: 1000))
@@ -95,7 +95,7 @@ struct InvitationFlowTests {
       let passcode = try await server.queuedPasscode(invitationID: created.invitation.id)
       #expect(passcode.count == 8)
       let wrong = passcode == "00000000" ? "11111111" : "00000000"
-      await expectError(.permissionDenied, reason: "PASSCODE_INVALID") {
+      await expectError(.permissionDenied, reason: .passcodeInvalid) {
         try await anonymous.invitations.completeRedemption(CompleteRedemptionRequest(redemptionSessionID: sent.redemptionSessionID, passcode: wrong))
       }
       let done = try await anonymous.invitations.completeRedemption(
@@ -126,7 +126,7 @@ struct InvitationFlowTests {
           try await anonymous.invitations.completeRedemption(CompleteRedemptionRequest(redemptionSessionID: first.redemptionSessionID, passcode: "99999999x"))
         }
       }
-      await expectError(.failedPrecondition, reason: "PASSCODE_ATTEMPTS_EXCEEDED") {
+      await expectError(.failedPrecondition, reason: .passcodeAttemptsExceeded) {
         try await anonymous.invitations.completeRedemption(CompleteRedemptionRequest(redemptionSessionID: first.redemptionSessionID, passcode: "12345678"))
       }
       // A new passcode ends the previous session; it expires after 30 minutes.
@@ -134,12 +134,12 @@ struct InvitationFlowTests {
       #expect(second.redemptionSessionID != first.redemptionSessionID)
       let passcode = try await server.queuedPasscode(invitationID: created.invitation.id)
       server.clock.advance(seconds: 31 * 60)
-      await expectError(.failedPrecondition, reason: "PASSCODE_EXPIRED") {
+      await expectError(.failedPrecondition, reason: .passcodeExpired) {
         try await anonymous.invitations.completeRedemption(CompleteRedemptionRequest(ticket: created.invitation.ticket, passcode: passcode))
       }
       // Disabled passcodes: a clear FAILED_PRECONDITION.
       _ = try await admin.tenants.updateSettings(UpdateSettingsRequest(settings: TenantSettings(emailOtpMode: .disabled), updateMask: ["email_otp_mode"]))
-      await expectError(.failedPrecondition, reason: "EMAIL_OTP_DISABLED") {
+      await expectError(.failedPrecondition, reason: .emailOTPDisabled) {
         try await anonymous.invitations.redeemInvitation(RedeemInvitationRequest(ticket: created.invitation.ticket))
       }
       // Unknown tickets: NOT_FOUND, and a source is locked out of lookups after repeated failures;
@@ -147,10 +147,10 @@ struct InvitationFlowTests {
       for _ in 0..<20 {
         await expectError(.notFound) { try await anonymous.invitations.redeemInvitation(RedeemInvitationRequest(ticket: "tkt_guess")) }
       }
-      await expectError(.resourceExhausted, reason: "REDEMPTION_RATE_LIMITED") {
+      await expectError(.resourceExhausted, reason: .redemptionRateLimited) {
         try await anonymous.invitations.redeemInvitation(RedeemInvitationRequest(ticket: "tkt_guess"))
       }
-      await expectError(.failedPrecondition, reason: "EMAIL_OTP_DISABLED") {
+      await expectError(.failedPrecondition, reason: .emailOTPDisabled) {
         try await anonymous.invitations.redeemInvitation(RedeemInvitationRequest(ticket: created.invitation.ticket))
       }
       let audit = try await admin.tenants.listAuditEvents(ListAuditEventsRequest(pageSize: 1000))
@@ -163,7 +163,7 @@ struct InvitationFlowTests {
       let contoso = try await server.makeTenant("Contoso", domain: "contoso.com")
       _ = try await server.makeTenant("Proseware", domain: "proseware.com")
       let created = try await contoso.adminClient.invitations.createInvitation(CreateInvitationRequest(invitedEmail: "nobody@proseware.com"))
-      await expectError(.failedPrecondition, reason: "HOME_TENANT_REQUIRED") {
+      await expectError(.failedPrecondition, reason: .homeTenantRequired) {
         try await server.client(nil).invitations.redeemInvitation(RedeemInvitationRequest(ticket: created.invitation.ticket))
       }
     }

@@ -16,8 +16,8 @@ struct InvitationPolicyTests {
           _ = try await client.invitations.createInvitation(CreateInvitationRequest(invitedEmail: mail))
           return .ok
         } catch let error as RPCError {
-          #expect(error.reason == "INVITE_NOT_ALLOWED")
-          return error.code
+          #expect(error.reason == .inviteNotAllowed)
+          return error.code.status
         } catch {
           return .unknown
         }
@@ -44,22 +44,22 @@ struct InvitationPolicyTests {
       let admin = contoso.adminClient
       var deny = TenantSettings(collaborationDomainMode: .denyList, collaborationDomains: ["blocked.example", "*.evil.example"])
       _ = try await admin.tenants.updateSettings(UpdateSettingsRequest(settings: deny, updateMask: ["collaboration_domain_mode", "collaboration_domains"]))
-      await expectError(.permissionDenied, reason: "DOMAIN_NOT_ALLOWED") {
+      await expectError(.permissionDenied, reason: .domainNotAllowed) {
         try await admin.invitations.createInvitation(CreateInvitationRequest(invitedEmail: "x@blocked.example"))
       }
-      await expectError(.permissionDenied, reason: "DOMAIN_NOT_ALLOWED") {
+      await expectError(.permissionDenied, reason: .domainNotAllowed) {
         try await admin.invitations.createInvitation(CreateInvitationRequest(invitedEmail: "x@mail.evil.example"))
       }
       let pending = try await admin.invitations.createInvitation(CreateInvitationRequest(invitedEmail: "gcarvalho@proseware.com"))
       // The domain becomes blocked: the pending guest can no longer redeem.
       deny.collaborationDomains.append("proseware.com")
       _ = try await admin.tenants.updateSettings(UpdateSettingsRequest(settings: deny, updateMask: ["collaboration_domains"]))
-      await expectError(.permissionDenied, reason: "DOMAIN_NOT_ALLOWED") {
+      await expectError(.permissionDenied, reason: .domainNotAllowed) {
         try await giovanna.client.invitations.redeemInvitation(RedeemInvitationRequest(ticket: pending.invitation.ticket))
       }
       let allow = TenantSettings(collaborationDomainMode: .allowList, collaborationDomains: ["proseware.com"])
       _ = try await admin.tenants.updateSettings(UpdateSettingsRequest(settings: allow, updateMask: ["collaboration_domain_mode", "collaboration_domains"]))
-      await expectError(.permissionDenied, reason: "DOMAIN_NOT_ALLOWED") {
+      await expectError(.permissionDenied, reason: .domainNotAllowed) {
         try await admin.invitations.createInvitation(CreateInvitationRequest(invitedEmail: "x@other.example"))
       }
       let redeemed = try await giovanna.client.invitations.redeemInvitation(RedeemInvitationRequest(ticket: pending.invitation.ticket))
@@ -78,13 +78,13 @@ struct InvitationPolicyTests {
       var outbound = CrossTenantAccessEntry(partnerTenantID: contoso.id)
       outbound.outbound.usersAndGroups = CrossTenantAccessRule(accessType: .blocked)
       _ = try await proseware.adminClient.tenants.setCrossTenantAccess(SetCrossTenantAccessRequest(entry: outbound))
-      await expectError(.permissionDenied, reason: "CROSS_TENANT_ACCESS_BLOCKED") {
+      await expectError(.permissionDenied, reason: .crossTenantAccessBlocked) {
         try await giovanna.client.invitations.redeemInvitation(RedeemInvitationRequest(ticket: created.invitation.ticket))
       }
       // Inviting answers alike whoever owns the address: the rules apply at redemption.
       let other = try await proseware.makeUser("Other", mail: "other@proseware.com")
       let otherInvitation = try await admin.invitations.createInvitation(CreateInvitationRequest(invitedEmail: "other@proseware.com"))
-      await expectError(.permissionDenied, reason: "CROSS_TENANT_ACCESS_BLOCKED") {
+      await expectError(.permissionDenied, reason: .crossTenantAccessBlocked) {
         try await other.client.invitations.redeemInvitation(RedeemInvitationRequest(ticket: otherInvitation.invitation.ticket))
       }
       _ = try await proseware.adminClient.tenants.setCrossTenantAccess(SetCrossTenantAccessRequest(entry: CrossTenantAccessEntry(partnerTenantID: contoso.id)))
@@ -95,7 +95,7 @@ struct InvitationPolicyTests {
       var inbound = CrossTenantAccessEntry(partnerTenantID: proseware.id)
       inbound.inbound.usersAndGroups = CrossTenantAccessRule(accessType: .blocked)
       _ = try await admin.tenants.setCrossTenantAccess(SetCrossTenantAccessRequest(entry: inbound))
-      await expectError(.permissionDenied, reason: "CROSS_TENANT_BLOCKED") { try await asGuest.tenants.getTenant(GetTenantRequest()) }
+      await expectError(.permissionDenied, reason: .crossTenantBlocked) { try await asGuest.tenants.getTenant(GetTenantRequest()) }
     }
   }
 
@@ -103,7 +103,7 @@ struct InvitationPolicyTests {
     try await withTestServer { server in
       let contoso = try await server.makeTenant("Contoso", domain: "contoso.com")
       let admin = contoso.adminClient
-      await expectError(.alreadyExists, reason: "MEMBER_EXISTS") {
+      await expectError(.alreadyExists, reason: .memberExists) {
         try await admin.invitations.createInvitation(CreateInvitationRequest(invitedEmail: "admin@contoso.com"))
       }
       await expectError(.invalidArgument) { try await admin.invitations.createInvitation(CreateInvitationRequest(invitedEmail: "nope")) }
@@ -130,7 +130,7 @@ struct InvitationPolicyTests {
         Issue.record("expected the rate limit")
       } catch let error as RPCError {
         #expect(error.code == .resourceExhausted)
-        #expect(error.reason == "INVITE_RATE_LIMITED")
+        #expect(error.reason == .inviteRateLimited)
         #expect((error.retryDelayMillis ?? 0) > 0)
       }
       server.clock.advance(seconds: 3600)
@@ -149,7 +149,7 @@ struct InvitationPolicyTests {
       let anonymous = server.client(nil)
       await expectError(.notFound) { try await anonymous.invitations.redeemInvitation(RedeemInvitationRequest(ticket: created.invitation.ticket)) }
       server.clock.advance(seconds: 8 * 86_400)
-      await expectError(.failedPrecondition, reason: "INVITATION_EXPIRED") {
+      await expectError(.failedPrecondition, reason: .invitationExpired) {
         try await anonymous.invitations.redeemInvitation(RedeemInvitationRequest(ticket: resent.ticket))
       }
       let listed = try await admin.invitations.listInvitations(ListInvitationsRequest(invitedEmail: "lee@partner.example"))
@@ -163,7 +163,7 @@ struct InvitationPolicyTests {
       await expectError(.notFound) { try await anonymous.invitations.redeemInvitation(RedeemInvitationRequest(ticket: again.invitation.ticket)) }
       let guest = try await admin.tenants.getUser(GetUserRequest(userID: created.invitation.guestUserID))
       #expect(guest.deletedAt != 0)
-      await expectError(.failedPrecondition, reason: "GUEST_REMOVED") {
+      await expectError(.failedPrecondition, reason: .guestRemoved) {
         try await admin.invitations.createInvitation(CreateInvitationRequest(invitedEmail: "lee@partner.example"))
       }
       let member = try await contoso.makeUser("Mem", mail: "mem@contoso.com")

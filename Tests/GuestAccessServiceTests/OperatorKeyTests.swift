@@ -38,7 +38,7 @@ struct OperatorKeyTests {
     }
     try await withTestServer(dataDir: dataDir) { server in
       #expect(!FileManager.default.fileExists(atPath: keyPath))
-      await expectError(.unauthenticated, reason: "CREDENTIAL_REVOKED") {
+      await expectError(.unauthenticated, reason: .credentialRevoked) {
         try await server.client(bootstrapKey).tenants.listTenants(ListTenantsRequest())
       }
       _ = try await server.operatorClient.tenants.listTenants(ListTenantsRequest())

@@ -23,7 +23,7 @@ struct PrincipalCacheTests {
       let secondClient = server.client(second.secret)
       for _ in 0..<3 { _ = try await secondClient.tenants.getTenant(GetTenantRequest()) }
       _ = try await admin.tenants.revokeCredential(RevokeCredentialRequest(credentialID: second.credential.id))
-      await expectError(.unauthenticated, reason: "CREDENTIAL_REVOKED") { try await secondClient.tenants.getTenant(GetTenantRequest()) }
+      await expectError(.unauthenticated, reason: .credentialRevoked) { try await secondClient.tenants.getTenant(GetTenantRequest()) }
       // A deleted user's credentials stop working at once.
       _ = try await ann.client.tenants.getTenant(GetTenantRequest())
       _ = try await admin.tenants.deleteUser(DeleteUserRequest(userID: ann.user.id))

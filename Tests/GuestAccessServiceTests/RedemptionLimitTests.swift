@@ -24,7 +24,7 @@ struct RedemptionLimitTests {
       #expect(outcomes["TICKET_NOT_FOUND"] == 20, "\(outcomes)")
       #expect(outcomes["REDEMPTION_RATE_LIMITED"] == 400 - 20, "\(outcomes)")
       // Locked out for lookups that miss: a wrong session id too.
-      await expectError(.resourceExhausted, reason: "REDEMPTION_RATE_LIMITED") {
+      await expectError(.resourceExhausted, reason: .redemptionRateLimited) {
         try await attackers[0].invitations.completeRedemption(CompleteRedemptionRequest(redemptionSessionID: "rds_guess", passcode: "12345678"))
       }
       // The invited account, from the same address, is not locked out.
@@ -40,7 +40,7 @@ struct RedemptionLimitTests {
       #expect(done.guest.externalUserState == .accepted)
       // The window passes: unknown tickets are answered NOT_FOUND again.
       server.clock.advance(seconds: 600)
-      await expectError(.notFound, reason: "TICKET_NOT_FOUND") {
+      await expectError(.notFound, reason: .ticketNotFound) {
         try await anonymous.invitations.redeemInvitation(RedeemInvitationRequest(ticket: "tkt_later"))
       }
     }
@@ -60,7 +60,7 @@ struct RedemptionLimitTests {
           CompleteRedemptionRequest(redemptionSessionID: sent.redemptionSessionID, passcode: wrong))
       }
       #expect(reasons == ["PASSCODE_INVALID": 5, "PASSCODE_ATTEMPTS_EXCEEDED": 35], "\(reasons)")
-      await expectError(.failedPrecondition, reason: "PASSCODE_ATTEMPTS_EXCEEDED") {
+      await expectError(.failedPrecondition, reason: .passcodeAttemptsExceeded) {
         try await anonymous.invitations.completeRedemption(CompleteRedemptionRequest(redemptionSessionID: sent.redemptionSessionID, passcode: passcode))
       }
       let failures = try await contoso.adminClient.tenants.listAuditEvents(ListAuditEventsRequest(pageSize: 1000)).events
@@ -105,7 +105,7 @@ func outcomeCounts(_ count: Int, _ call: @escaping @Sendable (Int) async throws 
           try await call(index)
           return "OK"
         } catch let error as RPCError {
-          return error.reason ?? error.code.name
+          return error.reason?.rawValue ?? error.code.name
         } catch {
           return "\(error)"
         }

@@ -47,7 +47,7 @@ struct StoredSecretsTests {
     let original = try String(contentsOfFile: keyFile, encoding: .utf8)
     try (Secrets.base64URL(Secrets.randomBytes(32)) + "\n").write(toFile: keyFile, atomically: true, encoding: .utf8)
     try await withTestServer(dataDir: dataDir, clock: clock) { server in
-      await expectError(.notFound, reason: "TICKET_NOT_FOUND") {
+      await expectError(.notFound, reason: .ticketNotFound) {
         try await server.client(nil).invitations.redeemInvitation(RedeemInvitationRequest(ticket: ticket))
       }
     }
@@ -90,7 +90,7 @@ struct StoredSecretsTests {
       try connection.execute("PRAGMA user_version = 4")
     }
     try await withTestServer(dataDir: dataDir, clock: clock) { server in
-      await expectError(.failedPrecondition, reason: "PASSCODE_ATTEMPTS_EXCEEDED") {
+      await expectError(.failedPrecondition, reason: .passcodeAttemptsExceeded) {
         try await server.client(nil).invitations.completeRedemption(CompleteRedemptionRequest(redemptionSessionID: sessionID, passcode: "12345678"))
       }
       let again = try await server.client(nil).invitations.redeemInvitation(RedeemInvitationRequest(ticket: ticket))

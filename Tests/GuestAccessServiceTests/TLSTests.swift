@@ -1,5 +1,6 @@
 import Foundation
 import GuestAccessClient
+import GuestAccessTransport
 import GuestAccessServer
 import GuestAccessTestSupport
 import Testing
@@ -180,7 +181,7 @@ import Glibc
       for secret in [boundSecret, subjectSecret] {
         let thief = GuestAccessClient(host: "127.0.0.1", port: server.port, credential: secret, tls: tls, retryPolicy: .none)
         defer { thief.close() }
-        await expectError(.unauthenticated, reason: "CREDENTIAL_CERTIFICATE_MISMATCH") { try await thief.tenants.getTenant(GetTenantRequest()) }
+        await expectError(.unauthenticated, reason: .credentialCertificateMismatch) { try await thief.tenants.getTenant(GetTenantRequest()) }
       }
       // An unbound key works from any certificate; a malformed identity is refused at issue time.
       let unbound = GuestAccessClient(host: "127.0.0.1", port: server.port, credential: tenant.secret, tls: tls, retryPolicy: .none)
@@ -199,7 +200,7 @@ import Glibc
       for secret in [boundSecret, subjectSecret] {
         let client = server.client(secret)
         defer { client.close() }
-        await expectError(.unauthenticated, reason: "CREDENTIAL_CERTIFICATE_MISMATCH") { try await client.tenants.getTenant(GetTenantRequest()) }
+        await expectError(.unauthenticated, reason: .credentialCertificateMismatch) { try await client.tenants.getTenant(GetTenantRequest()) }
       }
     }
   }

@@ -29,13 +29,13 @@ struct TenantLifecycleTests {
       await expectError(.permissionDenied) {
         try await contoso.adminClient.tenants.updateTenant(UpdateTenantRequest(verifiedDomains: ["x.com"], updateMask: ["verified_domains"]))
       }
-      await expectError(.alreadyExists, reason: "DOMAIN_TAKEN") {
+      await expectError(.alreadyExists, reason: .domainTaken) {
         try await op.tenants.updateTenant(UpdateTenantRequest(tenantID: contoso.id, verifiedDomains: ["fabrikam.com"], updateMask: ["verified_domains"]))
       }
       await expectError(.permissionDenied) { try await contoso.adminClient.tenants.disableTenant(DisableTenantRequest(tenantID: contoso.id)) }
       let disabled = try await op.tenants.disableTenant(DisableTenantRequest(tenantID: contoso.id))
       #expect(disabled.state == .disabled)
-      await expectError(.permissionDenied, reason: "TENANT_DISABLED") {
+      await expectError(.permissionDenied, reason: .tenantDisabled) {
         try await contoso.adminClient.tenants.getTenant(GetTenantRequest())
       }
     }
@@ -56,8 +56,8 @@ struct TenantLifecycleTests {
       #expect(replay.adminSecret.isEmpty)
       var changed = request
       changed.displayName = "Other"
-      await expectError(.failedPrecondition, reason: "IDEMPOTENCY_KEY_REUSED") { try await op.tenants.createTenant(changed) }
-      await expectError(.alreadyExists, reason: "DOMAIN_TAKEN") {
+      await expectError(.failedPrecondition, reason: .idempotencyKeyReused) { try await op.tenants.createTenant(changed) }
+      await expectError(.alreadyExists, reason: .domainTaken) {
         try await op.tenants.createTenant(CreateTenantRequest(displayName: "Copy", verifiedDomains: ["contoso.com"], adminMail: "x@y.com"))
       }
     }
@@ -65,8 +65,8 @@ struct TenantLifecycleTests {
 
   @Test func authenticationFailures() async throws {
     try await withTestServer { server in
-      await expectError(.unauthenticated, reason: "CREDENTIAL_MISSING") { try await server.client(nil).tenants.getTenant(GetTenantRequest()) }
-      await expectError(.unauthenticated, reason: "CREDENTIAL_UNKNOWN") {
+      await expectError(.unauthenticated, reason: .credentialMissing) { try await server.client(nil).tenants.getTenant(GetTenantRequest()) }
+      await expectError(.unauthenticated, reason: .credentialUnknown) {
         try await server.client("gak_wrong").tenants.getTenant(GetTenantRequest())
       }
       let contoso = try await server.makeTenant("Contoso", domain: "contoso.com")
@@ -75,10 +75,10 @@ struct TenantLifecycleTests {
       let ci = server.client(credential.secret)
       _ = try await ci.tenants.getTenant(GetTenantRequest())
       server.clock.advance(seconds: 61)
-      await expectError(.unauthenticated, reason: "CREDENTIAL_EXPIRED") { try await ci.tenants.getTenant(GetTenantRequest()) }
+      await expectError(.unauthenticated, reason: .credentialExpired) { try await ci.tenants.getTenant(GetTenantRequest()) }
       let other = try await contoso.adminClient.tenants.issueCredential(IssueCredentialRequest(displayName: "other"))
       _ = try await contoso.adminClient.tenants.revokeCredential(RevokeCredentialRequest(credentialID: other.credential.id))
-      await expectError(.unauthenticated, reason: "CREDENTIAL_REVOKED") { try await server.client(other.secret).tenants.getTenant(GetTenantRequest()) }
+      await expectError(.unauthenticated, reason: .credentialRevoked) { try await server.client(other.secret).tenants.getTenant(GetTenantRequest()) }
       let list = try await contoso.adminClient.tenants.listCredentials(ListCredentialsRequest())
       #expect(list.credentials.count == 3)
       #expect(list.credentials.allSatisfy { !$0.secretHint.isEmpty })

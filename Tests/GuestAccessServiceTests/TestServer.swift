@@ -104,7 +104,7 @@ private func waitUntilServing(port: Int, tls: TLSConfiguration?) async throws {
 
 /// Asserts that `body` fails with `code` (and `reason`, when given).
 func expectError<T>(
-  _ code: StatusCode, reason: String? = nil, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> T
+  _ code: RPCError.Code, reason: ErrorReason? = nil, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> T
 ) async {
   do {
     _ = try await body()

@@ -41,12 +41,10 @@ public struct AuthInterceptor: ServerInterceptor {
         try await next(context)
         return
       }
-      throw RPCError(code: .unauthenticated, message: "missing authorization metadata (Bearer credential)",
-                     errorInfo: ErrorInfo(reason: "CREDENTIAL_MISSING", domain: "guestaccess.v1"))
+      throw RPCError.unauthenticated("missing authorization metadata (Bearer credential)", reason: .credentialMissing)
     }
     guard header.hasPrefix("Bearer "), header.count > 7 else {
-      throw RPCError(code: .unauthenticated, message: "authorization must be \"Bearer <secret>\"",
-                     errorInfo: ErrorInfo(reason: "CREDENTIAL_MALFORMED", domain: "guestaccess.v1"))
+      throw RPCError.unauthenticated("authorization must be \"Bearer <secret>\"", reason: .credentialMalformed)
     }
     let hash = Secrets.hash(String(header.dropFirst(7)))
     // ListMyGuestTenants lists the caller's guest links from its home account, whatever tenant the metadata names.
@@ -76,30 +74,30 @@ public struct AuthInterceptor: ServerInterceptor {
   static func checkCertificate(_ principal: Principal, _ certificate: PeerCertificate?) throws {
     guard !principal.certificateIdentity.isEmpty else { return }
     guard let certificate else {
-      throw unauthenticated(
-        "this credential is bound to a client certificate: call over mutual TLS with it", reason: "CREDENTIAL_CERTIFICATE_MISMATCH")
+      throw RPCError.unauthenticated(
+        "this credential is bound to a client certificate: call over mutual TLS with it", reason: .credentialCertificateMismatch)
     }
     guard certificate.matches(principal.certificateIdentity) else {
-      throw unauthenticated(
-        "this credential is bound to another client certificate than the one presented", reason: "CREDENTIAL_CERTIFICATE_MISMATCH")
+      throw RPCError.unauthenticated(
+        "this credential is bound to another client certificate than the one presented", reason: .credentialCertificateMismatch)
     }
   }
 
   static func authenticate(secretHash hash: [UInt8], actingTenant: String, now: Int64, reader: any DirectoryReader) throws -> Principal {
     guard let found = try reader.credential(secretHash: hash), Secrets.constantTimeEqual(found.storedHash, hash) else {
-      throw unauthenticated("unknown credential", reason: "CREDENTIAL_UNKNOWN")
+      throw RPCError.unauthenticated("unknown credential", reason: .credentialUnknown)
     }
     let credential = found.credential
-    if credential.revokedAt != 0 { throw unauthenticated("credential revoked", reason: "CREDENTIAL_REVOKED") }
+    if credential.revokedAt != 0 { throw RPCError.unauthenticated("credential revoked", reason: .credentialRevoked) }
     if credential.expiresAt != 0 && credential.expiresAt <= now {
-      throw unauthenticated("credential expired", reason: "CREDENTIAL_EXPIRED")
+      throw RPCError.unauthenticated("credential expired", reason: .credentialExpired)
     }
     if credential.principalType == .operator {
       return Principal(kind: .operator, credentialID: credential.id, homeUser: nil, actingUser: nil, credentialExpiresAt: credential.expiresAt,
                        certificateIdentity: credential.clientCertificateIdentity)
     }
     guard let user = try reader.user(tenantID: credential.tenantID, id: credential.userID), user.deletedAt == 0 else {
-      throw unauthenticated("the credential's user no longer exists", reason: "CREDENTIAL_USER_DELETED")
+      throw RPCError.unauthenticated("the credential's user no longer exists", reason: .credentialUserDeleted)
     }
     try checkUsable(user, tenantID: user.tenantID, now: now, reader: reader)
     try checkHomeAccount(of: user, now: now, reader: reader)
@@ -111,14 +109,14 @@ public struct AuthInterceptor: ServerInterceptor {
     guard let guest = links.first(where: { $0.deletedAt == 0 }) else {
       // Only the caller's own links decide: whether the tenant exists, or has a pending invitation
       // for the caller's address, is not revealed (docs/SECURITY.md, "What answers reveal").
-      if !links.isEmpty { throw denied("your guest access to this tenant was removed", reason: "GUEST_REMOVED") }
-      throw denied("you are not a guest of tenant \(actingTenant.prefix(64))", reason: "NOT_A_GUEST")
+      if !links.isEmpty { throw RPCError.permissionDenied("your guest access to this tenant was removed", reason: .guestRemoved) }
+      throw RPCError.permissionDenied("you are not a guest of tenant \(actingTenant.prefix(64))", reason: .notAGuest)
     }
     try checkUsable(guest, tenantID: actingTenant, now: now, reader: reader)
     let allowed = try CrossTenantEvaluator(reader: reader).usersAllowed(
       resourceTenantID: actingTenant, homeTenantID: user.tenantID, homeUserID: user.id)
     guard allowed else {
-      throw denied("cross-tenant access settings block this collaboration", reason: "CROSS_TENANT_BLOCKED")
+      throw RPCError.permissionDenied("cross-tenant access settings block this collaboration", reason: .crossTenantBlocked)
     }
     return Principal(kind: .user, credentialID: credential.id, homeUser: user, actingUser: guest, credentialExpiresAt: credential.expiresAt,
                        certificateIdentity: credential.clientCertificateIdentity)
@@ -126,15 +124,15 @@ public struct AuthInterceptor: ServerInterceptor {
 
   private static func checkUsable(_ user: User, tenantID: String, now: Int64, reader: any DirectoryReader) throws {
     guard let tenant = try reader.tenant(id: tenantID), tenant.state == .active else {
-      throw denied("tenant is disabled", reason: "TENANT_DISABLED")
+      throw RPCError.permissionDenied("tenant is disabled", reason: .tenantDisabled)
     }
-    if !user.accountEnabled { throw denied("sign-in is blocked for this user", reason: "SIGN_IN_BLOCKED") }
+    if !user.accountEnabled { throw RPCError.permissionDenied("sign-in is blocked for this user", reason: .signInBlocked) }
     if user.userType == .guest && user.externalUserState != .accepted {
-      throw denied("the invitation has not been redeemed", reason: "GUEST_NOT_REDEEMED")
+      throw RPCError.permissionDenied("the invitation has not been redeemed", reason: .guestNotRedeemed)
     }
     // Guests and invited members alike: access ends at access_expires_at.
     if user.accessExpiresAt != 0 && user.accessExpiresAt <= now {
-      throw denied("access has expired", reason: "ACCESS_EXPIRED")
+      throw RPCError.permissionDenied("access has expired", reason: .accessExpired)
     }
   }
 
@@ -144,21 +142,13 @@ public struct AuthInterceptor: ServerInterceptor {
   private static func checkHomeAccount(of user: User, now: Int64, reader: any DirectoryReader) throws {
     guard let identity = user.identities.first(where: { $0.signInType == .homeTenant }) else { return }
     guard let home = try reader.user(tenantID: identity.issuer, id: identity.issuerAssignedID), home.deletedAt == 0 else {
-      throw unauthenticated("the credential's home user no longer exists", reason: "CREDENTIAL_USER_DELETED")
+      throw RPCError.unauthenticated("the credential's home user no longer exists", reason: .credentialUserDeleted)
     }
     try checkUsable(home, tenantID: home.tenantID, now: now, reader: reader)
     let allowed = try CrossTenantEvaluator(reader: reader).usersAllowed(
       resourceTenantID: user.tenantID, homeTenantID: home.tenantID, homeUserID: home.id)
     guard allowed else {
-      throw denied("cross-tenant access settings block this collaboration", reason: "CROSS_TENANT_BLOCKED")
+      throw RPCError.permissionDenied("cross-tenant access settings block this collaboration", reason: .crossTenantBlocked)
     }
-  }
-
-  static func unauthenticated(_ message: String, reason: String) -> RPCError {
-    RPCError(code: .unauthenticated, message: message, errorInfo: ErrorInfo(reason: reason, domain: "guestaccess.v1"))
-  }
-
-  static func denied(_ message: String, reason: String) -> RPCError {
-    RPCError(code: .permissionDenied, message: message, errorInfo: ErrorInfo(reason: reason, domain: "guestaccess.v1"))
   }
 }

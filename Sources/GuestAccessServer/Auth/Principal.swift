@@ -51,8 +51,7 @@ extension ServerContext {
   /// The authenticated caller; UNAUTHENTICATED if none (anonymous methods).
   public func principal() throws(RPCError) -> Principal {
     guard let principal = self[PrincipalKey.self] else {
-      throw RPCError(code: .unauthenticated, message: "this method needs a credential",
-                     errorInfo: ErrorInfo(reason: "CREDENTIAL_MISSING", domain: "guestaccess.v1"))
+      throw RPCError.unauthenticated("this method needs a credential", reason: .credentialMissing)
     }
     return principal
   }

@@ -13,19 +13,20 @@ extension GuestServiceImpl {
     default: throw RPCError.invalidArgument(field: "resource_type", "must be APPLICATION, GROUP or UNSPECIFIED")
     }
     if principal.isGuest && principalID != caller.id {
-      throw Access.denied("guests may check only their own access (principal_user_id \"self\")")
+      throw RPCError.permissionDenied("guests may check only their own access (principal_user_id \"self\")")
     }
     let requestedType = request.resourceType
     let now = env.clock.nowMillis()
     return try await env.read { reader in
-      guard let user = try reader.user(tenantID: tenantID, id: principalID) else { throw Access.notFound("user", principalID) }
+      guard let user = try reader.user(tenantID: tenantID, id: principalID) else { throw RPCError.notFound(kind: "user", id: principalID) }
       let resource: AccessChecker.Resource
       if requestedType != .group, try reader.application(tenantID: tenantID, id: resourceID) != nil {
         resource = .application(resourceID)
       } else if requestedType != .application, try reader.group(tenantID: tenantID, id: resourceID) != nil {
         resource = .group(resourceID)
       } else {
-        throw Access.notFound(requestedType == .unspecified ? "resource" : requestedType == .group ? "group" : "application", resourceID)
+        throw RPCError.notFound(
+          kind: requestedType == .unspecified ? "resource" : requestedType == .group ? "group" : "application", id: resourceID)
       }
       let reason = try AccessChecker(reader: reader, now: now).reason(principal: user, resource: resource, tenantID: tenantID)
       let type: DirectoryObjectType = if case .group = resource { .group } else { .application }

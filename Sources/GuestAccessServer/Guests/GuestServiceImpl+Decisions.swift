@@ -15,13 +15,14 @@ extension GuestServiceImpl {
     let now = env.clock.nowMillis()
     let audit = AuditRecorder(principal, context: context, now: now)
     return try await env.write { writer, events in
-      guard var review = try writer.accessReview(tenantID: tenantID, id: reviewID) else { throw Access.notFound("access review", reviewID) }
+      guard var review = try writer.accessReview(tenantID: tenantID, id: reviewID) else { throw RPCError.notFound(
+        kind: "access review", id: reviewID) }
       try Self.checkCanSee(review, principal: principal, caller: caller)
       guard review.status != .applied else {
-        throw Access.precondition("access review \(reviewID) was applied; decisions can no longer change", reason: "REVIEW_APPLIED")
+        throw RPCError.failedPrecondition("access review \(reviewID) was applied; decisions can no longer change", reason: .reviewApplied)
       }
       guard var decision = try writer.reviewDecision(reviewID: reviewID, guestUserID: guestID) else {
-        throw Access.notFound("guest in access review", guestID)
+        throw RPCError.notFound(kind: "guest in access review", id: guestID)
       }
       switch decision.decision {
       case .approve: review.approvedCount -= 1
@@ -48,7 +49,8 @@ extension GuestServiceImpl {
     let now = env.clock.nowMillis()
     let audit = AuditRecorder(principal, context: context, now: now)
     return try await env.write { writer, events in
-      guard var review = try writer.accessReview(tenantID: tenantID, id: reviewID) else { throw Access.notFound("access review", reviewID) }
+      guard var review = try writer.accessReview(tenantID: tenantID, id: reviewID) else { throw RPCError.notFound(
+        kind: "access review", id: reviewID) }
       if review.status == .applied, let result = try writer.accessReviewResult(reviewID: reviewID) { return result }
       let removalAt = now + Int64(review.gracePeriodDays) * 86_400_000
       var result = ApplyAccessReviewResponse()

@@ -11,11 +11,11 @@ extension GuestServiceImpl {
       let guest = try Self.guest(reader, tenantID: tenantID, id: id)
       if principal.isGuest {
         guard let view = try GuestVisibility(reader: reader, principal: principal, tenantID: tenantID).view(of: guest) else {
-          throw Access.notFound("guest", id)
+          throw RPCError.notFound(kind: "guest", id: id)
         }
         return view
       }
-      if guest.deletedAt != 0 && !principal.isAdmin { throw Access.notFound("guest", id) }
+      if guest.deletedAt != 0 && !principal.isAdmin { throw RPCError.notFound(kind: "guest", id: id) }
       return guest
     }
   }
@@ -30,7 +30,7 @@ extension GuestServiceImpl {
       if principal.isGuest {
         let level = try GuestVisibility(reader: reader, principal: principal, tenantID: tenantID).level()
         guard level == .sameAsMembers else {
-          throw Access.denied("the tenant's guest access level (\(level.protoName)) does not let guests list guests")
+          throw RPCError.permissionDenied("the tenant's guest access level (\(level.protoName)) does not let guests list guests")
         }
       }
       return try reader.users(tenantID: tenantID, filter: filter, after: cursor, limit: size + 1)
@@ -59,7 +59,7 @@ extension GuestServiceImpl {
     if request.accessExpiresBeforeAt > 0 { filter.expiringBefore = request.accessExpiresBeforeAt }
     if !request.sponsorID.isEmpty { filter.sponsorID = try Self.userID(request.sponsorID, field: "sponsor_id", caller: principal) }
     if request.removedOnly {
-      guard principal.isAdmin else { throw Access.denied("listing removed guests needs the GLOBAL_ADMIN or USER_ADMIN role") }
+      guard principal.isAdmin else { throw RPCError.permissionDenied("listing removed guests needs the GLOBAL_ADMIN or USER_ADMIN role") }
       filter.onlyDeleted = true
     }
     return filter
@@ -67,7 +67,7 @@ extension GuestServiceImpl {
 
   public func listMyGuestTenants(request: ListMyGuestTenantsRequest, context: ServerContext) async throws -> ListMyGuestTenantsResponse {
     let principal = try context.principal()
-    guard let home = principal.homeUser else { throw Access.denied("the operator is a guest nowhere") }
+    guard let home = principal.homeUser else { throw RPCError.permissionDenied("the operator is a guest nowhere") }
     let size = try PageToken.size(request.pageSize)
     let listing = "guest-tenants:\(home.id)"
     let cursor = try PageToken.cursor(request.pageToken, listing: listing)

@@ -15,11 +15,11 @@ extension GuestServiceImpl {
     try await changeGuest(tenantID: request.tenantID, userID: request.userID, context: context) { guest, change, events in
       guard guest.deletedAt != 0 else { return }
       guard change.now - guest.deletedAt <= Self.restoreWindowMillis else {
-        throw Access.precondition("guest \(guest.id) was removed more than 30 days ago and awaits its purge", reason: "RESTORE_PERIOD_ENDED")
+        throw RPCError.failedPrecondition(
+          "guest \(guest.id) was removed more than 30 days ago and awaits its purge", reason: .restorePeriodEnded)
       }
       if let other = try change.writer.user(tenantID: guest.tenantID, mail: guest.mail.lowercased()), other.id != guest.id {
-        throw RPCError(code: .alreadyExists, message: "another user of the tenant (\(other.id)) now has the mail \(guest.mail)",
-                       errorInfo: ErrorInfo(reason: "USER_EXISTS", domain: "guestaccess.v1"))
+        throw RPCError.alreadyExists("another user of the tenant (\(other.id)) now has the mail \(guest.mail)", reason: .userExists)
       }
       let removedAt = guest.deletedAt
       guest.deletedAt = 0
@@ -33,23 +33,23 @@ extension GuestServiceImpl {
   public func leaveTenant(request: LeaveTenantRequest, context: ServerContext) async throws -> User {
     let principal = try context.principal()
     guard let home = principal.homeUser, let acting = principal.actingUser else {
-      throw Access.denied("the operator is a guest nowhere")
+      throw RPCError.permissionDenied("the operator is a guest nowhere")
     }
     let target = request.tenantID.isEmpty ? acting.tenantID : try Validation.id(request.tenantID, field: "tenant_id")
     if (target == acting.tenantID && acting.userType != .guest) || (target == home.tenantID && home.userType != .guest) {
-      throw Access.precondition("you are a member of this tenant, not a guest; only guests can leave", reason: "NOT_A_GUEST")
+      throw RPCError.failedPrecondition("you are a member of this tenant, not a guest; only guests can leave", reason: .notAGuest)
     }
     let now = env.clock.nowMillis()
     let requestID = context.requestID
     return try await env.write { writer, events in
       var guest: User
       if target == acting.tenantID {
-        guard let current = try writer.user(tenantID: target, id: acting.id) else { throw Access.notFound("tenant", target) }
+        guard let current = try writer.user(tenantID: target, id: acting.id) else { throw RPCError.notFound(kind: "tenant", id: target) }
         guest = current
       } else {
         // A home user naming, without the `tenant` metadata, a tenant where it is a guest.
         guard let link = try writer.guestLinks(homeUserID: home.id).first(where: { $0.tenantID == target && $0.deletedAt == 0 }) else {
-          throw Access.notFound("tenant", target)
+          throw RPCError.notFound(kind: "tenant", id: target)
         }
         guest = link
       }

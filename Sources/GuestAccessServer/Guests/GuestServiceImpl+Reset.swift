@@ -38,7 +38,7 @@ extension GuestServiceImpl {
     _ request: ResetRedemptionRequest, input: ResetInput, tenantID: String, principal: Principal, writer: any DirectoryWriter,
     events: inout [AuditEvent], audit: AuditRecorder, now: Int64
   ) throws -> ResetRedemptionResponse {
-    guard let tenant = try writer.tenant(id: tenantID) else { throw Access.notFound("tenant", tenantID) }
+    guard let tenant = try writer.tenant(id: tenantID) else { throw RPCError.notFound(kind: "tenant", id: tenantID) }
     var guest = try Self.guest(writer, tenantID: tenantID, id: input.guestID)
     try Self.requireNotRemoved(guest)
     let settings = try settings(writer, tenantID: tenantID)
@@ -47,8 +47,7 @@ extension GuestServiceImpl {
     if let newEmail = input.newEmail {
       try InvitePolicy.checkDomain(newEmail, settings: settings)
       if let other = try writer.user(tenantID: tenantID, mail: newEmail), other.id != guest.id {
-        throw RPCError(code: .alreadyExists, message: "another user of the tenant (\(other.id)) has the mail \(newEmail)",
-                       errorInfo: ErrorInfo(reason: "USER_EXISTS", domain: "guestaccess.v1"))
+        throw RPCError.alreadyExists("another user of the tenant (\(other.id)) has the mail \(newEmail)", reason: .userExists)
       }
     }
     // As at CreateInvitation: cross-tenant rules are evaluated at redemption.

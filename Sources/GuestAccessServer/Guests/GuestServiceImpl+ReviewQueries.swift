@@ -7,7 +7,7 @@ extension GuestServiceImpl {
   /// Admins see every review; members only those they review.
   static func checkCanSee(_ review: AccessReview, principal: Principal, caller: User) throws(RPCError) {
     guard principal.isAdmin || (!principal.isGuest && review.reviewerIDs.contains(caller.id)) else {
-      throw Access.denied("only admins and the review's reviewers may see access review \(review.id)")
+      throw RPCError.permissionDenied("only admins and the review's reviewers may see access review \(review.id)")
     }
   }
 
@@ -15,7 +15,7 @@ extension GuestServiceImpl {
     let (principal, caller, tenantID) = try Self.caller(context, tenantID: request.tenantID)
     let id = try Validation.id(request.accessReviewID, field: "access_review_id")
     let review = try await env.read { reader in try reader.accessReview(tenantID: tenantID, id: id) }
-    guard let review else { throw Access.notFound("access review", id) }
+    guard let review else { throw RPCError.notFound(kind: "access review", id: id) }
     try Self.checkCanSee(review, principal: principal, caller: caller)
     return review
   }
@@ -33,8 +33,8 @@ extension GuestServiceImpl {
     }
     var reviewer = request.reviewerID.isEmpty ? nil : try Self.userID(request.reviewerID, field: "reviewer_id", caller: principal)
     if !principal.isAdmin {
-      guard !principal.isGuest else { throw Access.denied("guests may not list access reviews") }
-      guard reviewer == nil || reviewer == caller.id else { throw Access.denied("you may list only the reviews you review") }
+      guard !principal.isGuest else { throw RPCError.permissionDenied("guests may not list access reviews") }
+      guard reviewer == nil || reviewer == caller.id else { throw RPCError.permissionDenied("you may list only the reviews you review") }
       reviewer = caller.id
     }
     let onlyReviewer = reviewer
@@ -61,7 +61,7 @@ extension GuestServiceImpl {
     let cursor = try PageToken.cursor(request.pageToken, listing: listing)
     let undecidedOnly = request.undecidedOnly
     let rows = try await env.read { reader -> [ReviewDecision] in
-      guard let review = try reader.accessReview(tenantID: tenantID, id: id) else { throw Access.notFound("access review", id) }
+      guard let review = try reader.accessReview(tenantID: tenantID, id: id) else { throw RPCError.notFound(kind: "access review", id: id) }
       try Self.checkCanSee(review, principal: principal, caller: caller)
       return try reader.reviewDecisions(reviewID: id, undecidedOnly: undecidedOnly, after: cursor, limit: size + 1)
     }

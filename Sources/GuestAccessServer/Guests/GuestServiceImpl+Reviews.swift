@@ -43,7 +43,7 @@ extension GuestServiceImpl {
     return try await env.write { writer, events in
       var collected: [AuditEvent] = []
       let review = try Idempotency.run(writer, key: key, scope: "\(principal.actorID)|CreateAccessReview", request: request, now: now) {
-        if !groupID.isEmpty, try writer.group(tenantID: tenantID, id: groupID) == nil { throw Access.notFound("group", groupID) }
+        if !groupID.isEmpty, try writer.group(tenantID: tenantID, id: groupID) == nil { throw RPCError.notFound(kind: "group", id: groupID) }
         for (index, reviewer) in reviewerIDs.enumerated() {
           guard let user = try writer.user(tenantID: tenantID, id: reviewer), user.userType == .member, user.deletedAt == 0 else {
             throw RPCError.invalidArgument(field: "reviewer_ids[\(index)]", "is not a member of the tenant")
@@ -76,7 +76,8 @@ extension GuestServiceImpl {
       let guests = try writer.users(tenantID: review.tenantID, filter: filter, after: cursor, limit: 1000)
       count += guests.count
       guard count <= Self.maxGuestsPerReview else {
-        throw Access.precondition("a review covers at most \(Self.maxGuestsPerReview) guests; review a group instead", reason: "REVIEW_TOO_LARGE")
+        throw RPCError.failedPrecondition(
+          "a review covers at most \(Self.maxGuestsPerReview) guests; review a group instead", reason: .reviewTooLarge)
       }
       for guest in guests {
         try writer.putReviewDecision(ReviewDecision(

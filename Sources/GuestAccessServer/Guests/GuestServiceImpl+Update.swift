@@ -24,7 +24,7 @@ extension GuestServiceImpl {
     return try await env.write { writer, events in
       var guest = try Self.guest(writer, tenantID: tenantID, id: id)
       guard principal.isAdmin || (!principal.isGuest && guest.sponsors.contains(caller.id)) else {
-        throw Access.denied("needs the GLOBAL_ADMIN or USER_ADMIN role, or to be a sponsor of the guest")
+        throw RPCError.permissionDenied("needs the GLOBAL_ADMIN or USER_ADMIN role, or to be a sponsor of the guest")
       }
       try Self.requireNotRemoved(guest)
       var changed: [String] = []
@@ -45,7 +45,8 @@ extension GuestServiceImpl {
         // A sponsor without an admin role may end access sooner, never later nor remove the limit.
         let shortens = expiry != 0 && (guest.accessExpiresAt == 0 || expiry < guest.accessExpiresAt)
         guard principal.isAdmin || shortens else {
-          throw Access.denied("only GLOBAL_ADMIN or USER_ADMIN may extend or remove a guest's access expiry; sponsors may shorten it")
+          throw RPCError.permissionDenied(
+            "only GLOBAL_ADMIN or USER_ADMIN may extend or remove a guest's access expiry; sponsors may shorten it")
         }
         try Self.alignCredentials(of: guest, from: guest.accessExpiresAt, to: expiry, writer: writer)
         guest.accessExpiresAt = expiry

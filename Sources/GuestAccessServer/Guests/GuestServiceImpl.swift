@@ -40,7 +40,7 @@ public struct GuestServiceImpl: GuestService.ServiceProtocol {
   /// members and for users of other tenants.
   static func guest(_ reader: any DirectoryReader, tenantID: String, id: String) throws -> User {
     guard let user = try reader.user(tenantID: tenantID, id: id), user.userType == .guest else {
-      throw Access.notFound("guest", id)
+      throw RPCError.notFound(kind: "guest", id: id)
     }
     return user
   }
@@ -48,7 +48,7 @@ public struct GuestServiceImpl: GuestService.ServiceProtocol {
   /// FAILED_PRECONDITION (reason GUEST_REMOVED) for a removed guest.
   static func requireNotRemoved(_ guest: User) throws(RPCError) {
     guard guest.deletedAt == 0 else {
-      throw Access.precondition("guest \(guest.id) was removed; restore it first", reason: "GUEST_REMOVED")
+      throw RPCError.failedPrecondition("guest \(guest.id) was removed; restore it first", reason: .guestRemoved)
     }
   }
 

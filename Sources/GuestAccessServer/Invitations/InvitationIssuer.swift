@@ -41,10 +41,10 @@ struct InvitationIssuer {
     if used.count > limit {
       let retry = UInt64(max(1, used.windowStart + window - now))
       throw RPCError(
-        code: .resourceExhausted, message: "the tenant may send \(limit) invitations per \(window / 1000) s; retry in \(retry / 1000 + 1) s",
-        errorInfo: ErrorInfo(reason: "INVITE_RATE_LIMITED", domain: "guestaccess.v1", metadata: [
-          MetadataEntry(key: "limit", value: String(limit)), MetadataEntry(key: "window_seconds", value: String(window / 1000)),
-        ]),
+        code: .resourceExhausted,
+        message: "the tenant may send \(limit) invitations per \(window / 1000) s; retry in \(retry / 1000 + 1) s",
+        reason: .inviteRateLimited,
+        info: ["limit": String(limit), "window_seconds": String(window / 1000)],
         retryDelayMillis: retry)
     }
   }

@@ -38,7 +38,7 @@ extension InvitationServiceImpl {
           } catch let error as RPCError {
             result.code = error.code.rawValue
             result.message = error.message
-            result.reason = error.reason ?? ""
+            result.reason = error.reason?.rawValue ?? ""
             result.fieldViolations = error.fieldViolations
           } catch {
             result.code = StatusCode.internalError.rawValue
@@ -109,7 +109,7 @@ extension InvitationServiceImpl {
     _ request: CreateInvitationRequest, prepared: Prepared, tenantID: String, principal: Principal, writer: any DirectoryWriter,
     events: inout [AuditEvent], audit: AuditRecorder, now: Int64
   ) throws -> CreateInvitationResponse {
-    guard let tenant = try writer.tenant(id: tenantID) else { throw Access.notFound("tenant", tenantID) }
+    guard let tenant = try writer.tenant(id: tenantID) else { throw RPCError.notFound(kind: "tenant", id: tenantID) }
     let settings = try settings(writer, tenantID: tenantID)
     try InvitePolicy.checkMayInvite(principal, settings: settings, userType: prepared.userType)
     try InvitePolicy.checkDomain(prepared.email, settings: settings)
@@ -121,26 +121,25 @@ extension InvitationServiceImpl {
       try InvitePolicy.checkRedirect(prepared.redirectURL, settings: settings, tenant: tenant, publicBaseURL: env.publicBaseURL)
     }
     for groupID in request.grants.groupIDs where try writer.group(tenantID: tenantID, id: groupID) == nil {
-      throw Access.notFound("group", groupID)
+      throw RPCError.notFound(kind: "group", id: groupID)
     }
     for applicationID in request.grants.applicationIDs where try writer.application(tenantID: tenantID, id: applicationID) == nil {
-      throw Access.notFound("application", applicationID)
+      throw RPCError.notFound(kind: "application", id: applicationID)
     }
     let inviter = principal.actingUser
     var sponsors = request.sponsors.isEmpty ? [inviter?.id ?? ""].filter { !$0.isEmpty } : request.sponsors
     sponsors = Array(Set(sponsors)).sorted()
     for sponsor in sponsors {
-      guard let user = try writer.user(tenantID: tenantID, id: sponsor), user.deletedAt == 0 else { throw Access.notFound("sponsor", sponsor) }
+      guard let user = try writer.user(tenantID: tenantID, id: sponsor), user.deletedAt == 0 else { throw RPCError.notFound(
+        kind: "sponsor", id: sponsor) }
     }
     var guest: User
     if let existing = try writer.user(tenantID: tenantID, mail: prepared.email) {
       guard existing.userType == .guest else {
-        throw RPCError(code: .alreadyExists, message: "\(prepared.email) belongs to a member of the tenant",
-                       errorInfo: ErrorInfo(reason: "MEMBER_EXISTS", domain: "guestaccess.v1"))
+        throw RPCError.alreadyExists("\(prepared.email) belongs to a member of the tenant", reason: .memberExists)
       }
       guard existing.externalUserState == .pendingAcceptance else {
-        throw RPCError(code: .alreadyExists, message: "\(prepared.email) is already a guest of the tenant",
-                       errorInfo: ErrorInfo(reason: "GUEST_EXISTS", domain: "guestaccess.v1"))
+        throw RPCError.alreadyExists("\(prepared.email) is already a guest of the tenant", reason: .guestExists)
       }
       var filter = InvitationFilter()
       filter.guestUserID = existing.id
@@ -155,7 +154,8 @@ extension InvitationServiceImpl {
       removedFilter.mail = prepared.email
       removedFilter.onlyDeleted = true
       if let removed = try writer.users(tenantID: tenantID, filter: removedFilter, after: "", limit: 1).first {
-        throw Access.precondition("\(prepared.email) belongs to removed guest \(removed.id); restore it first", reason: "GUEST_REMOVED")
+        throw RPCError.failedPrecondition(
+          "\(prepared.email) belongs to removed guest \(removed.id); restore it first", reason: .guestRemoved)
       }
       guest = User(
         id: prepared.guestID, tenantID: tenantID, userType: prepared.userType,

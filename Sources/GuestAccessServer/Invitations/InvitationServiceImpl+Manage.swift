@@ -7,7 +7,7 @@ extension InvitationServiceImpl {
   /// Admins see every invitation of the tenant; other users only those they sent.
   private func checkCanSee(_ invitation: Invitation, _ principal: Principal) throws(RPCError) {
     guard principal.isAdmin || invitation.invitedBy == principal.actorID else {
-      throw Access.notFound("invitation", invitation.id)
+      throw RPCError.notFound(kind: "invitation", id: invitation.id)
     }
   }
 
@@ -17,7 +17,7 @@ extension InvitationServiceImpl {
     let (invitation, outbox) = try await env.read { reader -> (Invitation?, OutboxMessage?) in
       (try reader.invitation(tenantID: tenantID, id: id), try reader.latestOutboxMessage(invitationID: id, kind: .invitation))
     }
-    guard let invitation else { throw Access.notFound("invitation", id) }
+    guard let invitation else { throw RPCError.notFound(kind: "invitation", id: id) }
     try checkCanSee(invitation, principal)
     return Self.view(invitation, outbox: outbox)
   }
@@ -32,7 +32,7 @@ extension InvitationServiceImpl {
     if !request.invitedBy.isEmpty { filter.invitedBy = Access.resolveSelf(request.invitedBy, principal) }
     if !principal.isAdmin {
       guard filter.invitedBy == nil || filter.invitedBy == principal.actorID else {
-        throw Access.denied("you may list only the invitations you sent")
+        throw RPCError.permissionDenied("you may list only the invitations you sent")
       }
       filter.invitedBy = principal.actorID
     }
@@ -57,13 +57,14 @@ extension InvitationServiceImpl {
     let now = env.clock.nowMillis()
     let audit = AuditRecorder(principal, context: context, now: now)
     return try await env.write { writer, events in
-      guard var invitation = try writer.invitation(tenantID: tenantID, id: id) else { throw Access.notFound("invitation", id) }
+      guard var invitation = try writer.invitation(tenantID: tenantID, id: id) else { throw RPCError.notFound(kind: "invitation", id: id) }
       try checkCanSee(invitation, principal)
       guard invitation.status == .pendingAcceptance || invitation.status == .expired else {
-        throw Access.precondition("only pending or expired invitations can be resent (this one is \(invitation.status.protoName))",
-                                  reason: invitation.status == .accepted ? "INVITATION_ALREADY_REDEEMED" : "INVITATION_REVOKED")
+        throw RPCError.failedPrecondition(
+          "only pending or expired invitations can be resent (this one is \(invitation.status.protoName))",
+          reason: invitation.status == .accepted ? .invitationAlreadyRedeemed : .invitationRevoked)
       }
-      guard let tenant = try writer.tenant(id: tenantID) else { throw Access.notFound("tenant", tenantID) }
+      guard let tenant = try writer.tenant(id: tenantID) else { throw RPCError.notFound(kind: "tenant", id: tenantID) }
       let settings = try settings(writer, tenantID: tenantID)
       try InvitePolicy.checkMayInvite(principal, settings: settings, userType: invitation.invitedUserType)
       try InvitePolicy.checkMaySendEmail(principal, settings: settings)
@@ -89,11 +90,12 @@ extension InvitationServiceImpl {
     let now = env.clock.nowMillis()
     let audit = AuditRecorder(principal, context: context, now: now)
     return try await env.write { writer, events in
-      guard var invitation = try writer.invitation(tenantID: tenantID, id: id) else { throw Access.notFound("invitation", id) }
+      guard var invitation = try writer.invitation(tenantID: tenantID, id: id) else { throw RPCError.notFound(kind: "invitation", id: id) }
       try checkCanSee(invitation, principal)
       if invitation.status == .revoked { return Self.view(invitation, outbox: nil) }
       guard invitation.status != .accepted else {
-        throw Access.precondition("the invitation was already redeemed; remove the guest instead", reason: "INVITATION_ALREADY_REDEEMED")
+        throw RPCError.failedPrecondition(
+          "the invitation was already redeemed; remove the guest instead", reason: .invitationAlreadyRedeemed)
       }
       invitation.status = .revoked
       invitation.revokedAt = now

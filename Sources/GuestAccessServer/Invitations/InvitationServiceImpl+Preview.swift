@@ -112,9 +112,7 @@ extension InvitationServiceImpl {
   /// REDEMPTION_RATE_LIMITED once the source has used up its failures.
   private func unknownTicket(_ limit: RedemptionSourceLimit) async throws -> RPCError {
     try await env.write { writer, _ in
-      try limit.missed(writer, RPCError(
-        code: .notFound, message: "unknown or no longer valid ticket",
-        errorInfo: ErrorInfo(reason: "TICKET_NOT_FOUND", domain: "guestaccess.v1")))
+      try limit.missed(writer, RPCError(code: .notFound, message: "unknown or no longer valid ticket", reason: .ticketNotFound))
     }
   }
 

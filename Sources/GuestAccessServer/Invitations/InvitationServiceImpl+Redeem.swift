@@ -17,8 +17,7 @@ extension InvitationServiceImpl {
     let outcome = try await env.write { writer, events -> Result<RedeemInvitationResponse, RPCError> in
       guard let found = try issuer.invitation(ticket: ticket, reader: writer) else {
         return .failure(try limit.missed(writer, RPCError(
-          code: .notFound, message: "unknown or no longer valid ticket",
-          errorInfo: ErrorInfo(reason: "TICKET_NOT_FOUND", domain: "guestaccess.v1"))))
+          code: .notFound, message: "unknown or no longer valid ticket", reason: .ticketNotFound)))
       }
       let published = events.count
       do {
@@ -35,12 +34,12 @@ extension InvitationServiceImpl {
           }
           try Self.checkRedeemable(&invitation, writer: writer, now: now)
           guard let tenant = try writer.tenant(id: invitation.tenantID), tenant.state == .active else {
-            throw Access.precondition("the inviting tenant is disabled", reason: "TENANT_DISABLED")
+            throw RPCError.failedPrecondition("the inviting tenant is disabled", reason: .tenantDisabled)
           }
           let settings = try settings(writer, tenantID: tenant.id)
           try InvitePolicy.checkDomain(invitation.invitedEmail, settings: settings)
           guard var guest = try writer.user(tenantID: tenant.id, id: invitation.guestUserID), guest.deletedAt == 0 else {
-            throw Access.precondition("the invited guest was removed", reason: "INVITATION_REVOKED")
+            throw RPCError.failedPrecondition("the invited guest was removed", reason: .invitationRevoked)
           }
           if let principal {
             return try redeemWithHomeCredential(
@@ -79,18 +78,17 @@ extension InvitationServiceImpl {
       } else if !ticketText.isEmpty, let invitation = try issuer.invitation(ticket: ticketText, reader: writer) {
         session = try writer.latestRedemptionSession(invitationID: invitation.id)
       }
-      let sessionNotFound = RPCError(
-        code: .notFound, message: "unknown redemption session", errorInfo: ErrorInfo(reason: "SESSION_NOT_FOUND", domain: "guestaccess.v1"))
+      let sessionNotFound = RPCError(code: .notFound, message: "unknown redemption session", reason: .sessionNotFound)
       guard var session else { return .failure(try limit.missed(writer, sessionNotFound)) }
       guard session.state == .open else {
-        return .failure(Access.precondition(
-          session.state == .completed ? "this session was already completed" : "this passcode can no longer be used; ask for a new one",
-          reason: session.state == .completed ? "INVITATION_ALREADY_REDEEMED" : "PASSCODE_ATTEMPTS_EXCEEDED"))
+        return .failure(session.state == .completed
+          ? RPCError.failedPrecondition("this session was already completed", reason: .invitationAlreadyRedeemed)
+          : RPCError.failedPrecondition("this passcode can no longer be used; ask for a new one", reason: .passcodeAttemptsExceeded))
       }
       guard session.expiresAt > now else {
         session.state = .closed
         try writer.putRedemptionSession(session)
-        return .failure(Access.precondition("the passcode expired; ask for a new one", reason: "PASSCODE_EXPIRED"))
+        return .failure(RPCError.failedPrecondition("the passcode expired; ask for a new one", reason: .passcodeExpired))
       }
       guard var invitation = try writer.invitation(tenantID: try tenantOf(session, writer), id: session.invitationID) else {
         return .failure(sessionNotFound)
@@ -103,22 +101,23 @@ extension InvitationServiceImpl {
         try audit.record(writer, &events, tenantID: invitation.tenantID, action: .invitationRedeemed, targetType: .invitation,
                          targetID: invitation.id, outcome: .failure, details: ["reason": "PASSCODE_INVALID", "attempts_remaining": String(remaining)])
         return .failure(try limit.counted(writer, RPCError(
-          code: .permissionDenied, message: "wrong passcode; \(remaining) attempts remaining",
-          errorInfo: ErrorInfo(reason: "PASSCODE_INVALID", domain: "guestaccess.v1",
-                               metadata: [MetadataEntry(key: "attempts_remaining", value: String(remaining))]))))
+          code: .permissionDenied,
+          message: "wrong passcode; \(remaining) attempts remaining",
+          reason: .passcodeInvalid,
+          info: ["attempts_remaining": String(remaining)])))
       }
       let published = events.count
       do {
         return .success(try writer.undoingOnError { () throws -> CompleteRedemptionResponse in
           try Self.checkRedeemable(&invitation, writer: writer, now: now)
           guard let tenant = try writer.tenant(id: invitation.tenantID), tenant.state == .active else {
-            throw Access.precondition("the inviting tenant is disabled", reason: "TENANT_DISABLED")
+            throw RPCError.failedPrecondition("the inviting tenant is disabled", reason: .tenantDisabled)
           }
           let settings = try settings(writer, tenantID: tenant.id)
           try InvitePolicy.checkPasscodePath(invitation, settings: settings, reader: writer)
           try InvitePolicy.checkDomain(invitation.invitedEmail, settings: settings)
           guard var guest = try writer.user(tenantID: tenant.id, id: invitation.guestUserID), guest.deletedAt == 0 else {
-            throw Access.precondition("the invited guest was removed", reason: "INVITATION_REVOKED")
+            throw RPCError.failedPrecondition("the invited guest was removed", reason: .invitationRevoked)
           }
           session.state = .completed
           try writer.putRedemptionSession(session)
@@ -156,21 +155,23 @@ extension InvitationServiceImpl {
     events: inout [AuditEvent], audit: AuditRecorder, now: Int64
   ) throws -> RedeemInvitationResponse {
     guard let home = principal.homeUser, !principal.isOperator else {
-      throw Access.denied("the operator cannot redeem invitations", reason: "INVITATION_EMAIL_MISMATCH")
+      throw RPCError.permissionDenied("the operator cannot redeem invitations", reason: .invitationEmailMismatch)
     }
     guard home.tenantID != tenant.id else {
-      throw Access.precondition("you are a user of the inviting tenant", reason: "CALLER_IN_INVITING_TENANT")
+      throw RPCError.failedPrecondition("you are a user of the inviting tenant", reason: .callerInInvitingTenant)
     }
     guard home.mail.lowercased() == invitation.invitedEmail.lowercased() else {
-      throw Access.denied("this invitation was sent to another address; sign in with the invited account", reason: "INVITATION_EMAIL_MISMATCH")
+      throw RPCError.permissionDenied(
+        "this invitation was sent to another address; sign in with the invited account", reason: .invitationEmailMismatch)
     }
     // The presented credential is a home identity for the address only if its tenant verified the
     // address's domain: guests (a passcode guest's key included), invited members and members with
     // an unverified mail never are, so each tenant's policy (email passcodes, home tenant) holds.
     guard try VerifiedMail.isVerified(home, reader: writer) else {
-      throw Access.denied("your account's address is not in a verified domain of its tenant, so it cannot redeem by address; "
-                          + "redeem without a credential (email passcode) or with the account of the organization that owns the domain",
-                          reason: "HOME_IDENTITY_UNVERIFIED")
+      throw RPCError.permissionDenied(
+        "your account's address is not in a verified domain of its tenant, so it cannot redeem by address; "
+          + "redeem without a credential (email passcode) or with the account of the organization that owns the domain",
+        reason: .homeIdentityUnverified)
     }
     try InvitePolicy.checkCrossTenant(homeUser: home, resourceTenantID: tenant.id, reader: writer)
     let identity = Identity(signInType: .homeTenant, issuer: home.tenantID, issuerAssignedID: home.id)
@@ -186,9 +187,11 @@ extension InvitationServiceImpl {
     try InvitePolicy.checkPasscodePath(invitation, settings: settings, reader: writer)
     let sent = try writer.countInWindow(key: "passcodes:\(invitation.id)", now: now, windowMillis: 3_600_000, add: 1)
     guard sent.count <= Self.passcodesPerTicket else {
-      throw RPCError(code: .resourceExhausted, message: "too many passcodes for this invitation; try again later",
-                     errorInfo: ErrorInfo(reason: "REDEMPTION_RATE_LIMITED", domain: "guestaccess.v1"),
-                     retryDelayMillis: UInt64(max(1, sent.windowStart + 3_600_000 - now)))
+      throw RPCError(
+        code: .resourceExhausted,
+        message: "too many passcodes for this invitation; try again later",
+        reason: .redemptionRateLimited,
+        retryDelayMillis: UInt64(max(1, sent.windowStart + 3_600_000 - now)))
     }
     if var previous = try writer.latestRedemptionSession(invitationID: invitation.id), previous.state == .open {
       previous.state = .closed
@@ -248,13 +251,13 @@ extension InvitationServiceImpl {
 
   static func checkRedeemable(_ invitation: inout Invitation, writer: any DirectoryWriter, now: Int64) throws {
     switch invitation.status {
-    case .revoked: throw Access.precondition("the invitation was revoked", reason: "INVITATION_REVOKED")
-    case .accepted: throw Access.precondition("the invitation was already redeemed", reason: "INVITATION_ALREADY_REDEEMED")
-    case .expired: throw Access.precondition("the invitation expired; ask for a new one", reason: "INVITATION_EXPIRED")
+    case .revoked: throw RPCError.failedPrecondition("the invitation was revoked", reason: .invitationRevoked)
+    case .accepted: throw RPCError.failedPrecondition("the invitation was already redeemed", reason: .invitationAlreadyRedeemed)
+    case .expired: throw RPCError.failedPrecondition("the invitation expired; ask for a new one", reason: .invitationExpired)
     default: break
     }
     if invitation.expiresAt <= now {
-      throw Access.precondition("the invitation expired; ask for a new one", reason: "INVITATION_EXPIRED")
+      throw RPCError.failedPrecondition("the invitation expired; ask for a new one", reason: .invitationExpired)
     }
   }
 

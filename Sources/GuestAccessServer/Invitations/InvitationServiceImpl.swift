@@ -35,7 +35,7 @@ public struct InvitationServiceImpl: InvitationService.ServiceProtocol {
   func caller(_ context: ServerContext, tenantID requested: String) throws(RPCError) -> (principal: Principal, tenantID: String) {
     let principal = try context.principal()
     guard !principal.isOperator else {
-      throw Access.denied("the operator is no tenant user; use a tenant admin's credential for invitations")
+      throw RPCError.permissionDenied("the operator is no tenant user; use a tenant admin's credential for invitations")
     }
     return (principal, try Access.tenant(requested, principal))
   }

@@ -8,9 +8,10 @@ enum InvitePolicy {
   /// EVERYONE lets members and guests; the other levels need GUEST_INVITER
   /// (or membership, for MEMBERS_AND_GUEST_INVITERS).
   static func checkMayInvite(_ principal: Principal, settings: TenantSettings, userType: UserType) throws(RPCError) {
-    guard let user = principal.actingUser else { throw denied("the operator cannot invite; use a tenant admin", "INVITE_NOT_ALLOWED") }
+    guard let user = principal.actingUser else { throw RPCError.permissionDenied(
+      "the operator cannot invite; use a tenant admin", reason: .inviteNotAllowed) }
     let policy = settings.guestInvitePolicy
-    if policy == .nobody { throw denied("the tenant's policy lets nobody invite guests", "INVITE_NOT_ALLOWED") }
+    if policy == .nobody { throw RPCError.permissionDenied("the tenant's policy lets nobody invite guests", reason: .inviteNotAllowed) }
     let isGuest = user.userType == .guest
     let roles = user.roles
     let isAdmin = !isGuest && (roles.contains(.globalAdmin) || roles.contains(.userAdmin))
@@ -21,9 +22,10 @@ enum InvitePolicy {
     case .adminsAndGuestInviters: allowed = isAdmin || isInviter
     default: allowed = true
     }
-    guard allowed else { throw denied("the tenant's invite policy (\(policy.protoName)) does not let you invite", "INVITE_NOT_ALLOWED") }
+    guard allowed else { throw RPCError.permissionDenied(
+      "the tenant's invite policy (\(policy.protoName)) does not let you invite", reason: .inviteNotAllowed) }
     if userType == .member && !isAdmin {
-      throw denied("only GLOBAL_ADMIN or USER_ADMIN may invite members", "INVITE_NOT_ALLOWED")
+      throw RPCError.permissionDenied("only GLOBAL_ADMIN or USER_ADMIN may invite members", reason: .inviteNotAllowed)
     }
   }
 
@@ -35,7 +37,7 @@ enum InvitePolicy {
     }
     switch settings.collaborationDomainMode {
     case .denyList where listed, .allowList where !listed:
-      throw denied("the tenant's collaboration settings do not allow the domain \(domain)", "DOMAIN_NOT_ALLOWED")
+      throw RPCError.permissionDenied("the tenant's collaboration settings do not allow the domain \(domain)", reason: .domainNotAllowed)
     default:
       return
     }
@@ -47,14 +49,16 @@ enum InvitePolicy {
   static func checkGrants(_ grants: InvitationGrants, principal: Principal) throws(RPCError) {
     guard !(grants.groupIDs.isEmpty && grants.applicationIDs.isEmpty) else { return }
     guard principal.isAdmin else {
-      throw denied("only GLOBAL_ADMIN or USER_ADMIN may grant groups or applications through an invitation", "GRANT_NOT_ALLOWED")
+      throw RPCError.permissionDenied(
+        "only GLOBAL_ADMIN or USER_ADMIN may grant groups or applications through an invitation", reason: .grantNotAllowed)
     }
   }
 
   /// Who may have the server send invitation email in the tenant's name (the
   /// tenant's invitation_email_policy).
   static func checkMaySendEmail(_ principal: Principal, settings: TenantSettings) throws(RPCError) {
-    guard let user = principal.actingUser else { throw denied("the operator cannot invite; use a tenant admin", "INVITE_NOT_ALLOWED") }
+    guard let user = principal.actingUser else { throw RPCError.permissionDenied(
+      "the operator cannot invite; use a tenant admin", reason: .inviteNotAllowed) }
     let isGuest = user.userType == .guest
     let allowed = switch settings.invitationEmailPolicy {
     case .everyone: true
@@ -62,8 +66,10 @@ enum InvitePolicy {
     default: !isGuest
     }
     guard allowed else {
-      throw denied("the tenant's invitation email policy (\(settings.invitationEmailPolicy.protoName)) does not let you send invitation email; "
-                   + "create the invitation without email and pass its redeem URL on", "INVITATION_EMAIL_NOT_ALLOWED")
+      throw RPCError.permissionDenied(
+        "the tenant's invitation email policy (\(settings.invitationEmailPolicy.protoName)) does not let you send invitation email; "
+          + "create the invitation without email and pass its redeem URL on",
+        reason: .invitationEmailNotAllowed)
     }
   }
 
@@ -83,7 +89,7 @@ enum InvitePolicy {
       allowed = false
     }
     guard allowed else {
-      throw denied("the tenant's redirect URL policy does not allow this redirect_url", "REDIRECT_URL_NOT_ALLOWED")
+      throw RPCError.permissionDenied("the tenant's redirect URL policy does not allow this redirect_url", reason: .redirectURLNotAllowed)
     }
   }
 
@@ -110,12 +116,13 @@ enum InvitePolicy {
   /// under their tenant's outbound rules).
   static func checkPasscodePath(_ invitation: Invitation, settings: TenantSettings, reader: any DirectoryReader) throws {
     guard settings.emailOtpMode != .disabled else {
-      throw Access.precondition("the tenant does not allow email passcode redemption; sign in with your organization's account",
-                                reason: "EMAIL_OTP_DISABLED")
+      throw RPCError.failedPrecondition(
+        "the tenant does not allow email passcode redemption; sign in with your organization's account", reason: .emailOTPDisabled)
     }
     let domain = VerifiedMail.domain(of: invitation.invitedEmail)
     if let owner = try reader.tenantID(forDomain: domain), owner != invitation.tenantID {
-      throw Access.precondition("\(domain) is managed by an organization here; redeem with its credential", reason: "HOME_TENANT_REQUIRED")
+      throw RPCError.failedPrecondition(
+        "\(domain) is managed by an organization here; redeem with its credential", reason: .homeTenantRequired)
     }
   }
 
@@ -124,10 +131,7 @@ enum InvitePolicy {
     guard let homeUser else { return }
     let allowed = try CrossTenantEvaluator(reader: reader).usersAllowed(
       resourceTenantID: resourceTenantID, homeTenantID: homeUser.tenantID, homeUserID: homeUser.id)
-    guard allowed else { throw denied("cross-tenant access settings block collaboration with this user's organization", "CROSS_TENANT_ACCESS_BLOCKED") }
-  }
-
-  static func denied(_ message: String, _ reason: String) -> RPCError {
-    RPCError(code: .permissionDenied, message: message, errorInfo: ErrorInfo(reason: reason, domain: "guestaccess.v1"))
+    guard allowed else { throw RPCError.permissionDenied(
+      "cross-tenant access settings block collaboration with this user's organization", reason: .crossTenantAccessBlocked) }
   }
 }

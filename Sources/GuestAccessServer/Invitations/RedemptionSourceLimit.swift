@@ -17,7 +17,9 @@ struct RedemptionSourceLimit: Sendable {
   /// Failures counted per source and window.
   static let windowMillis: Int64 = 600_000
   /// Failure reasons that count against the source.
-  static let countedReasons: Set<String> = ["TICKET_NOT_FOUND", "SESSION_NOT_FOUND", "INVITATION_EMAIL_MISMATCH", "HOME_IDENTITY_UNVERIFIED", "PASSCODE_INVALID"]
+  static let countedReasons: Set<ErrorReason> = [
+    .ticketNotFound, .sessionNotFound, .invitationEmailMismatch, .homeIdentityUnverified, .passcodeInvalid,
+  ]
 
   let key: String
   let now: Int64
@@ -35,8 +37,9 @@ struct RedemptionSourceLimit: Sendable {
     let start = now - now % Self.windowMillis
     guard try writer.failureCount(key: key, now: now, windowMillis: Self.windowMillis) < limit else {
       return RPCError(
-        code: .resourceExhausted, message: "too many failed redemption attempts from this source; try again later",
-        errorInfo: ErrorInfo(reason: "REDEMPTION_RATE_LIMITED", domain: "guestaccess.v1"),
+        code: .resourceExhausted,
+        message: "too many failed redemption attempts from this source; try again later",
+        reason: .redemptionRateLimited,
         retryDelayMillis: UInt64(max(1, start + Self.windowMillis - now)))
     }
     try recordFailure(writer)

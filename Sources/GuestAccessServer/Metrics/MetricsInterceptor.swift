@@ -24,7 +24,7 @@ public struct MetricsInterceptor: ServerInterceptor {
       try await next(context)
       handles.record(method: method, code: .ok, since: started)
     } catch let error as RPCError {
-      handles.record(method: method, code: error.code, since: started)
+      handles.record(method: method, code: error.code.status, since: started)
       throw error
     } catch is CancellationError {
       handles.record(method: method, code: .cancelled, since: started)

@@ -20,8 +20,8 @@ enum Idempotency {
     let requestHash = Secrets.hash(bytes: request.serializedBytes())
     if let stored = try writer.idempotentResult(scope: scope, key: key, notBefore: now - retentionMillis) {
       guard Secrets.constantTimeEqual(stored.requestHash, requestHash) else {
-        throw RPCError(code: .failedPrecondition, message: "idempotency key \(key.prefix(128)) was used with a different request",
-                       errorInfo: ErrorInfo(reason: "IDEMPOTENCY_KEY_REUSED", domain: "guestaccess.v1"))
+        throw RPCError.failedPrecondition(
+          "idempotency key \(key.prefix(128)) was used with a different request", reason: .idempotencyKeyReused)
       }
       do {
         return try Response(serializedBytes: stored.response)

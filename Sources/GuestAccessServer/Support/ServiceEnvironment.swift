@@ -63,7 +63,7 @@ public struct ServiceEnvironment: Sendable {
     } catch let error as StoreError {
       switch error {
       case .conflict(let what):
-        throw RPCError(code: .alreadyExists, message: what, errorInfo: ErrorInfo(reason: "ALREADY_EXISTS", domain: "guestaccess.v1"))
+        throw RPCError.alreadyExists(what)
       case .corrupt(let what):
         logger.error("corrupt stored data: \(what)")
         throw RPCError(code: .dataLoss, message: "stored data could not be read")

@@ -52,9 +52,11 @@ extension TenantServiceImpl {
       last = try await deliverStored(after: last, tenantID: tenantID, filter: filter, to: response)
     }
     try Task.checkCancellation()
-    throw RPCError(code: .unavailable, message: "audit stream ended (server shutting down); resume after sequence \(last)",
-                   errorInfo: ErrorInfo(reason: "STREAM_ENDED", domain: "guestaccess.v1",
-                                        metadata: [MetadataEntry(key: "last_sequence", value: String(last))]))
+    throw RPCError(
+      code: .unavailable,
+      message: "audit stream ended (server shutting down); resume after sequence \(last)",
+      reason: .streamEnded,
+      info: ["last_sequence": String(last)])
   }
 
   /// Writes the stored events after `sequence`, a page at a time, until none

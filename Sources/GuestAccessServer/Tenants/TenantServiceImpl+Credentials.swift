@@ -47,15 +47,15 @@ extension TenantServiceImpl {
         writer, key: key, scope: "\(principal.actorID)|IssueCredential", request: request, now: now,
         redact: { var response = $0; response.secret = ""; return response }
       ) {
-        guard let user = try writer.user(tenantID: tenantID, id: userID) else { throw Access.notFound("user", userID) }
-        guard user.deletedAt == 0 else { throw Access.precondition("the user was removed", reason: "USER_REMOVED") }
+        guard let user = try writer.user(tenantID: tenantID, id: userID) else { throw RPCError.notFound(kind: "user", id: userID) }
+        guard user.deletedAt == 0 else { throw RPCError.failedPrecondition("the user was removed", reason: .userRemoved) }
         // Guests and external members redeemed with a home credential keep using it: a key of
         // their own here would outlive their home account, its block and the partner's rules.
         if user.identities.contains(where: { $0.signInType == .homeTenant }) {
-          throw Access.precondition("a user with a home tenant signs in with its home credential", reason: "GUEST_HAS_HOME_TENANT")
+          throw RPCError.failedPrecondition("a user with a home tenant signs in with its home credential", reason: .guestHasHomeTenant)
         }
         if !isSelf && Self.isAdmin(user) && !principal.isOperator && !principal.isGlobalAdmin {
-          throw Access.denied("keys for an admin need GLOBAL_ADMIN")
+          throw RPCError.permissionDenied("keys for an admin need GLOBAL_ADMIN")
         }
         var expiresAt = request.expiresInSeconds == 0 ? Int64(0) : now + request.expiresInSeconds * 1000
         if user.accessExpiresAt != 0 && (expiresAt == 0 || expiresAt > user.accessExpiresAt) { expiresAt = user.accessExpiresAt }
@@ -81,7 +81,7 @@ extension TenantServiceImpl {
     let tenantID = principal.isOperator ? request.tenantID : try Access.tenant(request.tenantID, principal)
     return try await env.write { writer, events in
       guard var credential = try writer.credential(tenantID: tenantID, id: credentialID) else {
-        throw Access.notFound("credential", credentialID)
+        throw RPCError.notFound(kind: "credential", id: credentialID)
       }
       if credential.principalType == .operator {
         try Access.requireOperator(principal)
@@ -90,7 +90,7 @@ extension TenantServiceImpl {
         if let owner = try writer.user(tenantID: tenantID, id: credential.userID),
           Self.isAdmin(owner), !principal.isOperator, !principal.isGlobalAdmin
         {
-          throw Access.denied("an admin's key needs GLOBAL_ADMIN to revoke")
+          throw RPCError.permissionDenied("an admin's key needs GLOBAL_ADMIN to revoke")
         }
       }
       guard credential.revokedAt == 0 else { return Self.withState(credential, now: now) }
@@ -99,7 +99,7 @@ extension TenantServiceImpl {
           $0.id != credentialID && $0.revokedAt == 0 && ($0.expiresAt == 0 || $0.expiresAt > now)
         }
         guard !others.isEmpty else {
-          throw Access.precondition("the last active operator credential cannot be revoked", reason: "LAST_OPERATOR_CREDENTIAL")
+          throw RPCError.failedPrecondition("the last active operator credential cannot be revoked", reason: .lastOperatorCredential)
         }
       }
       credential.revokedAt = now
@@ -118,7 +118,9 @@ extension TenantServiceImpl {
     let tenantID = operatorKeys ? "" : try Access.tenant(request.tenantID, principal)
     var userID: String? = request.userID.isEmpty ? nil : Access.resolveSelf(request.userID, principal)
     if !principal.isOperator && !principal.isAdmin {
-      guard userID == nil || userID == principal.actingUser?.id else { throw Access.denied("users may list only their own keys") }
+      guard userID == nil || userID == principal.actingUser?.id else {
+        throw RPCError.permissionDenied("users may list only their own keys")
+      }
       userID = principal.actingUser?.id
     }
     let listing = "credentials:\(tenantID):\(userID ?? "")"

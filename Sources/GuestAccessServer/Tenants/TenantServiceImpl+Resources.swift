@@ -15,7 +15,7 @@ extension TenantServiceImpl {
     let audit = AuditRecorder(principal, context: context, now: now)
     return try await env.write { writer, events in
       try Idempotency.run(writer, key: key, scope: "\(principal.actorID)|CreateGroup", request: request, now: now) {
-        guard try writer.tenant(id: tenantID) != nil else { throw Access.notFound("tenant", tenantID) }
+        guard try writer.tenant(id: tenantID) != nil else { throw RPCError.notFound(kind: "tenant", id: tenantID) }
         let group = Group(id: Secrets.newID(prefix: "grp_"), tenantID: tenantID, displayName: name, description: description, createdAt: now)
         try writer.insertGroup(group)
         try audit.record(writer, &events, tenantID: tenantID, action: .groupCreated, targetType: .group, targetID: group.id)
@@ -67,7 +67,7 @@ extension TenantServiceImpl {
     let audit = AuditRecorder(principal, context: context, now: now)
     return try await env.write { writer, events in
       try Idempotency.run(writer, key: key, scope: "\(principal.actorID)|CreateApplication", request: request, now: now) {
-        guard try writer.tenant(id: tenantID) != nil else { throw Access.notFound("tenant", tenantID) }
+        guard try writer.tenant(id: tenantID) != nil else { throw RPCError.notFound(kind: "tenant", id: tenantID) }
         let application = Application(
           id: Secrets.newID(prefix: "app_"), tenantID: tenantID, displayName: name, description: description, createdAt: now)
         try writer.insertApplication(application)
@@ -127,13 +127,14 @@ extension TenantServiceImpl {
     return try await env.write { writer, events in
       switch kind {
       case .group:
-        guard try writer.group(tenantID: tenantID, id: resourceID) != nil else { throw Access.notFound("group", resourceID) }
+        guard try writer.group(tenantID: tenantID, id: resourceID) != nil else { throw RPCError.notFound(kind: "group", id: resourceID) }
       case .application:
-        guard try writer.application(tenantID: tenantID, id: resourceID) != nil else { throw Access.notFound("application", resourceID) }
+        guard try writer.application(tenantID: tenantID, id: resourceID) != nil else { throw RPCError.notFound(
+          kind: "application", id: resourceID) }
       }
-      guard let user = try writer.user(tenantID: tenantID, id: userID) else { throw Access.notFound("user", userID) }
+      guard let user = try writer.user(tenantID: tenantID, id: userID) else { throw RPCError.notFound(kind: "user", id: userID) }
       if adding && user.deletedAt != 0 {
-        throw Access.precondition("the user was removed; restore it first", reason: "USER_REMOVED")
+        throw RPCError.failedPrecondition("the user was removed; restore it first", reason: .userRemoved)
       }
       let changed: Bool
       switch (kind, adding) {

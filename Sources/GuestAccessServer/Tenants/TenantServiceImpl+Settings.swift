@@ -13,7 +13,7 @@ extension TenantServiceImpl {
     let audit = AuditRecorder(principal, context: context, now: now)
     let defaultRate = env.defaultInvitationRateLimit
     return try await env.write { writer, events in
-      guard try writer.tenant(id: tenantID) != nil else { throw Access.notFound("tenant", tenantID) }
+      guard try writer.tenant(id: tenantID) != nil else { throw RPCError.notFound(kind: "tenant", id: tenantID) }
       let stored = try writer.settings(tenantID: tenantID) ?? Self.defaultSettings(tenantID: tenantID)
       var merged = try Self.merge(request.settings, into: stored, mask: request.updateMask)
       merged.tenantID = tenantID
@@ -31,11 +31,11 @@ extension TenantServiceImpl {
     let tenantID = try Access.tenant(request.tenantID, principal)
     let defaultRate = env.defaultInvitationRateLimit
     let settings = try await env.read { reader -> TenantSettings in
-      guard try reader.tenant(id: tenantID) != nil else { throw Access.notFound("tenant", tenantID) }
+      guard try reader.tenant(id: tenantID) != nil else { throw RPCError.notFound(kind: "tenant", id: tenantID) }
       return Self.effective(try reader.settings(tenantID: tenantID), tenantID: tenantID, defaultRateLimit: defaultRate)
     }
     if principal.isGuest && settings.guestAccessLevel != .sameAsMembers {
-      throw Access.denied("guests may read settings only with SAME_AS_MEMBERS access")
+      throw RPCError.permissionDenied("guests may read settings only with SAME_AS_MEMBERS access")
     }
     return settings
   }
@@ -71,7 +71,7 @@ extension TenantServiceImpl {
     let finalEntry = entry
     let empty = rules.allSatisfy { $0.1.accessType == .unspecified }
     return try await env.write { writer, events in
-      guard try writer.tenant(id: tenantID) != nil else { throw Access.notFound("tenant", tenantID) }
+      guard try writer.tenant(id: tenantID) != nil else { throw RPCError.notFound(kind: "tenant", id: tenantID) }
       if empty && !partner.isEmpty {
         try writer.deleteCrossTenantEntry(tenantID: tenantID, partnerTenantID: partner)
       } else {
@@ -94,7 +94,7 @@ extension TenantServiceImpl {
     try Access.requireAdmin(principal)
     let partner = request.partnerTenantID
     return try await env.read { reader in
-      guard try reader.tenant(id: tenantID) != nil else { throw Access.notFound("tenant", tenantID) }
+      guard try reader.tenant(id: tenantID) != nil else { throw RPCError.notFound(kind: "tenant", id: tenantID) }
       let entries = try reader.crossTenantEntries(tenantID: tenantID)
       var policy = CrossTenantAccessPolicy(tenantID: tenantID)
       policy.defaultEntry = entries.first { $0.partnerTenantID.isEmpty } ?? CrossTenantAccessEntry()

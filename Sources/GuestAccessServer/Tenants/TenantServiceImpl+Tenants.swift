@@ -32,7 +32,7 @@ extension TenantServiceImpl {
         do {
           try writer.setDomains(tenantID: tenant.id, domains: domains)
         } catch StoreError.conflict(let what) {
-          throw RPCError(code: .alreadyExists, message: what, errorInfo: ErrorInfo(reason: "DOMAIN_TAKEN", domain: "guestaccess.v1"))
+          throw RPCError.alreadyExists(what, reason: .domainTaken)
         }
         settings.tenantID = tenant.id
         settings.updatedAt = now
@@ -63,7 +63,7 @@ extension TenantServiceImpl {
     let principal = try context.principal()
     let tenantID = try Access.tenant(request.tenantID, principal)
     let tenant = try await env.read { try $0.tenant(id: tenantID) }
-    guard let tenant else { throw Access.notFound("tenant", tenantID) }
+    guard let tenant else { throw RPCError.notFound(kind: "tenant", id: tenantID) }
     if principal.isGuest { return Tenant(id: tenant.id, displayName: tenant.displayName) }
     return tenant
   }
@@ -91,7 +91,7 @@ extension TenantServiceImpl {
       throw RPCError.invalidArgument(field: "update_mask", "unknown field \(field.prefix(64))")
     }
     if !principal.isOperator && mask.contains(where: { $0 != "display_name" }) {
-      throw Access.denied("only the operator may change verified domains or state")
+      throw RPCError.permissionDenied("only the operator may change verified domains or state")
     }
     let name = mask.contains("display_name") ? try Validation.displayName(request.displayName) : nil
     let domains = mask.contains("verified_domains") ? try Self.domains(request.verifiedDomains) : nil
@@ -101,13 +101,13 @@ extension TenantServiceImpl {
     let now = env.clock.nowMillis()
     let audit = AuditRecorder(principal, context: context, now: now)
     return try await env.write { writer, events in
-      guard var tenant = try writer.tenant(id: tenantID) else { throw Access.notFound("tenant", tenantID) }
+      guard var tenant = try writer.tenant(id: tenantID) else { throw RPCError.notFound(kind: "tenant", id: tenantID) }
       if let name { tenant.displayName = name }
       if let domains {
         do {
           try writer.setDomains(tenantID: tenantID, domains: domains)
         } catch StoreError.conflict(let what) {
-          throw RPCError(code: .alreadyExists, message: what, errorInfo: ErrorInfo(reason: "DOMAIN_TAKEN", domain: "guestaccess.v1"))
+          throw RPCError.alreadyExists(what, reason: .domainTaken)
         }
         tenant.verifiedDomains = domains
         try VerifiedMail.refresh(tenantID: tenantID, domains: domains, writer: writer)
@@ -131,7 +131,7 @@ extension TenantServiceImpl {
     let now = env.clock.nowMillis()
     let audit = AuditRecorder(principal, context: context, now: now)
     return try await env.write { writer, events in
-      guard var tenant = try writer.tenant(id: tenantID) else { throw Access.notFound("tenant", tenantID) }
+      guard var tenant = try writer.tenant(id: tenantID) else { throw RPCError.notFound(kind: "tenant", id: tenantID) }
       guard tenant.state != .disabled else { return tenant }
       tenant.state = .disabled
       tenant.disabledAt = now

@@ -16,10 +16,9 @@ extension TenantServiceImpl {
     let audit = AuditRecorder(principal, context: context, now: now)
     return try await env.write { writer, events in
       try Idempotency.run(writer, key: key, scope: "\(principal.actorID)|CreateUser", request: request, now: now) {
-        guard let tenant = try writer.tenant(id: tenantID) else { throw Access.notFound("tenant", tenantID) }
+        guard let tenant = try writer.tenant(id: tenantID) else { throw RPCError.notFound(kind: "tenant", id: tenantID) }
         if try writer.user(tenantID: tenantID, mail: mail) != nil {
-          throw RPCError(code: .alreadyExists, message: "a user with mail \(mail) already exists in the tenant",
-                         errorInfo: ErrorInfo(reason: "USER_EXISTS", domain: "guestaccess.v1"))
+          throw RPCError.alreadyExists("a user with mail \(mail) already exists in the tenant", reason: .userExists)
         }
         var user = User(
           id: Secrets.newID(prefix: "usr_"), tenantID: tenantID, userType: .member, displayName: name, mail: mail, roles: roles,
@@ -38,11 +37,11 @@ extension TenantServiceImpl {
     let tenantID = try Access.tenant(request.tenantID, principal)
     let userID = Access.resolveSelf(try Validation.id(request.userID, field: "user_id"), principal)
     return try await env.read { reader in
-      guard let user = try reader.user(tenantID: tenantID, id: userID) else { throw Access.notFound("user", userID) }
-      if user.deletedAt != 0 && !(principal.isOperator || principal.isAdmin) { throw Access.notFound("user", userID) }
+      guard let user = try reader.user(tenantID: tenantID, id: userID) else { throw RPCError.notFound(kind: "user", id: userID) }
+      if user.deletedAt != 0 && !(principal.isOperator || principal.isAdmin) { throw RPCError.notFound(kind: "user", id: userID) }
       guard principal.isGuest else { return user }
       return try GuestVisibility(reader: reader, principal: principal, tenantID: tenantID).view(of: user) ?? {
-        throw Access.notFound("user", userID)
+        throw RPCError.notFound(kind: "user", id: userID)
       }()
     }
   }
@@ -60,7 +59,7 @@ extension TenantServiceImpl {
     if request.role != .unspecified { filter.role = request.role }
     let finalFilter = filter
     let rows = try await env.read { reader -> [User] in
-      guard try reader.tenant(id: tenantID) != nil else { throw Access.notFound("tenant", tenantID) }
+      guard try reader.tenant(id: tenantID) != nil else { throw RPCError.notFound(kind: "tenant", id: tenantID) }
       let rows = try reader.users(tenantID: tenantID, filter: finalFilter, after: cursor, limit: size + 1)
       guard principal.isGuest else { return rows }
       let visibility = GuestVisibility(reader: reader, principal: principal, tenantID: tenantID)
@@ -82,7 +81,7 @@ extension TenantServiceImpl {
     }
     let isSelf = principal.actingUser?.id == userID
     if !(principal.isOperator || principal.isAdmin) && !(isSelf && mask == ["display_name"]) {
-      throw Access.denied("needs the GLOBAL_ADMIN or USER_ADMIN role (users may change their own display_name)")
+      throw RPCError.permissionDenied("needs the GLOBAL_ADMIN or USER_ADMIN role (users may change their own display_name)")
     }
     let name = mask.contains("display_name") ? try Validation.displayName(request.displayName) : nil
     let mail = mask.contains("mail") ? try Validation.email(request.mail, field: "mail") : nil
@@ -90,15 +89,15 @@ extension TenantServiceImpl {
     let audit = AuditRecorder(principal, context: context, now: now)
     return try await env.write { writer, events in
       guard var user = try writer.user(tenantID: tenantID, id: userID), user.deletedAt == 0 else {
-        throw Access.notFound("user", userID)
+        throw RPCError.notFound(kind: "user", id: userID)
       }
       if Self.isAdmin(user) && !principal.isOperator && !principal.isGlobalAdmin && !isSelf {
-        throw Access.denied("changing another admin (GLOBAL_ADMIN or USER_ADMIN) needs GLOBAL_ADMIN")
+        throw RPCError.permissionDenied("changing another admin (GLOBAL_ADMIN or USER_ADMIN) needs GLOBAL_ADMIN")
       }
       if let name { user.displayName = name }
       if let mail, mail != user.mail {
         guard user.userType == .member else {
-          throw Access.precondition("a guest's mail is its invited address and cannot change", reason: "GUEST_MAIL_IMMUTABLE")
+          throw RPCError.failedPrecondition("a guest's mail is its invited address and cannot change", reason: .guestMailImmutable)
         }
         user.mail = mail
         user.mailVerified = try VerifiedMail.isVerified(user, reader: writer)
@@ -126,10 +125,10 @@ extension TenantServiceImpl {
     let audit = AuditRecorder(principal, context: context, now: now)
     return try await env.write { writer, events in
       guard var user = try writer.user(tenantID: tenantID, id: userID), user.deletedAt == 0 else {
-        throw Access.notFound("user", userID)
+        throw RPCError.notFound(kind: "user", id: userID)
       }
       if Self.isAdmin(user) && !principal.isOperator && !principal.isGlobalAdmin {
-        throw Access.denied("deleting an admin needs GLOBAL_ADMIN")
+        throw RPCError.permissionDenied("deleting an admin needs GLOBAL_ADMIN")
       }
       if user.roles.contains(.globalAdmin) {
         try Self.ensureAnotherGlobalAdmin(writer, tenantID: tenantID, excluding: userID)
@@ -158,17 +157,17 @@ extension TenantServiceImpl {
     let audit = AuditRecorder(principal, context: context, now: now)
     return try await env.write { writer, events in
       guard var user = try writer.user(tenantID: tenantID, id: userID), user.deletedAt == 0 else {
-        throw Access.notFound("user", userID)
+        throw RPCError.notFound(kind: "user", id: userID)
       }
       guard user.userType == .member || roles.allSatisfy({ $0 == .guestInviter }) else {
-        throw Access.precondition("guests can hold only the GUEST_INVITER role", reason: "GUEST_ROLE")
+        throw RPCError.failedPrecondition("guests can hold only the GUEST_INVITER role", reason: .guestRole)
       }
       let changed = Set(user.roles).symmetricDifference(roles)
       if !principal.isOperator && !principal.isGlobalAdmin && changed.contains(where: { $0 != .guestInviter }) {
-        throw Access.denied("USER_ADMIN may add or remove GUEST_INVITER only")
+        throw RPCError.permissionDenied("USER_ADMIN may add or remove GUEST_INVITER only")
       }
       if !principal.isOperator && !principal.isGlobalAdmin && Self.isAdmin(user) && user.id != principal.actingUser?.id {
-        throw Access.denied("changing another admin (GLOBAL_ADMIN or USER_ADMIN) needs GLOBAL_ADMIN")
+        throw RPCError.permissionDenied("changing another admin (GLOBAL_ADMIN or USER_ADMIN) needs GLOBAL_ADMIN")
       }
       if user.roles.contains(.globalAdmin) && !roles.contains(.globalAdmin) {
         try Self.ensureAnotherGlobalAdmin(writer, tenantID: tenantID, excluding: userID)
@@ -201,7 +200,7 @@ extension TenantServiceImpl {
       }
     }
     if result.contains(where: { $0 != .guestInviter }) && !granter.isOperator && !granter.isGlobalAdmin {
-      throw Access.denied("granting GLOBAL_ADMIN or USER_ADMIN needs GLOBAL_ADMIN")
+      throw RPCError.permissionDenied("granting GLOBAL_ADMIN or USER_ADMIN needs GLOBAL_ADMIN")
     }
     return result.sorted { $0.rawValue < $1.rawValue }
   }
@@ -212,7 +211,7 @@ extension TenantServiceImpl {
     filter.userType = .member
     let admins = try reader.users(tenantID: tenantID, filter: filter, after: "", limit: 100)
     guard admins.contains(where: { $0.id != userID && $0.accountEnabled }) else {
-      throw Access.precondition("the tenant must keep an enabled GLOBAL_ADMIN", reason: "LAST_GLOBAL_ADMIN")
+      throw RPCError.failedPrecondition("the tenant must keep an enabled GLOBAL_ADMIN", reason: .lastGlobalAdmin)
     }
   }
 }

@@ -6,7 +6,7 @@ enum ErrorReport {
   /// The lines printed on standard error.
   static func text(for error: RPCError) -> String {
     var line = "error: \(error.code.name): \(error.message)"
-    if let reason = error.reason, !reason.isEmpty, reason != error.code.name { line += " (reason: \(reason))" }
+    if let reason = error.reason?.rawValue, reason != error.code.name { line += " (reason: \(reason))" }
     var lines = [line]
     for violation in error.fieldViolations where !error.message.contains(violation.description) {
       lines.append("  \(violation.field): \(violation.description)")

@@ -59,77 +59,57 @@ public struct ServerSettings: Sendable {
   /// TLS on the RPC port (`TLSSettings`); plaintext by default.
   public var tls = TLSSettings()
 
-  /// Reads settings; throws a message naming the bad flag or variable.
+  /// Reads settings from typed values (tests, embedding); each goes through
+  /// the same check as a flag.
   public init(
     listen: String?, dataDir: String?, publicBaseURL: String?, logLevel: String?, drainTimeout: Double?,
     maxConnections: Int?, operatorKey: String? = nil, busyPollMicros: Int? = nil, sweepInterval: Double? = nil,
     maxConnectionsPerPeer: Int? = nil, maxRunningCallsPerPeer: Int? = nil, maxCallsBeforeAuthentication: Int? = nil, memoryBudgetMiB: Int? = nil,
     sendTimeout: Double? = nil, environment: [String: String]
   ) throws {
+    let typed: [(any SettingDescription, (any Sendable)?)] = [
+      (Self.listen, listen), (Self.dataDirectory, dataDir), (Self.publicBaseURLSetting, publicBaseURL), (Self.logLevelSetting, logLevel),
+      (Self.drainTimeoutSetting, drainTimeout), (Self.maxConnectionsSetting, maxConnections), (Self.busyPollSetting, busyPollMicros),
+      (Self.sweepIntervalSetting, sweepInterval), (Self.maxConnectionsPerPeerSetting, maxConnectionsPerPeer),
+      (Self.maxRunningCallsPerPeerSetting, maxRunningCallsPerPeer), (Self.maxCallsBeforeAuthSetting, maxCallsBeforeAuthentication),
+      (Self.memoryBudgetSetting, memoryBudgetMiB), (Self.sendTimeoutSetting, sendTimeout),
+    ]
+    var flags: [String: String] = [:]
+    for (setting, value) in typed { if let value { flags[setting.flag] = "\(value)" } }
+    try self.init(flags: flags, operatorKey: operatorKey, environment: environment)
+  }
+
+  /// Reads settings from raw flag values keyed by flag name (without dashes),
+  /// else the environment, else the defaults (`ServerSettings.table`).
+  /// - Throws: `SettingsError` naming the flag and the variable of a bad value.
+  public init(flags: [String: String], operatorKey: String? = nil, environment: [String: String]) throws {
+    func value<V>(_ setting: ServerSetting<V>) throws -> V { try setting.required(flag: flags[setting.flag], environment: environment) }
     self.operatorKey = operatorKey ?? environment["GUESTD_OPERATOR_KEY"]
-    self.hashKeyFile = environment["GUESTD_HASH_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 }
     if let key = self.operatorKey { try OperatorBootstrap.checkStrong(key) }
-    self.defaultInvitationRateLimit = environment["GUESTD_INVITATION_RATE_LIMIT"].flatMap(Int32.init) ?? 1000
-    let sweep = sweepInterval ?? environment["GUESTD_SWEEP_INTERVAL"].map { Double($0) } ?? 60
-    guard let sweep, (0...31_536_000).contains(sweep) else {
-      throw SettingsError("--sweep-interval (GUESTD_SWEEP_INTERVAL) must be a number of seconds from 0 to 31536000 (a year)")
-    }
-    self.sweepInterval = sweep
-    let listen = listen ?? environment["GUESTD_LISTEN"] ?? "127.0.0.1:7700"
+    hashKeyFile = try Self.hashKeyFileSetting.value(flag: flags[Self.hashKeyFileSetting.flag], environment: environment)
+    defaultInvitationRateLimit = try value(Self.invitationRateLimitSetting)
+    sweepInterval = try value(Self.sweepIntervalSetting)
+    let listen = try value(Self.listen)
     guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
-      throw SettingsError("--listen must be HOST:PORT, got \"\(listen)\"")
+      throw SettingsError("--listen (GUESTD_LISTEN) must be HOST:PORT; got \"\(listen)\"")
     }
     var host = String(listen[..<colon])
     if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
     if host == "localhost" { host = "127.0.0.1" }
     self.host = host
     self.port = port
-    self.dataDir = dataDir ?? environment["GUESTD_DATA_DIR"] ?? "guestaccess-data"
-    self.publicBaseURL = publicBaseURL ?? environment["GUESTD_PUBLIC_BASE_URL"] ?? "http://localhost:7700"
-    let level = logLevel ?? environment["GUESTD_LOG_LEVEL"] ?? "info"
-    guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
-      throw SettingsError("--log-level must be one of trace, debug, info, notice, warning, error, critical; got \"\(level)\"")
-    }
-    self.logLevel = parsed
-    let drain = drainTimeout ?? environment["GUESTD_DRAIN_TIMEOUT"].flatMap(Double.init) ?? 10
-    guard drain >= 0 else { throw SettingsError("--drain-timeout must not be negative") }
-    self.drainTimeout = drain
-    self.maxConnections = try Self.integer(
-      maxConnections, flag: "--max-connections", variable: "GUESTD_MAX_CONNECTIONS", default: 10_000, range: 1...1_000_000,
-      environment: environment)
-    self.maxConnectionsPerPeer = try Self.integer(
-      maxConnectionsPerPeer, flag: "--max-connections-per-peer", variable: "GUESTD_MAX_CONNECTIONS_PER_PEER", default: 256,
-      range: 1...1_000_000, environment: environment)
-    self.maxRunningCallsPerPeer = try Self.integer(
-      maxRunningCallsPerPeer, flag: "--max-running-calls-per-peer", variable: "GUESTD_MAX_RUNNING_CALLS_PER_PEER", default: 128,
-      range: 1...1_000_000, environment: environment)
-    self.maxCallsBeforeAuthentication = try Self.integer(
-      maxCallsBeforeAuthentication, flag: "--max-calls-before-auth", variable: "GUESTD_MAX_CALLS_BEFORE_AUTH", default: 16,
-      range: 1...4096, environment: environment)
-    self.memoryBudgetMiB = try Self.integer(
-      memoryBudgetMiB, flag: "--memory-budget-mib", variable: "GUESTD_MEMORY_BUDGET_MIB", default: 256, range: 16...1_048_576,
-      environment: environment)
-    let send = sendTimeout ?? environment["GUESTD_SEND_TIMEOUT"].map { Double($0) } ?? 30
-    guard let send, (1...3600).contains(send) else {
-      throw SettingsError("--send-timeout (GUESTD_SEND_TIMEOUT) must be a number of seconds from 1 to 3600")
-    }
-    self.sendTimeout = send
-    let busyPoll = busyPollMicros ?? environment["GUESTD_BUSY_POLL_US"].map { Int($0) } ?? 50
-    guard let busyPoll, (0...10_000).contains(busyPoll) else { throw SettingsError("--busy-poll-us must be 0…10000 microseconds") }
-    self.busyPollMicros = busyPoll
-    email = try EmailSettings(publicBaseURL: self.publicBaseURL, environment: environment)
-  }
-
-  /// An integer from a flag, else the environment, else `default`; a value
-  /// that is not an integer in `range` is an error naming both.
-  static func integer(
-    _ flagValue: Int?, flag: String, variable: String, default: Int, range: ClosedRange<Int>, environment: [String: String]
-  ) throws -> Int {
-    let value = flagValue ?? environment[variable].map { Int($0) } ?? `default`
-    guard let value, range.contains(value) else {
-      throw SettingsError("\(flag) (\(variable)) must be an integer from \(range.lowerBound) to \(range.upperBound)")
-    }
-    return value
+    dataDir = try value(Self.dataDirectory)
+    publicBaseURL = try value(Self.publicBaseURLSetting)
+    logLevel = try value(Self.logLevelSetting)
+    drainTimeout = try value(Self.drainTimeoutSetting)
+    maxConnections = try value(Self.maxConnectionsSetting)
+    maxConnectionsPerPeer = try value(Self.maxConnectionsPerPeerSetting)
+    maxRunningCallsPerPeer = try value(Self.maxRunningCallsPerPeerSetting)
+    maxCallsBeforeAuthentication = try value(Self.maxCallsBeforeAuthSetting)
+    memoryBudgetMiB = try value(Self.memoryBudgetSetting)
+    sendTimeout = try value(Self.sendTimeoutSetting)
+    busyPollMicros = try value(Self.busyPollSetting)
+    email = try EmailSettings(publicBaseURL: publicBaseURL, environment: environment)
   }
 
   /// The process environment as a dictionary.
