@@ -90,12 +90,22 @@ public struct AuthInterceptor: ServerInterceptor {
       throw unauthenticated("unknown credential", reason: "CREDENTIAL_UNKNOWN")
     }
     let credential = found.credential
-    if credential.revokedAt != 0 { throw unauthenticated("credential revoked", reason: "CREDENTIAL_REVOKED") }
-    if credential.expiresAt != 0 && credential.expiresAt <= now {
-      throw unauthenticated("credential expired", reason: "CREDENTIAL_EXPIRED")
+    let lifetime = credential.principalType == .operator
+      ? CredentialLifetime.unlimited : CredentialLifetime(settings: try reader.settings(tenantID: credential.tenantID))
+    switch lifetime.state(of: credential, now: now) {
+    case .revoked:
+      let rotated = credential.revokedAt == 0
+      throw unauthenticated(rotated ? "credential rotated: its grace period has ended" : "credential revoked", reason: "CREDENTIAL_REVOKED")
+    case .expired:
+      let aged = credential.expiresAt == 0 || credential.expiresAt > now
+      throw unauthenticated(aged ? "credential expired: older than the tenant's maximum key lifetime" : "credential expired",
+                            reason: "CREDENTIAL_EXPIRED")
+    default:
+      break
     }
+    let endsAt = lifetime.endsAt(credential)
     if credential.principalType == .operator {
-      return Principal(kind: .operator, credentialID: credential.id, homeUser: nil, actingUser: nil, credentialExpiresAt: credential.expiresAt,
+      return Principal(kind: .operator, credentialID: credential.id, homeUser: nil, actingUser: nil, credentialExpiresAt: endsAt,
                        certificateIdentity: credential.clientCertificateIdentity)
     }
     guard let user = try reader.user(tenantID: credential.tenantID, id: credential.userID), user.deletedAt == 0 else {
@@ -104,7 +114,7 @@ public struct AuthInterceptor: ServerInterceptor {
     try checkUsable(user, tenantID: user.tenantID, now: now, reader: reader)
     try checkHomeAccount(of: user, now: now, reader: reader)
     guard !actingTenant.isEmpty, actingTenant != user.tenantID else {
-      return Principal(kind: .user, credentialID: credential.id, homeUser: user, actingUser: user, credentialExpiresAt: credential.expiresAt,
+      return Principal(kind: .user, credentialID: credential.id, homeUser: user, actingUser: user, credentialExpiresAt: endsAt,
                        certificateIdentity: credential.clientCertificateIdentity)
     }
     let links = try reader.guestLinks(homeUserID: user.id).filter { $0.tenantID == actingTenant }
@@ -120,7 +130,7 @@ public struct AuthInterceptor: ServerInterceptor {
     guard allowed else {
       throw denied("cross-tenant access settings block this collaboration", reason: "CROSS_TENANT_BLOCKED")
     }
-    return Principal(kind: .user, credentialID: credential.id, homeUser: user, actingUser: guest, credentialExpiresAt: credential.expiresAt,
+    return Principal(kind: .user, credentialID: credential.id, homeUser: user, actingUser: guest, credentialExpiresAt: endsAt,
                        certificateIdentity: credential.clientCertificateIdentity)
   }
 
