@@ -94,7 +94,7 @@ let package = Package(
       name: "GuestAccessWeb",
       dependencies: [
         "CHTTPParser", "CGuestAccessPosix", "GuestAccessTransport", "GuestAccessServer", "GuestAccessCore", "GuestAccessAPI",
-        "GuestAccessProto", "GuestAccessEmail", "GuestAccessLocks",
+        "GuestAccessProto", "GuestAccessEmail", "GuestAccessLocks", "GuestAccessTLS",
         .product(name: "Logging", package: "swift-log"),
       ]),
     // The client library for internal services.
@@ -104,7 +104,7 @@ let package = Package(
     .executableTarget(
       name: "guestd",
       dependencies: [
-        "GuestAccessServer", "GuestAccessAdmin", "GuestAccessWeb",
+        "GuestAccessServer", "GuestAccessAdmin", "GuestAccessWeb", "GuestAccessTLS",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]),

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import GuestAccessAdmin
 import GuestAccessServer
+import GuestAccessTLS
 import GuestAccessTransport
 import GuestAccessWeb
 import Logging
@@ -104,21 +105,24 @@ struct GuestD: AsyncParsableCommand {
                               + "use 127.0.0.1 or ::1, or pass --metrics-allow-remote (GUESTD_METRICS_ALLOW_REMOTE=1) to expose it")
       }
     }
-    // Both HTTP listeners share event loops of their own (none without them).
-    let httpGroup = webAddress != nil || metricsAddress != nil
-      ? EventLoopGroup(count: EventLoopGroup.coreCount, name: "ga-http", busyPoll: .zero) : nil
-    let web = try webAddress.map { try Self.bind($0, group: httpGroup!) }
-    var baseURL = publicBaseURL
-    if baseURL == nil, environment["GUESTD_PUBLIC_BASE_URL"] == nil, let web { baseURL = web.url }
     var configured = try ServerSettings(
-      listen: listen, dataDir: dataDir, publicBaseURL: baseURL, logLevel: logLevel, drainTimeout: drainTimeout,
+      listen: listen, dataDir: dataDir, publicBaseURL: publicBaseURL, logLevel: logLevel, drainTimeout: drainTimeout,
       maxConnections: maxConnections, operatorKey: try operatorKeyFile.map(Self.readKey), busyPollMicros: busyPollMicros,
       sweepInterval: sweepInterval, maxConnectionsPerPeer: maxConnectionsPerPeer, maxRunningCallsPerPeer: maxRunningCallsPerPeer,
       maxCallsBeforeAuthentication: maxCallsBeforeAuth,
       memoryBudgetMiB: memoryBudgetMiB, sendTimeout: sendTimeout, environment: environment)
     if let hashKeyFile { configured.hashKeyFile = hashKeyFile }
-    configured.email = try email.settings(publicBaseURL: configured.publicBaseURL, environment: environment)
     configured.tls = try tls.settings(host: configured.host, environment: environment)
+    // Both HTTP listeners share event loops of their own (none without them), and the
+    // RPC port's TLS settings: the web port without client certificates (a guest's
+    // browser has none), /metrics with them when --tls-client-ca is given.
+    let httpGroup = webAddress != nil || metricsAddress != nil
+      ? EventLoopGroup(count: EventLoopGroup.coreCount, name: "ga-http", busyPoll: .zero) : nil
+    let tlsSettings = configured.tls
+    let webTLS = tlsSettings.server.map { TLSServerOptions(certificateFile: $0.certificateFile, keyFile: $0.keyFile) }
+    let web = try webAddress.map { try Self.bind($0, group: httpGroup!, tls: webTLS, settings: tlsSettings) }
+    if publicBaseURL == nil, environment["GUESTD_PUBLIC_BASE_URL"] == nil, let web { configured.publicBaseURL = web.url }
+    configured.email = try email.settings(publicBaseURL: configured.publicBaseURL, environment: environment)
     let settings = configured
     LoggingSystem.bootstrap { label in
       var handler = StreamLogHandler.standardError(label: label)
@@ -128,12 +132,11 @@ struct GuestD: AsyncParsableCommand {
     let logger = Logger(label: "guestd")
     let registry = MetricsBackend.prometheus()
     let server = try GuestAccessServerApp(settings: settings, logger: logger)
-    var admin: HTTPServer?
-    if let metricsAddress {
-      let started = try Self.bind(metricsAddress, group: httpGroup!)
+    let admin = try metricsAddress.map { address in
+      let started = try Self.bind(address, group: httpGroup!, tls: settings.tls.server, settings: settings.tls)
       started.start(handler: WebApp(health: server.health, metrics: { MetricsBackend.exposition(of: registry) }))
       print("guestd metrics on \(started.url)/metrics")
-      admin = started
+      return started
     }
     if let web {
       web.start(handler: WebApp(app: server))
@@ -161,6 +164,8 @@ struct GuestD: AsyncParsableCommand {
       }
       do {
         try server.reloadTLS()
+        try web?.reloadTLS()
+        try admin?.reloadTLS()
       } catch {
         logger.error("SIGHUP: TLS reload failed: \(error)")
       }
@@ -173,10 +178,12 @@ struct GuestD: AsyncParsableCommand {
     logger.notice("guestd stopped")
   }
 
-  /// Binds an HTTP listener at `HOST:PORT`.
-  static func bind(_ address: String, group: EventLoopGroup) throws -> HTTPServer {
+  /// Binds an HTTP listener at `HOST:PORT`, HTTPS with `tls` (reloaded as `settings` says).
+  static func bind(_ address: String, group: EventLoopGroup, tls: TLSServerOptions?, settings: TLSSettings) throws -> HTTPServer {
     do {
-      return try HTTPServer(configuration: HTTPServerConfiguration(address: address), group: group, logger: Logger(label: "guestd.web"))
+      return try HTTPServer(
+        configuration: HTTPServerConfiguration(address: address), group: group, logger: Logger(label: "guestd.web"), tls: tls,
+        tlsReloadInterval: settings.reloadInterval > 0 ? .milliseconds(Int64(settings.reloadInterval * 1000)) : nil)
     } catch let error as HTTPServerError {
       throw ValidationError(error.description)
     }
