@@ -154,7 +154,7 @@ let package = Package(
       dependencies: [
         "GuestAccessCore", "GuestAccessAPI", "GuestAccessProto", "GuestAccessWire",
         "GuestAccessTransport", "GuestAccessServer", "GuestAccessClient", "GuestAccessLocks",
-        "GuestAccessTestSupport",
+        "GuestAccessTestSupport", "GuestAccessTLS",
       ]),
     // The tools end to end: the README quick start through guestctl against a
     // real server, guestctl's output and errors, guest-probe's exit codes. The
