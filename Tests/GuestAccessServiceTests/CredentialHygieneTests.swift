@@ -40,6 +40,10 @@ import Testing
       #expect(long.credential.expiresAt == now + 30 * Self.day * 1000)
       let short = try await member.client.tenants.issueCredential(IssueCredentialRequest(expiresInSeconds: 2 * Self.day))
       #expect(short.credential.expiresAt == now + 2 * Self.day * 1000)
+      // The key an email passcode redemption issues gets the maximum too.
+      let passcode = try await server.passcodeGuest("pat@partner.example", in: contoso)
+      let guestKeys = try await contoso.adminClient.tenants.listCredentials(ListCredentialsRequest(userID: passcode.guest.id))
+      #expect(guestKeys.credentials.map(\.expiresAt) == [now + 30 * Self.day * 1000])
       // The older keys now list with the maximum as their expiry.
       let listed = try await contoso.adminClient.tenants.listCredentials(ListCredentialsRequest(userID: member.user.id))
       let old = try #require(listed.credentials.first { $0.secretHint == String(member.secret.prefix(8)) })
@@ -168,12 +172,17 @@ import Testing
       let second = try await bootstrap.tenants.issueCredential(IssueCredentialRequest(principalType: .operator, displayName: "ops"))
       let operatorClient = server.client(second.secret)
       defer { operatorClient.close() }
-      let retired = try await operatorClient.tenants.retireBootstrapCredential(RetireBootstrapCredentialRequest())
+      await expectError(.invalidArgument) {
+        try await operatorClient.tenants.retireBootstrapCredential(RetireBootstrapCredentialRequest(reason: "a\nb"))
+      }
+      let retired = try await operatorClient.tenants.retireBootstrapCredential(RetireBootstrapCredentialRequest(reason: "handover"))
       #expect(retired.revoked.count == 1)
       #expect(retired.revoked.first?.state == .revoked)
       #expect(retired.keyFileRemoved)
       #expect(!FileManager.default.fileExists(atPath: keyPath))
       await expectError(.unauthenticated, reason: "CREDENTIAL_REVOKED") { try await bootstrap.tenants.listTenants(ListTenantsRequest()) }
+      let events = try await operatorClient.tenants.listAuditEvents(ListAuditEventsRequest(pageSize: 100, actions: [.credentialRevoked]))
+      #expect(events.events.contains { $0.targetID == retired.revoked.first?.id && $0.details.contains { $0.key == "reason" && $0.value == "handover" } })
       let again = try await operatorClient.tenants.retireBootstrapCredential(RetireBootstrapCredentialRequest())
       #expect(again.revoked.isEmpty && !again.keyFileRemoved)
 

@@ -5027,9 +5027,17 @@ public struct RetireBootstrapCredentialRequest: ProtoMessage, Codable {
   /// The fully qualified protobuf name, `guestaccess.v1.RetireBootstrapCredentialRequest`.
   public static let protoName = "guestaccess.v1.RetireBootstrapCredentialRequest"
 
+  /// Why, recorded in the audit events' details ("reason"); at most 256
+  /// characters; empty = "bootstrap key retired".
+  public var reason: String = ""
 
   /// Creates a message with every field at its default value.
   public init() {}
+
+  /// Creates a message from its fields; omitted fields keep their default values.
+  public init(reason: String = "") {
+    self.reason = reason
+  }
 
   /// Decodes the protobuf wire format with protoc-c's codec.
   /// - Throws: `ProtoDecodingError` for bytes that are not a valid `RetireBootstrapCredentialRequest`.
@@ -5053,12 +5061,13 @@ extension RetireBootstrapCredentialRequest: _CBridged {
     guestaccess__v1__retire_bootstrap_credential_request__init(message)
   }
 
-  init(_c _: UnsafePointer<Guestaccess__V1__RetireBootstrapCredentialRequest>) {
+  init(_c c: UnsafePointer<Guestaccess__V1__RetireBootstrapCredentialRequest>) {
     self.init()
+    self.reason = _protoString(c.pointee.reason)
   }
 
   func _fill(_ c: UnsafeMutablePointer<Guestaccess__V1__RetireBootstrapCredentialRequest>, _ arena: _ProtoArena) {
-    _ = (c, arena)
+    if !self.reason.isEmpty { c.pointee.reason = arena.string(self.reason) }
   }
 }
 

@@ -73,6 +73,7 @@ extension TenantServiceImpl {
   ) async throws -> RetireBootstrapCredentialResponse {
     let principal = try context.principal()
     try Access.requireOperator(principal)
+    let reason = request.reason.isEmpty ? "bootstrap key retired" : try Validation.displayName(request.reason, field: "reason")
     let now = env.clock.nowMillis()
     let audit = AuditRecorder(principal, context: context, now: now)
     let revoked = try await env.write { writer, events -> [Credential] in
@@ -86,7 +87,7 @@ extension TenantServiceImpl {
         credential.revokedAt = now
         try writer.updateCredential(credential)
         try audit.record(writer, &events, tenantID: "", action: .credentialRevoked, targetType: .credential, targetID: credential.id,
-                         details: ["principal_type": "operator", "reason": "bootstrap key retired"])
+                         details: ["principal_type": "operator", "reason": reason])
         return CredentialLifetime.unlimited.presented(credential, now: now)
       }
     }

@@ -61,9 +61,11 @@ struct CredentialCommand: AsyncParsableCommand {
       abstract: "Revoke the operator key guestd wrote to operator.key on its first start and delete that file (operator only; "
         + "issue another operator key first).")
     @OptionGroup var global: GlobalOptions
+    @Option(help: "Why, recorded in the audit log.") var reason: String = ""
 
     mutating func run() async throws {
-      let response = try await global.perform { try await $0.tenants.retireBootstrapCredential(RetireBootstrapCredentialRequest()) }
+      let request = RetireBootstrapCredentialRequest(reason: reason)
+      let response = try await global.perform { try await $0.tenants.retireBootstrapCredential(request) }
       try global.output(response) { DetailView.render(response) }
     }
   }

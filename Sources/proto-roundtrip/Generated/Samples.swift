@@ -2072,7 +2072,8 @@ extension RotateCredentialResponse {
 extension RetireBootstrapCredentialRequest {
   /// A sample with every field set to a non-default value.
   static func sample() -> RetireBootstrapCredentialRequest {
-    let m = RetireBootstrapCredentialRequest()
+    var m = RetireBootstrapCredentialRequest()
+    m.reason = "reason-0-ü✓"
     return m
   }
 }
@@ -2080,7 +2081,8 @@ extension RetireBootstrapCredentialRequest {
 extension RetireBootstrapCredentialRequest {
   /// A sample with every field set to a non-default value.
   static func sampleDepth1() -> RetireBootstrapCredentialRequest {
-    let m = RetireBootstrapCredentialRequest()
+    var m = RetireBootstrapCredentialRequest()
+    m.reason = "reason-0-ü✓"
     return m
   }
 }
@@ -2088,7 +2090,8 @@ extension RetireBootstrapCredentialRequest {
 extension RetireBootstrapCredentialRequest {
   /// A sample with every field set to a non-default value.
   static func sampleDepth2() -> RetireBootstrapCredentialRequest {
-    let m = RetireBootstrapCredentialRequest()
+    var m = RetireBootstrapCredentialRequest()
+    m.reason = "reason-0-ü✓"
     return m
   }
 }

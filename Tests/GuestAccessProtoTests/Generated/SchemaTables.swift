@@ -94,7 +94,7 @@ let protoFieldNames: [String: [String]] = [
   "guestaccess.v1.RevokeCredentialRequest": ["tenant_id", "credential_id"],
   "guestaccess.v1.RotateCredentialRequest": ["tenant_id", "idempotency_key", "credential_id", "grace_period_seconds", "expires_in_seconds"],
   "guestaccess.v1.RotateCredentialResponse": ["credential", "secret", "replaced"],
-  "guestaccess.v1.RetireBootstrapCredentialRequest": [],
+  "guestaccess.v1.RetireBootstrapCredentialRequest": ["reason"],
   "guestaccess.v1.RetireBootstrapCredentialResponse": ["revoked", "key_file_removed"],
   "guestaccess.v1.ListCredentialsRequest": ["tenant_id", "page_size", "page_token", "user_id", "principal_type", "state"],
   "guestaccess.v1.ListCredentialsResponse": ["credentials", "next_page_token"],

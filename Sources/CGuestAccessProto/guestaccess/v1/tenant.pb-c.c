@@ -6661,9 +6661,29 @@ const ProtobufCMessageDescriptor guestaccess__v1__rotate_credential_response__de
   (ProtobufCMessageInit) guestaccess__v1__rotate_credential_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-#define guestaccess__v1__retire_bootstrap_credential_request__field_descriptors NULL
-#define guestaccess__v1__retire_bootstrap_credential_request__field_indices_by_name NULL
-#define guestaccess__v1__retire_bootstrap_credential_request__number_ranges NULL
+static const ProtobufCFieldDescriptor guestaccess__v1__retire_bootstrap_credential_request__field_descriptors[1] =
+{
+  {
+    "reason",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__RetireBootstrapCredentialRequest, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned guestaccess__v1__retire_bootstrap_credential_request__field_indices_by_name[] = {
+  0,   /* field[0] = reason */
+};
+static const ProtobufCIntRange guestaccess__v1__retire_bootstrap_credential_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
 const ProtobufCMessageDescriptor guestaccess__v1__retire_bootstrap_credential_request__descriptor =
 {
   PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
@@ -6672,10 +6692,10 @@ const ProtobufCMessageDescriptor guestaccess__v1__retire_bootstrap_credential_re
   "Guestaccess__V1__RetireBootstrapCredentialRequest",
   "guestaccess.v1",
   sizeof(Guestaccess__V1__RetireBootstrapCredentialRequest),
-  0,
+  1,
   guestaccess__v1__retire_bootstrap_credential_request__field_descriptors,
   guestaccess__v1__retire_bootstrap_credential_request__field_indices_by_name,
-  0,  guestaccess__v1__retire_bootstrap_credential_request__number_ranges,
+  1,  guestaccess__v1__retire_bootstrap_credential_request__number_ranges,
   (ProtobufCMessageInit) guestaccess__v1__retire_bootstrap_credential_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

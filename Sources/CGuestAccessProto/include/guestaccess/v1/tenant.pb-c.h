@@ -2143,10 +2143,15 @@ struct  Guestaccess__V1__RotateCredentialResponse
 struct  Guestaccess__V1__RetireBootstrapCredentialRequest
 {
   ProtobufCMessage base;
+  /*
+   * Why, recorded in the audit events' details ("reason"); at most 256
+   * characters; empty = "bootstrap key retired".
+   */
+  char *reason;
 };
 #define GUESTACCESS__V1__RETIRE_BOOTSTRAP_CREDENTIAL_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&guestaccess__v1__retire_bootstrap_credential_request__descriptor) \
-     }
+    , (char *)protobuf_c_empty_string }
 
 
 /*
