@@ -97,7 +97,7 @@ let package = Package(
       name: "GuestAccessWeb",
       dependencies: [
         "CHTTPParser", "CGuestAccessPosix", "GuestAccessTransport", "GuestAccessServer", "GuestAccessCore", "GuestAccessAPI",
-        "GuestAccessProto", "GuestAccessEmail", "GuestAccessLocks",
+        "GuestAccessProto", "GuestAccessEmail", "GuestAccessLocks", "GuestAccessTLS",
         .product(name: "Logging", package: "swift-log"),
       ]),
     // The client library for internal services.
@@ -107,7 +107,7 @@ let package = Package(
     .executableTarget(
       name: "guestd",
       dependencies: [
-        "GuestAccessServer", "GuestAccessAdmin", "GuestAccessWeb", "GuestAccessTransport",
+        "GuestAccessServer", "GuestAccessAdmin", "GuestAccessWeb", "GuestAccessTransport", "GuestAccessTLS",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -160,7 +160,7 @@ let package = Package(
       dependencies: [
         "GuestAccessCore", "GuestAccessAPI", "GuestAccessProto", "GuestAccessWire",
         "GuestAccessTransport", "GuestAccessServer", "GuestAccessClient", "GuestAccessLocks",
-        "GuestAccessTestSupport",
+        "GuestAccessTestSupport", "GuestAccessTLS",
       ]),
     // The tools end to end: the README quick start through guestctl against a
     // real server, guestctl's output and errors, guest-probe's exit codes. The

@@ -48,12 +48,26 @@ static inline void ga_ssl_ctx_event_loop_mode(SSL_CTX *ctx) {
 /// The protocol identifier both ends set in ALPN (wire format: length-prefixed).
 static const unsigned char ga_alpn_wire[] = "\x0dguestaccess/1";
 
+/// HTTP/1.1's ALPN identifier (wire format).
+static const unsigned char ga_alpn_http11_wire[] = "\x08http/1.1";
+
+/// What a server selects with ALPN, and what it does when the client offers none of it.
+typedef struct {
+  const unsigned char *wire;
+  unsigned int length;
+  int on_mismatch;
+} ga_alpn_choice;
+
+static const ga_alpn_choice ga_alpn_rpc_choice = {ga_alpn_wire, sizeof(ga_alpn_wire) - 1, SSL_TLSEXT_ERR_ALERT_FATAL};
+static const ga_alpn_choice ga_alpn_http11_choice = {ga_alpn_http11_wire, sizeof(ga_alpn_http11_wire) - 1, SSL_TLSEXT_ERR_NOACK};
+
 static int ga_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
                           const unsigned char *in, unsigned int inlen, void *arg) {
-  (void)ssl; (void)arg;
+  (void)ssl;
+  const ga_alpn_choice *choice = (const ga_alpn_choice *)arg;
   unsigned char *selected = NULL;
-  if (SSL_select_next_proto(&selected, outlen, ga_alpn_wire, sizeof(ga_alpn_wire) - 1, in, inlen) != OPENSSL_NPN_NEGOTIATED) {
-    return SSL_TLSEXT_ERR_ALERT_FATAL;  // the client offers protocols, none of them ours
+  if (SSL_select_next_proto(&selected, outlen, choice->wire, choice->length, in, inlen) != OPENSSL_NPN_NEGOTIATED) {
+    return choice->on_mismatch;
   }
   *out = selected;
   return SSL_TLSEXT_ERR_OK;
@@ -62,7 +76,14 @@ static int ga_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *ou
 /// Server side: selects the protocol's ALPN identifier; a client offering
 /// only other protocols fails the handshake (no_application_protocol).
 static inline void ga_ssl_ctx_alpn_server(SSL_CTX *ctx) {
-  SSL_CTX_set_alpn_select_cb(ctx, ga_alpn_select, NULL);
+  SSL_CTX_set_alpn_select_cb(ctx, ga_alpn_select, (void *)&ga_alpn_rpc_choice);
+}
+
+/// Server side of an HTTP listener: selects "http/1.1" when the client
+/// offers it (browsers offer h2 and http/1.1), else continues without ALPN
+/// (e.g. a client offering only h2 may still speak HTTP/1.1).
+static inline void ga_ssl_ctx_alpn_server_http11(SSL_CTX *ctx) {
+  SSL_CTX_set_alpn_select_cb(ctx, ga_alpn_select, (void *)&ga_alpn_http11_choice);
 }
 
 /// Client side: offers the protocol's ALPN identifier.

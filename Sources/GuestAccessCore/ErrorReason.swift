@@ -89,6 +89,10 @@ public struct ErrorReason: RawRepresentable, Hashable, Sendable, CustomStringCon
   public static let lastGlobalAdmin = ErrorReason(rawValue: "LAST_GLOBAL_ADMIN")
   /// FAILED_PRECONDITION: revoking the last active operator key.
   public static let lastOperatorCredential = ErrorReason(rawValue: "LAST_OPERATOR_CREDENTIAL")
+  /// FAILED_PRECONDITION: RotateCredential of a revoked or expired key.
+  public static let credentialNotActive = ErrorReason(rawValue: "CREDENTIAL_NOT_ACTIVE")
+  /// FAILED_PRECONDITION: RotateCredential of a key already replaced (rotate the new one).
+  public static let credentialAlreadyRotated = ErrorReason(rawValue: "CREDENTIAL_ALREADY_ROTATED")
   /// PERMISSION_DENIED: the invite policy does not let the caller invite (or invite members); the operator.
   public static let inviteNotAllowed = ErrorReason(rawValue: "INVITE_NOT_ALLOWED")
   /// PERMISSION_DENIED: `grants` from a caller without GLOBAL_ADMIN or USER_ADMIN.
@@ -152,6 +156,7 @@ public struct ErrorReason: RawRepresentable, Hashable, Sendable, CustomStringCon
     .credentialExpired, .credentialUserDeleted, .credentialCertificateMismatch, .tenantDisabled, .signInBlocked,
     .accessExpired, .notAGuest, .guestRemoved, .guestNotRedeemed, .crossTenantBlocked, .domainTaken, .userExists,
     .userRemoved, .guestMailImmutable, .guestRole, .guestHasHomeTenant, .lastGlobalAdmin, .lastOperatorCredential,
+    .credentialNotActive, .credentialAlreadyRotated,
     .inviteNotAllowed, .grantNotAllowed, .invitationEmailNotAllowed, .redirectURLNotAllowed, .domainNotAllowed,
     .memberExists, .guestExists, .inviteRateLimited, .ticketNotFound, .invitationExpired, .invitationRevoked,
     .invitationAlreadyRedeemed, .invitationEmailMismatch, .homeIdentityUnverified, .callerInInvitingTenant,

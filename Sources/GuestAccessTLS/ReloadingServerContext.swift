@@ -15,13 +15,16 @@ public final class ReloadingServerContext: Sendable {
 
   /// The files the context is made from.
   public let options: TLSServerOptions
+  /// What ALPN selects.
+  public let application: TLSApplicationProtocol
   private let state: LockedValue<State>
 
   /// Loads the context; fails when a file is missing or invalid.
-  public init(options: TLSServerOptions) throws(TLSError) {
+  public init(options: TLSServerOptions, application: TLSApplicationProtocol = .rpc) throws(TLSError) {
     self.options = options
+    self.application = application
     let stamps = Self.stamps(options)
-    state = LockedValue(State(context: try TLSContext(server: options), stamps: stamps))
+    state = LockedValue(State(context: try TLSContext(server: options, application: application), stamps: stamps))
   }
 
   /// The context new connections use.
@@ -31,7 +34,7 @@ public final class ReloadingServerContext: Sendable {
   /// context; on failure the previous context stays.
   public func reload() throws(TLSError) {
     let stamps = Self.stamps(options)
-    let context = try TLSContext(server: options)
+    let context = try TLSContext(server: options, application: application)
     state.withLock { $0 = State(context: context, stamps: stamps) }
   }
 

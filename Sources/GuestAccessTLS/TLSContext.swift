@@ -61,11 +61,14 @@ public final class TLSContext: @unchecked Sendable {
 
   /// A server context presenting the chain in `certificateFile` with the key
   /// in `keyFile` (PEM); with `clientCAFile`, clients must present a
-  /// certificate issued by one of its CAs.
-  public convenience init(server options: TLSServerOptions) throws(TLSError) {
+  /// certificate issued by one of its CAs. `application` is what ALPN selects.
+  public convenience init(server options: TLSServerOptions, application: TLSApplicationProtocol = .rpc) throws(TLSError) {
     try self.init(method: TLS_server_method(), verifiesPeer: options.clientCAFile != nil)
     ga_ssl_ctx_event_loop_mode(context)
-    ga_ssl_ctx_alpn_server(context)
+    switch application {
+    case .rpc: ga_ssl_ctx_alpn_server(context)
+    case .http1: ga_ssl_ctx_alpn_server_http11(context)
+    }
     try loadCertificate(options.certificateFile, key: options.keyFile)
     if let caFile = options.clientCAFile {
       guard SSL_CTX_load_verify_locations(context, caFile, nil) == 1, let names = SSL_load_client_CA_file(caFile) else {

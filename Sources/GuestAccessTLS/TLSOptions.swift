@@ -1,3 +1,11 @@
+/// What a server negotiates with ALPN.
+public enum TLSApplicationProtocol: Sendable, Hashable {
+  /// The RPC protocol's identifier (`guestaccess/1`); a client offering only others is refused.
+  case rpc
+  /// `http/1.1` for an HTTP listener, when the client offers it.
+  case http1
+}
+
 /// How a server presents itself over TLS.
 public struct TLSServerOptions: Sendable, Hashable {
   /// PEM file with the server certificate, then any intermediate certificates.

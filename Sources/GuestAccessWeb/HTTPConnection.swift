@@ -1,4 +1,5 @@
 import CGuestAccessPosix
+import GuestAccessTLS
 import GuestAccessTransport
 import Logging
 
@@ -10,6 +11,8 @@ import Glibc
 /// answers requests one at a time in arrival order, writes each response with
 /// one `send` (the rest, if the socket is full, when it is writable again).
 /// Loop thread only, but for the hand-back of responses computed in tasks.
+/// With TLS, the handshake runs first (bounded by the handshake timeout) and
+/// the session does every read and write, on this loop only.
 final class HTTPConnection: EventLoopSocketHandler, @unchecked Sendable {
   let fd: Int32
   let peer: String
@@ -27,8 +30,10 @@ final class HTTPConnection: EventLoopSocketHandler, @unchecked Sendable {
   private var answered = 0
   private var timer: EventLoopTimer?
   private var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+  private let tls: TLSSession?
 
-  init(fd: Int32, peer: String, address: String, loop: EventLoop, server: HTTPServer) {
+  init(fd: Int32, peer: String, address: String, loop: EventLoop, server: HTTPServer, tls: TLSSession? = nil) {
+    self.tls = tls
     self.fd = fd
     self.peer = peer
     self.address = address
@@ -45,7 +50,12 @@ final class HTTPConnection: EventLoopSocketHandler, @unchecked Sendable {
       close()
       return
     }
-    armIdleTimer()
+    if tls != nil {
+      timer = loop.scheduleTimer(after: server.configuration.handshakeTimeout) { [weak self] in self?.close() }
+      continueHandshake()
+    } else {
+      armIdleTimer()
+    }
   }
 
   func handleEvents(_ events: UInt32) {
@@ -53,13 +63,74 @@ final class HTTPConnection: EventLoopSocketHandler, @unchecked Sendable {
       close()
       return
     }
+    if let tls, !tls.isEstablished {
+      continueHandshake()
+      return
+    }
     if events & ga_epollout != 0 { flush() }
     if events & (ga_epollin | ga_epollrdhup) != 0, !closed { readAvailable() }
   }
 
+  /// Advances the TLS handshake; once done, serves like a plaintext connection.
+  private func continueHandshake() {
+    guard let tls, !closed else { return }
+    switch tls.handshake() {
+    case .done:
+      armIdleTimer()
+      loop.modifySocket(fd: fd, events: ga_epollin | ga_epollrdhup)
+      readAvailable()
+    case .wantRead:
+      loop.modifySocket(fd: fd, events: ga_epollin | ga_epollrdhup)
+    case .wantWrite:
+      loop.modifySocket(fd: fd, events: ga_epollin | ga_epollrdhup | ga_epollout)
+    case .closed, .failed:
+      // A plaintext request, garbage or a refused certificate: this connection only.
+      close()
+    }
+  }
+
+  /// Reads into `buffer`: a byte count, 0 at the end of the stream, -1 with
+  /// `errno`-style `error` (EAGAIN: nothing now).
+  private func receive(_ error: inout Int32) -> Int {
+    guard let tls else {
+      let count = buffer.withUnsafeMutableBytes { ga_recv(fd, $0.baseAddress, $0.count) }
+      if count < 0 { error = ga_errno() }
+      return count
+    }
+    switch buffer.withUnsafeMutableBytes({ tls.read(into: $0) }) {
+    case .done(let count): return count
+    case .wantRead, .wantWrite:
+      error = EAGAIN
+      return -1
+    case .closed: return 0
+    case .failed:
+      error = EIO
+      return -1
+    }
+  }
+
+  /// Sends up to `count` bytes: how many went, or -1 with `error` (EAGAIN: the socket is full).
+  private func transmit(_ bytes: UnsafeRawPointer, _ count: Int, _ error: inout Int32) -> Int {
+    guard let tls else {
+      let sent = ga_send(fd, bytes, count)
+      if sent < 0 { error = ga_errno() }
+      return sent
+    }
+    switch tls.write(bytes, count: count) {
+    case .done(let sent): return sent
+    case .wantRead, .wantWrite:
+      error = EAGAIN
+      return -1
+    case .closed, .failed:
+      error = EPIPE
+      return -1
+    }
+  }
+
   private func readAvailable() {
     while !closed && !closeWhenFlushed {
-      let count = buffer.withUnsafeMutableBytes { ga_recv(fd, $0.baseAddress, $0.count) }
+      var error: Int32 = 0
+      let count = receive(&error)
       if count == 0 {
         // The peer finished sending: answer what was asked, then close.
         if busy || !pending.isEmpty {
@@ -71,7 +142,6 @@ final class HTTPConnection: EventLoopSocketHandler, @unchecked Sendable {
         return
       }
       if count < 0 {
-        let error = ga_errno()
         if error == EAGAIN || error == EWOULDBLOCK || error == EINTR { return }
         close()
         return
@@ -137,11 +207,11 @@ final class HTTPConnection: EventLoopSocketHandler, @unchecked Sendable {
 
   private func flush() {
     while outputOffset < output.count {
+      var error: Int32 = 0
       let count = output.withUnsafeBytes { bytes in
-        ga_send(fd, bytes.baseAddress! + outputOffset, bytes.count - outputOffset)
+        transmit(bytes.baseAddress! + outputOffset, bytes.count - outputOffset, &error)
       }
       if count < 0 {
-        let error = ga_errno()
         if error == EAGAIN || error == EWOULDBLOCK {
           loop.modifySocket(fd: fd, events: closeWhenFlushed ? ga_epollout : ga_epollin | ga_epollrdhup | ga_epollout)
           return
@@ -202,6 +272,7 @@ final class HTTPConnection: EventLoopSocketHandler, @unchecked Sendable {
     closed = true
     timer?.cancel()
     timer = nil
+    tls?.shutdown()
     loop.deregisterSocket(fd: fd)
     Glibc.close(fd)
     server.release(self)

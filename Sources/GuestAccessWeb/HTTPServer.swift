@@ -1,6 +1,7 @@
 import CGuestAccessPosix
 import GuestAccessCore
 import GuestAccessLocks
+import GuestAccessTLS
 import GuestAccessTransport
 import Logging
 import Synchronization
@@ -13,7 +14,10 @@ import Glibc
 /// the nodejs http-parser, keep-alive, pipelining in order, size and time
 /// limits, connection bounds in total and per peer, TCP_NODELAY and one
 /// `send` per response. Handlers that wait run in tasks preferring the
-/// connection's loop, never blocking the Swift pool.
+/// connection's loop, never blocking the Swift pool. With TLS, every
+/// connection is TLS (TLS 1.3, 1.2 the floor; ALPN `http/1.1`), driven by the
+/// same loops with non-blocking sockets; certificates reload without dropping
+/// connections.
 public final class HTTPServer: Sendable {
   /// The limits it runs with.
   public let configuration: HTTPServerConfiguration
@@ -26,6 +30,9 @@ public final class HTTPServer: Sendable {
   private let state = LockedValue(State())
   private let acceptor: LockedValue<Acceptor?> = LockedValue(nil)
   private let connections = LockedValue<[ObjectIdentifier: HTTPConnection]>([:])
+  /// The TLS context new connections use; nil serves plaintext.
+  let tls: ReloadingServerContext?
+  private let tlsReloadInterval: Duration?
 
   private struct State {
     var total = 0
@@ -33,21 +40,32 @@ public final class HTTPServer: Sendable {
     var stopped = false
   }
 
-  /// `http://HOST:PORT` of the bound address (`[HOST]` for IPv6).
+  /// `http://HOST:PORT` (`https://` with TLS) of the bound address (`[HOST]` for IPv6).
   public var url: String {
     let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
-    return "http://\(host):\(port)"
+    return "\(tls == nil ? "http" : "https")://\(host):\(port)"
   }
 
   /// Open connections now.
   public var connectionCount: Int { state.withLock { $0.total } }
 
   /// Binds the address (so that `port` is known, e.g. to build URLs);
-  /// nothing is accepted before `start(handler:)`.
-  public init(configuration: HTTPServerConfiguration, group: EventLoopGroup, logger: Logger) throws {
+  /// nothing is accepted before `start(handler:)`. With `tls`, the listener
+  /// serves HTTPS only (a client CA in it requires client certificates), and
+  /// checks its files for changes every `tlsReloadInterval` (nil: only `reloadTLS()`).
+  public init(
+    configuration: HTTPServerConfiguration, group: EventLoopGroup, logger: Logger, tls: TLSServerOptions? = nil,
+    tlsReloadInterval: Duration? = nil
+  ) throws {
     self.configuration = configuration
     self.group = group
     self.logger = logger
+    do {
+      self.tls = try tls.map { options throws(TLSError) in try ReloadingServerContext(options: options, application: .http1) }
+    } catch {
+      throw HTTPServerError(error.message)
+    }
+    self.tlsReloadInterval = tlsReloadInterval
     ga_ignore_sigpipe()
     var bound: Int32 = 0
     let fd = ga_listen(configuration.host, Int32(configuration.port), 512, &bound)
@@ -66,6 +84,30 @@ public final class HTTPServer: Sendable {
     self.acceptor.withLock { $0 = acceptor }
     let fd = listenFD
     loop.executeOnLoop { _ = loop.registerSocket(fd: fd, events: ga_epollin, handler: acceptor) }
+    if let tls, let interval = tlsReloadInterval { scheduleReloadCheck(tls, every: interval, on: loop) }
+  }
+
+  /// Reloads the TLS certificate and key (for SIGHUP): new connections use
+  /// them, established ones keep theirs. On failure the previous ones stay.
+  public func reloadTLS() throws {
+    guard let tls else { throw HTTPServerError("TLS is not enabled on \(url)") }
+    do {
+      try tls.reload()
+    } catch {
+      throw HTTPServerError(error.message)
+    }
+  }
+
+  private func scheduleReloadCheck(_ context: ReloadingServerContext, every interval: Duration, on loop: EventLoop) {
+    _ = loop.scheduleTimer(after: interval) { [self] in
+      guard !isStopped else { return }
+      do {
+        if try context.reloadIfChanged() { logger.info("web TLS certificate reloaded after a file change") }
+      } catch {
+        logger.error("web TLS reload failed; the previous certificate stays in use", metadata: ["error": "\(error)"])
+      }
+      scheduleReloadCheck(context, every: interval, on: loop)
+    }
   }
 
   var handler: any HTTPHandler { installedHandler.withLock { $0! } }
@@ -107,6 +149,15 @@ public final class HTTPServer: Sendable {
     }
   }
 
+  /// Gives back the slot of a connection from `address` (closed, or admitted but never started).
+  func releaseSlot(_ address: String) {
+    state.withLock { state in
+      state.total -= 1
+      let left = state.perPeer[address, default: 1] - 1
+      state.perPeer[address] = left > 0 ? left : nil
+    }
+  }
+
   /// Keeps `connection` for `stop()`.
   func track(_ connection: HTTPConnection) {
     connections.withLock { $0[ObjectIdentifier(connection)] = connection }
@@ -116,11 +167,7 @@ public final class HTTPServer: Sendable {
   func release(_ connection: HTTPConnection) {
     let address = connection.address
     connections.withLock { $0[ObjectIdentifier(connection)] = nil }
-    state.withLock { state in
-      state.total -= 1
-      let left = state.perPeer[address, default: 1] - 1
-      state.perPeer[address] = left > 0 ? left : nil
-    }
+    releaseSlot(address)
   }
 
   func nextLoop() -> EventLoop { group.next() }
@@ -161,8 +208,18 @@ final class Acceptor: EventLoopSocketHandler, @unchecked Sendable {
       _ = ga_set_nodelay(client)
       let target = server.nextLoop()
       let owner = server
+      let context = server.tls?.current
       target.executeOnLoop {
-        HTTPConnection(fd: client, peer: peerText, address: address, loop: target, server: owner).start()
+        let session: TLSSession?
+        do {
+          session = try context.map { context throws(TLSError) in try TLSSession(context: context, fd: client, server: true) }
+        } catch {
+          owner.logger.error("web TLS session failed", metadata: ["error": "\(error)"])
+          owner.releaseSlot(address)
+          close(client)
+          return
+        }
+        HTTPConnection(fd: client, peer: peerText, address: address, loop: target, server: owner, tls: session).start()
       }
     }
   }

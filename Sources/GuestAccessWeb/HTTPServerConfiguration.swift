@@ -20,6 +20,8 @@ public struct HTTPServerConfiguration: Sendable {
   public var maxRequestsPerConnection: Int = 10_000
   /// Pipelined requests waiting on one connection at most.
   public var maxPipelined: Int = 16
+  /// With TLS: time a new connection has to complete its TLS handshake.
+  public var handshakeTimeout: Duration = .seconds(10)
 
   /// Creates a configuration.
   public init(host: String, port: Int) {

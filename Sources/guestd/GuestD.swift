@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GuestAccessAdmin
 import GuestAccessServer
+import GuestAccessTLS
 import GuestAccessTransport
 import GuestAccessWeb
 import Logging
@@ -106,15 +107,9 @@ struct GuestD: AsyncParsableCommand {
                               + "use 127.0.0.1 or ::1, or pass --metrics-allow-remote (GUESTD_METRICS_ALLOW_REMOTE=1) to expose it")
       }
     }
-    // Both HTTP listeners share event loops of their own (none without them).
-    let httpGroup = webAddress != nil || metricsAddress != nil
-      ? EventLoopGroup(count: EventLoopGroup.coreCount, name: "ga-http", busyPoll: .zero) : nil
-    let web = try webAddress.map { try Self.bind($0, group: httpGroup!) }
-    var baseURL = publicBaseURL
-    if baseURL == nil, environment["GUESTD_PUBLIC_BASE_URL"] == nil, let web { baseURL = web.url }
     var flags: [String: String] = [:]
     let given: [(any SettingDescription, String?)] = [
-      (ServerSettings.listen, listen), (ServerSettings.dataDirectory, dataDir), (ServerSettings.publicBaseURLSetting, baseURL),
+      (ServerSettings.listen, listen), (ServerSettings.dataDirectory, dataDir), (ServerSettings.publicBaseURLSetting, publicBaseURL),
       (ServerSettings.logLevelSetting, logLevel), (ServerSettings.drainTimeoutSetting, drainTimeout),
       (ServerSettings.maxConnectionsSetting, maxConnections), (ServerSettings.maxConnectionsPerPeerSetting, maxConnectionsPerPeer),
       (ServerSettings.maxRunningCallsPerPeerSetting, maxRunningCallsPerPeer), (ServerSettings.maxCallsBeforeAuthSetting, maxCallsBeforeAuth),
@@ -124,8 +119,17 @@ struct GuestD: AsyncParsableCommand {
     ]
     for (setting, value) in given { if let value { flags[setting.flag] = value } }
     var configured = try ServerSettings(flags: flags, operatorKey: try operatorKeyFile.map(Self.readKey), environment: environment)
-    configured.email = try email.settings(publicBaseURL: configured.publicBaseURL, environment: environment)
     configured.tls = try tls.settings(host: configured.host, environment: environment)
+    // Both HTTP listeners share event loops of their own (none without them), and the
+    // RPC port's TLS settings: the web port without client certificates (a guest's
+    // browser has none), /metrics with them when --tls-client-ca is given.
+    let httpGroup = webAddress != nil || metricsAddress != nil
+      ? EventLoopGroup(count: EventLoopGroup.coreCount, name: "ga-http", busyPoll: .zero) : nil
+    let tlsSettings = configured.tls
+    let webTLS = tlsSettings.server.map { TLSServerOptions(certificateFile: $0.certificateFile, keyFile: $0.keyFile) }
+    let web = try webAddress.map { try Self.bind($0, group: httpGroup!, tls: webTLS, settings: tlsSettings) }
+    if publicBaseURL == nil, environment["GUESTD_PUBLIC_BASE_URL"] == nil, let web { configured.publicBaseURL = web.url }
+    configured.email = try email.settings(publicBaseURL: configured.publicBaseURL, environment: environment)
     let settings = configured
     LoggingSystem.bootstrap { label in
       var handler = StreamLogHandler.standardError(label: label)
@@ -137,22 +141,27 @@ struct GuestD: AsyncParsableCommand {
     let server = try GuestAccessServerApp(settings: settings, logger: logger)
     var services = [
       Self.signalService(server: server, logger: logger),
-      Self.tlsReloadService(server: server, enabled: settings.tls.server != nil, logger: logger),
     ]
+    let admin = try metricsAddress.map { address in
+      let started = try Self.bind(address, group: httpGroup!, tls: settings.tls.server, settings: settings.tls)
+      services.append(Self.httpService("metrics", started, handler: WebApp(health: server.health, metrics: { MetricsBackend.exposition(of: registry) })))
+      print("guestd metrics on \(started.url)/metrics")
+      return started
+    }
+    if let web {
+      services.append(Self.httpService("web", web, handler: WebApp(app: server)))
+      print("guestd web pages on \(web.url) (redeem links: \(settings.publicBaseURL)/redeem)")
+    }
+    services.append(Self.tlsReloadService(enabled: settings.tls.server != nil, logger: logger) {
+      try server.reloadTLS()
+      try web?.reloadTLS()
+      try admin?.reloadTLS()
+    })
     if let tls = settings.tls.server {
       logger.notice("RPC port serves TLS only", metadata: [
         "certificate": "\(tls.certificateFile)", "client-certificates": "\(tls.clientCAFile == nil ? "not requested" : "required")"])
     } else if settings.tls.isPlaintextExposed(host: settings.host) {
       logger.warning("serving plaintext on \(settings.host) (--allow-plaintext): credentials cross the network in clear unless a proxy in front terminates TLS")
-    }
-    if let metricsAddress {
-      let admin = try Self.bind(metricsAddress, group: httpGroup!)
-      services.append(Self.httpService("metrics", admin, handler: WebApp(health: server.health, metrics: { MetricsBackend.exposition(of: registry) })))
-      print("guestd metrics on \(admin.url)/metrics")
-    }
-    if let web {
-      services.append(Self.httpService("web", web, handler: WebApp(app: server)))
-      print("guestd web pages on \(web.url) (redeem links: \(settings.publicBaseURL)/redeem)")
     }
     try await server.run(services: services, signals: [.sigterm, .sigint]) { port in
       print("guestd listening on \(settings.host):\(port)")
@@ -161,10 +170,12 @@ struct GuestD: AsyncParsableCommand {
     logger.notice("guestd stopped")
   }
 
-  /// Binds an HTTP listener at `HOST:PORT`.
-  static func bind(_ address: String, group: EventLoopGroup) throws -> HTTPServer {
+  /// Binds an HTTP listener at `HOST:PORT`, HTTPS with `tls` (reloaded as `settings` says).
+  static func bind(_ address: String, group: EventLoopGroup, tls: TLSServerOptions?, settings: TLSSettings) throws -> HTTPServer {
     do {
-      return try HTTPServer(configuration: HTTPServerConfiguration(address: address), group: group, logger: Logger(label: "guestd.web"))
+      return try HTTPServer(
+        configuration: HTTPServerConfiguration(address: address), group: group, logger: Logger(label: "guestd.web"), tls: tls,
+        tlsReloadInterval: settings.reloadInterval > 0 ? .milliseconds(Int64(settings.reloadInterval * 1000)) : nil)
     } catch let error as HTTPServerError {
       throw ValidationError(error.description)
     }
@@ -218,8 +229,8 @@ extension GuestD {
     })
   }
 
-  /// Reloads the TLS certificate, key and client CAs on SIGHUP.
-  static func tlsReloadService(server: GuestAccessServerApp, enabled: Bool, logger: Logger) -> ServerService {
+  /// Reloads the TLS certificates, keys and client CAs of every listener on SIGHUP.
+  static func tlsReloadService(enabled: Bool, logger: Logger, reload: @escaping @Sendable () throws -> Void) -> ServerService {
     ServerService("tls-reload", cancelledOnShutdown: {
       for await _ in await UnixSignalsSequence(trapping: .sighup) {
         guard enabled else {
@@ -227,7 +238,7 @@ extension GuestD {
           continue
         }
         do {
-          try server.reloadTLS()
+          try reload()
         } catch {
           logger.error("SIGHUP: TLS reload failed: \(error)")
         }

@@ -99,16 +99,29 @@ import Glibc
     }
   }
 
-  @Test("silent, half-handshake and garbage TLS clients are closed; others are served throughout")
-  func hostileHandshakes() async throws {
+  /// A TLS server with 1 s (scaled) handshake and frame timeouts and a
+  /// well-behaved client's channel already served once, for hostile tests.
+  private static func withHostileTLSServer(
+    _ body: (TestServer, TestCertificates, RPCChannel) async throws -> Void
+  ) async throws {
     let certificates = try await TestCertificates.make()
     defer { certificates.remove() }
-    let configuration = Self.tlsConfiguration(certificates) { $0.handshakeTimeout = .seconds(1).scaled }
+    let configuration = tlsConfiguration(certificates) {
+      $0.handshakeTimeout = .seconds(1).scaled
+      $0.frameTimeout = .seconds(1).scaled
+    }
     try await withServer(configuration: configuration) { server in
-      let transport = Self.client(server, certificates)
+      let transport = client(server, certificates)
       defer { transport.close() }
       let channel = RPCChannel(transport: transport, retryPolicy: .none)
       try await BackPressureTests.expectServed(channel, within: .seconds(5))
+      try await body(server, certificates, channel)
+    }
+  }
+
+  @Test("silent, half-handshake and garbage TLS clients are closed; others are served throughout")
+  func hostileHandshakes() async throws {
+    try await Self.withHostileTLSServer { server, _, channel in
       let started = ContinuousClock.now
       let silent = try await RawConnection.connect(port: server.port)
       // The first bytes of a ClientHello record, then nothing.
@@ -125,6 +138,44 @@ import Glibc
         try await BackPressureTests.expectServed(channel)
       }
       #expect(started.duration(to: .now) < .seconds(8).scaled)
+      #expect(await eventually { server.transport.connectionCount == 1 })
+    }
+  }
+
+  @Test("after the TLS handshake, silent, slowloris and garbage clients are closed; others are served throughout")
+  func hostileClientsInsideTLS() async throws {
+    // The 1 s timeouts, as in the plaintext slowloris test: the dribbler (1,000 bytes at 50 ms each) outlasts them many times over.
+    try await Self.withHostileTLSServer { server, certificates, channel in
+      let started = ContinuousClock.now
+      // TLS done, then no protocol preface at all.
+      let silent = try await RawTLSConnection.connect(port: server.port, caFile: certificates.caFile)
+      // The preface and a call's headers, then half a frame header.
+      let halfHeader = try await RawTLSConnection.connect(port: server.port, caFile: certificates.caFile)
+      await halfHeader.send(Preface.bytes + [0, 0, 0])
+      // Garbage inside the session instead of the preface: refused at once.
+      let garbage = try await RawTLSConnection.connect(port: server.port, caFile: certificates.caFile)
+      let garbageSent = ContinuousClock.now
+      await garbage.send((0..<512).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) })
+      #expect(await garbage.waitForClose())
+      #expect(garbageSent.duration(to: .now) < .seconds(1).scaled, "garbage is refused at once, not at the timeout")
+      // Slowloris: one byte of a 1,000-byte message every 50 ms, each in its own TLS record.
+      let dribble = try await RawTLSConnection.connect(port: server.port, caFile: certificates.caFile)
+      await dribble.send(Preface.bytes + Frames.headers(1, TestService.echo.path))
+      let dribbling = Task {
+        var header: [UInt8] = []
+        FrameHeader(length: 1000, type: .message, flags: .endStream, callID: 1).encode(into: &header)
+        for byte in header + [UInt8](repeating: 0, count: 1000) {
+          guard await dribble.send([byte]) else { return }
+          try? await Task.sleep(for: .milliseconds(50))
+        }
+      }
+      defer { dribbling.cancel() }
+      for (name, raw) in [("silent", silent), ("half header", halfHeader), ("dribble", dribble)] {
+        #expect(await raw.waitForClose(), "\(name)")
+        try await BackPressureTests.expectServed(channel)
+      }
+      // The dribbler alone would hold its connection for 50 s.
+      #expect(started.duration(to: .now) < .seconds(10).scaled)
       #expect(await eventually { server.transport.connectionCount == 1 })
     }
   }

@@ -182,7 +182,7 @@ import Testing
       let health = server.client(nil)
       defer { health.close() }
       for _ in 0..<20 {
-        let status = try await health.health.check(HealthCheckRequest(service: ""), options: CallOptions(timeout: .seconds(10)))
+        let status = try await health.health.check(HealthCheckRequest(service: ""), options: CallOptions(timeout: .seconds(TestTime.scaled(10))))
         #expect(status.status == .serving)
         try await Task.sleep(for: .milliseconds(50))
       }

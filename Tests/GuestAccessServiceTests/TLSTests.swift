@@ -183,6 +183,17 @@ import Glibc
         defer { thief.close() }
         await expectError(.unauthenticated, reason: .credentialCertificateMismatch) { try await thief.tenants.getTenant(GetTenantRequest()) }
       }
+      // Its rotated successor keeps the binding: accepted from the bound certificate only.
+      let rotated = try await tenant.adminClient.tenants.rotateCredential(RotateCredentialRequest(credentialID: bound.credential.id))
+      #expect(rotated.credential.clientCertificateIdentity == "spiffe://example.test/billing")
+      let successor = server.client(rotated.secret)
+      defer { successor.close() }
+      _ = try await successor.tenants.getTenant(GetTenantRequest())
+      let successorThief = GuestAccessClient(host: "127.0.0.1", port: server.port, credential: rotated.secret, tls: tls, retryPolicy: .none)
+      defer { successorThief.close() }
+      await expectError(.unauthenticated, reason: .credentialCertificateMismatch) {
+        try await successorThief.tenants.getTenant(GetTenantRequest())
+      }
       // An unbound key works from any certificate; a malformed identity is refused at issue time.
       let unbound = GuestAccessClient(host: "127.0.0.1", port: server.port, credential: tenant.secret, tls: tls, retryPolicy: .none)
       defer { unbound.close() }

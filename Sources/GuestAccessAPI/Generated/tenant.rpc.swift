@@ -131,8 +131,28 @@ public enum TenantService {
     /// Revokes a key at once and returns it; revoking a revoked key returns it
     /// unchanged. The key's owner, GLOBAL_ADMIN or USER_ADMIN (an admin's key
     /// needs GLOBAL_ADMIN), or the operator. FAILED_PRECONDITION (reason
-    /// LAST_OPERATOR_CREDENTIAL) for the last active operator key.
+    /// LAST_OPERATOR_CREDENTIAL) for the last active operator key. Revoking
+    /// the bootstrap operator key also deletes operator.key.
     public static let revokeCredential = MethodDescriptor(service: "guestaccess.v1.TenantService", method: "RevokeCredential", kind: .unary, idempotent: true)
+    /// Replaces a key: issues a new one (the secret is returned once) for the
+    /// same owner, label and client certificate binding, and schedules the
+    /// old one's revocation at the end of the grace period, so that its users
+    /// can move to the new secret without an outage. Who may: as for
+    /// RevokeCredential (the key's owner, GLOBAL_ADMIN or USER_ADMIN, an
+    /// admin's key needs GLOBAL_ADMIN; operator keys only the operator).
+    /// FAILED_PRECONDITION (reason CREDENTIAL_NOT_ACTIVE) for a revoked or
+    /// expired key, (reason CREDENTIAL_ALREADY_ROTATED) for a key already
+    /// replaced. Rotating the bootstrap operator key deletes operator.key at
+    /// once (its key works on for the grace period; the new secret is only in
+    /// the response).
+    public static let rotateCredential = MethodDescriptor(service: "guestaccess.v1.TenantService", method: "RotateCredential", kind: .unary, idempotent: false)
+    /// Revokes the operator key guestd created on its first start and deletes
+    /// its file, operator.key, from the data directory. Operator only; there
+    /// must be another active operator key that is not itself being rotated
+    /// out (issue one with IssueCredential, principal_type OPERATOR), else
+    /// FAILED_PRECONDITION (reason LAST_OPERATOR_CREDENTIAL). Calling it again
+    /// changes nothing.
+    public static let retireBootstrapCredential = MethodDescriptor(service: "guestaccess.v1.TenantService", method: "RetireBootstrapCredential", kind: .unary, idempotent: true)
     /// Lists keys, newest first, never with secrets. A user sees its own;
     /// GLOBAL_ADMIN and USER_ADMIN the tenant's; the operator also operator keys.
     public static let listCredentials = MethodDescriptor(service: "guestaccess.v1.TenantService", method: "ListCredentials", kind: .unary, idempotent: true)
@@ -147,7 +167,7 @@ public enum TenantService {
     public static let watchAuditEvents = MethodDescriptor(service: "guestaccess.v1.TenantService", method: "WatchAuditEvents", kind: .serverStreaming, idempotent: true)
 
     /// Every method of the service.
-    public static let all: [MethodDescriptor] = [createTenant, getTenant, listTenants, updateTenant, disableTenant, updateSettings, getSettings, setCrossTenantAccess, getCrossTenantAccess, createUser, getUser, listUsers, updateUser, deleteUser, setRoles, createGroup, listGroups, addGroupMember, removeGroupMember, createApplication, listApplications, assignApplication, unassignApplication, issueCredential, revokeCredential, listCredentials, listAuditEvents, watchAuditEvents]
+    public static let all: [MethodDescriptor] = [createTenant, getTenant, listTenants, updateTenant, disableTenant, updateSettings, getSettings, setCrossTenantAccess, getCrossTenantAccess, createUser, getUser, listUsers, updateUser, deleteUser, setRoles, createGroup, listGroups, addGroupMember, removeGroupMember, createApplication, listApplications, assignApplication, unassignApplication, issueCredential, revokeCredential, rotateCredential, retireBootstrapCredential, listCredentials, listAuditEvents, watchAuditEvents]
   }
 
   /// The server side: implement it and register it with an `RPCRouter`.
@@ -257,8 +277,28 @@ public enum TenantService {
     /// Revokes a key at once and returns it; revoking a revoked key returns it
     /// unchanged. The key's owner, GLOBAL_ADMIN or USER_ADMIN (an admin's key
     /// needs GLOBAL_ADMIN), or the operator. FAILED_PRECONDITION (reason
-    /// LAST_OPERATOR_CREDENTIAL) for the last active operator key.
+    /// LAST_OPERATOR_CREDENTIAL) for the last active operator key. Revoking
+    /// the bootstrap operator key also deletes operator.key.
     func revokeCredential(request: RevokeCredentialRequest, context: ServerContext) async throws -> Credential
+    /// Replaces a key: issues a new one (the secret is returned once) for the
+    /// same owner, label and client certificate binding, and schedules the
+    /// old one's revocation at the end of the grace period, so that its users
+    /// can move to the new secret without an outage. Who may: as for
+    /// RevokeCredential (the key's owner, GLOBAL_ADMIN or USER_ADMIN, an
+    /// admin's key needs GLOBAL_ADMIN; operator keys only the operator).
+    /// FAILED_PRECONDITION (reason CREDENTIAL_NOT_ACTIVE) for a revoked or
+    /// expired key, (reason CREDENTIAL_ALREADY_ROTATED) for a key already
+    /// replaced. Rotating the bootstrap operator key deletes operator.key at
+    /// once (its key works on for the grace period; the new secret is only in
+    /// the response).
+    func rotateCredential(request: RotateCredentialRequest, context: ServerContext) async throws -> RotateCredentialResponse
+    /// Revokes the operator key guestd created on its first start and deletes
+    /// its file, operator.key, from the data directory. Operator only; there
+    /// must be another active operator key that is not itself being rotated
+    /// out (issue one with IssueCredential, principal_type OPERATOR), else
+    /// FAILED_PRECONDITION (reason LAST_OPERATOR_CREDENTIAL). Calling it again
+    /// changes nothing.
+    func retireBootstrapCredential(request: RetireBootstrapCredentialRequest, context: ServerContext) async throws -> RetireBootstrapCredentialResponse
     /// Lists keys, newest first, never with secrets. A user sees its own;
     /// GLOBAL_ADMIN and USER_ADMIN the tenant's; the operator also operator keys.
     func listCredentials(request: ListCredentialsRequest, context: ServerContext) async throws -> ListCredentialsResponse
@@ -460,9 +500,35 @@ public enum TenantService {
     /// Revokes a key at once and returns it; revoking a revoked key returns it
     /// unchanged. The key's owner, GLOBAL_ADMIN or USER_ADMIN (an admin's key
     /// needs GLOBAL_ADMIN), or the operator. FAILED_PRECONDITION (reason
-    /// LAST_OPERATOR_CREDENTIAL) for the last active operator key.
+    /// LAST_OPERATOR_CREDENTIAL) for the last active operator key. Revoking
+    /// the bootstrap operator key also deletes operator.key.
     public func revokeCredential(_ request: RevokeCredentialRequest, options: CallOptions = .defaults) async throws -> Credential {
       try await channel.unary(TenantService.Method.revokeCredential, request: request, responseType: Credential.self, options: options)
+    }
+
+    /// Replaces a key: issues a new one (the secret is returned once) for the
+    /// same owner, label and client certificate binding, and schedules the
+    /// old one's revocation at the end of the grace period, so that its users
+    /// can move to the new secret without an outage. Who may: as for
+    /// RevokeCredential (the key's owner, GLOBAL_ADMIN or USER_ADMIN, an
+    /// admin's key needs GLOBAL_ADMIN; operator keys only the operator).
+    /// FAILED_PRECONDITION (reason CREDENTIAL_NOT_ACTIVE) for a revoked or
+    /// expired key, (reason CREDENTIAL_ALREADY_ROTATED) for a key already
+    /// replaced. Rotating the bootstrap operator key deletes operator.key at
+    /// once (its key works on for the grace period; the new secret is only in
+    /// the response).
+    public func rotateCredential(_ request: RotateCredentialRequest, options: CallOptions = .defaults) async throws -> RotateCredentialResponse {
+      try await channel.unary(TenantService.Method.rotateCredential, request: request, responseType: RotateCredentialResponse.self, options: options)
+    }
+
+    /// Revokes the operator key guestd created on its first start and deletes
+    /// its file, operator.key, from the data directory. Operator only; there
+    /// must be another active operator key that is not itself being rotated
+    /// out (issue one with IssueCredential, principal_type OPERATOR), else
+    /// FAILED_PRECONDITION (reason LAST_OPERATOR_CREDENTIAL). Calling it again
+    /// changes nothing.
+    public func retireBootstrapCredential(_ request: RetireBootstrapCredentialRequest, options: CallOptions = .defaults) async throws -> RetireBootstrapCredentialResponse {
+      try await channel.unary(TenantService.Method.retireBootstrapCredential, request: request, responseType: RetireBootstrapCredentialResponse.self, options: options)
     }
 
     /// Lists keys, newest first, never with secrets. A user sees its own;
@@ -566,6 +632,12 @@ extension TenantService.ServiceProtocol {
     }
     router.registerUnary(TenantService.Method.revokeCredential, requestType: RevokeCredentialRequest.self) { request, context in
       try await self.revokeCredential(request: request, context: context)
+    }
+    router.registerUnary(TenantService.Method.rotateCredential, requestType: RotateCredentialRequest.self) { request, context in
+      try await self.rotateCredential(request: request, context: context)
+    }
+    router.registerUnary(TenantService.Method.retireBootstrapCredential, requestType: RetireBootstrapCredentialRequest.self) { request, context in
+      try await self.retireBootstrapCredential(request: request, context: context)
     }
     router.registerUnary(TenantService.Method.listCredentials, requestType: ListCredentialsRequest.self) { request, context in
       try await self.listCredentials(request: request, context: context)

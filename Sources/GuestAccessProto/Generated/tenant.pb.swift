@@ -1364,11 +1364,15 @@ public enum AuditAction: ProtoEnum {
   /// ApplyAccessReview.
   /// `AUDIT_ACTION_ACCESS_REVIEW_APPLIED` = 36
   case accessReviewApplied
+  /// RotateCredential (target: the replaced key; details: the new key's id
+  /// and when the replaced key is revoked).
+  /// `AUDIT_ACTION_CREDENTIAL_ROTATED` = 37
+  case credentialRotated
   /// A value this version of the schema does not know (proto3 open enum).
   case unrecognized(Int32)
 
   /// Every value the schema declares, in declaration order.
-  public static let knownCases: [AuditAction] = [.unspecified, .tenantCreated, .tenantUpdated, .tenantDisabled, .settingsUpdated, .crossTenantAccessUpdated, .userCreated, .userUpdated, .userDeleted, .rolesChanged, .groupCreated, .groupMemberAdded, .groupMemberRemoved, .applicationCreated, .applicationAssigned, .applicationUnassigned, .credentialIssued, .credentialRevoked, .invitationCreated, .invitationResent, .invitationRevoked, .invitationExpired, .invitationRedeemed, .invitationEmailFailed, .passcodeSent, .guestUpdated, .guestSignInBlocked, .guestSignInUnblocked, .guestRemoved, .guestRestored, .guestPurged, .guestAccessExpired, .guestRedemptionReset, .guestLeft, .accessReviewCreated, .accessReviewDecisionRecorded, .accessReviewApplied]
+  public static let knownCases: [AuditAction] = [.unspecified, .tenantCreated, .tenantUpdated, .tenantDisabled, .settingsUpdated, .crossTenantAccessUpdated, .userCreated, .userUpdated, .userDeleted, .rolesChanged, .groupCreated, .groupMemberAdded, .groupMemberRemoved, .applicationCreated, .applicationAssigned, .applicationUnassigned, .credentialIssued, .credentialRevoked, .invitationCreated, .invitationResent, .invitationRevoked, .invitationExpired, .invitationRedeemed, .invitationEmailFailed, .passcodeSent, .guestUpdated, .guestSignInBlocked, .guestSignInUnblocked, .guestRemoved, .guestRestored, .guestPurged, .guestAccessExpired, .guestRedemptionReset, .guestLeft, .accessReviewCreated, .accessReviewDecisionRecorded, .accessReviewApplied, .credentialRotated]
 
   /// Creates the value for a wire number; unknown numbers become `.unrecognized`.
   public init(rawValue: Int32) {
@@ -1410,6 +1414,7 @@ public enum AuditAction: ProtoEnum {
     case 34: self = .accessReviewCreated
     case 35: self = .accessReviewDecisionRecorded
     case 36: self = .accessReviewApplied
+    case 37: self = .credentialRotated
     default: self = .unrecognized(rawValue)
     }
   }
@@ -1454,6 +1459,7 @@ public enum AuditAction: ProtoEnum {
     case .accessReviewCreated: return 34
     case .accessReviewDecisionRecorded: return 35
     case .accessReviewApplied: return 36
+    case .credentialRotated: return 37
     case .unrecognized(let value): return value
     }
   }
@@ -1498,6 +1504,7 @@ public enum AuditAction: ProtoEnum {
     case .accessReviewCreated: return "AUDIT_ACTION_ACCESS_REVIEW_CREATED"
     case .accessReviewDecisionRecorded: return "AUDIT_ACTION_ACCESS_REVIEW_DECISION_RECORDED"
     case .accessReviewApplied: return "AUDIT_ACTION_ACCESS_REVIEW_APPLIED"
+    case .credentialRotated: return "AUDIT_ACTION_CREDENTIAL_ROTATED"
     case .unrecognized(let value): return String(value)
     }
   }
@@ -1687,12 +1694,20 @@ public struct TenantSettings: ProtoMessage, Codable {
   public var redirectURLAllowList: [String] = []
   /// Who may have the server send invitation email. Default MEMBERS.
   public var invitationEmailPolicy: InvitationEmailPolicy = .unspecified
+  /// The longest a key of one of the tenant's users may live, in days
+  /// (IssueCredential, RotateCredential and the key CompleteRedemption
+  /// issues); 0 = no maximum (the default); 1 to 3650. A key asked for longer,
+  /// or for no expiry, gets this lifetime (its expires_at says when it ends).
+  /// Lowering it applies to keys issued before as well: a key older than the
+  /// maximum is refused (UNAUTHENTICATED, reason CREDENTIAL_EXPIRED) and
+  /// listed as EXPIRED, with expires_at at its created_at plus the maximum.
+  public var maxCredentialLifetimeDays: Int32 = 0
 
   /// Creates a message with every field at its default value.
   public init() {}
 
   /// Creates a message from its fields; omitted fields keep their default values.
-  public init(tenantID: String = "", guestInvitePolicy: GuestInvitePolicy = .unspecified, guestAccessLevel: GuestAccessLevel = .unspecified, collaborationDomainMode: CollaborationDomainMode = .unspecified, collaborationDomains: [String] = [], emailOtpMode: EmailOtpMode = .unspecified, defaultInvitationLifetimeDays: Int32 = 0, invitationRateLimit: Int32 = 0, invitationRateWindowSeconds: Int64 = 0, updatedAt: Int64 = 0, updatedBy: String = "", redirectURLAllowList: [String] = [], invitationEmailPolicy: InvitationEmailPolicy = .unspecified) {
+  public init(tenantID: String = "", guestInvitePolicy: GuestInvitePolicy = .unspecified, guestAccessLevel: GuestAccessLevel = .unspecified, collaborationDomainMode: CollaborationDomainMode = .unspecified, collaborationDomains: [String] = [], emailOtpMode: EmailOtpMode = .unspecified, defaultInvitationLifetimeDays: Int32 = 0, invitationRateLimit: Int32 = 0, invitationRateWindowSeconds: Int64 = 0, updatedAt: Int64 = 0, updatedBy: String = "", redirectURLAllowList: [String] = [], invitationEmailPolicy: InvitationEmailPolicy = .unspecified, maxCredentialLifetimeDays: Int32 = 0) {
     self.tenantID = tenantID
     self.guestInvitePolicy = guestInvitePolicy
     self.guestAccessLevel = guestAccessLevel
@@ -1706,6 +1721,7 @@ public struct TenantSettings: ProtoMessage, Codable {
     self.updatedBy = updatedBy
     self.redirectURLAllowList = redirectURLAllowList
     self.invitationEmailPolicy = invitationEmailPolicy
+    self.maxCredentialLifetimeDays = maxCredentialLifetimeDays
   }
 
   /// Decodes the protobuf wire format with protoc-c's codec.
@@ -1745,6 +1761,7 @@ extension TenantSettings: _CBridged {
     self.updatedBy = _protoString(c.pointee.updated_by)
     self.redirectURLAllowList = _protoArray(c.pointee.redirect_url_allow_list, c.pointee.n_redirect_url_allow_list) { _protoString($0) }
     self.invitationEmailPolicy = InvitationEmailPolicy(_c: c.pointee.invitation_email_policy)
+    self.maxCredentialLifetimeDays = c.pointee.max_credential_lifetime_days
   }
 
   func _fill(_ c: UnsafeMutablePointer<Guestaccess__V1__TenantSettings>, _ arena: _ProtoArena) {
@@ -1767,6 +1784,7 @@ extension TenantSettings: _CBridged {
       c.pointee.redirect_url_allow_list = arena.array(self.redirectURLAllowList) { arena.string($0) }
     }
     c.pointee.invitation_email_policy = self.invitationEmailPolicy._c
+    c.pointee.max_credential_lifetime_days = self.maxCredentialLifetimeDays
   }
 }
 
@@ -2489,12 +2507,20 @@ public struct Credential: ProtoMessage, Codable {
   /// The client certificate identity the key is bound to (see
   /// IssueCredentialRequest.client_certificate_identity); empty = none.
   public var clientCertificateIdentity: String = ""
+  /// Set by RotateCredential on the key it replaced: when the grace period
+  /// ends. From then on the key is REVOKED (refused with UNAUTHENTICATED,
+  /// reason CREDENTIAL_REVOKED); 0 = no rotation pending.
+  public var revokeAt: Int64 = 0
+  /// Set by RotateCredential on the key it replaced: the new key's id.
+  public var replacedBy: String = ""
+  /// Set by RotateCredential on the new key: the id of the key it replaces.
+  public var replaces: String = ""
 
   /// Creates a message with every field at its default value.
   public init() {}
 
   /// Creates a message from its fields; omitted fields keep their default values.
-  public init(id: String = "", tenantID: String = "", principalType: CredentialPrincipalType = .unspecified, userID: String = "", displayName: String = "", secretHint: String = "", state: CredentialState = .unspecified, createdAt: Int64 = 0, createdBy: String = "", expiresAt: Int64 = 0, revokedAt: Int64 = 0, lastUsedAt: Int64 = 0, clientCertificateIdentity: String = "") {
+  public init(id: String = "", tenantID: String = "", principalType: CredentialPrincipalType = .unspecified, userID: String = "", displayName: String = "", secretHint: String = "", state: CredentialState = .unspecified, createdAt: Int64 = 0, createdBy: String = "", expiresAt: Int64 = 0, revokedAt: Int64 = 0, lastUsedAt: Int64 = 0, clientCertificateIdentity: String = "", revokeAt: Int64 = 0, replacedBy: String = "", replaces: String = "") {
     self.id = id
     self.tenantID = tenantID
     self.principalType = principalType
@@ -2508,6 +2534,9 @@ public struct Credential: ProtoMessage, Codable {
     self.revokedAt = revokedAt
     self.lastUsedAt = lastUsedAt
     self.clientCertificateIdentity = clientCertificateIdentity
+    self.revokeAt = revokeAt
+    self.replacedBy = replacedBy
+    self.replaces = replaces
   }
 
   /// Decodes the protobuf wire format with protoc-c's codec.
@@ -2547,6 +2576,9 @@ extension Credential: _CBridged {
     self.revokedAt = c.pointee.revoked_at
     self.lastUsedAt = c.pointee.last_used_at
     self.clientCertificateIdentity = _protoString(c.pointee.client_certificate_identity)
+    self.revokeAt = c.pointee.revoke_at
+    self.replacedBy = _protoString(c.pointee.replaced_by)
+    self.replaces = _protoString(c.pointee.replaces)
   }
 
   func _fill(_ c: UnsafeMutablePointer<Guestaccess__V1__Credential>, _ arena: _ProtoArena) {
@@ -2563,6 +2595,9 @@ extension Credential: _CBridged {
     c.pointee.revoked_at = self.revokedAt
     c.pointee.last_used_at = self.lastUsedAt
     if !self.clientCertificateIdentity.isEmpty { c.pointee.client_certificate_identity = arena.string(self.clientCertificateIdentity) }
+    c.pointee.revoke_at = self.revokeAt
+    if !self.replacedBy.isEmpty { c.pointee.replaced_by = arena.string(self.replacedBy) }
+    if !self.replaces.isEmpty { c.pointee.replaces = arena.string(self.replaces) }
   }
 }
 
@@ -4846,6 +4881,250 @@ extension RevokeCredentialRequest: _CBridged {
   func _fill(_ c: UnsafeMutablePointer<Guestaccess__V1__RevokeCredentialRequest>, _ arena: _ProtoArena) {
     if !self.tenantID.isEmpty { c.pointee.tenant_id = arena.string(self.tenantID) }
     if !self.credentialID.isEmpty { c.pointee.credential_id = arena.string(self.credentialID) }
+  }
+}
+
+/// RotateCredential: a new key replacing an existing one, which keeps
+/// working for a grace period.
+public struct RotateCredentialRequest: ProtoMessage, Codable {
+  /// The fully qualified protobuf name, `guestaccess.v1.RotateCredentialRequest`.
+  public static let protoName = "guestaccess.v1.RotateCredentialRequest"
+
+  /// The tenant; empty = the caller's acting tenant. Ignored for operator
+  /// credentials.
+  public var tenantID: String = ""
+  /// Client-chosen key making retries safe; at most 128 characters; empty =
+  /// none. Kept 24 hours. A replay returns the credentials with `secret`
+  /// empty.
+  public var idempotencyKey: String = ""
+  /// The key to replace; it must be ACTIVE and not already rotated.
+  public var credentialID: String = ""
+  /// How long the replaced key keeps working, in seconds; 0 = 86400 (one
+  /// day); at most 2592000 (30 days). Revoke it with RevokeCredential to end
+  /// it sooner.
+  public var gracePeriodSeconds: Int64 = 0
+  /// Lifetime of the new key in seconds; 0 = the replaced key's lifetime
+  /// (never expiring when it never expired); at most 10 years. Capped as in
+  /// IssueCredential (the tenant's max_credential_lifetime_days, a guest's
+  /// access_expires_at).
+  public var expiresInSeconds: Int64 = 0
+
+  /// Creates a message with every field at its default value.
+  public init() {}
+
+  /// Creates a message from its fields; omitted fields keep their default values.
+  public init(tenantID: String = "", idempotencyKey: String = "", credentialID: String = "", gracePeriodSeconds: Int64 = 0, expiresInSeconds: Int64 = 0) {
+    self.tenantID = tenantID
+    self.idempotencyKey = idempotencyKey
+    self.credentialID = credentialID
+    self.gracePeriodSeconds = gracePeriodSeconds
+    self.expiresInSeconds = expiresInSeconds
+  }
+
+  /// Decodes the protobuf wire format with protoc-c's codec.
+  /// - Throws: `ProtoDecodingError` for bytes that are not a valid `RotateCredentialRequest`.
+  public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    self = try _protoDecode(Self.self, bytes)
+  }
+
+  /// The exact number of bytes `serialize(into:)` appends.
+  public func serializedSize() -> Int { _protoSize(self) }
+
+  /// Appends the protobuf wire format, encoded by protoc-c's codec.
+  public func serialize(into buffer: inout [UInt8]) { _protoEncode(self, into: &buffer) }
+}
+
+extension RotateCredentialRequest: _CBridged {
+  typealias CMessage = Guestaccess__V1__RotateCredentialRequest
+
+  nonisolated(unsafe) static let _descriptor = _descriptorOf(Self.self)
+
+  static func _cInit(_ message: UnsafeMutablePointer<Guestaccess__V1__RotateCredentialRequest>) {
+    guestaccess__v1__rotate_credential_request__init(message)
+  }
+
+  init(_c c: UnsafePointer<Guestaccess__V1__RotateCredentialRequest>) {
+    self.init()
+    self.tenantID = _protoString(c.pointee.tenant_id)
+    self.idempotencyKey = _protoString(c.pointee.idempotency_key)
+    self.credentialID = _protoString(c.pointee.credential_id)
+    self.gracePeriodSeconds = c.pointee.grace_period_seconds
+    self.expiresInSeconds = c.pointee.expires_in_seconds
+  }
+
+  func _fill(_ c: UnsafeMutablePointer<Guestaccess__V1__RotateCredentialRequest>, _ arena: _ProtoArena) {
+    if !self.tenantID.isEmpty { c.pointee.tenant_id = arena.string(self.tenantID) }
+    if !self.idempotencyKey.isEmpty { c.pointee.idempotency_key = arena.string(self.idempotencyKey) }
+    if !self.credentialID.isEmpty { c.pointee.credential_id = arena.string(self.credentialID) }
+    c.pointee.grace_period_seconds = self.gracePeriodSeconds
+    c.pointee.expires_in_seconds = self.expiresInSeconds
+  }
+}
+
+/// A new credential, its secret and the credential it replaces.
+public struct RotateCredentialResponse: ProtoMessage, Codable {
+  /// The fully qualified protobuf name, `guestaccess.v1.RotateCredentialResponse`.
+  public static let protoName = "guestaccess.v1.RotateCredentialResponse"
+
+  /// The new credential, ACTIVE, with the replaced key's owner, label and
+  /// client certificate binding; `replaces` names the replaced key.
+  public var credential: Credential = .init()
+  /// The new secret (send as `authorization: Bearer <secret>`), shown only
+  /// here; empty in an idempotent replay.
+  public var secret: String = ""
+  /// The replaced credential, with revoke_at and replaced_by set.
+  public var replaced: Credential = .init()
+
+  /// Creates a message with every field at its default value.
+  public init() {}
+
+  /// Creates a message from its fields; omitted fields keep their default values.
+  public init(credential: Credential = .init(), secret: String = "", replaced: Credential = .init()) {
+    self.credential = credential
+    self.secret = secret
+    self.replaced = replaced
+  }
+
+  /// Decodes the protobuf wire format with protoc-c's codec.
+  /// - Throws: `ProtoDecodingError` for bytes that are not a valid `RotateCredentialResponse`.
+  public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    self = try _protoDecode(Self.self, bytes)
+  }
+
+  /// The exact number of bytes `serialize(into:)` appends.
+  public func serializedSize() -> Int { _protoSize(self) }
+
+  /// Appends the protobuf wire format, encoded by protoc-c's codec.
+  public func serialize(into buffer: inout [UInt8]) { _protoEncode(self, into: &buffer) }
+}
+
+extension RotateCredentialResponse: _CBridged {
+  typealias CMessage = Guestaccess__V1__RotateCredentialResponse
+
+  nonisolated(unsafe) static let _descriptor = _descriptorOf(Self.self)
+
+  static func _cInit(_ message: UnsafeMutablePointer<Guestaccess__V1__RotateCredentialResponse>) {
+    guestaccess__v1__rotate_credential_response__init(message)
+  }
+
+  init(_c c: UnsafePointer<Guestaccess__V1__RotateCredentialResponse>) {
+    self.init()
+    if let sub = c.pointee.credential { self.credential = Credential(_c: sub) }
+    self.secret = _protoString(c.pointee.secret)
+    if let sub = c.pointee.replaced { self.replaced = Credential(_c: sub) }
+  }
+
+  func _fill(_ c: UnsafeMutablePointer<Guestaccess__V1__RotateCredentialResponse>, _ arena: _ProtoArena) {
+    if self.credential != Credential() { c.pointee.credential = arena.message(self.credential) }
+    if !self.secret.isEmpty { c.pointee.secret = arena.string(self.secret) }
+    if self.replaced != Credential() { c.pointee.replaced = arena.message(self.replaced) }
+  }
+}
+
+/// RetireBootstrapCredential: ends the operator key guestd wrote to
+/// operator.key on its first start.
+public struct RetireBootstrapCredentialRequest: ProtoMessage, Codable {
+  /// The fully qualified protobuf name, `guestaccess.v1.RetireBootstrapCredentialRequest`.
+  public static let protoName = "guestaccess.v1.RetireBootstrapCredentialRequest"
+
+  /// Why, recorded in the audit events' details ("reason"); at most 256
+  /// characters; empty = "bootstrap key retired".
+  public var reason: String = ""
+
+  /// Creates a message with every field at its default value.
+  public init() {}
+
+  /// Creates a message from its fields; omitted fields keep their default values.
+  public init(reason: String = "") {
+    self.reason = reason
+  }
+
+  /// Decodes the protobuf wire format with protoc-c's codec.
+  /// - Throws: `ProtoDecodingError` for bytes that are not a valid `RetireBootstrapCredentialRequest`.
+  public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    self = try _protoDecode(Self.self, bytes)
+  }
+
+  /// The exact number of bytes `serialize(into:)` appends.
+  public func serializedSize() -> Int { _protoSize(self) }
+
+  /// Appends the protobuf wire format, encoded by protoc-c's codec.
+  public func serialize(into buffer: inout [UInt8]) { _protoEncode(self, into: &buffer) }
+}
+
+extension RetireBootstrapCredentialRequest: _CBridged {
+  typealias CMessage = Guestaccess__V1__RetireBootstrapCredentialRequest
+
+  nonisolated(unsafe) static let _descriptor = _descriptorOf(Self.self)
+
+  static func _cInit(_ message: UnsafeMutablePointer<Guestaccess__V1__RetireBootstrapCredentialRequest>) {
+    guestaccess__v1__retire_bootstrap_credential_request__init(message)
+  }
+
+  init(_c c: UnsafePointer<Guestaccess__V1__RetireBootstrapCredentialRequest>) {
+    self.init()
+    self.reason = _protoString(c.pointee.reason)
+  }
+
+  func _fill(_ c: UnsafeMutablePointer<Guestaccess__V1__RetireBootstrapCredentialRequest>, _ arena: _ProtoArena) {
+    if !self.reason.isEmpty { c.pointee.reason = arena.string(self.reason) }
+  }
+}
+
+/// What RetireBootstrapCredential did.
+public struct RetireBootstrapCredentialResponse: ProtoMessage, Codable {
+  /// The fully qualified protobuf name, `guestaccess.v1.RetireBootstrapCredentialResponse`.
+  public static let protoName = "guestaccess.v1.RetireBootstrapCredentialResponse"
+
+  /// The bootstrap credentials revoked now (empty when none was active).
+  public var revoked: [Credential] = []
+  /// Whether the file operator.key was found in the data directory and
+  /// deleted.
+  public var keyFileRemoved: Bool = false
+
+  /// Creates a message with every field at its default value.
+  public init() {}
+
+  /// Creates a message from its fields; omitted fields keep their default values.
+  public init(revoked: [Credential] = [], keyFileRemoved: Bool = false) {
+    self.revoked = revoked
+    self.keyFileRemoved = keyFileRemoved
+  }
+
+  /// Decodes the protobuf wire format with protoc-c's codec.
+  /// - Throws: `ProtoDecodingError` for bytes that are not a valid `RetireBootstrapCredentialResponse`.
+  public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    self = try _protoDecode(Self.self, bytes)
+  }
+
+  /// The exact number of bytes `serialize(into:)` appends.
+  public func serializedSize() -> Int { _protoSize(self) }
+
+  /// Appends the protobuf wire format, encoded by protoc-c's codec.
+  public func serialize(into buffer: inout [UInt8]) { _protoEncode(self, into: &buffer) }
+}
+
+extension RetireBootstrapCredentialResponse: _CBridged {
+  typealias CMessage = Guestaccess__V1__RetireBootstrapCredentialResponse
+
+  nonisolated(unsafe) static let _descriptor = _descriptorOf(Self.self)
+
+  static func _cInit(_ message: UnsafeMutablePointer<Guestaccess__V1__RetireBootstrapCredentialResponse>) {
+    guestaccess__v1__retire_bootstrap_credential_response__init(message)
+  }
+
+  init(_c c: UnsafePointer<Guestaccess__V1__RetireBootstrapCredentialResponse>) {
+    self.init()
+    self.revoked = _protoArray(c.pointee.revoked, c.pointee.n_revoked) { Credential(_c: $0!) }
+    self.keyFileRemoved = c.pointee.key_file_removed != 0
+  }
+
+  func _fill(_ c: UnsafeMutablePointer<Guestaccess__V1__RetireBootstrapCredentialResponse>, _ arena: _ProtoArena) {
+    if !self.revoked.isEmpty {
+      c.pointee.n_revoked = self.revoked.count
+      c.pointee.revoked = arena.array(self.revoked) { arena.message($0) }
+    }
+    c.pointee.key_file_removed = self.keyFileRemoved ? 1 : 0
   }
 }
 

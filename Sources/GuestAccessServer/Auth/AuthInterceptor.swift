@@ -88,12 +88,22 @@ public struct AuthInterceptor: ServerInterceptor {
       throw RPCError.unauthenticated("unknown credential", reason: .credentialUnknown)
     }
     let credential = found.credential
-    if credential.revokedAt != 0 { throw RPCError.unauthenticated("credential revoked", reason: .credentialRevoked) }
-    if credential.expiresAt != 0 && credential.expiresAt <= now {
-      throw RPCError.unauthenticated("credential expired", reason: .credentialExpired)
+    let lifetime = credential.principalType == .operator
+      ? CredentialLifetime.unlimited : CredentialLifetime(settings: try reader.settings(tenantID: credential.tenantID))
+    switch lifetime.state(of: credential, now: now) {
+    case .revoked:
+      let rotated = credential.revokedAt == 0
+      throw RPCError.unauthenticated(rotated ? "credential rotated: its grace period has ended" : "credential revoked", reason: .credentialRevoked)
+    case .expired:
+      let aged = credential.expiresAt == 0 || credential.expiresAt > now
+      throw RPCError.unauthenticated(aged ? "credential expired: older than the tenant's maximum key lifetime" : "credential expired",
+                            reason: .credentialExpired)
+    default:
+      break
     }
+    let endsAt = lifetime.endsAt(credential)
     if credential.principalType == .operator {
-      return Principal(kind: .operator, credentialID: credential.id, homeUser: nil, actingUser: nil, credentialExpiresAt: credential.expiresAt,
+      return Principal(kind: .operator, credentialID: credential.id, homeUser: nil, actingUser: nil, credentialExpiresAt: endsAt,
                        certificateIdentity: credential.clientCertificateIdentity)
     }
     guard let user = try reader.user(tenantID: credential.tenantID, id: credential.userID), user.deletedAt == 0 else {
@@ -102,7 +112,7 @@ public struct AuthInterceptor: ServerInterceptor {
     try checkUsable(user, tenantID: user.tenantID, now: now, reader: reader)
     try checkHomeAccount(of: user, now: now, reader: reader)
     guard !actingTenant.isEmpty, actingTenant != user.tenantID else {
-      return Principal(kind: .user, credentialID: credential.id, homeUser: user, actingUser: user, credentialExpiresAt: credential.expiresAt,
+      return Principal(kind: .user, credentialID: credential.id, homeUser: user, actingUser: user, credentialExpiresAt: endsAt,
                        certificateIdentity: credential.clientCertificateIdentity)
     }
     let links = try reader.guestLinks(homeUserID: user.id).filter { $0.tenantID == actingTenant }
@@ -118,7 +128,7 @@ public struct AuthInterceptor: ServerInterceptor {
     guard allowed else {
       throw RPCError.permissionDenied("cross-tenant access settings block this collaboration", reason: .crossTenantBlocked)
     }
-    return Principal(kind: .user, credentialID: credential.id, homeUser: user, actingUser: guest, credentialExpiresAt: credential.expiresAt,
+    return Principal(kind: .user, credentialID: credential.id, homeUser: user, actingUser: guest, credentialExpiresAt: endsAt,
                        certificateIdentity: credential.clientCertificateIdentity)
   }
 

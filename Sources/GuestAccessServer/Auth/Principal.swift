@@ -20,7 +20,8 @@ public struct Principal: Sendable, Hashable {
   /// The user object in the acting tenant: the home user itself, or its guest
   /// object when acting in another tenant; nil for the operator.
   public var actingUser: User?
-  /// When the credential expires (Unix ms; 0 = never).
+  /// When the credential stops working (Unix ms; 0 = never): its expiry, the
+  /// tenant's maximum key lifetime or the end of a rotation's grace period.
   public var credentialExpiresAt: Int64 = 0
   /// The client certificate identity the credential is bound to ("" = none):
   /// calls must come over mutual TLS with a certificate carrying it.

@@ -123,8 +123,7 @@ extension InvitationServiceImpl {
           try writer.putRedemptionSession(session)
           let identity = Identity(signInType: .emailOtp, issuer: "mail", issuerAssignedID: invitation.invitedEmail)
           try accept(&guest, invitation: &invitation, identity: identity, writer: writer, events: &events, audit: audit, now: now)
-          var expiresAt = Int64(0)
-          if guest.accessExpiresAt != 0 { expiresAt = guest.accessExpiresAt }
+          let expiresAt = CredentialLifetime(settings: settings).cap(guest.accessExpiresAt, issuedAt: now)
           let credential = Credential(
             id: Secrets.newID(prefix: "key_"), tenantID: tenant.id, principalType: .user, userID: guest.id,
             displayName: "email passcode redemption", secretHint: String(secret.prefix(8)), state: .active, createdAt: now,

@@ -15,7 +15,7 @@ enum OperatorBootstrap {
     if let configuredKey {
       try checkStrong(configuredKey)
       let hash = Secrets.hash(configuredKey)
-      let path = dataDir + "/operator.key"
+      let path = keyFile(dataDir: dataDir)
       let retired = try await store.write { writer -> Int in
         if try writer.credential(secretHash: hash) == nil {
           let credential = Credential(
@@ -27,7 +27,7 @@ enum OperatorBootstrap {
         // A configured key replaces the bootstrap one: the key written to operator.key stops working.
         var retired = 0
         for var credential in try writer.credentials(tenantID: "", userID: nil, after: "", limit: 10_000)
-        where credential.createdBy == "bootstrap" && credential.revokedAt == 0 {
+        where isBootstrap(credential) && credential.revokedAt == 0 {
           credential.revokedAt = now
           credential.state = .revoked
           try writer.updateCredential(credential)
@@ -42,19 +42,45 @@ enum OperatorBootstrap {
       logger.info("operator credential taken from configuration")
       return
     }
-    let exists = try await store.read { try $0.hasOperatorCredential() }
+    let path = keyFile(dataDir: dataDir)
+    let (exists, bootstrapEnded) = try await store.read { reader -> (Bool, Bool) in
+      let bootstrap = try reader.credentials(tenantID: "", userID: nil, after: "", limit: 10_000).filter(isBootstrap)
+      return (try reader.hasOperatorCredential(), !bootstrap.isEmpty && bootstrap.allSatisfy { CredentialLifetime.isRevoked($0, now: now) })
+    }
+    // A bootstrap key that was revoked or rotated out leaves no usable secret lying around.
+    if bootstrapEnded { removeKeyFile(path, logger: logger) }
     guard !exists else { return }
     let secret = Secrets.newSecret(prefix: "gak_op_")
-    let path = dataDir + "/operator.key"
     try writeOwnerOnly(path: path, contents: secret + "\n")
     try await store.write { writer in
       let credential = Credential(
         id: Secrets.newID(prefix: "key_"), principalType: .operator, displayName: "initial operator credential",
-        secretHint: String(secret.prefix(10)), state: .active, createdAt: now, createdBy: "bootstrap")
+        secretHint: String(secret.prefix(10)), state: .active, createdAt: now, createdBy: bootstrapCreator)
       try writer.insertCredential(credential, secretHash: Secrets.hash(secret))
       try recordIssued(credential, writer: writer, now: now)
     }
     logger.notice("created the operator credential in \(path) (mode 0600)")
+  }
+
+  /// Where the bootstrap key is written: `operator.key` in the data directory.
+  static func keyFile(dataDir: String) -> String {
+    dataDir + "/operator.key"
+  }
+
+  /// Whether `credential` is the operator key written to `operator.key` on the first start.
+  static func isBootstrap(_ credential: Credential) -> Bool {
+    credential.principalType == .operator && credential.createdBy == bootstrapCreator
+  }
+
+  /// `created_by` of the bootstrap key.
+  static let bootstrapCreator = "bootstrap"
+
+  /// Deletes the bootstrap key's file (`path`, nil = none known); returns whether it existed.
+  @discardableResult
+  static func removeKeyFile(_ path: String?, logger: Logger) -> Bool {
+    guard let path, unlink(path) == 0 else { return false }
+    logger.notice("the bootstrap operator key is no longer valid: \(path) removed")
+    return true
   }
 
   /// CREDENTIAL_ISSUED by SYSTEM, among the operator's own events (tenant ""),

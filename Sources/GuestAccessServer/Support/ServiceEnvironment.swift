@@ -20,6 +20,9 @@ public struct ServiceEnvironment: Sendable {
   public var publicBaseURL: String
   /// Logger.
   public var logger: Logger
+  /// The bootstrap operator key's file (`operator.key` in the data
+  /// directory), deleted when that key is revoked, rotated or retired; nil = none.
+  public var operatorKeyFile: String?
 
   /// Creates the environment.
   public init(

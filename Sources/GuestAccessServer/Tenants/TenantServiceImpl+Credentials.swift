@@ -47,18 +47,12 @@ extension TenantServiceImpl {
         writer, key: key, scope: "\(principal.actorID)|IssueCredential", request: request, now: now,
         redact: { var response = $0; response.secret = ""; return response }
       ) {
-        guard let user = try writer.user(tenantID: tenantID, id: userID) else { throw RPCError.notFound(kind: "user", id: userID) }
-        guard user.deletedAt == 0 else { throw RPCError.failedPrecondition("the user was removed", reason: .userRemoved) }
-        // Guests and external members redeemed with a home credential keep using it: a key of
-        // their own here would outlive their home account, its block and the partner's rules.
-        if user.identities.contains(where: { $0.signInType == .homeTenant }) {
-          throw RPCError.failedPrecondition("a user with a home tenant signs in with its home credential", reason: .guestHasHomeTenant)
-        }
+        let user = try Self.keyOwner(writer, tenantID: tenantID, userID: userID)
         if !isSelf && Self.isAdmin(user) && !principal.isOperator && !principal.isGlobalAdmin {
           throw RPCError.permissionDenied("keys for an admin need GLOBAL_ADMIN")
         }
-        var expiresAt = request.expiresInSeconds == 0 ? Int64(0) : now + request.expiresInSeconds * 1000
-        if user.accessExpiresAt != 0 && (expiresAt == 0 || expiresAt > user.accessExpiresAt) { expiresAt = user.accessExpiresAt }
+        let requested = request.expiresInSeconds == 0 ? Int64(0) : now + request.expiresInSeconds * 1000
+        let expiresAt = try Self.keyExpiry(writer, requested: requested, owner: user, now: now)
         let credential = Credential(
           id: Secrets.newID(prefix: "key_"), tenantID: tenantID, principalType: .user, userID: userID, displayName: label,
           secretHint: String(secret.prefix(8)), state: .active, createdAt: now, createdBy: principal.actorID, expiresAt: expiresAt,
@@ -79,35 +73,20 @@ extension TenantServiceImpl {
     let now = env.clock.nowMillis()
     let audit = AuditRecorder(principal, context: context, now: now)
     let tenantID = principal.isOperator ? request.tenantID : try Access.tenant(request.tenantID, principal)
-    return try await env.write { writer, events in
-      guard var credential = try writer.credential(tenantID: tenantID, id: credentialID) else {
-        throw RPCError.notFound(kind: "credential", id: credentialID)
-      }
+    let revoked = try await env.write { writer, events -> Credential in
+      var credential = try Self.managedCredential(writer, tenantID: tenantID, id: credentialID, principal: principal, verb: "revoke")
+      let lifetime = try Self.lifetime(writer, of: credential)
+      guard !CredentialLifetime.isRevoked(credential, now: now) else { return lifetime.presented(credential, now: now) }
       if credential.principalType == .operator {
-        try Access.requireOperator(principal)
-      } else if credential.userID != principal.actingUser?.id {
-        try Access.requireAdmin(principal)
-        if let owner = try writer.user(tenantID: tenantID, id: credential.userID),
-          Self.isAdmin(owner), !principal.isOperator, !principal.isGlobalAdmin
-        {
-          throw RPCError.permissionDenied("an admin's key needs GLOBAL_ADMIN to revoke")
-        }
-      }
-      guard credential.revokedAt == 0 else { return Self.withState(credential, now: now) }
-      if credential.principalType == .operator {
-        let others = try writer.credentials(tenantID: "", userID: nil, after: "", limit: 10_000).filter {
-          $0.id != credentialID && $0.revokedAt == 0 && ($0.expiresAt == 0 || $0.expiresAt > now)
-        }
-        guard !others.isEmpty else {
-          throw RPCError.failedPrecondition("the last active operator credential cannot be revoked", reason: .lastOperatorCredential)
-        }
+        try Self.requireOtherOperatorKey(writer, excluding: [credentialID], now: now)
       }
       credential.revokedAt = now
-      credential.state = .revoked
       try writer.updateCredential(credential)
       try audit.record(writer, &events, tenantID: tenantID, action: .credentialRevoked, targetType: .credential, targetID: credentialID)
-      return credential
+      return lifetime.presented(credential, now: now)
     }
+    if OperatorBootstrap.isBootstrap(revoked) { OperatorBootstrap.removeKeyFile(env.operatorKeyFile, logger: env.logger) }
+    return revoked
   }
 
   public func listCredentials(request: ListCredentialsRequest, context: ServerContext) async throws -> ListCredentialsResponse {
@@ -128,17 +107,69 @@ extension TenantServiceImpl {
     let now = env.clock.nowMillis()
     let filterUser = userID
     let wanted = request.state
-    let rows = try await env.read { reader in
-      try reader.credentials(tenantID: tenantID, userID: filterUser, after: cursor, limit: size + 1)
+    let (rows, lifetime) = try await env.read { reader in
+      (try reader.credentials(tenantID: tenantID, userID: filterUser, after: cursor, limit: size + 1),
+       tenantID.isEmpty ? CredentialLifetime.unlimited : CredentialLifetime(settings: try reader.settings(tenantID: tenantID)))
     }
     let page = PageToken.page(rows, size: size, listing: listing) { $0.id }
-    let items = page.items.map { Self.withState($0, now: now) }.filter { wanted == .unspecified || $0.state == wanted }
+    let items = page.items.map { lifetime.presented($0, now: now) }.filter { wanted == .unspecified || $0.state == wanted }
     return ListCredentialsResponse(credentials: items, nextPageToken: page.next)
   }
 
-  static func withState(_ credential: Credential, now: Int64) -> Credential {
-    var credential = credential
-    credential.state = credential.revokedAt != 0 ? .revoked : (credential.expiresAt != 0 && credential.expiresAt <= now) ? .expired : .active
+  /// The user a new key is for: present, not removed, and without a home
+  /// tenant (guests and external members redeemed with a home credential keep
+  /// using it: a key of their own here would outlive their home account, its
+  /// block and the partner's rules).
+  static func keyOwner(_ reader: any DirectoryReader, tenantID: String, userID: String) throws -> User {
+    guard let user = try reader.user(tenantID: tenantID, id: userID) else { throw RPCError.notFound(kind: "user", id: userID) }
+    guard user.deletedAt == 0 else { throw RPCError.failedPrecondition("the user was removed", reason: .userRemoved) }
+    if user.identities.contains(where: { $0.signInType == .homeTenant }) {
+      throw RPCError.failedPrecondition("a user with a home tenant signs in with its home credential", reason: .guestHasHomeTenant)
+    }
+    return user
+  }
+
+  /// The expiry of a new key for `owner` asking for `requested` (0 = never):
+  /// never after the owner's access ends nor beyond the tenant's maximum key lifetime.
+  static func keyExpiry(_ reader: any DirectoryReader, requested: Int64, owner: User, now: Int64) throws -> Int64 {
+    var expiresAt = requested
+    if owner.accessExpiresAt != 0 && (expiresAt == 0 || expiresAt > owner.accessExpiresAt) { expiresAt = owner.accessExpiresAt }
+    return CredentialLifetime(settings: try reader.settings(tenantID: owner.tenantID)).cap(expiresAt, issuedAt: now)
+  }
+
+  /// The lifetime rules of `credential`'s tenant.
+  static func lifetime(_ reader: any DirectoryReader, of credential: Credential) throws -> CredentialLifetime {
+    credential.principalType == .operator ? .unlimited : CredentialLifetime(settings: try reader.settings(tenantID: credential.tenantID))
+  }
+
+  /// A credential the caller may revoke or rotate: operator keys the
+  /// operator; a user's key its owner, GLOBAL_ADMIN or USER_ADMIN (an admin's
+  /// key needs GLOBAL_ADMIN). Another tenant's key is NOT_FOUND.
+  static func managedCredential(
+    _ reader: any DirectoryReader, tenantID: String, id: String, principal: Principal, verb: String
+  ) throws -> Credential {
+    guard let credential = try reader.credential(tenantID: tenantID, id: id) else { throw RPCError.notFound(kind: "credential", id: id) }
+    if credential.principalType == .operator {
+      try Access.requireOperator(principal)
+    } else if credential.userID != principal.actingUser?.id {
+      try Access.requireAdmin(principal)
+      if let owner = try reader.user(tenantID: tenantID, id: credential.userID),
+        isAdmin(owner), !principal.isOperator, !principal.isGlobalAdmin
+      {
+        throw RPCError.permissionDenied("an admin's key needs GLOBAL_ADMIN to \(verb)")
+      }
+    }
     return credential
+  }
+
+  /// Fails unless an operator key other than `excluded` works now and is not being rotated out.
+  static func requireOtherOperatorKey(_ reader: any DirectoryReader, excluding excluded: Set<String>, now: Int64) throws {
+    let others = try reader.credentials(tenantID: "", userID: nil, after: "", limit: 10_000).filter {
+      !excluded.contains($0.id) && $0.revokeAt == 0 && CredentialLifetime.unlimited.isActive($0, now: now)
+    }
+    guard !others.isEmpty else {
+      throw RPCError.failedPrecondition(
+        "the last active operator credential cannot be revoked: issue another operator key first", reason: .lastOperatorCredential)
+    }
   }
 }

@@ -35,6 +35,7 @@ public struct TenantServiceImpl: TenantService.ServiceProtocol {
       if stored.invitationRateWindowSeconds != 0 { settings.invitationRateWindowSeconds = stored.invitationRateWindowSeconds }
       settings.redirectURLAllowList = stored.redirectURLAllowList
       if stored.invitationEmailPolicy != .unspecified { settings.invitationEmailPolicy = stored.invitationEmailPolicy }
+      settings.maxCredentialLifetimeDays = stored.maxCredentialLifetimeDays
       settings.updatedAt = stored.updatedAt
       settings.updatedBy = stored.updatedBy
     }
@@ -46,7 +47,7 @@ public struct TenantServiceImpl: TenantService.ServiceProtocol {
   static func merge(_ update: TenantSettings, into base: TenantSettings, mask: [String]) throws(RPCError) -> TenantSettings {
     let known = ["guest_invite_policy", "guest_access_level", "collaboration_domain_mode", "collaboration_domains",
                  "email_otp_mode", "default_invitation_lifetime_days", "invitation_rate_limit", "invitation_rate_window_seconds",
-                 "redirect_url_allow_list", "invitation_email_policy"]
+                 "redirect_url_allow_list", "invitation_email_policy", "max_credential_lifetime_days"]
     let fields = mask.contains("*") ? known : mask
     for field in fields where !known.contains(field) {
       throw RPCError.invalidArgument(field: "update_mask", "unknown settings field \(field.prefix(64))")
@@ -90,6 +91,11 @@ public struct TenantServiceImpl: TenantService.ServiceProtocol {
         result.invitationRateLimit = update.invitationRateLimit
       case "redirect_url_allow_list":
         result.redirectURLAllowList = try redirectAllowList(update.redirectURLAllowList)
+      case "max_credential_lifetime_days":
+        guard (0...3650).contains(update.maxCredentialLifetimeDays) else {
+          throw RPCError.invalidArgument(field: "settings.max_credential_lifetime_days", "must be 1 to 3650 (0 = no maximum)")
+        }
+        result.maxCredentialLifetimeDays = update.maxCredentialLifetimeDays
       case "invitation_email_policy":
         guard case .unrecognized = update.invitationEmailPolicy else { result.invitationEmailPolicy = update.invitationEmailPolicy; continue }
         throw RPCError.invalidArgument(field: "settings.invitation_email_policy", "unknown value")

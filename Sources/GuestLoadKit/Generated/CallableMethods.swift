@@ -32,6 +32,8 @@ extension CallableMethod {
     CallableMethod(TenantService.Method.unassignApplication, request: UnassignApplicationRequest.self, response: UnassignApplicationResponse.self),
     CallableMethod(TenantService.Method.issueCredential, request: IssueCredentialRequest.self, response: IssueCredentialResponse.self),
     CallableMethod(TenantService.Method.revokeCredential, request: RevokeCredentialRequest.self, response: Credential.self),
+    CallableMethod(TenantService.Method.rotateCredential, request: RotateCredentialRequest.self, response: RotateCredentialResponse.self),
+    CallableMethod(TenantService.Method.retireBootstrapCredential, request: RetireBootstrapCredentialRequest.self, response: RetireBootstrapCredentialResponse.self),
     CallableMethod(TenantService.Method.listCredentials, request: ListCredentialsRequest.self, response: ListCredentialsResponse.self),
     CallableMethod(TenantService.Method.listAuditEvents, request: ListAuditEventsRequest.self, response: ListAuditEventsResponse.self),
     CallableMethod(TenantService.Method.watchAuditEvents, request: WatchAuditEventsRequest.self, response: AuditEvent.self),

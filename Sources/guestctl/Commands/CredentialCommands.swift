@@ -4,8 +4,8 @@ import GuestAccessClient
 /// `guestctl credential …`: API keys.
 struct CredentialCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "credential", abstract: "Issue, revoke and list API keys.",
-    subcommands: [Issue.self, Revoke.self, List.self])
+    commandName: "credential", abstract: "Issue, rotate, revoke and list API keys.",
+    subcommands: [Issue.self, Rotate.self, Revoke.self, RetireBootstrap.self, List.self])
 
   /// `credential issue [--user ID] [--name LABEL] [--expires-days N] [--operator] [--bind-certificate IDENTITY]`.
   struct Issue: AsyncParsableCommand {
@@ -28,6 +28,45 @@ struct CredentialCommand: AsyncParsableCommand {
       let response = try await global.perform { try await $0.tenants.issueCredential(request) }
       try global.output(response) { DetailView.render(response) }
       if global.isText && !response.secret.isEmpty { Console.error("note: the secret is shown only once; keep it safe") }
+    }
+  }
+
+  /// `credential rotate ID [--grace 1d] [--expires-days N]`.
+  struct Rotate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Replace an API key: prints the new secret (shown once); the old key works until the grace period ends.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Credential id of the key to replace.") var id: String
+    @Option(help: "How long the old key keeps working, e.g. 3600, 12h, 7d (default 1d, at most 30d).") var grace: DurationArgument?
+    @Option(name: .customLong("expires-days"), help: "Lifetime of the new key in days (default: the old key's lifetime).")
+    var expiresDays: Int64?
+    @Option(name: .customLong("idempotency-key"), help: "Makes retries safe.") var idempotencyKey: String = ""
+
+    mutating func run() async throws {
+      let request = RotateCredentialRequest(
+        tenantID: global.tenantID, idempotencyKey: idempotencyKey, credentialID: id, gracePeriodSeconds: grace?.seconds ?? 0,
+        expiresInSeconds: (expiresDays ?? 0) * 86_400)
+      let response = try await global.perform { try await $0.tenants.rotateCredential(request) }
+      try global.output(response) { DetailView.render(response) }
+      if global.isText && !response.secret.isEmpty {
+        Console.error("note: the new secret is shown only once; the old key stops working at \(Display.time(response.replaced.revokeAt))")
+      }
+    }
+  }
+
+  /// `credential retire-bootstrap`.
+  struct RetireBootstrap: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "retire-bootstrap",
+      abstract: "Revoke the operator key guestd wrote to operator.key on its first start and delete that file (operator only; "
+        + "issue another operator key first).")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Why, recorded in the audit log.") var reason: String = ""
+
+    mutating func run() async throws {
+      let request = RetireBootstrapCredentialRequest(reason: reason)
+      let response = try await global.perform { try await $0.tenants.retireBootstrapCredential(request) }
+      try global.output(response) { DetailView.render(response) }
     }
   }
 

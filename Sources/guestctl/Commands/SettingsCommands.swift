@@ -38,9 +38,11 @@ struct SettingsCommand: AsyncParsableCommand {
     var redirectAllow: String?
     @Option(name: .customLong("invitation-email"), help: "Who may have the server send invitation email.")
     var invitationEmail: InvitationEmailPolicy?
+    @Option(name: .customLong("max-key-lifetime-days"), help: "Longest lifetime of the tenant's API keys in days (1-3650; 0 = no maximum).")
+    var maxKeyLifetimeDays: Int32?
 
     func validate() throws {
-      let given: [Any?] = [invitePolicy, accessLevel, domainMode, domains, otp, lifetimeDays, rateLimit, rateWindow, redirectAllow, invitationEmail]
+      let given: [Any?] = [invitePolicy, accessLevel, domainMode, domains, otp, lifetimeDays, rateLimit, rateWindow, redirectAllow, invitationEmail, maxKeyLifetimeDays]
       guard given.contains(where: { $0 != nil }) else { throw ValidationError("name at least one setting to change") }
     }
 
@@ -57,6 +59,10 @@ struct SettingsCommand: AsyncParsableCommand {
       if let rateWindow { settings.invitationRateWindowSeconds = rateWindow.seconds; mask.append("invitation_rate_window_seconds") }
       if let redirectAllow { settings.redirectURLAllowList = Self.split(redirectAllow); mask.append("redirect_url_allow_list") }
       if let invitationEmail { settings.invitationEmailPolicy = invitationEmail; mask.append("invitation_email_policy") }
+      if let maxKeyLifetimeDays {
+        settings.maxCredentialLifetimeDays = maxKeyLifetimeDays
+        mask.append("max_credential_lifetime_days")
+      }
       let request = UpdateSettingsRequest(tenantID: global.tenantID, settings: settings, updateMask: mask)
       let updated = try await global.perform { try await $0.tenants.updateSettings(request) }
       try global.output(updated) { DetailView.render(updated) }

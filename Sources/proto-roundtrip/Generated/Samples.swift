@@ -290,6 +290,7 @@ extension TenantSettings {
     m.updatedBy = "updated_by-10-ü✓"
     m.redirectURLAllowList = ["redirect_url_allow_list-11-ü✓", "redirect_url_allow_list-12-ü✓"]
     m.invitationEmailPolicy = .members
+    m.maxCredentialLifetimeDays = -14
     return m
   }
 }
@@ -311,6 +312,7 @@ extension TenantSettings {
     m.updatedBy = "updated_by-10-ü✓"
     m.redirectURLAllowList = ["redirect_url_allow_list-11-ü✓", "redirect_url_allow_list-12-ü✓"]
     m.invitationEmailPolicy = .members
+    m.maxCredentialLifetimeDays = -14
     return m
   }
 }
@@ -332,6 +334,7 @@ extension TenantSettings {
     m.updatedBy = "updated_by-10-ü✓"
     m.redirectURLAllowList = ["redirect_url_allow_list-11-ü✓", "redirect_url_allow_list-12-ü✓"]
     m.invitationEmailPolicy = .members
+    m.maxCredentialLifetimeDays = -14
     return m
   }
 }
@@ -702,6 +705,9 @@ extension Credential {
     m.revokedAt = -1099511627776
     m.lastUsedAt = -1099511627776
     m.clientCertificateIdentity = "client_certificate_identity-12-ü✓"
+    m.revokeAt = -1099511627776
+    m.replacedBy = "replaced_by-14-ü✓"
+    m.replaces = "replaces-15-ü✓"
     return m
   }
 }
@@ -723,6 +729,9 @@ extension Credential {
     m.revokedAt = -1099511627776
     m.lastUsedAt = -1099511627776
     m.clientCertificateIdentity = "client_certificate_identity-12-ü✓"
+    m.revokeAt = -1099511627776
+    m.replacedBy = "replaced_by-14-ü✓"
+    m.replaces = "replaces-15-ü✓"
     return m
   }
 }
@@ -744,6 +753,9 @@ extension Credential {
     m.revokedAt = -1099511627776
     m.lastUsedAt = -1099511627776
     m.clientCertificateIdentity = "client_certificate_identity-12-ü✓"
+    m.revokeAt = -1099511627776
+    m.replacedBy = "replaced_by-14-ü✓"
+    m.replaces = "replaces-15-ü✓"
     return m
   }
 }
@@ -1983,6 +1995,132 @@ extension RevokeCredentialRequest {
     var m = RevokeCredentialRequest()
     m.tenantID = "tenant_id-0-ü✓"
     m.credentialID = "credential_id-1-ü✓"
+    return m
+  }
+}
+
+extension RotateCredentialRequest {
+  /// A sample with every field set to a non-default value.
+  static func sample() -> RotateCredentialRequest {
+    var m = RotateCredentialRequest()
+    m.tenantID = "tenant_id-0-ü✓"
+    m.idempotencyKey = "idempotency_key-1-ü✓"
+    m.credentialID = "credential_id-2-ü✓"
+    m.gracePeriodSeconds = -1099511627776
+    m.expiresInSeconds = -1099511627776
+    return m
+  }
+}
+
+extension RotateCredentialRequest {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth1() -> RotateCredentialRequest {
+    var m = RotateCredentialRequest()
+    m.tenantID = "tenant_id-0-ü✓"
+    m.idempotencyKey = "idempotency_key-1-ü✓"
+    m.credentialID = "credential_id-2-ü✓"
+    m.gracePeriodSeconds = -1099511627776
+    m.expiresInSeconds = -1099511627776
+    return m
+  }
+}
+
+extension RotateCredentialRequest {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth2() -> RotateCredentialRequest {
+    var m = RotateCredentialRequest()
+    m.tenantID = "tenant_id-0-ü✓"
+    m.idempotencyKey = "idempotency_key-1-ü✓"
+    m.credentialID = "credential_id-2-ü✓"
+    m.gracePeriodSeconds = -1099511627776
+    m.expiresInSeconds = -1099511627776
+    return m
+  }
+}
+
+extension RotateCredentialResponse {
+  /// A sample with every field set to a non-default value.
+  static func sample() -> RotateCredentialResponse {
+    var m = RotateCredentialResponse()
+    m.credential = Credential.sampleDepth1()
+    m.secret = "secret-1-ü✓"
+    m.replaced = Credential.sampleDepth1()
+    return m
+  }
+}
+
+extension RotateCredentialResponse {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth1() -> RotateCredentialResponse {
+    var m = RotateCredentialResponse()
+    m.credential = Credential.sampleDepth2()
+    m.secret = "secret-1-ü✓"
+    m.replaced = Credential.sampleDepth2()
+    return m
+  }
+}
+
+extension RotateCredentialResponse {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth2() -> RotateCredentialResponse {
+    var m = RotateCredentialResponse()
+    m.secret = "secret-1-ü✓"
+    return m
+  }
+}
+
+extension RetireBootstrapCredentialRequest {
+  /// A sample with every field set to a non-default value.
+  static func sample() -> RetireBootstrapCredentialRequest {
+    var m = RetireBootstrapCredentialRequest()
+    m.reason = "reason-0-ü✓"
+    return m
+  }
+}
+
+extension RetireBootstrapCredentialRequest {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth1() -> RetireBootstrapCredentialRequest {
+    var m = RetireBootstrapCredentialRequest()
+    m.reason = "reason-0-ü✓"
+    return m
+  }
+}
+
+extension RetireBootstrapCredentialRequest {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth2() -> RetireBootstrapCredentialRequest {
+    var m = RetireBootstrapCredentialRequest()
+    m.reason = "reason-0-ü✓"
+    return m
+  }
+}
+
+extension RetireBootstrapCredentialResponse {
+  /// A sample with every field set to a non-default value.
+  static func sample() -> RetireBootstrapCredentialResponse {
+    var m = RetireBootstrapCredentialResponse()
+    m.revoked = [Credential.sampleDepth1(), Credential.sampleDepth1()]
+    m.keyFileRemoved = true
+    return m
+  }
+}
+
+extension RetireBootstrapCredentialResponse {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth1() -> RetireBootstrapCredentialResponse {
+    var m = RetireBootstrapCredentialResponse()
+    m.revoked = [Credential.sampleDepth2(), Credential.sampleDepth2()]
+    m.keyFileRemoved = true
+    return m
+  }
+}
+
+extension RetireBootstrapCredentialResponse {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth2() -> RetireBootstrapCredentialResponse {
+    var m = RetireBootstrapCredentialResponse()
+    m.keyFileRemoved = true
     return m
   }
 }
@@ -3967,6 +4105,10 @@ let allMessageSamples: [any ProtoMessage] = [
   IssueCredentialRequest.sample(),
   IssueCredentialResponse.sample(),
   RevokeCredentialRequest.sample(),
+  RotateCredentialRequest.sample(),
+  RotateCredentialResponse.sample(),
+  RetireBootstrapCredentialRequest.sample(),
+  RetireBootstrapCredentialResponse.sample(),
   ListCredentialsRequest.sample(),
   ListCredentialsResponse.sample(),
   ListAuditEventsRequest.sample(),

@@ -2212,6 +2212,186 @@ void   guestaccess__v1__revoke_credential_request__free_unpacked
   assert(message->base.descriptor == &guestaccess__v1__revoke_credential_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   guestaccess__v1__rotate_credential_request__init
+                     (Guestaccess__V1__RotateCredentialRequest         *message)
+{
+  static const Guestaccess__V1__RotateCredentialRequest init_value = GUESTACCESS__V1__ROTATE_CREDENTIAL_REQUEST__INIT;
+  *message = init_value;
+}
+size_t guestaccess__v1__rotate_credential_request__get_packed_size
+                     (const Guestaccess__V1__RotateCredentialRequest *message)
+{
+  assert(message->base.descriptor == &guestaccess__v1__rotate_credential_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t guestaccess__v1__rotate_credential_request__pack
+                     (const Guestaccess__V1__RotateCredentialRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &guestaccess__v1__rotate_credential_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t guestaccess__v1__rotate_credential_request__pack_to_buffer
+                     (const Guestaccess__V1__RotateCredentialRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &guestaccess__v1__rotate_credential_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Guestaccess__V1__RotateCredentialRequest *
+       guestaccess__v1__rotate_credential_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Guestaccess__V1__RotateCredentialRequest *)
+     protobuf_c_message_unpack (&guestaccess__v1__rotate_credential_request__descriptor,
+                                allocator, len, data);
+}
+void   guestaccess__v1__rotate_credential_request__free_unpacked
+                     (Guestaccess__V1__RotateCredentialRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &guestaccess__v1__rotate_credential_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   guestaccess__v1__rotate_credential_response__init
+                     (Guestaccess__V1__RotateCredentialResponse         *message)
+{
+  static const Guestaccess__V1__RotateCredentialResponse init_value = GUESTACCESS__V1__ROTATE_CREDENTIAL_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t guestaccess__v1__rotate_credential_response__get_packed_size
+                     (const Guestaccess__V1__RotateCredentialResponse *message)
+{
+  assert(message->base.descriptor == &guestaccess__v1__rotate_credential_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t guestaccess__v1__rotate_credential_response__pack
+                     (const Guestaccess__V1__RotateCredentialResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &guestaccess__v1__rotate_credential_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t guestaccess__v1__rotate_credential_response__pack_to_buffer
+                     (const Guestaccess__V1__RotateCredentialResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &guestaccess__v1__rotate_credential_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Guestaccess__V1__RotateCredentialResponse *
+       guestaccess__v1__rotate_credential_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Guestaccess__V1__RotateCredentialResponse *)
+     protobuf_c_message_unpack (&guestaccess__v1__rotate_credential_response__descriptor,
+                                allocator, len, data);
+}
+void   guestaccess__v1__rotate_credential_response__free_unpacked
+                     (Guestaccess__V1__RotateCredentialResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &guestaccess__v1__rotate_credential_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   guestaccess__v1__retire_bootstrap_credential_request__init
+                     (Guestaccess__V1__RetireBootstrapCredentialRequest         *message)
+{
+  static const Guestaccess__V1__RetireBootstrapCredentialRequest init_value = GUESTACCESS__V1__RETIRE_BOOTSTRAP_CREDENTIAL_REQUEST__INIT;
+  *message = init_value;
+}
+size_t guestaccess__v1__retire_bootstrap_credential_request__get_packed_size
+                     (const Guestaccess__V1__RetireBootstrapCredentialRequest *message)
+{
+  assert(message->base.descriptor == &guestaccess__v1__retire_bootstrap_credential_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t guestaccess__v1__retire_bootstrap_credential_request__pack
+                     (const Guestaccess__V1__RetireBootstrapCredentialRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &guestaccess__v1__retire_bootstrap_credential_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t guestaccess__v1__retire_bootstrap_credential_request__pack_to_buffer
+                     (const Guestaccess__V1__RetireBootstrapCredentialRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &guestaccess__v1__retire_bootstrap_credential_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Guestaccess__V1__RetireBootstrapCredentialRequest *
+       guestaccess__v1__retire_bootstrap_credential_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Guestaccess__V1__RetireBootstrapCredentialRequest *)
+     protobuf_c_message_unpack (&guestaccess__v1__retire_bootstrap_credential_request__descriptor,
+                                allocator, len, data);
+}
+void   guestaccess__v1__retire_bootstrap_credential_request__free_unpacked
+                     (Guestaccess__V1__RetireBootstrapCredentialRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &guestaccess__v1__retire_bootstrap_credential_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   guestaccess__v1__retire_bootstrap_credential_response__init
+                     (Guestaccess__V1__RetireBootstrapCredentialResponse         *message)
+{
+  static const Guestaccess__V1__RetireBootstrapCredentialResponse init_value = GUESTACCESS__V1__RETIRE_BOOTSTRAP_CREDENTIAL_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t guestaccess__v1__retire_bootstrap_credential_response__get_packed_size
+                     (const Guestaccess__V1__RetireBootstrapCredentialResponse *message)
+{
+  assert(message->base.descriptor == &guestaccess__v1__retire_bootstrap_credential_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t guestaccess__v1__retire_bootstrap_credential_response__pack
+                     (const Guestaccess__V1__RetireBootstrapCredentialResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &guestaccess__v1__retire_bootstrap_credential_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t guestaccess__v1__retire_bootstrap_credential_response__pack_to_buffer
+                     (const Guestaccess__V1__RetireBootstrapCredentialResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &guestaccess__v1__retire_bootstrap_credential_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Guestaccess__V1__RetireBootstrapCredentialResponse *
+       guestaccess__v1__retire_bootstrap_credential_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Guestaccess__V1__RetireBootstrapCredentialResponse *)
+     protobuf_c_message_unpack (&guestaccess__v1__retire_bootstrap_credential_response__descriptor,
+                                allocator, len, data);
+}
+void   guestaccess__v1__retire_bootstrap_credential_response__free_unpacked
+                     (Guestaccess__V1__RetireBootstrapCredentialResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &guestaccess__v1__retire_bootstrap_credential_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   guestaccess__v1__list_credentials_request__init
                      (Guestaccess__V1__ListCredentialsRequest         *message)
 {
@@ -2553,7 +2733,7 @@ const ProtobufCMessageDescriptor guestaccess__v1__tenant__descriptor =
   (ProtobufCMessageInit) guestaccess__v1__tenant__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor guestaccess__v1__tenant_settings__field_descriptors[13] =
+static const ProtobufCFieldDescriptor guestaccess__v1__tenant_settings__field_descriptors[14] =
 {
   {
     "tenant_id",
@@ -2711,6 +2891,18 @@ static const ProtobufCFieldDescriptor guestaccess__v1__tenant_settings__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "max_credential_lifetime_days",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__TenantSettings, max_credential_lifetime_days),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned guestaccess__v1__tenant_settings__field_indices_by_name[] = {
   3,   /* field[3] = collaboration_domain_mode */
@@ -2722,6 +2914,7 @@ static const unsigned guestaccess__v1__tenant_settings__field_indices_by_name[] 
   12,   /* field[12] = invitation_email_policy */
   7,   /* field[7] = invitation_rate_limit */
   8,   /* field[8] = invitation_rate_window_seconds */
+  13,   /* field[13] = max_credential_lifetime_days */
   11,   /* field[11] = redirect_url_allow_list */
   0,   /* field[0] = tenant_id */
   9,   /* field[9] = updated_at */
@@ -2730,7 +2923,7 @@ static const unsigned guestaccess__v1__tenant_settings__field_indices_by_name[] 
 static const ProtobufCIntRange guestaccess__v1__tenant_settings__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 13 }
+  { 0, 14 }
 };
 const ProtobufCMessageDescriptor guestaccess__v1__tenant_settings__descriptor =
 {
@@ -2740,7 +2933,7 @@ const ProtobufCMessageDescriptor guestaccess__v1__tenant_settings__descriptor =
   "Guestaccess__V1__TenantSettings",
   "guestaccess.v1",
   sizeof(Guestaccess__V1__TenantSettings),
-  13,
+  14,
   guestaccess__v1__tenant_settings__field_descriptors,
   guestaccess__v1__tenant_settings__field_indices_by_name,
   1,  guestaccess__v1__tenant_settings__number_ranges,
@@ -3583,7 +3776,7 @@ const ProtobufCMessageDescriptor guestaccess__v1__application__descriptor =
   (ProtobufCMessageInit) guestaccess__v1__application__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor guestaccess__v1__credential__field_descriptors[13] =
+static const ProtobufCFieldDescriptor guestaccess__v1__credential__field_descriptors[16] =
 {
   {
     "id",
@@ -3741,6 +3934,42 @@ static const ProtobufCFieldDescriptor guestaccess__v1__credential__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "revoke_at",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__Credential, revoke_at),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "replaced_by",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__Credential, replaced_by),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "replaces",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__Credential, replaces),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned guestaccess__v1__credential__field_indices_by_name[] = {
   12,   /* field[12] = client_certificate_identity */
@@ -3751,6 +3980,9 @@ static const unsigned guestaccess__v1__credential__field_indices_by_name[] = {
   0,   /* field[0] = id */
   11,   /* field[11] = last_used_at */
   2,   /* field[2] = principal_type */
+  14,   /* field[14] = replaced_by */
+  15,   /* field[15] = replaces */
+  13,   /* field[13] = revoke_at */
   10,   /* field[10] = revoked_at */
   5,   /* field[5] = secret_hint */
   6,   /* field[6] = state */
@@ -3760,7 +3992,7 @@ static const unsigned guestaccess__v1__credential__field_indices_by_name[] = {
 static const ProtobufCIntRange guestaccess__v1__credential__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 13 }
+  { 0, 16 }
 };
 const ProtobufCMessageDescriptor guestaccess__v1__credential__descriptor =
 {
@@ -3770,7 +4002,7 @@ const ProtobufCMessageDescriptor guestaccess__v1__credential__descriptor =
   "Guestaccess__V1__Credential",
   "guestaccess.v1",
   sizeof(Guestaccess__V1__Credential),
-  13,
+  16,
   guestaccess__v1__credential__field_descriptors,
   guestaccess__v1__credential__field_indices_by_name,
   1,  guestaccess__v1__credential__number_ranges,
@@ -6275,6 +6507,249 @@ const ProtobufCMessageDescriptor guestaccess__v1__revoke_credential_request__des
   (ProtobufCMessageInit) guestaccess__v1__revoke_credential_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor guestaccess__v1__rotate_credential_request__field_descriptors[5] =
+{
+  {
+    "tenant_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__RotateCredentialRequest, tenant_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "idempotency_key",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__RotateCredentialRequest, idempotency_key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "credential_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__RotateCredentialRequest, credential_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "grace_period_seconds",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__RotateCredentialRequest, grace_period_seconds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expires_in_seconds",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__RotateCredentialRequest, expires_in_seconds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned guestaccess__v1__rotate_credential_request__field_indices_by_name[] = {
+  2,   /* field[2] = credential_id */
+  4,   /* field[4] = expires_in_seconds */
+  3,   /* field[3] = grace_period_seconds */
+  1,   /* field[1] = idempotency_key */
+  0,   /* field[0] = tenant_id */
+};
+static const ProtobufCIntRange guestaccess__v1__rotate_credential_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor guestaccess__v1__rotate_credential_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "guestaccess.v1.RotateCredentialRequest",
+  "RotateCredentialRequest",
+  "Guestaccess__V1__RotateCredentialRequest",
+  "guestaccess.v1",
+  sizeof(Guestaccess__V1__RotateCredentialRequest),
+  5,
+  guestaccess__v1__rotate_credential_request__field_descriptors,
+  guestaccess__v1__rotate_credential_request__field_indices_by_name,
+  1,  guestaccess__v1__rotate_credential_request__number_ranges,
+  (ProtobufCMessageInit) guestaccess__v1__rotate_credential_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor guestaccess__v1__rotate_credential_response__field_descriptors[3] =
+{
+  {
+    "credential",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__RotateCredentialResponse, credential),
+    &guestaccess__v1__credential__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "secret",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__RotateCredentialResponse, secret),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "replaced",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__RotateCredentialResponse, replaced),
+    &guestaccess__v1__credential__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned guestaccess__v1__rotate_credential_response__field_indices_by_name[] = {
+  0,   /* field[0] = credential */
+  2,   /* field[2] = replaced */
+  1,   /* field[1] = secret */
+};
+static const ProtobufCIntRange guestaccess__v1__rotate_credential_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor guestaccess__v1__rotate_credential_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "guestaccess.v1.RotateCredentialResponse",
+  "RotateCredentialResponse",
+  "Guestaccess__V1__RotateCredentialResponse",
+  "guestaccess.v1",
+  sizeof(Guestaccess__V1__RotateCredentialResponse),
+  3,
+  guestaccess__v1__rotate_credential_response__field_descriptors,
+  guestaccess__v1__rotate_credential_response__field_indices_by_name,
+  1,  guestaccess__v1__rotate_credential_response__number_ranges,
+  (ProtobufCMessageInit) guestaccess__v1__rotate_credential_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor guestaccess__v1__retire_bootstrap_credential_request__field_descriptors[1] =
+{
+  {
+    "reason",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__RetireBootstrapCredentialRequest, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned guestaccess__v1__retire_bootstrap_credential_request__field_indices_by_name[] = {
+  0,   /* field[0] = reason */
+};
+static const ProtobufCIntRange guestaccess__v1__retire_bootstrap_credential_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor guestaccess__v1__retire_bootstrap_credential_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "guestaccess.v1.RetireBootstrapCredentialRequest",
+  "RetireBootstrapCredentialRequest",
+  "Guestaccess__V1__RetireBootstrapCredentialRequest",
+  "guestaccess.v1",
+  sizeof(Guestaccess__V1__RetireBootstrapCredentialRequest),
+  1,
+  guestaccess__v1__retire_bootstrap_credential_request__field_descriptors,
+  guestaccess__v1__retire_bootstrap_credential_request__field_indices_by_name,
+  1,  guestaccess__v1__retire_bootstrap_credential_request__number_ranges,
+  (ProtobufCMessageInit) guestaccess__v1__retire_bootstrap_credential_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor guestaccess__v1__retire_bootstrap_credential_response__field_descriptors[2] =
+{
+  {
+    "revoked",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Guestaccess__V1__RetireBootstrapCredentialResponse, n_revoked),
+    offsetof(Guestaccess__V1__RetireBootstrapCredentialResponse, revoked),
+    &guestaccess__v1__credential__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "key_file_removed",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__RetireBootstrapCredentialResponse, key_file_removed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned guestaccess__v1__retire_bootstrap_credential_response__field_indices_by_name[] = {
+  1,   /* field[1] = key_file_removed */
+  0,   /* field[0] = revoked */
+};
+static const ProtobufCIntRange guestaccess__v1__retire_bootstrap_credential_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor guestaccess__v1__retire_bootstrap_credential_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "guestaccess.v1.RetireBootstrapCredentialResponse",
+  "RetireBootstrapCredentialResponse",
+  "Guestaccess__V1__RetireBootstrapCredentialResponse",
+  "guestaccess.v1",
+  sizeof(Guestaccess__V1__RetireBootstrapCredentialResponse),
+  2,
+  guestaccess__v1__retire_bootstrap_credential_response__field_descriptors,
+  guestaccess__v1__retire_bootstrap_credential_response__field_indices_by_name,
+  1,  guestaccess__v1__retire_bootstrap_credential_response__number_ranges,
+  (ProtobufCMessageInit) guestaccess__v1__retire_bootstrap_credential_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor guestaccess__v1__list_credentials_request__field_descriptors[6] =
 {
   {
@@ -7103,7 +7578,7 @@ const ProtobufCEnumDescriptor guestaccess__v1__audit_outcome__descriptor =
   guestaccess__v1__audit_outcome__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue guestaccess__v1__audit_action__enum_values_by_number[37] =
+static const ProtobufCEnumValue guestaccess__v1__audit_action__enum_values_by_number[38] =
 {
   { "AUDIT_ACTION_UNSPECIFIED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_UNSPECIFIED", 0 },
   { "AUDIT_ACTION_TENANT_CREATED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_TENANT_CREATED", 1 },
@@ -7142,11 +7617,12 @@ static const ProtobufCEnumValue guestaccess__v1__audit_action__enum_values_by_nu
   { "AUDIT_ACTION_ACCESS_REVIEW_CREATED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_ACCESS_REVIEW_CREATED", 34 },
   { "AUDIT_ACTION_ACCESS_REVIEW_DECISION_RECORDED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_ACCESS_REVIEW_DECISION_RECORDED", 35 },
   { "AUDIT_ACTION_ACCESS_REVIEW_APPLIED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_ACCESS_REVIEW_APPLIED", 36 },
+  { "AUDIT_ACTION_CREDENTIAL_ROTATED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_CREDENTIAL_ROTATED", 37 },
 };
 static const ProtobufCIntRange guestaccess__v1__audit_action__value_ranges[] = {
-{0, 0},{0, 37}
+{0, 0},{0, 38}
 };
-static const ProtobufCEnumValueIndex guestaccess__v1__audit_action__enum_values_by_name[37] =
+static const ProtobufCEnumValueIndex guestaccess__v1__audit_action__enum_values_by_name[38] =
 {
   { "AUDIT_ACTION_ACCESS_REVIEW_APPLIED", 36 },
   { "AUDIT_ACTION_ACCESS_REVIEW_CREATED", 34 },
@@ -7156,6 +7632,7 @@ static const ProtobufCEnumValueIndex guestaccess__v1__audit_action__enum_values_
   { "AUDIT_ACTION_APPLICATION_UNASSIGNED", 15 },
   { "AUDIT_ACTION_CREDENTIAL_ISSUED", 16 },
   { "AUDIT_ACTION_CREDENTIAL_REVOKED", 17 },
+  { "AUDIT_ACTION_CREDENTIAL_ROTATED", 37 },
   { "AUDIT_ACTION_CROSS_TENANT_ACCESS_UPDATED", 5 },
   { "AUDIT_ACTION_GROUP_CREATED", 10 },
   { "AUDIT_ACTION_GROUP_MEMBER_ADDED", 11 },
@@ -7193,15 +7670,15 @@ const ProtobufCEnumDescriptor guestaccess__v1__audit_action__descriptor =
   "AuditAction",
   "Guestaccess__V1__AuditAction",
   "guestaccess.v1",
-  37,
+  38,
   guestaccess__v1__audit_action__enum_values_by_number,
-  37,
+  38,
   guestaccess__v1__audit_action__enum_values_by_name,
   1,
   guestaccess__v1__audit_action__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor guestaccess__v1__tenant_service__method_descriptors[28] =
+static const ProtobufCMethodDescriptor guestaccess__v1__tenant_service__method_descriptors[30] =
 {
   { "CreateTenant", &guestaccess__v1__create_tenant_request__descriptor, &guestaccess__v1__create_tenant_response__descriptor },
   { "GetTenant", &guestaccess__v1__get_tenant_request__descriptor, &guestaccess__v1__tenant__descriptor },
@@ -7228,6 +7705,8 @@ static const ProtobufCMethodDescriptor guestaccess__v1__tenant_service__method_d
   { "UnassignApplication", &guestaccess__v1__unassign_application_request__descriptor, &guestaccess__v1__unassign_application_response__descriptor },
   { "IssueCredential", &guestaccess__v1__issue_credential_request__descriptor, &guestaccess__v1__issue_credential_response__descriptor },
   { "RevokeCredential", &guestaccess__v1__revoke_credential_request__descriptor, &guestaccess__v1__credential__descriptor },
+  { "RotateCredential", &guestaccess__v1__rotate_credential_request__descriptor, &guestaccess__v1__rotate_credential_response__descriptor },
+  { "RetireBootstrapCredential", &guestaccess__v1__retire_bootstrap_credential_request__descriptor, &guestaccess__v1__retire_bootstrap_credential_response__descriptor },
   { "ListCredentials", &guestaccess__v1__list_credentials_request__descriptor, &guestaccess__v1__list_credentials_response__descriptor },
   { "ListAuditEvents", &guestaccess__v1__list_audit_events_request__descriptor, &guestaccess__v1__list_audit_events_response__descriptor },
   { "WatchAuditEvents", &guestaccess__v1__watch_audit_events_request__descriptor, &guestaccess__v1__audit_event__descriptor },
@@ -7247,20 +7726,22 @@ const unsigned guestaccess__v1__tenant_service__method_indices_by_name[] = {
   10,        /* GetUser */
   23,        /* IssueCredential */
   20,        /* ListApplications */
-  26,        /* ListAuditEvents */
-  25,        /* ListCredentials */
+  28,        /* ListAuditEvents */
+  27,        /* ListCredentials */
   16,        /* ListGroups */
   2,        /* ListTenants */
   11,        /* ListUsers */
   18,        /* RemoveGroupMember */
+  26,        /* RetireBootstrapCredential */
   24,        /* RevokeCredential */
+  25,        /* RotateCredential */
   7,        /* SetCrossTenantAccess */
   14,        /* SetRoles */
   22,        /* UnassignApplication */
   5,        /* UpdateSettings */
   3,        /* UpdateTenant */
   12,        /* UpdateUser */
-  27         /* WatchAuditEvents */
+  29         /* WatchAuditEvents */
 };
 const ProtobufCServiceDescriptor guestaccess__v1__tenant_service__descriptor =
 {
@@ -7269,7 +7750,7 @@ const ProtobufCServiceDescriptor guestaccess__v1__tenant_service__descriptor =
   "TenantService",
   "Guestaccess__V1__TenantService",
   "guestaccess.v1",
-  28,
+  30,
   guestaccess__v1__tenant_service__method_descriptors,
   guestaccess__v1__tenant_service__method_indices_by_name
 };
@@ -7473,13 +7954,29 @@ void guestaccess__v1__tenant_service__revoke_credential(ProtobufCService *servic
   assert(service->descriptor == &guestaccess__v1__tenant_service__descriptor);
   service->invoke(service, 24, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void guestaccess__v1__tenant_service__rotate_credential(ProtobufCService *service,
+                                                        const Guestaccess__V1__RotateCredentialRequest *input,
+                                                        Guestaccess__V1__RotateCredentialResponse_Closure closure,
+                                                        void *closure_data)
+{
+  assert(service->descriptor == &guestaccess__v1__tenant_service__descriptor);
+  service->invoke(service, 25, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void guestaccess__v1__tenant_service__retire_bootstrap_credential(ProtobufCService *service,
+                                                                  const Guestaccess__V1__RetireBootstrapCredentialRequest *input,
+                                                                  Guestaccess__V1__RetireBootstrapCredentialResponse_Closure closure,
+                                                                  void *closure_data)
+{
+  assert(service->descriptor == &guestaccess__v1__tenant_service__descriptor);
+  service->invoke(service, 26, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void guestaccess__v1__tenant_service__list_credentials(ProtobufCService *service,
                                                        const Guestaccess__V1__ListCredentialsRequest *input,
                                                        Guestaccess__V1__ListCredentialsResponse_Closure closure,
                                                        void *closure_data)
 {
   assert(service->descriptor == &guestaccess__v1__tenant_service__descriptor);
-  service->invoke(service, 25, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 27, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void guestaccess__v1__tenant_service__list_audit_events(ProtobufCService *service,
                                                         const Guestaccess__V1__ListAuditEventsRequest *input,
@@ -7487,7 +7984,7 @@ void guestaccess__v1__tenant_service__list_audit_events(ProtobufCService *servic
                                                         void *closure_data)
 {
   assert(service->descriptor == &guestaccess__v1__tenant_service__descriptor);
-  service->invoke(service, 26, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 28, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void guestaccess__v1__tenant_service__watch_audit_events(ProtobufCService *service,
                                                          const Guestaccess__V1__WatchAuditEventsRequest *input,
@@ -7495,7 +7992,7 @@ void guestaccess__v1__tenant_service__watch_audit_events(ProtobufCService *servi
                                                          void *closure_data)
 {
   assert(service->descriptor == &guestaccess__v1__tenant_service__descriptor);
-  service->invoke(service, 27, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 29, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void guestaccess__v1__tenant_service__init (Guestaccess__V1__TenantService_Service *service,
                                             Guestaccess__V1__TenantService_ServiceDestroy destroy)

@@ -65,6 +65,10 @@ typedef struct Guestaccess__V1__UnassignApplicationResponse Guestaccess__V1__Una
 typedef struct Guestaccess__V1__IssueCredentialRequest Guestaccess__V1__IssueCredentialRequest;
 typedef struct Guestaccess__V1__IssueCredentialResponse Guestaccess__V1__IssueCredentialResponse;
 typedef struct Guestaccess__V1__RevokeCredentialRequest Guestaccess__V1__RevokeCredentialRequest;
+typedef struct Guestaccess__V1__RotateCredentialRequest Guestaccess__V1__RotateCredentialRequest;
+typedef struct Guestaccess__V1__RotateCredentialResponse Guestaccess__V1__RotateCredentialResponse;
+typedef struct Guestaccess__V1__RetireBootstrapCredentialRequest Guestaccess__V1__RetireBootstrapCredentialRequest;
+typedef struct Guestaccess__V1__RetireBootstrapCredentialResponse Guestaccess__V1__RetireBootstrapCredentialResponse;
 typedef struct Guestaccess__V1__ListCredentialsRequest Guestaccess__V1__ListCredentialsRequest;
 typedef struct Guestaccess__V1__ListCredentialsResponse Guestaccess__V1__ListCredentialsResponse;
 typedef struct Guestaccess__V1__ListAuditEventsRequest Guestaccess__V1__ListAuditEventsRequest;
@@ -495,7 +499,12 @@ typedef enum _Guestaccess__V1__AuditAction {
   /*
    * ApplyAccessReview.
    */
-  GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_ACCESS_REVIEW_APPLIED = 36
+  GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_ACCESS_REVIEW_APPLIED = 36,
+  /*
+   * RotateCredential (target: the replaced key; details: the new key's id
+   * and when the replaced key is revoked).
+   */
+  GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_CREDENTIAL_ROTATED = 37
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(GUESTACCESS__V1__AUDIT_ACTION)
 } Guestaccess__V1__AuditAction;
 
@@ -624,10 +633,20 @@ struct  Guestaccess__V1__TenantSettings
    * Who may have the server send invitation email. Default MEMBERS.
    */
   Guestaccess__V1__InvitationEmailPolicy invitation_email_policy;
+  /*
+   * The longest a key of one of the tenant's users may live, in days
+   * (IssueCredential, RotateCredential and the key CompleteRedemption
+   * issues); 0 = no maximum (the default); 1 to 3650. A key asked for longer,
+   * or for no expiry, gets this lifetime (its expires_at says when it ends).
+   * Lowering it applies to keys issued before as well: a key older than the
+   * maximum is refused (UNAUTHENTICATED, reason CREDENTIAL_EXPIRED) and
+   * listed as EXPIRED, with expires_at at its created_at plus the maximum.
+   */
+  int32_t max_credential_lifetime_days;
 };
 #define GUESTACCESS__V1__TENANT_SETTINGS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&guestaccess__v1__tenant_settings__descriptor) \
-    , (char *)protobuf_c_empty_string, GUESTACCESS__V1__GUEST_INVITE_POLICY__GUEST_INVITE_POLICY_UNSPECIFIED, GUESTACCESS__V1__GUEST_ACCESS_LEVEL__GUEST_ACCESS_LEVEL_UNSPECIFIED, GUESTACCESS__V1__COLLABORATION_DOMAIN_MODE__COLLABORATION_DOMAIN_MODE_UNSPECIFIED, 0,NULL, GUESTACCESS__V1__EMAIL_OTP_MODE__EMAIL_OTP_MODE_UNSPECIFIED, 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0,NULL, GUESTACCESS__V1__INVITATION_EMAIL_POLICY__INVITATION_EMAIL_POLICY_UNSPECIFIED }
+    , (char *)protobuf_c_empty_string, GUESTACCESS__V1__GUEST_INVITE_POLICY__GUEST_INVITE_POLICY_UNSPECIFIED, GUESTACCESS__V1__GUEST_ACCESS_LEVEL__GUEST_ACCESS_LEVEL_UNSPECIFIED, GUESTACCESS__V1__COLLABORATION_DOMAIN_MODE__COLLABORATION_DOMAIN_MODE_UNSPECIFIED, 0,NULL, GUESTACCESS__V1__EMAIL_OTP_MODE__EMAIL_OTP_MODE_UNSPECIFIED, 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0,NULL, GUESTACCESS__V1__INVITATION_EMAIL_POLICY__INVITATION_EMAIL_POLICY_UNSPECIFIED, 0 }
 
 
 /*
@@ -1039,10 +1058,24 @@ struct  Guestaccess__V1__Credential
    * IssueCredentialRequest.client_certificate_identity); empty = none.
    */
   char *client_certificate_identity;
+  /*
+   * Set by RotateCredential on the key it replaced: when the grace period
+   * ends. From then on the key is REVOKED (refused with UNAUTHENTICATED,
+   * reason CREDENTIAL_REVOKED); 0 = no rotation pending.
+   */
+  int64_t revoke_at;
+  /*
+   * Set by RotateCredential on the key it replaced: the new key's id.
+   */
+  char *replaced_by;
+  /*
+   * Set by RotateCredential on the new key: the id of the key it replaces.
+   */
+  char *replaces;
 };
 #define GUESTACCESS__V1__CREDENTIAL__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&guestaccess__v1__credential__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, GUESTACCESS__V1__CREDENTIAL_PRINCIPAL_TYPE__CREDENTIAL_PRINCIPAL_TYPE_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, GUESTACCESS__V1__CREDENTIAL_STATE__CREDENTIAL_STATE_UNSPECIFIED, 0, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, GUESTACCESS__V1__CREDENTIAL_PRINCIPAL_TYPE__CREDENTIAL_PRINCIPAL_TYPE_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, GUESTACCESS__V1__CREDENTIAL_STATE__CREDENTIAL_STATE_UNSPECIFIED, 0, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -2034,6 +2067,113 @@ struct  Guestaccess__V1__RevokeCredentialRequest
 #define GUESTACCESS__V1__REVOKE_CREDENTIAL_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&guestaccess__v1__revoke_credential_request__descriptor) \
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * RotateCredential: a new key replacing an existing one, which keeps
+ * working for a grace period.
+ */
+struct  Guestaccess__V1__RotateCredentialRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The tenant; empty = the caller's acting tenant. Ignored for operator
+   * credentials.
+   */
+  char *tenant_id;
+  /*
+   * Client-chosen key making retries safe; at most 128 characters; empty =
+   * none. Kept 24 hours. A replay returns the credentials with `secret`
+   * empty.
+   */
+  char *idempotency_key;
+  /*
+   * The key to replace; it must be ACTIVE and not already rotated.
+   */
+  char *credential_id;
+  /*
+   * How long the replaced key keeps working, in seconds; 0 = 86400 (one
+   * day); at most 2592000 (30 days). Revoke it with RevokeCredential to end
+   * it sooner.
+   */
+  int64_t grace_period_seconds;
+  /*
+   * Lifetime of the new key in seconds; 0 = the replaced key's lifetime
+   * (never expiring when it never expired); at most 10 years. Capped as in
+   * IssueCredential (the tenant's max_credential_lifetime_days, a guest's
+   * access_expires_at).
+   */
+  int64_t expires_in_seconds;
+};
+#define GUESTACCESS__V1__ROTATE_CREDENTIAL_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&guestaccess__v1__rotate_credential_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0 }
+
+
+/*
+ * A new credential, its secret and the credential it replaces.
+ */
+struct  Guestaccess__V1__RotateCredentialResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The new credential, ACTIVE, with the replaced key's owner, label and
+   * client certificate binding; `replaces` names the replaced key.
+   */
+  Guestaccess__V1__Credential *credential;
+  /*
+   * The new secret (send as `authorization: Bearer <secret>`), shown only
+   * here; empty in an idempotent replay.
+   */
+  char *secret;
+  /*
+   * The replaced credential, with revoke_at and replaced_by set.
+   */
+  Guestaccess__V1__Credential *replaced;
+};
+#define GUESTACCESS__V1__ROTATE_CREDENTIAL_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&guestaccess__v1__rotate_credential_response__descriptor) \
+    , NULL, (char *)protobuf_c_empty_string, NULL }
+
+
+/*
+ * RetireBootstrapCredential: ends the operator key guestd wrote to
+ * operator.key on its first start.
+ */
+struct  Guestaccess__V1__RetireBootstrapCredentialRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Why, recorded in the audit events' details ("reason"); at most 256
+   * characters; empty = "bootstrap key retired".
+   */
+  char *reason;
+};
+#define GUESTACCESS__V1__RETIRE_BOOTSTRAP_CREDENTIAL_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&guestaccess__v1__retire_bootstrap_credential_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+/*
+ * What RetireBootstrapCredential did.
+ */
+struct  Guestaccess__V1__RetireBootstrapCredentialResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The bootstrap credentials revoked now (empty when none was active).
+   */
+  size_t n_revoked;
+  Guestaccess__V1__Credential **revoked;
+  /*
+   * Whether the file operator.key was found in the data directory and
+   * deleted.
+   */
+  protobuf_c_boolean key_file_removed;
+};
+#define GUESTACCESS__V1__RETIRE_BOOTSTRAP_CREDENTIAL_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&guestaccess__v1__retire_bootstrap_credential_response__descriptor) \
+    , 0,NULL, 0 }
 
 
 /*
@@ -3139,6 +3279,82 @@ Guestaccess__V1__RevokeCredentialRequest *
 void   guestaccess__v1__revoke_credential_request__free_unpacked
                      (Guestaccess__V1__RevokeCredentialRequest *message,
                       ProtobufCAllocator *allocator);
+/* Guestaccess__V1__RotateCredentialRequest methods */
+void   guestaccess__v1__rotate_credential_request__init
+                     (Guestaccess__V1__RotateCredentialRequest         *message);
+size_t guestaccess__v1__rotate_credential_request__get_packed_size
+                     (const Guestaccess__V1__RotateCredentialRequest   *message);
+size_t guestaccess__v1__rotate_credential_request__pack
+                     (const Guestaccess__V1__RotateCredentialRequest   *message,
+                      uint8_t             *out);
+size_t guestaccess__v1__rotate_credential_request__pack_to_buffer
+                     (const Guestaccess__V1__RotateCredentialRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Guestaccess__V1__RotateCredentialRequest *
+       guestaccess__v1__rotate_credential_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   guestaccess__v1__rotate_credential_request__free_unpacked
+                     (Guestaccess__V1__RotateCredentialRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Guestaccess__V1__RotateCredentialResponse methods */
+void   guestaccess__v1__rotate_credential_response__init
+                     (Guestaccess__V1__RotateCredentialResponse         *message);
+size_t guestaccess__v1__rotate_credential_response__get_packed_size
+                     (const Guestaccess__V1__RotateCredentialResponse   *message);
+size_t guestaccess__v1__rotate_credential_response__pack
+                     (const Guestaccess__V1__RotateCredentialResponse   *message,
+                      uint8_t             *out);
+size_t guestaccess__v1__rotate_credential_response__pack_to_buffer
+                     (const Guestaccess__V1__RotateCredentialResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Guestaccess__V1__RotateCredentialResponse *
+       guestaccess__v1__rotate_credential_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   guestaccess__v1__rotate_credential_response__free_unpacked
+                     (Guestaccess__V1__RotateCredentialResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Guestaccess__V1__RetireBootstrapCredentialRequest methods */
+void   guestaccess__v1__retire_bootstrap_credential_request__init
+                     (Guestaccess__V1__RetireBootstrapCredentialRequest         *message);
+size_t guestaccess__v1__retire_bootstrap_credential_request__get_packed_size
+                     (const Guestaccess__V1__RetireBootstrapCredentialRequest   *message);
+size_t guestaccess__v1__retire_bootstrap_credential_request__pack
+                     (const Guestaccess__V1__RetireBootstrapCredentialRequest   *message,
+                      uint8_t             *out);
+size_t guestaccess__v1__retire_bootstrap_credential_request__pack_to_buffer
+                     (const Guestaccess__V1__RetireBootstrapCredentialRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Guestaccess__V1__RetireBootstrapCredentialRequest *
+       guestaccess__v1__retire_bootstrap_credential_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   guestaccess__v1__retire_bootstrap_credential_request__free_unpacked
+                     (Guestaccess__V1__RetireBootstrapCredentialRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Guestaccess__V1__RetireBootstrapCredentialResponse methods */
+void   guestaccess__v1__retire_bootstrap_credential_response__init
+                     (Guestaccess__V1__RetireBootstrapCredentialResponse         *message);
+size_t guestaccess__v1__retire_bootstrap_credential_response__get_packed_size
+                     (const Guestaccess__V1__RetireBootstrapCredentialResponse   *message);
+size_t guestaccess__v1__retire_bootstrap_credential_response__pack
+                     (const Guestaccess__V1__RetireBootstrapCredentialResponse   *message,
+                      uint8_t             *out);
+size_t guestaccess__v1__retire_bootstrap_credential_response__pack_to_buffer
+                     (const Guestaccess__V1__RetireBootstrapCredentialResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Guestaccess__V1__RetireBootstrapCredentialResponse *
+       guestaccess__v1__retire_bootstrap_credential_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   guestaccess__v1__retire_bootstrap_credential_response__free_unpacked
+                     (Guestaccess__V1__RetireBootstrapCredentialResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Guestaccess__V1__ListCredentialsRequest methods */
 void   guestaccess__v1__list_credentials_request__init
                      (Guestaccess__V1__ListCredentialsRequest         *message);
@@ -3383,6 +3599,18 @@ typedef void (*Guestaccess__V1__IssueCredentialResponse_Closure)
 typedef void (*Guestaccess__V1__RevokeCredentialRequest_Closure)
                  (const Guestaccess__V1__RevokeCredentialRequest *message,
                   void *closure_data);
+typedef void (*Guestaccess__V1__RotateCredentialRequest_Closure)
+                 (const Guestaccess__V1__RotateCredentialRequest *message,
+                  void *closure_data);
+typedef void (*Guestaccess__V1__RotateCredentialResponse_Closure)
+                 (const Guestaccess__V1__RotateCredentialResponse *message,
+                  void *closure_data);
+typedef void (*Guestaccess__V1__RetireBootstrapCredentialRequest_Closure)
+                 (const Guestaccess__V1__RetireBootstrapCredentialRequest *message,
+                  void *closure_data);
+typedef void (*Guestaccess__V1__RetireBootstrapCredentialResponse_Closure)
+                 (const Guestaccess__V1__RetireBootstrapCredentialResponse *message,
+                  void *closure_data);
 typedef void (*Guestaccess__V1__ListCredentialsRequest_Closure)
                  (const Guestaccess__V1__ListCredentialsRequest *message,
                   void *closure_data);
@@ -3505,6 +3733,14 @@ struct Guestaccess__V1__TenantService_Service
                             const Guestaccess__V1__RevokeCredentialRequest *input,
                             Guestaccess__V1__Credential_Closure closure,
                             void *closure_data);
+  void (*rotate_credential)(Guestaccess__V1__TenantService_Service *service,
+                            const Guestaccess__V1__RotateCredentialRequest *input,
+                            Guestaccess__V1__RotateCredentialResponse_Closure closure,
+                            void *closure_data);
+  void (*retire_bootstrap_credential)(Guestaccess__V1__TenantService_Service *service,
+                                      const Guestaccess__V1__RetireBootstrapCredentialRequest *input,
+                                      Guestaccess__V1__RetireBootstrapCredentialResponse_Closure closure,
+                                      void *closure_data);
   void (*list_credentials)(Guestaccess__V1__TenantService_Service *service,
                            const Guestaccess__V1__ListCredentialsRequest *input,
                            Guestaccess__V1__ListCredentialsResponse_Closure closure,
@@ -3550,6 +3786,8 @@ void guestaccess__v1__tenant_service__init (Guestaccess__V1__TenantService_Servi
       function_prefix__ ## unassign_application,\
       function_prefix__ ## issue_credential,\
       function_prefix__ ## revoke_credential,\
+      function_prefix__ ## rotate_credential,\
+      function_prefix__ ## retire_bootstrap_credential,\
       function_prefix__ ## list_credentials,\
       function_prefix__ ## list_audit_events,\
       function_prefix__ ## watch_audit_events  }
@@ -3653,6 +3891,14 @@ void guestaccess__v1__tenant_service__revoke_credential(ProtobufCService *servic
                                                         const Guestaccess__V1__RevokeCredentialRequest *input,
                                                         Guestaccess__V1__Credential_Closure closure,
                                                         void *closure_data);
+void guestaccess__v1__tenant_service__rotate_credential(ProtobufCService *service,
+                                                        const Guestaccess__V1__RotateCredentialRequest *input,
+                                                        Guestaccess__V1__RotateCredentialResponse_Closure closure,
+                                                        void *closure_data);
+void guestaccess__v1__tenant_service__retire_bootstrap_credential(ProtobufCService *service,
+                                                                  const Guestaccess__V1__RetireBootstrapCredentialRequest *input,
+                                                                  Guestaccess__V1__RetireBootstrapCredentialResponse_Closure closure,
+                                                                  void *closure_data);
 void guestaccess__v1__tenant_service__list_credentials(ProtobufCService *service,
                                                        const Guestaccess__V1__ListCredentialsRequest *input,
                                                        Guestaccess__V1__ListCredentialsResponse_Closure closure,
@@ -3730,6 +3976,10 @@ extern const ProtobufCMessageDescriptor guestaccess__v1__unassign_application_re
 extern const ProtobufCMessageDescriptor guestaccess__v1__issue_credential_request__descriptor;
 extern const ProtobufCMessageDescriptor guestaccess__v1__issue_credential_response__descriptor;
 extern const ProtobufCMessageDescriptor guestaccess__v1__revoke_credential_request__descriptor;
+extern const ProtobufCMessageDescriptor guestaccess__v1__rotate_credential_request__descriptor;
+extern const ProtobufCMessageDescriptor guestaccess__v1__rotate_credential_response__descriptor;
+extern const ProtobufCMessageDescriptor guestaccess__v1__retire_bootstrap_credential_request__descriptor;
+extern const ProtobufCMessageDescriptor guestaccess__v1__retire_bootstrap_credential_response__descriptor;
 extern const ProtobufCMessageDescriptor guestaccess__v1__list_credentials_request__descriptor;
 extern const ProtobufCMessageDescriptor guestaccess__v1__list_credentials_response__descriptor;
 extern const ProtobufCMessageDescriptor guestaccess__v1__list_audit_events_request__descriptor;
