@@ -273,9 +273,11 @@ final class SocketChannel: @unchecked Sendable {
         continue
       }
       if sent == -1 {
-        // Keep only what is unsent: a turn's output goes out in one send,
-        // and what the socket took of it is not held (nor counted) meanwhile.
-        if state.start > 0 {
+        // Drop what the socket took once it is most of the buffer: a turn's
+        // output goes out in one send, and its sent part is not held (nor
+        // counted) while the rest waits; moving the rest costs at most what
+        // was sent, so a slow reader's queue is not copied on every send.
+        if state.start > 0 && state.start * 2 >= state.buffer.count {
           state.buffer.removeSubrange(0..<state.start)
           state.start = 0
         }
