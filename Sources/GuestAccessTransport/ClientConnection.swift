@@ -30,6 +30,11 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
   let target: String
   private let state = LockedValue(State())
   private let onUnusable: @Sendable (ClientConnection) -> Void
+  /// The last encoded `CallHeaders` without a deadline, reused while the
+  /// next call's are the same (a poller, a load tool): encoding them is a
+  /// good part of a small call's cost. Used only inside `channel.write`'s
+  /// closure, so under the channel's lock.
+  private var lastHeaders: (headers: CallHeaders, bytes: [UInt8])?
   // Loop-thread state.
   private var parser = FrameParser(maxPayload: 64 << 20)
   private var prefaceBytes: [UInt8] = []
@@ -178,7 +183,16 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
         return
       }
       endedEarly = box.set(callID)
-      FrameEncoder.append(.headers, callID: callID, message: headers, to: &buffer)
+      if headers.timeoutMicros == 0 {
+        if lastHeaders?.headers != headers {
+          var bytes: [UInt8] = []
+          headers.serialize(into: &bytes)
+          lastHeaders = (headers, bytes)
+        }
+        FrameEncoder.append(.headers, callID: callID, payload: lastHeaders!.bytes, to: &buffer)
+      } else {
+        FrameEncoder.append(.headers, callID: callID, message: headers, to: &buffer)
+      }
       FrameEncoder.append(.message, flags: .endStream, callID: callID, payload: request, to: &buffer)
     }
     if let refused {

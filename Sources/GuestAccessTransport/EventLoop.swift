@@ -46,6 +46,10 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     var body: () -> Bool
   }
   private var tickers: [Ticker] = []
+  /// Channels with output written in this turn, sent at its end; and the
+  /// list being sent (kept to reuse its storage).
+  private var sends: [SocketChannel] = []
+  private var sending: [SocketChannel] = []
   private var timers = TimerHeap()
   /// Scratch space for socket reads, shared by every connection of the loop:
   /// reads happen only on the loop thread and parsers copy out what they keep,
@@ -56,6 +60,8 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
   private let finished = LockedValue<[CheckedContinuation<Void, Never>]?>([])
   /// How long the loop polls for events before it sleeps (0: it sleeps at once).
   private let busyPollNanos: UInt64
+  /// The adaptive polling window. Loop thread only.
+  private var pollWindow: BusyPollWindow
   /// Polling rounds and sleeps so far (loop thread writes, tests read).
   private let pollStats = Atomic<UInt64>(0)
   private let sleeps = Atomic<UInt64>(0)
@@ -67,6 +73,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
   public init(name: String, busyPoll: Duration = .zero) {
     self.name = name
     busyPollNanos = busyPoll.nanoseconds
+    pollWindow = BusyPollWindow(maximum: busyPoll.nanoseconds)
     epollFD = ga_epoll_create()
     wakeFD = ga_eventfd()
     precondition(epollFD >= 0 && wakeFD >= 0, "cannot create epoll/eventfd")
@@ -173,6 +180,21 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     handlers[fd] = nil
   }
 
+  /// Sends `channel`'s output at the end of this turn, with the output of
+  /// every other channel written in it. Loop thread only.
+  func sendLater(_ channel: SocketChannel) {
+    sends.append(channel)
+  }
+
+  /// Sends the output written in this turn. Loop thread only.
+  private func sendWritten() {
+    while !sends.isEmpty {
+      swap(&sends, &sending)
+      for channel in sending { channel.sendDeferred() }
+      sending.removeAll(keepingCapacity: true)
+    }
+  }
+
   /// Runs `body` every `interval` on the loop thread while it returns true. Loop thread only.
   func every(_ interval: Duration, _ body: @escaping () -> Bool) {
     let nanos = interval.nanoseconds
@@ -233,6 +255,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
           return state.stopped
         }
         if stop {
+          sendWritten()
           finish()
           return
         }
@@ -244,6 +267,8 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
           }
         }
         batch.removeAll(keepingCapacity: true)
+        // One send per connection for all the responses this round produced.
+        sendWritten()
         rounds += 1
       }
       let timeout = shared.withLock { state -> Int32 in
@@ -257,10 +282,11 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
       // window needs no wake-up of this thread (a wake-up on another CPU costs
       // tens of µs on these machines). Yielding each round lets a peer
       // sharing this CPU run. Once per idle transition, so an idle loop sleeps.
-      // The window ends early at the next timer, which must not run late.
+      // The window ends early at the next timer, which must not run late, and
+      // adapts to what it finds (`BusyPollWindow`).
       if timeout != 0 && busyPollNanos > 0 {
         let start = Self.now()
-        let deadline = min(start + busyPollNanos, max(start, nextDue() ?? .max))
+        let deadline = min(start + pollWindow.current, max(start, nextDue() ?? .max))
         repeat {
           count = fds.withUnsafeMutableBufferPointer { fdBuffer in
             events.withUnsafeMutableBufferPointer { eventBuffer in
@@ -271,8 +297,13 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
           if count != 0 { break }
           sched_yield()
         } while Self.now() < deadline
-        // The window used up part of the wait (work pushed meanwhile signals the eventfd).
-        if count == 0 { waitTimeout = nextTimeoutMillis() }
+        if count == 0 {
+          pollWindow.missed()
+          // The window used up part of the wait (work pushed meanwhile signals the eventfd).
+          waitTimeout = nextTimeoutMillis()
+        } else {
+          pollWindow.caught()
+        }
       }
       if count == 0 {
         sleeps.add(1, ordering: .relaxed)
@@ -294,6 +325,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         }
       }
       runTickers()
+      sendWritten()
     }
   }
 

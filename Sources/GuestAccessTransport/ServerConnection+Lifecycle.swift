@@ -41,7 +41,9 @@ extension ServerConnection {
   func checkDrained() {
     guard lingeringSince == nil else { return }
     let drained = calls.withLock { $0.draining && $0.active.isEmpty }
-    if drained && pending.isEmpty && !hasDeferred && channel.pendingBytes == 0 { closeGracefully() }
+    guard drained && pending.isEmpty && !hasDeferred else { return }
+    channel.sendDeferred()  // the GOAWAY and last responses of this turn
+    if channel.pendingBytes == 0 { closeGracefully() }
   }
 
   /// Half-closes after what was written, cancels every call, and waits for the

@@ -13,6 +13,11 @@ import Glibc
 /// around a buffer, written directly while the socket accepts data and by the
 /// loop on writability otherwise), the epoll interest, and the close.
 ///
+/// Output written on the loop thread (handlers that prefer the loop, PING
+/// answers, refusals) is sent at the end of the loop's turn, together with
+/// everything else written in it: many responses, one `send`. Output written
+/// from another thread is sent at once.
+///
 /// Back-pressure: above `highWater` unsent bytes, streaming writers wait
 /// (`waitForSpace`); above `readPauseWater`, the connection stops reading, so
 /// a peer that sends requests but never reads responses cannot make the
@@ -30,6 +35,8 @@ final class SocketChannel: @unchecked Sendable {
     var buffer: [UInt8] = []
     var start = 0
     var waitingWritable = false
+    /// Output written on the loop thread waits for the end of the loop's turn (`EventLoop.sendLater`).
+    var sendScheduled = false
     var readPaused = false
     var readHeld = false
     /// Bytes of `buffer` counted in the budget.
@@ -216,11 +223,28 @@ final class SocketChannel: @unchecked Sendable {
       build(&state.buffer)
       if state.waitingWritable {
         pauseReadingIfNeeded(&state)
+      } else if loop.inEventLoop {
+        if !state.sendScheduled {
+          state.sendScheduled = true
+          loop.sendLater(self)
+        }
       } else {
         flush(&state)
       }
       settle(&state)
       return !state.closed
+    }
+  }
+
+  /// Sends the output written on the loop thread in this turn. Loop thread
+  /// (the loop calls it at the end of each turn; a drain calls it before it
+  /// looks at what is unsent).
+  func sendDeferred() {
+    state.withLock { state in
+      state.sendScheduled = false
+      guard !state.closed, !state.outputShut, !state.waitingWritable, state.start < state.buffer.count else { return }
+      flush(&state)
+      settle(&state)
     }
   }
 
@@ -249,6 +273,14 @@ final class SocketChannel: @unchecked Sendable {
         continue
       }
       if sent == -1 {
+        // Drop what the socket took once it is most of the buffer: a turn's
+        // output goes out in one send, and its sent part is not held (nor
+        // counted) while the rest waits; moving the rest costs at most what
+        // was sent, so a slow reader's queue is not copied on every send.
+        if state.start > 0 && state.start * 2 >= state.buffer.count {
+          state.buffer.removeSubrange(0..<state.start)
+          state.start = 0
+        }
         waitForWritable(&state)
         pauseReadingIfNeeded(&state)
         return
@@ -383,7 +415,14 @@ final class SocketChannel: @unchecked Sendable {
   @discardableResult
   func shutdownOutput() -> Bool {
     state.withLock { state -> Bool in
-      guard !state.closed, state.start == state.buffer.count else { return false }
+      guard !state.closed else { return false }
+      if state.start < state.buffer.count && !state.waitingWritable {
+        flush(&state)  // what this turn wrote (a GOAWAY) goes first
+      }
+      guard state.start == state.buffer.count else {
+        settle(&state)
+        return false
+      }
       state.outputShut = true
       state.buffer = []
       state.start = 0

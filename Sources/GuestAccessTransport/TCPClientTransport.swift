@@ -65,7 +65,11 @@ public final class TCPClientTransport: ClientTransport, @unchecked Sendable {
   }
 
   public func unary(path: String, metadata: Metadata, deadline: ContinuousClock.Instant?, request: [UInt8]) async throws -> [UInt8] {
-    let connection = try await pick(deadline: deadline)
+    let connection: ClientConnection
+    switch pick() {
+    case .ready(let ready): connection = ready
+    case .slot(let index): connection = try await self.connection(slot: index)
+    }
     return try await connection.unary(path: path, metadata: metadata, deadline: deadline, request: request)
   }
 
@@ -78,7 +82,11 @@ public final class TCPClientTransport: ClientTransport, @unchecked Sendable {
       }
       Task {
         do {
-          let connection = try await self.pick(deadline: deadline)
+          let connection: ClientConnection
+          switch self.pick() {
+          case .ready(let ready): connection = ready
+          case .slot(let index): connection = try await self.connection(slot: index)
+          }
           connection.serverStreaming(
             path: path, metadata: metadata, deadline: deadline, request: request, continuation: continuation,
             consumerGone: consumerGone)
@@ -100,18 +108,25 @@ public final class TCPClientTransport: ClientTransport, @unchecked Sendable {
     }
   }
 
-  /// A usable connection: one on the caller's loop if there is one, else round robin.
-  private func pick(deadline: ContinuousClock.Instant?) async throws -> ClientConnection {
-    let local = slots.withLock { slots -> ClientConnection? in
+  /// Where a call goes: a usable connection now, or the slot to connect
+  /// (or wait for) first.
+  private enum Pick {
+    case ready(ClientConnection)
+    case slot(Int)
+  }
+
+  /// A usable connection on the caller's loop if there is one, else the
+  /// next slot round robin (its connection at once when it is ready and
+  /// usable: a call needs no suspension to find its connection).
+  private func pick() -> Pick {
+    slots.withLock { slots -> Pick in
       for slot in slots {
-        if case .ready(let connection) = slot, connection.channel.loop.inEventLoop, connection.isUsable { return connection }
+        if case .ready(let connection) = slot, connection.channel.loop.inEventLoop, connection.isUsable { return .ready(connection) }
       }
-      return nil
+      let index = roundRobin.add(1, ordering: .relaxed).oldValue % slots.count
+      if case .ready(let connection) = slots[index], connection.isUsable { return .ready(connection) }
+      return .slot(index)
     }
-    if let local { return local }
-    let count = slots.withLock { $0.count }
-    let index = roundRobin.add(1, ordering: .relaxed).oldValue % count
-    return try await connection(slot: index)
   }
 
   private func connection(slot index: Int) async throws -> ClientConnection {

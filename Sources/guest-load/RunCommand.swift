@@ -23,7 +23,7 @@ struct RunCommand: AsyncParsableCommand {
     let source = try Console.exitOnSetupError { try request.source(tenant: target.tenant, timeout: load.callTimeout) }
     let tags = try Console.exitOnSetupError { try output.parsedTags() }
     let credential = try Console.exitOnSetupError { try target.credential() }
-    let group = EventLoopGroup(count: target.loops, name: "ga-load", busyPoll: .microseconds(target.busyPollMicros))
+    let group = EventLoopGroup(count: target.loopCount, name: "ga-load", busyPoll: .microseconds(target.busyPollMicros))
     let (host, port) = try Console.exitOnSetupError { try target.hostAndPort() }
     let transport = TCPClientTransport(host: host, port: port, connections: target.connections, tls: target.tlsConfiguration, group: group)
     do {

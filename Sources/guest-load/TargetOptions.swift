@@ -30,8 +30,13 @@ struct TargetOptions: ParsableArguments {
   @Option(help: "TCP connections the calls are spread over (ghz: --connections).")
   var connections: Int = 1
 
-  @Option(help: "Client event loops (threads); default one per core.")
-  var loops: Int = EventLoopGroup.coreCount
+  @Option(help: "Client event loops (threads); default one per connection, at most one per core.")
+  var loops: Int?
+
+  /// The loops used: a loop with no connection of its own would only hand
+  /// its calls to another loop's thread, so by default there are no more
+  /// loops than connections.
+  var loopCount: Int { loops ?? min(EventLoopGroup.coreCount, connections) }
 
   @Option(name: .customLong("busy-poll-us"), help: "Microseconds a client event loop polls for replies before it sleeps (0 = off).")
   var busyPollMicros: Int = 50
@@ -62,7 +67,7 @@ struct TargetOptions: ParsableArguments {
 
   func validate() throws {
     guard connections > 0 else { throw ValidationError("--connections must be positive") }
-    guard loops > 0 else { throw ValidationError("--loops must be positive") }
+    guard loops.map({ $0 > 0 }) ?? true else { throw ValidationError("--loops must be positive") }
     guard (0...10_000).contains(busyPollMicros) else { throw ValidationError("--busy-poll-us must be 0…10000") }
     if insecure && tlsConfiguration != nil {
       throw ValidationError("--insecure (plaintext) cannot be combined with --tls, --cacert, --cert, --key, --cname or --skipTLS")

@@ -38,3 +38,26 @@ struct BusyPollTests {
     await loop.shutdown()
   }
 }
+
+@Suite("Busy-poll window")
+struct BusyPollWindowTests {
+  @Test("an empty window halves the next one down to a sixteenth; events restore the full window")
+  func adapts() {
+    var window = BusyPollWindow(maximum: 64_000)
+    #expect(window.current == 64_000)
+    window.missed()
+    #expect(window.current == 32_000)
+    for _ in 0..<10 { window.missed() }
+    #expect(window.current == 4_000)
+    window.caught()
+    #expect(window.current == 64_000)
+  }
+
+  @Test("a zero window stays zero")
+  func zero() {
+    var window = BusyPollWindow(maximum: 0)
+    window.missed()
+    window.caught()
+    #expect(window.current == 0)
+  }
+}

@@ -1,10 +1,13 @@
 import GuestAccessCore
+import Synchronization
 
 /// Gives every call a request id, kept in the context (`ServerContext.requestID`)
 /// and written on each audit event the call causes: the caller's
 /// `x-request-id` (or `request-id`) metadata when it is 1 to 128 printable
 /// ASCII characters (a longer one is cut to 128), else one the server makes
-/// (`req_` and 32 hex digits).
+/// (`req_` and 32 hex digits). A made id is made when the call first asks
+/// for it: most calls (Health, reads) write no audit event, and making one
+/// draws random bytes from the kernel.
 public struct RequestIDInterceptor: ServerInterceptor {
   /// Characters a caller's request id keeps at most.
   public static let maxLength = 128
@@ -14,7 +17,7 @@ public struct RequestIDInterceptor: ServerInterceptor {
 
   public func intercept(context: ServerContext, next: @Sendable (ServerContext) async throws -> Void) async throws {
     var context = context
-    context[RequestIDKey.self] = Self.requestID(context.metadata["x-request-id"] ?? context.metadata["request-id"])
+    context[RequestIDKey.self] = RequestID(sent: context.metadata["x-request-id"] ?? context.metadata["request-id"])
     try await next(context)
   }
 
@@ -27,14 +30,35 @@ public struct RequestIDInterceptor: ServerInterceptor {
   }
 }
 
+/// One call's request id: the caller's, or one made on first use and the
+/// same on every later use.
+public final class RequestID: Sendable {
+  private let sent: String?
+  private let made = Mutex<String?>(nil)
+
+  init(sent: String?) {
+    self.sent = sent
+  }
+
+  /// The id.
+  public var value: String {
+    made.withLock { made in
+      if let made { return made }
+      let id = RequestIDInterceptor.requestID(sent)
+      made = id
+      return id
+    }
+  }
+}
+
 /// The context key of the call's request id.
 public enum RequestIDKey: ServerContextKey {
-  public typealias Value = String
+  public typealias Value = RequestID
 }
 
 extension ServerContext {
   /// The call's request id (set by `RequestIDInterceptor`; a new one when it did not run).
   public var requestID: String {
-    self[RequestIDKey.self] ?? RequestIDInterceptor.requestID(metadata["x-request-id"] ?? metadata["request-id"])
+    self[RequestIDKey.self]?.value ?? RequestIDInterceptor.requestID(metadata["x-request-id"] ?? metadata["request-id"])
   }
 }
