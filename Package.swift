@@ -104,7 +104,7 @@ let package = Package(
     .executableTarget(
       name: "guestd",
       dependencies: [
-        "GuestAccessServer", "GuestAccessAdmin", "GuestAccessWeb",
+        "GuestAccessServer", "GuestAccessAdmin", "GuestAccessWeb", "GuestAccessStorage",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]),

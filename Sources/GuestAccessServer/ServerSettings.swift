@@ -1,3 +1,4 @@
+import GuestAccessStorage
 import Logging
 
 #if canImport(Glibc)
@@ -54,6 +55,11 @@ public struct ServerSettings: Sendable {
   /// `GUESTD_SWEEP_INTERVAL`, default 60.
   public var sweepInterval: Double
 
+  /// The database: nil = `guestaccess.sqlite` in the data directory.
+  /// `--database` or environment `GUESTD_DATABASE_URL`: `sqlite:PATH` or a
+  /// PostgreSQL URI (`postgres://USER@HOST:PORT/DB?sslmode=…`), handed to libpq as is.
+  public var database: DatabaseLocation?
+
   /// Email delivery: transport, sender, retries (`EmailSettings`).
   public var email: EmailSettings
   /// TLS on the RPC port (`TLSSettings`); plaintext by default.
@@ -68,6 +74,13 @@ public struct ServerSettings: Sendable {
   ) throws {
     self.operatorKey = operatorKey ?? environment["GUESTD_OPERATOR_KEY"]
     self.hashKeyFile = environment["GUESTD_HASH_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+    if let text = environment["GUESTD_DATABASE_URL"], !text.isEmpty {
+      do throws(DatabaseLocationError) {
+        self.database = try DatabaseLocation(text)
+      } catch {
+        throw SettingsError(error.description)
+      }
+    }
     if let key = self.operatorKey { try OperatorBootstrap.checkStrong(key) }
     self.defaultInvitationRateLimit = environment["GUESTD_INVITATION_RATE_LIMIT"].flatMap(Int32.init) ?? 1000
     let sweep = sweepInterval ?? environment["GUESTD_SWEEP_INTERVAL"].map { Double($0) } ?? 60

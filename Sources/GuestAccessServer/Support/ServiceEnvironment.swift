@@ -68,10 +68,14 @@ public struct ServiceEnvironment: Sendable {
         logger.error("corrupt stored data: \(what)")
         throw RPCError(code: .dataLoss, message: "stored data could not be read")
       }
-    } catch let error as SQLiteError {
+    } catch let error as any StorageFailure {
       logger.error("storage error: \(error)")
-      if error.isBusy { throw RPCError(code: .unavailable, message: "storage is busy, retry") }
-      throw RPCError(code: .internalError, message: "storage error (code \(error.resultCode))")
+      if error.provablyNotCommitted {
+        throw RPCError(code: .unavailable, message: "storage unavailable; nothing was written, retry",
+                       errorInfo: ErrorInfo(reason: RPCChannel.notProcessedReason, domain: "guestaccess.v1"))
+      }
+      if error.isTransient { throw RPCError(code: .unavailable, message: "storage is busy, retry") }
+      throw RPCError(code: .internalError, message: "storage error (code \(error.storageCode))")
     }
   }
 }

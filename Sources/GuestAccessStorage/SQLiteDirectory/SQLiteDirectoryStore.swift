@@ -31,6 +31,11 @@ public final class SQLiteDirectoryStore: DirectoryStore {
     }
   }
 
+  public var writeBacklog: Int { database.writeBacklog }
+
+  /// One process owns an SQLite database: it holds every lease.
+  public func holdsLease(_ lease: StoreLease) async -> Bool { true }
+
   public func close() {
     database.close()
   }
