@@ -29,6 +29,9 @@ let package = Package(
       name: "CSQLite", pkgConfig: "sqlite3",
       providers: [.apt(["libsqlite3-dev"])]),
     .systemLibrary(
+      name: "CLibPQ", pkgConfig: "libpq",
+      providers: [.apt(["libpq-dev"])]),
+    .systemLibrary(
       name: "CHTTPParser",
       providers: [.apt(["libhttp-parser-dev"])]),
     .systemLibrary(
@@ -62,6 +65,11 @@ let package = Package(
     // group commit, migrations) behind the DirectoryStore protocol.
     .target(
       name: "GuestAccessStorage", dependencies: ["CSQLite", "GuestAccessProto", "GuestAccessLocks"]),
+    // Persistence on PostgreSQL through libpq's C API (owning wrappers, a pool
+    // of session threads, LISTEN/NOTIFY, advisory-lock leases): the same
+    // DirectoryStore for several guestd on one database.
+    .target(
+      name: "GuestAccessPostgres", dependencies: ["CLibPQ", "GuestAccessStorage", "GuestAccessProto", "GuestAccessLocks"]),
     // Email: MIME rendering, templates, the spool and SMTP transports (blocking
     // POSIX sockets on a dedicated thread; STARTTLS through OpenSSL).
     .target(
@@ -75,7 +83,7 @@ let package = Package(
       name: "GuestAccessServer",
       dependencies: [
         "GuestAccessCore", "GuestAccessAPI", "GuestAccessProto", "GuestAccessTransport", "GuestAccessStorage",
-        "GuestAccessEmail", "GuestAccessLocks",
+        "GuestAccessPostgres", "GuestAccessEmail", "GuestAccessLocks",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "CoreMetrics", package: "swift-metrics"),

@@ -49,8 +49,11 @@ public final class GuestAccessServerApp: Sendable {
       metrics.recordCommit(batch: batch, duration: duration)
     }
     self.store = store
+    let auditHub = AuditHub()
+    // Another guestd's audit events wake this one's watchers too.
+    store.observeAuditCommits { tenants in auditHub.publish(tenantIDs: tenants) }
     environment = ServiceEnvironment(
-      store: store, clock: clock, hasher: hasher, defaultInvitationRateLimit: settings.defaultInvitationRateLimit,
+      store: store, clock: clock, auditHub: auditHub, hasher: hasher, defaultInvitationRateLimit: settings.defaultInvitationRateLimit,
       publicBaseURL: settings.publicBaseURL, logger: logger)
     sweeper = Sweeper(environment: environment, interval: .milliseconds(Int64(max(settings.sweepInterval, 0.001) * 1000)))
     outboxWorker = OutboxWorker(environment: environment, transport: try Self.makeTransport(settings), settings: settings.email)

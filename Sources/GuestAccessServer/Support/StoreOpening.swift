@@ -1,3 +1,4 @@
+import GuestAccessPostgres
 import GuestAccessStorage
 import Logging
 
@@ -11,8 +12,8 @@ enum StoreOpening {
     switch location {
     case .sqlite(let path):
       return try SQLiteDirectoryStore(path: path, onCommit: onCommit)
-    case .postgres:
-      throw SettingsError("PostgreSQL is not supported by this build")
+    case .postgres(let uri):
+      return try PostgresDirectoryStore(uri: uri, onCommit: onCommit)
     }
   }
 }

@@ -29,6 +29,10 @@ public protocol DirectoryStore: Sendable {
   /// must run on one process at a time (the sweeper) asks before each run.
   /// A process that dies loses its leases; another one takes them over.
   func holdsLease(_ lease: StoreLease) async -> Bool
+  /// Calls `handler` after audit events commit in another process sharing
+  /// the database, with their tenants ("" = the operator's; nil = any, after
+  /// notifications may have been missed), so that watchers read them.
+  func observeAuditCommits(_ handler: @escaping @Sendable (_ tenantIDs: Set<String>?) -> Void)
   /// Stops the store's threads after queued work.
   func close()
 }
