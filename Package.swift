@@ -153,7 +153,7 @@ let package = Package(
     .testTarget(
       name: "GuestAccessServiceTests",
       dependencies: [
-        "GuestAccessServer", "GuestAccessClient", "GuestAccessStorage", "GuestAccessAdmin", "GuestAccessEmail",
+        "GuestAccessServer", "GuestAccessClient", "GuestAccessStorage", "GuestAccessPostgres", "GuestAccessAdmin", "GuestAccessEmail",
         "GuestAccessWeb", "GuestAccessTestSupport",
         .product(name: "Logging", package: "swift-log"),
       ]),

@@ -45,7 +45,7 @@ public final class GuestAccessServerApp: Sendable {
     self.metrics = metrics
     let location = settings.database ?? .sqlite(dataDir: settings.dataDir)
     logger.info("database: \(location)")
-    let store = try StoreOpening.open(location, logger: logger) { batch, duration in
+    let store = try StoreOpening.open(location, connections: settings.databaseConnections, logger: logger) { batch, duration in
       metrics.recordCommit(batch: batch, duration: duration)
     }
     self.store = store

@@ -59,6 +59,10 @@ public struct ServerSettings: Sendable {
   /// `--database` or environment `GUESTD_DATABASE_URL`: `sqlite:PATH` or a
   /// PostgreSQL URI (`postgres://USER@HOST:PORT/DB?sslmode=…`), handed to libpq as is.
   public var database: DatabaseLocation?
+  /// Sessions a PostgreSQL store opens for transactions (besides its listener
+  /// and its lease session). `--database-connections` or
+  /// `GUESTD_DATABASE_CONNECTIONS`, default 8; unused with SQLite.
+  public var databaseConnections = 8
 
   /// Email delivery: transport, sender, retries (`EmailSettings`).
   public var email: EmailSettings
@@ -74,6 +78,8 @@ public struct ServerSettings: Sendable {
   ) throws {
     self.operatorKey = operatorKey ?? environment["GUESTD_OPERATOR_KEY"]
     self.hashKeyFile = environment["GUESTD_HASH_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+    self.databaseConnections = try Self.integer(
+      nil, flag: "--database-connections", variable: "GUESTD_DATABASE_CONNECTIONS", default: 8, range: 1...1000, environment: environment)
     if let text = environment["GUESTD_DATABASE_URL"], !text.isEmpty {
       do throws(DatabaseLocationError) {
         self.database = try DatabaseLocation(text)

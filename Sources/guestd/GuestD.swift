@@ -21,7 +21,7 @@ struct GuestD: AsyncParsableCommand {
     abstract: "The GuestAccess server: B2B guest collaboration over a binary RPC protocol.",
     discussion: """
       Every option can also be set through the environment: GUESTD_LISTEN, GUESTD_DATA_DIR,
-      GUESTD_PUBLIC_BASE_URL, GUESTD_LOG_LEVEL, GUESTD_DRAIN_TIMEOUT, GUESTD_MAX_CONNECTIONS, GUESTD_HASH_KEY_FILE, GUESTD_DATABASE_URL,
+      GUESTD_PUBLIC_BASE_URL, GUESTD_LOG_LEVEL, GUESTD_DRAIN_TIMEOUT, GUESTD_MAX_CONNECTIONS, GUESTD_HASH_KEY_FILE, GUESTD_DATABASE_URL, GUESTD_DATABASE_CONNECTIONS,
       GUESTD_MAX_CONNECTIONS_PER_PEER, GUESTD_MAX_RUNNING_CALLS_PER_PEER, GUESTD_MAX_CALLS_BEFORE_AUTH, GUESTD_MEMORY_BUDGET_MIB, GUESTD_SEND_TIMEOUT,
       GUESTD_EMAIL_TRANSPORT, GUESTD_SPOOL_DIR, GUESTD_EMAIL_FROM, GUESTD_EMAIL_MAX_ATTEMPTS,
       GUESTD_EMAIL_RETRY_DELAY, GUESTD_SMTP_HOST, GUESTD_SMTP_PORT, GUESTD_SMTP_USERNAME,
@@ -90,6 +90,9 @@ struct GuestD: AsyncParsableCommand {
   @Option(name: .customLong("database"), help: "The database: sqlite:PATH (default: guestaccess.sqlite in the data directory) or a PostgreSQL URI postgres://USER@HOST:PORT/DB?sslmode=… (passed to libpq as is; several guestd may share one).")
   var database: String?
 
+  @Option(name: .customLong("database-connections"), help: "Sessions a PostgreSQL database gets for transactions, besides one listener and one lease session (1…1000, default 8).")
+  var databaseConnections: Int?
+
   @OptionGroup var email: EmailOptions
 
   @OptionGroup var tls: TLSFlags
@@ -121,6 +124,12 @@ struct GuestD: AsyncParsableCommand {
       maxCallsBeforeAuthentication: maxCallsBeforeAuth,
       memoryBudgetMiB: memoryBudgetMiB, sendTimeout: sendTimeout, environment: environment)
     if let hashKeyFile { configured.hashKeyFile = hashKeyFile }
+    if let databaseConnections {
+      guard (1...1000).contains(databaseConnections) else {
+        throw ValidationError("--database-connections (GUESTD_DATABASE_CONNECTIONS) must be an integer from 1 to 1000")
+      }
+      configured.databaseConnections = databaseConnections
+    }
     if let database {
       do throws(DatabaseLocationError) {
         configured.database = try DatabaseLocation(database)
