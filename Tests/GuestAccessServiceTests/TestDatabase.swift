@@ -82,3 +82,31 @@ enum TestDatabase {
     return "ga_" + String(last.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }.prefix(56))
   }
 }
+
+/// `--database` values: the two forms, and a clear error for anything else.
+@Suite("Database locations")
+struct DatabaseLocationTests {
+  @Test func parsesSQLitePathsAndPostgresURIs() throws {
+    #expect(try DatabaseLocation("sqlite:/var/lib/guestd/db.sqlite") == .sqlite(path: "/var/lib/guestd/db.sqlite"))
+    #expect(try DatabaseLocation("sqlite:relative.db") == .sqlite(path: "relative.db"))
+    let uri = "postgres://guestd@db.example:5432/guestaccess?sslmode=verify-full"
+    #expect(try DatabaseLocation(uri) == .postgres(uri: uri))
+    #expect(try DatabaseLocation("postgresql://h/db") == .postgres(uri: "postgresql://h/db"))
+    #expect(DatabaseLocation.postgres(uri: "postgres://guestd:s3cret@db/ga").description == "postgres://guestd:***@db/ga")
+  }
+
+  @Test func refusesOtherValuesNamingTheFlag() throws {
+    for bad in ["mysql://x/y", "sqlite:", "/just/a/path", ""] {
+      #expect(throws: DatabaseLocationError.self) { try DatabaseLocation(bad) }
+    }
+    do {
+      _ = try ServerSettings(
+        listen: nil, dataDir: "/tmp/x", publicBaseURL: nil, logLevel: nil, drainTimeout: nil, maxConnections: nil,
+        environment: ["GUESTD_DATABASE_URL": "mysql://root:pw@db/x"])
+      Issue.record("accepted a MySQL URL")
+    } catch let error as SettingsError {
+      #expect(error.description.contains("--database (GUESTD_DATABASE_URL)"))
+      #expect(!error.description.contains("pw"), "the password is not echoed")
+    }
+  }
+}

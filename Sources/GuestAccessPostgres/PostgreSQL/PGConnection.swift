@@ -34,6 +34,7 @@ public final class PGConnection {
       PQfinish(connection)
       throw PGError(sqlState: "08001", message: "cannot connect to PostgreSQL: \(message)", connectionLost: true)
     }
+    ga_pq_quiet(connection)
     return connection
   }
 
