@@ -1,3 +1,5 @@
+import GuestAccessStorage
+
 /// A parameter of a statement; integers and text travel as text, bytes as binary.
 public enum PGValue: Hashable, Sendable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
   /// NULL.
@@ -10,6 +12,17 @@ public enum PGValue: Hashable, Sendable, ExpressibleByStringLiteral, Expressible
   case blob([UInt8])
 
   public init(stringLiteral value: String) { self = .text(value) }
+
+  /// The same value as the SQLite store binds it (the shared `DirectoryQuery` builds those).
+  public init(_ value: SQLiteValue) {
+    switch value {
+    case .null: self = .null
+    case .integer(let number): self = .integer(number)
+    case .real(let number): self = .text(String(number))
+    case .text(let text): self = .text(text)
+    case .blob(let bytes): self = .blob(bytes)
+    }
+  }
   public init(integerLiteral value: Int64) { self = .integer(value) }
 
   /// An integer value from any integer.
