@@ -4,8 +4,9 @@
 # temporary directory, on a free loopback port, and exports
 # GUESTACCESS_TEST_POSTGRES_URL (postgres://postgres@127.0.0.1:PORT, no
 # database); `ga_postgres_stop` stops it and removes the directory (Scripts/test
-# calls it from an EXIT trap). Durability is off (fsync=off): the cluster
-# lives for one run. Needs Debian's postgresql package.
+# calls it from an EXIT trap). Durability is off (fsync=off: the cluster
+# lives for one run) unless GA_POSTGRES_DURABLE=1 (benchmarks). Needs Debian's
+# postgresql package.
 
 ga_postgres_bin() {
   local dir
@@ -18,7 +19,8 @@ ga_postgres_bin() {
 }
 
 ga_postgres_start() {
-  local bin port as_postgres=()
+  local bin port as_postgres=() durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [[ "${GA_POSTGRES_DURABLE:-0}" == 1 ]] && durability=""
   bin="$(ga_postgres_bin)" || return 1
   GA_POSTGRES_DIR="$(mktemp -d /tmp/ga-postgres.XXXXXX)"
   chmod 0755 "$GA_POSTGRES_DIR"
@@ -30,7 +32,7 @@ ga_postgres_start() {
   "${as_postgres[@]}" "$bin/initdb" -D "$GA_POSTGRES_DIR/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >"$GA_POSTGRES_DIR/initdb.log" 2>&1 \
     || { cat "$GA_POSTGRES_DIR/initdb.log" >&2; return 1; }
   "${as_postgres[@]}" "$bin/pg_ctl" -D "$GA_POSTGRES_DIR/data" -l "$GA_POSTGRES_DIR/server.log" -w -o \
-    "-c port=$port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$GA_POSTGRES_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000 -c shared_buffers=32MB" \
+    "-c port=$port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$GA_POSTGRES_DIR $durability -c max_connections=1000 -c shared_buffers=32MB" \
     start >/dev/null || { cat "$GA_POSTGRES_DIR/server.log" >&2; return 1; }
   GA_POSTGRES_BIN="$bin"
   GA_POSTGRES_AS=("${as_postgres[@]}")
