@@ -30,6 +30,9 @@ let package = Package(
       name: "CSQLite", pkgConfig: "sqlite3",
       providers: [.apt(["libsqlite3-dev"])]),
     .systemLibrary(
+      name: "CLibPQ", pkgConfig: "libpq",
+      providers: [.apt(["libpq-dev"])]),
+    .systemLibrary(
       name: "CHTTPParser",
       providers: [.apt(["libhttp-parser-dev"])]),
     .systemLibrary(
@@ -63,6 +66,11 @@ let package = Package(
     // group commit, migrations) behind the DirectoryStore protocol.
     .target(
       name: "GuestAccessStorage", dependencies: ["CSQLite", "GuestAccessProto", "GuestAccessLocks"]),
+    // Persistence on PostgreSQL through libpq's C API (owning wrappers, a pool
+    // of session threads, LISTEN/NOTIFY, advisory-lock leases): the same
+    // DirectoryStore for several guestd on one database.
+    .target(
+      name: "GuestAccessPostgres", dependencies: ["CLibPQ", "GuestAccessStorage", "GuestAccessProto", "GuestAccessLocks"]),
     // Email: MIME rendering, templates, the spool and SMTP transports (blocking
     // POSIX sockets on a dedicated thread; STARTTLS through OpenSSL).
     .target(
@@ -76,7 +84,7 @@ let package = Package(
       name: "GuestAccessServer",
       dependencies: [
         "GuestAccessCore", "GuestAccessAPI", "GuestAccessProto", "GuestAccessTransport", "GuestAccessStorage",
-        "GuestAccessEmail", "GuestAccessLocks",
+        "GuestAccessPostgres", "GuestAccessEmail", "GuestAccessLocks",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -107,7 +115,7 @@ let package = Package(
     .executableTarget(
       name: "guestd",
       dependencies: [
-        "GuestAccessServer", "GuestAccessAdmin", "GuestAccessWeb", "GuestAccessTransport", "GuestAccessTLS",
+        "GuestAccessServer", "GuestAccessAdmin", "GuestAccessWeb", "GuestAccessTransport", "GuestAccessTLS", "GuestAccessStorage",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -150,7 +158,7 @@ let package = Package(
     .testTarget(
       name: "GuestAccessServiceTests",
       dependencies: [
-        "GuestAccessServer", "GuestAccessClient", "GuestAccessStorage", "GuestAccessAdmin", "GuestAccessEmail",
+        "GuestAccessServer", "GuestAccessClient", "GuestAccessStorage", "GuestAccessPostgres", "GuestAccessAdmin", "GuestAccessEmail",
         "GuestAccessWeb", "GuestAccessTestSupport", "GuestAccessLocks", "GuestAccessCore", "GuestAccessTransport", "GuestAccessProto",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

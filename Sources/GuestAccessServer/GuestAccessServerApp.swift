@@ -47,12 +47,17 @@ public final class GuestAccessServerApp: Sendable {
     let hasher = try SecretHasher.load(dataDir: settings.dataDir, configuredFile: settings.hashKeyFile, logger: logger)
     let metrics = ServerMetrics()
     self.metrics = metrics
-    let store = try SQLiteDirectoryStore(path: settings.dataDir + "/guestaccess.sqlite") { batch, duration in
+    let location = settings.database ?? .sqlite(dataDir: settings.dataDir)
+    logger.info("database: \(location)")
+    let store = try StoreOpening.open(location, connections: settings.databaseConnections, logger: logger) { batch, duration in
       metrics.recordCommit(batch: batch, duration: duration)
     }
     self.store = store
+    let auditHub = AuditHub()
+    // Another guestd's audit events wake this one's watchers too.
+    store.observeAuditCommits { tenants in auditHub.publish(tenantIDs: tenants) }
     var environment = ServiceEnvironment(
-      store: store, clock: clock, hasher: hasher, defaultInvitationRateLimit: settings.defaultInvitationRateLimit,
+      store: store, clock: clock, auditHub: auditHub, hasher: hasher, defaultInvitationRateLimit: settings.defaultInvitationRateLimit,
       publicBaseURL: settings.publicBaseURL, logger: logger)
     environment.operatorKeyFile = OperatorBootstrap.keyFile(dataDir: settings.dataDir)
     self.environment = environment
@@ -194,7 +199,7 @@ public final class GuestAccessServerApp: Sendable {
       tick += 1
       metrics.connections.record(transport.connectionCount)
       if let depth = try? await store.read({ try $0.outboxDepth() }) { metrics.outboxDepth.record(depth) }
-      if let sqlite = store as? SQLiteDirectoryStore { metrics.writeBacklog.record(sqlite.database.writeBacklog) }
+      metrics.writeBacklog.record(store.writeBacklog)
       if tick % 5 == 0 { await refreshReadiness() }
     }
   }

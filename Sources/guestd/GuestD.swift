@@ -89,6 +89,12 @@ struct GuestD: AsyncParsableCommand {
   @Option(name: .customLong(ServerSettings.invitationRateLimitSetting.flag), help: Self.help(ServerSettings.invitationRateLimitSetting))
   var invitationRateLimit: String?
 
+  @Option(name: .customLong(ServerSettings.databaseSetting.flag), help: Self.help(ServerSettings.databaseSetting))
+  var database: String?
+
+  @Option(name: .customLong(ServerSettings.databaseConnectionsSetting.flag), help: Self.help(ServerSettings.databaseConnectionsSetting))
+  var databaseConnections: String?
+
   @OptionGroup var email: EmailOptions
 
   @OptionGroup var tls: TLSFlags
@@ -116,6 +122,7 @@ struct GuestD: AsyncParsableCommand {
       (ServerSettings.memoryBudgetSetting, memoryBudgetMiB), (ServerSettings.sendTimeoutSetting, sendTimeout),
       (ServerSettings.sweepIntervalSetting, sweepInterval), (ServerSettings.busyPollSetting, busyPollMicros),
       (ServerSettings.invitationRateLimitSetting, invitationRateLimit), (ServerSettings.hashKeyFileSetting, hashKeyFile),
+      (ServerSettings.databaseSetting, database), (ServerSettings.databaseConnectionsSetting, databaseConnections),
     ]
     for (setting, value) in given { if let value { flags[setting.flag] = value } }
     var configured = try ServerSettings(flags: flags, operatorKey: try operatorKeyFile.map(Self.readKey), environment: environment)

@@ -13,7 +13,8 @@ final class TestClock: ServerClock {
   func advance(seconds: Int64) { now.add(seconds * 1000, ordering: .relaxed) }
 }
 
-/// A running guestd (real TCP, real SQLite in a temporary directory) and clients for it.
+/// A running guestd (real TCP, real SQLite in a temporary directory, or a
+/// database of its own on the test PostgreSQL cluster: `TestDatabase`) and clients for it.
 struct TestServer: Sendable {
   let app: GuestAccessServerApp
   let port: Int
@@ -71,6 +72,8 @@ func withTestServer(
     listen: "127.0.0.1:0", dataDir: dataDir, publicBaseURL: "https://guests.example.test", logLevel: "error", drainTimeout: 2,
     maxConnections: 1000, operatorKey: TestServer.operatorKey, environment: [:])
   settings.email.pollInterval = 0.02
+  settings.database = try TestDatabase.location(dataDir: dataDir)
+  settings.databaseConnections = 2
   try configure(&settings)
   var logger = Logger(label: "test")
   logger.logLevel = .critical
@@ -85,6 +88,7 @@ func withTestServer(
   try await body(TestServer(app: app, port: port, dataDir: dataDir, clock: clock, tls: clientTLS))
   app.beginGracefulShutdown()
   _ = try? await running.value
+  if existingDataDir == nil { TestDatabase.drop(dataDir: dataDir) }
 }
 
 private func waitUntilServing(port: Int, tls: TLSConfiguration?) async throws {

@@ -3,14 +3,16 @@ import GuestAccessProto
 import GuestAccessStorage
 
 extension Sweeper {
-  /// Pending invitations past their expiry become EXPIRED; their tickets are cleared.
+  /// Pending invitations past their expiry become EXPIRED. Their tickets stay,
+  /// so a link opened after the sweep says "expired" as it did before it
+  /// (a revoked or replaced ticket is cleared instead: it answers as unknown).
   static func expireInvitations(
     _ writer: any DirectoryWriter, _ events: inout [AuditEvent], _ audit: AuditRecorder, now: Int64, limit: Int
   ) throws -> Batch {
     let due = try writer.pendingInvitations(expiringBy: now, limit: limit)
     for var invitation in due {
       invitation.status = .expired
-      try writer.updateInvitation(invitation, ticketHash: [])
+      try writer.updateInvitation(invitation, ticketHash: nil)
       try audit.record(writer, &events, tenantID: invitation.tenantID, action: .invitationExpired, targetType: .invitation,
                        targetID: invitation.id, details: ["expires_at": String(invitation.expiresAt)])
     }

@@ -103,6 +103,8 @@ public final class Sweeper: Sendable {
       } catch {
         return
       }
+      // With several guestd on one database, one of them sweeps at a time.
+      guard await env.store.holdsLease(.sweeper) else { continue }
       do {
         let report = try await runOnce()
         if report.total > 0 { env.logger.info("sweep: \(report)") }

@@ -16,12 +16,15 @@ public struct ServerSetting<Value: Sendable>: Sendable, SettingDescription {
   /// The flag's help.
   public let help: String
   private let parse: @Sendable (String) -> Value?
+  private let shown: @Sendable (String) -> String
 
-  /// A setting whose raw values `parse` reads (`nil`: not acceptable).
+  /// A setting whose raw values `parse` reads (`nil`: not acceptable);
+  /// `shown` is how an error quotes a refused raw value (e.g. without its password).
   public init(
     _ flag: String, _ variable: String, default defaultValue: Value?, defaultText: String? = nil, accepts: String, help: String,
-    parse: @escaping @Sendable (String) -> Value?
+    shown: @escaping @Sendable (String) -> String = { $0 }, parse: @escaping @Sendable (String) -> Value?
   ) {
+    self.shown = shown
     self.flag = flag
     self.variable = variable
     self.defaultValue = defaultValue
@@ -36,7 +39,7 @@ public struct ServerSetting<Value: Sendable>: Sendable, SettingDescription {
   public func value(flag raw: String?, environment: [String: String]) throws -> Value? {
     guard let raw = raw ?? environment[variable] else { return defaultValue }
     guard let value = parse(raw) else {
-      throw SettingsError("--\(flag) (\(variable)) must be \(accepts); got \"\(raw.prefix(200))\"")
+      throw SettingsError("--\(flag) (\(variable)) must be \(accepts); got \"\(shown(raw).prefix(200))\"")
     }
     return value
   }

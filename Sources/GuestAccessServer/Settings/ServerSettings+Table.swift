@@ -1,3 +1,4 @@
+import GuestAccessStorage
 import Logging
 
 /// The settings of `guestd`'s core, written once: `guestd`'s flags, its
@@ -51,11 +52,20 @@ extension ServerSettings {
   public static let hashKeyFileSetting = ServerSetting.text(
     "hash-key-file", "GUESTD_HASH_KEY_FILE", default: nil, defaultText: "hash.key in the data directory, created on first start",
     accepts: "a file", help: "File holding the key of the ticket and passcode hashes.")
+  public static let databaseSetting = ServerSetting<DatabaseLocation>(
+    "database", "GUESTD_DATABASE_URL", default: nil, defaultText: "guestaccess.sqlite in the data directory",
+    accepts: "sqlite:PATH or a PostgreSQL URI postgres://USER@HOST:PORT/DB?…",
+    help: "The database: sqlite:PATH or a PostgreSQL URI (passed to libpq as is; several guestd may share one).",
+    shown: DatabaseLocation.redactingPassword) { try? DatabaseLocation($0) }
+  public static let databaseConnectionsSetting = ServerSetting.integer(
+    "database-connections", "GUESTD_DATABASE_CONNECTIONS", default: 8, range: 1...1000,
+    help: "Sessions a PostgreSQL database gets for transactions, besides one listener and one lease session; unused with SQLite.")
 
   /// Every core setting, in the order of `--help` and the README's table.
   public static let table: [any SettingDescription] = [
     listen, dataDirectory, publicBaseURLSetting, logLevelSetting, drainTimeoutSetting, maxConnectionsSetting,
     maxConnectionsPerPeerSetting, maxRunningCallsPerPeerSetting, maxCallsBeforeAuthSetting, memoryBudgetSetting,
     sendTimeoutSetting, sweepIntervalSetting, busyPollSetting, invitationRateLimitSetting, hashKeyFileSetting,
+    databaseSetting, databaseConnectionsSetting,
   ]
 }

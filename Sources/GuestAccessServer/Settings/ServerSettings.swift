@@ -1,3 +1,4 @@
+import GuestAccessStorage
 import Logging
 
 #if canImport(Glibc)
@@ -54,6 +55,15 @@ public struct ServerSettings: Sendable {
   /// `GUESTD_SWEEP_INTERVAL`, default 60.
   public var sweepInterval: Double
 
+  /// The database: nil = `guestaccess.sqlite` in the data directory.
+  /// `--database` or environment `GUESTD_DATABASE_URL`: `sqlite:PATH` or a
+  /// PostgreSQL URI (`postgres://USER@HOST:PORT/DB?sslmode=…`), handed to libpq as is.
+  public var database: DatabaseLocation?
+  /// Sessions a PostgreSQL store opens for transactions (besides its listener
+  /// and its lease session). `--database-connections` or
+  /// `GUESTD_DATABASE_CONNECTIONS`, default 8; unused with SQLite.
+  public var databaseConnections = 8
+
   /// Email delivery: transport, sender, retries (`EmailSettings`).
   public var email: EmailSettings
   /// TLS on the RPC port (`TLSSettings`); plaintext by default.
@@ -85,6 +95,8 @@ public struct ServerSettings: Sendable {
   public init(flags: [String: String], operatorKey: String? = nil, environment: [String: String]) throws {
     func value<V>(_ setting: ServerSetting<V>) throws -> V { try setting.required(flag: flags[setting.flag], environment: environment) }
     self.operatorKey = operatorKey ?? environment["GUESTD_OPERATOR_KEY"]
+    databaseConnections = try value(Self.databaseConnectionsSetting)
+    database = try Self.databaseSetting.value(flag: flags[Self.databaseSetting.flag], environment: environment)
     if let key = self.operatorKey { try OperatorBootstrap.checkStrong(key) }
     hashKeyFile = try Self.hashKeyFileSetting.value(flag: flags[Self.hashKeyFileSetting.flag], environment: environment)
     defaultInvitationRateLimit = try value(Self.invitationRateLimitSetting)

@@ -25,8 +25,18 @@ public final class AuditHub: Sendable {
   /// Wakes the streams watching the tenants of `events` (after their transaction committed).
   public func publish(_ events: [AuditEvent]) {
     guard !events.isEmpty else { return }
-    let tenants = Set(events.map(\.tenantID))
-    let targets = watchers.withLock { $0.values.filter { watcher in watcher.tenantID.map { tenants.contains($0) } ?? true } }
+    publish(tenantIDs: Set(events.map(\.tenantID)))
+  }
+
+  /// Wakes the streams watching `tenantIDs` (nil = every stream): events of
+  /// theirs committed, here or in another guestd sharing the database.
+  public func publish(tenantIDs tenants: Set<String>?) {
+    let targets = watchers.withLock {
+      $0.values.filter { watcher in
+        guard let tenants, let watched = watcher.tenantID else { return true }
+        return tenants.contains(watched)
+      }
+    }
     for watcher in targets { watcher.continuation.yield(()) }
   }
 

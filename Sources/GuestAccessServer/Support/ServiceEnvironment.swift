@@ -71,10 +71,13 @@ public struct ServiceEnvironment: Sendable {
         logger.error("corrupt stored data: \(what)")
         throw RPCError(code: .dataLoss, message: "stored data could not be read")
       }
-    } catch let error as SQLiteError {
+    } catch let error as any StorageFailure {
       logger.error("storage error: \(error)")
-      if error.isBusy { throw RPCError(code: .unavailable, message: "storage is busy, retry") }
-      throw RPCError(code: .internalError, message: "storage error (code \(error.resultCode))")
+      if error.provablyNotCommitted {
+        throw RPCError.callNotProcessed("storage unavailable; nothing was written, retry", cause: error)
+      }
+      if error.isTransient { throw RPCError(code: .unavailable, message: "storage is busy, retry") }
+      throw RPCError(code: .internalError, message: "storage error (code \(error.storageCode))")
     }
   }
 }

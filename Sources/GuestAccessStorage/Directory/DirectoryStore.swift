@@ -1,8 +1,12 @@
 import GuestAccessProto
 
 /// The persistence boundary of the services. The services only see these
-/// protocols; `SQLiteDirectoryStore` implements them, and a PostgreSQL
-/// store can implement them again without touching the services.
+/// protocols; `SQLiteDirectoryStore` (one process) and `PostgresDirectoryStore`
+/// (several guestd on one database) implement them.
+///
+/// A `write` body may run more than once (a backend with concurrent
+/// transactions retries it after a serialization failure or a deadlock): it
+/// must do nothing outside the writer but compute its result.
 public protocol DirectoryStore: Sendable {
   /// Runs `body` against a consistent snapshot.
   func read<T: Sendable>(_ body: @escaping @Sendable (any DirectoryReader) throws -> T) async throws -> T
@@ -19,6 +23,16 @@ public protocol DirectoryStore: Sendable {
   var authGeneration: UInt64 { get }
   /// Whether a write can be committed now (for readiness).
   func checkWritable() async -> Bool
+  /// Writes waiting for a connection (a gauge for metrics).
+  var writeBacklog: Int { get }
+  /// Whether this process holds `lease` now, taking it when free: work that
+  /// must run on one process at a time (the sweeper) asks before each run.
+  /// A process that dies loses its leases; another one takes them over.
+  func holdsLease(_ lease: StoreLease) async -> Bool
+  /// Calls `handler` after audit events commit in another process sharing
+  /// the database, with their tenants ("" = the operator's; nil = any, after
+  /// notifications may have been missed), so that watchers read them.
+  func observeAuditCommits(_ handler: @escaping @Sendable (_ tenantIDs: Set<String>?) -> Void)
   /// Stops the store's threads after queued work.
   func close()
 }
@@ -149,6 +163,12 @@ public protocol DirectoryWriter: DirectoryReader, InvitationWriter {
   func saveIdempotentResult(scope: String, key: String, requestHash: [UInt8], response: [UInt8], at: Int64) throws
   /// Deletes up to `limit` stored results older than `before` (Unix ms); returns how many.
   func purgeIdempotentResults(before: Int64, limit: Int) throws -> Int
+}
+
+/// Work that one process at a time does for the whole database.
+public enum StoreLease: String, Sendable, Hashable, CaseIterable {
+  /// The guest lifecycle sweeper.
+  case sweeper
 }
 
 /// Conditions of an audit listing.

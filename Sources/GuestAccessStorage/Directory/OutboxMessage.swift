@@ -68,13 +68,14 @@ public struct OutboxMessage: Sendable, Hashable {
   }
 
   /// Encodes the payload as lines of `key=value` with escaped newlines.
-  static func encode(_ payload: [String: String]) -> String {
+  public static func encode(_ payload: [String: String]) -> String {
     payload.sorted { $0.key < $1.key }.map { key, value in
       key + "=" + value.replacingEscapes()
     }.joined(separator: "\n")
   }
 
-  static func decode(_ text: String) -> [String: String] {
+  /// Decodes what `encode` wrote.
+  public static func decode(_ text: String) -> [String: String] {
     var result: [String: String] = [:]
     for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
       guard let equals = line.firstIndex(of: "=") else { continue }

@@ -38,7 +38,7 @@ extension Schema {
         for user in users {
           try connection.run(
             "UPDATE users SET account_enabled = ?2, removal_scheduled_at = ?3, activity_at = ?4 WHERE id = ?1",
-            [.text(user.id), .bool(user.accountEnabled), .integer(user.removalScheduledAt), .integer(SQLiteDirectory.activityAt(user))])
+            [.text(user.id), .bool(user.accountEnabled), .integer(user.removalScheduledAt), .integer(DirectoryQuery.activityAt(user))])
           try directory.replaceSponsors(of: user)
         }
         cursor = last.id

@@ -27,3 +27,10 @@ public struct SQLiteError: Error, Hashable, Sendable, CustomStringConvertible {
     "SQLite error \(resultCode): \(message)" + (sql.map { " in \($0)" } ?? "")
   }
 }
+
+extension SQLiteError: StorageFailure {
+  public var storageCode: String { String(resultCode) }
+  public var isTransient: Bool { isBusy }
+  /// Left false: a busy SQLite write is reported as before (UNAVAILABLE, retry).
+  public var provablyNotCommitted: Bool { false }
+}

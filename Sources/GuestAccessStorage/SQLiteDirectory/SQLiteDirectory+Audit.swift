@@ -2,29 +2,8 @@ import GuestAccessProto
 
 extension SQLiteDirectory {
   func auditEvents(tenantID: String?, filter: AuditFilter, limit: Int) throws -> [AuditEvent] {
-    var conditions: [String] = []
-    var values: [SQLiteValue] = []
-    func bind(_ value: SQLiteValue) -> String {
-      values.append(value)
-      return "?\(values.count)"
-    }
-    if let tenantID { conditions.append("tenant_id = \(bind(.text(tenantID)))") }
-    if filter.newestFirst {
-      if filter.cursor > 0 { conditions.append("sequence < \(bind(.integer(filter.cursor)))") }
-    } else {
-      conditions.append("sequence > \(bind(.integer(filter.cursor)))")
-    }
-    if !filter.actions.isEmpty {
-      conditions.append("action IN (" + filter.actions.map { bind(.int($0.rawValue)) }.joined(separator: ",") + ")")
-    }
-    if let actor = filter.actorID { conditions.append("actor_id = \(bind(.text(actor)))") }
-    if let target = filter.targetID { conditions.append("target_id = \(bind(.text(target)))") }
-    if let after = filter.occurredAfter { conditions.append("occurred_at >= \(bind(.integer(after)))") }
-    if let before = filter.occurredBefore { conditions.append("occurred_at < \(bind(.integer(before)))") }
-    let order = filter.newestFirst ? "DESC" : "ASC"
-    let condition = conditions.isEmpty ? "1" : conditions.joined(separator: " AND ")
-    let sql = "SELECT sequence, data FROM audit_events WHERE \(condition) ORDER BY sequence \(order) LIMIT \(bind(.int(limit)))"
-    return try db.query(sql, values) { row in
+    let query = DirectoryQuery.auditEvents(tenantID: tenantID, filter: filter, limit: limit, dialect: .sqlite)
+    return try db.query(query.sql, query.values) { row in
       var event = try decode(AuditEvent.self, row.blob(1))
       event.sequence = row.int64(0)
       return event

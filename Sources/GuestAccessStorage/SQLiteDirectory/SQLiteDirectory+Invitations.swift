@@ -14,19 +14,8 @@ extension SQLiteDirectory {
   }
 
   func invitations(tenantID: String, filter: InvitationFilter, after cursor: String, limit: Int) throws -> [Invitation] {
-    // Newest first: ids sort by creation time, so the cursor is the last id seen and the next page is below it.
-    var conditions = ["tenant_id = ?1", "(?2 = '' OR id < ?2)"]
-    var values: [SQLiteValue] = [.text(tenantID), .text(cursor)]
-    func bind(_ value: SQLiteValue) -> String {
-      values.append(value)
-      return "?\(values.count)"
-    }
-    if let status = filter.status { conditions.append("status = \(bind(.int(status.rawValue)))") }
-    if let email = filter.invitedEmail { conditions.append("invited_email = \(bind(.text(email)))") }
-    if let guest = filter.guestUserID { conditions.append("guest_user_id = \(bind(.text(guest)))") }
-    if let inviter = filter.invitedBy { conditions.append("invited_by = \(bind(.text(inviter)))") }
-    let sql = "SELECT data FROM invitations WHERE \(conditions.joined(separator: " AND ")) ORDER BY id DESC LIMIT \(bind(.int(limit)))"
-    return try db.query(sql, values) { try decode(Invitation.self, $0.blob(0)) }
+    let query = DirectoryQuery.invitations(tenantID: tenantID, filter: filter, after: cursor, limit: limit, dialect: .sqlite)
+    return try db.query(query.sql, query.values) { try decode(Invitation.self, $0.blob(0)) }
   }
 
   func invitationTenant(id: String) throws -> String? {

@@ -30,58 +30,12 @@ extension SQLiteDirectory {
   }
 
   func users(tenantID: String, filter: UserFilter, after cursor: String, limit: Int) throws -> [User] {
-    // A mail names at most a handful of rows: look them up by the mail index
-    // rather than walking the tenant in id order.
-    var sql = filter.mail != nil ? "SELECT u.data FROM users u INDEXED BY users_mail" : "SELECT u.data FROM users u"
-    var conditions = ["u.tenant_id = ?1", "u.id > ?2"]
-    var values: [SQLiteValue] = [.text(tenantID), .text(cursor)]
-    func bind(_ value: SQLiteValue) -> String {
-      values.append(value)
-      return "?\(values.count)"
-    }
-    if let groupID = filter.groupID {
-      sql += " JOIN group_members gm ON gm.user_id = u.id AND gm.group_id = \(bind(.text(groupID)))"
-    }
-    if let sponsorID = filter.sponsorID {
-      sql += " JOIN user_sponsors us ON us.user_id = u.id AND us.sponsor_id = \(bind(.text(sponsorID)))"
-    }
-    if let applicationID = filter.applicationID {
-      sql += " JOIN app_assignments aa ON aa.user_id = u.id AND aa.application_id = \(bind(.text(applicationID)))"
-    }
-    if let userType = filter.userType { conditions.append("u.user_type = \(bind(.int(userType.rawValue)))") }
-    if let mail = filter.mail { conditions.append("u.mail = \(bind(.text(mail)))") }
-    if let role = filter.role { conditions.append("instr(u.roles, \(bind(.text(",\(role.rawValue),")))) > 0") }
-    if let state = filter.externalState { conditions.append("u.external_state = \(bind(.int(state.rawValue)))") }
-    if let domain = filter.domain { conditions.append("u.domain = \(bind(.text(domain)))") }
-    if let since = filter.inactiveSince { conditions.append("u.activity_at < \(bind(.integer(since)))") }
-    if let before = filter.expiringBefore {
-      conditions.append("u.access_expires_at > 0 AND u.access_expires_at < \(bind(.integer(before)))")
-    }
-    if filter.onlyDeleted {
-      conditions.append("u.deleted_at > 0")
-    } else if !filter.includeDeleted {
-      conditions.append("u.deleted_at = 0")
-    }
-    sql += " WHERE " + conditions.joined(separator: " AND ") + " ORDER BY u.id LIMIT \(bind(.int(limit)))"
-    return try db.query(sql, values) { try decode(User.self, $0.blob(0)) }
+    let query = DirectoryQuery.users(tenantID: tenantID, filter: filter, after: cursor, limit: limit, dialect: .sqlite)
+    return try db.query(query.sql, query.values) { try decode(User.self, $0.blob(0)) }
   }
 
   private func userValues(_ user: User) -> [SQLiteValue] {
-    let mail = user.mail.lowercased()
-    let domain = mail.split(separator: "@").last.map(String.init) ?? ""
-    let home = user.identities.first { $0.signInType == .homeTenant }
-    return [
-      .text(user.id), .text(user.tenantID), .text(mail), .text(domain), .int(user.userType.rawValue),
-      .text("," + user.roles.map { String($0.rawValue) }.joined(separator: ",") + ","),
-      .int(user.externalUserState.rawValue), .text(home?.issuer ?? ""), .text(home?.issuerAssignedID ?? ""),
-      .integer(user.lastSignInAt), .integer(user.accessExpiresAt), .integer(user.deletedAt), .blob(user.serializedBytes()),
-      .bool(user.accountEnabled), .integer(user.removalScheduledAt), .integer(Self.activityAt(user)),
-    ]
-  }
-
-  /// The time inactivity counts from: the last sign-in, or creation for a user that never signed in.
-  static func activityAt(_ user: User) -> Int64 {
-    user.lastSignInAt != 0 ? user.lastSignInAt : user.createdAt
+    DirectoryQuery.userColumns(user)
   }
 
   /// Mirrors a guest's sponsors into `user_sponsors` (the sponsor filter of ListGuests);
@@ -124,7 +78,7 @@ extension SQLiteDirectory {
     user.lastSignInAt = lastSignInAt
     try db.run(
       "UPDATE users SET last_sign_in_at = ?2, activity_at = ?3, data = ?4 WHERE id = ?1",
-      [.text(id), .integer(lastSignInAt), .integer(Self.activityAt(user)), .blob(user.serializedBytes())])
+      [.text(id), .integer(lastSignInAt), .integer(DirectoryQuery.activityAt(user)), .blob(user.serializedBytes())])
   }
 
   func deleteUser(id: String) throws {

@@ -31,6 +31,14 @@ public final class SQLiteDirectoryStore: DirectoryStore {
     }
   }
 
+  public var writeBacklog: Int { database.writeBacklog }
+
+  /// One process owns an SQLite database: it holds every lease.
+  public func holdsLease(_ lease: StoreLease) async -> Bool { true }
+
+  /// No other process writes an SQLite database.
+  public func observeAuditCommits(_ handler: @escaping @Sendable (Set<String>?) -> Void) {}
+
   public func close() {
     database.close()
   }

@@ -1,0 +1,168 @@
+import CLibPQ
+
+/// One PostgreSQL session (libpq, blocking calls) with a cache of prepared
+/// statements. It belongs to one thread at a time (a pool's connection
+/// thread, the listener or the lease holder); it reconnects after losing the
+/// server, preparing its statements again on demand.
+public final class PGConnection {
+  private var handle: OpaquePointer
+  /// The connection URI (or libpq keyword string), as given.
+  let uri: String
+  /// How many times the session was (re)established: a new number means
+  /// session state (advisory locks, LISTENs) was lost.
+  public private(set) var sessionNumber = 1
+  /// Prepared statements: SQL → server-side name.
+  private var prepared: [String: String] = [:]
+
+  /// Connects to `uri` (handed to libpq as is).
+  /// - Throws: `PGError` with SQLSTATE 08001 when it cannot connect.
+  public init(uri: String) throws(PGError) {
+    self.uri = uri
+    handle = try Self.connect(uri)
+  }
+
+  deinit {
+    PQfinish(handle)
+  }
+
+  private static func connect(_ uri: String) throws(PGError) -> OpaquePointer {
+    guard let connection = PQconnectdb(uri) else {
+      throw PGError(sqlState: "08001", message: "libpq could not allocate a connection", connectionLost: true)
+    }
+    guard PQstatus(connection) == CONNECTION_OK else {
+      let message = String(cString: PQerrorMessage(connection)).trimmingTrailingNewlines()
+      PQfinish(connection)
+      throw PGError(sqlState: "08001", message: "cannot connect to PostgreSQL: \(message)", connectionLost: true)
+    }
+    ga_pq_quiet(connection)
+    return connection
+  }
+
+  /// Whether the session is usable.
+  public var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
+
+  /// The libpq socket (for waiting on notifications).
+  var socket: Int32 { PQsocket(handle) }
+
+  /// Reconnects when the session broke (forgetting its prepared statements).
+  public func reconnectIfNeeded() throws(PGError) {
+    guard !isHealthy else { return }
+    let fresh = try Self.connect(uri)
+    PQfinish(handle)
+    handle = fresh
+    sessionNumber += 1
+    prepared.removeAll()
+  }
+
+  /// Whether the session is inside a transaction block (aborted ones included).
+  public var inTransaction: Bool {
+    let status = PQtransactionStatus(handle)
+    return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE
+  }
+
+  private func failure(_ result: OpaquePointer?, sql: String?) -> PGError {
+    let lost = PQstatus(handle) != CONNECTION_OK
+    var state = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) } ?? ""
+    var message = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "M"))) }.map { String(cString: $0) } ?? ""
+    if message.isEmpty { message = String(cString: PQerrorMessage(handle)).trimmingTrailingNewlines() }
+    if state.isEmpty { state = lost ? "08006" : "XX000" }
+    return PGError(sqlState: state, message: message, sql: sql, connectionLost: lost, duringCommit: sql == "COMMIT")
+  }
+
+  /// Runs one or more statements without parameters (simple query protocol).
+  public func execute(_ sql: String) throws(PGError) {
+    let result = PQexec(handle, sql)
+    defer { PQclear(result) }
+    let status = result.map { PQresultStatus($0) } ?? PGRES_FATAL_ERROR
+    guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else { throw failure(result, sql: sql) }
+  }
+
+  /// Runs a prepared statement (prepared once per session and kept) with
+  /// `values` bound to `$1`, `$2`, …; rows come back in binary format.
+  public func query(_ sql: String, _ values: [PGValue] = []) throws(PGError) -> PGResult {
+    let name = try statementName(sql, values)
+    let wires = values.map(\.wire)
+    let formats = wires.map(\.format)
+    let lengths = wires.map { Int32($0.bytes?.count ?? 0) }
+    let result = withParameterPointers(wires.map(\.bytes)) { pointers in
+      PQexecPrepared(handle, name, Int32(values.count), pointers, lengths, formats, 1)
+    }
+    guard let result, PQresultStatus(result) == PGRES_TUPLES_OK || PQresultStatus(result) == PGRES_COMMAND_OK else {
+      let error = failure(result, sql: sql)
+      PQclear(result)
+      throw error
+    }
+    return PGResult(result)
+  }
+
+  private func statementName(_ sql: String, _ values: [PGValue]) throws(PGError) -> String {
+    if let name = prepared[sql] { return name }
+    let name = "ga\(prepared.count + 1)"
+    let types = values.map(\.typeOID)
+    let result = PQprepare(handle, name, sql, Int32(types.count), types)
+    defer { PQclear(result) }
+    guard let result, PQresultStatus(result) == PGRES_COMMAND_OK else { throw failure(result, sql: sql) }
+    prepared[sql] = name
+    return name
+  }
+
+  /// Runs a statement; returns the number of changed rows.
+  @discardableResult
+  public func run(_ sql: String, _ values: [PGValue] = []) throws(PGError) -> Int {
+    try query(sql, values).changedRows
+  }
+
+  /// Runs a query and maps each row.
+  public func rows<T>(_ sql: String, _ values: [PGValue] = [], _ map: (PGRow) throws -> T) throws -> [T] {
+    let result = try query(sql, values)
+    return try (0..<result.rowCount).map { try map(result.row($0)) }
+  }
+
+  /// Runs a query and maps the first row, if any.
+  public func first<T>(_ sql: String, _ values: [PGValue] = [], _ map: (PGRow) throws -> T) throws -> T? {
+    let result = try query(sql, values)
+    guard result.rowCount > 0 else { return nil }
+    return try map(result.row(0))
+  }
+
+  /// Reads pending notifications (LISTEN) without blocking: (channel, payload) pairs.
+  /// - Throws: when the connection broke.
+  func takeNotifications() throws(PGError) -> [(channel: String, payload: String)] {
+    guard PQconsumeInput(handle) == 1 else { throw failure(nil, sql: nil) }
+    var received: [(String, String)] = []
+    while let notification = PQnotifies(handle) {
+      received.append((String(cString: notification.pointee.relname), String(cString: notification.pointee.extra)))
+      PQfreemem(notification)
+    }
+    return received
+  }
+}
+
+/// Calls `body` with C pointers to each parameter (nil for NULL), valid during the call.
+private func withParameterPointers<R>(_ values: [[UInt8]?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+  var buffers: [UnsafeMutablePointer<CChar>?] = []
+  buffers.reserveCapacity(values.count)
+  for value in values {
+    guard let value else {
+      buffers.append(nil)
+      continue
+    }
+    // NUL-terminated: libpq reads text-format parameters up to the NUL.
+    let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: value.count + 1)
+    value.withUnsafeBytes { raw in
+      if raw.count > 0 { UnsafeMutableRawPointer(buffer).copyMemory(from: raw.baseAddress!, byteCount: raw.count) }
+    }
+    buffer[value.count] = 0
+    buffers.append(buffer)
+  }
+  defer { for buffer in buffers { buffer?.deallocate() } }
+  return body(buffers.map { $0.map { UnsafePointer($0) } })
+}
+
+extension String {
+  fileprivate func trimmingTrailingNewlines() -> String {
+    var text = self
+    while text.last == "\n" { text.removeLast() }
+    return text
+  }
+}

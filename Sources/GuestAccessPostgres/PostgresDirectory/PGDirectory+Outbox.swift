@@ -1,0 +1,134 @@
+import GuestAccessStorage
+import GuestAccessProto
+
+extension PGDirectory {
+  /// The outbox columns `outboxMessage(_:)` reads, in its order.
+  static let outboxColumns =
+    "id, tenant_id, invitation_id, kind, recipient, cc, status, attempts, next_attempt_at, last_error, created_at, sent_at, payload"
+
+  /// An outbox row selected with `outboxColumns`.
+  func outboxMessage(_ row: PGRow) -> OutboxMessage {
+    var message = OutboxMessage(
+      tenantID: row.text(1), invitationID: row.text(2), kind: OutboxMessage.Kind(rawValue: row.text(3)) ?? .invitation,
+      recipient: row.text(4), cc: row.text(5), createdAt: row.int64(10), payload: OutboxMessage.decode(row.text(12)))
+    message.id = row.int64(0)
+    message.status = OutboxMessage.Status(rawValue: row.int64(6)) ?? .failed
+    message.attempts = Int(row.int64(7))
+    message.nextAttemptAt = row.int64(8)
+    message.lastError = row.text(9)
+    message.sentAt = row.int64(11)
+    return message
+  }
+
+  func dueOutboxMessages(now: Int64, limit: Int) throws -> [OutboxMessage] {
+    try db.rows(
+      "SELECT \(Self.outboxColumns) FROM outbox WHERE status = 1 AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2\(lock)\(skipLocked)",
+      [.integer(now), .int(limit)], outboxMessage)
+  }
+
+  func outboxDepth() throws -> Int {
+    Int(try db.first("SELECT count(*) FROM outbox WHERE status = 1") { $0.int64(0) } ?? 0)
+  }
+
+  func latestOutboxMessage(invitationID: String) throws -> OutboxMessage? {
+    try db.first("SELECT \(Self.outboxColumns) FROM outbox WHERE invitation_id = $1 ORDER BY id DESC LIMIT 1\(lock)", [.text(invitationID)], outboxMessage)
+  }
+
+  func enqueue(_ message: OutboxMessage) throws -> Int64 {
+    try db.first(
+      """
+      INSERT INTO outbox (tenant_id, invitation_id, kind, recipient, cc, status, attempts, next_attempt_at, last_error, created_at, sent_at, payload)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id
+      """,
+      [.text(message.tenantID), .text(message.invitationID), .text(message.kind.rawValue), .text(message.recipient), .text(message.cc),
+       .integer(message.status.rawValue), .int(message.attempts), .integer(message.nextAttemptAt), .text(message.lastError),
+       .integer(message.createdAt), .integer(message.sentAt), .text(OutboxMessage.encode(message.payload))]
+    ) { $0.int64(0) } ?? 0
+  }
+
+  func updateOutboxMessage(_ message: OutboxMessage) throws {
+    try db.run(
+      "UPDATE outbox SET status = $2, attempts = $3, next_attempt_at = $4, last_error = $5, sent_at = $6, payload = $7 WHERE id = $1",
+      [.integer(message.id), .integer(message.status.rawValue), .int(message.attempts), .integer(message.nextAttemptAt),
+       .text(message.lastError), .integer(message.sentAt), .text(OutboxMessage.encode(message.payload))])
+  }
+
+  func removedUsers(removedBy time: Int64, limit: Int) throws -> [User] {
+    try db.rows("SELECT data FROM users WHERE deleted_at > 0 AND deleted_at <= $1 ORDER BY deleted_at LIMIT $2\(lock)", [.integer(time), .int(limit)]) {
+      try decode(User.self, $0.blob(0))
+    }
+  }
+
+  func expiredGuests(by time: Int64, limit: Int) throws -> [User] {
+    try db.rows(
+      """
+      SELECT data FROM users WHERE access_expires_at > 0 AND deleted_at = 0 AND account_enabled = 1 AND access_expires_at <= $1
+        AND user_type = 2 ORDER BY access_expires_at LIMIT $2\(lock)
+      """,
+      [.integer(time), .int(limit)]
+    ) { try decode(User.self, $0.blob(0)) }
+  }
+
+  func guestsDueForRemoval(by time: Int64, limit: Int) throws -> [User] {
+    try db.rows(
+      """
+      SELECT data FROM users WHERE removal_scheduled_at > 0 AND deleted_at = 0 AND removal_scheduled_at <= $1 AND user_type = 2
+        ORDER BY removal_scheduled_at LIMIT $2\(lock)
+      """,
+      [.integer(time), .int(limit)]
+    ) { try decode(User.self, $0.blob(0)) }
+  }
+
+  func accessReview(tenantID: String, id: String) throws -> AccessReview? {
+    try db.first("SELECT data FROM access_reviews WHERE id = $1 AND tenant_id = $2\(lock)", [.text(id), .text(tenantID)]) {
+      try decode(AccessReview.self, $0.blob(0))
+    }
+  }
+
+  func accessReviews(tenantID: String, status: AccessReviewStatus?, before cursor: String, limit: Int) throws -> [AccessReview] {
+    try db.rows(
+      "SELECT data FROM access_reviews WHERE tenant_id = $1 AND ($2 = '' OR id < $2) AND ($3 = 0 OR status = $3) ORDER BY id DESC LIMIT $4\(lock)",
+      [.text(tenantID), .text(cursor), .int(status?.rawValue ?? 0), .int(limit)]
+    ) { try decode(AccessReview.self, $0.blob(0)) }
+  }
+
+  func accessReviewResult(reviewID: String) throws -> ApplyAccessReviewResponse? {
+    try db.first("SELECT data FROM access_review_results WHERE review_id = $1\(lock)", [.text(reviewID)]) {
+      try decode(ApplyAccessReviewResponse.self, $0.blob(0))
+    }
+  }
+
+  func putAccessReviewResult(_ result: ApplyAccessReviewResponse) throws {
+    try db.run(
+      "INSERT INTO access_review_results (review_id, data) VALUES ($1, $2) ON CONFLICT(review_id) DO UPDATE SET data = excluded.data",
+      [.text(result.accessReview.id), .blob(result.serializedBytes())])
+  }
+
+  func reviewDecisions(reviewID: String, undecidedOnly: Bool, after cursor: String, limit: Int) throws -> [ReviewDecision] {
+    try db.rows(
+      "SELECT data FROM review_decisions WHERE review_id = $1 AND guest_user_id > $2 AND ($3 = 0 OR decided = 0) ORDER BY guest_user_id LIMIT $4\(lock)",
+      [.text(reviewID), .text(cursor), .bool(undecidedOnly), .int(limit)]
+    ) { try decode(ReviewDecision.self, $0.blob(0)) }
+  }
+
+  func reviewDecision(reviewID: String, guestUserID: String) throws -> ReviewDecision? {
+    try db.first("SELECT data FROM review_decisions WHERE review_id = $1 AND guest_user_id = $2\(lock)", [.text(reviewID), .text(guestUserID)]) {
+      try decode(ReviewDecision.self, $0.blob(0))
+    }
+  }
+
+  func putAccessReview(_ review: AccessReview) throws {
+    try db.run(
+      "INSERT INTO access_reviews (id, tenant_id, status, data) VALUES ($1, $2, $3, $4) ON CONFLICT(id) DO UPDATE SET status = excluded.status, data = excluded.data",
+      [.text(review.id), .text(review.tenantID), .int(review.status.rawValue), .blob(review.serializedBytes())])
+  }
+
+  func putReviewDecision(_ decision: ReviewDecision) throws {
+    try db.run(
+      """
+      INSERT INTO review_decisions (review_id, guest_user_id, decided, data) VALUES ($1, $2, $3, $4)
+      ON CONFLICT(review_id, guest_user_id) DO UPDATE SET decided = excluded.decided, data = excluded.data
+      """,
+      [.text(decision.accessReviewID), .text(decision.guestUserID), .bool(decision.decision != .unspecified), .blob(decision.serializedBytes())])
+  }
+}

@@ -1,0 +1,252 @@
+import GuestAccessLocks
+import GuestAccessStorage
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The PostgreSQL implementation of `DirectoryStore`, for several guestd on
+/// one database.
+///
+/// - Transactions run concurrently on a pool of sessions (one thread each):
+///   reads in REPEATABLE READ snapshots, writes in READ COMMITTED with the
+///   rows they read locked; a write is run again after a serialization
+///   failure or deadlock (40001, 40P01) or a uniqueness conflict (once: it
+///   then sees the row that was in the way).
+/// - The audit sequence is a counter row locked until commit: numbers commit
+///   in order, so a watcher never skips one; commits NOTIFY `guestaccess_audit`.
+/// - Changes to what authentication reads move a shared generation in the same
+///   transaction and NOTIFY `guestaccess_auth`: every guestd drops its cached
+///   principals. While its listener is disconnected, `authGeneration` never
+///   repeats, so no principal is served from the cache.
+/// - Leases (the sweeper) are session advisory locks (`pg_try_advisory_lock`)
+///   on a session of their own: released when the process dies.
+public final class PostgresDirectoryStore: DirectoryStore {
+  private let pool: PGPool
+  private let leaseSession: PGPool
+  private let listener: PGListener
+  private let generation: Shared
+  private let onCommit: @Sendable (Int, Duration) -> Void
+
+  /// What the threads share.
+  private final class Shared: Sendable {
+    let value = Atomic<UInt64>(0)
+    /// Values handed out while the listener is down: each one is new.
+    let uncached = Atomic<UInt64>(0)
+    let auditObservers = LockedValue<[@Sendable (Set<String>?) -> Void]>([])
+    let heldLeases = LockedValue<(session: Int, leases: Set<StoreLease>)>((0, []))
+
+    func bump() { value.add(1, ordering: .releasing) }
+
+    func audited(_ tenants: Set<String>?) {
+      for observer in auditObservers.withLock({ $0 }) { observer(tenants) }
+    }
+  }
+
+  /// Connects to `uri` (handed to libpq as is), applies the migrations and
+  /// starts `connections` session threads, the listener and the lease session.
+  public init(uri: String, connections: Int = 8, onCommit: @escaping @Sendable (Int, Duration) -> Void = { _, _ in }) throws {
+    try Self.migrate(uri: uri)
+    self.onCommit = onCommit
+    pool = try PGPool(uri: uri, size: connections, name: "ga-pg")
+    leaseSession = try PGPool(uri: uri, size: 1, name: "ga-pg-lease")
+    let shared = Shared()
+    generation = shared
+    listener = PGListener(
+      uri: uri, channels: [Self.authChannel, Self.auditChannel],
+      onListening: {
+        // Whatever was missed while disconnected: drop every cached principal, wake every watcher.
+        shared.bump()
+        shared.audited(nil)
+      },
+      onNotification: { channel, payload in
+        if channel == Self.authChannel {
+          shared.bump()
+        } else {
+          shared.audited([payload])
+        }
+      })
+  }
+
+  static let authChannel = "guestaccess_auth"
+  static let auditChannel = "guestaccess_audit"
+
+  public func read<T: Sendable>(_ body: @escaping @Sendable (any DirectoryReader) throws -> T) async throws -> T {
+    try await pool.run { connection in
+      var attempt = 0
+      while true {
+        attempt += 1
+        do {
+          try connection.reconnectIfNeeded()
+          try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+          let result = try body(PGDirectory(connection, state: nil))
+          try connection.execute("COMMIT")
+          return result
+        } catch {
+          if connection.inTransaction { try? connection.execute("ROLLBACK") }
+          // A read changes nothing: run it again on a fresh session.
+          if let failure = error as? PGError, failure.connectionLost, attempt < 2 { continue }
+          throw error
+        }
+      }
+    }
+  }
+
+  public func write<T: Sendable>(_ body: @escaping @Sendable (any DirectoryWriter) throws -> T) async throws -> T {
+    let shared = generation
+    let onCommit = self.onCommit
+    return try await pool.run { connection in
+      try Self.transaction(connection, shared: shared, onCommit: onCommit, body)
+    }
+  }
+
+  private static func transaction<T>(
+    _ connection: PGConnection, shared: Shared, onCommit: @Sendable (Int, Duration) -> Void,
+    _ body: (any DirectoryWriter) throws -> T
+  ) throws -> T {
+    var attempt = 0
+    while true {
+      attempt += 1
+      let state = PGTransactionState()
+      let started = ContinuousClock.now
+      do {
+        try connection.reconnectIfNeeded()
+        try connection.execute("BEGIN")
+        let result = try body(PGDirectory(connection, state: state))
+        if state.invalidatesCaches {
+          try connection.run(
+            "WITH g AS (UPDATE auth_generation SET value = value + 1 WHERE id = 1 RETURNING value) SELECT pg_notify('\(authChannel)', value::text) FROM g")
+        }
+        if !state.auditTenants.isEmpty {
+          try connection.run(
+            "SELECT pg_notify('\(auditChannel)', t) FROM unnest($1::text::text[]) AS t", [.text(arrayLiteral(state.auditTenants.sorted()))])
+        }
+        try connection.execute("COMMIT")
+        if state.invalidatesCaches { shared.bump() }
+        if !state.auditTenants.isEmpty { shared.audited(state.auditTenants) }
+        onCommit(1, started.duration(to: .now))
+        return result
+      } catch {
+        if connection.inTransaction { try? connection.execute("ROLLBACK") }
+        // Should a failed COMMIT have left anything visible, caches must not trust it.
+        if state.invalidatesCaches { shared.bump() }
+        let failure = error as? PGError
+        if failure?.isSerializationFailure == true && attempt < 10 {
+          usleep(UInt32.random(in: 500...2000) * UInt32(attempt))
+          continue
+        }
+        if (state.sawConflict || failure?.isUniqueViolation == true) && attempt < 2 { continue }
+        // Lost before COMMIT was sent: nothing was written, run it again on a new session.
+        if let failure, failure.connectionLost, !failure.duringCommit, attempt < 3 { continue }
+        if let failure, failure.isUniqueViolation { throw StoreError.conflict("a unique value is already in use") }
+        throw error
+      }
+    }
+  }
+
+  /// A PostgreSQL array literal of `values` ({"a","b"}).
+  private static func arrayLiteral(_ values: [String]) -> String {
+    "{" + values.map { "\"" + $0.replacingBackslashesAndQuotes() + "\"" }.joined(separator: ",") + "}"
+  }
+
+  public var authGeneration: UInt64 {
+    guard listener.isListening else {
+      // No notifications: every value is new, so no cached principal is trusted.
+      return (1 << 63) | generation.uncached.add(1, ordering: .relaxed).newValue
+    }
+    return generation.value.load(ordering: .acquiring)
+  }
+
+  public func checkWritable() async -> Bool {
+    do {
+      return try await pool.run { connection in
+        try connection.reconnectIfNeeded()
+        return try connection.first("SELECT current_setting('transaction_read_only')") { $0.text(0) } == "off"
+      }
+    } catch {
+      return false
+    }
+  }
+
+  public var writeBacklog: Int { pool.backlog }
+
+  public func holdsLease(_ lease: StoreLease) async -> Bool {
+    let shared = generation
+    do {
+      return try await leaseSession.run { connection in
+        try connection.reconnectIfNeeded()
+        let session = connection.sessionNumber
+        let held = shared.heldLeases.withLock { held -> Bool in
+          if held.session != session { held = (session, []) }  // a new session holds nothing
+          return held.leases.contains(lease)
+        }
+        if held {
+          // Still connected, so still held.
+          _ = try connection.first("SELECT 1") { $0.int64(0) }
+          return true
+        }
+        let taken = try connection.first("SELECT pg_try_advisory_lock($1)", [.integer(Self.leaseKey(lease))]) { $0.int64(0) } == 1
+        if taken { shared.heldLeases.withLock { _ = $0.leases.insert(lease) } }
+        return taken
+      }
+    } catch {
+      return false
+    }
+  }
+
+  /// The advisory lock key of a lease: "GA" and a number per lease.
+  static func leaseKey(_ lease: StoreLease) -> Int64 {
+    switch lease {
+    case .sweeper: return 0x4741_0000_0000_0001
+    }
+  }
+
+  public func observeAuditCommits(_ handler: @escaping @Sendable (Set<String>?) -> Void) {
+    generation.auditObservers.withLock { $0.append(handler) }
+  }
+
+  public func close() {
+    listener.stop()
+    pool.close()
+    leaseSession.close()
+  }
+
+  /// Applies the migrations above the database's version, one process at a
+  /// time (an advisory lock), each in its own transaction.
+  static func migrate(uri: String) throws {
+    let connection = try PGConnection(uri: uri)
+    try connection.execute("SET client_min_messages = warning")
+    try connection.execute("SELECT pg_advisory_lock(\(0x4741_0000_0000_0000 as Int64))")
+    defer { try? connection.execute("SELECT pg_advisory_unlock_all()") }
+    try connection.execute(
+      "CREATE TABLE IF NOT EXISTS guestaccess_schema (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())")
+    let current = try connection.first("SELECT coalesce(max(version), 0) FROM guestaccess_schema") { $0.int64(0) } ?? 0
+    let sorted = PostgresSchema.migrations.sorted { $0.version < $1.version }
+    if let newest = sorted.last, current > newest.version {
+      throw PGError(sqlState: "XX000", message: "database schema version \(current) is newer than this guestd (\(newest.version))")
+    }
+    for migration in sorted where migration.version > current {
+      try connection.execute("BEGIN")
+      do {
+        try connection.execute(migration.sql)
+        try connection.run("INSERT INTO guestaccess_schema (version, name) VALUES ($1, $2)", [.int(migration.version), .text(migration.name)])
+        try connection.execute("COMMIT")
+      } catch {
+        try? connection.execute("ROLLBACK")
+        throw error
+      }
+    }
+  }
+}
+
+extension String {
+  fileprivate func replacingBackslashesAndQuotes() -> String {
+    var out = ""
+    for character in self {
+      if character == "\\" || character == "\"" { out.append("\\") }
+      out.append(character)
+    }
+    return out
+  }
+}
