@@ -116,9 +116,13 @@ public final class GuestAccessServerApp: Sendable {
     all.append(ServerService("rpc", onShutdown: { self.drain() }) {
       try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await self.server.serve() }
-        let port = try await self.transport.listeningPort()
-        await self.refreshReadiness()
-        onListening(port)
+        do {
+          let port = try await self.transport.listeningPort()
+          await self.refreshReadiness()
+          onListening(port)
+        } catch where self.draining.load(ordering: .relaxed) {
+          // Asked to shut down before it listened: it never will, which is no failure.
+        }
         try await group.waitForAll()
       }
     })
