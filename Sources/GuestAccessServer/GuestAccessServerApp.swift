@@ -47,9 +47,11 @@ public final class GuestAccessServerApp: Sendable {
       metrics.recordCommit(batch: batch, duration: duration)
     }
     self.store = store
-    environment = ServiceEnvironment(
+    var environment = ServiceEnvironment(
       store: store, clock: clock, hasher: hasher, defaultInvitationRateLimit: settings.defaultInvitationRateLimit,
       publicBaseURL: settings.publicBaseURL, logger: logger)
+    environment.allowHTTPLoopbackIssuers = settings.oidcAllowHTTPLoopback
+    self.environment = environment
     sweeper = Sweeper(environment: environment, interval: .milliseconds(Int64(max(settings.sweepInterval, 0.001) * 1000)))
     outboxWorker = OutboxWorker(environment: environment, transport: try Self.makeTransport(settings), settings: settings.email)
     health = HealthService()

@@ -54,6 +54,11 @@ public struct ServerSettings: Sendable {
   /// `GUESTD_SWEEP_INTERVAL`, default 60.
   public var sweepInterval: Double
 
+  /// Whether identity providers may have a plain-http issuer on a loopback
+  /// address (a provider on this machine: tests and development only).
+  /// `--oidc-allow-http-loopback` or `GUESTD_OIDC_ALLOW_HTTP_LOOPBACK=1`.
+  public var oidcAllowHTTPLoopback = false
+
   /// Email delivery: transport, sender, retries (`EmailSettings`).
   public var email: EmailSettings
   /// TLS on the RPC port (`TLSSettings`); plaintext by default.

@@ -86,6 +86,9 @@ struct GuestD: AsyncParsableCommand {
   @Option(name: .customLong("hash-key-file"), help: "File holding the key of the ticket and passcode hashes (else hash.key in the data directory, created on first start).")
   var hashKeyFile: String?
 
+  @Flag(name: .customLong("oidc-allow-http-loopback"), help: "Allow identity providers whose issuer is plain http on a loopback address (development and tests only).")
+  var oidcAllowHTTPLoopback = false
+
   @OptionGroup var email: EmailOptions
 
   @OptionGroup var tls: TLSFlags
@@ -117,6 +120,7 @@ struct GuestD: AsyncParsableCommand {
       maxCallsBeforeAuthentication: maxCallsBeforeAuth,
       memoryBudgetMiB: memoryBudgetMiB, sendTimeout: sendTimeout, environment: environment)
     if let hashKeyFile { configured.hashKeyFile = hashKeyFile }
+    configured.oidcAllowHTTPLoopback = oidcAllowHTTPLoopback || environment["GUESTD_OIDC_ALLOW_HTTP_LOOPBACK"] == "1"
     configured.email = try email.settings(publicBaseURL: configured.publicBaseURL, environment: environment)
     configured.tls = try tls.settings(host: configured.host, environment: environment)
     let settings = configured

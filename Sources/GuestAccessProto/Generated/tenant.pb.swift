@@ -1364,11 +1364,20 @@ public enum AuditAction: ProtoEnum {
   /// ApplyAccessReview.
   /// `AUDIT_ACTION_ACCESS_REVIEW_APPLIED` = 36
   case accessReviewApplied
+  /// CreateIdentityProvider.
+  /// `AUDIT_ACTION_IDENTITY_PROVIDER_CREATED` = 37
+  case identityProviderCreated
+  /// UpdateIdentityProvider (details: the fields; never the client secret).
+  /// `AUDIT_ACTION_IDENTITY_PROVIDER_UPDATED` = 38
+  case identityProviderUpdated
+  /// DeleteIdentityProvider.
+  /// `AUDIT_ACTION_IDENTITY_PROVIDER_DELETED` = 39
+  case identityProviderDeleted
   /// A value this version of the schema does not know (proto3 open enum).
   case unrecognized(Int32)
 
   /// Every value the schema declares, in declaration order.
-  public static let knownCases: [AuditAction] = [.unspecified, .tenantCreated, .tenantUpdated, .tenantDisabled, .settingsUpdated, .crossTenantAccessUpdated, .userCreated, .userUpdated, .userDeleted, .rolesChanged, .groupCreated, .groupMemberAdded, .groupMemberRemoved, .applicationCreated, .applicationAssigned, .applicationUnassigned, .credentialIssued, .credentialRevoked, .invitationCreated, .invitationResent, .invitationRevoked, .invitationExpired, .invitationRedeemed, .invitationEmailFailed, .passcodeSent, .guestUpdated, .guestSignInBlocked, .guestSignInUnblocked, .guestRemoved, .guestRestored, .guestPurged, .guestAccessExpired, .guestRedemptionReset, .guestLeft, .accessReviewCreated, .accessReviewDecisionRecorded, .accessReviewApplied]
+  public static let knownCases: [AuditAction] = [.unspecified, .tenantCreated, .tenantUpdated, .tenantDisabled, .settingsUpdated, .crossTenantAccessUpdated, .userCreated, .userUpdated, .userDeleted, .rolesChanged, .groupCreated, .groupMemberAdded, .groupMemberRemoved, .applicationCreated, .applicationAssigned, .applicationUnassigned, .credentialIssued, .credentialRevoked, .invitationCreated, .invitationResent, .invitationRevoked, .invitationExpired, .invitationRedeemed, .invitationEmailFailed, .passcodeSent, .guestUpdated, .guestSignInBlocked, .guestSignInUnblocked, .guestRemoved, .guestRestored, .guestPurged, .guestAccessExpired, .guestRedemptionReset, .guestLeft, .accessReviewCreated, .accessReviewDecisionRecorded, .accessReviewApplied, .identityProviderCreated, .identityProviderUpdated, .identityProviderDeleted]
 
   /// Creates the value for a wire number; unknown numbers become `.unrecognized`.
   public init(rawValue: Int32) {
@@ -1410,6 +1419,9 @@ public enum AuditAction: ProtoEnum {
     case 34: self = .accessReviewCreated
     case 35: self = .accessReviewDecisionRecorded
     case 36: self = .accessReviewApplied
+    case 37: self = .identityProviderCreated
+    case 38: self = .identityProviderUpdated
+    case 39: self = .identityProviderDeleted
     default: self = .unrecognized(rawValue)
     }
   }
@@ -1454,6 +1466,9 @@ public enum AuditAction: ProtoEnum {
     case .accessReviewCreated: return 34
     case .accessReviewDecisionRecorded: return 35
     case .accessReviewApplied: return 36
+    case .identityProviderCreated: return 37
+    case .identityProviderUpdated: return 38
+    case .identityProviderDeleted: return 39
     case .unrecognized(let value): return value
     }
   }
@@ -1498,6 +1513,9 @@ public enum AuditAction: ProtoEnum {
     case .accessReviewCreated: return "AUDIT_ACTION_ACCESS_REVIEW_CREATED"
     case .accessReviewDecisionRecorded: return "AUDIT_ACTION_ACCESS_REVIEW_DECISION_RECORDED"
     case .accessReviewApplied: return "AUDIT_ACTION_ACCESS_REVIEW_APPLIED"
+    case .identityProviderCreated: return "AUDIT_ACTION_IDENTITY_PROVIDER_CREATED"
+    case .identityProviderUpdated: return "AUDIT_ACTION_IDENTITY_PROVIDER_UPDATED"
+    case .identityProviderDeleted: return "AUDIT_ACTION_IDENTITY_PROVIDER_DELETED"
     case .unrecognized(let value): return String(value)
     }
   }
@@ -1687,12 +1705,16 @@ public struct TenantSettings: ProtoMessage, Codable {
   public var redirectURLAllowList: [String] = []
   /// Who may have the server send invitation email. Default MEMBERS.
   public var invitationEmailPolicy: InvitationEmailPolicy = .unspecified
+  /// The order in which an invitee signs in to redeem (docs/FEDERATION.md):
+  /// each step at most once. Default HOME_TENANT, PARTNER_PROVIDER,
+  /// EMAIL_PASSCODE. A step left out is never offered.
+  public var redemptionOrder: [RedemptionStep] = []
 
   /// Creates a message with every field at its default value.
   public init() {}
 
   /// Creates a message from its fields; omitted fields keep their default values.
-  public init(tenantID: String = "", guestInvitePolicy: GuestInvitePolicy = .unspecified, guestAccessLevel: GuestAccessLevel = .unspecified, collaborationDomainMode: CollaborationDomainMode = .unspecified, collaborationDomains: [String] = [], emailOtpMode: EmailOtpMode = .unspecified, defaultInvitationLifetimeDays: Int32 = 0, invitationRateLimit: Int32 = 0, invitationRateWindowSeconds: Int64 = 0, updatedAt: Int64 = 0, updatedBy: String = "", redirectURLAllowList: [String] = [], invitationEmailPolicy: InvitationEmailPolicy = .unspecified) {
+  public init(tenantID: String = "", guestInvitePolicy: GuestInvitePolicy = .unspecified, guestAccessLevel: GuestAccessLevel = .unspecified, collaborationDomainMode: CollaborationDomainMode = .unspecified, collaborationDomains: [String] = [], emailOtpMode: EmailOtpMode = .unspecified, defaultInvitationLifetimeDays: Int32 = 0, invitationRateLimit: Int32 = 0, invitationRateWindowSeconds: Int64 = 0, updatedAt: Int64 = 0, updatedBy: String = "", redirectURLAllowList: [String] = [], invitationEmailPolicy: InvitationEmailPolicy = .unspecified, redemptionOrder: [RedemptionStep] = []) {
     self.tenantID = tenantID
     self.guestInvitePolicy = guestInvitePolicy
     self.guestAccessLevel = guestAccessLevel
@@ -1706,6 +1728,7 @@ public struct TenantSettings: ProtoMessage, Codable {
     self.updatedBy = updatedBy
     self.redirectURLAllowList = redirectURLAllowList
     self.invitationEmailPolicy = invitationEmailPolicy
+    self.redemptionOrder = redemptionOrder
   }
 
   /// Decodes the protobuf wire format with protoc-c's codec.
@@ -1745,6 +1768,7 @@ extension TenantSettings: _CBridged {
     self.updatedBy = _protoString(c.pointee.updated_by)
     self.redirectURLAllowList = _protoArray(c.pointee.redirect_url_allow_list, c.pointee.n_redirect_url_allow_list) { _protoString($0) }
     self.invitationEmailPolicy = InvitationEmailPolicy(_c: c.pointee.invitation_email_policy)
+    self.redemptionOrder = _protoArray(c.pointee.redemption_order, c.pointee.n_redemption_order) { RedemptionStep(_c: $0) }
   }
 
   func _fill(_ c: UnsafeMutablePointer<Guestaccess__V1__TenantSettings>, _ arena: _ProtoArena) {
@@ -1767,6 +1791,10 @@ extension TenantSettings: _CBridged {
       c.pointee.redirect_url_allow_list = arena.array(self.redirectURLAllowList) { arena.string($0) }
     }
     c.pointee.invitation_email_policy = self.invitationEmailPolicy._c
+    if !self.redemptionOrder.isEmpty {
+      c.pointee.n_redemption_order = self.redemptionOrder.count
+      c.pointee.redemption_order = arena.array(self.redemptionOrder) { $0._c }
+    }
   }
 }
 

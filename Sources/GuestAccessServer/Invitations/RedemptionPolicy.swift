@@ -36,6 +36,9 @@ public struct RedemptionPolicy: Sendable {
 
   // MARK: Redemption order
 
+  /// The order when a tenant sets none: home tenant, partner provider, email passcode.
+  public static let defaultOrder: [RedemptionStep] = [.homeTenant, .partnerProvider, .emailPasscode]
+
   /// What decides how an invitee signs in, read by the caller.
   public struct SignInFacts: Sendable, Equatable {
     /// The inviting tenant.

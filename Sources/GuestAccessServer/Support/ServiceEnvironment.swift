@@ -20,6 +20,9 @@ public struct ServiceEnvironment: Sendable {
   public var publicBaseURL: String
   /// Logger.
   public var logger: Logger
+  /// Whether identity providers may have a plain-http issuer on a loopback
+  /// address (a provider on this machine; tests and development only).
+  public var allowHTTPLoopbackIssuers = false
 
   /// Creates the environment.
   public init(

@@ -38,9 +38,13 @@ struct SettingsCommand: AsyncParsableCommand {
     var redirectAllow: String?
     @Option(name: .customLong("invitation-email"), help: "Who may have the server send invitation email.")
     var invitationEmail: InvitationEmailPolicy?
+    @Option(name: .customLong("redemption-order"), help: ArgumentHelp(
+      "How invitees sign in, in order, comma separated: home-tenant, partner-provider, email-passcode (\"\" = the default order).",
+      valueName: "steps"))
+    var redemptionOrder: String?
 
     func validate() throws {
-      let given: [Any?] = [invitePolicy, accessLevel, domainMode, domains, otp, lifetimeDays, rateLimit, rateWindow, redirectAllow, invitationEmail]
+      let given: [Any?] = [invitePolicy, accessLevel, domainMode, domains, otp, lifetimeDays, rateLimit, rateWindow, redirectAllow, invitationEmail, redemptionOrder]
       guard given.contains(where: { $0 != nil }) else { throw ValidationError("name at least one setting to change") }
     }
 
@@ -57,6 +61,13 @@ struct SettingsCommand: AsyncParsableCommand {
       if let rateWindow { settings.invitationRateWindowSeconds = rateWindow.seconds; mask.append("invitation_rate_window_seconds") }
       if let redirectAllow { settings.redirectURLAllowList = Self.split(redirectAllow); mask.append("redirect_url_allow_list") }
       if let invitationEmail { settings.invitationEmailPolicy = invitationEmail; mask.append("invitation_email_policy") }
+      if let redemptionOrder {
+        settings.redemptionOrder = try Self.split(redemptionOrder).map {
+          guard let step = RedemptionStep(argument: $0) else { throw ValidationError("unknown redemption step \($0)") }
+          return step
+        }
+        mask.append("redemption_order")
+      }
       let request = UpdateSettingsRequest(tenantID: global.tenantID, settings: settings, updateMask: mask)
       let updated = try await global.perform { try await $0.tenants.updateSettings(request) }
       try global.output(updated) { DetailView.render(updated) }

@@ -2553,7 +2553,7 @@ const ProtobufCMessageDescriptor guestaccess__v1__tenant__descriptor =
   (ProtobufCMessageInit) guestaccess__v1__tenant__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor guestaccess__v1__tenant_settings__field_descriptors[13] =
+static const ProtobufCFieldDescriptor guestaccess__v1__tenant_settings__field_descriptors[14] =
 {
   {
     "tenant_id",
@@ -2711,6 +2711,18 @@ static const ProtobufCFieldDescriptor guestaccess__v1__tenant_settings__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "redemption_order",
+    14,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Guestaccess__V1__TenantSettings, n_redemption_order),
+    offsetof(Guestaccess__V1__TenantSettings, redemption_order),
+    &guestaccess__v1__redemption_step__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned guestaccess__v1__tenant_settings__field_indices_by_name[] = {
   3,   /* field[3] = collaboration_domain_mode */
@@ -2722,6 +2734,7 @@ static const unsigned guestaccess__v1__tenant_settings__field_indices_by_name[] 
   12,   /* field[12] = invitation_email_policy */
   7,   /* field[7] = invitation_rate_limit */
   8,   /* field[8] = invitation_rate_window_seconds */
+  13,   /* field[13] = redemption_order */
   11,   /* field[11] = redirect_url_allow_list */
   0,   /* field[0] = tenant_id */
   9,   /* field[9] = updated_at */
@@ -2730,7 +2743,7 @@ static const unsigned guestaccess__v1__tenant_settings__field_indices_by_name[] 
 static const ProtobufCIntRange guestaccess__v1__tenant_settings__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 13 }
+  { 0, 14 }
 };
 const ProtobufCMessageDescriptor guestaccess__v1__tenant_settings__descriptor =
 {
@@ -2740,7 +2753,7 @@ const ProtobufCMessageDescriptor guestaccess__v1__tenant_settings__descriptor =
   "Guestaccess__V1__TenantSettings",
   "guestaccess.v1",
   sizeof(Guestaccess__V1__TenantSettings),
-  13,
+  14,
   guestaccess__v1__tenant_settings__field_descriptors,
   guestaccess__v1__tenant_settings__field_indices_by_name,
   1,  guestaccess__v1__tenant_settings__number_ranges,
@@ -7103,7 +7116,7 @@ const ProtobufCEnumDescriptor guestaccess__v1__audit_outcome__descriptor =
   guestaccess__v1__audit_outcome__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue guestaccess__v1__audit_action__enum_values_by_number[37] =
+static const ProtobufCEnumValue guestaccess__v1__audit_action__enum_values_by_number[40] =
 {
   { "AUDIT_ACTION_UNSPECIFIED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_UNSPECIFIED", 0 },
   { "AUDIT_ACTION_TENANT_CREATED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_TENANT_CREATED", 1 },
@@ -7142,11 +7155,14 @@ static const ProtobufCEnumValue guestaccess__v1__audit_action__enum_values_by_nu
   { "AUDIT_ACTION_ACCESS_REVIEW_CREATED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_ACCESS_REVIEW_CREATED", 34 },
   { "AUDIT_ACTION_ACCESS_REVIEW_DECISION_RECORDED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_ACCESS_REVIEW_DECISION_RECORDED", 35 },
   { "AUDIT_ACTION_ACCESS_REVIEW_APPLIED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_ACCESS_REVIEW_APPLIED", 36 },
+  { "AUDIT_ACTION_IDENTITY_PROVIDER_CREATED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_IDENTITY_PROVIDER_CREATED", 37 },
+  { "AUDIT_ACTION_IDENTITY_PROVIDER_UPDATED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_IDENTITY_PROVIDER_UPDATED", 38 },
+  { "AUDIT_ACTION_IDENTITY_PROVIDER_DELETED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_IDENTITY_PROVIDER_DELETED", 39 },
 };
 static const ProtobufCIntRange guestaccess__v1__audit_action__value_ranges[] = {
-{0, 0},{0, 37}
+{0, 0},{0, 40}
 };
-static const ProtobufCEnumValueIndex guestaccess__v1__audit_action__enum_values_by_name[37] =
+static const ProtobufCEnumValueIndex guestaccess__v1__audit_action__enum_values_by_name[40] =
 {
   { "AUDIT_ACTION_ACCESS_REVIEW_APPLIED", 36 },
   { "AUDIT_ACTION_ACCESS_REVIEW_CREATED", 34 },
@@ -7169,6 +7185,9 @@ static const ProtobufCEnumValueIndex guestaccess__v1__audit_action__enum_values_
   { "AUDIT_ACTION_GUEST_SIGN_IN_BLOCKED", 26 },
   { "AUDIT_ACTION_GUEST_SIGN_IN_UNBLOCKED", 27 },
   { "AUDIT_ACTION_GUEST_UPDATED", 25 },
+  { "AUDIT_ACTION_IDENTITY_PROVIDER_CREATED", 37 },
+  { "AUDIT_ACTION_IDENTITY_PROVIDER_DELETED", 39 },
+  { "AUDIT_ACTION_IDENTITY_PROVIDER_UPDATED", 38 },
   { "AUDIT_ACTION_INVITATION_CREATED", 18 },
   { "AUDIT_ACTION_INVITATION_EMAIL_FAILED", 23 },
   { "AUDIT_ACTION_INVITATION_EXPIRED", 21 },
@@ -7193,15 +7212,15 @@ const ProtobufCEnumDescriptor guestaccess__v1__audit_action__descriptor =
   "AuditAction",
   "Guestaccess__V1__AuditAction",
   "guestaccess.v1",
-  37,
+  40,
   guestaccess__v1__audit_action__enum_values_by_number,
-  37,
+  40,
   guestaccess__v1__audit_action__enum_values_by_name,
   1,
   guestaccess__v1__audit_action__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor guestaccess__v1__tenant_service__method_descriptors[28] =
+static const ProtobufCMethodDescriptor guestaccess__v1__tenant_service__method_descriptors[33] =
 {
   { "CreateTenant", &guestaccess__v1__create_tenant_request__descriptor, &guestaccess__v1__create_tenant_response__descriptor },
   { "GetTenant", &guestaccess__v1__get_tenant_request__descriptor, &guestaccess__v1__tenant__descriptor },
@@ -7229,6 +7248,11 @@ static const ProtobufCMethodDescriptor guestaccess__v1__tenant_service__method_d
   { "IssueCredential", &guestaccess__v1__issue_credential_request__descriptor, &guestaccess__v1__issue_credential_response__descriptor },
   { "RevokeCredential", &guestaccess__v1__revoke_credential_request__descriptor, &guestaccess__v1__credential__descriptor },
   { "ListCredentials", &guestaccess__v1__list_credentials_request__descriptor, &guestaccess__v1__list_credentials_response__descriptor },
+  { "CreateIdentityProvider", &guestaccess__v1__create_identity_provider_request__descriptor, &guestaccess__v1__identity_provider__descriptor },
+  { "GetIdentityProvider", &guestaccess__v1__get_identity_provider_request__descriptor, &guestaccess__v1__identity_provider__descriptor },
+  { "ListIdentityProviders", &guestaccess__v1__list_identity_providers_request__descriptor, &guestaccess__v1__list_identity_providers_response__descriptor },
+  { "UpdateIdentityProvider", &guestaccess__v1__update_identity_provider_request__descriptor, &guestaccess__v1__identity_provider__descriptor },
+  { "DeleteIdentityProvider", &guestaccess__v1__delete_identity_provider_request__descriptor, &guestaccess__v1__identity_provider__descriptor },
   { "ListAuditEvents", &guestaccess__v1__list_audit_events_request__descriptor, &guestaccess__v1__list_audit_events_response__descriptor },
   { "WatchAuditEvents", &guestaccess__v1__watch_audit_events_request__descriptor, &guestaccess__v1__audit_event__descriptor },
 };
@@ -7237,19 +7261,23 @@ const unsigned guestaccess__v1__tenant_service__method_indices_by_name[] = {
   21,        /* AssignApplication */
   19,        /* CreateApplication */
   15,        /* CreateGroup */
+  26,        /* CreateIdentityProvider */
   0,        /* CreateTenant */
   9,        /* CreateUser */
+  30,        /* DeleteIdentityProvider */
   13,        /* DeleteUser */
   4,        /* DisableTenant */
   8,        /* GetCrossTenantAccess */
+  27,        /* GetIdentityProvider */
   6,        /* GetSettings */
   1,        /* GetTenant */
   10,        /* GetUser */
   23,        /* IssueCredential */
   20,        /* ListApplications */
-  26,        /* ListAuditEvents */
+  31,        /* ListAuditEvents */
   25,        /* ListCredentials */
   16,        /* ListGroups */
+  28,        /* ListIdentityProviders */
   2,        /* ListTenants */
   11,        /* ListUsers */
   18,        /* RemoveGroupMember */
@@ -7257,10 +7285,11 @@ const unsigned guestaccess__v1__tenant_service__method_indices_by_name[] = {
   7,        /* SetCrossTenantAccess */
   14,        /* SetRoles */
   22,        /* UnassignApplication */
+  29,        /* UpdateIdentityProvider */
   5,        /* UpdateSettings */
   3,        /* UpdateTenant */
   12,        /* UpdateUser */
-  27         /* WatchAuditEvents */
+  32         /* WatchAuditEvents */
 };
 const ProtobufCServiceDescriptor guestaccess__v1__tenant_service__descriptor =
 {
@@ -7269,7 +7298,7 @@ const ProtobufCServiceDescriptor guestaccess__v1__tenant_service__descriptor =
   "TenantService",
   "Guestaccess__V1__TenantService",
   "guestaccess.v1",
-  28,
+  33,
   guestaccess__v1__tenant_service__method_descriptors,
   guestaccess__v1__tenant_service__method_indices_by_name
 };
@@ -7481,13 +7510,53 @@ void guestaccess__v1__tenant_service__list_credentials(ProtobufCService *service
   assert(service->descriptor == &guestaccess__v1__tenant_service__descriptor);
   service->invoke(service, 25, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void guestaccess__v1__tenant_service__create_identity_provider(ProtobufCService *service,
+                                                               const Guestaccess__V1__CreateIdentityProviderRequest *input,
+                                                               Guestaccess__V1__IdentityProvider_Closure closure,
+                                                               void *closure_data)
+{
+  assert(service->descriptor == &guestaccess__v1__tenant_service__descriptor);
+  service->invoke(service, 26, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void guestaccess__v1__tenant_service__get_identity_provider(ProtobufCService *service,
+                                                            const Guestaccess__V1__GetIdentityProviderRequest *input,
+                                                            Guestaccess__V1__IdentityProvider_Closure closure,
+                                                            void *closure_data)
+{
+  assert(service->descriptor == &guestaccess__v1__tenant_service__descriptor);
+  service->invoke(service, 27, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void guestaccess__v1__tenant_service__list_identity_providers(ProtobufCService *service,
+                                                              const Guestaccess__V1__ListIdentityProvidersRequest *input,
+                                                              Guestaccess__V1__ListIdentityProvidersResponse_Closure closure,
+                                                              void *closure_data)
+{
+  assert(service->descriptor == &guestaccess__v1__tenant_service__descriptor);
+  service->invoke(service, 28, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void guestaccess__v1__tenant_service__update_identity_provider(ProtobufCService *service,
+                                                               const Guestaccess__V1__UpdateIdentityProviderRequest *input,
+                                                               Guestaccess__V1__IdentityProvider_Closure closure,
+                                                               void *closure_data)
+{
+  assert(service->descriptor == &guestaccess__v1__tenant_service__descriptor);
+  service->invoke(service, 29, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void guestaccess__v1__tenant_service__delete_identity_provider(ProtobufCService *service,
+                                                               const Guestaccess__V1__DeleteIdentityProviderRequest *input,
+                                                               Guestaccess__V1__IdentityProvider_Closure closure,
+                                                               void *closure_data)
+{
+  assert(service->descriptor == &guestaccess__v1__tenant_service__descriptor);
+  service->invoke(service, 30, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void guestaccess__v1__tenant_service__list_audit_events(ProtobufCService *service,
                                                         const Guestaccess__V1__ListAuditEventsRequest *input,
                                                         Guestaccess__V1__ListAuditEventsResponse_Closure closure,
                                                         void *closure_data)
 {
   assert(service->descriptor == &guestaccess__v1__tenant_service__descriptor);
-  service->invoke(service, 26, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 31, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void guestaccess__v1__tenant_service__watch_audit_events(ProtobufCService *service,
                                                          const Guestaccess__V1__WatchAuditEventsRequest *input,
@@ -7495,7 +7564,7 @@ void guestaccess__v1__tenant_service__watch_audit_events(ProtobufCService *servi
                                                          void *closure_data)
 {
   assert(service->descriptor == &guestaccess__v1__tenant_service__descriptor);
-  service->invoke(service, 27, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 32, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void guestaccess__v1__tenant_service__init (Guestaccess__V1__TenantService_Service *service,
                                             Guestaccess__V1__TenantService_ServiceDestroy destroy)
