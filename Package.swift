@@ -78,6 +78,7 @@ let package = Package(
         "GuestAccessEmail", "GuestAccessLocks",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "_CryptoExtras", package: "swift-crypto"),
         .product(name: "CoreMetrics", package: "swift-metrics"),
       ]),
     // The metrics backend chosen by guestd (Prometheus) and its text exposition.
@@ -148,6 +149,7 @@ let package = Package(
         "GuestAccessServer", "GuestAccessClient", "GuestAccessStorage", "GuestAccessAdmin", "GuestAccessEmail",
         "GuestAccessWeb", "GuestAccessTestSupport",
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "_CryptoExtras", package: "swift-crypto"),
       ]),
     .testTarget(
       name: "GuestAccessRuntimeTests",
