@@ -49,8 +49,9 @@ let package = Package(
     .target(name: "CGuestAccessPosix"),
     // Frame layout and connection preface of the wire protocol (pure, no I/O).
     .target(name: "GuestAccessWire", dependencies: ["GuestAccessProto", "GuestAccessCore"]),
-    // OpenSSL contexts and non-blocking TLS sessions, shared by the RPC transport and the SMTP client.
-    .target(name: "GuestAccessTLS", dependencies: ["COpenSSL", "GuestAccessLocks"]),
+    // OpenSSL contexts and non-blocking TLS sessions, shared by the RPC transport and the SMTP client;
+    // the blocking socket of the SMTP client and the identity providers' HTTPS client.
+    .target(name: "GuestAccessTLS", dependencies: ["COpenSSL", "CGuestAccessPosix", "CHTTPParser", "GuestAccessLocks"]),
     // Event loops, TCP and in-process transports: the only module doing socket I/O.
     .target(
       name: "GuestAccessTransport",

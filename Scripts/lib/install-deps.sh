@@ -12,8 +12,9 @@
 # the headless browser that walks the redemption pages in the tests (and
 # renders guest-load's HTML report). wrk: Scripts/bench-web (with curl).
 # python3-prometheus-client: the guest-load tests parse its Prometheus report.
+# python3-venv: Scripts/test installs the tests' OpenID provider (PyPI) in a venv.
 GA_APT_PACKAGES=(libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libsqlite3-dev libssl-dev python3 python3-protobuf valgrind
-  python3-aiosmtpd openssl libhttp-parser-dev chromium chromium-driver python3-selenium wrk curl python3-prometheus-client)
+  python3-aiosmtpd openssl libhttp-parser-dev chromium chromium-driver python3-selenium wrk curl python3-prometheus-client python3-venv)
 
 ga_install_deps() {
   local missing=() package
