@@ -22,7 +22,7 @@ public struct RedemptionPolicy: Sendable {
     public var failuresPerSource = 20
     public var failureWindow: Duration = .seconds(600)
 
-    /// The defaults (docs/GUEST_LIFECYCLE.md).
+    /// The defaults (docs/SECURITY.md, "Counters").
     public init() {}
   }
 
