@@ -53,8 +53,9 @@ let package = Package(
     .target(name: "CGuestAccessPosix"),
     // Frame layout and connection preface of the wire protocol (pure, no I/O).
     .target(name: "GuestAccessWire", dependencies: ["GuestAccessProto", "GuestAccessCore"]),
-    // OpenSSL contexts and non-blocking TLS sessions, shared by the RPC transport and the SMTP client.
-    .target(name: "GuestAccessTLS", dependencies: ["COpenSSL", "GuestAccessLocks"]),
+    // OpenSSL contexts and non-blocking TLS sessions, shared by the RPC transport and the SMTP client;
+    // the blocking socket of the SMTP client and the identity providers' HTTPS client.
+    .target(name: "GuestAccessTLS", dependencies: ["COpenSSL", "CGuestAccessPosix", "CHTTPParser", "GuestAccessLocks"]),
     // Event loops, TCP and in-process transports: the only module doing socket I/O.
     .target(
       name: "GuestAccessTransport",
@@ -87,6 +88,7 @@ let package = Package(
         "GuestAccessPostgres", "GuestAccessEmail", "GuestAccessLocks",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "_CryptoExtras", package: "swift-crypto"),
         .product(name: "CoreMetrics", package: "swift-metrics"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -162,6 +164,7 @@ let package = Package(
         "GuestAccessWeb", "GuestAccessTestSupport", "GuestAccessLocks", "GuestAccessCore", "GuestAccessTransport", "GuestAccessProto",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "_CryptoExtras", package: "swift-crypto"),
       ]),
     .testTarget(
       name: "GuestAccessRuntimeTests",

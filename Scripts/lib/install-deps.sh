@@ -14,9 +14,10 @@
 # python3-prometheus-client: the guest-load tests parse its Prometheus report.
 # libpq-dev: the PostgreSQL store's client library; postgresql: the
 # throwaway cluster Scripts/test starts for the PostgreSQL variants.
+# python3-venv: Scripts/test installs the tests' OpenID provider (PyPI) in a venv.
 GA_APT_PACKAGES=(libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libsqlite3-dev libssl-dev python3 python3-protobuf valgrind
   python3-aiosmtpd openssl libhttp-parser-dev chromium chromium-driver python3-selenium wrk curl python3-prometheus-client
-  libpq-dev postgresql)
+  libpq-dev postgresql python3-venv)
 
 ga_install_deps() {
   local missing=() package

@@ -149,6 +149,32 @@ public struct ErrorReason: RawRepresentable, Hashable, Sendable, CustomStringCon
   /// FAILED_PRECONDITION: a review over more guests than a review may cover.
   public static let reviewTooLarge = ErrorReason(rawValue: "REVIEW_TOO_LARGE")
 
+  /// ALREADY_EXISTS: Create/UpdateIdentityProvider: a second MEMBERS provider, a domain another PARTNER provider of
+  /// the tenant names, or another provider's issuer.
+  public static let identityProviderConflict = ErrorReason(rawValue: "IDENTITY_PROVIDER_CONFLICT")
+  /// UNAUTHENTICATED: a provider token that is not a compact JWS of JSON, over 16 KiB, or without `sub`/`exp`.
+  public static let tokenMalformed = ErrorReason(rawValue: "TOKEN_MALFORMED")
+  /// UNAUTHENTICATED: `alg` not in the provider's allowed list (`none` and HMAC never are).
+  public static let tokenAlgorithmNotAllowed = ErrorReason(rawValue: "TOKEN_ALGORITHM_NOT_ALLOWED")
+  /// UNAUTHENTICATED: no key of the issuer's set has the token's `kid`, after the one refetch allowed per 5 minutes.
+  public static let tokenKeyUnknown = ErrorReason(rawValue: "TOKEN_KEY_UNKNOWN")
+  /// UNAUTHENTICATED: the token's signature does not verify.
+  public static let tokenSignatureInvalid = ErrorReason(rawValue: "TOKEN_SIGNATURE_INVALID")
+  /// UNAUTHENTICATED: `iss` is not exactly the configured issuer.
+  public static let tokenIssuerMismatch = ErrorReason(rawValue: "TOKEN_ISSUER_MISMATCH")
+  /// UNAUTHENTICATED: `aud` lacks the client id (or `azp` names another client).
+  public static let tokenAudienceMismatch = ErrorReason(rawValue: "TOKEN_AUDIENCE_MISMATCH")
+  /// UNAUTHENTICATED: `exp` passed (60 s skew).
+  public static let tokenExpired = ErrorReason(rawValue: "TOKEN_EXPIRED")
+  /// UNAUTHENTICATED: `nbf` or `iat` in the future (60 s skew).
+  public static let tokenNotYetValid = ErrorReason(rawValue: "TOKEN_NOT_YET_VALID")
+  /// UNAUTHENTICATED: the ID token's `nonce` is not this sign-in's.
+  public static let tokenNonceMismatch = ErrorReason(rawValue: "TOKEN_NONCE_MISMATCH")
+  /// UNAUTHENTICATED: the provider does not say the address is verified.
+  public static let emailNotVerified = ErrorReason(rawValue: "EMAIL_NOT_VERIFIED")
+  /// UNAVAILABLE: the issuer's keys were never fetched successfully.
+  public static let providerKeysUnavailable = ErrorReason(rawValue: "PROVIDER_KEYS_UNAVAILABLE")
+
   /// Every reason this version sends (docs/ERRORS.md lists the same set).
   public static let allCases: [ErrorReason] = [
     .invalidField, .callNotProcessed, .streamEnded, .notFound, .permissionDenied, .alreadyExists,
@@ -157,6 +183,9 @@ public struct ErrorReason: RawRepresentable, Hashable, Sendable, CustomStringCon
     .accessExpired, .notAGuest, .guestRemoved, .guestNotRedeemed, .crossTenantBlocked, .domainTaken, .userExists,
     .userRemoved, .guestMailImmutable, .guestRole, .guestHasHomeTenant, .lastGlobalAdmin, .lastOperatorCredential,
     .credentialNotActive, .credentialAlreadyRotated,
+    .identityProviderConflict, .tokenMalformed, .tokenAlgorithmNotAllowed, .tokenKeyUnknown, .tokenSignatureInvalid,
+    .tokenIssuerMismatch, .tokenAudienceMismatch, .tokenExpired, .tokenNotYetValid, .tokenNonceMismatch, .emailNotVerified,
+    .providerKeysUnavailable,
     .inviteNotAllowed, .grantNotAllowed, .invitationEmailNotAllowed, .redirectURLNotAllowed, .domainNotAllowed,
     .memberExists, .guestExists, .inviteRateLimited, .ticketNotFound, .invitationExpired, .invitationRevoked,
     .invitationAlreadyRedeemed, .invitationEmailMismatch, .homeIdentityUnverified, .callerInInvitingTenant,

@@ -60,6 +60,7 @@ public final class GuestAccessServerApp: Sendable {
       store: store, clock: clock, auditHub: auditHub, hasher: hasher, defaultInvitationRateLimit: settings.defaultInvitationRateLimit,
       publicBaseURL: settings.publicBaseURL, logger: logger)
     environment.operatorKeyFile = OperatorBootstrap.keyFile(dataDir: settings.dataDir)
+    environment.allowHTTPLoopbackIssuers = settings.oidcAllowHTTPLoopback
     self.environment = environment
     sweeper = Sweeper(environment: environment, interval: .milliseconds(Int64(max(settings.sweepInterval, 0.001) * 1000)))
     outboxWorker = OutboxWorker(environment: environment, transport: try Self.makeTransport(settings), settings: settings.email)

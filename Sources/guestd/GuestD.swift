@@ -26,7 +26,7 @@ struct GuestD: AsyncParsableCommand {
         "GUESTD_EMAIL_RETRY_DELAY", "GUESTD_SMTP_HOST", "GUESTD_SMTP_PORT", "GUESTD_SMTP_USERNAME", "GUESTD_SMTP_PASSWORD",
         "GUESTD_SMTP_STARTTLS", "GUESTD_SMTP_CA_FILE", "GUESTD_SMTP_TIMEOUT", "GUESTD_TLS_CERT", "GUESTD_TLS_KEY",
         "GUESTD_TLS_CLIENT_CA", "GUESTD_TLS_RELOAD_INTERVAL", "GUESTD_ALLOW_PLAINTEXT (1 or true)", "GUESTD_WEB_LISTEN",
-        "GUESTD_METRICS_LISTEN", "GUESTD_METRICS_ALLOW_REMOTE (1)",
+        "GUESTD_METRICS_LISTEN", "GUESTD_METRICS_ALLOW_REMOTE (1)", "GUESTD_OIDC_ALLOW_HTTP_LOOPBACK (1)",
       ]).joined(separator: ", ")
       + ". Flags win over the environment; a value that does not parse is an error, never a silent default. "
       + "SIGHUP reloads the TLS certificate, key and client CAs.",
@@ -94,6 +94,8 @@ struct GuestD: AsyncParsableCommand {
 
   @Option(name: .customLong(ServerSettings.databaseConnectionsSetting.flag), help: Self.help(ServerSettings.databaseConnectionsSetting))
   var databaseConnections: String?
+  @Flag(name: .customLong("oidc-allow-http-loopback"), help: "Allow identity providers whose issuer is plain http on a loopback address (development and tests only).")
+  var oidcAllowHTTPLoopback = false
 
   @OptionGroup var email: EmailOptions
 
@@ -136,6 +138,7 @@ struct GuestD: AsyncParsableCommand {
     let webTLS = tlsSettings.server.map { TLSServerOptions(certificateFile: $0.certificateFile, keyFile: $0.keyFile) }
     let web = try webAddress.map { try Self.bind($0, group: httpGroup!, tls: webTLS, settings: tlsSettings) }
     if publicBaseURL == nil, environment["GUESTD_PUBLIC_BASE_URL"] == nil, let web { configured.publicBaseURL = web.url }
+    configured.oidcAllowHTTPLoopback = oidcAllowHTTPLoopback || environment["GUESTD_OIDC_ALLOW_HTTP_LOOPBACK"] == "1"
     configured.email = try email.settings(publicBaseURL: configured.publicBaseURL, environment: environment)
     let settings = configured
     LoggingSystem.bootstrap { label in

@@ -156,6 +156,24 @@ public enum TenantService {
     /// Lists keys, newest first, never with secrets. A user sees its own;
     /// GLOBAL_ADMIN and USER_ADMIN the tenant's; the operator also operator keys.
     public static let listCredentials = MethodDescriptor(service: "guestaccess.v1.TenantService", method: "ListCredentials", kind: .unary, idempotent: true)
+    /// Adds an identity provider (docs/FEDERATION.md). GLOBAL_ADMIN or
+    /// operator. INVALID_ARGUMENT for a bad issuer, algorithm or domain;
+    /// ALREADY_EXISTS (reason IDENTITY_PROVIDER_CONFLICT) for a second MEMBERS
+    /// provider, a domain another PARTNER provider of the tenant names, or the
+    /// issuer of another provider of the tenant; RESOURCE_EXHAUSTED beyond 50.
+    /// The client secret is never returned.
+    public static let createIdentityProvider = MethodDescriptor(service: "guestaccess.v1.TenantService", method: "CreateIdentityProvider", kind: .unary, idempotent: false)
+    /// Returns a provider (no client secret). GLOBAL_ADMIN, USER_ADMIN or operator.
+    public static let getIdentityProvider = MethodDescriptor(service: "guestaccess.v1.TenantService", method: "GetIdentityProvider", kind: .unary, idempotent: true)
+    /// Lists the tenant's providers (no client secrets). GLOBAL_ADMIN,
+    /// USER_ADMIN or operator.
+    public static let listIdentityProviders = MethodDescriptor(service: "guestaccess.v1.TenantService", method: "ListIdentityProviders", kind: .unary, idempotent: true)
+    /// Changes a provider and returns it. GLOBAL_ADMIN or operator. Errors as
+    /// CreateIdentityProvider.
+    public static let updateIdentityProvider = MethodDescriptor(service: "guestaccess.v1.TenantService", method: "UpdateIdentityProvider", kind: .unary, idempotent: true)
+    /// Removes a provider and returns it: its users and guests keep their
+    /// objects but can no longer sign in through it. GLOBAL_ADMIN or operator.
+    public static let deleteIdentityProvider = MethodDescriptor(service: "guestaccess.v1.TenantService", method: "DeleteIdentityProvider", kind: .unary, idempotent: false)
     /// Lists audit events in sequence order. GLOBAL_ADMIN or operator.
     public static let listAuditEvents = MethodDescriptor(service: "guestaccess.v1.TenantService", method: "ListAuditEvents", kind: .unary, idempotent: true)
     /// Streams audit events: stored ones after `after_sequence`, then each new
@@ -167,7 +185,7 @@ public enum TenantService {
     public static let watchAuditEvents = MethodDescriptor(service: "guestaccess.v1.TenantService", method: "WatchAuditEvents", kind: .serverStreaming, idempotent: true)
 
     /// Every method of the service.
-    public static let all: [MethodDescriptor] = [createTenant, getTenant, listTenants, updateTenant, disableTenant, updateSettings, getSettings, setCrossTenantAccess, getCrossTenantAccess, createUser, getUser, listUsers, updateUser, deleteUser, setRoles, createGroup, listGroups, addGroupMember, removeGroupMember, createApplication, listApplications, assignApplication, unassignApplication, issueCredential, revokeCredential, rotateCredential, retireBootstrapCredential, listCredentials, listAuditEvents, watchAuditEvents]
+    public static let all: [MethodDescriptor] = [createTenant, getTenant, listTenants, updateTenant, disableTenant, updateSettings, getSettings, setCrossTenantAccess, getCrossTenantAccess, createUser, getUser, listUsers, updateUser, deleteUser, setRoles, createGroup, listGroups, addGroupMember, removeGroupMember, createApplication, listApplications, assignApplication, unassignApplication, issueCredential, revokeCredential, rotateCredential, retireBootstrapCredential, listCredentials, createIdentityProvider, getIdentityProvider, listIdentityProviders, updateIdentityProvider, deleteIdentityProvider, listAuditEvents, watchAuditEvents]
   }
 
   /// The server side: implement it and register it with an `RPCRouter`.
@@ -302,6 +320,24 @@ public enum TenantService {
     /// Lists keys, newest first, never with secrets. A user sees its own;
     /// GLOBAL_ADMIN and USER_ADMIN the tenant's; the operator also operator keys.
     func listCredentials(request: ListCredentialsRequest, context: ServerContext) async throws -> ListCredentialsResponse
+    /// Adds an identity provider (docs/FEDERATION.md). GLOBAL_ADMIN or
+    /// operator. INVALID_ARGUMENT for a bad issuer, algorithm or domain;
+    /// ALREADY_EXISTS (reason IDENTITY_PROVIDER_CONFLICT) for a second MEMBERS
+    /// provider, a domain another PARTNER provider of the tenant names, or the
+    /// issuer of another provider of the tenant; RESOURCE_EXHAUSTED beyond 50.
+    /// The client secret is never returned.
+    func createIdentityProvider(request: CreateIdentityProviderRequest, context: ServerContext) async throws -> IdentityProvider
+    /// Returns a provider (no client secret). GLOBAL_ADMIN, USER_ADMIN or operator.
+    func getIdentityProvider(request: GetIdentityProviderRequest, context: ServerContext) async throws -> IdentityProvider
+    /// Lists the tenant's providers (no client secrets). GLOBAL_ADMIN,
+    /// USER_ADMIN or operator.
+    func listIdentityProviders(request: ListIdentityProvidersRequest, context: ServerContext) async throws -> ListIdentityProvidersResponse
+    /// Changes a provider and returns it. GLOBAL_ADMIN or operator. Errors as
+    /// CreateIdentityProvider.
+    func updateIdentityProvider(request: UpdateIdentityProviderRequest, context: ServerContext) async throws -> IdentityProvider
+    /// Removes a provider and returns it: its users and guests keep their
+    /// objects but can no longer sign in through it. GLOBAL_ADMIN or operator.
+    func deleteIdentityProvider(request: DeleteIdentityProviderRequest, context: ServerContext) async throws -> IdentityProvider
     /// Lists audit events in sequence order. GLOBAL_ADMIN or operator.
     func listAuditEvents(request: ListAuditEventsRequest, context: ServerContext) async throws -> ListAuditEventsResponse
     /// Streams audit events: stored ones after `after_sequence`, then each new
@@ -537,6 +573,39 @@ public enum TenantService {
       try await channel.unary(TenantService.Method.listCredentials, request: request, responseType: ListCredentialsResponse.self, options: options)
     }
 
+    /// Adds an identity provider (docs/FEDERATION.md). GLOBAL_ADMIN or
+    /// operator. INVALID_ARGUMENT for a bad issuer, algorithm or domain;
+    /// ALREADY_EXISTS (reason IDENTITY_PROVIDER_CONFLICT) for a second MEMBERS
+    /// provider, a domain another PARTNER provider of the tenant names, or the
+    /// issuer of another provider of the tenant; RESOURCE_EXHAUSTED beyond 50.
+    /// The client secret is never returned.
+    public func createIdentityProvider(_ request: CreateIdentityProviderRequest, options: CallOptions = .defaults) async throws -> IdentityProvider {
+      try await channel.unary(TenantService.Method.createIdentityProvider, request: request, responseType: IdentityProvider.self, options: options)
+    }
+
+    /// Returns a provider (no client secret). GLOBAL_ADMIN, USER_ADMIN or operator.
+    public func getIdentityProvider(_ request: GetIdentityProviderRequest, options: CallOptions = .defaults) async throws -> IdentityProvider {
+      try await channel.unary(TenantService.Method.getIdentityProvider, request: request, responseType: IdentityProvider.self, options: options)
+    }
+
+    /// Lists the tenant's providers (no client secrets). GLOBAL_ADMIN,
+    /// USER_ADMIN or operator.
+    public func listIdentityProviders(_ request: ListIdentityProvidersRequest, options: CallOptions = .defaults) async throws -> ListIdentityProvidersResponse {
+      try await channel.unary(TenantService.Method.listIdentityProviders, request: request, responseType: ListIdentityProvidersResponse.self, options: options)
+    }
+
+    /// Changes a provider and returns it. GLOBAL_ADMIN or operator. Errors as
+    /// CreateIdentityProvider.
+    public func updateIdentityProvider(_ request: UpdateIdentityProviderRequest, options: CallOptions = .defaults) async throws -> IdentityProvider {
+      try await channel.unary(TenantService.Method.updateIdentityProvider, request: request, responseType: IdentityProvider.self, options: options)
+    }
+
+    /// Removes a provider and returns it: its users and guests keep their
+    /// objects but can no longer sign in through it. GLOBAL_ADMIN or operator.
+    public func deleteIdentityProvider(_ request: DeleteIdentityProviderRequest, options: CallOptions = .defaults) async throws -> IdentityProvider {
+      try await channel.unary(TenantService.Method.deleteIdentityProvider, request: request, responseType: IdentityProvider.self, options: options)
+    }
+
     /// Lists audit events in sequence order. GLOBAL_ADMIN or operator.
     public func listAuditEvents(_ request: ListAuditEventsRequest, options: CallOptions = .defaults) async throws -> ListAuditEventsResponse {
       try await channel.unary(TenantService.Method.listAuditEvents, request: request, responseType: ListAuditEventsResponse.self, options: options)
@@ -641,6 +710,21 @@ extension TenantService.ServiceProtocol {
     }
     router.registerUnary(TenantService.Method.listCredentials, requestType: ListCredentialsRequest.self) { request, context in
       try await self.listCredentials(request: request, context: context)
+    }
+    router.registerUnary(TenantService.Method.createIdentityProvider, requestType: CreateIdentityProviderRequest.self) { request, context in
+      try await self.createIdentityProvider(request: request, context: context)
+    }
+    router.registerUnary(TenantService.Method.getIdentityProvider, requestType: GetIdentityProviderRequest.self) { request, context in
+      try await self.getIdentityProvider(request: request, context: context)
+    }
+    router.registerUnary(TenantService.Method.listIdentityProviders, requestType: ListIdentityProvidersRequest.self) { request, context in
+      try await self.listIdentityProviders(request: request, context: context)
+    }
+    router.registerUnary(TenantService.Method.updateIdentityProvider, requestType: UpdateIdentityProviderRequest.self) { request, context in
+      try await self.updateIdentityProvider(request: request, context: context)
+    }
+    router.registerUnary(TenantService.Method.deleteIdentityProvider, requestType: DeleteIdentityProviderRequest.self) { request, context in
+      try await self.deleteIdentityProvider(request: request, context: context)
     }
     router.registerUnary(TenantService.Method.listAuditEvents, requestType: ListAuditEventsRequest.self) { request, context in
       try await self.listAuditEvents(request: request, context: context)

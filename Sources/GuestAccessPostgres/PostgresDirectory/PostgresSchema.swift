@@ -107,5 +107,17 @@ public enum PostgresSchema {
       CREATE INDEX users_removal ON users(tenant_id) WHERE deleted_at > 0;
       CREATE TABLE access_review_results (review_id text COLLATE "C" PRIMARY KEY REFERENCES access_reviews(id), data bytea NOT NULL);
       """),
+    // The SQLite schema's version 7.
+    Migration(version: 2, name: "identity providers and federated identities", sql: """
+      CREATE TABLE identity_providers (
+        id text COLLATE "C" PRIMARY KEY, tenant_id text COLLATE "C" NOT NULL REFERENCES tenants(id), issuer text COLLATE "C" NOT NULL,
+        data bytea NOT NULL, sealed_secret bytea NOT NULL);
+      CREATE INDEX identity_providers_tenant ON identity_providers(tenant_id, id);
+      CREATE INDEX identity_providers_issuer ON identity_providers(issuer, id);
+      CREATE TABLE federated_identities (
+        issuer text COLLATE "C" NOT NULL, subject text COLLATE "C" NOT NULL, tenant_id text COLLATE "C" NOT NULL,
+        user_id text COLLATE "C" NOT NULL, PRIMARY KEY (issuer, subject, tenant_id));
+      CREATE INDEX federated_identities_user ON federated_identities(user_id);
+      """),
   ]
 }

@@ -415,11 +415,16 @@ public enum SignInType: ProtoEnum {
   /// credential issued at redemption.
   /// `SIGN_IN_TYPE_EMAIL_OTP` = 2
   case emailOtp
+  /// The guest signs in through an OpenID Connect provider its inviting
+  /// tenant trusts: `issuer` is the provider's issuer and
+  /// `issuer_assigned_id` its `sub` claim (docs/FEDERATION.md).
+  /// `SIGN_IN_TYPE_FEDERATED` = 3
+  case federated
   /// A value this version of the schema does not know (proto3 open enum).
   case unrecognized(Int32)
 
   /// Every value the schema declares, in declaration order.
-  public static let knownCases: [SignInType] = [.unspecified, .homeTenant, .emailOtp]
+  public static let knownCases: [SignInType] = [.unspecified, .homeTenant, .emailOtp, .federated]
 
   /// Creates the value for a wire number; unknown numbers become `.unrecognized`.
   public init(rawValue: Int32) {
@@ -427,6 +432,7 @@ public enum SignInType: ProtoEnum {
     case 0: self = .unspecified
     case 1: self = .homeTenant
     case 2: self = .emailOtp
+    case 3: self = .federated
     default: self = .unrecognized(rawValue)
     }
   }
@@ -437,6 +443,7 @@ public enum SignInType: ProtoEnum {
     case .unspecified: return 0
     case .homeTenant: return 1
     case .emailOtp: return 2
+    case .federated: return 3
     case .unrecognized(let value): return value
     }
   }
@@ -447,6 +454,7 @@ public enum SignInType: ProtoEnum {
     case .unspecified: return "SIGN_IN_TYPE_UNSPECIFIED"
     case .homeTenant: return "SIGN_IN_TYPE_HOME_TENANT"
     case .emailOtp: return "SIGN_IN_TYPE_EMAIL_OTP"
+    case .federated: return "SIGN_IN_TYPE_FEDERATED"
     case .unrecognized(let value): return String(value)
     }
   }
@@ -535,11 +543,14 @@ public enum DirectoryObjectType: ProtoEnum {
   /// An access review.
   /// `DIRECTORY_OBJECT_TYPE_ACCESS_REVIEW` = 9
   case accessReview
+  /// An identity provider of a tenant.
+  /// `DIRECTORY_OBJECT_TYPE_IDENTITY_PROVIDER` = 10
+  case identityProvider
   /// A value this version of the schema does not know (proto3 open enum).
   case unrecognized(Int32)
 
   /// Every value the schema declares, in declaration order.
-  public static let knownCases: [DirectoryObjectType] = [.unspecified, .tenant, .user, .group, .application, .invitation, .credential, .tenantSettings, .crossTenantAccess, .accessReview]
+  public static let knownCases: [DirectoryObjectType] = [.unspecified, .tenant, .user, .group, .application, .invitation, .credential, .tenantSettings, .crossTenantAccess, .accessReview, .identityProvider]
 
   /// Creates the value for a wire number; unknown numbers become `.unrecognized`.
   public init(rawValue: Int32) {
@@ -554,6 +565,7 @@ public enum DirectoryObjectType: ProtoEnum {
     case 7: self = .tenantSettings
     case 8: self = .crossTenantAccess
     case 9: self = .accessReview
+    case 10: self = .identityProvider
     default: self = .unrecognized(rawValue)
     }
   }
@@ -571,6 +583,7 @@ public enum DirectoryObjectType: ProtoEnum {
     case .tenantSettings: return 7
     case .crossTenantAccess: return 8
     case .accessReview: return 9
+    case .identityProvider: return 10
     case .unrecognized(let value): return value
     }
   }
@@ -588,6 +601,7 @@ public enum DirectoryObjectType: ProtoEnum {
     case .tenantSettings: return "DIRECTORY_OBJECT_TYPE_TENANT_SETTINGS"
     case .crossTenantAccess: return "DIRECTORY_OBJECT_TYPE_CROSS_TENANT_ACCESS"
     case .accessReview: return "DIRECTORY_OBJECT_TYPE_ACCESS_REVIEW"
+    case .identityProvider: return "DIRECTORY_OBJECT_TYPE_IDENTITY_PROVIDER"
     case .unrecognized(let value): return String(value)
     }
   }

@@ -1368,11 +1368,20 @@ public enum AuditAction: ProtoEnum {
   /// and when the replaced key is revoked).
   /// `AUDIT_ACTION_CREDENTIAL_ROTATED` = 37
   case credentialRotated
+  /// CreateIdentityProvider.
+  /// `AUDIT_ACTION_IDENTITY_PROVIDER_CREATED` = 38
+  case identityProviderCreated
+  /// UpdateIdentityProvider (details: the fields; never the client secret).
+  /// `AUDIT_ACTION_IDENTITY_PROVIDER_UPDATED` = 39
+  case identityProviderUpdated
+  /// DeleteIdentityProvider.
+  /// `AUDIT_ACTION_IDENTITY_PROVIDER_DELETED` = 40
+  case identityProviderDeleted
   /// A value this version of the schema does not know (proto3 open enum).
   case unrecognized(Int32)
 
   /// Every value the schema declares, in declaration order.
-  public static let knownCases: [AuditAction] = [.unspecified, .tenantCreated, .tenantUpdated, .tenantDisabled, .settingsUpdated, .crossTenantAccessUpdated, .userCreated, .userUpdated, .userDeleted, .rolesChanged, .groupCreated, .groupMemberAdded, .groupMemberRemoved, .applicationCreated, .applicationAssigned, .applicationUnassigned, .credentialIssued, .credentialRevoked, .invitationCreated, .invitationResent, .invitationRevoked, .invitationExpired, .invitationRedeemed, .invitationEmailFailed, .passcodeSent, .guestUpdated, .guestSignInBlocked, .guestSignInUnblocked, .guestRemoved, .guestRestored, .guestPurged, .guestAccessExpired, .guestRedemptionReset, .guestLeft, .accessReviewCreated, .accessReviewDecisionRecorded, .accessReviewApplied, .credentialRotated]
+  public static let knownCases: [AuditAction] = [.unspecified, .tenantCreated, .tenantUpdated, .tenantDisabled, .settingsUpdated, .crossTenantAccessUpdated, .userCreated, .userUpdated, .userDeleted, .rolesChanged, .groupCreated, .groupMemberAdded, .groupMemberRemoved, .applicationCreated, .applicationAssigned, .applicationUnassigned, .credentialIssued, .credentialRevoked, .invitationCreated, .invitationResent, .invitationRevoked, .invitationExpired, .invitationRedeemed, .invitationEmailFailed, .passcodeSent, .guestUpdated, .guestSignInBlocked, .guestSignInUnblocked, .guestRemoved, .guestRestored, .guestPurged, .guestAccessExpired, .guestRedemptionReset, .guestLeft, .accessReviewCreated, .accessReviewDecisionRecorded, .accessReviewApplied, .credentialRotated, .identityProviderCreated, .identityProviderUpdated, .identityProviderDeleted]
 
   /// Creates the value for a wire number; unknown numbers become `.unrecognized`.
   public init(rawValue: Int32) {
@@ -1415,6 +1424,9 @@ public enum AuditAction: ProtoEnum {
     case 35: self = .accessReviewDecisionRecorded
     case 36: self = .accessReviewApplied
     case 37: self = .credentialRotated
+    case 38: self = .identityProviderCreated
+    case 39: self = .identityProviderUpdated
+    case 40: self = .identityProviderDeleted
     default: self = .unrecognized(rawValue)
     }
   }
@@ -1460,6 +1472,9 @@ public enum AuditAction: ProtoEnum {
     case .accessReviewDecisionRecorded: return 35
     case .accessReviewApplied: return 36
     case .credentialRotated: return 37
+    case .identityProviderCreated: return 38
+    case .identityProviderUpdated: return 39
+    case .identityProviderDeleted: return 40
     case .unrecognized(let value): return value
     }
   }
@@ -1505,6 +1520,9 @@ public enum AuditAction: ProtoEnum {
     case .accessReviewDecisionRecorded: return "AUDIT_ACTION_ACCESS_REVIEW_DECISION_RECORDED"
     case .accessReviewApplied: return "AUDIT_ACTION_ACCESS_REVIEW_APPLIED"
     case .credentialRotated: return "AUDIT_ACTION_CREDENTIAL_ROTATED"
+    case .identityProviderCreated: return "AUDIT_ACTION_IDENTITY_PROVIDER_CREATED"
+    case .identityProviderUpdated: return "AUDIT_ACTION_IDENTITY_PROVIDER_UPDATED"
+    case .identityProviderDeleted: return "AUDIT_ACTION_IDENTITY_PROVIDER_DELETED"
     case .unrecognized(let value): return String(value)
     }
   }
@@ -1702,12 +1720,16 @@ public struct TenantSettings: ProtoMessage, Codable {
   /// maximum is refused (UNAUTHENTICATED, reason CREDENTIAL_EXPIRED) and
   /// listed as EXPIRED, with expires_at at its created_at plus the maximum.
   public var maxCredentialLifetimeDays: Int32 = 0
+  /// The order in which an invitee signs in to redeem (docs/FEDERATION.md):
+  /// each step at most once. Default HOME_TENANT, PARTNER_PROVIDER,
+  /// EMAIL_PASSCODE. A step left out is never offered.
+  public var redemptionOrder: [RedemptionStep] = []
 
   /// Creates a message with every field at its default value.
   public init() {}
 
   /// Creates a message from its fields; omitted fields keep their default values.
-  public init(tenantID: String = "", guestInvitePolicy: GuestInvitePolicy = .unspecified, guestAccessLevel: GuestAccessLevel = .unspecified, collaborationDomainMode: CollaborationDomainMode = .unspecified, collaborationDomains: [String] = [], emailOtpMode: EmailOtpMode = .unspecified, defaultInvitationLifetimeDays: Int32 = 0, invitationRateLimit: Int32 = 0, invitationRateWindowSeconds: Int64 = 0, updatedAt: Int64 = 0, updatedBy: String = "", redirectURLAllowList: [String] = [], invitationEmailPolicy: InvitationEmailPolicy = .unspecified, maxCredentialLifetimeDays: Int32 = 0) {
+  public init(tenantID: String = "", guestInvitePolicy: GuestInvitePolicy = .unspecified, guestAccessLevel: GuestAccessLevel = .unspecified, collaborationDomainMode: CollaborationDomainMode = .unspecified, collaborationDomains: [String] = [], emailOtpMode: EmailOtpMode = .unspecified, defaultInvitationLifetimeDays: Int32 = 0, invitationRateLimit: Int32 = 0, invitationRateWindowSeconds: Int64 = 0, updatedAt: Int64 = 0, updatedBy: String = "", redirectURLAllowList: [String] = [], invitationEmailPolicy: InvitationEmailPolicy = .unspecified, maxCredentialLifetimeDays: Int32 = 0, redemptionOrder: [RedemptionStep] = []) {
     self.tenantID = tenantID
     self.guestInvitePolicy = guestInvitePolicy
     self.guestAccessLevel = guestAccessLevel
@@ -1722,6 +1744,7 @@ public struct TenantSettings: ProtoMessage, Codable {
     self.redirectURLAllowList = redirectURLAllowList
     self.invitationEmailPolicy = invitationEmailPolicy
     self.maxCredentialLifetimeDays = maxCredentialLifetimeDays
+    self.redemptionOrder = redemptionOrder
   }
 
   /// Decodes the protobuf wire format with protoc-c's codec.
@@ -1762,6 +1785,7 @@ extension TenantSettings: _CBridged {
     self.redirectURLAllowList = _protoArray(c.pointee.redirect_url_allow_list, c.pointee.n_redirect_url_allow_list) { _protoString($0) }
     self.invitationEmailPolicy = InvitationEmailPolicy(_c: c.pointee.invitation_email_policy)
     self.maxCredentialLifetimeDays = c.pointee.max_credential_lifetime_days
+    self.redemptionOrder = _protoArray(c.pointee.redemption_order, c.pointee.n_redemption_order) { RedemptionStep(_c: $0) }
   }
 
   func _fill(_ c: UnsafeMutablePointer<Guestaccess__V1__TenantSettings>, _ arena: _ProtoArena) {
@@ -1785,6 +1809,10 @@ extension TenantSettings: _CBridged {
     }
     c.pointee.invitation_email_policy = self.invitationEmailPolicy._c
     c.pointee.max_credential_lifetime_days = self.maxCredentialLifetimeDays
+    if !self.redemptionOrder.isEmpty {
+      c.pointee.n_redemption_order = self.redemptionOrder.count
+      c.pointee.redemption_order = arena.array(self.redemptionOrder) { $0._c }
+    }
   }
 }
 

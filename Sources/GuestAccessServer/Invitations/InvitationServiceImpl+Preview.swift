@@ -52,8 +52,8 @@ extension InvitationServiceImpl {
     let issuer = self.issuer
     let found = try await env.read { reader -> InvitationPreview? in
       guard let invitation = try issuer.invitation(ticket: ticket, reader: reader) else { return nil }
-      var preview = InvitationPreview(status: invitation.status)
-      if invitation.status == .pendingAcceptance && invitation.expiresAt <= now { preview.status = .expired }
+      let policy = Self.redemption
+      var preview = InvitationPreview(status: policy.effectiveStatus(invitation.status, expiresAt: invitation.expiresAt, now: now))
       guard preview.status == .pendingAcceptance, let tenant = try reader.tenant(id: invitation.tenantID) else { return preview }
       preview.tenantDisplayName = tenant.displayName
       if let inviter = try reader.user(tenantID: tenant.id, id: invitation.invitedBy) {
@@ -69,13 +69,7 @@ extension InvitationServiceImpl {
       }
       preview.expiresAt = invitation.expiresAt
       preview.redirectURL = invitation.redirectURL
-      let domain = String(invitation.invitedEmail.split(separator: "@").last ?? "")
-      let tenantSettings = try settings(reader, tenantID: tenant.id)
-      if let owner = try reader.tenantID(forDomain: domain), owner != tenant.id {
-        preview.signIn = .homeTenant
-      } else {
-        preview.signIn = tenantSettings.emailOtpMode == .disabled ? .unavailable : .emailPasscode
-      }
+      preview.signIn = policy.signIn(try signInFacts(invitation, reader: reader))
       return preview
     }
     guard let found else { throw try await unknownTicket(limit) }
@@ -90,8 +84,8 @@ extension InvitationServiceImpl {
     let audit = AuditRecorder(context[PrincipalKey.self], context: context, now: now)
     let issuer = self.issuer
     let known = try await env.write { writer, events -> Bool in
-      guard var invitation = try issuer.invitation(ticket: ticket, reader: writer) else { return false }
-      try Self.checkRedeemable(&invitation, writer: writer, now: now)
+      guard let invitation = try issuer.invitation(ticket: ticket, reader: writer) else { return false }
+      if let refusal = Self.redemption.redeemableRefusal(invitation.status, expiresAt: invitation.expiresAt, now: now) { throw refusal }
       try audit.record(writer, &events, tenantID: invitation.tenantID, action: .invitationRedeemed, targetType: .invitation,
                        targetID: invitation.id, outcome: .failure, details: ["reason": Self.declinedReason])
       return true
@@ -99,12 +93,19 @@ extension InvitationServiceImpl {
     guard known else { throw try await unknownTicket(limit) }
   }
 
+  /// What the redemption order needs to know about `invitation`.
+  func signInFacts(_ invitation: Invitation, reader: any DirectoryReader) throws -> RedemptionPolicy.SignInFacts {
+    RedemptionPolicy.SignInFacts(
+      invitingTenantID: invitation.tenantID, domainOwnerTenantID: try reader.tenantID(forDomain: VerifiedMail.domain(of: invitation.invitedEmail)),
+      emailOtpMode: try settings(reader, tenantID: invitation.tenantID).emailOtpMode)
+  }
+
   /// The ticket, the caller's failure limit and the time, once the ticket is well-formed.
   private func admitTicket(_ rawTicket: String, context: ServerContext) throws -> (ticket: String, limit: RedemptionSourceLimit, now: Int64) {
     let ticket = Self.ticket(fromTicketOrURL: rawTicket)
     guard !ticket.isEmpty, ticket.utf8.count <= 256 else { throw RPCError.invalidArgument(field: "ticket", "is required") }
     let now = env.clock.nowMillis()
-    return (ticket, RedemptionSourceLimit(context: context, now: now, limit: Self.failuresPerSource), now)
+    return (ticket, RedemptionSourceLimit(context: context, now: now, policy: Self.redemption), now)
   }
 
   /// Counts a failed lookup against the caller's source, in one write as

@@ -9,7 +9,7 @@ extension InvitationServiceImpl {
     let ticket = Self.ticket(fromTicketOrURL: request.ticket)
     guard !ticket.isEmpty, ticket.utf8.count <= 256 else { throw RPCError.invalidArgument(field: "ticket", "is required") }
     let now = env.clock.nowMillis()
-    let limit = RedemptionSourceLimit(context: context, now: now, limit: Self.failuresPerSource)
+    let limit = RedemptionSourceLimit(context: context, now: now, policy: Self.redemption)
     let audit = AuditRecorder(principal, context: context, now: now)
     let issuer = self.issuer
     // The source's failures are checked and counted in this transaction; a
@@ -32,7 +32,7 @@ extension InvitationServiceImpl {
             return RedeemInvitationResponse(
               result: .accepted, guest: guest, tenantID: tenant.id, tenantDisplayName: tenant.displayName, redirectURL: invitation.redirectURL)
           }
-          try Self.checkRedeemable(&invitation, writer: writer, now: now)
+          if let refusal = Self.redemption.redeemableRefusal(invitation.status, expiresAt: invitation.expiresAt, now: now) { throw refusal }
           guard let tenant = try writer.tenant(id: invitation.tenantID), tenant.state == .active else {
             throw RPCError.failedPrecondition("the inviting tenant is disabled", reason: .tenantDisabled)
           }
@@ -62,7 +62,7 @@ extension InvitationServiceImpl {
       throw RPCError.invalidArgument(field: "redemption_session_id", "a session id or the ticket is required")
     }
     let now = env.clock.nowMillis()
-    let limit = RedemptionSourceLimit(context: context, now: now, limit: Self.failuresPerSource)
+    let limit = RedemptionSourceLimit(context: context, now: now, policy: Self.redemption)
     let audit = AuditRecorder(context[PrincipalKey.self], context: context, now: now)
     let sessionID = request.redemptionSessionID
     let ticketText = Self.ticket(fromTicketOrURL: request.ticket)
@@ -80,46 +80,38 @@ extension InvitationServiceImpl {
       }
       let sessionNotFound = RPCError(code: .notFound, message: "unknown redemption session", reason: .sessionNotFound)
       guard var session else { return .failure(try limit.missed(writer, sessionNotFound)) }
-      guard session.state == .open else {
-        return .failure(session.state == .completed
-          ? RPCError.failedPrecondition("this session was already completed", reason: .invitationAlreadyRedeemed)
-          : RPCError.failedPrecondition("this passcode can no longer be used; ask for a new one", reason: .passcodeAttemptsExceeded))
-      }
-      guard session.expiresAt > now else {
-        session.state = .closed
-        try writer.putRedemptionSession(session)
-        return .failure(RPCError.failedPrecondition("the passcode expired; ask for a new one", reason: .passcodeExpired))
+      let policy = Self.redemption
+      let matches = Secrets.constantTimeEqual(hasher.passcode(passcode, sessionID: session.id), session.passcodeHash)
+      let (outcome, changed) = policy.attempt(&session, passcodeMatches: matches, now: now)
+      guard outcome == .accepted || outcome.isWrong else {
+        // Completed, closed or expired: refused before the invitation is read.
+        if changed { try writer.putRedemptionSession(session) }
+        return .failure(outcome.refusal ?? sessionNotFound)
       }
       guard var invitation = try writer.invitation(tenantID: try tenantOf(session, writer), id: session.invitationID) else {
         return .failure(sessionNotFound)
       }
-      guard Secrets.constantTimeEqual(hasher.passcode(passcode, sessionID: session.id), session.passcodeHash) else {
-        session.attempts += 1
-        let remaining = max(0, session.maxAttempts - session.attempts)
-        if remaining == 0 { session.state = .closed }
+      if case .wrong(let remaining) = outcome, let refusal = outcome.refusal {
         try writer.putRedemptionSession(session)
         try audit.record(writer, &events, tenantID: invitation.tenantID, action: .invitationRedeemed, targetType: .invitation,
                          targetID: invitation.id, outcome: .failure, details: ["reason": "PASSCODE_INVALID", "attempts_remaining": String(remaining)])
-        return .failure(try limit.counted(writer, RPCError(
-          code: .permissionDenied,
-          message: "wrong passcode; \(remaining) attempts remaining",
-          reason: .passcodeInvalid,
-          info: ["attempts_remaining": String(remaining)])))
+        return .failure(try limit.counted(writer, refusal))
       }
       let published = events.count
       do {
         return .success(try writer.undoingOnError { () throws -> CompleteRedemptionResponse in
-          try Self.checkRedeemable(&invitation, writer: writer, now: now)
+          if let refusal = policy.redeemableRefusal(invitation.status, expiresAt: invitation.expiresAt, now: now) { throw refusal }
           guard let tenant = try writer.tenant(id: invitation.tenantID), tenant.state == .active else {
             throw RPCError.failedPrecondition("the inviting tenant is disabled", reason: .tenantDisabled)
           }
           let settings = try settings(writer, tenantID: tenant.id)
-          try InvitePolicy.checkPasscodePath(invitation, settings: settings, reader: writer)
+          if let refusal = policy.passcodeRefusal(try signInFacts(invitation, reader: writer), invitedDomain: VerifiedMail.domain(of: invitation.invitedEmail)) {
+            throw refusal
+          }
           try InvitePolicy.checkDomain(invitation.invitedEmail, settings: settings)
           guard var guest = try writer.user(tenantID: tenant.id, id: invitation.guestUserID), guest.deletedAt == 0 else {
             throw RPCError.failedPrecondition("the invited guest was removed", reason: .invitationRevoked)
           }
-          session.state = .completed
           try writer.putRedemptionSession(session)
           let identity = Identity(signInType: .emailOtp, issuer: "mail", issuerAssignedID: invitation.invitedEmail)
           try accept(&guest, invitation: &invitation, identity: identity, writer: writer, events: &events, audit: audit, now: now)
@@ -183,32 +175,28 @@ extension InvitationServiceImpl {
     invitation: Invitation, tenant: Tenant, settings: TenantSettings, writer: any DirectoryWriter, events: inout [AuditEvent],
     audit: AuditRecorder, now: Int64
   ) throws -> RedeemInvitationResponse {
-    try InvitePolicy.checkPasscodePath(invitation, settings: settings, reader: writer)
-    let sent = try writer.countInWindow(key: "passcodes:\(invitation.id)", now: now, windowMillis: 3_600_000, add: 1)
-    guard sent.count <= Self.passcodesPerTicket else {
-      throw RPCError(
-        code: .resourceExhausted,
-        message: "too many passcodes for this invitation; try again later",
-        reason: .redemptionRateLimited,
-        retryDelayMillis: UInt64(max(1, sent.windowStart + 3_600_000 - now)))
+    let policy = Self.redemption
+    if let refusal = policy.passcodeRefusal(try signInFacts(invitation, reader: writer), invitedDomain: VerifiedMail.domain(of: invitation.invitedEmail)) {
+      throw refusal
     }
+    let sent = try writer.countInWindow(key: "passcodes:\(invitation.id)", now: now, windowMillis: policy.limits.passcodeWindow.millis, add: 1)
+    if let refusal = policy.passcodeQuotaRefusal(sent: sent.count, windowStart: sent.windowStart, now: now) { throw refusal }
     if var previous = try writer.latestRedemptionSession(invitationID: invitation.id), previous.state == .open {
       previous.state = .closed
       try writer.putRedemptionSession(previous)
     }
     let passcode = Self.newPasscode()
-    let expiresAt = now + Self.passcodeLifetimeMillis
     let sessionID = Secrets.newID(prefix: "rds_")
-    let session = RedemptionSession(
-      id: sessionID, invitationID: invitation.id, passcodeHash: env.hasher.passcode(passcode, sessionID: sessionID), expiresAt: expiresAt,
-      attempts: 0, maxAttempts: Self.passcodeAttempts, state: .open, createdAt: now)
+    let session = policy.newSession(
+      id: sessionID, invitationID: invitation.id, passcodeHash: env.hasher.passcode(passcode, sessionID: sessionID), now: now)
+    let expiresAt = session.expiresAt
     try writer.putRedemptionSession(session)
     try issuer.queuePasscodeEmail(writer, invitation: invitation, passcode: passcode, tenant: tenant, expiresAt: expiresAt, now: now)
     try audit.record(writer, &events, tenantID: tenant.id, action: .passcodeSent, targetType: .invitation, targetID: invitation.id)
     return RedeemInvitationResponse(
       result: .passcodeSent, tenantID: tenant.id, tenantDisplayName: tenant.displayName, redirectURL: invitation.redirectURL,
       redemptionSessionID: session.id, passcodeExpiresAt: expiresAt, passcodeSentTo: Self.mask(invitation.invitedEmail),
-      passcodeAttemptsAllowed: Int32(Self.passcodeAttempts))
+      passcodeAttemptsAllowed: Int32(policy.limits.passcodeAttempts))
   }
 
   /// Accepts the guest: identity, state, grants, invitation, audit.
@@ -246,18 +234,6 @@ extension InvitationServiceImpl {
     let trimmed = text.trimmingSpaces
     guard let range = trimmed.range(of: "ticket=") else { return trimmed }
     return String(trimmed[range.upperBound...].prefix { $0 != "&" && $0 != "#" })
-  }
-
-  static func checkRedeemable(_ invitation: inout Invitation, writer: any DirectoryWriter, now: Int64) throws {
-    switch invitation.status {
-    case .revoked: throw RPCError.failedPrecondition("the invitation was revoked", reason: .invitationRevoked)
-    case .accepted: throw RPCError.failedPrecondition("the invitation was already redeemed", reason: .invitationAlreadyRedeemed)
-    case .expired: throw RPCError.failedPrecondition("the invitation expired; ask for a new one", reason: .invitationExpired)
-    default: break
-    }
-    if invitation.expiresAt <= now {
-      throw RPCError.failedPrecondition("the invitation expired; ask for a new one", reason: .invitationExpired)
-    }
   }
 
   // MARK: Passcodes

@@ -19,12 +19,8 @@ public struct InvitationServiceImpl: InvitationService.ServiceProtocol {
     InvitationService.Method.redeemInvitation.path, InvitationService.Method.completeRedemption.path,
   ]
 
-  /// Passcode life and attempts.
-  static let passcodeLifetimeMillis: Int64 = 30 * 60 * 1000
-  static let passcodeAttempts = 5
-  /// Failed redemptions allowed per source per 10 minutes, and passcodes per ticket per hour.
-  static let failuresPerSource = 20
-  static let passcodesPerTicket = 5
+  /// The redemption rules (order, passcode life, attempts and quotas, failures per source).
+  static let redemption = RedemptionPolicy()
 
   func settings(_ reader: any DirectoryReader, tenantID: String) throws -> TenantSettings {
     TenantServiceImpl.effective(try reader.settings(tenantID: tenantID), tenantID: tenantID, defaultRateLimit: env.defaultInvitationRateLimit)

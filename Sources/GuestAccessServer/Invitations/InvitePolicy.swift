@@ -110,22 +110,6 @@ enum InvitePolicy {
     return prefix + "/"
   }
 
-  /// Whether an invitation may be redeemed by email passcode: the inviting
-  /// tenant allows passcodes, and no tenant of this service verified the
-  /// address's domain (that tenant's members redeem with their own credential,
-  /// under their tenant's outbound rules).
-  static func checkPasscodePath(_ invitation: Invitation, settings: TenantSettings, reader: any DirectoryReader) throws {
-    guard settings.emailOtpMode != .disabled else {
-      throw RPCError.failedPrecondition(
-        "the tenant does not allow email passcode redemption; sign in with your organization's account", reason: .emailOTPDisabled)
-    }
-    let domain = VerifiedMail.domain(of: invitation.invitedEmail)
-    if let owner = try reader.tenantID(forDomain: domain), owner != invitation.tenantID {
-      throw RPCError.failedPrecondition(
-        "\(domain) is managed by an organization here; redeem with its credential", reason: .homeTenantRequired)
-    }
-  }
-
   /// Both tenants' cross-tenant rules must allow the home user to collaborate.
   static func checkCrossTenant(homeUser: User?, resourceTenantID: String, reader: any DirectoryReader) throws {
     guard let homeUser else { return }

@@ -4,8 +4,8 @@ import GuestAccessStorage
 
 /// The per-source limit on failed redemptions, checked and counted inside the
 /// redemption's own write transaction, so concurrent attempts from one source
-/// can never evaluate more than `InvitationServiceImpl.failuresPerSource`
-/// unknown tickets or sessions per window: the single writer runs them one
+/// can never evaluate more than the policy's `failuresPerSource` unknown
+/// tickets or sessions per `failureWindow`: the single writer runs them one
 /// after the other and each sees the count the previous one left.
 ///
 /// The lockout refuses only lookups that miss (an unknown ticket or session
@@ -14,8 +14,6 @@ import GuestAccessStorage
 /// attempts per passcode), so an attacker sharing an address with a guest
 /// cannot lock that guest out, and guessing stays bounded.
 struct RedemptionSourceLimit: Sendable {
-  /// Failures counted per source and window.
-  static let windowMillis: Int64 = 600_000
   /// Failure reasons that count against the source.
   static let countedReasons: Set<ErrorReason> = [
     .ticketNotFound, .sessionNotFound, .invitationEmailMismatch, .homeIdentityUnverified, .passcodeInvalid,
@@ -24,23 +22,25 @@ struct RedemptionSourceLimit: Sendable {
   let key: String
   let now: Int64
   let limit: Int
+  let windowMillis: Int64
 
-  init(context: ServerContext, now: Int64, limit: Int) {
+  init(context: ServerContext, now: Int64, policy: RedemptionPolicy) {
     key = "redeem-fail:" + PeerAddress.host(of: context.peer)
     self.now = now
-    self.limit = limit
+    limit = policy.limits.failuresPerSource
+    windowMillis = policy.limits.failureWindow.millis
   }
 
   /// A lookup that missed: REDEMPTION_RATE_LIMITED once the source has used
   /// up its failures, else `notFound`, counted.
   func missed(_ writer: any DirectoryWriter, _ notFound: RPCError) throws -> RPCError {
-    let start = now - now % Self.windowMillis
-    guard try writer.failureCount(key: key, now: now, windowMillis: Self.windowMillis) < limit else {
+    let start = now - now % windowMillis
+    guard try writer.failureCount(key: key, now: now, windowMillis: windowMillis) < limit else {
       return RPCError(
         code: .resourceExhausted,
         message: "too many failed redemption attempts from this source; try again later",
         reason: .redemptionRateLimited,
-        retryDelayMillis: UInt64(max(1, start + Self.windowMillis - now)))
+        retryDelayMillis: UInt64(max(1, start + windowMillis - now)))
     }
     try recordFailure(writer)
     return notFound
@@ -54,6 +54,6 @@ struct RedemptionSourceLimit: Sendable {
   }
 
   private func recordFailure(_ writer: any DirectoryWriter) throws {
-    _ = try writer.countInWindow(key: key, now: now, windowMillis: Self.windowMillis, add: 1)
+    _ = try writer.countInWindow(key: key, now: now, windowMillis: windowMillis, add: 1)
   }
 }

@@ -63,6 +63,10 @@ public struct ServerSettings: Sendable {
   /// and its lease session). `--database-connections` or
   /// `GUESTD_DATABASE_CONNECTIONS`, default 8; unused with SQLite.
   public var databaseConnections = 8
+  /// Whether identity providers may have a plain-http issuer on a loopback
+  /// address (a provider on this machine: tests and development only).
+  /// `--oidc-allow-http-loopback` or `GUESTD_OIDC_ALLOW_HTTP_LOOPBACK=1`.
+  public var oidcAllowHTTPLoopback = false
 
   /// Email delivery: transport, sender, retries (`EmailSettings`).
   public var email: EmailSettings

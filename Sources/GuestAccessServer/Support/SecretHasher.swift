@@ -44,6 +44,28 @@ public struct SecretHasher: Sendable {
     mac("passcode", [sessionID, passcode])
   }
 
+  /// `secret` sealed (ChaCha20-Poly1305) under a key derived from the hash
+  /// key for `purpose`: secrets the server must use again later, such as an
+  /// identity provider's client secret, are stored only in this form.
+  public func seal(_ secret: String, purpose: String) -> [UInt8] {
+    guard !secret.isEmpty else { return [] }
+    // A fresh random nonce per seal; sealing cannot fail with a 256-bit key.
+    guard let box = try? ChaChaPoly.seal(Array(secret.utf8), using: sealingKey(purpose)) else { return [] }
+    return Array(box.combined)
+  }
+
+  /// The secret `sealed` holds, nil if it was not sealed for `purpose` under this key.
+  public func unseal(_ sealed: [UInt8], purpose: String) -> String? {
+    guard !sealed.isEmpty, let box = try? ChaChaPoly.SealedBox(combined: sealed),
+      let plain = try? ChaChaPoly.open(box, using: sealingKey(purpose))
+    else { return nil }
+    return String(decoding: plain, as: UTF8.self)
+  }
+
+  private func sealingKey(_ purpose: String) -> SymmetricKey {
+    HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: key), info: Array("seal:\(purpose)".utf8), outputByteCount: 32)
+  }
+
   /// HMAC-SHA256 over a purpose label and length-prefixed parts: no two
   /// different inputs share a message.
   private func mac(_ purpose: String, _ parts: [String]) -> [UInt8] {

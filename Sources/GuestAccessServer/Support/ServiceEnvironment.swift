@@ -23,6 +23,9 @@ public struct ServiceEnvironment: Sendable {
   /// The bootstrap operator key's file (`operator.key` in the data
   /// directory), deleted when that key is revoked, rotated or retired; nil = none.
   public var operatorKeyFile: String?
+  /// Whether identity providers may have a plain-http issuer on a loopback
+  /// address (a provider on this machine; tests and development only).
+  public var allowHTTPLoopbackIssuers = false
 
   /// Creates the environment.
   public init(

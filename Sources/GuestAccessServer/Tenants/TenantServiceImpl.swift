@@ -18,7 +18,7 @@ public struct TenantServiceImpl: TenantService.ServiceProtocol {
     TenantSettings(
       tenantID: tenantID, guestInvitePolicy: .everyone, guestAccessLevel: .limited, collaborationDomainMode: .allowAll,
       emailOtpMode: .enabled, defaultInvitationLifetimeDays: 7, invitationRateLimit: 0, invitationRateWindowSeconds: 3600,
-      invitationEmailPolicy: .members)
+      invitationEmailPolicy: .members, redemptionOrder: RedemptionPolicy.defaultOrder)
   }
 
   /// The effective settings: stored values with unset ones at their defaults.
@@ -36,6 +36,7 @@ public struct TenantServiceImpl: TenantService.ServiceProtocol {
       settings.redirectURLAllowList = stored.redirectURLAllowList
       if stored.invitationEmailPolicy != .unspecified { settings.invitationEmailPolicy = stored.invitationEmailPolicy }
       settings.maxCredentialLifetimeDays = stored.maxCredentialLifetimeDays
+      if !stored.redemptionOrder.isEmpty { settings.redemptionOrder = stored.redemptionOrder }
       settings.updatedAt = stored.updatedAt
       settings.updatedBy = stored.updatedBy
     }
@@ -47,7 +48,7 @@ public struct TenantServiceImpl: TenantService.ServiceProtocol {
   static func merge(_ update: TenantSettings, into base: TenantSettings, mask: [String]) throws(RPCError) -> TenantSettings {
     let known = ["guest_invite_policy", "guest_access_level", "collaboration_domain_mode", "collaboration_domains",
                  "email_otp_mode", "default_invitation_lifetime_days", "invitation_rate_limit", "invitation_rate_window_seconds",
-                 "redirect_url_allow_list", "invitation_email_policy", "max_credential_lifetime_days"]
+                 "redirect_url_allow_list", "invitation_email_policy", "max_credential_lifetime_days", "redemption_order"]
     let fields = mask.contains("*") ? known : mask
     for field in fields where !known.contains(field) {
       throw RPCError.invalidArgument(field: "update_mask", "unknown settings field \(field.prefix(64))")
@@ -96,6 +97,8 @@ public struct TenantServiceImpl: TenantService.ServiceProtocol {
           throw RPCError.invalidArgument(field: "settings.max_credential_lifetime_days", "must be 1 to 3650 (0 = no maximum)")
         }
         result.maxCredentialLifetimeDays = update.maxCredentialLifetimeDays
+      case "redemption_order":
+        result.redemptionOrder = try redemptionOrder(update.redemptionOrder)
       case "invitation_email_policy":
         guard case .unrecognized = update.invitationEmailPolicy else { result.invitationEmailPolicy = update.invitationEmailPolicy; continue }
         throw RPCError.invalidArgument(field: "settings.invitation_email_policy", "unknown value")
@@ -109,6 +112,22 @@ public struct TenantServiceImpl: TenantService.ServiceProtocol {
     let mode = result.collaborationDomainMode
     if (mode == .allowAll || mode == .unspecified) && !result.collaborationDomains.isEmpty {
       throw RPCError.invalidArgument(field: "settings.collaboration_domains", "must be empty with ALLOW_ALL")
+    }
+    return result
+  }
+
+  /// Validates a redemption order: known steps, each at most once (empty = the default order).
+  static func redemptionOrder(_ steps: [RedemptionStep]) throws(RPCError) -> [RedemptionStep] {
+    var result: [RedemptionStep] = []
+    for (index, step) in steps.enumerated() {
+      let field = "settings.redemption_order[\(index)]"
+      switch step {
+      case .homeTenant, .partnerProvider, .emailPasscode:
+        guard !result.contains(step) else { throw RPCError.invalidArgument(field: field, "\(step.protoName) is listed twice") }
+        result.append(step)
+      default:
+        throw RPCError.invalidArgument(field: field, "must be HOME_TENANT, PARTNER_PROVIDER or EMAIL_PASSCODE")
+      }
     }
     return result
   }

@@ -35,6 +35,8 @@ extension GuestAccessLevel: ExpressibleByArgument {}
 extension CollaborationDomainMode: ExpressibleByArgument {}
 extension EmailOtpMode: ExpressibleByArgument {}
 extension InvitationEmailPolicy: ExpressibleByArgument {}
+extension IdentityProviderUse: ExpressibleByArgument {}
+extension RedemptionStep: ExpressibleByArgument {}
 extension CredentialState: ExpressibleByArgument {}
 extension InvitationStatus: ExpressibleByArgument {}
 extension ExternalUserState: ExpressibleByArgument {}

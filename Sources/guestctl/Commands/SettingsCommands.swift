@@ -40,9 +40,16 @@ struct SettingsCommand: AsyncParsableCommand {
     var invitationEmail: InvitationEmailPolicy?
     @Option(name: .customLong("max-key-lifetime-days"), help: "Longest lifetime of the tenant's API keys in days (1-3650; 0 = no maximum).")
     var maxKeyLifetimeDays: Int32?
+    @Option(name: .customLong("redemption-order"), help: ArgumentHelp(
+      "How invitees sign in, in order, comma separated: home-tenant, partner-provider, email-passcode (\"\" = the default order).",
+      valueName: "steps"))
+    var redemptionOrder: String?
 
     func validate() throws {
-      let given: [Any?] = [invitePolicy, accessLevel, domainMode, domains, otp, lifetimeDays, rateLimit, rateWindow, redirectAllow, invitationEmail, maxKeyLifetimeDays]
+      let given: [Any?] = [
+        invitePolicy, accessLevel, domainMode, domains, otp, lifetimeDays, rateLimit, rateWindow, redirectAllow, invitationEmail,
+        maxKeyLifetimeDays, redemptionOrder,
+      ]
       guard given.contains(where: { $0 != nil }) else { throw ValidationError("name at least one setting to change") }
     }
 
@@ -62,6 +69,13 @@ struct SettingsCommand: AsyncParsableCommand {
       if let maxKeyLifetimeDays {
         settings.maxCredentialLifetimeDays = maxKeyLifetimeDays
         mask.append("max_credential_lifetime_days")
+      }
+      if let redemptionOrder {
+        settings.redemptionOrder = try Self.split(redemptionOrder).map {
+          guard let step = RedemptionStep(argument: $0) else { throw ValidationError("unknown redemption step \($0)") }
+          return step
+        }
+        mask.append("redemption_order")
       }
       let request = UpdateSettingsRequest(tenantID: global.tenantID, settings: settings, updateMask: mask)
       let updated = try await global.perform { try await $0.tenants.updateSettings(request) }

@@ -3,6 +3,281 @@
 
 import GuestAccessProto
 
+extension OpenIDConnectSettings {
+  /// A sample with every field set to a non-default value.
+  static func sample() -> OpenIDConnectSettings {
+    var m = OpenIDConnectSettings()
+    m.issuer = "issuer-0-ü✓"
+    m.clientID = "client_id-1-ü✓"
+    m.clientSecret = "client_secret-2-ü✓"
+    m.clientSecretSet = true
+    m.scopes = ["scopes-4-ü✓", "scopes-5-ü✓"]
+    m.emailClaim = "email_claim-5-ü✓"
+    m.allowedAlgorithms = ["allowed_algorithms-6-ü✓", "allowed_algorithms-7-ü✓"]
+    m.accessTokenAudiences = ["access_token_audiences-7-ü✓", "access_token_audiences-8-ü✓"]
+    return m
+  }
+}
+
+extension OpenIDConnectSettings {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth1() -> OpenIDConnectSettings {
+    var m = OpenIDConnectSettings()
+    m.issuer = "issuer-0-ü✓"
+    m.clientID = "client_id-1-ü✓"
+    m.clientSecret = "client_secret-2-ü✓"
+    m.clientSecretSet = true
+    m.scopes = ["scopes-4-ü✓", "scopes-5-ü✓"]
+    m.emailClaim = "email_claim-5-ü✓"
+    m.allowedAlgorithms = ["allowed_algorithms-6-ü✓", "allowed_algorithms-7-ü✓"]
+    m.accessTokenAudiences = ["access_token_audiences-7-ü✓", "access_token_audiences-8-ü✓"]
+    return m
+  }
+}
+
+extension OpenIDConnectSettings {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth2() -> OpenIDConnectSettings {
+    var m = OpenIDConnectSettings()
+    m.issuer = "issuer-0-ü✓"
+    m.clientID = "client_id-1-ü✓"
+    m.clientSecret = "client_secret-2-ü✓"
+    m.clientSecretSet = true
+    m.scopes = ["scopes-4-ü✓", "scopes-5-ü✓"]
+    m.emailClaim = "email_claim-5-ü✓"
+    m.allowedAlgorithms = ["allowed_algorithms-6-ü✓", "allowed_algorithms-7-ü✓"]
+    m.accessTokenAudiences = ["access_token_audiences-7-ü✓", "access_token_audiences-8-ü✓"]
+    return m
+  }
+}
+
+extension IdentityProvider {
+  /// A sample with every field set to a non-default value.
+  static func sample() -> IdentityProvider {
+    var m = IdentityProvider()
+    m.id = "id-0-ü✓"
+    m.tenantID = "tenant_id-1-ü✓"
+    m.displayName = "display_name-2-ü✓"
+    m.kind = .openidConnect
+    m.use = .members
+    m.oidc = OpenIDConnectSettings.sampleDepth1()
+    m.domains = ["domains-6-ü✓", "domains-7-ü✓"]
+    m.createdAt = -1099511627776
+    m.updatedAt = -1099511627776
+    m.updatedBy = "updated_by-9-ü✓"
+    return m
+  }
+}
+
+extension IdentityProvider {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth1() -> IdentityProvider {
+    var m = IdentityProvider()
+    m.id = "id-0-ü✓"
+    m.tenantID = "tenant_id-1-ü✓"
+    m.displayName = "display_name-2-ü✓"
+    m.kind = .openidConnect
+    m.use = .members
+    m.oidc = OpenIDConnectSettings.sampleDepth2()
+    m.domains = ["domains-6-ü✓", "domains-7-ü✓"]
+    m.createdAt = -1099511627776
+    m.updatedAt = -1099511627776
+    m.updatedBy = "updated_by-9-ü✓"
+    return m
+  }
+}
+
+extension IdentityProvider {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth2() -> IdentityProvider {
+    var m = IdentityProvider()
+    m.id = "id-0-ü✓"
+    m.tenantID = "tenant_id-1-ü✓"
+    m.displayName = "display_name-2-ü✓"
+    m.kind = .openidConnect
+    m.use = .members
+    m.domains = ["domains-6-ü✓", "domains-7-ü✓"]
+    m.createdAt = -1099511627776
+    m.updatedAt = -1099511627776
+    m.updatedBy = "updated_by-9-ü✓"
+    return m
+  }
+}
+
+extension CreateIdentityProviderRequest {
+  /// A sample with every field set to a non-default value.
+  static func sample() -> CreateIdentityProviderRequest {
+    var m = CreateIdentityProviderRequest()
+    m.tenantID = "tenant_id-0-ü✓"
+    m.provider = IdentityProvider.sampleDepth1()
+    return m
+  }
+}
+
+extension CreateIdentityProviderRequest {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth1() -> CreateIdentityProviderRequest {
+    var m = CreateIdentityProviderRequest()
+    m.tenantID = "tenant_id-0-ü✓"
+    m.provider = IdentityProvider.sampleDepth2()
+    return m
+  }
+}
+
+extension CreateIdentityProviderRequest {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth2() -> CreateIdentityProviderRequest {
+    var m = CreateIdentityProviderRequest()
+    m.tenantID = "tenant_id-0-ü✓"
+    return m
+  }
+}
+
+extension GetIdentityProviderRequest {
+  /// A sample with every field set to a non-default value.
+  static func sample() -> GetIdentityProviderRequest {
+    var m = GetIdentityProviderRequest()
+    m.tenantID = "tenant_id-0-ü✓"
+    m.id = "id-1-ü✓"
+    return m
+  }
+}
+
+extension GetIdentityProviderRequest {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth1() -> GetIdentityProviderRequest {
+    var m = GetIdentityProviderRequest()
+    m.tenantID = "tenant_id-0-ü✓"
+    m.id = "id-1-ü✓"
+    return m
+  }
+}
+
+extension GetIdentityProviderRequest {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth2() -> GetIdentityProviderRequest {
+    var m = GetIdentityProviderRequest()
+    m.tenantID = "tenant_id-0-ü✓"
+    m.id = "id-1-ü✓"
+    return m
+  }
+}
+
+extension ListIdentityProvidersRequest {
+  /// A sample with every field set to a non-default value.
+  static func sample() -> ListIdentityProvidersRequest {
+    var m = ListIdentityProvidersRequest()
+    m.tenantID = "tenant_id-0-ü✓"
+    return m
+  }
+}
+
+extension ListIdentityProvidersRequest {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth1() -> ListIdentityProvidersRequest {
+    var m = ListIdentityProvidersRequest()
+    m.tenantID = "tenant_id-0-ü✓"
+    return m
+  }
+}
+
+extension ListIdentityProvidersRequest {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth2() -> ListIdentityProvidersRequest {
+    var m = ListIdentityProvidersRequest()
+    m.tenantID = "tenant_id-0-ü✓"
+    return m
+  }
+}
+
+extension ListIdentityProvidersResponse {
+  /// A sample with every field set to a non-default value.
+  static func sample() -> ListIdentityProvidersResponse {
+    var m = ListIdentityProvidersResponse()
+    m.providers = [IdentityProvider.sampleDepth1(), IdentityProvider.sampleDepth1()]
+    return m
+  }
+}
+
+extension ListIdentityProvidersResponse {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth1() -> ListIdentityProvidersResponse {
+    var m = ListIdentityProvidersResponse()
+    m.providers = [IdentityProvider.sampleDepth2(), IdentityProvider.sampleDepth2()]
+    return m
+  }
+}
+
+extension ListIdentityProvidersResponse {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth2() -> ListIdentityProvidersResponse {
+    let m = ListIdentityProvidersResponse()
+    return m
+  }
+}
+
+extension UpdateIdentityProviderRequest {
+  /// A sample with every field set to a non-default value.
+  static func sample() -> UpdateIdentityProviderRequest {
+    var m = UpdateIdentityProviderRequest()
+    m.tenantID = "tenant_id-0-ü✓"
+    m.provider = IdentityProvider.sampleDepth1()
+    m.updateMask = ["update_mask-2-ü✓", "update_mask-3-ü✓"]
+    return m
+  }
+}
+
+extension UpdateIdentityProviderRequest {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth1() -> UpdateIdentityProviderRequest {
+    var m = UpdateIdentityProviderRequest()
+    m.tenantID = "tenant_id-0-ü✓"
+    m.provider = IdentityProvider.sampleDepth2()
+    m.updateMask = ["update_mask-2-ü✓", "update_mask-3-ü✓"]
+    return m
+  }
+}
+
+extension UpdateIdentityProviderRequest {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth2() -> UpdateIdentityProviderRequest {
+    var m = UpdateIdentityProviderRequest()
+    m.tenantID = "tenant_id-0-ü✓"
+    m.updateMask = ["update_mask-2-ü✓", "update_mask-3-ü✓"]
+    return m
+  }
+}
+
+extension DeleteIdentityProviderRequest {
+  /// A sample with every field set to a non-default value.
+  static func sample() -> DeleteIdentityProviderRequest {
+    var m = DeleteIdentityProviderRequest()
+    m.tenantID = "tenant_id-0-ü✓"
+    m.id = "id-1-ü✓"
+    return m
+  }
+}
+
+extension DeleteIdentityProviderRequest {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth1() -> DeleteIdentityProviderRequest {
+    var m = DeleteIdentityProviderRequest()
+    m.tenantID = "tenant_id-0-ü✓"
+    m.id = "id-1-ü✓"
+    return m
+  }
+}
+
+extension DeleteIdentityProviderRequest {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth2() -> DeleteIdentityProviderRequest {
+    var m = DeleteIdentityProviderRequest()
+    m.tenantID = "tenant_id-0-ü✓"
+    m.id = "id-1-ü✓"
+    return m
+  }
+}
+
 extension MetadataEntry {
   /// A sample with every field set to a non-default value.
   static func sample() -> MetadataEntry {
@@ -291,6 +566,7 @@ extension TenantSettings {
     m.redirectURLAllowList = ["redirect_url_allow_list-11-ü✓", "redirect_url_allow_list-12-ü✓"]
     m.invitationEmailPolicy = .members
     m.maxCredentialLifetimeDays = -14
+    m.redemptionOrder = [.homeTenant, .partnerProvider]
     return m
   }
 }
@@ -313,6 +589,7 @@ extension TenantSettings {
     m.redirectURLAllowList = ["redirect_url_allow_list-11-ü✓", "redirect_url_allow_list-12-ü✓"]
     m.invitationEmailPolicy = .members
     m.maxCredentialLifetimeDays = -14
+    m.redemptionOrder = [.homeTenant, .partnerProvider]
     return m
   }
 }
@@ -335,6 +612,7 @@ extension TenantSettings {
     m.redirectURLAllowList = ["redirect_url_allow_list-11-ü✓", "redirect_url_allow_list-12-ü✓"]
     m.invitationEmailPolicy = .members
     m.maxCredentialLifetimeDays = -14
+    m.redemptionOrder = [.homeTenant, .partnerProvider]
     return m
   }
 }
@@ -4049,6 +4327,14 @@ extension HealthCheckResponse {
 
 /// Every generated message type with a fully populated sample (proto tests).
 let allMessageSamples: [any ProtoMessage] = [
+  OpenIDConnectSettings.sample(),
+  IdentityProvider.sample(),
+  CreateIdentityProviderRequest.sample(),
+  GetIdentityProviderRequest.sample(),
+  ListIdentityProvidersRequest.sample(),
+  ListIdentityProvidersResponse.sample(),
+  UpdateIdentityProviderRequest.sample(),
+  DeleteIdentityProviderRequest.sample(),
   MetadataEntry.sample(),
   CallHeaders.sample(),
   ErrorInfo.sample(),

@@ -11,6 +11,9 @@ let allEnumTypes: [any ProtoEnum.Type] = [
   CreationType.self,
   SignInType.self,
   DirectoryObjectType.self,
+  IdentityProviderKind.self,
+  IdentityProviderUse.self,
+  RedemptionStep.self,
   TenantState.self,
   GuestInvitePolicy.self,
   InvitationEmailPolicy.self,
@@ -36,6 +39,14 @@ let allEnumTypes: [any ProtoEnum.Type] = [
 
 /// The schema's field names of every message, by fully qualified message name.
 let protoFieldNames: [String: [String]] = [
+  "guestaccess.v1.OpenIDConnectSettings": ["issuer", "client_id", "client_secret", "client_secret_set", "scopes", "email_claim", "allowed_algorithms", "access_token_audiences"],
+  "guestaccess.v1.IdentityProvider": ["id", "tenant_id", "display_name", "kind", "use", "oidc", "domains", "created_at", "updated_at", "updated_by"],
+  "guestaccess.v1.CreateIdentityProviderRequest": ["tenant_id", "provider"],
+  "guestaccess.v1.GetIdentityProviderRequest": ["tenant_id", "id"],
+  "guestaccess.v1.ListIdentityProvidersRequest": ["tenant_id"],
+  "guestaccess.v1.ListIdentityProvidersResponse": ["providers"],
+  "guestaccess.v1.UpdateIdentityProviderRequest": ["tenant_id", "provider", "update_mask"],
+  "guestaccess.v1.DeleteIdentityProviderRequest": ["tenant_id", "id"],
   "guestaccess.v1.MetadataEntry": ["key", "value", "binary_value"],
   "guestaccess.v1.CallHeaders": ["method", "metadata", "timeout_micros"],
   "guestaccess.v1.ErrorInfo": ["reason", "domain", "metadata"],
@@ -44,7 +55,7 @@ let protoFieldNames: [String: [String]] = [
   "guestaccess.v1.Trailers": ["code", "message", "error_info", "retry_info", "field_violations", "metadata"],
   "guestaccess.v1.GoAway": ["last_call_id", "code", "message"],
   "guestaccess.v1.Tenant": ["id", "display_name", "verified_domains", "state", "created_at", "updated_at", "disabled_at"],
-  "guestaccess.v1.TenantSettings": ["tenant_id", "guest_invite_policy", "guest_access_level", "collaboration_domain_mode", "collaboration_domains", "email_otp_mode", "default_invitation_lifetime_days", "invitation_rate_limit", "invitation_rate_window_seconds", "updated_at", "updated_by", "redirect_url_allow_list", "invitation_email_policy", "max_credential_lifetime_days"],
+  "guestaccess.v1.TenantSettings": ["tenant_id", "guest_invite_policy", "guest_access_level", "collaboration_domain_mode", "collaboration_domains", "email_otp_mode", "default_invitation_lifetime_days", "invitation_rate_limit", "invitation_rate_window_seconds", "updated_at", "updated_by", "redirect_url_allow_list", "invitation_email_policy", "max_credential_lifetime_days", "redemption_order"],
   "guestaccess.v1.CrossTenantAccessTarget": ["target_id", "target_type"],
   "guestaccess.v1.CrossTenantAccessRule": ["access_type", "targets"],
   "guestaccess.v1.CrossTenantAccessRules": ["users_and_groups", "applications"],
@@ -150,6 +161,16 @@ let protoFieldNames: [String: [String]] = [
   "guestaccess.v1.HealthCheckResponse": ["status"],
 ]
 
+extension IdentityProvider {
+  /// The full sample with every enum field set to numbers the schema does not declare.
+  static func sampleWithUnrecognizedEnums() -> IdentityProvider {
+    var m = IdentityProvider.sample()
+    m.kind = .unrecognized(1003)
+    m.use = .unrecognized(-11)
+    return m
+  }
+}
+
 extension Tenant {
   /// The full sample with every enum field set to numbers the schema does not declare.
   static func sampleWithUnrecognizedEnums() -> Tenant {
@@ -168,6 +189,7 @@ extension TenantSettings {
     m.collaborationDomainMode = .unrecognized(1003)
     m.emailOtpMode = .unrecognized(2147483642)
     m.invitationEmailPolicy = .unrecognized(1012)
+    m.redemptionOrder = [.unrecognized(2147483633), RedemptionStep.knownCases[0], .unrecognized(1015)]
     return m
   }
 }
@@ -450,6 +472,7 @@ extension HealthCheckResponse {
 
 /// A sample of every message that has enum fields, holding unrecognized enum numbers.
 let allUnrecognizedEnumSamples: [any ProtoMessage] = [
+  IdentityProvider.sampleWithUnrecognizedEnums(),
   Tenant.sampleWithUnrecognizedEnums(),
   TenantSettings.sampleWithUnrecognizedEnums(),
   CrossTenantAccessTarget.sampleWithUnrecognizedEnums(),

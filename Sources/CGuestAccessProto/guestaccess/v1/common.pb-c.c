@@ -127,18 +127,20 @@ const ProtobufCEnumDescriptor guestaccess__v1__creation_type__descriptor =
   guestaccess__v1__creation_type__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue guestaccess__v1__sign_in_type__enum_values_by_number[3] =
+static const ProtobufCEnumValue guestaccess__v1__sign_in_type__enum_values_by_number[4] =
 {
   { "SIGN_IN_TYPE_UNSPECIFIED", "GUESTACCESS__V1__SIGN_IN_TYPE__SIGN_IN_TYPE_UNSPECIFIED", 0 },
   { "SIGN_IN_TYPE_HOME_TENANT", "GUESTACCESS__V1__SIGN_IN_TYPE__SIGN_IN_TYPE_HOME_TENANT", 1 },
   { "SIGN_IN_TYPE_EMAIL_OTP", "GUESTACCESS__V1__SIGN_IN_TYPE__SIGN_IN_TYPE_EMAIL_OTP", 2 },
+  { "SIGN_IN_TYPE_FEDERATED", "GUESTACCESS__V1__SIGN_IN_TYPE__SIGN_IN_TYPE_FEDERATED", 3 },
 };
 static const ProtobufCIntRange guestaccess__v1__sign_in_type__value_ranges[] = {
-{0, 0},{0, 3}
+{0, 0},{0, 4}
 };
-static const ProtobufCEnumValueIndex guestaccess__v1__sign_in_type__enum_values_by_name[3] =
+static const ProtobufCEnumValueIndex guestaccess__v1__sign_in_type__enum_values_by_name[4] =
 {
   { "SIGN_IN_TYPE_EMAIL_OTP", 2 },
+  { "SIGN_IN_TYPE_FEDERATED", 3 },
   { "SIGN_IN_TYPE_HOME_TENANT", 1 },
   { "SIGN_IN_TYPE_UNSPECIFIED", 0 },
 };
@@ -149,15 +151,15 @@ const ProtobufCEnumDescriptor guestaccess__v1__sign_in_type__descriptor =
   "SignInType",
   "Guestaccess__V1__SignInType",
   "guestaccess.v1",
-  3,
+  4,
   guestaccess__v1__sign_in_type__enum_values_by_number,
-  3,
+  4,
   guestaccess__v1__sign_in_type__enum_values_by_name,
   1,
   guestaccess__v1__sign_in_type__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue guestaccess__v1__directory_object_type__enum_values_by_number[10] =
+static const ProtobufCEnumValue guestaccess__v1__directory_object_type__enum_values_by_number[11] =
 {
   { "DIRECTORY_OBJECT_TYPE_UNSPECIFIED", "GUESTACCESS__V1__DIRECTORY_OBJECT_TYPE__DIRECTORY_OBJECT_TYPE_UNSPECIFIED", 0 },
   { "DIRECTORY_OBJECT_TYPE_TENANT", "GUESTACCESS__V1__DIRECTORY_OBJECT_TYPE__DIRECTORY_OBJECT_TYPE_TENANT", 1 },
@@ -169,17 +171,19 @@ static const ProtobufCEnumValue guestaccess__v1__directory_object_type__enum_val
   { "DIRECTORY_OBJECT_TYPE_TENANT_SETTINGS", "GUESTACCESS__V1__DIRECTORY_OBJECT_TYPE__DIRECTORY_OBJECT_TYPE_TENANT_SETTINGS", 7 },
   { "DIRECTORY_OBJECT_TYPE_CROSS_TENANT_ACCESS", "GUESTACCESS__V1__DIRECTORY_OBJECT_TYPE__DIRECTORY_OBJECT_TYPE_CROSS_TENANT_ACCESS", 8 },
   { "DIRECTORY_OBJECT_TYPE_ACCESS_REVIEW", "GUESTACCESS__V1__DIRECTORY_OBJECT_TYPE__DIRECTORY_OBJECT_TYPE_ACCESS_REVIEW", 9 },
+  { "DIRECTORY_OBJECT_TYPE_IDENTITY_PROVIDER", "GUESTACCESS__V1__DIRECTORY_OBJECT_TYPE__DIRECTORY_OBJECT_TYPE_IDENTITY_PROVIDER", 10 },
 };
 static const ProtobufCIntRange guestaccess__v1__directory_object_type__value_ranges[] = {
-{0, 0},{0, 10}
+{0, 0},{0, 11}
 };
-static const ProtobufCEnumValueIndex guestaccess__v1__directory_object_type__enum_values_by_name[10] =
+static const ProtobufCEnumValueIndex guestaccess__v1__directory_object_type__enum_values_by_name[11] =
 {
   { "DIRECTORY_OBJECT_TYPE_ACCESS_REVIEW", 9 },
   { "DIRECTORY_OBJECT_TYPE_APPLICATION", 4 },
   { "DIRECTORY_OBJECT_TYPE_CREDENTIAL", 6 },
   { "DIRECTORY_OBJECT_TYPE_CROSS_TENANT_ACCESS", 8 },
   { "DIRECTORY_OBJECT_TYPE_GROUP", 3 },
+  { "DIRECTORY_OBJECT_TYPE_IDENTITY_PROVIDER", 10 },
   { "DIRECTORY_OBJECT_TYPE_INVITATION", 5 },
   { "DIRECTORY_OBJECT_TYPE_TENANT", 1 },
   { "DIRECTORY_OBJECT_TYPE_TENANT_SETTINGS", 7 },
@@ -193,9 +197,9 @@ const ProtobufCEnumDescriptor guestaccess__v1__directory_object_type__descriptor
   "DirectoryObjectType",
   "Guestaccess__V1__DirectoryObjectType",
   "guestaccess.v1",
-  10,
+  11,
   guestaccess__v1__directory_object_type__enum_values_by_number,
-  10,
+  11,
   guestaccess__v1__directory_object_type__enum_values_by_name,
   1,
   guestaccess__v1__directory_object_type__value_ranges,

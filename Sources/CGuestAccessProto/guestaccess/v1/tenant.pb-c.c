@@ -2733,7 +2733,7 @@ const ProtobufCMessageDescriptor guestaccess__v1__tenant__descriptor =
   (ProtobufCMessageInit) guestaccess__v1__tenant__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor guestaccess__v1__tenant_settings__field_descriptors[14] =
+static const ProtobufCFieldDescriptor guestaccess__v1__tenant_settings__field_descriptors[15] =
 {
   {
     "tenant_id",
@@ -2903,6 +2903,18 @@ static const ProtobufCFieldDescriptor guestaccess__v1__tenant_settings__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "redemption_order",
+    15,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Guestaccess__V1__TenantSettings, n_redemption_order),
+    offsetof(Guestaccess__V1__TenantSettings, redemption_order),
+    &guestaccess__v1__redemption_step__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned guestaccess__v1__tenant_settings__field_indices_by_name[] = {
   3,   /* field[3] = collaboration_domain_mode */
@@ -2915,6 +2927,7 @@ static const unsigned guestaccess__v1__tenant_settings__field_indices_by_name[] 
   7,   /* field[7] = invitation_rate_limit */
   8,   /* field[8] = invitation_rate_window_seconds */
   13,   /* field[13] = max_credential_lifetime_days */
+  14,   /* field[14] = redemption_order */
   11,   /* field[11] = redirect_url_allow_list */
   0,   /* field[0] = tenant_id */
   9,   /* field[9] = updated_at */
@@ -2923,7 +2936,7 @@ static const unsigned guestaccess__v1__tenant_settings__field_indices_by_name[] 
 static const ProtobufCIntRange guestaccess__v1__tenant_settings__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 14 }
+  { 0, 15 }
 };
 const ProtobufCMessageDescriptor guestaccess__v1__tenant_settings__descriptor =
 {
@@ -2933,7 +2946,7 @@ const ProtobufCMessageDescriptor guestaccess__v1__tenant_settings__descriptor =
   "Guestaccess__V1__TenantSettings",
   "guestaccess.v1",
   sizeof(Guestaccess__V1__TenantSettings),
-  14,
+  15,
   guestaccess__v1__tenant_settings__field_descriptors,
   guestaccess__v1__tenant_settings__field_indices_by_name,
   1,  guestaccess__v1__tenant_settings__number_ranges,
@@ -7578,7 +7591,7 @@ const ProtobufCEnumDescriptor guestaccess__v1__audit_outcome__descriptor =
   guestaccess__v1__audit_outcome__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue guestaccess__v1__audit_action__enum_values_by_number[38] =
+static const ProtobufCEnumValue guestaccess__v1__audit_action__enum_values_by_number[41] =
 {
   { "AUDIT_ACTION_UNSPECIFIED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_UNSPECIFIED", 0 },
   { "AUDIT_ACTION_TENANT_CREATED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_TENANT_CREATED", 1 },
@@ -7618,11 +7631,14 @@ static const ProtobufCEnumValue guestaccess__v1__audit_action__enum_values_by_nu
   { "AUDIT_ACTION_ACCESS_REVIEW_DECISION_RECORDED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_ACCESS_REVIEW_DECISION_RECORDED", 35 },
   { "AUDIT_ACTION_ACCESS_REVIEW_APPLIED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_ACCESS_REVIEW_APPLIED", 36 },
   { "AUDIT_ACTION_CREDENTIAL_ROTATED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_CREDENTIAL_ROTATED", 37 },
+  { "AUDIT_ACTION_IDENTITY_PROVIDER_CREATED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_IDENTITY_PROVIDER_CREATED", 38 },
+  { "AUDIT_ACTION_IDENTITY_PROVIDER_UPDATED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_IDENTITY_PROVIDER_UPDATED", 39 },
+  { "AUDIT_ACTION_IDENTITY_PROVIDER_DELETED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_IDENTITY_PROVIDER_DELETED", 40 },
 };
 static const ProtobufCIntRange guestaccess__v1__audit_action__value_ranges[] = {
-{0, 0},{0, 38}
+{0, 0},{0, 41}
 };
-static const ProtobufCEnumValueIndex guestaccess__v1__audit_action__enum_values_by_name[38] =
+static const ProtobufCEnumValueIndex guestaccess__v1__audit_action__enum_values_by_name[41] =
 {
   { "AUDIT_ACTION_ACCESS_REVIEW_APPLIED", 36 },
   { "AUDIT_ACTION_ACCESS_REVIEW_CREATED", 34 },
@@ -7646,6 +7662,9 @@ static const ProtobufCEnumValueIndex guestaccess__v1__audit_action__enum_values_
   { "AUDIT_ACTION_GUEST_SIGN_IN_BLOCKED", 26 },
   { "AUDIT_ACTION_GUEST_SIGN_IN_UNBLOCKED", 27 },
   { "AUDIT_ACTION_GUEST_UPDATED", 25 },
+  { "AUDIT_ACTION_IDENTITY_PROVIDER_CREATED", 38 },
+  { "AUDIT_ACTION_IDENTITY_PROVIDER_DELETED", 40 },
+  { "AUDIT_ACTION_IDENTITY_PROVIDER_UPDATED", 39 },
   { "AUDIT_ACTION_INVITATION_CREATED", 18 },
   { "AUDIT_ACTION_INVITATION_EMAIL_FAILED", 23 },
   { "AUDIT_ACTION_INVITATION_EXPIRED", 21 },
@@ -7670,15 +7689,15 @@ const ProtobufCEnumDescriptor guestaccess__v1__audit_action__descriptor =
   "AuditAction",
   "Guestaccess__V1__AuditAction",
   "guestaccess.v1",
-  38,
+  41,
   guestaccess__v1__audit_action__enum_values_by_number,
-  38,
+  41,
   guestaccess__v1__audit_action__enum_values_by_name,
   1,
   guestaccess__v1__audit_action__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor guestaccess__v1__tenant_service__method_descriptors[30] =
+static const ProtobufCMethodDescriptor guestaccess__v1__tenant_service__method_descriptors[35] =
 {
   { "CreateTenant", &guestaccess__v1__create_tenant_request__descriptor, &guestaccess__v1__create_tenant_response__descriptor },
   { "GetTenant", &guestaccess__v1__get_tenant_request__descriptor, &guestaccess__v1__tenant__descriptor },
@@ -7708,6 +7727,11 @@ static const ProtobufCMethodDescriptor guestaccess__v1__tenant_service__method_d
   { "RotateCredential", &guestaccess__v1__rotate_credential_request__descriptor, &guestaccess__v1__rotate_credential_response__descriptor },
   { "RetireBootstrapCredential", &guestaccess__v1__retire_bootstrap_credential_request__descriptor, &guestaccess__v1__retire_bootstrap_credential_response__descriptor },
   { "ListCredentials", &guestaccess__v1__list_credentials_request__descriptor, &guestaccess__v1__list_credentials_response__descriptor },
+  { "CreateIdentityProvider", &guestaccess__v1__create_identity_provider_request__descriptor, &guestaccess__v1__identity_provider__descriptor },
+  { "GetIdentityProvider", &guestaccess__v1__get_identity_provider_request__descriptor, &guestaccess__v1__identity_provider__descriptor },
+  { "ListIdentityProviders", &guestaccess__v1__list_identity_providers_request__descriptor, &guestaccess__v1__list_identity_providers_response__descriptor },
+  { "UpdateIdentityProvider", &guestaccess__v1__update_identity_provider_request__descriptor, &guestaccess__v1__identity_provider__descriptor },
+  { "DeleteIdentityProvider", &guestaccess__v1__delete_identity_provider_request__descriptor, &guestaccess__v1__identity_provider__descriptor },
   { "ListAuditEvents", &guestaccess__v1__list_audit_events_request__descriptor, &guestaccess__v1__list_audit_events_response__descriptor },
   { "WatchAuditEvents", &guestaccess__v1__watch_audit_events_request__descriptor, &guestaccess__v1__audit_event__descriptor },
 };
@@ -7716,19 +7740,23 @@ const unsigned guestaccess__v1__tenant_service__method_indices_by_name[] = {
   21,        /* AssignApplication */
   19,        /* CreateApplication */
   15,        /* CreateGroup */
+  28,        /* CreateIdentityProvider */
   0,        /* CreateTenant */
   9,        /* CreateUser */
+  32,        /* DeleteIdentityProvider */
   13,        /* DeleteUser */
   4,        /* DisableTenant */
   8,        /* GetCrossTenantAccess */
+  29,        /* GetIdentityProvider */
   6,        /* GetSettings */
   1,        /* GetTenant */
   10,        /* GetUser */
   23,        /* IssueCredential */
   20,        /* ListApplications */
-  28,        /* ListAuditEvents */
+  33,        /* ListAuditEvents */
   27,        /* ListCredentials */
   16,        /* ListGroups */
+  30,        /* ListIdentityProviders */
   2,        /* ListTenants */
   11,        /* ListUsers */
   18,        /* RemoveGroupMember */
@@ -7738,10 +7766,11 @@ const unsigned guestaccess__v1__tenant_service__method_indices_by_name[] = {
   7,        /* SetCrossTenantAccess */
   14,        /* SetRoles */
   22,        /* UnassignApplication */
+  31,        /* UpdateIdentityProvider */
   5,        /* UpdateSettings */
   3,        /* UpdateTenant */
   12,        /* UpdateUser */
-  29         /* WatchAuditEvents */
+  34         /* WatchAuditEvents */
 };
 const ProtobufCServiceDescriptor guestaccess__v1__tenant_service__descriptor =
 {
@@ -7750,7 +7779,7 @@ const ProtobufCServiceDescriptor guestaccess__v1__tenant_service__descriptor =
   "TenantService",
   "Guestaccess__V1__TenantService",
   "guestaccess.v1",
-  30,
+  35,
   guestaccess__v1__tenant_service__method_descriptors,
   guestaccess__v1__tenant_service__method_indices_by_name
 };
@@ -7978,13 +8007,53 @@ void guestaccess__v1__tenant_service__list_credentials(ProtobufCService *service
   assert(service->descriptor == &guestaccess__v1__tenant_service__descriptor);
   service->invoke(service, 27, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void guestaccess__v1__tenant_service__create_identity_provider(ProtobufCService *service,
+                                                               const Guestaccess__V1__CreateIdentityProviderRequest *input,
+                                                               Guestaccess__V1__IdentityProvider_Closure closure,
+                                                               void *closure_data)
+{
+  assert(service->descriptor == &guestaccess__v1__tenant_service__descriptor);
+  service->invoke(service, 28, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void guestaccess__v1__tenant_service__get_identity_provider(ProtobufCService *service,
+                                                            const Guestaccess__V1__GetIdentityProviderRequest *input,
+                                                            Guestaccess__V1__IdentityProvider_Closure closure,
+                                                            void *closure_data)
+{
+  assert(service->descriptor == &guestaccess__v1__tenant_service__descriptor);
+  service->invoke(service, 29, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void guestaccess__v1__tenant_service__list_identity_providers(ProtobufCService *service,
+                                                              const Guestaccess__V1__ListIdentityProvidersRequest *input,
+                                                              Guestaccess__V1__ListIdentityProvidersResponse_Closure closure,
+                                                              void *closure_data)
+{
+  assert(service->descriptor == &guestaccess__v1__tenant_service__descriptor);
+  service->invoke(service, 30, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void guestaccess__v1__tenant_service__update_identity_provider(ProtobufCService *service,
+                                                               const Guestaccess__V1__UpdateIdentityProviderRequest *input,
+                                                               Guestaccess__V1__IdentityProvider_Closure closure,
+                                                               void *closure_data)
+{
+  assert(service->descriptor == &guestaccess__v1__tenant_service__descriptor);
+  service->invoke(service, 31, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void guestaccess__v1__tenant_service__delete_identity_provider(ProtobufCService *service,
+                                                               const Guestaccess__V1__DeleteIdentityProviderRequest *input,
+                                                               Guestaccess__V1__IdentityProvider_Closure closure,
+                                                               void *closure_data)
+{
+  assert(service->descriptor == &guestaccess__v1__tenant_service__descriptor);
+  service->invoke(service, 32, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void guestaccess__v1__tenant_service__list_audit_events(ProtobufCService *service,
                                                         const Guestaccess__V1__ListAuditEventsRequest *input,
                                                         Guestaccess__V1__ListAuditEventsResponse_Closure closure,
                                                         void *closure_data)
 {
   assert(service->descriptor == &guestaccess__v1__tenant_service__descriptor);
-  service->invoke(service, 28, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 33, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void guestaccess__v1__tenant_service__watch_audit_events(ProtobufCService *service,
                                                          const Guestaccess__V1__WatchAuditEventsRequest *input,
@@ -7992,7 +8061,7 @@ void guestaccess__v1__tenant_service__watch_audit_events(ProtobufCService *servi
                                                          void *closure_data)
 {
   assert(service->descriptor == &guestaccess__v1__tenant_service__descriptor);
-  service->invoke(service, 29, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 34, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void guestaccess__v1__tenant_service__init (Guestaccess__V1__TenantService_Service *service,
                                             Guestaccess__V1__TenantService_ServiceDestroy destroy)

@@ -115,7 +115,13 @@ typedef enum _Guestaccess__V1__SignInType {
    * "mail" and `issuer_assigned_id` the email address. It signs in with the
    * credential issued at redemption.
    */
-  GUESTACCESS__V1__SIGN_IN_TYPE__SIGN_IN_TYPE_EMAIL_OTP = 2
+  GUESTACCESS__V1__SIGN_IN_TYPE__SIGN_IN_TYPE_EMAIL_OTP = 2,
+  /*
+   * The guest signs in through an OpenID Connect provider its inviting
+   * tenant trusts: `issuer` is the provider's issuer and
+   * `issuer_assigned_id` its `sub` claim (docs/FEDERATION.md).
+   */
+  GUESTACCESS__V1__SIGN_IN_TYPE__SIGN_IN_TYPE_FEDERATED = 3
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(GUESTACCESS__V1__SIGN_IN_TYPE)
 } Guestaccess__V1__SignInType;
 /*
@@ -162,7 +168,11 @@ typedef enum _Guestaccess__V1__DirectoryObjectType {
   /*
    * An access review.
    */
-  GUESTACCESS__V1__DIRECTORY_OBJECT_TYPE__DIRECTORY_OBJECT_TYPE_ACCESS_REVIEW = 9
+  GUESTACCESS__V1__DIRECTORY_OBJECT_TYPE__DIRECTORY_OBJECT_TYPE_ACCESS_REVIEW = 9,
+  /*
+   * An identity provider of a tenant.
+   */
+  GUESTACCESS__V1__DIRECTORY_OBJECT_TYPE__DIRECTORY_OBJECT_TYPE_IDENTITY_PROVIDER = 10
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(GUESTACCESS__V1__DIRECTORY_OBJECT_TYPE)
 } Guestaccess__V1__DirectoryObjectType;
 

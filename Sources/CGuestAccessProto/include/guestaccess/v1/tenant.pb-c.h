@@ -15,6 +15,7 @@ PROTOBUF_C__BEGIN_DECLS
 #endif
 
 #include "guestaccess/v1/common.pb-c.h"
+#include "guestaccess/v1/federation.pb-c.h"
 
 typedef struct Guestaccess__V1__Tenant Guestaccess__V1__Tenant;
 typedef struct Guestaccess__V1__TenantSettings Guestaccess__V1__TenantSettings;
@@ -504,7 +505,19 @@ typedef enum _Guestaccess__V1__AuditAction {
    * RotateCredential (target: the replaced key; details: the new key's id
    * and when the replaced key is revoked).
    */
-  GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_CREDENTIAL_ROTATED = 37
+  GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_CREDENTIAL_ROTATED = 37,
+  /*
+   * CreateIdentityProvider.
+   */
+  GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_IDENTITY_PROVIDER_CREATED = 38,
+  /*
+   * UpdateIdentityProvider (details: the fields; never the client secret).
+   */
+  GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_IDENTITY_PROVIDER_UPDATED = 39,
+  /*
+   * DeleteIdentityProvider.
+   */
+  GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_IDENTITY_PROVIDER_DELETED = 40
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(GUESTACCESS__V1__AUDIT_ACTION)
 } Guestaccess__V1__AuditAction;
 
@@ -643,10 +656,17 @@ struct  Guestaccess__V1__TenantSettings
    * listed as EXPIRED, with expires_at at its created_at plus the maximum.
    */
   int32_t max_credential_lifetime_days;
+  /*
+   * The order in which an invitee signs in to redeem (docs/FEDERATION.md):
+   * each step at most once. Default HOME_TENANT, PARTNER_PROVIDER,
+   * EMAIL_PASSCODE. A step left out is never offered.
+   */
+  size_t n_redemption_order;
+  Guestaccess__V1__RedemptionStep *redemption_order;
 };
 #define GUESTACCESS__V1__TENANT_SETTINGS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&guestaccess__v1__tenant_settings__descriptor) \
-    , (char *)protobuf_c_empty_string, GUESTACCESS__V1__GUEST_INVITE_POLICY__GUEST_INVITE_POLICY_UNSPECIFIED, GUESTACCESS__V1__GUEST_ACCESS_LEVEL__GUEST_ACCESS_LEVEL_UNSPECIFIED, GUESTACCESS__V1__COLLABORATION_DOMAIN_MODE__COLLABORATION_DOMAIN_MODE_UNSPECIFIED, 0,NULL, GUESTACCESS__V1__EMAIL_OTP_MODE__EMAIL_OTP_MODE_UNSPECIFIED, 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0,NULL, GUESTACCESS__V1__INVITATION_EMAIL_POLICY__INVITATION_EMAIL_POLICY_UNSPECIFIED, 0 }
+    , (char *)protobuf_c_empty_string, GUESTACCESS__V1__GUEST_INVITE_POLICY__GUEST_INVITE_POLICY_UNSPECIFIED, GUESTACCESS__V1__GUEST_ACCESS_LEVEL__GUEST_ACCESS_LEVEL_UNSPECIFIED, GUESTACCESS__V1__COLLABORATION_DOMAIN_MODE__COLLABORATION_DOMAIN_MODE_UNSPECIFIED, 0,NULL, GUESTACCESS__V1__EMAIL_OTP_MODE__EMAIL_OTP_MODE_UNSPECIFIED, 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0,NULL, GUESTACCESS__V1__INVITATION_EMAIL_POLICY__INVITATION_EMAIL_POLICY_UNSPECIFIED, 0, 0,NULL }
 
 
 /*
@@ -3745,6 +3765,26 @@ struct Guestaccess__V1__TenantService_Service
                            const Guestaccess__V1__ListCredentialsRequest *input,
                            Guestaccess__V1__ListCredentialsResponse_Closure closure,
                            void *closure_data);
+  void (*create_identity_provider)(Guestaccess__V1__TenantService_Service *service,
+                                   const Guestaccess__V1__CreateIdentityProviderRequest *input,
+                                   Guestaccess__V1__IdentityProvider_Closure closure,
+                                   void *closure_data);
+  void (*get_identity_provider)(Guestaccess__V1__TenantService_Service *service,
+                                const Guestaccess__V1__GetIdentityProviderRequest *input,
+                                Guestaccess__V1__IdentityProvider_Closure closure,
+                                void *closure_data);
+  void (*list_identity_providers)(Guestaccess__V1__TenantService_Service *service,
+                                  const Guestaccess__V1__ListIdentityProvidersRequest *input,
+                                  Guestaccess__V1__ListIdentityProvidersResponse_Closure closure,
+                                  void *closure_data);
+  void (*update_identity_provider)(Guestaccess__V1__TenantService_Service *service,
+                                   const Guestaccess__V1__UpdateIdentityProviderRequest *input,
+                                   Guestaccess__V1__IdentityProvider_Closure closure,
+                                   void *closure_data);
+  void (*delete_identity_provider)(Guestaccess__V1__TenantService_Service *service,
+                                   const Guestaccess__V1__DeleteIdentityProviderRequest *input,
+                                   Guestaccess__V1__IdentityProvider_Closure closure,
+                                   void *closure_data);
   void (*list_audit_events)(Guestaccess__V1__TenantService_Service *service,
                             const Guestaccess__V1__ListAuditEventsRequest *input,
                             Guestaccess__V1__ListAuditEventsResponse_Closure closure,
@@ -3789,6 +3829,11 @@ void guestaccess__v1__tenant_service__init (Guestaccess__V1__TenantService_Servi
       function_prefix__ ## rotate_credential,\
       function_prefix__ ## retire_bootstrap_credential,\
       function_prefix__ ## list_credentials,\
+      function_prefix__ ## create_identity_provider,\
+      function_prefix__ ## get_identity_provider,\
+      function_prefix__ ## list_identity_providers,\
+      function_prefix__ ## update_identity_provider,\
+      function_prefix__ ## delete_identity_provider,\
       function_prefix__ ## list_audit_events,\
       function_prefix__ ## watch_audit_events  }
 void guestaccess__v1__tenant_service__create_tenant(ProtobufCService *service,
@@ -3903,6 +3948,26 @@ void guestaccess__v1__tenant_service__list_credentials(ProtobufCService *service
                                                        const Guestaccess__V1__ListCredentialsRequest *input,
                                                        Guestaccess__V1__ListCredentialsResponse_Closure closure,
                                                        void *closure_data);
+void guestaccess__v1__tenant_service__create_identity_provider(ProtobufCService *service,
+                                                               const Guestaccess__V1__CreateIdentityProviderRequest *input,
+                                                               Guestaccess__V1__IdentityProvider_Closure closure,
+                                                               void *closure_data);
+void guestaccess__v1__tenant_service__get_identity_provider(ProtobufCService *service,
+                                                            const Guestaccess__V1__GetIdentityProviderRequest *input,
+                                                            Guestaccess__V1__IdentityProvider_Closure closure,
+                                                            void *closure_data);
+void guestaccess__v1__tenant_service__list_identity_providers(ProtobufCService *service,
+                                                              const Guestaccess__V1__ListIdentityProvidersRequest *input,
+                                                              Guestaccess__V1__ListIdentityProvidersResponse_Closure closure,
+                                                              void *closure_data);
+void guestaccess__v1__tenant_service__update_identity_provider(ProtobufCService *service,
+                                                               const Guestaccess__V1__UpdateIdentityProviderRequest *input,
+                                                               Guestaccess__V1__IdentityProvider_Closure closure,
+                                                               void *closure_data);
+void guestaccess__v1__tenant_service__delete_identity_provider(ProtobufCService *service,
+                                                               const Guestaccess__V1__DeleteIdentityProviderRequest *input,
+                                                               Guestaccess__V1__IdentityProvider_Closure closure,
+                                                               void *closure_data);
 void guestaccess__v1__tenant_service__list_audit_events(ProtobufCService *service,
                                                         const Guestaccess__V1__ListAuditEventsRequest *input,
                                                         Guestaccess__V1__ListAuditEventsResponse_Closure closure,
