@@ -2,6 +2,7 @@ import Foundation
 @testable import GuestAccessEmail
 import GuestAccessServer
 import GuestAccessStorage
+import GuestAccessTestSupport
 import Testing
 
 /// MIME rendering without a server: encodings, templates, the spool transport,

@@ -1368,11 +1368,17 @@ public enum AuditAction: ProtoEnum {
   /// and when the replaced key is revoked).
   /// `AUDIT_ACTION_CREDENTIAL_ROTATED` = 37
   case credentialRotated
+  /// CompletePasscodeSignIn (target: the guest; details: the short-lived
+  /// key's id, or reason for a refusal). BeginPasscodeSignIn records
+  /// PASSCODE_SENT for a guest that may sign in, and a FAILURE of this action
+  /// (detail reason=NOT_ELIGIBLE) for any other address of an existing tenant.
+  /// `AUDIT_ACTION_GUEST_SIGNED_IN` = 38
+  case guestSignedIn
   /// A value this version of the schema does not know (proto3 open enum).
   case unrecognized(Int32)
 
   /// Every value the schema declares, in declaration order.
-  public static let knownCases: [AuditAction] = [.unspecified, .tenantCreated, .tenantUpdated, .tenantDisabled, .settingsUpdated, .crossTenantAccessUpdated, .userCreated, .userUpdated, .userDeleted, .rolesChanged, .groupCreated, .groupMemberAdded, .groupMemberRemoved, .applicationCreated, .applicationAssigned, .applicationUnassigned, .credentialIssued, .credentialRevoked, .invitationCreated, .invitationResent, .invitationRevoked, .invitationExpired, .invitationRedeemed, .invitationEmailFailed, .passcodeSent, .guestUpdated, .guestSignInBlocked, .guestSignInUnblocked, .guestRemoved, .guestRestored, .guestPurged, .guestAccessExpired, .guestRedemptionReset, .guestLeft, .accessReviewCreated, .accessReviewDecisionRecorded, .accessReviewApplied, .credentialRotated]
+  public static let knownCases: [AuditAction] = [.unspecified, .tenantCreated, .tenantUpdated, .tenantDisabled, .settingsUpdated, .crossTenantAccessUpdated, .userCreated, .userUpdated, .userDeleted, .rolesChanged, .groupCreated, .groupMemberAdded, .groupMemberRemoved, .applicationCreated, .applicationAssigned, .applicationUnassigned, .credentialIssued, .credentialRevoked, .invitationCreated, .invitationResent, .invitationRevoked, .invitationExpired, .invitationRedeemed, .invitationEmailFailed, .passcodeSent, .guestUpdated, .guestSignInBlocked, .guestSignInUnblocked, .guestRemoved, .guestRestored, .guestPurged, .guestAccessExpired, .guestRedemptionReset, .guestLeft, .accessReviewCreated, .accessReviewDecisionRecorded, .accessReviewApplied, .credentialRotated, .guestSignedIn]
 
   /// Creates the value for a wire number; unknown numbers become `.unrecognized`.
   public init(rawValue: Int32) {
@@ -1415,6 +1421,7 @@ public enum AuditAction: ProtoEnum {
     case 35: self = .accessReviewDecisionRecorded
     case 36: self = .accessReviewApplied
     case 37: self = .credentialRotated
+    case 38: self = .guestSignedIn
     default: self = .unrecognized(rawValue)
     }
   }
@@ -1460,6 +1467,7 @@ public enum AuditAction: ProtoEnum {
     case .accessReviewDecisionRecorded: return 35
     case .accessReviewApplied: return 36
     case .credentialRotated: return 37
+    case .guestSignedIn: return 38
     case .unrecognized(let value): return value
     }
   }
@@ -1505,6 +1513,7 @@ public enum AuditAction: ProtoEnum {
     case .accessReviewDecisionRecorded: return "AUDIT_ACTION_ACCESS_REVIEW_DECISION_RECORDED"
     case .accessReviewApplied: return "AUDIT_ACTION_ACCESS_REVIEW_APPLIED"
     case .credentialRotated: return "AUDIT_ACTION_CREDENTIAL_ROTATED"
+    case .guestSignedIn: return "AUDIT_ACTION_GUEST_SIGNED_IN"
     case .unrecognized(let value): return String(value)
     }
   }

@@ -80,31 +80,20 @@ extension InvitationServiceImpl {
       }
       let sessionNotFound = RPCError(code: .notFound, message: "unknown redemption session", reason: .sessionNotFound)
       guard var session else { return .failure(try limit.missed(writer, sessionNotFound)) }
-      guard session.state == .open else {
-        return .failure(session.state == .completed
-          ? RPCError.failedPrecondition("this session was already completed", reason: .invitationAlreadyRedeemed)
-          : RPCError.failedPrecondition("this passcode can no longer be used; ask for a new one", reason: .passcodeAttemptsExceeded))
-      }
-      guard session.expiresAt > now else {
-        session.state = .closed
+      let used = RPCError.failedPrecondition("this session was already completed", reason: .invitationAlreadyRedeemed)
+      let verdict = PasscodePolicy.check(passcode, against: &session, completed: used, hasher: hasher, now: now)
+      if case .refused(let error) = verdict {
         try writer.putRedemptionSession(session)
-        return .failure(RPCError.failedPrecondition("the passcode expired; ask for a new one", reason: .passcodeExpired))
+        return .failure(error)
       }
       guard var invitation = try writer.invitation(tenantID: try tenantOf(session, writer), id: session.invitationID) else {
         return .failure(sessionNotFound)
       }
-      guard Secrets.constantTimeEqual(hasher.passcode(passcode, sessionID: session.id), session.passcodeHash) else {
-        session.attempts += 1
-        let remaining = max(0, session.maxAttempts - session.attempts)
-        if remaining == 0 { session.state = .closed }
+      if case .wrong(let remaining, let error) = verdict {
         try writer.putRedemptionSession(session)
         try audit.record(writer, &events, tenantID: invitation.tenantID, action: .invitationRedeemed, targetType: .invitation,
                          targetID: invitation.id, outcome: .failure, details: ["reason": "PASSCODE_INVALID", "attempts_remaining": String(remaining)])
-        return .failure(try limit.counted(writer, RPCError(
-          code: .permissionDenied,
-          message: "wrong passcode; \(remaining) attempts remaining",
-          reason: .passcodeInvalid,
-          info: ["attempts_remaining": String(remaining)])))
+        return .failure(try limit.counted(writer, error))
       }
       let published = events.count
       do {
@@ -114,7 +103,7 @@ extension InvitationServiceImpl {
             throw RPCError.failedPrecondition("the inviting tenant is disabled", reason: .tenantDisabled)
           }
           let settings = try settings(writer, tenantID: tenant.id)
-          try InvitePolicy.checkPasscodePath(invitation, settings: settings, reader: writer)
+          try InvitePolicy.checkPasscodePath(invitation.invitedEmail, tenantID: invitation.tenantID, settings: settings, reader: writer)
           try InvitePolicy.checkDomain(invitation.invitedEmail, settings: settings)
           guard var guest = try writer.user(tenantID: tenant.id, id: invitation.guestUserID), guest.deletedAt == 0 else {
             throw RPCError.failedPrecondition("the invited guest was removed", reason: .invitationRevoked)
@@ -183,32 +172,24 @@ extension InvitationServiceImpl {
     invitation: Invitation, tenant: Tenant, settings: TenantSettings, writer: any DirectoryWriter, events: inout [AuditEvent],
     audit: AuditRecorder, now: Int64
   ) throws -> RedeemInvitationResponse {
-    try InvitePolicy.checkPasscodePath(invitation, settings: settings, reader: writer)
-    let sent = try writer.countInWindow(key: "passcodes:\(invitation.id)", now: now, windowMillis: 3_600_000, add: 1)
-    guard sent.count <= Self.passcodesPerTicket else {
-      throw RPCError(
-        code: .resourceExhausted,
-        message: "too many passcodes for this invitation; try again later",
-        reason: .redemptionRateLimited,
-        retryDelayMillis: UInt64(max(1, sent.windowStart + 3_600_000 - now)))
-    }
+    try InvitePolicy.checkPasscodePath(invitation.invitedEmail, tenantID: invitation.tenantID, settings: settings, reader: writer)
+    try PasscodePolicy.chargeSend(writer, subject: "passcodes:\(invitation.id)", now: now, what: "invitation")
     if var previous = try writer.latestRedemptionSession(invitationID: invitation.id), previous.state == .open {
       previous.state = .closed
       try writer.putRedemptionSession(previous)
     }
-    let passcode = Self.newPasscode()
-    let expiresAt = now + Self.passcodeLifetimeMillis
-    let sessionID = Secrets.newID(prefix: "rds_")
+    let issued = PasscodePolicy.issue(prefix: "rds_", hasher: env.hasher, now: now)
+    let (passcode, expiresAt) = (issued.passcode, issued.expiresAt)
     let session = RedemptionSession(
-      id: sessionID, invitationID: invitation.id, passcodeHash: env.hasher.passcode(passcode, sessionID: sessionID), expiresAt: expiresAt,
-      attempts: 0, maxAttempts: Self.passcodeAttempts, state: .open, createdAt: now)
+      id: issued.sessionID, invitationID: invitation.id, passcodeHash: issued.hash, expiresAt: expiresAt,
+      attempts: 0, maxAttempts: PasscodePolicy.attempts, state: .open, createdAt: now)
     try writer.putRedemptionSession(session)
     try issuer.queuePasscodeEmail(writer, invitation: invitation, passcode: passcode, tenant: tenant, expiresAt: expiresAt, now: now)
     try audit.record(writer, &events, tenantID: tenant.id, action: .passcodeSent, targetType: .invitation, targetID: invitation.id)
     return RedeemInvitationResponse(
       result: .passcodeSent, tenantID: tenant.id, tenantDisplayName: tenant.displayName, redirectURL: invitation.redirectURL,
-      redemptionSessionID: session.id, passcodeExpiresAt: expiresAt, passcodeSentTo: Self.mask(invitation.invitedEmail),
-      passcodeAttemptsAllowed: Int32(Self.passcodeAttempts))
+      redemptionSessionID: session.id, passcodeExpiresAt: expiresAt, passcodeSentTo: PasscodePolicy.mask(invitation.invitedEmail),
+      passcodeAttemptsAllowed: Int32(PasscodePolicy.attempts))
   }
 
   /// Accepts the guest: identity, state, grants, invitation, audit.
@@ -259,23 +240,4 @@ extension InvitationServiceImpl {
       throw RPCError.failedPrecondition("the invitation expired; ask for a new one", reason: .invitationExpired)
     }
   }
-
-  // MARK: Passcodes
-
-  static func newPasscode() -> String {
-    var generator = SystemRandomNumberGenerator()
-    return zeroPadded8(UInt32.random(in: 0..<100_000_000, using: &generator))
-  }
-
-  static func mask(_ email: String) -> String {
-    let parts = email.split(separator: "@")
-    guard parts.count == 2, let first = parts[0].first else { return "***" }
-    return "\(first)***@\(parts[1])"
-  }
-}
-
-/// An 8-digit, zero-padded decimal.
-func zeroPadded8(_ value: UInt32) -> String {
-  let digits = "\(value)"
-  return String(repeating: "0", count: max(0, 8 - digits.count)) + digits
 }

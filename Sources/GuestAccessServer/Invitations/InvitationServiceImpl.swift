@@ -17,14 +17,12 @@ public struct InvitationServiceImpl: InvitationService.ServiceProtocol {
   /// Methods callable without a credential (the email passcode path).
   public static let anonymousMethods: Set<String> = [
     InvitationService.Method.redeemInvitation.path, InvitationService.Method.completeRedemption.path,
+    InvitationService.Method.beginPasscodeSignIn.path, InvitationService.Method.completePasscodeSignIn.path,
   ]
 
-  /// Passcode life and attempts.
-  static let passcodeLifetimeMillis: Int64 = 30 * 60 * 1000
-  static let passcodeAttempts = 5
-  /// Failed redemptions allowed per source per 10 minutes, and passcodes per ticket per hour.
+  /// Failed redemptions and sign-ins allowed per source per 10 minutes (the
+  /// passcode rules are `PasscodePolicy`'s).
   static let failuresPerSource = 20
-  static let passcodesPerTicket = 5
 
   func settings(_ reader: any DirectoryReader, tenantID: String) throws -> TenantSettings {
     TenantServiceImpl.effective(try reader.settings(tenantID: tenantID), tenantID: tenantID, defaultRateLimit: env.defaultInvitationRateLimit)

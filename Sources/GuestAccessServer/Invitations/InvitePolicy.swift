@@ -110,17 +110,18 @@ enum InvitePolicy {
     return prefix + "/"
   }
 
-  /// Whether an invitation may be redeemed by email passcode: the inviting
-  /// tenant allows passcodes, and no tenant of this service verified the
-  /// address's domain (that tenant's members redeem with their own credential,
-  /// under their tenant's outbound rules).
-  static func checkPasscodePath(_ invitation: Invitation, settings: TenantSettings, reader: any DirectoryReader) throws {
+  /// Whether an address may redeem an invitation of, or sign in to, tenant
+  /// `tenantID` by email passcode: the tenant allows passcodes, and no other
+  /// tenant of this service verified the address's domain (that tenant's
+  /// members redeem with their own credential, under their tenant's outbound
+  /// rules).
+  static func checkPasscodePath(_ email: String, tenantID: String, settings: TenantSettings, reader: any DirectoryReader) throws {
     guard settings.emailOtpMode != .disabled else {
       throw RPCError.failedPrecondition(
         "the tenant does not allow email passcode redemption; sign in with your organization's account", reason: .emailOTPDisabled)
     }
-    let domain = VerifiedMail.domain(of: invitation.invitedEmail)
-    if let owner = try reader.tenantID(forDomain: domain), owner != invitation.tenantID {
+    let domain = VerifiedMail.domain(of: email)
+    if let owner = try reader.tenantID(forDomain: domain), owner != tenantID {
       throw RPCError.failedPrecondition(
         "\(domain) is managed by an organization here; redeem with its credential", reason: .homeTenantRequired)
     }

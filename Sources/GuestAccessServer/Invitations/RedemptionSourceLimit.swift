@@ -25,22 +25,35 @@ struct RedemptionSourceLimit: Sendable {
   let now: Int64
   let limit: Int
 
-  init(context: ServerContext, now: Int64, limit: Int) {
-    key = "redeem-fail:" + PeerAddress.host(of: context.peer)
+  /// The limit of `limit` per window on `counter` (failed redemptions and
+  /// sign-ins share "redeem-fail"; passcode sign-in starts count on "sign-in")
+  /// for the call's source address.
+  init(context: ServerContext, now: Int64, limit: Int, counter: String = "redeem-fail") {
+    key = counter + ":" + PeerAddress.host(of: context.peer)
     self.now = now
     self.limit = limit
+  }
+
+  /// Counts one attempt that is limited whatever its outcome (the start of a
+  /// passcode sign-in, which answers alike for every address); throws
+  /// REDEMPTION_RATE_LIMITED beyond the limit.
+  func charge(_ writer: any DirectoryWriter) throws {
+    let used = try writer.countInWindow(key: key, now: now, windowMillis: Self.windowMillis, add: 1)
+    guard used.count <= limit else { throw rateLimited("too many sign-in attempts from this source; try again later") }
+  }
+
+  private func rateLimited(_ message: String) -> RPCError {
+    let start = now - now % Self.windowMillis
+    return RPCError(
+      code: .resourceExhausted, message: message, reason: .redemptionRateLimited,
+      retryDelayMillis: UInt64(max(1, start + Self.windowMillis - now)))
   }
 
   /// A lookup that missed: REDEMPTION_RATE_LIMITED once the source has used
   /// up its failures, else `notFound`, counted.
   func missed(_ writer: any DirectoryWriter, _ notFound: RPCError) throws -> RPCError {
-    let start = now - now % Self.windowMillis
     guard try writer.failureCount(key: key, now: now, windowMillis: Self.windowMillis) < limit else {
-      return RPCError(
-        code: .resourceExhausted,
-        message: "too many failed redemption attempts from this source; try again later",
-        reason: .redemptionRateLimited,
-        retryDelayMillis: UInt64(max(1, start + Self.windowMillis - now)))
+      return rateLimited("too many failed redemption attempts from this source; try again later")
     }
     try recordFailure(writer)
     return notFound

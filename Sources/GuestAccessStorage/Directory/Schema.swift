@@ -172,5 +172,6 @@ public enum Schema {
       UPDATE redemption_sessions SET state = 3 WHERE state = 1;
       """),
     verifiedMail,
+    signInSessions,
   ]
 }

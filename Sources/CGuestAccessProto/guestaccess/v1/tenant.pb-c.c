@@ -7578,7 +7578,7 @@ const ProtobufCEnumDescriptor guestaccess__v1__audit_outcome__descriptor =
   guestaccess__v1__audit_outcome__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue guestaccess__v1__audit_action__enum_values_by_number[38] =
+static const ProtobufCEnumValue guestaccess__v1__audit_action__enum_values_by_number[39] =
 {
   { "AUDIT_ACTION_UNSPECIFIED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_UNSPECIFIED", 0 },
   { "AUDIT_ACTION_TENANT_CREATED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_TENANT_CREATED", 1 },
@@ -7618,11 +7618,12 @@ static const ProtobufCEnumValue guestaccess__v1__audit_action__enum_values_by_nu
   { "AUDIT_ACTION_ACCESS_REVIEW_DECISION_RECORDED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_ACCESS_REVIEW_DECISION_RECORDED", 35 },
   { "AUDIT_ACTION_ACCESS_REVIEW_APPLIED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_ACCESS_REVIEW_APPLIED", 36 },
   { "AUDIT_ACTION_CREDENTIAL_ROTATED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_CREDENTIAL_ROTATED", 37 },
+  { "AUDIT_ACTION_GUEST_SIGNED_IN", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_GUEST_SIGNED_IN", 38 },
 };
 static const ProtobufCIntRange guestaccess__v1__audit_action__value_ranges[] = {
-{0, 0},{0, 38}
+{0, 0},{0, 39}
 };
-static const ProtobufCEnumValueIndex guestaccess__v1__audit_action__enum_values_by_name[38] =
+static const ProtobufCEnumValueIndex guestaccess__v1__audit_action__enum_values_by_name[39] =
 {
   { "AUDIT_ACTION_ACCESS_REVIEW_APPLIED", 36 },
   { "AUDIT_ACTION_ACCESS_REVIEW_CREATED", 34 },
@@ -7643,6 +7644,7 @@ static const ProtobufCEnumValueIndex guestaccess__v1__audit_action__enum_values_
   { "AUDIT_ACTION_GUEST_REDEMPTION_RESET", 32 },
   { "AUDIT_ACTION_GUEST_REMOVED", 28 },
   { "AUDIT_ACTION_GUEST_RESTORED", 29 },
+  { "AUDIT_ACTION_GUEST_SIGNED_IN", 38 },
   { "AUDIT_ACTION_GUEST_SIGN_IN_BLOCKED", 26 },
   { "AUDIT_ACTION_GUEST_SIGN_IN_UNBLOCKED", 27 },
   { "AUDIT_ACTION_GUEST_UPDATED", 25 },
@@ -7670,9 +7672,9 @@ const ProtobufCEnumDescriptor guestaccess__v1__audit_action__descriptor =
   "AuditAction",
   "Guestaccess__V1__AuditAction",
   "guestaccess.v1",
-  38,
+  39,
   guestaccess__v1__audit_action__enum_values_by_number,
-  38,
+  39,
   guestaccess__v1__audit_action__enum_values_by_name,
   1,
   guestaccess__v1__audit_action__value_ranges,

@@ -504,7 +504,14 @@ typedef enum _Guestaccess__V1__AuditAction {
    * RotateCredential (target: the replaced key; details: the new key's id
    * and when the replaced key is revoked).
    */
-  GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_CREDENTIAL_ROTATED = 37
+  GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_CREDENTIAL_ROTATED = 37,
+  /*
+   * CompletePasscodeSignIn (target: the guest; details: the short-lived
+   * key's id, or reason for a refusal). BeginPasscodeSignIn records
+   * PASSCODE_SENT for a guest that may sign in, and a FAILURE of this action
+   * (detail reason=NOT_ELIGIBLE) for any other address of an existing tenant.
+   */
+  GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_GUEST_SIGNED_IN = 38
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(GUESTACCESS__V1__AUDIT_ACTION)
 } Guestaccess__V1__AuditAction;
 
