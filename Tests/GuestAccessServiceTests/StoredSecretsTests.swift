@@ -87,6 +87,7 @@ struct StoredSecretsTests {
       let connection = try SQLiteConnection(path: dataDir + "/guestaccess.sqlite")
       try connection.execute("UPDATE invitations SET ticket_hash = x'\(Self.hex(Secrets.hash(ticket)))'")
       try connection.execute("UPDATE redemption_sessions SET passcode_hash = x'\(Self.hex(Secrets.hash("12345678")))'")
+      try connection.execute("DROP TABLE sign_in_sessions")  // added by schema 7
       try connection.execute("PRAGMA user_version = 4")
     }
     try await withTestServer(dataDir: dataDir, clock: clock) { server in
