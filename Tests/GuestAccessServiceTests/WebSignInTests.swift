@@ -72,4 +72,32 @@ struct WebSignInTests {
       #expect(try await get("/signin/done", cookie: samSession).status == 403)
     }
   }
+
+  /// A passcode guest redeemed on the pages is shown where it signs in next time.
+  @Test func redemptionDonePageLinksToTheSignIn() async throws {
+    try await withTestServer { server in
+      let web = try startWeb(server)
+      defer { web.stop() }
+      let contoso = try await server.makeTenant("Contoso", domain: "contoso.example")
+      let created = try await contoso.adminClient.invitations.createInvitation(CreateInvitationRequest(invitedEmail: "kim@fabrikam.example"))
+      let connection = try RawHTTPConnection(port: web.port)
+      connection.send("GET /redeem?ticket=\(created.invitation.ticket) HTTP/1.1\r\nHost: a\r\n\r\n")
+      let session = try #require(await connection.read()?.sessionCookie)
+      connection.send("GET /redeem/consent HTTP/1.1\r\nHost: a\r\nCookie: \(session)\r\n\r\n")
+      let csrf = FormEncoding.percentEncode(try #require(await connection.read()?.csrf))
+      func post(_ path: String, _ form: String) async throws -> RawHTTPConnection.Response {
+        connection.send("POST \(path) HTTP/1.1\r\nHost: a\r\nCookie: \(session)\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: \(form.utf8.count)\r\n\r\n\(form)")
+        return try #require(await connection.read())
+      }
+      #expect(try await post("/redeem/consent", "csrf=\(csrf)&decision=accept").header("Location") == "/redeem/passcode")
+      let code = try await server.queuedPasscode(invitationID: created.invitation.id)
+      #expect(try await post("/redeem/passcode", "csrf=\(csrf)&passcode=\(code)").header("Location") == "/redeem/done")
+      connection.send("GET /redeem/done HTTP/1.1\r\nHost: a\r\nCookie: \(session)\r\n\r\n")
+      let done = try #require(await connection.read())
+      #expect(done.status == 200 && done.body.contains("href=\"/signin?tenant=\(contoso.id)\""), "\(done.body)")
+      connection.send("GET /signin?tenant=\(contoso.id) HTTP/1.1\r\nHost: a\r\n\r\n")
+      let form = try #require(await connection.read())
+      #expect(form.status == 200 && form.body.contains("name=\"tenant\" value=\"\(contoso.id)\""))
+    }
+  }
 }
