@@ -135,7 +135,7 @@ struct PasscodeSignInTests {
 
   /// Wrong passcodes up to the limit spend the session; a passcode of another
   /// sign-in does not open this one; a new sign-in closes the previous one;
-  /// passcodes expire after 30 minutes.
+  /// passcodes expire after 30 minutes; the sweeper deletes sessions after a day.
   @Test func wrongCodesOtherSessionsAndExpiry() async throws {
     try await withTestServer { server in
       let contoso = try await server.makeTenant("Contoso", domain: "contoso.com")
@@ -175,6 +175,12 @@ struct PasscodeSignInTests {
       let secondCode = try await server.queuedPasscode(invitationID: lee.guest.id, kind: .signInPasscode)
       server.clock.advance(seconds: 30 * 60)
       await expectError(.failedPrecondition, reason: .passcodeExpired) {
+        try await anonymous.invitations.completePasscodeSignIn(CompletePasscodeSignInRequest(signInSessionID: second.signInSessionID, passcode: secondCode))
+      }
+      // A day later the sweeper deleted the sessions: the id is unknown.
+      server.clock.advance(seconds: 86_400)
+      #expect(try await server.app.sweeper.runOnce().signInSessionsPurged == 3)
+      await expectError(.notFound, reason: .sessionNotFound) {
         try await anonymous.invitations.completePasscodeSignIn(CompletePasscodeSignInRequest(signInSessionID: second.signInSessionID, passcode: secondCode))
       }
     }
