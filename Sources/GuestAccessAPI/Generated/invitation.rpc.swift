@@ -109,8 +109,9 @@ public enum InvitationService {
     /// of the tenant with an EMAIL_OTP identity, enabled, not removed, not
     /// expired, in a tenant that is active and allows email passcodes (and
     /// whose domain policy allows the address; no tenant here verified the
-    /// address's domain), emails a passcode by the outbox and ends the
-    /// guest's previous sign-in session. Every other address (unknown tenant
+    /// address's domain), emails a passcode by the outbox for a new sign-in
+    /// session (earlier sessions stay open: anyone may start a sign-in for an
+    /// address, and must not cut the guest's own). Every other address (unknown tenant
     /// or address, a member, a home-tenant guest, a pending, blocked, expired
     /// or removed guest) gets the same answer and a session no passcode
     /// opens, and no email is sent. The passcode rules are the redemption's:
@@ -225,8 +226,9 @@ public enum InvitationService {
     /// of the tenant with an EMAIL_OTP identity, enabled, not removed, not
     /// expired, in a tenant that is active and allows email passcodes (and
     /// whose domain policy allows the address; no tenant here verified the
-    /// address's domain), emails a passcode by the outbox and ends the
-    /// guest's previous sign-in session. Every other address (unknown tenant
+    /// address's domain), emails a passcode by the outbox for a new sign-in
+    /// session (earlier sessions stay open: anyone may start a sign-in for an
+    /// address, and must not cut the guest's own). Every other address (unknown tenant
     /// or address, a member, a home-tenant guest, a pending, blocked, expired
     /// or removed guest) gets the same answer and a session no passcode
     /// opens, and no email is sent. The passcode rules are the redemption's:
@@ -370,8 +372,9 @@ public enum InvitationService {
     /// of the tenant with an EMAIL_OTP identity, enabled, not removed, not
     /// expired, in a tenant that is active and allows email passcodes (and
     /// whose domain policy allows the address; no tenant here verified the
-    /// address's domain), emails a passcode by the outbox and ends the
-    /// guest's previous sign-in session. Every other address (unknown tenant
+    /// address's domain), emails a passcode by the outbox for a new sign-in
+    /// session (earlier sessions stay open: anyone may start a sign-in for an
+    /// address, and must not cut the guest's own). Every other address (unknown tenant
     /// or address, a member, a home-tenant guest, a pending, blocked, expired
     /// or removed guest) gets the same answer and a session no passcode
     /// opens, and no email is sent. The passcode rules are the redemption's:

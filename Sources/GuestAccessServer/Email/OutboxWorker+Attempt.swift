@@ -87,16 +87,18 @@ extension OutboxWorker {
   }
 
   /// Why a queued message should not be sent any more, if so: its invitation
-  /// is no longer pending (a sign-in passcode has none), a newer message of the same kind replaced it (a
+  /// is no longer pending, a newer message of the same kind replaced it (a
   /// resend issues a new ticket, so the old link is dead), or its passcode expired.
+  /// A sign-in passcode is cancelled only by its expiry.
   private static func cancellation(of message: OutboxMessage, _ writer: any DirectoryWriter, now: Int64) throws -> String? {
-    if let newer = try writer.latestOutboxMessage(invitationID: message.invitationID, kind: message.kind), newer.id > message.id {
-      return "not sent: superseded by a newer \(message.kind.rawValue) email"
-    }
     if message.kind == .signInPasscode {
-      // About a guest, not an invitation: only its passcode's expiry cancels it.
+      // About a guest, not an invitation, and each for its own session (a newer
+      // sign-in does not close an older one): only its passcode's expiry cancels it.
       if let expiresAt = Int64(message.payload["expires_at"] ?? ""), expiresAt <= now { return "not sent: the passcode expired" }
       return nil
+    }
+    if let newer = try writer.latestOutboxMessage(invitationID: message.invitationID, kind: message.kind), newer.id > message.id {
+      return "not sent: superseded by a newer \(message.kind.rawValue) email"
     }
     guard let invitation = try writer.invitation(tenantID: message.tenantID, id: message.invitationID) else {
       return "not sent: the invitation no longer exists"

@@ -26,10 +26,8 @@ extension InvitationServiceImpl {
     return try await env.write { writer, events in
       try source.charge(writer)
       try PasscodePolicy.chargeSend(writer, subject: "sign-in-passcodes:\(tenantID):\(email)", now: now, what: "address")
-      for var previous in try writer.openSignInSessions(tenantID: tenantID, email: email) {
-        previous.state = .closed
-        try writer.putSignInSession(previous)
-      }
+      // Earlier sessions of the address stay open: the address is no secret, so
+      // a sign-in started by someone else must not cut the guest's own.
       let eligible = try signInGuest(tenantID: tenantID, email: email, reader: writer, now: now)
       // For any other address the stored hash is of nothing anyone knows.
       let session = SignInSession(

@@ -35,8 +35,6 @@ public protocol InvitationReader {
   func latestRedemptionSession(invitationID: String) throws -> RedemptionSession?
   /// A passcode sign-in session.
   func signInSession(id: String) throws -> SignInSession?
-  /// The open sign-in sessions of an address in a tenant (`email` lower-cased).
-  func openSignInSessions(tenantID: String, email: String) throws -> [SignInSession]
   /// Outbox messages due for delivery.
   func dueOutboxMessages(now: Int64, limit: Int) throws -> [OutboxMessage]
   /// Outbox messages waiting (any due time).

@@ -13,7 +13,6 @@ extension Schema {
       state INTEGER NOT NULL,
       created_at INTEGER NOT NULL
     ) WITHOUT ROWID;
-    CREATE INDEX sign_in_sessions_address ON sign_in_sessions(tenant_id, email, created_at);
     CREATE INDEX sign_in_sessions_created ON sign_in_sessions(created_at);
     """)
 }

@@ -12,12 +12,6 @@ extension SQLiteDirectory {
     try db.first("SELECT \(Self.signInColumns) FROM sign_in_sessions WHERE id = ?1", [.text(id)], signInSession)
   }
 
-  func openSignInSessions(tenantID: String, email: String) throws -> [SignInSession] {
-    try db.query(
-      "SELECT \(Self.signInColumns) FROM sign_in_sessions WHERE tenant_id = ?1 AND email = ?2 AND state = ?3 ORDER BY created_at",
-      [.text(tenantID), .text(email.lowercased()), .integer(RedemptionSession.State.open.rawValue)], signInSession)
-  }
-
   func putSignInSession(_ session: SignInSession) throws {
     try db.run(
       """
