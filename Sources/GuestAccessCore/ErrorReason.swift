@@ -136,11 +136,17 @@ public struct ErrorReason: RawRepresentable, Hashable, Sendable, CustomStringCon
   public static let sessionNotFound = ErrorReason(rawValue: "SESSION_NOT_FOUND")
   /// PERMISSION_DENIED: wrong passcode.
   public static let passcodeInvalid = ErrorReason(rawValue: "PASSCODE_INVALID")
-  /// FAILED_PRECONDITION: ask for a new passcode with RedeemInvitation.
+  /// FAILED_PRECONDITION: ask for a new passcode with RedeemInvitation or BeginPasscodeSignIn.
   public static let passcodeExpired = ErrorReason(rawValue: "PASSCODE_EXPIRED")
-  /// FAILED_PRECONDITION: ask for a new passcode with RedeemInvitation.
+  /// FAILED_PRECONDITION: ask for a new passcode with RedeemInvitation or BeginPasscodeSignIn.
   public static let passcodeAttemptsExceeded = ErrorReason(rawValue: "PASSCODE_ATTEMPTS_EXCEEDED")
-  /// RESOURCE_EXHAUSTED: too many passcodes per ticket, or failed redemptions per source.
+  /// FAILED_PRECONDITION: CompletePasscodeSignIn: the session's passcode was already used; sign in again.
+  public static let passcodeAlreadyUsed = ErrorReason(rawValue: "PASSCODE_ALREADY_USED")
+  /// PERMISSION_DENIED: CompletePasscodeSignIn with the right passcode, but the guest may no longer
+  /// sign in (blocked, removed, expired, or its tenant disabled since the passcode was sent).
+  public static let signInNotAllowed = ErrorReason(rawValue: "SIGN_IN_NOT_ALLOWED")
+  /// RESOURCE_EXHAUSTED: too many passcodes per ticket or sign-in address, failed redemptions or
+  /// sign-ins per source, or sign-in starts per source.
   public static let redemptionRateLimited = ErrorReason(rawValue: "REDEMPTION_RATE_LIMITED")
   /// FAILED_PRECONDITION: RestoreGuest more than 30 days after removal.
   public static let restorePeriodEnded = ErrorReason(rawValue: "RESTORE_PERIOD_ENDED")
@@ -190,7 +196,7 @@ public struct ErrorReason: RawRepresentable, Hashable, Sendable, CustomStringCon
     .memberExists, .guestExists, .inviteRateLimited, .ticketNotFound, .invitationExpired, .invitationRevoked,
     .invitationAlreadyRedeemed, .invitationEmailMismatch, .homeIdentityUnverified, .callerInInvitingTenant,
     .crossTenantAccessBlocked, .emailOTPDisabled, .homeTenantRequired, .sessionNotFound, .passcodeInvalid,
-    .passcodeExpired, .passcodeAttemptsExceeded, .redemptionRateLimited, .restorePeriodEnded, .reviewApplied,
+    .passcodeExpired, .passcodeAttemptsExceeded, .passcodeAlreadyUsed, .signInNotAllowed, .redemptionRateLimited, .restorePeriodEnded, .reviewApplied,
     .reviewTooLarge,
   ]
 }

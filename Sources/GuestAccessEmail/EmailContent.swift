@@ -35,11 +35,12 @@ public struct EmailContent: Sendable, Hashable {
       blocks.append(.link(intro: strings.acceptLinkIntro, label: strings.acceptButton, url: url))
       if let expiry { blocks.append(.paragraph(strings.invitationExpiry(expiry))) }
       blocks.append(.paragraph(strings.invitationIgnore))
-    case .passcode:
+    case .passcode, .signInPasscode:
+      let signIn = message.kind == .signInPasscode
       subject = strings.passcodeSubject(tenant)
-      blocks.append(.paragraph(strings.passcodeIntro(tenant)))
+      blocks.append(.paragraph(signIn ? strings.signInPasscodeIntro(tenant) : strings.passcodeIntro(tenant)))
       blocks.append(.code(payload["passcode"] ?? ""))
-      if let expiry { blocks.append(.paragraph(strings.passcodeExpiry(expiry))) }
+      if let expiry { blocks.append(.paragraph(signIn ? strings.signInPasscodeExpiry(expiry) : strings.passcodeExpiry(expiry))) }
       blocks.append(.paragraph(strings.passcodeIgnore))
     }
     blocks.append(.footer(strings.footer(tenant)))

@@ -35,7 +35,9 @@ public struct EmailRenderer: Sendable {
     head += MIMEEncoding.header("MIME-Version", tokens: ["1.0"])
     head += MIMEEncoding.header("Content-Language", tokens: [content.language])
     head += MIMEEncoding.header("Auto-Submitted", tokens: ["auto-generated"])
-    head += MIMEEncoding.header("X-GuestAccess-Invitation", tokens: [message.invitationID])
+    // A sign-in passcode is about a guest (its id in `invitationID`), not an invitation.
+    let about = message.kind == .signInPasscode ? "X-GuestAccess-Guest" : "X-GuestAccess-Invitation"
+    head += MIMEEncoding.header(about, tokens: [message.invitationID])
     head += MIMEEncoding.header("Content-Type", tokens: ["multipart/alternative;", "boundary=\"\(boundary)\""])
     var body = "\r\n"
     body += "This is a multipart message in MIME format.\r\n"

@@ -22,5 +22,7 @@ extension EmailStrings {
     passcodeIntro: { tenant in "Use this code to finish accepting your invitation to \(tenant):" },
     passcodeExpiry: { date in "The code expires on \(date). Enter it where you started accepting the invitation." },
     passcodeIgnore: "If you did not ask for a code, someone may have entered your email address by mistake. You can ignore this email.",
+    signInPasscodeIntro: { tenant in "Use this code to sign in to \(tenant) as a guest:" },
+    signInPasscodeExpiry: { date in "The code expires on \(date). Enter it where you started signing in." },
     footer: { tenant in "Sent by GuestAccess on behalf of \(tenant)." })
 }

@@ -22,5 +22,7 @@ extension EmailStrings {
     passcodeIntro: { tenant in "Saisissez ce code pour terminer l’acceptation de votre invitation à \(tenant) :" },
     passcodeExpiry: { date in "Le code expire le \(date). Saisissez-le là où vous avez commencé à accepter l’invitation." },
     passcodeIgnore: "Si vous n’avez pas demandé de code, quelqu’un a peut-être saisi votre adresse e-mail par erreur. Vous pouvez ignorer cet e-mail.",
+    signInPasscodeIntro: { tenant in "Saisissez ce code pour vous connecter à \(tenant) en tant qu’invité :" },
+    signInPasscodeExpiry: { date in "Le code expire le \(date). Saisissez-le là où vous avez commencé à vous connecter." },
     footer: { tenant in "Envoyé par GuestAccess pour le compte de \(tenant)." })
 }

@@ -22,5 +22,7 @@ extension EmailStrings {
     passcodeIntro: { tenant in "Mit diesem Code schließen Sie die Annahme Ihrer Einladung zu \(tenant) ab:" },
     passcodeExpiry: { date in "Der Code läuft am \(date) ab. Geben Sie ihn dort ein, wo Sie mit der Annahme der Einladung begonnen haben." },
     passcodeIgnore: "Wenn Sie keinen Code angefordert haben, hat vielleicht jemand Ihre E-Mail-Adresse versehentlich eingegeben. Sie können diese E-Mail ignorieren.",
+    signInPasscodeIntro: { tenant in "Mit diesem Code melden Sie sich als Gast bei \(tenant) an:" },
+    signInPasscodeExpiry: { date in "Der Code läuft am \(date) ab. Geben Sie ihn dort ein, wo Sie mit der Anmeldung begonnen haben." },
     footer: { tenant in "Gesendet von GuestAccess im Auftrag von \(tenant)." })
 }

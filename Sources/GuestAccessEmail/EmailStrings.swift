@@ -34,6 +34,10 @@ public struct EmailStrings: Sendable {
   public var passcodeExpiry: @Sendable (String) -> String
   /// What to do with an unexpected passcode.
   public var passcodeIgnore: String
+  /// The line above a sign-in passcode (a guest signing in again): `(tenant)`.
+  public var signInPasscodeIntro: @Sendable (String) -> String
+  /// The expiry line of a sign-in passcode: `(formatted date)`.
+  public var signInPasscodeExpiry: @Sendable (String) -> String
 
   /// The closing line: `(tenant)`.
   public var footer: @Sendable (String) -> String

@@ -4,8 +4,8 @@ import GuestAccessLocks
 import GuestAccessProto
 import GuestAccessServer
 
-/// The pages' way into the services: the same `InvitationServiceImpl` code as
-/// the RPC, behind the same interceptors (metrics, then authentication with a
+/// The pages' way into the services (redemption and passcode sign-in): the
+/// same `InvitationServiceImpl` code as the RPC, behind the same interceptors (metrics, then authentication with a
 /// bearer credential when the page has one), with the browser's address as
 /// the peer so the per-source redemption limits apply to it.
 struct RedemptionGateway: Sendable {
@@ -42,6 +42,20 @@ struct RedemptionGateway: Sendable {
     try await call(InvitationService.Method.completeRedemption, peer: peer, bearer: nil) { context in
       try await service.completeRedemption(
         request: CompleteRedemptionRequest(redemptionSessionID: sessionID, passcode: passcode), context: context)
+    }
+  }
+
+  func beginSignIn(tenantID: String, email: String, language: String, peer: String) async throws -> BeginPasscodeSignInResponse {
+    try await call(InvitationService.Method.beginPasscodeSignIn, peer: peer, bearer: nil) { context in
+      try await service.beginPasscodeSignIn(
+        request: BeginPasscodeSignInRequest(tenantID: tenantID, email: email, language: language), context: context)
+    }
+  }
+
+  func completeSignIn(sessionID: String, passcode: String, peer: String) async throws -> CompletePasscodeSignInResponse {
+    try await call(InvitationService.Method.completePasscodeSignIn, peer: peer, bearer: nil) { context in
+      try await service.completePasscodeSignIn(
+        request: CompletePasscodeSignInRequest(signInSessionID: sessionID, passcode: passcode), context: context)
     }
   }
 

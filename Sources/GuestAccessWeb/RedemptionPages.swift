@@ -39,17 +39,18 @@ struct RedemptionPages: Sendable {
 
   private func invitation(_ request: HTTPRequest) async -> HTTPResponse {
     let ticket = request.queryItems["ticket"] ?? ""
-    var strings = Self.strings(for: request, invitationLanguage: "")
+    var strings = Page.strings(for: request)
     let preview: InvitationPreview
     do {
       preview = try await gateway.preview(ticket: ticket, peer: request.peer)
     } catch {
       return errorPage(error, strings: strings)
     }
-    strings = Self.strings(for: request, invitationLanguage: preview.language)
+    strings = Page.strings(for: request, preferred: preview.language)
     if let closed = closedPage(preview, strings: strings) { return closed }
-    let id = sessions.open(ticket: ticket, language: strings.email.language).id
-    var body = header(strings)
+    let id = sessions.open(RedemptionWebSession(
+      ticket: ticket, csrf: RedemptionSessions.newToken(), expires: .now + sessions.lifetime, language: strings.email.language))
+    var body = Page.header(strings)
     body += "<h1>\(Page.escape(strings.invitationHeading(preview.tenantDisplayName)))</h1>\n"
     let inviter = preview.inviterName.isEmpty ? preview.tenantDisplayName : preview.inviterName
     body += "<p>\(Page.escape(strings.email.invitationIntro(inviter, preview.inviterMail, preview.tenantDisplayName)))</p>\n"
@@ -58,13 +59,13 @@ struct RedemptionPages: Sendable {
       body += "<h2>\(Page.escape(strings.email.customMessageHeading(inviter)))</h2>\n"
       body += "<blockquote>\(HTMLEscaping.paragraph(preview.customMessage))</blockquote>\n"
     }
-    body += grants(preview.groupNames, preview.applicationNames, strings: strings)
+    body += Page.grants(preview.groupNames, preview.applicationNames, strings: strings)
     body += "<h2>\(Page.escape(strings.signInHeading))</h2>\n<p>\(Page.escape(signInText(preview, strings)))</p>\n"
-    body += "<p class=\"muted\">\(Page.escape(strings.email.invitationExpiry(date(preview.expiresAt, strings))))</p>\n"
+    body += "<p class=\"muted\">\(Page.escape(strings.email.invitationExpiry(Page.date(preview.expiresAt, strings))))</p>\n"
     if preview.signIn != .unavailable {
       body += "<div class=\"actions\"><a class=\"button\" href=\"/redeem/consent\">\(Page.escape(strings.continueButton))</a></div>\n"
     }
-    return Page(language: strings.email.language, title: strings.pageTitle, body: body, extraHeaders: [cookie(id)]).response
+    return Page(language: strings.email.language, title: strings.pageTitle, body: body, extraHeaders: [Page.cookie(Self.cookieName, id, path: "/redeem", lifetime: sessions.lifetime, secure: secureCookies)]).response
   }
 
   private func consent(_ request: HTTPRequest, error: String?, status: Int = 200) async -> HTTPResponse {
@@ -75,11 +76,11 @@ struct RedemptionPages: Sendable {
     case .success(let found): preview = found
     case .failure(let page): return page.response
     }
-    var body = header(strings) + "<h1>\(Page.escape(strings.consentHeading))</h1>\n"
+    var body = Page.header(strings) + "<h1>\(Page.escape(strings.consentHeading))</h1>\n"
     if let error { body += "<p class=\"error\" role=\"alert\">\(Page.escape(error))</p>\n" }
     body += "<p>\(Page.escape(strings.consentIntro(preview.tenantDisplayName)))</p>\n<ul>\n"
     body += strings.consentSees.map { "<li>\(Page.escape($0))</li>" }.joined(separator: "\n") + "\n</ul>\n"
-    body += grants(preview.groupNames, preview.applicationNames, strings: strings)
+    body += Page.grants(preview.groupNames, preview.applicationNames, strings: strings)
     body += "<p class=\"muted\">\(Page.escape(strings.consentStays))</p>\n"
     var fields = ""
     if preview.signIn == .homeTenant {
@@ -115,7 +116,7 @@ struct RedemptionPages: Sendable {
         return errorPage(error, strings: strings)
       }
       return Page(language: strings.email.language, title: strings.declinedHeading,
-                  body: header(strings) + Page.message(strings.declinedHeading, strings.declinedBody)).response
+                  body: Page.header(strings) + Page.message(strings.declinedHeading, strings.declinedBody)).response
     }
     guard form["decision"] == "accept" else { return .text(400, "decision must be accept or decline\n") }
     let preview: InvitationPreview
@@ -123,14 +124,14 @@ struct RedemptionPages: Sendable {
     case .success(let found): preview = found
     case .failure(let page): return page.response
     }
-    let key = Self.trimmed(form["api_key"] ?? "")
+    let key = Page.trimmed(form["api_key"] ?? "")
     if preview.signIn == .homeTenant && key.isEmpty {
       return await consent(request, error: strings.homeKeyLabel, status: 400)
     }
     do {
       let response = try await gateway.redeem(ticket: session.ticket, peer: request.peer, bearer: key.isEmpty ? nil : key)
       if response.result == .accepted {
-        return finish(id, preview: preview, redirectURL: response.redirectURL)
+        return finish(id, preview: preview, redirectURL: response.redirectURL, tenantID: nil)
       }
       sessions.update(id) { session in
         session.passcode = .init(
@@ -151,25 +152,9 @@ struct RedemptionPages: Sendable {
   private func passcodePage(_ request: HTTPRequest, error: String?, status: Int = 200) -> HTTPResponse {
     guard let (_, session) = currentSession(request), let step = session.passcode else { return expiredForm(request) }
     let strings = WebStrings.forLanguage(session.language)
-    var body = header(strings) + "<h1>\(Page.escape(strings.passcodeHeading))</h1>\n"
-    if let error { body += "<p class=\"error\" role=\"alert\">\(Page.escape(error))</p>\n" }
-    body += "<p>\(Page.escape(strings.passcodeSent(step.sentTo)))</p>\n"
-    if step.attemptsLeft > 0 {
-      body += Page.form(action: "/redeem/passcode", csrf: session.csrf, """
-        <label for="passcode">\(Page.escape(strings.passcodeLabel))</label>
-        <input type="text" id="passcode" name="passcode" class="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{8,12}" maxlength="12" required aria-describedby="passcode_hint">
-        <p class="hint" id="passcode_hint">\(Page.escape(strings.attemptsLeft(step.attemptsLeft))) \(Page.escape(strings.email.passcodeExpiry(date(step.expiresAt, strings))))</p>
-        <div class="actions"><button type="submit">\(Page.escape(strings.verifyButton))</button></div>
-        """)
-    }
-    let resendAt = step.sentAt + resendCooldown
-    if resendAt <= .now {
-      body += Page.form(action: "/redeem/resend", csrf: session.csrf,
-                        "<div class=\"actions\"><button type=\"submit\" class=\"secondary\">\(Page.escape(strings.resendButton))</button></div>")
-    } else {
-      let millis = Self.wallMillis(after: ContinuousClock.now.duration(to: resendAt))
-      body += "<p class=\"muted\">\(Page.escape(strings.resendAfter(time(millis))))</p>\n"
-    }
+    let body = Page.passcodeStep(
+      error: error, sentTo: step.sentTo, attemptsLeft: step.attemptsLeft, expiresAt: step.expiresAt, resendAt: step.sentAt + resendCooldown,
+      action: "/redeem/passcode", resendAction: "/redeem/resend", csrf: session.csrf, strings: strings)
     return Page(status: status, language: strings.email.language, title: strings.passcodeHeading, body: body).response
   }
 
@@ -186,24 +171,13 @@ struct RedemptionPages: Sendable {
     }
     do {
       let response = try await gateway.complete(sessionID: step.sessionID, passcode: form["passcode"] ?? "", peer: request.peer)
-      return finish(id, preview: preview, redirectURL: response.redirectURL)
+      return finish(id, preview: preview, redirectURL: response.redirectURL, tenantID: response.tenantID)
     } catch let error as RPCError {
-      switch error.reason {
-      case .passcodeInvalid:
-        let left = Int(error.info("attempts_remaining") ?? "") ?? 0
-        sessions.update(id) { $0.passcode?.attemptsLeft = left }
-        return passcodePage(request, error: left > 0 ? strings.wrongPasscode(left) : strings.passcodeSpent, status: 403)
-      case .passcodeAttemptsExceeded:
-        sessions.update(id) { $0.passcode?.attemptsLeft = 0 }
-        return passcodePage(request, error: strings.passcodeSpent, status: 403)
-      case .passcodeExpired:
-        sessions.update(id) { $0.passcode?.attemptsLeft = 0 }
-        return passcodePage(request, error: strings.passcodeExpired, status: 403)
-      case .invalidField:
-        return passcodePage(request, error: strings.wrongPasscode(step.attemptsLeft), status: 400)
-      default:
+      guard let refusal = Page.PasscodeRefusal(error, attemptsLeft: step.attemptsLeft, strings: strings) else {
         return errorPage(error, strings: strings)
       }
+      sessions.update(id) { $0.passcode?.attemptsLeft = refusal.attemptsLeft }
+      return passcodePage(request, error: refusal.message, status: refusal.status)
     } catch {
       return errorPage(error, strings: strings)
     }
@@ -231,9 +205,12 @@ struct RedemptionPages: Sendable {
   private func donePage(_ request: HTTPRequest) -> HTTPResponse {
     guard let (_, session) = currentSession(request), let done = session.done else { return expiredForm(request) }
     let strings = WebStrings.forLanguage(session.language)
-    var body = header(strings) + "<h1 class=\"success\">\(Page.escape(strings.doneHeading))</h1>\n"
+    var body = Page.header(strings) + "<h1 class=\"success\">\(Page.escape(strings.doneHeading))</h1>\n"
     body += "<p>\(Page.escape(strings.doneIntro(done.tenantDisplayName)))</p>\n"
-    body += grants(done.groupNames, done.applicationNames, strings: strings)
+    body += Page.grants(done.groupNames, done.applicationNames, strings: strings)
+    if !done.signInPath.isEmpty {
+      body += "<p class=\"muted\">\(Page.escape(strings.nextSignIn)) <a href=\"\(Page.escape(done.signInPath))\">\(Page.escape(strings.signInFormHeading))</a></p>\n"
+    }
     if let target = allowedRedirect(done.redirectURL) {
       body += "<div class=\"actions\"><a class=\"button\" href=\"\(Page.escape(target))\">\(Page.escape(strings.doneContinue))</a></div>\n"
     }
@@ -260,12 +237,13 @@ struct RedemptionPages: Sendable {
 
   /// Records the outcome and sends the browser on: 303 to the invitation's
   /// redirect URL when it is allowed, else to the done page.
-  private func finish(_ id: String, preview: InvitationPreview, redirectURL: String) -> HTTPResponse {
+  /// `tenantID`: the tenant a passcode guest signs in to next time (nil on the home-tenant path).
+  private func finish(_ id: String, preview: InvitationPreview, redirectURL: String, tenantID: String?) -> HTTPResponse {
     sessions.update(id) { session in
       session.passcode = nil
       session.done = .init(
         tenantDisplayName: preview.tenantDisplayName, groupNames: preview.groupNames, applicationNames: preview.applicationNames,
-        redirectURL: redirectURL)
+        redirectURL: redirectURL, signInPath: tenantID.map { "/signin?tenant=" + FormEncoding.percentEncode($0) } ?? "")
     }
     return .seeOther(allowedRedirect(redirectURL) ?? "/redeem/done")
   }
@@ -282,27 +260,12 @@ struct RedemptionPages: Sendable {
     return url
   }
 
-  private func grants(_ groups: [String], _ applications: [String], strings: WebStrings) -> String {
-    var html = "<h2>\(Page.escape(strings.grantsHeading))</h2>\n"
-    if groups.isEmpty && applications.isEmpty { return html + "<p class=\"muted\">\(Page.escape(strings.nothingGranted))</p>\n" }
-    html += "<dl class=\"facts\">\n"
-    if !applications.isEmpty {
-      html += "<dt>\(Page.escape(strings.applicationsLabel))</dt><dd>\(Page.escape(applications.joined(separator: ", ")))</dd>\n"
-    }
-    if !groups.isEmpty { html += "<dt>\(Page.escape(strings.groupsLabel))</dt><dd>\(Page.escape(groups.joined(separator: ", ")))</dd>\n" }
-    return html + "</dl>\n"
-  }
-
   private func signInText(_ preview: InvitationPreview, _ strings: WebStrings) -> String {
     switch preview.signIn {
     case .homeTenant: strings.signInHome
     case .emailPasscode: strings.signInPasscode(preview.maskedEmail)
     case .unavailable: strings.signInUnavailable
     }
-  }
-
-  private func header(_ strings: WebStrings) -> String {
-    "<p class=\"brand\">GuestAccess · \(Page.escape(strings.pageTitle))</p>\n"
   }
 
   /// The page for an invitation that can no longer be redeemed, if it is one.
@@ -315,7 +278,7 @@ struct RedemptionPages: Sendable {
     case .accepted: (heading, body) = (strings.acceptedHeading, strings.acceptedBody)
     default: (heading, body) = (strings.unknownHeading, strings.unknownBody)
     }
-    return Page(status: 410, language: strings.email.language, title: heading, body: header(strings) + Page.message(heading, body)).response
+    return Page(status: 410, language: strings.email.language, title: heading, body: Page.header(strings) + Page.message(heading, body)).response
   }
 
   private func errorPage(_ error: any Error, strings: WebStrings) -> HTTPResponse {
@@ -323,73 +286,34 @@ struct RedemptionPages: Sendable {
     switch (rpc?.code, rpc?.reason) {
     case (.notFound?, _), (.invalidArgument?, _):
       return Page(status: 404, language: strings.email.language, title: strings.unknownHeading,
-                  body: header(strings) + Page.message(strings.unknownHeading, strings.unknownBody)).response
+                  body: Page.header(strings) + Page.message(strings.unknownHeading, strings.unknownBody)).response
     case (.resourceExhausted?, _):
       return Page(status: 429, language: strings.email.language, title: strings.rateLimitedHeading,
-                  body: header(strings) + Page.message(strings.rateLimitedHeading, strings.rateLimitedBody)).response
+                  body: Page.header(strings) + Page.message(strings.rateLimitedHeading, strings.rateLimitedBody)).response
     case (_, .invitationExpired?):
       return Page(status: 410, language: strings.email.language, title: strings.expiredHeading,
-                  body: header(strings) + Page.message(strings.expiredHeading, strings.expiredBody)).response
+                  body: Page.header(strings) + Page.message(strings.expiredHeading, strings.expiredBody)).response
     case (_, .invitationRevoked?):
       return Page(status: 410, language: strings.email.language, title: strings.revokedHeading,
-                  body: header(strings) + Page.message(strings.revokedHeading, strings.revokedBody)).response
+                  body: Page.header(strings) + Page.message(strings.revokedHeading, strings.revokedBody)).response
     case (_, .invitationAlreadyRedeemed?):
       return Page(status: 410, language: strings.email.language, title: strings.acceptedHeading,
-                  body: header(strings) + Page.message(strings.acceptedHeading, strings.acceptedBody)).response
+                  body: Page.header(strings) + Page.message(strings.acceptedHeading, strings.acceptedBody)).response
     default:
       let message = rpc?.message ?? "internal error"
       return Page(status: rpc == nil ? 500 : 400, language: strings.email.language, title: strings.failedHeading,
-                  body: header(strings) + Page.message(strings.failedHeading, message)).response
+                  body: Page.header(strings) + Page.message(strings.failedHeading, message)).response
     }
   }
 
   private func expiredForm(_ request: HTTPRequest) -> HTTPResponse {
-    let strings = Self.strings(for: request, invitationLanguage: "")
+    let strings = Page.strings(for: request)
     return Page(status: 403, language: strings.email.language, title: strings.formExpiredHeading,
-                body: header(strings) + Page.message(strings.formExpiredHeading, strings.formExpiredBody)).response
+                body: Page.header(strings) + Page.message(strings.formExpiredHeading, strings.formExpiredBody)).response
   }
 
   private func currentSession(_ request: HTTPRequest) -> (String, RedemptionWebSession)? {
     guard let id = request.cookie(Self.cookieName), let session = sessions.session(id) else { return nil }
     return (id, session)
   }
-
-  private func cookie(_ id: String) -> (name: String, value: String) {
-    let seconds = Int(sessions.lifetime.components.seconds)
-    return ("Set-Cookie", "\(Self.cookieName)=\(id); Path=/redeem; Max-Age=\(seconds); HttpOnly; SameSite=Lax\(secureCookies ? "; Secure" : "")")
-  }
-
-  private func date(_ millis: Int64, _ strings: WebStrings) -> String {
-    strings.email.date(CivilTime(unixMillis: millis))
-  }
-
-  private func time(_ millis: Int64) -> String {
-    let time = CivilTime(unixMillis: millis)
-    return "\(time.hourMinute) UTC"
-  }
-
-  /// Wall-clock unix ms `delay` from now.
-  static func wallMillis(after delay: Duration) -> Int64 {
-    var spec = timespec()
-    clock_gettime(CLOCK_REALTIME, &spec)
-    return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000 + Int64(delay.components.seconds) * 1000
-  }
-
-  /// `text` without leading and trailing spaces and tabs.
-  static func trimmed(_ text: String) -> String {
-    String(text.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
-  }
-
-  /// The page language: the invitation's, else the first supported one in Accept-Language, else English.
-  static func strings(for request: HTTPRequest, invitationLanguage: String) -> WebStrings {
-    if !invitationLanguage.isEmpty { return WebStrings.forLanguage(invitationLanguage) }
-    let accepted = (request.header("accept-language") ?? "").split(separator: ",").map {
-      Self.trimmed(String($0.split(separator: ";").first ?? ""))
-    }
-    return accepted.first(where: WebStrings.supports).map(WebStrings.forLanguage) ?? .english
-  }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

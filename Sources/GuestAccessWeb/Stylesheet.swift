@@ -28,7 +28,7 @@ enum Stylesheet {
     blockquote { margin: 1rem 0; padding: .75rem 1rem; background: var(--bg); border-left: 4px solid var(--line); border-radius: 4px; }
     ul { padding-left: 1.25rem; }
     label { display: block; font-weight: 600; margin: 1rem 0 .35rem; }
-    input[type=text], input[type=password] { width: 100%; font: inherit; padding: .65rem .75rem; border: 1px solid var(--line);
+    input[type=text], input[type=password], input[type=email] { width: 100%; font: inherit; padding: .65rem .75rem; border: 1px solid var(--line);
       border-radius: 8px; }
     input.code { font-size: 1.4rem; letter-spacing: .25em; font-variant-numeric: tabular-nums; }
     input:focus, button:focus, a:focus { outline: 3px solid #80b3e6; outline-offset: 1px; }

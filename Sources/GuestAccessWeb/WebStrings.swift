@@ -55,6 +55,27 @@ struct WebStrings: Sendable {
   var formExpiredHeading: String
   var formExpiredBody: String
   var failedHeading: String
+  // The sign-in pages.
+  var signInPageTitle: String
+  var signInFormHeading: String
+  var signInFormIntro: String
+  var tenantLabel: String
+  var emailLabel: String
+  var sendPasscodeButton: String
+  var passcodeUsed: String
+  var signedInHeading: String
+  var signedInIntro: @Sendable (String) -> String
+  var signedInAs: @Sendable (String, String) -> String
+  var signedInUntil: @Sendable (String) -> String
+  var signedInGrantsHeading: String
+  var signOutButton: String
+  var signedOutHeading: String
+  var signedOutBody: String
+  var signInAgain: String
+  var signInNotAllowedHeading: String
+  var signInNotAllowedBody: String
+  var signInFormExpiredBody: String
+  var nextSignIn: String
 
   static let all: [WebStrings] = [.english, .french, .german]
 

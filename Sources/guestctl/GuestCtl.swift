@@ -16,7 +16,7 @@ struct GuestCtl: AsyncParsableCommand {
     version: "0.1.0",
     subcommands: [
       TenantCommand.self, SettingsCommand.self, IdpCommand.self, CrossTenantCommand.self, UserCommand.self, GroupCommand.self,
-      AppCommand.self, CredentialCommand.self, InviteCommand.self, InvitationCommand.self, RedeemCommand.self,
+      AppCommand.self, CredentialCommand.self, InviteCommand.self, InvitationCommand.self, RedeemCommand.self, SignInCommand.self,
       GuestCommand.self, MyTenantsCommand.self, CheckAccessCommand.self, ReviewCommand.self, AuditCommand.self,
       HealthCommand.self,
     ])

@@ -2,6 +2,7 @@ import Foundation
 @testable import GuestAccessEmail
 import GuestAccessServer
 import GuestAccessStorage
+import GuestAccessTestSupport
 import Testing
 
 /// MIME rendering without a server: encodings, templates, the spool transport,
@@ -122,6 +123,22 @@ struct EmailMIMETests {
     #expect(SpooledMail.passcode(inText: mail.text) == "48213377")
     #expect(mail.html.contains(">48213377</p>"))
     #expect(mail.text.contains("January 15, 2027, 08:30 UTC"))
+  }
+
+  /// A sign-in passcode says it signs in (in the asked language) and names the guest, not an invitation.
+  @Test func signInPasscodeParsesAsMIME() async throws {
+    var message = OutboxMessage(
+      tenantID: "ten_1", invitationID: "usr_1", kind: .signInPasscode, recipient: "contractor@example.org", cc: "",
+      createdAt: 1_800_000_000_000,
+      payload: ["tenant_name": "Contoso", "passcode": "48213377", "expires_at": "1800001800000", "language": "fr"])
+    message.id = 8
+    let mail = try await Self.parse(EmailRenderer(sender: EmailAddress(address: "no-reply@guests.test")).render(message))
+    #expect(mail.headers["Subject"] == "Votre code de vérification pour Contoso")
+    #expect(mail.headers["X-GuestAccess-Guest"] == "usr_1" && mail.headers["X-GuestAccess-Invitation"] == nil)
+    #expect(mail.headers["Message-ID"] == "<ga.sign_in_passcode.8.1800000000000@guests.test>")
+    #expect(mail.text.contains("Saisissez ce code pour vous connecter à Contoso en tant qu’invité :"))
+    #expect(mail.text.contains("Saisissez-le là où vous avez commencé à vous connecter."))
+    #expect(SpooledMail.passcode(inText: mail.text) == "48213377")
   }
 
   @Test func spoolTransportWritesAtomicallyAndOnce() async throws {

@@ -3,6 +3,7 @@ import GuestAccessClient
 import GuestAccessEmail
 import GuestAccessServer
 import GuestAccessStorage
+import GuestAccessTestSupport
 import Testing
 
 extension ServerSettings {

@@ -82,34 +82,6 @@ struct TestFailure: Error, CustomStringConvertible {
   init(_ description: String) { self.description = description }
 }
 
-/// Reading the spool transport's files.
-enum SpooledMail {
-  /// The `.eml` files in a spool directory, sorted.
-  static func files(in directory: String) -> [String] {
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-    return names.filter { $0.hasSuffix(".eml") && !$0.hasPrefix(".") }.sorted().map { directory + "/" + $0 }
-  }
-
-  /// The passcode in the spooled email of outbox message `outboxID`: the
-  /// indented line of the plain-text part.
-  static func passcode(outboxID: Int64, spoolDir: String) -> String? {
-    guard let file = files(in: spoolDir).first(where: { $0.contains("/ga.passcode.\(outboxID).") }),
-      let text = try? String(contentsOfFile: file, encoding: .utf8)
-    else { return nil }
-    return passcode(inText: text)
-  }
-
-  /// The first line indented by four spaces and holding only letters and digits.
-  static func passcode(inText text: String) -> String? {
-    for line in text.split(whereSeparator: \.isNewline) {
-      guard line.hasPrefix("    ") else { continue }
-      let code = line.dropFirst(4)
-      if !code.isEmpty && code.allSatisfy({ $0.isLetter || $0.isNumber }) { return String(code) }
-    }
-    return nil
-  }
-}
-
 /// Polls `condition` every 20 ms until it holds or `seconds` (stretched by
 /// `TestTime.scale`) pass.
 func eventually(_ seconds: Double = 10, sourceLocation: SourceLocation = #_sourceLocation, _ condition: () async throws -> Bool) async throws {

@@ -1,5 +1,6 @@
 import GuestAccessClient
 import GuestAccessStorage
+import GuestAccessTestSupport
 import Testing
 
 extension Invitation {
@@ -11,12 +12,13 @@ extension Invitation {
 }
 
 extension TestServer {
-  /// The passcode queued for an invitation: from the outbox while it waits,
-  /// from the spooled email once the delivery worker sent it (and erased the payload).
-  func queuedPasscode(invitationID: String) async throws -> String {
-    let message = try await app.store.read { try $0.latestOutboxMessage(invitationID: invitationID, kind: .passcode) }
+  /// The passcode queued for an invitation (or, for a sign-in passcode, a
+  /// guest's user id): from the outbox while it waits, from the spooled
+  /// email once the delivery worker sent it (and erased the payload).
+  func queuedPasscode(invitationID: String, kind: OutboxMessage.Kind = .passcode) async throws -> String {
+    let message = try await app.store.read { try $0.latestOutboxMessage(invitationID: invitationID, kind: kind) }
     guard let message else { return "" }
     if let passcode = message.payload["passcode"] { return passcode }
-    return SpooledMail.passcode(outboxID: message.id, spoolDir: app.settings.email.spoolDir ?? dataDir + "/outbox") ?? ""
+    return SpooledMail.passcode(outboxID: message.id, kind: kind.rawValue, spoolDir: app.settings.email.spoolDir ?? dataDir + "/outbox") ?? ""
   }
 }

@@ -16,8 +16,9 @@ let browserAvailable = FileManager.default.isExecutableFile(atPath: chromiumBina
 
 /// The guest's path in a real headless browser: invitations sent by email
 /// (spool transport), each link opened from its spooled `.eml`, through the
-/// pages of the web listener to the redirect URL; then the outcome checked
-/// through the RPC. One browser session walks every case.
+/// pages of the web listener to the redirect URL; then the passcode guest
+/// signs in again on `/signin` with the passcode of the next `.eml`; the
+/// outcome checked through the RPC. One browser session walks every case.
 /// `GA_WEB_SCREENSHOTS=DIR` saves each page as a PNG (docs/images).
 @Suite("Redemption in a browser", .enabled(if: browserAvailable, "needs chromium, chromium-driver and python3-selenium"))
 struct RedemptionBrowserTests {
@@ -88,6 +89,16 @@ struct RedemptionBrowserTests {
            "shot": "10-form-expired"],
           ["name": "decline", "kind": "decline", "to": "no@fabrikam.example", "consent_heading": "Vérifier les autorisations",
            "heading": "Invitation refusée", "shot_consent": "11-consent-fr", "shot": "12-declined-fr"],
+          // Alice, accepted by passcode above, signs in again.
+          ["name": "signin", "kind": "signin", "to": "alice@fabrikam.example", "tenant": contoso.id,
+           "signin_heading": "Sign in as a guest", "passcode_heading": "Enter your passcode",
+           "done_texts": ["You are signed in", "Contoso", "alice@fabrikam.example", "Falcon Wiki", "Project Falcon"],
+           "signed_out_heading": "You are signed out", "expired_heading": "This page expired",
+           "shot_form": "13-signin", "shot_passcode": "14-signin-passcode", "shot": "15-signin-done"],
+          // Bob (a home-tenant guest) gets the same pages and no email.
+          ["name": "signin_ineligible", "kind": "signin_ineligible", "to": bob.user.mail, "tenant": contoso.id,
+           "signin_heading": "Sign in as a guest", "passcode_heading": "Enter your passcode",
+           "wrong_text": "That passcode is not right. 4 attempts left."],
         ],
       ]
       let planFile = directory + "/plan.json"
@@ -127,6 +138,13 @@ struct RedemptionBrowserTests {
           && $0.details.contains { $0.key == "reason" && $0.value == InvitationServiceImpl.declinedReason }
       })
       #expect(redeemed.filter { $0.targetID == wrong.id && $0.details.contains { $0.key == "reason" && $0.value == "PASSCODE_INVALID" } }.count == 5)
+      // Alice's sign-in: audited, and it issued a key of at most an hour; Bob's was refused without an email.
+      let signIns = try await server.audit(contoso, [.guestSignedIn])
+      #expect(signIns.filter { $0.targetID == alice.guestUserID && $0.outcome == .success }.count == 1)
+      #expect(signIns.filter { $0.outcome == .failure && $0.details.contains { $0.key == "reason" && $0.value == "NOT_ELIGIBLE" } }.count == 1)
+      let keys = try await admin.tenants.listCredentials(ListCredentialsRequest(userID: alice.guestUserID)).credentials
+      let signInKey = keys.first { $0.displayName == "email passcode sign-in" }
+      #expect(signInKey.map { $0.expiresAt - $0.createdAt <= 3_600_000 } == true, "\(keys)")
     }
   }
 }

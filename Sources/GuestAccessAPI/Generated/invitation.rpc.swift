@@ -6,12 +6,14 @@ public import GuestAccessProto
 
 /// Invitations of guests and their redemption.
 ///
-/// Every call but RedeemInvitation and CompleteRedemption needs
+/// Every call but RedeemInvitation, CompleteRedemption, BeginPasscodeSignIn
+/// and CompletePasscodeSignIn needs
 /// `authorization: Bearer <secret>` (UNAUTHENTICATED otherwise) and acts in
 /// the caller's acting tenant (the `tenant` metadata for a guest, else the
 /// credential's tenant); `tenant_id` must be empty or that tenant (else
-/// NOT_FOUND; see common.proto). RedeemInvitation and CompleteRedemption need
-/// no `authorization` (RedeemInvitation takes one for the home-tenant path).
+/// NOT_FOUND; see common.proto). RedeemInvitation, CompleteRedemption and the
+/// passcode sign-in need no `authorization` (RedeemInvitation takes one for the
+/// home-tenant path).
 /// Another tenant's object is NOT_FOUND. GLOBAL_ADMIN and USER_ADMIN see and
 /// manage every invitation of the tenant; other inviters only their own.
 /// Calls acting in a DISABLED tenant are PERMISSION_DENIED (reason
@@ -103,9 +105,39 @@ public enum InvitationService {
     /// REDEMPTION_RATE_LIMITED) instead for an unknown one once the source is
     /// over its failed attempts (see RedeemInvitation).
     public static let completeRedemption = MethodDescriptor(service: "guestaccess.v1.InvitationService", method: "CompleteRedemption", kind: .unary, idempotent: false)
+    /// Starts a later sign-in of an email passcode guest: for an ACCEPTED guest
+    /// of the tenant with an EMAIL_OTP identity, enabled, not removed, not
+    /// expired, in a tenant that is active and allows email passcodes (and
+    /// whose domain policy allows the address; no tenant here verified the
+    /// address's domain), emails a passcode by the outbox for a new sign-in
+    /// session (earlier sessions stay open: anyone may start a sign-in for an
+    /// address, and must not cut the guest's own). Every other address (unknown tenant
+    /// or address, a member, a home-tenant guest, a pending, blocked, expired
+    /// or removed guest) gets the same answer and a session no passcode
+    /// opens, and no email is sent. The passcode rules are the redemption's:
+    /// 30 minutes, 5 attempts, 5 passcodes per address per hour. No
+    /// `authorization` is needed (one given is checked as on any call, and not
+    /// used otherwise). INVALID_ARGUMENT for an empty tenant_id or
+    /// a malformed email; RESOURCE_EXHAUSTED (reason REDEMPTION_RATE_LIMITED,
+    /// with RetryInfo) after 5 passcodes for the tenant and address in an
+    /// hour, or once the source address started 20 sign-ins in 10 minutes.
+    public static let beginPasscodeSignIn = MethodDescriptor(service: "guestaccess.v1.InvitationService", method: "BeginPasscodeSignIn", kind: .unary, idempotent: false)
+    /// Finishes a passcode sign-in: with the right passcode, a new short-lived
+    /// credential of the guest (see CompletePasscodeSignInResponse).
+    /// PERMISSION_DENIED (reason PASSCODE_INVALID, with "attempts_remaining")
+    /// for a wrong passcode, also for any passcode of a session that no
+    /// passcode opens; FAILED_PRECONDITION (reasons PASSCODE_EXPIRED,
+    /// PASSCODE_ATTEMPTS_EXCEEDED: begin again); PERMISSION_DENIED (reason
+    /// SIGN_IN_NOT_ALLOWED) when the guest may no longer sign in (blocked,
+    /// removed, expired, its tenant disabled since the passcode was sent);
+    /// NOT_FOUND (reason SESSION_NOT_FOUND) for an unknown session, or
+    /// RESOURCE_EXHAUSTED (reason REDEMPTION_RATE_LIMITED) once the source is
+    /// over its failed attempts (shared with the redemption: see
+    /// RedeemInvitation).
+    public static let completePasscodeSignIn = MethodDescriptor(service: "guestaccess.v1.InvitationService", method: "CompletePasscodeSignIn", kind: .unary, idempotent: false)
 
     /// Every method of the service.
-    public static let all: [MethodDescriptor] = [createInvitation, createInvitations, getInvitation, listInvitations, resendInvitation, revokeInvitation, redeemInvitation, completeRedemption]
+    public static let all: [MethodDescriptor] = [createInvitation, createInvitations, getInvitation, listInvitations, resendInvitation, revokeInvitation, redeemInvitation, completeRedemption, beginPasscodeSignIn, completePasscodeSignIn]
   }
 
   /// The server side: implement it and register it with an `RPCRouter`.
@@ -190,6 +222,36 @@ public enum InvitationService {
     /// REDEMPTION_RATE_LIMITED) instead for an unknown one once the source is
     /// over its failed attempts (see RedeemInvitation).
     func completeRedemption(request: CompleteRedemptionRequest, context: ServerContext) async throws -> CompleteRedemptionResponse
+    /// Starts a later sign-in of an email passcode guest: for an ACCEPTED guest
+    /// of the tenant with an EMAIL_OTP identity, enabled, not removed, not
+    /// expired, in a tenant that is active and allows email passcodes (and
+    /// whose domain policy allows the address; no tenant here verified the
+    /// address's domain), emails a passcode by the outbox for a new sign-in
+    /// session (earlier sessions stay open: anyone may start a sign-in for an
+    /// address, and must not cut the guest's own). Every other address (unknown tenant
+    /// or address, a member, a home-tenant guest, a pending, blocked, expired
+    /// or removed guest) gets the same answer and a session no passcode
+    /// opens, and no email is sent. The passcode rules are the redemption's:
+    /// 30 minutes, 5 attempts, 5 passcodes per address per hour. No
+    /// `authorization` is needed (one given is checked as on any call, and not
+    /// used otherwise). INVALID_ARGUMENT for an empty tenant_id or
+    /// a malformed email; RESOURCE_EXHAUSTED (reason REDEMPTION_RATE_LIMITED,
+    /// with RetryInfo) after 5 passcodes for the tenant and address in an
+    /// hour, or once the source address started 20 sign-ins in 10 minutes.
+    func beginPasscodeSignIn(request: BeginPasscodeSignInRequest, context: ServerContext) async throws -> BeginPasscodeSignInResponse
+    /// Finishes a passcode sign-in: with the right passcode, a new short-lived
+    /// credential of the guest (see CompletePasscodeSignInResponse).
+    /// PERMISSION_DENIED (reason PASSCODE_INVALID, with "attempts_remaining")
+    /// for a wrong passcode, also for any passcode of a session that no
+    /// passcode opens; FAILED_PRECONDITION (reasons PASSCODE_EXPIRED,
+    /// PASSCODE_ATTEMPTS_EXCEEDED: begin again); PERMISSION_DENIED (reason
+    /// SIGN_IN_NOT_ALLOWED) when the guest may no longer sign in (blocked,
+    /// removed, expired, its tenant disabled since the passcode was sent);
+    /// NOT_FOUND (reason SESSION_NOT_FOUND) for an unknown session, or
+    /// RESOURCE_EXHAUSTED (reason REDEMPTION_RATE_LIMITED) once the source is
+    /// over its failed attempts (shared with the redemption: see
+    /// RedeemInvitation).
+    func completePasscodeSignIn(request: CompletePasscodeSignInRequest, context: ServerContext) async throws -> CompletePasscodeSignInResponse
   }
 
   /// Typed client stubs over any `ClientChannel`.
@@ -305,6 +367,42 @@ public enum InvitationService {
     public func completeRedemption(_ request: CompleteRedemptionRequest, options: CallOptions = .defaults) async throws -> CompleteRedemptionResponse {
       try await channel.unary(InvitationService.Method.completeRedemption, request: request, responseType: CompleteRedemptionResponse.self, options: options)
     }
+
+    /// Starts a later sign-in of an email passcode guest: for an ACCEPTED guest
+    /// of the tenant with an EMAIL_OTP identity, enabled, not removed, not
+    /// expired, in a tenant that is active and allows email passcodes (and
+    /// whose domain policy allows the address; no tenant here verified the
+    /// address's domain), emails a passcode by the outbox for a new sign-in
+    /// session (earlier sessions stay open: anyone may start a sign-in for an
+    /// address, and must not cut the guest's own). Every other address (unknown tenant
+    /// or address, a member, a home-tenant guest, a pending, blocked, expired
+    /// or removed guest) gets the same answer and a session no passcode
+    /// opens, and no email is sent. The passcode rules are the redemption's:
+    /// 30 minutes, 5 attempts, 5 passcodes per address per hour. No
+    /// `authorization` is needed (one given is checked as on any call, and not
+    /// used otherwise). INVALID_ARGUMENT for an empty tenant_id or
+    /// a malformed email; RESOURCE_EXHAUSTED (reason REDEMPTION_RATE_LIMITED,
+    /// with RetryInfo) after 5 passcodes for the tenant and address in an
+    /// hour, or once the source address started 20 sign-ins in 10 minutes.
+    public func beginPasscodeSignIn(_ request: BeginPasscodeSignInRequest, options: CallOptions = .defaults) async throws -> BeginPasscodeSignInResponse {
+      try await channel.unary(InvitationService.Method.beginPasscodeSignIn, request: request, responseType: BeginPasscodeSignInResponse.self, options: options)
+    }
+
+    /// Finishes a passcode sign-in: with the right passcode, a new short-lived
+    /// credential of the guest (see CompletePasscodeSignInResponse).
+    /// PERMISSION_DENIED (reason PASSCODE_INVALID, with "attempts_remaining")
+    /// for a wrong passcode, also for any passcode of a session that no
+    /// passcode opens; FAILED_PRECONDITION (reasons PASSCODE_EXPIRED,
+    /// PASSCODE_ATTEMPTS_EXCEEDED: begin again); PERMISSION_DENIED (reason
+    /// SIGN_IN_NOT_ALLOWED) when the guest may no longer sign in (blocked,
+    /// removed, expired, its tenant disabled since the passcode was sent);
+    /// NOT_FOUND (reason SESSION_NOT_FOUND) for an unknown session, or
+    /// RESOURCE_EXHAUSTED (reason REDEMPTION_RATE_LIMITED) once the source is
+    /// over its failed attempts (shared with the redemption: see
+    /// RedeemInvitation).
+    public func completePasscodeSignIn(_ request: CompletePasscodeSignInRequest, options: CallOptions = .defaults) async throws -> CompletePasscodeSignInResponse {
+      try await channel.unary(InvitationService.Method.completePasscodeSignIn, request: request, responseType: CompletePasscodeSignInResponse.self, options: options)
+    }
   }
 }
 
@@ -334,6 +432,12 @@ extension InvitationService.ServiceProtocol {
     }
     router.registerUnary(InvitationService.Method.completeRedemption, requestType: CompleteRedemptionRequest.self) { request, context in
       try await self.completeRedemption(request: request, context: context)
+    }
+    router.registerUnary(InvitationService.Method.beginPasscodeSignIn, requestType: BeginPasscodeSignInRequest.self) { request, context in
+      try await self.beginPasscodeSignIn(request: request, context: context)
+    }
+    router.registerUnary(InvitationService.Method.completePasscodeSignIn, requestType: CompletePasscodeSignInRequest.self) { request, context in
+      try await self.completePasscodeSignIn(request: request, context: context)
     }
   }
 }

@@ -119,5 +119,13 @@ public enum PostgresSchema {
         user_id text COLLATE "C" NOT NULL, PRIMARY KEY (issuer, subject, tenant_id));
       CREATE INDEX federated_identities_user ON federated_identities(user_id);
       """),
+    // The SQLite schema's version 8.
+    Migration(version: 3, name: "passcode sign-in sessions", sql: """
+      CREATE TABLE sign_in_sessions (
+        id text COLLATE "C" PRIMARY KEY, tenant_id text COLLATE "C" NOT NULL, user_id text COLLATE "C" NOT NULL,
+        email text COLLATE "C" NOT NULL, passcode_hash bytea NOT NULL, expires_at bigint NOT NULL, attempts bigint NOT NULL,
+        max_attempts bigint NOT NULL, state bigint NOT NULL, created_at bigint NOT NULL);
+      CREATE INDEX sign_in_sessions_created ON sign_in_sessions(created_at);
+      """),
   ]
 }

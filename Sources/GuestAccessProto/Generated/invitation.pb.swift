@@ -1625,3 +1625,268 @@ extension CompleteRedemptionResponse: _CBridged {
     if !self.redirectURL.isEmpty { c.pointee.redirect_url = arena.string(self.redirectURL) }
   }
 }
+
+/// BeginPasscodeSignIn: a later sign-in of an accepted email passcode guest.
+public struct BeginPasscodeSignInRequest: ProtoMessage, Codable {
+  /// The fully qualified protobuf name, `guestaccess.v1.BeginPasscodeSignInRequest`.
+  public static let protoName = "guestaccess.v1.BeginPasscodeSignInRequest"
+
+  /// The tenant the guest belongs to.
+  public var tenantID: String = ""
+  /// The guest's email address.
+  public var email: String = ""
+  /// Language of the passcode email (e.g. "fr"); empty = the language of the
+  /// guest's invitation.
+  public var language: String = ""
+
+  /// Creates a message with every field at its default value.
+  public init() {}
+
+  /// Creates a message from its fields; omitted fields keep their default values.
+  public init(tenantID: String = "", email: String = "", language: String = "") {
+    self.tenantID = tenantID
+    self.email = email
+    self.language = language
+  }
+
+  /// Decodes the protobuf wire format with protoc-c's codec.
+  /// - Throws: `ProtoDecodingError` for bytes that are not a valid `BeginPasscodeSignInRequest`.
+  public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    self = try _protoDecode(Self.self, bytes)
+  }
+
+  /// The exact number of bytes `serialize(into:)` appends.
+  public func serializedSize() -> Int { _protoSize(self) }
+
+  /// Appends the protobuf wire format, encoded by protoc-c's codec.
+  public func serialize(into buffer: inout [UInt8]) { _protoEncode(self, into: &buffer) }
+}
+
+extension BeginPasscodeSignInRequest: _CBridged {
+  typealias CMessage = Guestaccess__V1__BeginPasscodeSignInRequest
+
+  nonisolated(unsafe) static let _descriptor = _descriptorOf(Self.self)
+
+  static func _cInit(_ message: UnsafeMutablePointer<Guestaccess__V1__BeginPasscodeSignInRequest>) {
+    guestaccess__v1__begin_passcode_sign_in_request__init(message)
+  }
+
+  init(_c c: UnsafePointer<Guestaccess__V1__BeginPasscodeSignInRequest>) {
+    self.init()
+    self.tenantID = _protoString(c.pointee.tenant_id)
+    self.email = _protoString(c.pointee.email)
+    self.language = _protoString(c.pointee.language)
+  }
+
+  func _fill(_ c: UnsafeMutablePointer<Guestaccess__V1__BeginPasscodeSignInRequest>, _ arena: _ProtoArena) {
+    if !self.tenantID.isEmpty { c.pointee.tenant_id = arena.string(self.tenantID) }
+    if !self.email.isEmpty { c.pointee.email = arena.string(self.email) }
+    if !self.language.isEmpty { c.pointee.language = arena.string(self.language) }
+  }
+}
+
+/// The sign-in session to finish with CompletePasscodeSignIn. The answer is
+/// the same for every address, whether or not it belongs to a guest that may
+/// sign in: only such a guest gets an email.
+public struct BeginPasscodeSignInResponse: ProtoMessage, Codable {
+  /// The fully qualified protobuf name, `guestaccess.v1.BeginPasscodeSignInResponse`.
+  public static let protoName = "guestaccess.v1.BeginPasscodeSignInResponse"
+
+  /// The session to pass to CompletePasscodeSignIn (not secret on its own;
+  /// the passcode is).
+  public var signInSessionID: String = ""
+  /// When the passcode stops working (30 minutes after sending).
+  public var passcodeExpiresAt: Int64 = 0
+  /// The masked address the passcode went to, e.g. "g***@proseware.com".
+  public var passcodeSentTo: String = ""
+  /// Wrong passcodes allowed before the session is spent.
+  public var passcodeAttemptsAllowed: Int32 = 0
+
+  /// Creates a message with every field at its default value.
+  public init() {}
+
+  /// Creates a message from its fields; omitted fields keep their default values.
+  public init(signInSessionID: String = "", passcodeExpiresAt: Int64 = 0, passcodeSentTo: String = "", passcodeAttemptsAllowed: Int32 = 0) {
+    self.signInSessionID = signInSessionID
+    self.passcodeExpiresAt = passcodeExpiresAt
+    self.passcodeSentTo = passcodeSentTo
+    self.passcodeAttemptsAllowed = passcodeAttemptsAllowed
+  }
+
+  /// Decodes the protobuf wire format with protoc-c's codec.
+  /// - Throws: `ProtoDecodingError` for bytes that are not a valid `BeginPasscodeSignInResponse`.
+  public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    self = try _protoDecode(Self.self, bytes)
+  }
+
+  /// The exact number of bytes `serialize(into:)` appends.
+  public func serializedSize() -> Int { _protoSize(self) }
+
+  /// Appends the protobuf wire format, encoded by protoc-c's codec.
+  public func serialize(into buffer: inout [UInt8]) { _protoEncode(self, into: &buffer) }
+}
+
+extension BeginPasscodeSignInResponse: _CBridged {
+  typealias CMessage = Guestaccess__V1__BeginPasscodeSignInResponse
+
+  nonisolated(unsafe) static let _descriptor = _descriptorOf(Self.self)
+
+  static func _cInit(_ message: UnsafeMutablePointer<Guestaccess__V1__BeginPasscodeSignInResponse>) {
+    guestaccess__v1__begin_passcode_sign_in_response__init(message)
+  }
+
+  init(_c c: UnsafePointer<Guestaccess__V1__BeginPasscodeSignInResponse>) {
+    self.init()
+    self.signInSessionID = _protoString(c.pointee.sign_in_session_id)
+    self.passcodeExpiresAt = c.pointee.passcode_expires_at
+    self.passcodeSentTo = _protoString(c.pointee.passcode_sent_to)
+    self.passcodeAttemptsAllowed = c.pointee.passcode_attempts_allowed
+  }
+
+  func _fill(_ c: UnsafeMutablePointer<Guestaccess__V1__BeginPasscodeSignInResponse>, _ arena: _ProtoArena) {
+    if !self.signInSessionID.isEmpty { c.pointee.sign_in_session_id = arena.string(self.signInSessionID) }
+    c.pointee.passcode_expires_at = self.passcodeExpiresAt
+    if !self.passcodeSentTo.isEmpty { c.pointee.passcode_sent_to = arena.string(self.passcodeSentTo) }
+    c.pointee.passcode_attempts_allowed = self.passcodeAttemptsAllowed
+  }
+}
+
+/// CompletePasscodeSignIn: finishes a passcode sign-in.
+public struct CompletePasscodeSignInRequest: ProtoMessage, Codable {
+  /// The fully qualified protobuf name, `guestaccess.v1.CompletePasscodeSignInRequest`.
+  public static let protoName = "guestaccess.v1.CompletePasscodeSignInRequest"
+
+  /// The session from BeginPasscodeSignIn.
+  public var signInSessionID: String = ""
+  /// The one-time passcode from the email (8 digits; spaces ignored).
+  public var passcode: String = ""
+
+  /// Creates a message with every field at its default value.
+  public init() {}
+
+  /// Creates a message from its fields; omitted fields keep their default values.
+  public init(signInSessionID: String = "", passcode: String = "") {
+    self.signInSessionID = signInSessionID
+    self.passcode = passcode
+  }
+
+  /// Decodes the protobuf wire format with protoc-c's codec.
+  /// - Throws: `ProtoDecodingError` for bytes that are not a valid `CompletePasscodeSignInRequest`.
+  public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    self = try _protoDecode(Self.self, bytes)
+  }
+
+  /// The exact number of bytes `serialize(into:)` appends.
+  public func serializedSize() -> Int { _protoSize(self) }
+
+  /// Appends the protobuf wire format, encoded by protoc-c's codec.
+  public func serialize(into buffer: inout [UInt8]) { _protoEncode(self, into: &buffer) }
+}
+
+extension CompletePasscodeSignInRequest: _CBridged {
+  typealias CMessage = Guestaccess__V1__CompletePasscodeSignInRequest
+
+  nonisolated(unsafe) static let _descriptor = _descriptorOf(Self.self)
+
+  static func _cInit(_ message: UnsafeMutablePointer<Guestaccess__V1__CompletePasscodeSignInRequest>) {
+    guestaccess__v1__complete_passcode_sign_in_request__init(message)
+  }
+
+  init(_c c: UnsafePointer<Guestaccess__V1__CompletePasscodeSignInRequest>) {
+    self.init()
+    self.signInSessionID = _protoString(c.pointee.sign_in_session_id)
+    self.passcode = _protoString(c.pointee.passcode)
+  }
+
+  func _fill(_ c: UnsafeMutablePointer<Guestaccess__V1__CompletePasscodeSignInRequest>, _ arena: _ProtoArena) {
+    if !self.signInSessionID.isEmpty { c.pointee.sign_in_session_id = arena.string(self.signInSessionID) }
+    if !self.passcode.isEmpty { c.pointee.passcode = arena.string(self.passcode) }
+  }
+}
+
+/// The signed-in guest and its short-lived credential.
+public struct CompletePasscodeSignInResponse: ProtoMessage, Codable {
+  /// The fully qualified protobuf name, `guestaccess.v1.CompletePasscodeSignInResponse`.
+  public static let protoName = "guestaccess.v1.CompletePasscodeSignInResponse"
+
+  /// The guest, as the guest sees itself.
+  public var guest: User = .init()
+  /// The short-lived credential: it expires one hour after issue, earlier
+  /// when the guest's access or the tenant's maximum key lifetime ends
+  /// sooner.
+  public var credential: Credential = .init()
+  /// The credential's secret, shown only here: present it as
+  /// `authorization: Bearer <secret>` with the `tenant` metadata unset.
+  public var secret: String = ""
+  /// The guest's tenant id.
+  public var tenantID: String = ""
+  /// The guest's tenant's display name.
+  public var tenantDisplayName: String = ""
+  /// Names of the groups the guest is a member of, by name.
+  public var groupNames: [String] = []
+  /// Names of the applications assigned to the guest, by name.
+  public var applicationNames: [String] = []
+
+  /// Creates a message with every field at its default value.
+  public init() {}
+
+  /// Creates a message from its fields; omitted fields keep their default values.
+  public init(guest: User = .init(), credential: Credential = .init(), secret: String = "", tenantID: String = "", tenantDisplayName: String = "", groupNames: [String] = [], applicationNames: [String] = []) {
+    self.guest = guest
+    self.credential = credential
+    self.secret = secret
+    self.tenantID = tenantID
+    self.tenantDisplayName = tenantDisplayName
+    self.groupNames = groupNames
+    self.applicationNames = applicationNames
+  }
+
+  /// Decodes the protobuf wire format with protoc-c's codec.
+  /// - Throws: `ProtoDecodingError` for bytes that are not a valid `CompletePasscodeSignInResponse`.
+  public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    self = try _protoDecode(Self.self, bytes)
+  }
+
+  /// The exact number of bytes `serialize(into:)` appends.
+  public func serializedSize() -> Int { _protoSize(self) }
+
+  /// Appends the protobuf wire format, encoded by protoc-c's codec.
+  public func serialize(into buffer: inout [UInt8]) { _protoEncode(self, into: &buffer) }
+}
+
+extension CompletePasscodeSignInResponse: _CBridged {
+  typealias CMessage = Guestaccess__V1__CompletePasscodeSignInResponse
+
+  nonisolated(unsafe) static let _descriptor = _descriptorOf(Self.self)
+
+  static func _cInit(_ message: UnsafeMutablePointer<Guestaccess__V1__CompletePasscodeSignInResponse>) {
+    guestaccess__v1__complete_passcode_sign_in_response__init(message)
+  }
+
+  init(_c c: UnsafePointer<Guestaccess__V1__CompletePasscodeSignInResponse>) {
+    self.init()
+    if let sub = c.pointee.guest { self.guest = User(_c: sub) }
+    if let sub = c.pointee.credential { self.credential = Credential(_c: sub) }
+    self.secret = _protoString(c.pointee.secret)
+    self.tenantID = _protoString(c.pointee.tenant_id)
+    self.tenantDisplayName = _protoString(c.pointee.tenant_display_name)
+    self.groupNames = _protoArray(c.pointee.group_names, c.pointee.n_group_names) { _protoString($0) }
+    self.applicationNames = _protoArray(c.pointee.application_names, c.pointee.n_application_names) { _protoString($0) }
+  }
+
+  func _fill(_ c: UnsafeMutablePointer<Guestaccess__V1__CompletePasscodeSignInResponse>, _ arena: _ProtoArena) {
+    if self.guest != User() { c.pointee.guest = arena.message(self.guest) }
+    if self.credential != Credential() { c.pointee.credential = arena.message(self.credential) }
+    if !self.secret.isEmpty { c.pointee.secret = arena.string(self.secret) }
+    if !self.tenantID.isEmpty { c.pointee.tenant_id = arena.string(self.tenantID) }
+    if !self.tenantDisplayName.isEmpty { c.pointee.tenant_display_name = arena.string(self.tenantDisplayName) }
+    if !self.groupNames.isEmpty {
+      c.pointee.n_group_names = self.groupNames.count
+      c.pointee.group_names = arena.array(self.groupNames) { arena.string($0) }
+    }
+    if !self.applicationNames.isEmpty {
+      c.pointee.n_application_names = self.applicationNames.count
+      c.pointee.application_names = arena.array(self.applicationNames) { arena.string($0) }
+    }
+  }
+}

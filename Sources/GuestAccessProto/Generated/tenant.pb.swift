@@ -1377,11 +1377,17 @@ public enum AuditAction: ProtoEnum {
   /// DeleteIdentityProvider.
   /// `AUDIT_ACTION_IDENTITY_PROVIDER_DELETED` = 40
   case identityProviderDeleted
+  /// CompletePasscodeSignIn (target: the guest; details: the short-lived
+  /// key's id, or reason for a refusal). BeginPasscodeSignIn records
+  /// PASSCODE_SENT for a guest that may sign in, and a FAILURE of this action
+  /// (detail reason=NOT_ELIGIBLE) for any other address of an existing tenant.
+  /// `AUDIT_ACTION_GUEST_SIGNED_IN` = 41
+  case guestSignedIn
   /// A value this version of the schema does not know (proto3 open enum).
   case unrecognized(Int32)
 
   /// Every value the schema declares, in declaration order.
-  public static let knownCases: [AuditAction] = [.unspecified, .tenantCreated, .tenantUpdated, .tenantDisabled, .settingsUpdated, .crossTenantAccessUpdated, .userCreated, .userUpdated, .userDeleted, .rolesChanged, .groupCreated, .groupMemberAdded, .groupMemberRemoved, .applicationCreated, .applicationAssigned, .applicationUnassigned, .credentialIssued, .credentialRevoked, .invitationCreated, .invitationResent, .invitationRevoked, .invitationExpired, .invitationRedeemed, .invitationEmailFailed, .passcodeSent, .guestUpdated, .guestSignInBlocked, .guestSignInUnblocked, .guestRemoved, .guestRestored, .guestPurged, .guestAccessExpired, .guestRedemptionReset, .guestLeft, .accessReviewCreated, .accessReviewDecisionRecorded, .accessReviewApplied, .credentialRotated, .identityProviderCreated, .identityProviderUpdated, .identityProviderDeleted]
+  public static let knownCases: [AuditAction] = [.unspecified, .tenantCreated, .tenantUpdated, .tenantDisabled, .settingsUpdated, .crossTenantAccessUpdated, .userCreated, .userUpdated, .userDeleted, .rolesChanged, .groupCreated, .groupMemberAdded, .groupMemberRemoved, .applicationCreated, .applicationAssigned, .applicationUnassigned, .credentialIssued, .credentialRevoked, .invitationCreated, .invitationResent, .invitationRevoked, .invitationExpired, .invitationRedeemed, .invitationEmailFailed, .passcodeSent, .guestUpdated, .guestSignInBlocked, .guestSignInUnblocked, .guestRemoved, .guestRestored, .guestPurged, .guestAccessExpired, .guestRedemptionReset, .guestLeft, .accessReviewCreated, .accessReviewDecisionRecorded, .accessReviewApplied, .credentialRotated, .identityProviderCreated, .identityProviderUpdated, .identityProviderDeleted, .guestSignedIn]
 
   /// Creates the value for a wire number; unknown numbers become `.unrecognized`.
   public init(rawValue: Int32) {
@@ -1427,6 +1433,7 @@ public enum AuditAction: ProtoEnum {
     case 38: self = .identityProviderCreated
     case 39: self = .identityProviderUpdated
     case 40: self = .identityProviderDeleted
+    case 41: self = .guestSignedIn
     default: self = .unrecognized(rawValue)
     }
   }
@@ -1475,6 +1482,7 @@ public enum AuditAction: ProtoEnum {
     case .identityProviderCreated: return 38
     case .identityProviderUpdated: return 39
     case .identityProviderDeleted: return 40
+    case .guestSignedIn: return 41
     case .unrecognized(let value): return value
     }
   }
@@ -1523,6 +1531,7 @@ public enum AuditAction: ProtoEnum {
     case .identityProviderCreated: return "AUDIT_ACTION_IDENTITY_PROVIDER_CREATED"
     case .identityProviderUpdated: return "AUDIT_ACTION_IDENTITY_PROVIDER_UPDATED"
     case .identityProviderDeleted: return "AUDIT_ACTION_IDENTITY_PROVIDER_DELETED"
+    case .guestSignedIn: return "AUDIT_ACTION_GUEST_SIGNED_IN"
     case .unrecognized(let value): return String(value)
     }
   }

@@ -132,7 +132,9 @@ public struct AuthInterceptor: ServerInterceptor {
                        certificateIdentity: credential.clientCertificateIdentity)
   }
 
-  private static func checkUsable(_ user: User, tenantID: String, now: Int64, reader: any DirectoryReader) throws {
+  /// Refuses a user that may not act in `tenantID` now: a disabled tenant, a
+  /// blocked user, an unredeemed guest, expired access.
+  static func checkUsable(_ user: User, tenantID: String, now: Int64, reader: any DirectoryReader) throws {
     guard let tenant = try reader.tenant(id: tenantID), tenant.state == .active else {
       throw RPCError.permissionDenied("tenant is disabled", reason: .tenantDisabled)
     }

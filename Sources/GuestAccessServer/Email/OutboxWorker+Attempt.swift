@@ -78,7 +78,8 @@ extension OutboxWorker {
       try writer.updateOutboxMessage(final)
       if writeAudit {
         try audit.record(
-          writer, &events, tenantID: final.tenantID, action: .invitationEmailFailed, targetType: .invitation,
+          writer, &events, tenantID: final.tenantID, action: .invitationEmailFailed,
+          targetType: final.kind == .signInPasscode ? .user : .invitation,
           targetID: final.invitationID, outcome: .failure,
           details: ["kind": final.kind.rawValue, "attempts": String(final.attempts), "reason": final.lastError, "outbox_id": String(final.id)])
       }
@@ -88,7 +89,14 @@ extension OutboxWorker {
   /// Why a queued message should not be sent any more, if so: its invitation
   /// is no longer pending, a newer message of the same kind replaced it (a
   /// resend issues a new ticket, so the old link is dead), or its passcode expired.
+  /// A sign-in passcode is cancelled only by its expiry.
   private static func cancellation(of message: OutboxMessage, _ writer: any DirectoryWriter, now: Int64) throws -> String? {
+    if message.kind == .signInPasscode {
+      // About a guest, not an invitation, and each for its own session (a newer
+      // sign-in does not close an older one): only its passcode's expiry cancels it.
+      if let expiresAt = Int64(message.payload["expires_at"] ?? ""), expiresAt <= now { return "not sent: the passcode expired" }
+      return nil
+    }
     if let newer = try writer.latestOutboxMessage(invitationID: message.invitationID, kind: message.kind), newer.id > message.id {
       return "not sent: superseded by a newer \(message.kind.rawValue) email"
     }

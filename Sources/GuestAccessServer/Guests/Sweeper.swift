@@ -18,7 +18,9 @@ import GuestAccessStorage
 ///    revoked and the user, memberships and assignments deleted for good
 ///    (audit GUEST_PURGED);
 /// 5. deletes idempotency keys older than 24 hours (no audit: they are not
-///    directory state; a create ignores them from that age on anyway).
+///    directory state; a create ignores them from that age on anyway);
+/// 6. deletes passcode sign-in sessions older than 24 hours (their passcodes
+///    expired long before; no audit).
 ///
 /// Work runs in batches, one transaction each, with at most `maxPerRun`
 /// items per step per sweep so a backlog never holds the writer for long;
@@ -38,13 +40,15 @@ public final class Sweeper: Sendable {
     public var guestsPurged = 0
     /// Idempotency keys past their 24 hours deleted.
     public var idempotencyKeysPurged = 0
+    /// Passcode sign-in sessions past their 24 hours deleted.
+    public var signInSessionsPurged = 0
 
     /// A report of no changes.
     public init() {}
 
     /// Everything changed.
     public var total: Int {
-      invitationsExpired + guestsExpired + guestsRemoved + removalsCancelled + guestsPurged + idempotencyKeysPurged
+      invitationsExpired + guestsExpired + guestsRemoved + removalsCancelled + guestsPurged + idempotencyKeysPurged + signInSessionsPurged
     }
   }
 
@@ -90,6 +94,10 @@ public final class Sweeper: Sendable {
     }
     report.idempotencyKeysPurged = try await drain(now: now) { writer, _, _, limit in
       let purged = try writer.purgeIdempotentResults(before: now - Idempotency.retentionMillis, limit: limit)
+      return Batch(fetched: purged, counted: purged)
+    }
+    report.signInSessionsPurged = try await drain(now: now) { writer, _, _, limit in
+      let purged = try writer.deleteSignInSessions(createdBy: now - 86_400_000, limit: limit)
       return Batch(fetched: purged, counted: purged)
     }
     return report

@@ -81,6 +81,21 @@ struct InvitationIssuer {
     _ = try writer.enqueue(message)
   }
 
+  /// Queues a sign-in passcode email to `guest`. The outbox's
+  /// `invitationID` column holds the guest's id for this kind, so a newer
+  /// sign-in passcode supersedes one not yet sent.
+  func queueSignInPasscodeEmail(
+    _ writer: any DirectoryWriter, guest: User, passcode: String, tenant: Tenant, language: String, expiresAt: Int64, now: Int64
+  ) throws {
+    let message = OutboxMessage(
+      tenantID: tenant.id, invitationID: guest.id, kind: .signInPasscode, recipient: guest.mail, cc: "", createdAt: now,
+      payload: [
+        "tenant_name": tenant.displayName, "passcode": passcode, "expires_at": String(expiresAt), "language": language,
+        "invited_name": guest.displayName,
+      ])
+    _ = try writer.enqueue(message)
+  }
+
   /// The lifetime of a new ticket: requested seconds, or the tenant default; at most 30 days.
   static func lifetime(requestedSeconds: Int64, settings: TenantSettings) throws(RPCError) -> Int64 {
     guard requestedSeconds >= 0, requestedSeconds <= 30 * 86_400 else {
@@ -95,10 +110,15 @@ struct InvitationIssuer {
     var result = info
     if !info.ccRecipient.isEmpty { result.ccRecipient = try Validation.email(info.ccRecipient, field: "message_info.cc_recipient") }
     result.customizedMessageBody = try Validation.text(info.customizedMessageBody, field: "message_info.customized_message_body", limit: 4000)
-    let language = info.messageLanguage
-    guard language.count <= 35, language.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
-      throw RPCError.invalidArgument(field: "message_info.message_language", "must be a language tag such as en-US")
-    }
+    _ = try languageTag(info.messageLanguage, field: "message_info.message_language")
     return result
+  }
+
+  /// A language tag such as `en-US` (or empty), else INVALID_ARGUMENT naming `field`.
+  static func languageTag(_ language: String, field: String) throws(RPCError) -> String {
+    guard language.count <= 35, language.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
+      throw RPCError.invalidArgument(field: field, "must be a language tag such as en-US")
+    }
+    return language
   }
 }

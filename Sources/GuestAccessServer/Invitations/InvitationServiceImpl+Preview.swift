@@ -60,7 +60,7 @@ extension InvitationServiceImpl {
         preview.inviterName = inviter.displayName
         preview.inviterMail = inviter.mail
       }
-      preview.maskedEmail = Self.mask(invitation.invitedEmail)
+      preview.maskedEmail = PasscodePolicy.mask(invitation.invitedEmail)
       preview.customMessage = invitation.messageInfo.customizedMessageBody
       preview.language = invitation.messageInfo.messageLanguage
       preview.groupNames = try invitation.grants.groupIDs.compactMap { try reader.group(tenantID: tenant.id, id: $0)?.displayName }

@@ -185,17 +185,16 @@ extension InvitationServiceImpl {
       previous.state = .closed
       try writer.putRedemptionSession(previous)
     }
-    let passcode = Self.newPasscode()
-    let sessionID = Secrets.newID(prefix: "rds_")
-    let session = policy.newSession(
-      id: sessionID, invitationID: invitation.id, passcodeHash: env.hasher.passcode(passcode, sessionID: sessionID), now: now)
+    let issued = PasscodePolicy.issue(prefix: "rds_", hasher: env.hasher, now: now)
+    let passcode = issued.passcode
+    let session = policy.newSession(id: issued.sessionID, invitationID: invitation.id, passcodeHash: issued.hash, now: now)
     let expiresAt = session.expiresAt
     try writer.putRedemptionSession(session)
     try issuer.queuePasscodeEmail(writer, invitation: invitation, passcode: passcode, tenant: tenant, expiresAt: expiresAt, now: now)
     try audit.record(writer, &events, tenantID: tenant.id, action: .passcodeSent, targetType: .invitation, targetID: invitation.id)
     return RedeemInvitationResponse(
       result: .passcodeSent, tenantID: tenant.id, tenantDisplayName: tenant.displayName, redirectURL: invitation.redirectURL,
-      redemptionSessionID: session.id, passcodeExpiresAt: expiresAt, passcodeSentTo: Self.mask(invitation.invitedEmail),
+      redemptionSessionID: session.id, passcodeExpiresAt: expiresAt, passcodeSentTo: PasscodePolicy.mask(invitation.invitedEmail),
       passcodeAttemptsAllowed: Int32(policy.limits.passcodeAttempts))
   }
 
@@ -235,23 +234,4 @@ extension InvitationServiceImpl {
     guard let range = trimmed.range(of: "ticket=") else { return trimmed }
     return String(trimmed[range.upperBound...].prefix { $0 != "&" && $0 != "#" })
   }
-
-  // MARK: Passcodes
-
-  static func newPasscode() -> String {
-    var generator = SystemRandomNumberGenerator()
-    return zeroPadded8(UInt32.random(in: 0..<100_000_000, using: &generator))
-  }
-
-  static func mask(_ email: String) -> String {
-    let parts = email.split(separator: "@")
-    guard parts.count == 2, let first = parts[0].first else { return "***" }
-    return "\(first)***@\(parts[1])"
-  }
-}
-
-/// An 8-digit, zero-padded decimal.
-func zeroPadded8(_ value: UInt32) -> String {
-  let digits = "\(value)"
-  return String(repeating: "0", count: max(0, 8 - digits.count)) + digits
 }

@@ -17,6 +17,7 @@ public struct InvitationServiceImpl: InvitationService.ServiceProtocol {
   /// Methods callable without a credential (the email passcode path).
   public static let anonymousMethods: Set<String> = [
     InvitationService.Method.redeemInvitation.path, InvitationService.Method.completeRedemption.path,
+    InvitationService.Method.beginPasscodeSignIn.path, InvitationService.Method.completePasscodeSignIn.path,
   ]
 
   /// The redemption rules (order, passcode life, attempts and quotas, failures per source).

@@ -15,7 +15,7 @@ public struct RedemptionPolicy: Sendable {
     public var passcodeLifetime: Duration = .seconds(30 * 60)
     /// Wrong passcodes allowed per passcode.
     public var passcodeAttempts = 5
-    /// Passcodes sent per invitation per `passcodeWindow`.
+    /// Passcodes sent per invitation (or per address for a sign-in) per `passcodeWindow`.
     public var passcodesPerTicket = 5
     public var passcodeWindow: Duration = .seconds(3600)
     /// Failed redemptions counted per source address per `failureWindow`.
@@ -97,10 +97,10 @@ public struct RedemptionPolicy: Sendable {
 
   /// The refusal when the invitation has had its passcodes for the window
   /// (`sent` counts the one being sent), or nil.
-  public func passcodeQuotaRefusal(sent: Int, windowStart: Int64, now: Int64) -> RPCError? {
+  public func passcodeQuotaRefusal(sent: Int, windowStart: Int64, now: Int64, what: String = "invitation") -> RPCError? {
     guard sent > limits.passcodesPerTicket else { return nil }
     return RPCError(
-      code: .resourceExhausted, message: "too many passcodes for this invitation; try again later", reason: .redemptionRateLimited,
+      code: .resourceExhausted, message: "too many passcodes for this \(what); try again later", reason: .redemptionRateLimited,
       retryDelayMillis: UInt64(max(1, windowStart + limits.passcodeWindow.millis - now)))
   }
 
@@ -149,7 +149,7 @@ public struct RedemptionPolicy: Sendable {
   /// changed as it must be stored (`changed` tells whether it must be).
   /// A completed or closed session is checked before the passcode, and the
   /// passcode only while the session lives.
-  public func attempt(_ session: inout RedemptionSession, passcodeMatches: Bool, now: Int64) -> (outcome: PasscodeOutcome, changed: Bool) {
+  public func attempt<Session: PasscodeSession>(_ session: inout Session, passcodeMatches: Bool, now: Int64) -> (outcome: PasscodeOutcome, changed: Bool) {
     switch session.state {
     case .completed: return (.alreadyCompleted, false)
     case .closed: return (.spent, false)

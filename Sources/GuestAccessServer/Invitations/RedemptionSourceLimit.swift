@@ -24,23 +24,37 @@ struct RedemptionSourceLimit: Sendable {
   let limit: Int
   let windowMillis: Int64
 
-  init(context: ServerContext, now: Int64, policy: RedemptionPolicy) {
-    key = "redeem-fail:" + PeerAddress.host(of: context.peer)
+  /// The limit on `counter` for the call's source address: failed
+  /// redemptions and sign-ins share "redeem-fail" (`policy`'s failures per
+  /// source); passcode sign-in starts count on "sign-in" with their own `limit`.
+  /// The window is `policy`'s failure window.
+  init(context: ServerContext, now: Int64, policy: RedemptionPolicy, limit: Int? = nil, counter: String = "redeem-fail") {
+    key = counter + ":" + PeerAddress.host(of: context.peer)
     self.now = now
-    limit = policy.limits.failuresPerSource
+    self.limit = limit ?? policy.limits.failuresPerSource
     windowMillis = policy.limits.failureWindow.millis
+  }
+
+  /// Counts one attempt that is limited whatever its outcome (the start of a
+  /// passcode sign-in, which answers alike for every address); throws
+  /// REDEMPTION_RATE_LIMITED beyond the limit.
+  func charge(_ writer: any DirectoryWriter) throws {
+    let used = try writer.countInWindow(key: key, now: now, windowMillis: windowMillis, add: 1)
+    guard used.count <= limit else { throw rateLimited("too many sign-in attempts from this source; try again later") }
+  }
+
+  private func rateLimited(_ message: String) -> RPCError {
+    let start = now - now % windowMillis
+    return RPCError(
+      code: .resourceExhausted, message: message, reason: .redemptionRateLimited,
+      retryDelayMillis: UInt64(max(1, start + windowMillis - now)))
   }
 
   /// A lookup that missed: REDEMPTION_RATE_LIMITED once the source has used
   /// up its failures, else `notFound`, counted.
   func missed(_ writer: any DirectoryWriter, _ notFound: RPCError) throws -> RPCError {
-    let start = now - now % windowMillis
     guard try writer.failureCount(key: key, now: now, windowMillis: windowMillis) < limit else {
-      return RPCError(
-        code: .resourceExhausted,
-        message: "too many failed redemption attempts from this source; try again later",
-        reason: .redemptionRateLimited,
-        retryDelayMillis: UInt64(max(1, start + windowMillis - now)))
+      return rateLimited("too many failed redemption attempts from this source; try again later")
     }
     try recordFailure(writer)
     return notFound

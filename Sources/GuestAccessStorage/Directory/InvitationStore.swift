@@ -33,6 +33,8 @@ public protocol InvitationReader {
   func redemptionSession(id: String) throws -> RedemptionSession?
   /// The newest session of an invitation.
   func latestRedemptionSession(invitationID: String) throws -> RedemptionSession?
+  /// A passcode sign-in session.
+  func signInSession(id: String) throws -> SignInSession?
   /// Outbox messages due for delivery.
   func dueOutboxMessages(now: Int64, limit: Int) throws -> [OutboxMessage]
   /// Outbox messages waiting (any due time).
@@ -68,6 +70,10 @@ public protocol InvitationWriter: InvitationReader {
   func updateInvitation(_ invitation: Invitation, ticketHash: [UInt8]?) throws
   /// Inserts or replaces a redemption session.
   func putRedemptionSession(_ session: RedemptionSession) throws
+  /// Inserts or replaces a sign-in session (attempts, state and expiry change).
+  func putSignInSession(_ session: SignInSession) throws
+  /// Deletes sign-in sessions created at or before `time`; returns how many.
+  func deleteSignInSessions(createdBy time: Int64, limit: Int) throws -> Int
   /// Queues an outbox message; returns its id.
   func enqueue(_ message: OutboxMessage) throws -> Int64
   /// Replaces an outbox message's delivery state (and payload).

@@ -17,15 +17,18 @@ public struct OutboxMessage: Sendable, Hashable {
   public enum Kind: String, Sendable {
     /// An invitation email.
     case invitation
-    /// A one-time passcode email.
+    /// A one-time passcode email (redemption).
     case passcode
+    /// A one-time passcode email for a later sign-in of a passcode guest;
+    /// `invitationID` holds the guest's user id.
+    case signInPasscode = "sign_in_passcode"
   }
 
   /// Outbox sequence number.
   public var id: Int64
   /// The tenant the message belongs to.
   public var tenantID: String
-  /// The invitation it is about.
+  /// The invitation it is about (for `signInPasscode`, the guest's user id).
   public var invitationID: String
   /// Invitation or passcode.
   public var kind: Kind

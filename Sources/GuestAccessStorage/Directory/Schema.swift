@@ -173,5 +173,6 @@ public enum Schema {
       """),
     verifiedMail,
     federation,
+    signInSessions,
   ]
 }

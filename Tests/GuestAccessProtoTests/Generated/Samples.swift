@@ -3290,6 +3290,148 @@ extension CompleteRedemptionResponse {
   }
 }
 
+extension BeginPasscodeSignInRequest {
+  /// A sample with every field set to a non-default value.
+  static func sample() -> BeginPasscodeSignInRequest {
+    var m = BeginPasscodeSignInRequest()
+    m.tenantID = "tenant_id-0-ü✓"
+    m.email = "email-1-ü✓"
+    m.language = "language-2-ü✓"
+    return m
+  }
+}
+
+extension BeginPasscodeSignInRequest {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth1() -> BeginPasscodeSignInRequest {
+    var m = BeginPasscodeSignInRequest()
+    m.tenantID = "tenant_id-0-ü✓"
+    m.email = "email-1-ü✓"
+    m.language = "language-2-ü✓"
+    return m
+  }
+}
+
+extension BeginPasscodeSignInRequest {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth2() -> BeginPasscodeSignInRequest {
+    var m = BeginPasscodeSignInRequest()
+    m.tenantID = "tenant_id-0-ü✓"
+    m.email = "email-1-ü✓"
+    m.language = "language-2-ü✓"
+    return m
+  }
+}
+
+extension BeginPasscodeSignInResponse {
+  /// A sample with every field set to a non-default value.
+  static func sample() -> BeginPasscodeSignInResponse {
+    var m = BeginPasscodeSignInResponse()
+    m.signInSessionID = "sign_in_session_id-0-ü✓"
+    m.passcodeExpiresAt = -1099511627776
+    m.passcodeSentTo = "passcode_sent_to-2-ü✓"
+    m.passcodeAttemptsAllowed = -4
+    return m
+  }
+}
+
+extension BeginPasscodeSignInResponse {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth1() -> BeginPasscodeSignInResponse {
+    var m = BeginPasscodeSignInResponse()
+    m.signInSessionID = "sign_in_session_id-0-ü✓"
+    m.passcodeExpiresAt = -1099511627776
+    m.passcodeSentTo = "passcode_sent_to-2-ü✓"
+    m.passcodeAttemptsAllowed = -4
+    return m
+  }
+}
+
+extension BeginPasscodeSignInResponse {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth2() -> BeginPasscodeSignInResponse {
+    var m = BeginPasscodeSignInResponse()
+    m.signInSessionID = "sign_in_session_id-0-ü✓"
+    m.passcodeExpiresAt = -1099511627776
+    m.passcodeSentTo = "passcode_sent_to-2-ü✓"
+    m.passcodeAttemptsAllowed = -4
+    return m
+  }
+}
+
+extension CompletePasscodeSignInRequest {
+  /// A sample with every field set to a non-default value.
+  static func sample() -> CompletePasscodeSignInRequest {
+    var m = CompletePasscodeSignInRequest()
+    m.signInSessionID = "sign_in_session_id-0-ü✓"
+    m.passcode = "passcode-1-ü✓"
+    return m
+  }
+}
+
+extension CompletePasscodeSignInRequest {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth1() -> CompletePasscodeSignInRequest {
+    var m = CompletePasscodeSignInRequest()
+    m.signInSessionID = "sign_in_session_id-0-ü✓"
+    m.passcode = "passcode-1-ü✓"
+    return m
+  }
+}
+
+extension CompletePasscodeSignInRequest {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth2() -> CompletePasscodeSignInRequest {
+    var m = CompletePasscodeSignInRequest()
+    m.signInSessionID = "sign_in_session_id-0-ü✓"
+    m.passcode = "passcode-1-ü✓"
+    return m
+  }
+}
+
+extension CompletePasscodeSignInResponse {
+  /// A sample with every field set to a non-default value.
+  static func sample() -> CompletePasscodeSignInResponse {
+    var m = CompletePasscodeSignInResponse()
+    m.guest = User.sampleDepth1()
+    m.credential = Credential.sampleDepth1()
+    m.secret = "secret-2-ü✓"
+    m.tenantID = "tenant_id-3-ü✓"
+    m.tenantDisplayName = "tenant_display_name-4-ü✓"
+    m.groupNames = ["group_names-5-ü✓", "group_names-6-ü✓"]
+    m.applicationNames = ["application_names-6-ü✓", "application_names-7-ü✓"]
+    return m
+  }
+}
+
+extension CompletePasscodeSignInResponse {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth1() -> CompletePasscodeSignInResponse {
+    var m = CompletePasscodeSignInResponse()
+    m.guest = User.sampleDepth2()
+    m.credential = Credential.sampleDepth2()
+    m.secret = "secret-2-ü✓"
+    m.tenantID = "tenant_id-3-ü✓"
+    m.tenantDisplayName = "tenant_display_name-4-ü✓"
+    m.groupNames = ["group_names-5-ü✓", "group_names-6-ü✓"]
+    m.applicationNames = ["application_names-6-ü✓", "application_names-7-ü✓"]
+    return m
+  }
+}
+
+extension CompletePasscodeSignInResponse {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth2() -> CompletePasscodeSignInResponse {
+    var m = CompletePasscodeSignInResponse()
+    m.secret = "secret-2-ü✓"
+    m.tenantID = "tenant_id-3-ü✓"
+    m.tenantDisplayName = "tenant_display_name-4-ü✓"
+    m.groupNames = ["group_names-5-ü✓", "group_names-6-ü✓"]
+    m.applicationNames = ["application_names-6-ü✓", "application_names-7-ü✓"]
+    return m
+  }
+}
+
 extension GetGuestRequest {
   /// A sample with every field set to a non-default value.
   static func sample() -> GetGuestRequest {
@@ -4418,6 +4560,10 @@ let allMessageSamples: [any ProtoMessage] = [
   RedeemInvitationResponse.sample(),
   CompleteRedemptionRequest.sample(),
   CompleteRedemptionResponse.sample(),
+  BeginPasscodeSignInRequest.sample(),
+  BeginPasscodeSignInResponse.sample(),
+  CompletePasscodeSignInRequest.sample(),
+  CompletePasscodeSignInResponse.sample(),
   GetGuestRequest.sample(),
   ListGuestsRequest.sample(),
   ListGuestsResponse.sample(),

@@ -817,6 +817,186 @@ void   guestaccess__v1__complete_redemption_response__free_unpacked
   assert(message->base.descriptor == &guestaccess__v1__complete_redemption_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   guestaccess__v1__begin_passcode_sign_in_request__init
+                     (Guestaccess__V1__BeginPasscodeSignInRequest         *message)
+{
+  static const Guestaccess__V1__BeginPasscodeSignInRequest init_value = GUESTACCESS__V1__BEGIN_PASSCODE_SIGN_IN_REQUEST__INIT;
+  *message = init_value;
+}
+size_t guestaccess__v1__begin_passcode_sign_in_request__get_packed_size
+                     (const Guestaccess__V1__BeginPasscodeSignInRequest *message)
+{
+  assert(message->base.descriptor == &guestaccess__v1__begin_passcode_sign_in_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t guestaccess__v1__begin_passcode_sign_in_request__pack
+                     (const Guestaccess__V1__BeginPasscodeSignInRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &guestaccess__v1__begin_passcode_sign_in_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t guestaccess__v1__begin_passcode_sign_in_request__pack_to_buffer
+                     (const Guestaccess__V1__BeginPasscodeSignInRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &guestaccess__v1__begin_passcode_sign_in_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Guestaccess__V1__BeginPasscodeSignInRequest *
+       guestaccess__v1__begin_passcode_sign_in_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Guestaccess__V1__BeginPasscodeSignInRequest *)
+     protobuf_c_message_unpack (&guestaccess__v1__begin_passcode_sign_in_request__descriptor,
+                                allocator, len, data);
+}
+void   guestaccess__v1__begin_passcode_sign_in_request__free_unpacked
+                     (Guestaccess__V1__BeginPasscodeSignInRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &guestaccess__v1__begin_passcode_sign_in_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   guestaccess__v1__begin_passcode_sign_in_response__init
+                     (Guestaccess__V1__BeginPasscodeSignInResponse         *message)
+{
+  static const Guestaccess__V1__BeginPasscodeSignInResponse init_value = GUESTACCESS__V1__BEGIN_PASSCODE_SIGN_IN_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t guestaccess__v1__begin_passcode_sign_in_response__get_packed_size
+                     (const Guestaccess__V1__BeginPasscodeSignInResponse *message)
+{
+  assert(message->base.descriptor == &guestaccess__v1__begin_passcode_sign_in_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t guestaccess__v1__begin_passcode_sign_in_response__pack
+                     (const Guestaccess__V1__BeginPasscodeSignInResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &guestaccess__v1__begin_passcode_sign_in_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t guestaccess__v1__begin_passcode_sign_in_response__pack_to_buffer
+                     (const Guestaccess__V1__BeginPasscodeSignInResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &guestaccess__v1__begin_passcode_sign_in_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Guestaccess__V1__BeginPasscodeSignInResponse *
+       guestaccess__v1__begin_passcode_sign_in_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Guestaccess__V1__BeginPasscodeSignInResponse *)
+     protobuf_c_message_unpack (&guestaccess__v1__begin_passcode_sign_in_response__descriptor,
+                                allocator, len, data);
+}
+void   guestaccess__v1__begin_passcode_sign_in_response__free_unpacked
+                     (Guestaccess__V1__BeginPasscodeSignInResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &guestaccess__v1__begin_passcode_sign_in_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   guestaccess__v1__complete_passcode_sign_in_request__init
+                     (Guestaccess__V1__CompletePasscodeSignInRequest         *message)
+{
+  static const Guestaccess__V1__CompletePasscodeSignInRequest init_value = GUESTACCESS__V1__COMPLETE_PASSCODE_SIGN_IN_REQUEST__INIT;
+  *message = init_value;
+}
+size_t guestaccess__v1__complete_passcode_sign_in_request__get_packed_size
+                     (const Guestaccess__V1__CompletePasscodeSignInRequest *message)
+{
+  assert(message->base.descriptor == &guestaccess__v1__complete_passcode_sign_in_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t guestaccess__v1__complete_passcode_sign_in_request__pack
+                     (const Guestaccess__V1__CompletePasscodeSignInRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &guestaccess__v1__complete_passcode_sign_in_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t guestaccess__v1__complete_passcode_sign_in_request__pack_to_buffer
+                     (const Guestaccess__V1__CompletePasscodeSignInRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &guestaccess__v1__complete_passcode_sign_in_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Guestaccess__V1__CompletePasscodeSignInRequest *
+       guestaccess__v1__complete_passcode_sign_in_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Guestaccess__V1__CompletePasscodeSignInRequest *)
+     protobuf_c_message_unpack (&guestaccess__v1__complete_passcode_sign_in_request__descriptor,
+                                allocator, len, data);
+}
+void   guestaccess__v1__complete_passcode_sign_in_request__free_unpacked
+                     (Guestaccess__V1__CompletePasscodeSignInRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &guestaccess__v1__complete_passcode_sign_in_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   guestaccess__v1__complete_passcode_sign_in_response__init
+                     (Guestaccess__V1__CompletePasscodeSignInResponse         *message)
+{
+  static const Guestaccess__V1__CompletePasscodeSignInResponse init_value = GUESTACCESS__V1__COMPLETE_PASSCODE_SIGN_IN_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t guestaccess__v1__complete_passcode_sign_in_response__get_packed_size
+                     (const Guestaccess__V1__CompletePasscodeSignInResponse *message)
+{
+  assert(message->base.descriptor == &guestaccess__v1__complete_passcode_sign_in_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t guestaccess__v1__complete_passcode_sign_in_response__pack
+                     (const Guestaccess__V1__CompletePasscodeSignInResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &guestaccess__v1__complete_passcode_sign_in_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t guestaccess__v1__complete_passcode_sign_in_response__pack_to_buffer
+                     (const Guestaccess__V1__CompletePasscodeSignInResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &guestaccess__v1__complete_passcode_sign_in_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Guestaccess__V1__CompletePasscodeSignInResponse *
+       guestaccess__v1__complete_passcode_sign_in_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Guestaccess__V1__CompletePasscodeSignInResponse *)
+     protobuf_c_message_unpack (&guestaccess__v1__complete_passcode_sign_in_response__descriptor,
+                                allocator, len, data);
+}
+void   guestaccess__v1__complete_passcode_sign_in_response__free_unpacked
+                     (Guestaccess__V1__CompletePasscodeSignInResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &guestaccess__v1__complete_passcode_sign_in_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor guestaccess__v1__invitation_message_info__field_descriptors[3] =
 {
   {
@@ -2463,6 +2643,314 @@ const ProtobufCMessageDescriptor guestaccess__v1__complete_redemption_response__
   (ProtobufCMessageInit) guestaccess__v1__complete_redemption_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor guestaccess__v1__begin_passcode_sign_in_request__field_descriptors[3] =
+{
+  {
+    "tenant_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__BeginPasscodeSignInRequest, tenant_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "email",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__BeginPasscodeSignInRequest, email),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "language",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__BeginPasscodeSignInRequest, language),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned guestaccess__v1__begin_passcode_sign_in_request__field_indices_by_name[] = {
+  1,   /* field[1] = email */
+  2,   /* field[2] = language */
+  0,   /* field[0] = tenant_id */
+};
+static const ProtobufCIntRange guestaccess__v1__begin_passcode_sign_in_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor guestaccess__v1__begin_passcode_sign_in_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "guestaccess.v1.BeginPasscodeSignInRequest",
+  "BeginPasscodeSignInRequest",
+  "Guestaccess__V1__BeginPasscodeSignInRequest",
+  "guestaccess.v1",
+  sizeof(Guestaccess__V1__BeginPasscodeSignInRequest),
+  3,
+  guestaccess__v1__begin_passcode_sign_in_request__field_descriptors,
+  guestaccess__v1__begin_passcode_sign_in_request__field_indices_by_name,
+  1,  guestaccess__v1__begin_passcode_sign_in_request__number_ranges,
+  (ProtobufCMessageInit) guestaccess__v1__begin_passcode_sign_in_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor guestaccess__v1__begin_passcode_sign_in_response__field_descriptors[4] =
+{
+  {
+    "sign_in_session_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__BeginPasscodeSignInResponse, sign_in_session_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "passcode_expires_at",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__BeginPasscodeSignInResponse, passcode_expires_at),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "passcode_sent_to",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__BeginPasscodeSignInResponse, passcode_sent_to),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "passcode_attempts_allowed",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__BeginPasscodeSignInResponse, passcode_attempts_allowed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned guestaccess__v1__begin_passcode_sign_in_response__field_indices_by_name[] = {
+  3,   /* field[3] = passcode_attempts_allowed */
+  1,   /* field[1] = passcode_expires_at */
+  2,   /* field[2] = passcode_sent_to */
+  0,   /* field[0] = sign_in_session_id */
+};
+static const ProtobufCIntRange guestaccess__v1__begin_passcode_sign_in_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor guestaccess__v1__begin_passcode_sign_in_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "guestaccess.v1.BeginPasscodeSignInResponse",
+  "BeginPasscodeSignInResponse",
+  "Guestaccess__V1__BeginPasscodeSignInResponse",
+  "guestaccess.v1",
+  sizeof(Guestaccess__V1__BeginPasscodeSignInResponse),
+  4,
+  guestaccess__v1__begin_passcode_sign_in_response__field_descriptors,
+  guestaccess__v1__begin_passcode_sign_in_response__field_indices_by_name,
+  1,  guestaccess__v1__begin_passcode_sign_in_response__number_ranges,
+  (ProtobufCMessageInit) guestaccess__v1__begin_passcode_sign_in_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor guestaccess__v1__complete_passcode_sign_in_request__field_descriptors[2] =
+{
+  {
+    "sign_in_session_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__CompletePasscodeSignInRequest, sign_in_session_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "passcode",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__CompletePasscodeSignInRequest, passcode),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned guestaccess__v1__complete_passcode_sign_in_request__field_indices_by_name[] = {
+  1,   /* field[1] = passcode */
+  0,   /* field[0] = sign_in_session_id */
+};
+static const ProtobufCIntRange guestaccess__v1__complete_passcode_sign_in_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor guestaccess__v1__complete_passcode_sign_in_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "guestaccess.v1.CompletePasscodeSignInRequest",
+  "CompletePasscodeSignInRequest",
+  "Guestaccess__V1__CompletePasscodeSignInRequest",
+  "guestaccess.v1",
+  sizeof(Guestaccess__V1__CompletePasscodeSignInRequest),
+  2,
+  guestaccess__v1__complete_passcode_sign_in_request__field_descriptors,
+  guestaccess__v1__complete_passcode_sign_in_request__field_indices_by_name,
+  1,  guestaccess__v1__complete_passcode_sign_in_request__number_ranges,
+  (ProtobufCMessageInit) guestaccess__v1__complete_passcode_sign_in_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor guestaccess__v1__complete_passcode_sign_in_response__field_descriptors[7] =
+{
+  {
+    "guest",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__CompletePasscodeSignInResponse, guest),
+    &guestaccess__v1__user__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "credential",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__CompletePasscodeSignInResponse, credential),
+    &guestaccess__v1__credential__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "secret",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__CompletePasscodeSignInResponse, secret),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tenant_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__CompletePasscodeSignInResponse, tenant_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tenant_display_name",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__CompletePasscodeSignInResponse, tenant_display_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "group_names",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Guestaccess__V1__CompletePasscodeSignInResponse, n_group_names),
+    offsetof(Guestaccess__V1__CompletePasscodeSignInResponse, group_names),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "application_names",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Guestaccess__V1__CompletePasscodeSignInResponse, n_application_names),
+    offsetof(Guestaccess__V1__CompletePasscodeSignInResponse, application_names),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned guestaccess__v1__complete_passcode_sign_in_response__field_indices_by_name[] = {
+  6,   /* field[6] = application_names */
+  1,   /* field[1] = credential */
+  5,   /* field[5] = group_names */
+  0,   /* field[0] = guest */
+  2,   /* field[2] = secret */
+  4,   /* field[4] = tenant_display_name */
+  3,   /* field[3] = tenant_id */
+};
+static const ProtobufCIntRange guestaccess__v1__complete_passcode_sign_in_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor guestaccess__v1__complete_passcode_sign_in_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "guestaccess.v1.CompletePasscodeSignInResponse",
+  "CompletePasscodeSignInResponse",
+  "Guestaccess__V1__CompletePasscodeSignInResponse",
+  "guestaccess.v1",
+  sizeof(Guestaccess__V1__CompletePasscodeSignInResponse),
+  7,
+  guestaccess__v1__complete_passcode_sign_in_response__field_descriptors,
+  guestaccess__v1__complete_passcode_sign_in_response__field_indices_by_name,
+  1,  guestaccess__v1__complete_passcode_sign_in_response__number_ranges,
+  (ProtobufCMessageInit) guestaccess__v1__complete_passcode_sign_in_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue guestaccess__v1__invitation_status__enum_values_by_number[5] =
 {
   { "INVITATION_STATUS_UNSPECIFIED", "GUESTACCESS__V1__INVITATION_STATUS__INVITATION_STATUS_UNSPECIFIED", 0 },
@@ -2561,7 +3049,7 @@ const ProtobufCEnumDescriptor guestaccess__v1__redemption_result__descriptor =
   guestaccess__v1__redemption_result__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor guestaccess__v1__invitation_service__method_descriptors[8] =
+static const ProtobufCMethodDescriptor guestaccess__v1__invitation_service__method_descriptors[10] =
 {
   { "CreateInvitation", &guestaccess__v1__create_invitation_request__descriptor, &guestaccess__v1__create_invitation_response__descriptor },
   { "CreateInvitations", &guestaccess__v1__create_invitations_request__descriptor, &guestaccess__v1__create_invitations_response__descriptor },
@@ -2571,8 +3059,12 @@ static const ProtobufCMethodDescriptor guestaccess__v1__invitation_service__meth
   { "RevokeInvitation", &guestaccess__v1__revoke_invitation_request__descriptor, &guestaccess__v1__invitation__descriptor },
   { "RedeemInvitation", &guestaccess__v1__redeem_invitation_request__descriptor, &guestaccess__v1__redeem_invitation_response__descriptor },
   { "CompleteRedemption", &guestaccess__v1__complete_redemption_request__descriptor, &guestaccess__v1__complete_redemption_response__descriptor },
+  { "BeginPasscodeSignIn", &guestaccess__v1__begin_passcode_sign_in_request__descriptor, &guestaccess__v1__begin_passcode_sign_in_response__descriptor },
+  { "CompletePasscodeSignIn", &guestaccess__v1__complete_passcode_sign_in_request__descriptor, &guestaccess__v1__complete_passcode_sign_in_response__descriptor },
 };
 const unsigned guestaccess__v1__invitation_service__method_indices_by_name[] = {
+  8,        /* BeginPasscodeSignIn */
+  9,        /* CompletePasscodeSignIn */
   7,        /* CompleteRedemption */
   0,        /* CreateInvitation */
   1,        /* CreateInvitations */
@@ -2589,7 +3081,7 @@ const ProtobufCServiceDescriptor guestaccess__v1__invitation_service__descriptor
   "InvitationService",
   "Guestaccess__V1__InvitationService",
   "guestaccess.v1",
-  8,
+  10,
   guestaccess__v1__invitation_service__method_descriptors,
   guestaccess__v1__invitation_service__method_indices_by_name
 };
@@ -2656,6 +3148,22 @@ void guestaccess__v1__invitation_service__complete_redemption(ProtobufCService *
 {
   assert(service->descriptor == &guestaccess__v1__invitation_service__descriptor);
   service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void guestaccess__v1__invitation_service__begin_passcode_sign_in(ProtobufCService *service,
+                                                                 const Guestaccess__V1__BeginPasscodeSignInRequest *input,
+                                                                 Guestaccess__V1__BeginPasscodeSignInResponse_Closure closure,
+                                                                 void *closure_data)
+{
+  assert(service->descriptor == &guestaccess__v1__invitation_service__descriptor);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void guestaccess__v1__invitation_service__complete_passcode_sign_in(ProtobufCService *service,
+                                                                    const Guestaccess__V1__CompletePasscodeSignInRequest *input,
+                                                                    Guestaccess__V1__CompletePasscodeSignInResponse_Closure closure,
+                                                                    void *closure_data)
+{
+  assert(service->descriptor == &guestaccess__v1__invitation_service__descriptor);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void guestaccess__v1__invitation_service__init (Guestaccess__V1__InvitationService_Service *service,
                                                 Guestaccess__V1__InvitationService_ServiceDestroy destroy)

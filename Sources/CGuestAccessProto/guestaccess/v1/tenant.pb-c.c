@@ -7591,7 +7591,7 @@ const ProtobufCEnumDescriptor guestaccess__v1__audit_outcome__descriptor =
   guestaccess__v1__audit_outcome__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue guestaccess__v1__audit_action__enum_values_by_number[41] =
+static const ProtobufCEnumValue guestaccess__v1__audit_action__enum_values_by_number[42] =
 {
   { "AUDIT_ACTION_UNSPECIFIED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_UNSPECIFIED", 0 },
   { "AUDIT_ACTION_TENANT_CREATED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_TENANT_CREATED", 1 },
@@ -7634,11 +7634,12 @@ static const ProtobufCEnumValue guestaccess__v1__audit_action__enum_values_by_nu
   { "AUDIT_ACTION_IDENTITY_PROVIDER_CREATED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_IDENTITY_PROVIDER_CREATED", 38 },
   { "AUDIT_ACTION_IDENTITY_PROVIDER_UPDATED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_IDENTITY_PROVIDER_UPDATED", 39 },
   { "AUDIT_ACTION_IDENTITY_PROVIDER_DELETED", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_IDENTITY_PROVIDER_DELETED", 40 },
+  { "AUDIT_ACTION_GUEST_SIGNED_IN", "GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_GUEST_SIGNED_IN", 41 },
 };
 static const ProtobufCIntRange guestaccess__v1__audit_action__value_ranges[] = {
-{0, 0},{0, 41}
+{0, 0},{0, 42}
 };
-static const ProtobufCEnumValueIndex guestaccess__v1__audit_action__enum_values_by_name[41] =
+static const ProtobufCEnumValueIndex guestaccess__v1__audit_action__enum_values_by_name[42] =
 {
   { "AUDIT_ACTION_ACCESS_REVIEW_APPLIED", 36 },
   { "AUDIT_ACTION_ACCESS_REVIEW_CREATED", 34 },
@@ -7659,6 +7660,7 @@ static const ProtobufCEnumValueIndex guestaccess__v1__audit_action__enum_values_
   { "AUDIT_ACTION_GUEST_REDEMPTION_RESET", 32 },
   { "AUDIT_ACTION_GUEST_REMOVED", 28 },
   { "AUDIT_ACTION_GUEST_RESTORED", 29 },
+  { "AUDIT_ACTION_GUEST_SIGNED_IN", 41 },
   { "AUDIT_ACTION_GUEST_SIGN_IN_BLOCKED", 26 },
   { "AUDIT_ACTION_GUEST_SIGN_IN_UNBLOCKED", 27 },
   { "AUDIT_ACTION_GUEST_UPDATED", 25 },
@@ -7689,9 +7691,9 @@ const ProtobufCEnumDescriptor guestaccess__v1__audit_action__descriptor =
   "AuditAction",
   "Guestaccess__V1__AuditAction",
   "guestaccess.v1",
-  41,
+  42,
   guestaccess__v1__audit_action__enum_values_by_number,
-  41,
+  42,
   guestaccess__v1__audit_action__enum_values_by_name,
   1,
   guestaccess__v1__audit_action__value_ranges,

@@ -36,6 +36,10 @@ typedef struct Guestaccess__V1__RedeemInvitationRequest Guestaccess__V1__RedeemI
 typedef struct Guestaccess__V1__RedeemInvitationResponse Guestaccess__V1__RedeemInvitationResponse;
 typedef struct Guestaccess__V1__CompleteRedemptionRequest Guestaccess__V1__CompleteRedemptionRequest;
 typedef struct Guestaccess__V1__CompleteRedemptionResponse Guestaccess__V1__CompleteRedemptionResponse;
+typedef struct Guestaccess__V1__BeginPasscodeSignInRequest Guestaccess__V1__BeginPasscodeSignInRequest;
+typedef struct Guestaccess__V1__BeginPasscodeSignInResponse Guestaccess__V1__BeginPasscodeSignInResponse;
+typedef struct Guestaccess__V1__CompletePasscodeSignInRequest Guestaccess__V1__CompletePasscodeSignInRequest;
+typedef struct Guestaccess__V1__CompletePasscodeSignInResponse Guestaccess__V1__CompletePasscodeSignInResponse;
 
 
 /* --- enums --- */
@@ -754,6 +758,127 @@ struct  Guestaccess__V1__CompleteRedemptionResponse
     , NULL, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
+/*
+ * BeginPasscodeSignIn: a later sign-in of an accepted email passcode guest.
+ */
+struct  Guestaccess__V1__BeginPasscodeSignInRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The tenant the guest belongs to.
+   */
+  char *tenant_id;
+  /*
+   * The guest's email address.
+   */
+  char *email;
+  /*
+   * Language of the passcode email (e.g. "fr"); empty = the language of the
+   * guest's invitation.
+   */
+  char *language;
+};
+#define GUESTACCESS__V1__BEGIN_PASSCODE_SIGN_IN_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&guestaccess__v1__begin_passcode_sign_in_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * The sign-in session to finish with CompletePasscodeSignIn. The answer is
+ * the same for every address, whether or not it belongs to a guest that may
+ * sign in: only such a guest gets an email.
+ */
+struct  Guestaccess__V1__BeginPasscodeSignInResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The session to pass to CompletePasscodeSignIn (not secret on its own;
+   * the passcode is).
+   */
+  char *sign_in_session_id;
+  /*
+   * When the passcode stops working (30 minutes after sending).
+   */
+  int64_t passcode_expires_at;
+  /*
+   * The masked address the passcode went to, e.g. "g***@proseware.com".
+   */
+  char *passcode_sent_to;
+  /*
+   * Wrong passcodes allowed before the session is spent.
+   */
+  int32_t passcode_attempts_allowed;
+};
+#define GUESTACCESS__V1__BEGIN_PASSCODE_SIGN_IN_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&guestaccess__v1__begin_passcode_sign_in_response__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * CompletePasscodeSignIn: finishes a passcode sign-in.
+ */
+struct  Guestaccess__V1__CompletePasscodeSignInRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The session from BeginPasscodeSignIn.
+   */
+  char *sign_in_session_id;
+  /*
+   * The one-time passcode from the email (8 digits; spaces ignored).
+   */
+  char *passcode;
+};
+#define GUESTACCESS__V1__COMPLETE_PASSCODE_SIGN_IN_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&guestaccess__v1__complete_passcode_sign_in_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * The signed-in guest and its short-lived credential.
+ */
+struct  Guestaccess__V1__CompletePasscodeSignInResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The guest, as the guest sees itself.
+   */
+  Guestaccess__V1__User *guest;
+  /*
+   * The short-lived credential: it expires one hour after issue, earlier
+   * when the guest's access or the tenant's maximum key lifetime ends
+   * sooner.
+   */
+  Guestaccess__V1__Credential *credential;
+  /*
+   * The credential's secret, shown only here: present it as
+   * `authorization: Bearer <secret>` with the `tenant` metadata unset.
+   */
+  char *secret;
+  /*
+   * The guest's tenant id.
+   */
+  char *tenant_id;
+  /*
+   * The guest's tenant's display name.
+   */
+  char *tenant_display_name;
+  /*
+   * Names of the groups the guest is a member of, by name.
+   */
+  size_t n_group_names;
+  char **group_names;
+  /*
+   * Names of the applications assigned to the guest, by name.
+   */
+  size_t n_application_names;
+  char **application_names;
+};
+#define GUESTACCESS__V1__COMPLETE_PASSCODE_SIGN_IN_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&guestaccess__v1__complete_passcode_sign_in_response__descriptor) \
+    , NULL, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL }
+
+
 /* Guestaccess__V1__InvitationMessageInfo methods */
 void   guestaccess__v1__invitation_message_info__init
                      (Guestaccess__V1__InvitationMessageInfo         *message);
@@ -1096,6 +1221,82 @@ Guestaccess__V1__CompleteRedemptionResponse *
 void   guestaccess__v1__complete_redemption_response__free_unpacked
                      (Guestaccess__V1__CompleteRedemptionResponse *message,
                       ProtobufCAllocator *allocator);
+/* Guestaccess__V1__BeginPasscodeSignInRequest methods */
+void   guestaccess__v1__begin_passcode_sign_in_request__init
+                     (Guestaccess__V1__BeginPasscodeSignInRequest         *message);
+size_t guestaccess__v1__begin_passcode_sign_in_request__get_packed_size
+                     (const Guestaccess__V1__BeginPasscodeSignInRequest   *message);
+size_t guestaccess__v1__begin_passcode_sign_in_request__pack
+                     (const Guestaccess__V1__BeginPasscodeSignInRequest   *message,
+                      uint8_t             *out);
+size_t guestaccess__v1__begin_passcode_sign_in_request__pack_to_buffer
+                     (const Guestaccess__V1__BeginPasscodeSignInRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Guestaccess__V1__BeginPasscodeSignInRequest *
+       guestaccess__v1__begin_passcode_sign_in_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   guestaccess__v1__begin_passcode_sign_in_request__free_unpacked
+                     (Guestaccess__V1__BeginPasscodeSignInRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Guestaccess__V1__BeginPasscodeSignInResponse methods */
+void   guestaccess__v1__begin_passcode_sign_in_response__init
+                     (Guestaccess__V1__BeginPasscodeSignInResponse         *message);
+size_t guestaccess__v1__begin_passcode_sign_in_response__get_packed_size
+                     (const Guestaccess__V1__BeginPasscodeSignInResponse   *message);
+size_t guestaccess__v1__begin_passcode_sign_in_response__pack
+                     (const Guestaccess__V1__BeginPasscodeSignInResponse   *message,
+                      uint8_t             *out);
+size_t guestaccess__v1__begin_passcode_sign_in_response__pack_to_buffer
+                     (const Guestaccess__V1__BeginPasscodeSignInResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Guestaccess__V1__BeginPasscodeSignInResponse *
+       guestaccess__v1__begin_passcode_sign_in_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   guestaccess__v1__begin_passcode_sign_in_response__free_unpacked
+                     (Guestaccess__V1__BeginPasscodeSignInResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Guestaccess__V1__CompletePasscodeSignInRequest methods */
+void   guestaccess__v1__complete_passcode_sign_in_request__init
+                     (Guestaccess__V1__CompletePasscodeSignInRequest         *message);
+size_t guestaccess__v1__complete_passcode_sign_in_request__get_packed_size
+                     (const Guestaccess__V1__CompletePasscodeSignInRequest   *message);
+size_t guestaccess__v1__complete_passcode_sign_in_request__pack
+                     (const Guestaccess__V1__CompletePasscodeSignInRequest   *message,
+                      uint8_t             *out);
+size_t guestaccess__v1__complete_passcode_sign_in_request__pack_to_buffer
+                     (const Guestaccess__V1__CompletePasscodeSignInRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Guestaccess__V1__CompletePasscodeSignInRequest *
+       guestaccess__v1__complete_passcode_sign_in_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   guestaccess__v1__complete_passcode_sign_in_request__free_unpacked
+                     (Guestaccess__V1__CompletePasscodeSignInRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Guestaccess__V1__CompletePasscodeSignInResponse methods */
+void   guestaccess__v1__complete_passcode_sign_in_response__init
+                     (Guestaccess__V1__CompletePasscodeSignInResponse         *message);
+size_t guestaccess__v1__complete_passcode_sign_in_response__get_packed_size
+                     (const Guestaccess__V1__CompletePasscodeSignInResponse   *message);
+size_t guestaccess__v1__complete_passcode_sign_in_response__pack
+                     (const Guestaccess__V1__CompletePasscodeSignInResponse   *message,
+                      uint8_t             *out);
+size_t guestaccess__v1__complete_passcode_sign_in_response__pack_to_buffer
+                     (const Guestaccess__V1__CompletePasscodeSignInResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Guestaccess__V1__CompletePasscodeSignInResponse *
+       guestaccess__v1__complete_passcode_sign_in_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   guestaccess__v1__complete_passcode_sign_in_response__free_unpacked
+                     (Guestaccess__V1__CompletePasscodeSignInResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Guestaccess__V1__InvitationMessageInfo_Closure)
@@ -1152,6 +1353,18 @@ typedef void (*Guestaccess__V1__CompleteRedemptionRequest_Closure)
 typedef void (*Guestaccess__V1__CompleteRedemptionResponse_Closure)
                  (const Guestaccess__V1__CompleteRedemptionResponse *message,
                   void *closure_data);
+typedef void (*Guestaccess__V1__BeginPasscodeSignInRequest_Closure)
+                 (const Guestaccess__V1__BeginPasscodeSignInRequest *message,
+                  void *closure_data);
+typedef void (*Guestaccess__V1__BeginPasscodeSignInResponse_Closure)
+                 (const Guestaccess__V1__BeginPasscodeSignInResponse *message,
+                  void *closure_data);
+typedef void (*Guestaccess__V1__CompletePasscodeSignInRequest_Closure)
+                 (const Guestaccess__V1__CompletePasscodeSignInRequest *message,
+                  void *closure_data);
+typedef void (*Guestaccess__V1__CompletePasscodeSignInResponse_Closure)
+                 (const Guestaccess__V1__CompletePasscodeSignInResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1191,6 +1404,14 @@ struct Guestaccess__V1__InvitationService_Service
                               const Guestaccess__V1__CompleteRedemptionRequest *input,
                               Guestaccess__V1__CompleteRedemptionResponse_Closure closure,
                               void *closure_data);
+  void (*begin_passcode_sign_in)(Guestaccess__V1__InvitationService_Service *service,
+                                 const Guestaccess__V1__BeginPasscodeSignInRequest *input,
+                                 Guestaccess__V1__BeginPasscodeSignInResponse_Closure closure,
+                                 void *closure_data);
+  void (*complete_passcode_sign_in)(Guestaccess__V1__InvitationService_Service *service,
+                                    const Guestaccess__V1__CompletePasscodeSignInRequest *input,
+                                    Guestaccess__V1__CompletePasscodeSignInResponse_Closure closure,
+                                    void *closure_data);
 };
 typedef void (*Guestaccess__V1__InvitationService_ServiceDestroy)(Guestaccess__V1__InvitationService_Service *);
 void guestaccess__v1__invitation_service__init (Guestaccess__V1__InvitationService_Service *service,
@@ -1206,7 +1427,9 @@ void guestaccess__v1__invitation_service__init (Guestaccess__V1__InvitationServi
       function_prefix__ ## resend_invitation,\
       function_prefix__ ## revoke_invitation,\
       function_prefix__ ## redeem_invitation,\
-      function_prefix__ ## complete_redemption  }
+      function_prefix__ ## complete_redemption,\
+      function_prefix__ ## begin_passcode_sign_in,\
+      function_prefix__ ## complete_passcode_sign_in  }
 void guestaccess__v1__invitation_service__create_invitation(ProtobufCService *service,
                                                             const Guestaccess__V1__CreateInvitationRequest *input,
                                                             Guestaccess__V1__CreateInvitationResponse_Closure closure,
@@ -1239,6 +1462,14 @@ void guestaccess__v1__invitation_service__complete_redemption(ProtobufCService *
                                                               const Guestaccess__V1__CompleteRedemptionRequest *input,
                                                               Guestaccess__V1__CompleteRedemptionResponse_Closure closure,
                                                               void *closure_data);
+void guestaccess__v1__invitation_service__begin_passcode_sign_in(ProtobufCService *service,
+                                                                 const Guestaccess__V1__BeginPasscodeSignInRequest *input,
+                                                                 Guestaccess__V1__BeginPasscodeSignInResponse_Closure closure,
+                                                                 void *closure_data);
+void guestaccess__v1__invitation_service__complete_passcode_sign_in(ProtobufCService *service,
+                                                                    const Guestaccess__V1__CompletePasscodeSignInRequest *input,
+                                                                    Guestaccess__V1__CompletePasscodeSignInResponse_Closure closure,
+                                                                    void *closure_data);
 
 /* --- descriptors --- */
 
@@ -1263,6 +1494,10 @@ extern const ProtobufCMessageDescriptor guestaccess__v1__redeem_invitation_reque
 extern const ProtobufCMessageDescriptor guestaccess__v1__redeem_invitation_response__descriptor;
 extern const ProtobufCMessageDescriptor guestaccess__v1__complete_redemption_request__descriptor;
 extern const ProtobufCMessageDescriptor guestaccess__v1__complete_redemption_response__descriptor;
+extern const ProtobufCMessageDescriptor guestaccess__v1__begin_passcode_sign_in_request__descriptor;
+extern const ProtobufCMessageDescriptor guestaccess__v1__begin_passcode_sign_in_response__descriptor;
+extern const ProtobufCMessageDescriptor guestaccess__v1__complete_passcode_sign_in_request__descriptor;
+extern const ProtobufCMessageDescriptor guestaccess__v1__complete_passcode_sign_in_response__descriptor;
 extern const ProtobufCServiceDescriptor guestaccess__v1__invitation_service__descriptor;
 
 PROTOBUF_C__END_DECLS

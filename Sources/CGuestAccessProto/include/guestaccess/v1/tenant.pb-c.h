@@ -517,7 +517,14 @@ typedef enum _Guestaccess__V1__AuditAction {
   /*
    * DeleteIdentityProvider.
    */
-  GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_IDENTITY_PROVIDER_DELETED = 40
+  GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_IDENTITY_PROVIDER_DELETED = 40,
+  /*
+   * CompletePasscodeSignIn (target: the guest; details: the short-lived
+   * key's id, or reason for a refusal). BeginPasscodeSignIn records
+   * PASSCODE_SENT for a guest that may sign in, and a FAILURE of this action
+   * (detail reason=NOT_ELIGIBLE) for any other address of an existing tenant.
+   */
+  GUESTACCESS__V1__AUDIT_ACTION__AUDIT_ACTION_GUEST_SIGNED_IN = 41
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(GUESTACCESS__V1__AUDIT_ACTION)
 } Guestaccess__V1__AuditAction;
 

@@ -1,9 +1,17 @@
 import GuestAccessLocks
 import GuestAccessServer
 
+/// What every browser session holds: the CSRF token its forms carry and when it ends.
+protocol WebSession: Sendable {
+  /// The token every form of the session carries.
+  var csrf: String { get }
+  /// When it stops working (monotonic).
+  var expires: ContinuousClock.Instant { get }
+}
+
 /// The browser side of one redemption: bound to one ticket, known by a random
 /// id in a short-lived cookie, with its CSRF token. Held in memory only.
-struct RedemptionWebSession: Sendable {
+struct RedemptionWebSession: WebSession {
   /// The ticket it was opened with (never logged, never sent back).
   var ticket: String
   /// The token every form of the session carries.
@@ -17,25 +25,36 @@ struct RedemptionWebSession: Sendable {
   /// The outcome, once accepted.
   var done: Done?
 
-  struct PasscodeStep: Sendable {
-    var sessionID: String
-    var sentTo: String
-    var expiresAt: Int64
-    var attemptsLeft: Int
-    var sentAt: ContinuousClock.Instant
-  }
 
   struct Done: Sendable {
     var tenantDisplayName: String
     var groupNames: [String]
     var applicationNames: [String]
     var redirectURL: String
+    /// For a passcode guest: where it signs in next time (`/signin?tenant=…`), else "".
+    var signInPath: String
   }
 }
 
-/// Every open redemption session, by id. Bounded: when full the oldest tenth goes.
-final class RedemptionSessions: Sendable {
-  private let sessions = LockedValue<[String: RedemptionWebSession]>([:])
+/// The passcode step of a redemption or sign-in in a browser.
+struct PasscodeStep: Sendable {
+  /// The service's redemption or sign-in session.
+  var sessionID: String
+  /// The masked address the passcode went to.
+  var sentTo: String
+  /// When the passcode expires (unix ms).
+  var expiresAt: Int64
+  /// Wrong passcodes left.
+  var attemptsLeft: Int
+  /// When it was sent (for the resend cool-down).
+  var sentAt: ContinuousClock.Instant
+}
+
+/// Every open browser session of one kind, by id (a random 256-bit value in a
+/// cookie). Held in memory; bounded: when full, expired ones and then the
+/// oldest tenth go.
+final class WebSessions<Session: WebSession>: Sendable {
+  private let sessions = LockedValue<[String: Session]>([:])
   /// How long a session lives.
   let lifetime: Duration
   private let capacity: Int
@@ -45,11 +64,12 @@ final class RedemptionSessions: Sendable {
     self.capacity = capacity
   }
 
-  /// Opens a session for `ticket`; returns its id.
-  func open(ticket: String, language: String) -> (id: String, session: RedemptionWebSession) {
-    let id = Secrets.base64URL(Secrets.randomBytes(32))
-    let session = RedemptionWebSession(
-      ticket: ticket, csrf: Secrets.base64URL(Secrets.randomBytes(32)), expires: .now + lifetime, language: language)
+  /// A new random token (session ids and CSRF tokens).
+  static func newToken() -> String { Secrets.base64URL(Secrets.randomBytes(32)) }
+
+  /// Opens `session`; returns its id.
+  func open(_ session: Session) -> String {
+    let id = Self.newToken()
     sessions.withLock { sessions in
       let now = ContinuousClock.now
       if sessions.count >= capacity {
@@ -63,11 +83,11 @@ final class RedemptionSessions: Sendable {
       }
       sessions[id] = session
     }
-    return (id, session)
+    return id
   }
 
   /// The live session with `id`.
-  func session(_ id: String?) -> RedemptionWebSession? {
+  func session(_ id: String?) -> Session? {
     guard let id, !id.isEmpty else { return nil }
     return sessions.withLock { sessions in
       guard let session = sessions[id] else { return nil }
@@ -80,7 +100,7 @@ final class RedemptionSessions: Sendable {
   }
 
   /// Changes the live session with `id`.
-  func update(_ id: String, _ body: (inout RedemptionWebSession) -> Void) {
+  func update(_ id: String, _ body: (inout Session) -> Void) {
     sessions.withLock { sessions in
       guard var session = sessions[id] else { return }
       body(&session)
@@ -88,9 +108,17 @@ final class RedemptionSessions: Sendable {
     }
   }
 
+  /// Ends the session with `id`.
+  func close(_ id: String) {
+    sessions.withLock { $0[id] = nil }
+  }
+
   /// Whether `token` is the session's CSRF token (constant time).
-  static func csrfMatches(_ session: RedemptionWebSession, _ token: String?) -> Bool {
+  static func csrfMatches(_ session: Session, _ token: String?) -> Bool {
     guard let token else { return false }
     return Secrets.constantTimeEqual(Array(session.csrf.utf8), Array(token.utf8))
   }
 }
+
+/// The redemption pages' sessions.
+typealias RedemptionSessions = WebSessions<RedemptionWebSession>
