@@ -60,13 +60,13 @@ public final class PGConnection {
     return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE
   }
 
-  private func failure(_ result: OpaquePointer?, sql: String?) -> PGError {
+  private func failure(_ result: OpaquePointer?, sql: String?, committing: Bool = false) -> PGError {
     let lost = PQstatus(handle) != CONNECTION_OK
     var state = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) } ?? ""
     var message = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "M"))) }.map { String(cString: $0) } ?? ""
     if message.isEmpty { message = String(cString: PQerrorMessage(handle)).trimmingTrailingNewlines() }
     if state.isEmpty { state = lost ? "08006" : "XX000" }
-    return PGError(sqlState: state, message: message, sql: sql, connectionLost: lost, duringCommit: sql == "COMMIT")
+    return PGError(sqlState: state, message: message, sql: sql, connectionLost: lost, duringCommit: (committing && lost) || sql == "COMMIT")
   }
 
   /// Runs one or more statements without parameters (simple query protocol).
@@ -75,6 +75,19 @@ public final class PGConnection {
     defer { PQclear(result) }
     let status = result.map { PQresultStatus($0) } ?? PGRES_FATAL_ERROR
     guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else { throw failure(result, sql: sql) }
+  }
+
+  /// Runs `statements` (simple query protocol, no parameters: only values the
+  /// store made itself belong in them) and COMMIT in one round trip, so that
+  /// row locks they take are held only until the commit is flushed. A lost
+  /// connection is reported `duringCommit` (the outcome is unknown); an
+  /// error the server answered left nothing committed.
+  public func commit(after statements: String) throws(PGError) {
+    let sql = statements.isEmpty ? "COMMIT" : statements + "; COMMIT"
+    let result = PQexec(handle, sql)
+    defer { PQclear(result) }
+    let status = result.map { PQresultStatus($0) } ?? PGRES_FATAL_ERROR
+    guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else { throw failure(result, sql: sql, committing: true) }
   }
 
   /// Runs a prepared statement (prepared once per session and kept) with

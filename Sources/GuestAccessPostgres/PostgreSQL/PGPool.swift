@@ -56,6 +56,28 @@ public final class PGPool: Sendable {
     }
   }
 
+  /// Runs `body` on a session's thread and waits for it, blocking the calling
+  /// thread: for another pool's session thread (never this pool's own, nor
+  /// the Swift concurrency pool).
+  public func runBlocking<T>(_ body: @escaping (PGConnection) throws -> T) throws -> T {
+    let done = DispatchSemaphore(value: 0)
+    // Written by the session thread before `done` is signalled, read after the wait.
+    let outcome = ResultSlot<T>()
+    let job = Job { connection in
+      outcome.result = Result { try body(connection) }
+      done.signal()
+    }
+    let accepted = queue.withLock { queue -> Bool in
+      guard !queue.stopping else { return false }
+      queue.jobs.append(job)
+      return true
+    }
+    guard accepted else { throw PGError(sqlState: "57P01", message: "the database pool is closed", connectionLost: true) }
+    wakeup.signal()
+    done.wait()
+    return try outcome.result!.get()
+  }
+
   /// Jobs waiting for a session.
   public var backlog: Int { queue.withLock { $0.jobs.count } }
 
@@ -88,6 +110,11 @@ public final class PGPool: Sendable {
       }
     }
   }
+}
+
+/// The result of a job handed back through a semaphore.
+private final class ResultSlot<T> {
+  var result: Result<T, any Error>?
 }
 
 /// Hands a non-Sendable value to the one thread that will own it.

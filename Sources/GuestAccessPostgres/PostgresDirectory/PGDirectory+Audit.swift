@@ -12,22 +12,56 @@ extension PGDirectory {
   }
 
   func appendAudit(_ event: AuditEvent) throws -> AuditEvent {
-    // The counter row stays locked until this transaction ends: sequence
-    // numbers commit in the order they are taken, with no gap.
-    let sequence = try db.first(
+    // Stored under a provisional negative number, unique and never visible
+    // to another session; the commit numbers it (`finalStatements`).
+    guard let state else { preconditionFailure("an audit event is appended only in a write transaction") }
+    let pending = try db.first(
       """
-      WITH next AS (UPDATE audit_sequence SET value = value + 1 WHERE id = 1 RETURNING value)
       INSERT INTO audit_events (sequence, tenant_id, action, actor_id, target_id, occurred_at, data)
-      SELECT value, $1, $2, $3, $4, $5, $6 FROM next RETURNING sequence
+      VALUES (-nextval('audit_pending_sequence'), $1, $2, $3, $4, $5, $6) RETURNING sequence
       """,
       [.text(event.tenantID), .int(event.action.rawValue), .text(event.actorID), .text(event.targetID), .integer(event.occurredAt),
        .blob(event.serializedBytes())]
     ) { $0.int64(0) }
-    state?.auditTenants.insert(event.tenantID)
+    if let pending { state.pendingAudit.append(pending) }
+    state.auditTenants.insert(event.tenantID)
+    // Its sequence number is known only once committed.
     var stored = event
-    stored.sequence = sequence ?? 0
+    stored.sequence = 0
     return stored
   }
+
+  /// The statements run with COMMIT, in its round trip, for what `state`
+  /// collected: the audit events appended get their sequence numbers (the
+  /// counter row is taken here, so its lock is held only while this commit
+  /// is flushed: numbers still commit in order, and a follower reading after
+  /// the last number it saw never skips one), their tenants are NOTIFYed,
+  /// and the authentication generation moves. Only numbers and fixed names
+  /// are written into the SQL.
+  static func finalStatements(_ state: PGTransactionState) -> String {
+    var statements: [String] = []
+    if state.invalidatesCaches {
+      statements.append(
+        "WITH g AS (UPDATE auth_generation SET value = value + 1 WHERE id = 1 RETURNING value) SELECT pg_notify('\(PostgresDirectoryStore.authChannel)', value::text) FROM g")
+    }
+    if !state.pendingAudit.isEmpty {
+      // Events undone by a savepoint are gone: number those still there, in the order appended.
+      let pending = "'{" + state.pendingAudit.map(String.init).joined(separator: ",") + "}'::bigint[]"
+      statements.append(
+        """
+        WITH mine AS (
+          SELECT sequence AS pending, row_number() OVER (ORDER BY sequence DESC) AS ord, count(*) OVER () AS total
+          FROM audit_events WHERE sequence = ANY(\(pending))),
+        next AS (UPDATE audit_sequence SET value = value + (SELECT count(*) FROM mine) WHERE id = 1 RETURNING value),
+        numbered AS (
+          UPDATE audit_events a SET sequence = next.value - mine.total + mine.ord FROM next, mine WHERE a.sequence = mine.pending
+          RETURNING a.tenant_id)
+        SELECT pg_notify('\(PostgresDirectoryStore.auditChannel)', t) FROM (SELECT DISTINCT tenant_id AS t FROM numbered) AS tenants
+        """)
+    }
+    return statements.joined(separator: "; ")
+  }
+
 
   func idempotentResult(scope: String, key: String, notBefore: Int64) throws -> (requestHash: [UInt8], response: [UInt8])? {
     guard let stored = try db.first(

@@ -107,5 +107,12 @@ public enum PostgresSchema {
       CREATE INDEX users_removal ON users(tenant_id) WHERE deleted_at > 0;
       CREATE TABLE access_review_results (review_id text COLLATE "C" PRIMARY KEY REFERENCES access_reviews(id), data bytea NOT NULL);
       """),
+    Migration(version: 2, name: "audit events numbered at commit", sql: """
+      -- Audit events are inserted under -nextval(audit_pending_sequence) (no
+      -- lock: the sequence is outside transactions) and numbered from
+      -- audit_sequence by the last statement before COMMIT, so its row is
+      -- locked only while the commit is flushed, not for the whole transaction.
+      CREATE SEQUENCE audit_pending_sequence;
+      """),
   ]
 }
