@@ -47,14 +47,19 @@ struct PostgresStoreTests {
     let deadline = ContinuousClock.now + .seconds(5).scaled
     while store.authGeneration != store.authGeneration && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
     #expect(store.authGeneration == store.authGeneration)
+    // The database refuses new sessions while the listener's is ended, so it
+    // stays disconnected until allowed again (however busy the machine).
+    let admin = try PGConnection(uri: TestDatabase.uri(TestDatabase.postgresURL!, database: "postgres"))
+    try admin.execute("ALTER DATABASE \(name) ALLOW_CONNECTIONS false")
     try terminateSessions(of: name, applicationLike: "LISTEN%")
     // Disconnected: every read is a new generation, so a cache trusts nothing.
     var sawUncached = false
-    let down = ContinuousClock.now + .seconds(2).scaled
+    let down = ContinuousClock.now + .seconds(5).scaled
     while !sawUncached && ContinuousClock.now < down {
       sawUncached = store.authGeneration != store.authGeneration
       if !sawUncached { try await Task.sleep(for: .milliseconds(5)) }
     }
+    try admin.execute("ALTER DATABASE \(name) ALLOW_CONNECTIONS true")
     #expect(sawUncached)
     // Reconnected within about a second: stable again.
     let back = ContinuousClock.now + .seconds(5).scaled

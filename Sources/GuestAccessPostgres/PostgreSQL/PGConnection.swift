@@ -14,11 +14,16 @@ public final class PGConnection {
   /// Prepared statements: SQL → server-side name.
   private var prepared: [String: String] = [:]
 
-  /// Connects to `uri` (handed to libpq as is).
+  /// Statements run on every new session (settings), after each reconnect too.
+  let setup: String
+
+  /// Connects to `uri` (handed to libpq as is) and runs `setup`, if any.
   /// - Throws: `PGError` with SQLSTATE 08001 when it cannot connect.
-  public init(uri: String) throws(PGError) {
+  public init(uri: String, setup: String = "") throws(PGError) {
     self.uri = uri
+    self.setup = setup
     handle = try Self.connect(uri)
+    if !setup.isEmpty { try execute(setup) }
   }
 
   deinit {
@@ -52,6 +57,7 @@ public final class PGConnection {
     handle = fresh
     sessionNumber += 1
     prepared.removeAll()
+    if !setup.isEmpty { try execute(setup) }
   }
 
   /// Whether the session is inside a transaction block (aborted ones included).
@@ -77,17 +83,32 @@ public final class PGConnection {
     guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else { throw failure(result, sql: sql) }
   }
 
-  /// Runs `statements` (simple query protocol, no parameters: only values the
-  /// store made itself belong in them) and COMMIT in one round trip, so that
-  /// row locks they take are held only until the commit is flushed. A lost
-  /// connection is reported `duringCommit` (the outcome is unknown); an
-  /// error the server answered left nothing committed.
-  public func commit(after statements: String) throws(PGError) {
-    let sql = statements.isEmpty ? "COMMIT" : statements + "; COMMIT"
-    let result = PQexec(handle, sql)
-    defer { PQclear(result) }
-    let status = result.map { PQresultStatus($0) } ?? PGRES_FATAL_ERROR
-    guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else { throw failure(result, sql: sql, committing: true) }
+  /// Runs `statements`, COMMIT, then `afterwards` (each a list of
+  /// statements without parameters: only values the store made itself belong
+  /// in them) in one round trip (simple query protocol), so that row locks
+  /// the statements take are held only until the commit. An error in
+  /// `statements` or the COMMIT left nothing committed (unless the connection
+  /// was lost: `duringCommit`, the outcome is unknown); an error in
+  /// `afterwards` comes after the commit, so it is reported `duringCommit` too.
+  public func commit(after statements: [String] = [], then afterwards: [String] = []) throws(PGError) {
+    let all = statements + ["COMMIT"] + afterwards
+    let sql = all.joined(separator: "; ")
+    guard PQsendQuery(handle, sql) == 1 else { throw failure(nil, sql: sql, committing: true) }
+    var index = 0
+    var error: PGError?
+    while let result = PQgetResult(handle) {
+      defer { PQclear(result) }
+      let status = PQresultStatus(result)
+      if error == nil && status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK {
+        var failed = failure(result, sql: index < all.count ? all[index] : sql, committing: true)
+        // Past the COMMIT: this transaction is committed, whatever follows.
+        if index > statements.count { failed.duringCommit = true }
+        error = failed
+      }
+      index += 1
+    }
+    if let error { throw error }
+    if PQstatus(handle) != CONNECTION_OK { throw failure(nil, sql: sql, committing: true) }
   }
 
   /// Runs a prepared statement (prepared once per session and kept) with

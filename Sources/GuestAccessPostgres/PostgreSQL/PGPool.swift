@@ -21,11 +21,12 @@ public final class PGPool: Sendable {
   private let finished = DispatchSemaphore(value: 0)
   private let size: Int
 
-  /// Opens `size` sessions to `uri` (failing if the first cannot connect) and starts their threads.
-  public init(uri: String, size: Int, name: String) throws {
+  /// Opens `size` sessions to `uri` (failing if the first cannot connect),
+  /// each running `setup` first, and starts their threads.
+  public init(uri: String, size: Int, name: String, setup: String = "") throws {
     self.size = max(1, size)
     var connections: [PGConnection] = []
-    for _ in 0..<self.size { connections.append(try PGConnection(uri: uri)) }
+    for _ in 0..<self.size { connections.append(try PGConnection(uri: uri, setup: setup)) }
     for (index, connection) in connections.enumerated() {
       let owned = UncheckedBox(connection)
       let started = DetachedThread.start(name: "\(name)-\(index)") { [self] in serve(owned.value) }

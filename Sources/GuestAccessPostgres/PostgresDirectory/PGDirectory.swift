@@ -51,7 +51,7 @@ struct PGDirectory: DirectoryWriter {
   /// Appended to the single-table SELECTs: row locks in a write transaction.
   var lock: String { state == nil ? "" : " FOR UPDATE" }
   /// The lock of rows nearly every write reads and few change (a tenant, its
-  /// settings, domains and cross-tenant entries): shared, so that writes in
+  /// settings, domains and cross-tenant entries, a user read by id): shared, so that writes in
   /// one tenant do not wait for each other; a write that changes such a row
   /// still excludes every other reader-writer of it (two of them at once
   /// deadlock, and one is run again).

@@ -20,8 +20,9 @@ import Glibc
 ///   numbers commit in order (a watcher never skips one) without write
 ///   transactions waiting for each other; commits NOTIFY `guestaccess_audit`.
 /// - Rate windows are counted by an atomic upsert committed at once on a
-///   session of its own (so no transaction holds a tenant's window row), and
-///   taken back if the transaction that counted rolls back.
+///   session of its own, without waiting for its flush (so no transaction
+///   holds a tenant's window row for longer than the upsert), and taken back
+///   if the transaction that counted rolls back.
 /// - Tenant rows (tenant, settings, domains, cross-tenant entries) are read
 ///   `FOR SHARE` in writes: every write of a tenant reads them, few change them.
 /// - Changes to what authentication reads move a shared generation in the same
@@ -61,7 +62,12 @@ public final class PostgresDirectoryStore: DirectoryStore {
     self.onCommit = onCommit
     pool = try PGPool(uri: uri, size: connections, name: "ga-pg")
     leaseSession = try PGPool(uri: uri, size: 1, name: "ga-pg-lease")
-    counters = try PGPool(uri: uri, size: 2, name: "ga-pg-count")
+    // A count's commit does not wait for its WAL flush, so the window's row
+    // is locked only while the upsert runs (not for a flush each): the
+    // count is durable before the call is answered all the same, since the
+    // call's own commit comes later in the WAL and waits for its flush.
+    counters = try PGPool(
+      uri: uri, size: max(2, connections / 2), name: "ga-pg-count", setup: "SET synchronous_commit = off")
     let shared = Shared()
     generation = shared
     listener = PGListener(
@@ -126,7 +132,8 @@ public final class PostgresDirectoryStore: DirectoryStore {
         try connection.reconnectIfNeeded()
         try connection.execute("BEGIN")
         let result = try body(PGDirectory(connection, state: state, counters: counters))
-        try connection.commit(after: PGDirectory.finalStatements(state))
+        let final = PGDirectory.finalStatements(state)
+        try connection.commit(after: final.statements, then: final.afterwards)
         if state.invalidatesCaches { shared.bump() }
         if !state.auditTenants.isEmpty { shared.audited(state.auditTenants) }
         onCommit(1, started.duration(to: .now))

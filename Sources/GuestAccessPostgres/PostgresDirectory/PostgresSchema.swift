@@ -107,12 +107,15 @@ public enum PostgresSchema {
       CREATE INDEX users_removal ON users(tenant_id) WHERE deleted_at > 0;
       CREATE TABLE access_review_results (review_id text COLLATE "C" PRIMARY KEY REFERENCES access_reviews(id), data bytea NOT NULL);
       """),
-    Migration(version: 2, name: "audit events numbered at commit", sql: """
+    Migration(version: 2, name: "audit events numbered at commit, commit flushes", sql: """
       -- Audit events are inserted under -nextval(audit_pending_sequence) (no
       -- lock: the sequence is outside transactions) and numbered from
       -- audit_sequence by the last statement before COMMIT, so its row is
       -- locked only while the commit is flushed, not for the whole transaction.
       CREATE SEQUENCE audit_pending_sequence;
+      -- One row per session slot, written to flush the WAL after a commit
+      -- that did not wait for its own flush (see PGDirectory.finalStatements).
+      CREATE TABLE commit_flush (slot integer PRIMARY KEY, commits bigint NOT NULL);
       """),
   ]
 }
