@@ -90,7 +90,8 @@ struct PGDirectory: DirectoryWriter {
       if let state, state.charges.count > charged {
         let undone = Array(state.charges[charged...])
         state.charges.removeLast(undone.count)
-        try counters?.runBlocking { try Self.refund(undone, on: $0) }
+        // Best effort: the error being undone is the one to report.
+        try? counters?.runBlocking { try Self.refund(undone, on: $0) }
       }
       throw error
     }
