@@ -4,7 +4,8 @@
 # temporary directory, on a free loopback port, and exports
 # GUESTACCESS_TEST_POSTGRES_URL (postgres://postgres@127.0.0.1:PORT, no
 # database); `ga_postgres_stop` stops it and removes the directory (Scripts/test
-# calls it from an EXIT trap). Durability is off (fsync=off: the cluster
+# calls it from an EXIT trap); `ga_postgres_crash_restart` crashes and
+# restarts it (Scripts/crash-test --kill-postgres). Durability is off (fsync=off: the cluster
 # lives for one run) unless GA_POSTGRES_DURABLE=1 (benchmarks). Needs Debian's
 # postgresql package.
 
@@ -31,13 +32,22 @@ ga_postgres_start() {
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   "${as_postgres[@]}" "$bin/initdb" -D "$GA_POSTGRES_DIR/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >"$GA_POSTGRES_DIR/initdb.log" 2>&1 \
     || { cat "$GA_POSTGRES_DIR/initdb.log" >&2; return 1; }
-  "${as_postgres[@]}" "$bin/pg_ctl" -D "$GA_POSTGRES_DIR/data" -l "$GA_POSTGRES_DIR/server.log" -w -o \
-    "-c port=$port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$GA_POSTGRES_DIR $durability -c max_connections=1000 -c shared_buffers=32MB" \
+  GA_POSTGRES_OPTIONS="-c port=$port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$GA_POSTGRES_DIR $durability -c max_connections=1000 -c shared_buffers=32MB"
+  "${as_postgres[@]}" "$bin/pg_ctl" -D "$GA_POSTGRES_DIR/data" -l "$GA_POSTGRES_DIR/server.log" -w -o "$GA_POSTGRES_OPTIONS" \
     start >/dev/null || { cat "$GA_POSTGRES_DIR/server.log" >&2; return 1; }
   GA_POSTGRES_BIN="$bin"
   GA_POSTGRES_AS=("${as_postgres[@]}")
   export GUESTACCESS_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port"
   echo "PostgreSQL test cluster on $GUESTACCESS_TEST_POSTGRES_URL ($GA_POSTGRES_DIR)" >&2
+}
+
+# Crashes the cluster (immediate stop: every process quits at once, no
+# shutdown checkpoint, WAL still in shared memory is lost) and starts it
+# again, which replays the WAL as after a power cut of the server processes.
+ga_postgres_crash_restart() {
+  "${GA_POSTGRES_AS[@]}" "$GA_POSTGRES_BIN/pg_ctl" -D "$GA_POSTGRES_DIR/data" -m immediate -w stop >/dev/null
+  "${GA_POSTGRES_AS[@]}" "$GA_POSTGRES_BIN/pg_ctl" -D "$GA_POSTGRES_DIR/data" -l "$GA_POSTGRES_DIR/server.log" -w -o "$GA_POSTGRES_OPTIONS" \
+    start >/dev/null || { cat "$GA_POSTGRES_DIR/server.log" >&2; return 1; }
 }
 
 ga_postgres_stop() {

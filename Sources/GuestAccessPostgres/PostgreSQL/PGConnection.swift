@@ -14,11 +14,16 @@ public final class PGConnection {
   /// Prepared statements: SQL → server-side name.
   private var prepared: [String: String] = [:]
 
-  /// Connects to `uri` (handed to libpq as is).
+  /// Statements run on every new session (settings), after each reconnect too.
+  let setup: String
+
+  /// Connects to `uri` (handed to libpq as is) and runs `setup`, if any.
   /// - Throws: `PGError` with SQLSTATE 08001 when it cannot connect.
-  public init(uri: String) throws(PGError) {
+  public init(uri: String, setup: String = "") throws(PGError) {
     self.uri = uri
+    self.setup = setup
     handle = try Self.connect(uri)
+    if !setup.isEmpty { try execute(setup) }
   }
 
   deinit {
@@ -52,6 +57,7 @@ public final class PGConnection {
     handle = fresh
     sessionNumber += 1
     prepared.removeAll()
+    if !setup.isEmpty { try execute(setup) }
   }
 
   /// Whether the session is inside a transaction block (aborted ones included).
@@ -60,13 +66,13 @@ public final class PGConnection {
     return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE
   }
 
-  private func failure(_ result: OpaquePointer?, sql: String?) -> PGError {
+  private func failure(_ result: OpaquePointer?, sql: String?, committing: Bool = false) -> PGError {
     let lost = PQstatus(handle) != CONNECTION_OK
     var state = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) } ?? ""
     var message = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "M"))) }.map { String(cString: $0) } ?? ""
     if message.isEmpty { message = String(cString: PQerrorMessage(handle)).trimmingTrailingNewlines() }
     if state.isEmpty { state = lost ? "08006" : "XX000" }
-    return PGError(sqlState: state, message: message, sql: sql, connectionLost: lost, duringCommit: sql == "COMMIT")
+    return PGError(sqlState: state, message: message, sql: sql, connectionLost: lost, duringCommit: (committing && lost) || sql == "COMMIT")
   }
 
   /// Runs one or more statements without parameters (simple query protocol).
@@ -75,6 +81,34 @@ public final class PGConnection {
     defer { PQclear(result) }
     let status = result.map { PQresultStatus($0) } ?? PGRES_FATAL_ERROR
     guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else { throw failure(result, sql: sql) }
+  }
+
+  /// Runs `statements`, COMMIT, then `afterwards` (each a list of
+  /// statements without parameters: only values the store made itself belong
+  /// in them) in one round trip (simple query protocol), so that row locks
+  /// the statements take are held only until the commit. An error in
+  /// `statements` or the COMMIT left nothing committed (unless the connection
+  /// was lost: `duringCommit`, the outcome is unknown); an error in
+  /// `afterwards` comes after the commit, so it is reported `duringCommit` too.
+  public func commit(after statements: [String] = [], then afterwards: [String] = []) throws(PGError) {
+    let all = statements + ["COMMIT"] + afterwards
+    let sql = all.joined(separator: "; ")
+    guard PQsendQuery(handle, sql) == 1 else { throw failure(nil, sql: sql, committing: true) }
+    var index = 0
+    var error: PGError?
+    while let result = PQgetResult(handle) {
+      defer { PQclear(result) }
+      let status = PQresultStatus(result)
+      if error == nil && status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK {
+        var failed = failure(result, sql: index < all.count ? all[index] : sql, committing: true)
+        // Past the COMMIT: this transaction is committed, whatever follows.
+        if index > statements.count { failed.duringCommit = true }
+        error = failed
+      }
+      index += 1
+    }
+    if let error { throw error }
+    if PQstatus(handle) != CONNECTION_OK { throw failure(nil, sql: sql, committing: true) }
   }
 
   /// Runs a prepared statement (prepared once per session and kept) with

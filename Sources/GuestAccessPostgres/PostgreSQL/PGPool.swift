@@ -21,11 +21,12 @@ public final class PGPool: Sendable {
   private let finished = DispatchSemaphore(value: 0)
   private let size: Int
 
-  /// Opens `size` sessions to `uri` (failing if the first cannot connect) and starts their threads.
-  public init(uri: String, size: Int, name: String) throws {
+  /// Opens `size` sessions to `uri` (failing if the first cannot connect),
+  /// each running `setup` first, and starts their threads.
+  public init(uri: String, size: Int, name: String, setup: String = "") throws {
     self.size = max(1, size)
     var connections: [PGConnection] = []
-    for _ in 0..<self.size { connections.append(try PGConnection(uri: uri)) }
+    for _ in 0..<self.size { connections.append(try PGConnection(uri: uri, setup: setup)) }
     for (index, connection) in connections.enumerated() {
       let owned = UncheckedBox(connection)
       let started = DetachedThread.start(name: "\(name)-\(index)") { [self] in serve(owned.value) }
@@ -54,6 +55,28 @@ public final class PGPool: Sendable {
         continuation.resume(throwing: PGError(sqlState: "57P01", message: "the database pool is closed", connectionLost: true))
       }
     }
+  }
+
+  /// Runs `body` on a session's thread and waits for it, blocking the calling
+  /// thread: for another pool's session thread (never this pool's own, nor
+  /// the Swift concurrency pool).
+  public func runBlocking<T>(_ body: @escaping (PGConnection) throws -> T) throws -> T {
+    let done = DispatchSemaphore(value: 0)
+    // Written by the session thread before `done` is signalled, read after the wait.
+    let outcome = ResultSlot<T>()
+    let job = Job { connection in
+      outcome.result = Result { try body(connection) }
+      done.signal()
+    }
+    let accepted = queue.withLock { queue -> Bool in
+      guard !queue.stopping else { return false }
+      queue.jobs.append(job)
+      return true
+    }
+    guard accepted else { throw PGError(sqlState: "57P01", message: "the database pool is closed", connectionLost: true) }
+    wakeup.signal()
+    done.wait()
+    return try outcome.result!.get()
   }
 
   /// Jobs waiting for a session.
@@ -88,6 +111,11 @@ public final class PGPool: Sendable {
       }
     }
   }
+}
+
+/// The result of a job handed back through a semaphore.
+private final class ResultSlot<T> {
+  var result: Result<T, any Error>?
 }
 
 /// Hands a non-Sendable value to the one thread that will own it.

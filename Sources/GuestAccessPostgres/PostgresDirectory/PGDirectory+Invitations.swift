@@ -25,7 +25,8 @@ extension PGDirectory {
 
   func failureCount(key: String, now: Int64, windowMillis: Int64) throws -> Int {
     let start = now - now % max(1, windowMillis)
-    return try db.first("SELECT count FROM rate_windows WHERE key = $1 AND window_start = $2\(lock)", [.text(key), .integer(start)]) {
+    // Counts are committed as they are added (`countInWindow`): read, never locked.
+    return try db.first("SELECT count FROM rate_windows WHERE key = $1 AND window_start = $2", [.text(key), .integer(start)]) {
       Int($0.int64(0))
     } ?? 0
   }
@@ -90,16 +91,25 @@ extension PGDirectory {
 
   func countInWindow(key: String, now: Int64, windowMillis: Int64, add: Int) throws -> (count: Int, windowStart: Int64) {
     let start = now - now % max(1, windowMillis)
-    // One atomic upsert: concurrent counts from every guestd add up.
-    let counted = try db.first(
-      """
-      INSERT INTO rate_windows AS w (key, window_start, count) VALUES ($1, $2, $3)
-      ON CONFLICT (key) DO UPDATE SET
-        count = CASE WHEN w.window_start = excluded.window_start THEN w.count + excluded.count ELSE excluded.count END,
-        window_start = excluded.window_start
-      RETURNING count
-      """, [.text(key), .integer(start), .int(add)]
-    ) { Int($0.int64(0)) }
+    // One atomic upsert, committed at once on a session of its own: counts
+    // from every guestd add up, and no transaction holds the window's row
+    // until it commits (which would make every write of a tenant wait for
+    // the one before). The count is taken back if this transaction rolls
+    // back, so a refused or failed call costs as it does on SQLite.
+    guard let counters, let state else { preconditionFailure("a rate window is counted only in a write transaction") }
+    let counted = try counters.runBlocking { session -> Int? in
+      try session.reconnectIfNeeded()
+      return try session.first(
+        """
+        INSERT INTO rate_windows AS w (key, window_start, count) VALUES ($1, $2, $3)
+        ON CONFLICT (key) DO UPDATE SET
+          count = CASE WHEN w.window_start = excluded.window_start THEN w.count + excluded.count ELSE excluded.count END,
+          window_start = excluded.window_start
+        RETURNING count
+        """, [.text(key), .integer(start), .int(add)]
+      ) { Int($0.int64(0)) }
+    }
+    state.charges.append(RateCharge(key: key, windowStart: start, count: add))
     return (counted ?? add, start)
   }
 }

@@ -3,7 +3,7 @@ import GuestAccessProto
 
 extension PGDirectory {
   func tenant(id: String) throws -> Tenant? {
-    try db.first("SELECT data FROM tenants WHERE id = $1\(lock)", [.text(id)]) { try decode(Tenant.self, $0.blob(0)) }
+    try db.first("SELECT data FROM tenants WHERE id = $1\(shareLock)", [.text(id)]) { try decode(Tenant.self, $0.blob(0)) }
   }
 
   func tenants(after cursor: String, limit: Int, state: TenantState?, domain: String?) throws -> [Tenant] {
@@ -14,30 +14,30 @@ extension PGDirectory {
       ) { try decode(Tenant.self, $0.blob(0)) }
     }
     return try db.rows(
-      "SELECT data FROM tenants WHERE id > $1 AND ($2 = 0 OR state = $2) ORDER BY id LIMIT $3\(lock)",
+      "SELECT data FROM tenants WHERE id > $1 AND ($2 = 0 OR state = $2) ORDER BY id LIMIT $3\(shareLock)",
       [.text(cursor), .int(state?.rawValue ?? 0), .int(limit)]
     ) { try decode(Tenant.self, $0.blob(0)) }
   }
 
   func tenantID(forDomain domain: String) throws -> String? {
-    try db.first("SELECT tenant_id FROM tenant_domains WHERE domain = $1\(lock)", [.text(domain)]) { $0.text(0) }
+    try db.first("SELECT tenant_id FROM tenant_domains WHERE domain = $1\(shareLock)", [.text(domain)]) { $0.text(0) }
   }
 
   func settings(tenantID: String) throws -> TenantSettings? {
-    try db.first("SELECT data FROM tenant_settings WHERE tenant_id = $1\(lock)", [.text(tenantID)]) {
+    try db.first("SELECT data FROM tenant_settings WHERE tenant_id = $1\(shareLock)", [.text(tenantID)]) {
       try decode(TenantSettings.self, $0.blob(0))
     }
   }
 
   func crossTenantEntries(tenantID: String) throws -> [CrossTenantAccessEntry] {
-    try db.rows("SELECT data FROM cross_tenant_access WHERE tenant_id = $1 ORDER BY partner_tenant_id\(lock)", [.text(tenantID)]) {
+    try db.rows("SELECT data FROM cross_tenant_access WHERE tenant_id = $1 ORDER BY partner_tenant_id\(shareLock)", [.text(tenantID)]) {
       try decode(CrossTenantAccessEntry.self, $0.blob(0))
     }
   }
 
   func crossTenantEntry(tenantID: String, partnerTenantID: String) throws -> CrossTenantAccessEntry? {
     try db.first(
-      "SELECT data FROM cross_tenant_access WHERE tenant_id = $1 AND partner_tenant_id = $2\(lock)",
+      "SELECT data FROM cross_tenant_access WHERE tenant_id = $1 AND partner_tenant_id = $2\(shareLock)",
       [.text(tenantID), .text(partnerTenantID)]
     ) { try decode(CrossTenantAccessEntry.self, $0.blob(0)) }
   }

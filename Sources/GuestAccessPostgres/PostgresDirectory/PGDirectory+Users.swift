@@ -2,8 +2,13 @@ import GuestAccessStorage
 import GuestAccessProto
 
 extension PGDirectory {
+  /// Shared lock in a write: most writes that read a user by id only check
+  /// it (a sponsor, a reviewer, a credential's owner), and many of them name
+  /// the same one (an administrator inviting). A write that then changes it
+  /// still excludes every other writer of it until commit (two changing it
+  /// at once deadlock, and one is run again).
   func user(tenantID: String, id: String) throws -> User? {
-    try db.first("SELECT data FROM users WHERE id = $1 AND tenant_id = $2\(lock)", [.text(id), .text(tenantID)]) {
+    try db.first("SELECT data FROM users WHERE id = $1 AND tenant_id = $2\(shareLock)", [.text(id), .text(tenantID)]) {
       try decode(User.self, $0.blob(0))
     }
   }

@@ -11,8 +11,22 @@ final class PGTransactionState {
   var sawConflict = false
   /// Tenants ("" = the operator's) of the audit events appended: NOTIFYed at commit.
   var auditTenants: Set<String> = []
+  /// The provisional (negative) sequence numbers of the audit events
+  /// appended, in order: numbered for good by the last statement before COMMIT.
+  var pendingAudit: [Int64] = []
+  /// Rate-window counts added (each committed at once on a session of its
+  /// own): taken back if this transaction, or the savepoint they were added
+  /// under, is rolled back.
+  var charges: [RateCharge] = []
   /// Idempotency keys found expired in this transaction (they may be replaced).
   var expiredIdempotencyKeys: Set<String> = []
+}
+
+/// A count added to a rate window.
+struct RateCharge {
+  var key: String
+  var windowStart: Int64
+  var count: Int
 }
 
 /// `DirectoryReader` and `DirectoryWriter` over one PostgreSQL session: the
@@ -24,14 +38,24 @@ struct PGDirectory: DirectoryWriter {
   let db: PGConnection
   /// nil in a read-only snapshot.
   let state: PGTransactionState?
+  /// Sessions on which rate-window counts are added and committed at once,
+  /// outside the transaction (nil in a read-only snapshot).
+  let counters: PGPool?
 
-  init(_ db: PGConnection, state: PGTransactionState?) {
+  init(_ db: PGConnection, state: PGTransactionState?, counters: PGPool? = nil) {
     self.db = db
     self.state = state
+    self.counters = counters
   }
 
   /// Appended to the single-table SELECTs: row locks in a write transaction.
   var lock: String { state == nil ? "" : " FOR UPDATE" }
+  /// The lock of rows nearly every write reads and few change (a tenant, its
+  /// settings, domains and cross-tenant entries, a user read by id): shared, so that writes in
+  /// one tenant do not wait for each other; a write that changes such a row
+  /// still excludes every other reader-writer of it (two of them at once
+  /// deadlock, and one is run again).
+  var shareLock: String { state == nil ? "" : " FOR SHARE" }
   /// Appended after `lock` where another guestd's locked rows are to be passed over.
   var skipLocked: String { state == nil ? "" : " SKIP LOCKED" }
 
@@ -55,6 +79,7 @@ struct PGDirectory: DirectoryWriter {
 
   func undoingOnError<T>(_ body: () throws -> T) throws -> T {
     try db.execute("SAVEPOINT nested")
+    let charged = state?.charges.count ?? 0
     do {
       let result = try body()
       try db.execute("RELEASE SAVEPOINT nested")
@@ -62,7 +87,23 @@ struct PGDirectory: DirectoryWriter {
     } catch {
       try db.execute("ROLLBACK TO SAVEPOINT nested")
       try db.execute("RELEASE SAVEPOINT nested")
+      if let state, state.charges.count > charged {
+        let undone = Array(state.charges[charged...])
+        state.charges.removeLast(undone.count)
+        // Best effort: the error being undone is the one to report.
+        try? counters?.runBlocking { try Self.refund(undone, on: $0) }
+      }
       throw error
+    }
+  }
+
+  /// Takes back rate-window counts (committed at once).
+  static func refund(_ charges: [RateCharge], on session: PGConnection) throws {
+    try session.reconnectIfNeeded()
+    for charge in charges {
+      try session.run(
+        "UPDATE rate_windows SET count = greatest(count - $3, 0) WHERE key = $1 AND window_start = $2",
+        [.text(charge.key), .integer(charge.windowStart), .int(charge.count)])
     }
   }
 

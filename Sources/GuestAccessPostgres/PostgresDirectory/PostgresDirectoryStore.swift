@@ -14,8 +14,17 @@ import Glibc
 ///   rows they read locked; a write is run again after a serialization
 ///   failure or deadlock (40001, 40P01) or a uniqueness conflict (once: it
 ///   then sees the row that was in the way).
-/// - The audit sequence is a counter row locked until commit: numbers commit
-///   in order, so a watcher never skips one; commits NOTIFY `guestaccess_audit`.
+/// - Audit events are stored under provisional numbers and numbered by the
+///   last statement before COMMIT, sent with it in one round trip: the
+///   counter row it takes is locked only while the commit is flushed, so
+///   numbers commit in order (a watcher never skips one) without write
+///   transactions waiting for each other; commits NOTIFY `guestaccess_audit`.
+/// - Rate windows are counted by an atomic upsert committed at once on a
+///   session of its own, without waiting for its flush (so no transaction
+///   holds a tenant's window row for longer than the upsert), and taken back
+///   if the transaction that counted rolls back.
+/// - Tenant rows (tenant, settings, domains, cross-tenant entries) are read
+///   `FOR SHARE` in writes: every write of a tenant reads them, few change them.
 /// - Changes to what authentication reads move a shared generation in the same
 ///   transaction and NOTIFY `guestaccess_auth`: every guestd drops its cached
 ///   principals. While its listener is disconnected, `authGeneration` never
@@ -25,6 +34,8 @@ import Glibc
 public final class PostgresDirectoryStore: DirectoryStore {
   private let pool: PGPool
   private let leaseSession: PGPool
+  /// Sessions that add to rate windows, each count committed at once.
+  private let counters: PGPool
   private let listener: PGListener
   private let generation: Shared
   private let onCommit: @Sendable (Int, Duration) -> Void
@@ -51,6 +62,12 @@ public final class PostgresDirectoryStore: DirectoryStore {
     self.onCommit = onCommit
     pool = try PGPool(uri: uri, size: connections, name: "ga-pg")
     leaseSession = try PGPool(uri: uri, size: 1, name: "ga-pg-lease")
+    // A count's commit does not wait for its WAL flush, so the window's row
+    // is locked only while the upsert runs (not for a flush each): the
+    // count is durable before the call is answered all the same, since the
+    // call's own commit comes later in the WAL and waits for its flush.
+    counters = try PGPool(
+      uri: uri, size: max(2, connections / 2), name: "ga-pg-count", setup: "SET synchronous_commit = off")
     let shared = Shared()
     generation = shared
     listener = PGListener(
@@ -96,13 +113,14 @@ public final class PostgresDirectoryStore: DirectoryStore {
   public func write<T: Sendable>(_ body: @escaping @Sendable (any DirectoryWriter) throws -> T) async throws -> T {
     let shared = generation
     let onCommit = self.onCommit
+    let counters = self.counters
     return try await pool.run { connection in
-      try Self.transaction(connection, shared: shared, onCommit: onCommit, body)
+      try Self.transaction(connection, counters: counters, shared: shared, onCommit: onCommit, body)
     }
   }
 
   private static func transaction<T>(
-    _ connection: PGConnection, shared: Shared, onCommit: @Sendable (Int, Duration) -> Void,
+    _ connection: PGConnection, counters: PGPool, shared: Shared, onCommit: @Sendable (Int, Duration) -> Void,
     _ body: (any DirectoryWriter) throws -> T
   ) throws -> T {
     var attempt = 0
@@ -113,16 +131,9 @@ public final class PostgresDirectoryStore: DirectoryStore {
       do {
         try connection.reconnectIfNeeded()
         try connection.execute("BEGIN")
-        let result = try body(PGDirectory(connection, state: state))
-        if state.invalidatesCaches {
-          try connection.run(
-            "WITH g AS (UPDATE auth_generation SET value = value + 1 WHERE id = 1 RETURNING value) SELECT pg_notify('\(authChannel)', value::text) FROM g")
-        }
-        if !state.auditTenants.isEmpty {
-          try connection.run(
-            "SELECT pg_notify('\(auditChannel)', t) FROM unnest($1::text::text[]) AS t", [.text(arrayLiteral(state.auditTenants.sorted()))])
-        }
-        try connection.execute("COMMIT")
+        let result = try body(PGDirectory(connection, state: state, counters: counters))
+        let final = PGDirectory.finalStatements(state)
+        try connection.commit(after: final.statements, then: final.afterwards)
         if state.invalidatesCaches { shared.bump() }
         if !state.auditTenants.isEmpty { shared.audited(state.auditTenants) }
         onCommit(1, started.duration(to: .now))
@@ -132,6 +143,11 @@ public final class PostgresDirectoryStore: DirectoryStore {
         // Should a failed COMMIT have left anything visible, caches must not trust it.
         if state.invalidatesCaches { shared.bump() }
         let failure = error as? PGError
+        // Rate-window counts were committed apart: take them back, unless the
+        // outcome is unknown (they then stay, erring on the side of the limit).
+        if !state.charges.isEmpty, failure?.duringCommit != true {
+          try? counters.runBlocking { try PGDirectory.refund(state.charges, on: $0) }
+        }
         if failure?.isSerializationFailure == true && attempt < 10 {
           usleep(UInt32.random(in: 500...2000) * UInt32(attempt))
           continue
@@ -143,11 +159,6 @@ public final class PostgresDirectoryStore: DirectoryStore {
         throw error
       }
     }
-  }
-
-  /// A PostgreSQL array literal of `values` ({"a","b"}).
-  private static func arrayLiteral(_ values: [String]) -> String {
-    "{" + values.map { "\"" + $0.replacingBackslashesAndQuotes() + "\"" }.joined(separator: ",") + "}"
   }
 
   public var authGeneration: UInt64 {
@@ -210,6 +221,7 @@ public final class PostgresDirectoryStore: DirectoryStore {
     listener.stop()
     pool.close()
     leaseSession.close()
+    counters.close()
   }
 
   /// Applies the migrations above the database's version, one process at a
@@ -237,16 +249,5 @@ public final class PostgresDirectoryStore: DirectoryStore {
         throw error
       }
     }
-  }
-}
-
-extension String {
-  fileprivate func replacingBackslashesAndQuotes() -> String {
-    var out = ""
-    for character in self {
-      if character == "\\" || character == "\"" { out.append("\\") }
-      out.append(character)
-    }
-    return out
   }
 }

@@ -107,8 +107,18 @@ public enum PostgresSchema {
       CREATE INDEX users_removal ON users(tenant_id) WHERE deleted_at > 0;
       CREATE TABLE access_review_results (review_id text COLLATE "C" PRIMARY KEY REFERENCES access_reviews(id), data bytea NOT NULL);
       """),
+    Migration(version: 2, name: "audit events numbered at commit, commit flushes", sql: """
+      -- Audit events are inserted under -nextval(audit_pending_sequence) (no
+      -- lock: the sequence is outside transactions) and numbered from
+      -- audit_sequence by the last statement before COMMIT, so its row is
+      -- locked only while the commit is flushed, not for the whole transaction.
+      CREATE SEQUENCE audit_pending_sequence;
+      -- One row per session slot, written to flush the WAL after a commit
+      -- that did not wait for its own flush (see PGDirectory.finalStatements).
+      CREATE TABLE commit_flush (slot integer PRIMARY KEY, commits bigint NOT NULL);
+      """),
     // The SQLite schema's version 7.
-    Migration(version: 2, name: "identity providers and federated identities", sql: """
+    Migration(version: 3, name: "identity providers and federated identities", sql: """
       CREATE TABLE identity_providers (
         id text COLLATE "C" PRIMARY KEY, tenant_id text COLLATE "C" NOT NULL REFERENCES tenants(id), issuer text COLLATE "C" NOT NULL,
         data bytea NOT NULL, sealed_secret bytea NOT NULL);
@@ -120,7 +130,7 @@ public enum PostgresSchema {
       CREATE INDEX federated_identities_user ON federated_identities(user_id);
       """),
     // The SQLite schema's version 8.
-    Migration(version: 3, name: "passcode sign-in sessions", sql: """
+    Migration(version: 4, name: "passcode sign-in sessions", sql: """
       CREATE TABLE sign_in_sessions (
         id text COLLATE "C" PRIMARY KEY, tenant_id text COLLATE "C" NOT NULL, user_id text COLLATE "C" NOT NULL,
         email text COLLATE "C" NOT NULL, passcode_hash bytea NOT NULL, expires_at bigint NOT NULL, attempts bigint NOT NULL,

@@ -50,13 +50,13 @@ struct RedemptionSourceLimit: Sendable {
       retryDelayMillis: UInt64(max(1, start + windowMillis - now)))
   }
 
-  /// A lookup that missed: REDEMPTION_RATE_LIMITED once the source has used
-  /// up its failures, else `notFound`, counted.
+  /// A lookup that missed: counted first (one atomic increment, so
+  /// concurrent misses from several instances cannot all pass a check made
+  /// before any of them counted), then REDEMPTION_RATE_LIMITED once the
+  /// source is over its failures, else `notFound`.
   func missed(_ writer: any DirectoryWriter, _ notFound: RPCError) throws -> RPCError {
-    guard try writer.failureCount(key: key, now: now, windowMillis: windowMillis) < limit else {
-      return rateLimited("too many failed redemption attempts from this source; try again later")
-    }
-    try recordFailure(writer)
+    let used = try writer.countInWindow(key: key, now: now, windowMillis: windowMillis, add: 1)
+    guard used.count <= limit else { return rateLimited("too many failed redemption attempts from this source; try again later") }
     return notFound
   }
 

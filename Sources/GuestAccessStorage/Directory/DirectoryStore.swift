@@ -151,7 +151,8 @@ public protocol DirectoryWriter: DirectoryReader, InvitationWriter, IdentityProv
   /// `authGeneration`: authentication does not read it. Never moves it back.
   func touchUser(id: String, lastSignInAt: Int64) throws
 
-  /// Appends an audit event; returns it with its sequence number.
+  /// Appends an audit event; returns it with its sequence number, or with 0
+  /// where the store numbers events when the transaction commits (PostgreSQL).
   func appendAudit(_ event: AuditEvent) throws -> AuditEvent
 
   /// Runs `body` so that what it wrote is undone when it throws, while the
