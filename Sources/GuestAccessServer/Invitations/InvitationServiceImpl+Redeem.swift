@@ -81,7 +81,7 @@ extension InvitationServiceImpl {
       let sessionNotFound = RPCError(code: .notFound, message: "unknown redemption session", reason: .sessionNotFound)
       guard var session else { return .failure(try limit.missed(writer, sessionNotFound)) }
       let policy = Self.redemption
-      let matches = Secrets.constantTimeEqual(hasher.passcode(passcode, sessionID: session.id), session.passcodeHash)
+      let matches = PasscodePolicy.matches(passcode, session, hasher: hasher)
       let (outcome, changed) = policy.attempt(&session, passcodeMatches: matches, now: now)
       guard outcome == .accepted || outcome.isWrong else {
         // Completed, closed or expired: refused before the invitation is read.

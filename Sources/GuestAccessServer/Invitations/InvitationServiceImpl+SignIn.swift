@@ -69,22 +69,25 @@ extension InvitationServiceImpl {
         return .failure(try failures.missed(writer, RPCError(code: .notFound, message: "unknown sign-in session", reason: .sessionNotFound)))
       }
       let used = RPCError.failedPrecondition("this passcode was already used; sign in again", reason: .passcodeAlreadyUsed)
-      switch PasscodePolicy.check(passcode, against: &session, completed: used, hasher: hasher, now: now) {
-      case .refused(let error):
-        try writer.putSignInSession(session)
-        return .failure(error)
-      case .wrong(let remaining, let error):
+      let matches = PasscodePolicy.matches(passcode, session, hasher: hasher)
+      let (outcome, changed) = Self.redemption.attempt(&session, passcodeMatches: matches, now: now)
+      switch outcome {
+      case .accepted:
+        break
+      case .wrong(let remaining):
         try writer.putSignInSession(session)
         if !session.userID.isEmpty {
           try audit.record(writer, &events, tenantID: session.tenantID, action: .guestSignedIn, targetType: .user, targetID: session.userID,
                            outcome: .failure, details: ["reason": "PASSCODE_INVALID", "attempts_remaining": String(remaining)])
         }
-        return .failure(try failures.counted(writer, error))
-      case .matched:
-        break
+        return .failure(try failures.counted(writer, outcome.refusal ?? used))
+      case .alreadyCompleted:
+        return .failure(used)
+      case .spent, .expired:
+        if changed { try writer.putSignInSession(session) }
+        return .failure(outcome.refusal ?? used)
       }
-      session.state = .completed
-      try writer.putSignInSession(session)
+      try writer.putSignInSession(session)  // completed by `attempt`
       // The guest may have been blocked, removed or expired since the passcode went out.
       guard let (tenant, settings, guest) = try signInGuest(tenantID: session.tenantID, email: session.email, reader: writer, now: now),
         guest.id == session.userID

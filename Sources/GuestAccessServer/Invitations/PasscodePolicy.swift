@@ -28,7 +28,7 @@ extension SignInSession: PasscodeSession {}
 /// life, 5 wrong attempts, 5 passcodes per ticket or address per hour).
 enum PasscodePolicy {
   /// The rules applied.
-  static let rules = RedemptionPolicy()
+  static var rules: RedemptionPolicy { InvitationServiceImpl.redemption }
   /// Wrong attempts allowed per passcode.
   static var attempts: Int { rules.limits.passcodeAttempts }
 
@@ -59,33 +59,11 @@ enum PasscodePolicy {
     if let refusal = rules.passcodeQuotaRefusal(sent: sent.count, windowStart: sent.windowStart, now: now, what: what) { throw refusal }
   }
 
-  /// The verdict on an entered passcode.
-  enum Verdict {
-    /// The passcode is right; the session is still open (the caller completes it).
-    case matched
-    /// The session no longer takes passcodes (used, spent or expired).
-    case refused(RPCError)
-    /// A wrong passcode, counted (PASSCODE_INVALID with "attempts_remaining").
-    case wrong(remaining: Int, RPCError)
-  }
-
-  /// Checks `passcode` against `session`: open, not expired, then the hash in
-  /// constant time. Updates `session` (an expired or spent one is closed, a
-  /// wrong attempt counted); the caller stores it in the same transaction.
-  /// `completed` is the refusal for a session that was already used.
-  static func check<Session: PasscodeSession>(
-    _ passcode: String, against session: inout Session, completed: RPCError, hasher: SecretHasher, now: Int64
-  ) -> Verdict {
-    let matches = Secrets.constantTimeEqual(hasher.passcode(passcode, sessionID: session.id), session.passcodeHash)
-    let (outcome, _) = rules.attempt(&session, passcodeMatches: matches, now: now)
-    switch outcome {
-    case .accepted:
-      session.state = .open  // the caller completes it once it has checked the rest
-      return .matched
-    case .wrong(let remaining): return .wrong(remaining: remaining, outcome.refusal!)
-    case .alreadyCompleted: return .refused(completed)
-    case .spent, .expired: return .refused(outcome.refusal!)
-    }
+  /// Whether `passcode` is the one `session` was issued with: its keyed hash,
+  /// compared in constant time. What follows (attempts, expiry, completion) is
+  /// `RedemptionPolicy.attempt`'s.
+  static func matches(_ passcode: String, _ session: some PasscodeSession, hasher: SecretHasher) -> Bool {
+    Secrets.constantTimeEqual(hasher.passcode(passcode, sessionID: session.id), session.passcodeHash)
   }
 
   /// An address with all but its first character and the domain hidden: `a***@fabrikam.example`.
