@@ -2,29 +2,29 @@ import GuestAccessCore
 
 /// Why a provider's token was refused: each one a reason in the ErrorInfo of
 /// an UNAUTHENTICATED answer (docs/FEDERATION.md lists them).
-public enum TokenRefusal: String, Error, Sendable, CaseIterable {
+public enum TokenRefusal: Error, Sendable, CaseIterable {
   /// Not three base64url parts of JSON, or a required claim missing or mistyped.
-  case malformed = "TOKEN_MALFORMED"
+  case malformed
   /// `alg` is not in the provider's allowed list (`none` and HMAC never are).
-  case algorithmNotAllowed = "TOKEN_ALGORITHM_NOT_ALLOWED"
+  case algorithmNotAllowed
   /// No key of the issuer's key set has the token's `kid` (after one refetch).
-  case unknownKey = "TOKEN_KEY_UNKNOWN"
+  case unknownKey
   /// The signature does not verify with the issuer's key.
-  case badSignature = "TOKEN_SIGNATURE_INVALID"
+  case badSignature
   /// `iss` is not exactly the configured issuer.
-  case wrongIssuer = "TOKEN_ISSUER_MISMATCH"
+  case wrongIssuer
   /// `aud` does not contain the client id (or `azp` is not it when there are several audiences).
-  case wrongAudience = "TOKEN_AUDIENCE_MISMATCH"
+  case wrongAudience
   /// `exp` has passed (beyond the skew).
-  case expired = "TOKEN_EXPIRED"
+  case expired
   /// `nbf` or `iat` is in the future (beyond the skew).
-  case notYetValid = "TOKEN_NOT_YET_VALID"
+  case notYetValid
   /// `nonce` is not the one this sign-in sent.
-  case wrongNonce = "TOKEN_NONCE_MISMATCH"
+  case wrongNonce
   /// The address claim is missing or `email_verified` is not true.
-  case emailNotVerified = "EMAIL_NOT_VERIFIED"
+  case emailNotVerified
   /// The issuer's keys could not be fetched and none are known.
-  case keysUnavailable = "PROVIDER_KEYS_UNAVAILABLE"
+  case keysUnavailable
 
   /// The message shown to the caller.
   public var message: String {
@@ -44,7 +44,21 @@ public enum TokenRefusal: String, Error, Sendable, CaseIterable {
   }
 
   /// The reason of the answer (one of `ErrorReason.allCases`).
-  public var reason: ErrorReason { ErrorReason(rawValue: rawValue) }
+  public var reason: ErrorReason {
+    switch self {
+    case .malformed: .tokenMalformed
+    case .algorithmNotAllowed: .tokenAlgorithmNotAllowed
+    case .unknownKey: .tokenKeyUnknown
+    case .badSignature: .tokenSignatureInvalid
+    case .wrongIssuer: .tokenIssuerMismatch
+    case .wrongAudience: .tokenAudienceMismatch
+    case .expired: .tokenExpired
+    case .notYetValid: .tokenNotYetValid
+    case .wrongNonce: .tokenNonceMismatch
+    case .emailNotVerified: .emailNotVerified
+    case .keysUnavailable: .providerKeysUnavailable
+    }
+  }
 
   /// As an RPC error: UNAUTHENTICATED (UNAVAILABLE for unfetchable keys) with the reason.
   public var rpcError: RPCError {

@@ -39,8 +39,7 @@ struct RedemptionSourceLimit: Sendable {
   /// passcode sign-in, which answers alike for every address); throws
   /// REDEMPTION_RATE_LIMITED beyond the limit.
   func charge(_ writer: any DirectoryWriter) throws {
-    let used = try writer.countInWindow(key: key, now: now, windowMillis: windowMillis, add: 1)
-    guard used.count <= limit else { throw rateLimited("too many sign-in attempts from this source; try again later") }
+    if try countOne(writer) { throw rateLimited("too many sign-in attempts from this source; try again later") }
   }
 
   private func rateLimited(_ message: String) -> RPCError {
@@ -55,19 +54,19 @@ struct RedemptionSourceLimit: Sendable {
   /// before any of them counted), then REDEMPTION_RATE_LIMITED once the
   /// source is over its failures, else `notFound`.
   func missed(_ writer: any DirectoryWriter, _ notFound: RPCError) throws -> RPCError {
-    let used = try writer.countInWindow(key: key, now: now, windowMillis: windowMillis, add: 1)
-    guard used.count <= limit else { return rateLimited("too many failed redemption attempts from this source; try again later") }
-    return notFound
+    try countOne(writer) ? rateLimited("too many failed redemption attempts from this source; try again later") : notFound
   }
 
   /// Counts a failure of an existing ticket or session (a wrong account, a
   /// wrong passcode) when `error` is one that counts; returns `error`.
   func counted(_ writer: any DirectoryWriter, _ error: RPCError) throws -> RPCError {
-    if let reason = error.reason, Self.countedReasons.contains(reason) { try recordFailure(writer) }
+    if let reason = error.reason, Self.countedReasons.contains(reason) { _ = try countOne(writer) }
     return error
   }
 
-  private func recordFailure(_ writer: any DirectoryWriter) throws {
-    _ = try writer.countInWindow(key: key, now: now, windowMillis: windowMillis, add: 1)
+  /// Adds one to the source's count in the window (one atomic increment);
+  /// whether the source is now over its limit.
+  private func countOne(_ writer: any DirectoryWriter) throws -> Bool {
+    try writer.countInWindow(key: key, now: now, windowMillis: windowMillis, add: 1).count > limit
   }
 }
