@@ -161,7 +161,7 @@ let package = Package(
       name: "GuestAccessServiceTests",
       dependencies: [
         "GuestAccessServer", "GuestAccessClient", "GuestAccessStorage", "GuestAccessPostgres", "GuestAccessAdmin", "GuestAccessEmail",
-        "GuestAccessWeb", "GuestAccessTestSupport", "GuestAccessLocks", "GuestAccessCore", "GuestAccessTransport", "GuestAccessProto",
+        "GuestAccessWeb", "GuestAccessWire", "GuestAccessTestSupport", "GuestAccessLocks", "GuestAccessCore", "GuestAccessTransport", "GuestAccessProto",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "_CryptoExtras", package: "swift-crypto"),

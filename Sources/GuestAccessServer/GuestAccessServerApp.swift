@@ -74,7 +74,8 @@ public final class GuestAccessServerApp: Sendable {
         maxCallsBeforeAuthentication: settings.maxCallsBeforeAuthentication,
         sendTimeout: .milliseconds(Int64(settings.sendTimeout * 1000)), memoryBudget: settings.memoryBudgetMiB << 20,
         busyPoll: .microseconds(settings.busyPollMicros), tls: settings.tls.server,
-        tlsReloadInterval: settings.tls.reloadInterval > 0 ? .milliseconds(Int64(settings.tls.reloadInterval * 1000)) : nil),
+        tlsReloadInterval: settings.tls.reloadInterval > 0 ? .milliseconds(Int64(settings.tls.reloadInterval * 1000)) : nil,
+        proxyProtocolSources: settings.proxyProtocolSources),
       logger: logger)
     let anonymous = InvitationServiceImpl.anonymousMethods
     server = RPCServer(

@@ -1,3 +1,5 @@
+import GuestAccessCore
+
 @_exported import GuestAccessTLS
 
 /// Limits and timeouts of the TCP server transport.
@@ -63,6 +65,13 @@ public struct TCPServerConfiguration: Sendable, Hashable {
   /// How often the certificate, key and client CA files are checked for
   /// changes (and reloaded); nil checks only on `TCPServerTransport.reloadTLS()`.
   public var tlsReloadInterval: Duration?
+  /// Load balancers trusted to say who the client is: a connection from one
+  /// of these addresses must start with a PROXY protocol v2 header (within
+  /// `handshakeTimeout`, else it is closed), and the header's source address
+  /// becomes the connection's peer for every per-address limit. Connections
+  /// from other addresses are served as they are; a header they send is not
+  /// read (it fails the preface). Empty: no header is read from anyone.
+  public var proxyProtocolSources: [AddressRange]
 
   /// Creates a configuration; every limit has a production default.
   public init(
@@ -74,8 +83,10 @@ public struct TCPServerConfiguration: Sendable, Hashable {
     maxHeaderSize: Int = 64 << 10, handshakeTimeout: Duration = .seconds(10), frameTimeout: Duration = .seconds(10),
     idleTimeout: Duration = .seconds(300), keepaliveInterval: Duration = .seconds(30),
     keepaliveTimeout: Duration = .seconds(10), loopCount: Int = EventLoopGroup.coreCount,
-    busyPoll: Duration = EventLoopGroup.defaultBusyPoll, tls: TLSServerOptions? = nil, tlsReloadInterval: Duration? = nil
+    busyPoll: Duration = EventLoopGroup.defaultBusyPoll, tls: TLSServerOptions? = nil, tlsReloadInterval: Duration? = nil,
+    proxyProtocolSources: [AddressRange] = []
   ) {
+    self.proxyProtocolSources = proxyProtocolSources
     self.tls = tls
     self.tlsReloadInterval = tlsReloadInterval
     self.host = host

@@ -105,7 +105,17 @@ public final class TCPServerTransport: ServerTransport, @unchecked Sendable {
       throw error
     }
     let acceptLoop = group.loops[0]
-    let listener = Listener(fd: fd, loop: acceptLoop) { [self] client, peer in accepted(client, peer: peer, dispatcher: dispatcher) }
+    let listener = Listener(fd: fd, loop: acceptLoop) { [self] client, peer in
+      guard configuration.proxyProtocolSources.contains(where: { $0.contains(PeerAddress.host(of: peer)) }) else {
+        return accepted(client, peer: peer, dispatcher: dispatcher)
+      }
+      ProxyHeaderReader.start(fd: client, peer: peer, loop: acceptLoop, timeout: configuration.handshakeTimeout) { [self] outcome in
+        switch outcome {
+        case .peer(let source): accepted(client, peer: source, dispatcher: dispatcher)
+        case .closed(let reason): logger.notice("connection from a trusted balancer closed", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
+        }
+      }
+    }
     try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
       let (waiters, stoppedEarly) = state.withLock { state -> ([CheckedContinuation<Int, any Error>], Bool) in
         state.finished = continuation

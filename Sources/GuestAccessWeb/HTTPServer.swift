@@ -200,27 +200,43 @@ final class Acceptor: EventLoopSocketHandler, @unchecked Sendable {
         return
       }
       let peerText = String(decoding: peer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-      let address = PeerAddress.host(of: peerText)
-      guard server.admit(address) else {
-        close(client)
+      let configuration = server.configuration
+      guard configuration.proxyProtocolSources.contains(where: { $0.contains(PeerAddress.host(of: peerText)) }) else {
+        serve(client, peer: peerText)
         continue
       }
-      _ = ga_set_nodelay(client)
-      let target = server.nextLoop()
-      let owner = server
-      let context = server.tls?.current
-      target.executeOnLoop {
-        let session: TLSSession?
-        do {
-          session = try context.map { context throws(TLSError) in try TLSSession(context: context, fd: client, server: true) }
-        } catch {
-          owner.logger.error("web TLS session failed", metadata: ["error": "\(error)"])
-          owner.releaseSlot(address)
-          close(client)
-          return
+      ProxyHeaderReader.start(fd: client, peer: peerText, loop: loop, timeout: configuration.handshakeTimeout) { [self] outcome in
+        switch outcome {
+        case .peer(let source): serve(client, peer: source)
+        case .closed(let reason):
+          server.logger.notice("web connection from a trusted balancer closed", metadata: ["peer": "\(peerText)", "reason": "\(reason)"])
         }
-        HTTPConnection(fd: client, peer: peerText, address: address, loop: target, server: owner, tls: session).start()
       }
+    }
+  }
+
+  /// Admits and starts a connection from `peerText` (the balancer's client when a PROXY header said so).
+  private func serve(_ client: Int32, peer peerText: String) {
+    let address = PeerAddress.host(of: peerText)
+    guard server.admit(address) else {
+      close(client)
+      return
+    }
+    _ = ga_set_nodelay(client)
+    let target = server.nextLoop()
+    let owner = server
+    let context = server.tls?.current
+    target.executeOnLoop {
+      let session: TLSSession?
+      do {
+        session = try context.map { context throws(TLSError) in try TLSSession(context: context, fd: client, server: true) }
+      } catch {
+        owner.logger.error("web TLS session failed", metadata: ["error": "\(error)"])
+        owner.releaseSlot(address)
+        close(client)
+        return
+      }
+      HTTPConnection(fd: client, peer: peerText, address: address, loop: target, server: owner, tls: session).start()
     }
   }
 }

@@ -1,3 +1,5 @@
+import GuestAccessCore
+
 /// Limits and address of an HTTP listener.
 public struct HTTPServerConfiguration: Sendable {
   /// Numeric IPv4 or IPv6 address to bind.
@@ -22,6 +24,11 @@ public struct HTTPServerConfiguration: Sendable {
   public var maxPipelined: Int = 16
   /// With TLS: time a new connection has to complete its TLS handshake.
   public var handshakeTimeout: Duration = .seconds(10)
+  /// Load balancers trusted to say who the client is: a connection from one
+  /// of these addresses must start with a PROXY protocol v2 header (within
+  /// `handshakeTimeout`), whose source becomes the request's client address
+  /// (per-address limits, redemption failures per source). Empty: none.
+  public var proxyProtocolSources: [AddressRange] = []
 
   /// Creates a configuration.
   public init(host: String, port: Int) {

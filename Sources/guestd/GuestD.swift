@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GuestAccessAdmin
+import GuestAccessCore
 import GuestAccessServer
 import GuestAccessTLS
 import GuestAccessTransport
@@ -94,6 +95,9 @@ struct GuestD: AsyncParsableCommand {
 
   @Option(name: .customLong(ServerSettings.databaseConnectionsSetting.flag), help: Self.help(ServerSettings.databaseConnectionsSetting))
   var databaseConnections: String?
+
+  @Option(name: .customLong(ServerSettings.proxyProtocolFromSetting.flag), help: Self.help(ServerSettings.proxyProtocolFromSetting))
+  var proxyProtocolFrom: String?
   @Flag(name: .customLong("oidc-allow-http-loopback"), help: "Allow identity providers whose issuer is plain http on a loopback address (development and tests only).")
   var oidcAllowHTTPLoopback = false
 
@@ -125,6 +129,7 @@ struct GuestD: AsyncParsableCommand {
       (ServerSettings.sweepIntervalSetting, sweepInterval), (ServerSettings.busyPollSetting, busyPollMicros),
       (ServerSettings.invitationRateLimitSetting, invitationRateLimit), (ServerSettings.hashKeyFileSetting, hashKeyFile),
       (ServerSettings.databaseSetting, database), (ServerSettings.databaseConnectionsSetting, databaseConnections),
+      (ServerSettings.proxyProtocolFromSetting, proxyProtocolFrom),
     ]
     for (setting, value) in given { if let value { flags[setting.flag] = value } }
     var configured = try ServerSettings(flags: flags, operatorKey: try operatorKeyFile.map(Self.readKey), environment: environment)
@@ -136,7 +141,9 @@ struct GuestD: AsyncParsableCommand {
       ? EventLoopGroup(count: EventLoopGroup.coreCount, name: "ga-http", busyPoll: .zero) : nil
     let tlsSettings = configured.tls
     let webTLS = tlsSettings.server.map { TLSServerOptions(certificateFile: $0.certificateFile, keyFile: $0.keyFile) }
-    let web = try webAddress.map { try Self.bind($0, group: httpGroup!, tls: webTLS, settings: tlsSettings) }
+    let web = try webAddress.map {
+      try Self.bind($0, group: httpGroup!, tls: webTLS, settings: tlsSettings, proxyProtocolSources: configured.proxyProtocolSources)
+    }
     if publicBaseURL == nil, environment["GUESTD_PUBLIC_BASE_URL"] == nil, let web { configured.publicBaseURL = web.url }
     configured.oidcAllowHTTPLoopback = oidcAllowHTTPLoopback || environment["GUESTD_OIDC_ALLOW_HTTP_LOOPBACK"] == "1"
     configured.email = try email.settings(publicBaseURL: configured.publicBaseURL, environment: environment)
@@ -181,10 +188,14 @@ struct GuestD: AsyncParsableCommand {
   }
 
   /// Binds an HTTP listener at `HOST:PORT`, HTTPS with `tls` (reloaded as `settings` says).
-  static func bind(_ address: String, group: EventLoopGroup, tls: TLSServerOptions?, settings: TLSSettings) throws -> HTTPServer {
+  static func bind(
+    _ address: String, group: EventLoopGroup, tls: TLSServerOptions?, settings: TLSSettings, proxyProtocolSources: [AddressRange] = []
+  ) throws -> HTTPServer {
     do {
+      var configuration = try HTTPServerConfiguration(address: address)
+      configuration.proxyProtocolSources = proxyProtocolSources
       return try HTTPServer(
-        configuration: HTTPServerConfiguration(address: address), group: group, logger: Logger(label: "guestd.web"), tls: tls,
+        configuration: configuration, group: group, logger: Logger(label: "guestd.web"), tls: tls,
         tlsReloadInterval: settings.reloadInterval > 0 ? .milliseconds(Int64(settings.reloadInterval * 1000)) : nil)
     } catch let error as HTTPServerError {
       throw ValidationError(error.description)

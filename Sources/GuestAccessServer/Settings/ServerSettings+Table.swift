@@ -1,3 +1,4 @@
+import GuestAccessCore
 import GuestAccessStorage
 import Logging
 
@@ -60,12 +61,18 @@ extension ServerSettings {
   public static let databaseConnectionsSetting = ServerSetting.integer(
     "database-connections", "GUESTD_DATABASE_CONNECTIONS", default: 8, range: 1...1000,
     help: "Sessions a PostgreSQL database gets for transactions, besides one listener and one lease session; unused with SQLite.")
+  public static let proxyProtocolFromSetting = ServerSetting<[AddressRange]>(
+    "proxy-protocol-from", "GUESTD_PROXY_PROTOCOL_FROM", default: [], defaultText: "none",
+    accepts: "comma-separated addresses or CIDR blocks, e.g. 10.0.0.5,10.1.0.0/16",
+    help: "Load balancers that send a PROXY protocol v2 header: connections from these addresses (RPC and web ports) must start with one, and its client address is used for every per-address limit.") {
+    AddressRange.list($0).flatMap { $0.isEmpty ? nil : $0 }
+  }
 
   /// Every core setting, in the order of `--help` and the README's table.
   public static let table: [any SettingDescription] = [
     listen, dataDirectory, publicBaseURLSetting, logLevelSetting, drainTimeoutSetting, maxConnectionsSetting,
     maxConnectionsPerPeerSetting, maxRunningCallsPerPeerSetting, maxCallsBeforeAuthSetting, memoryBudgetSetting,
     sendTimeoutSetting, sweepIntervalSetting, busyPollSetting, invitationRateLimitSetting, hashKeyFileSetting,
-    databaseSetting, databaseConnectionsSetting,
+    databaseSetting, databaseConnectionsSetting, proxyProtocolFromSetting,
   ]
 }

@@ -1,3 +1,4 @@
+import GuestAccessCore
 import GuestAccessStorage
 import Logging
 
@@ -67,6 +68,9 @@ public struct ServerSettings: Sendable {
   /// address (a provider on this machine: tests and development only).
   /// `--oidc-allow-http-loopback` or `GUESTD_OIDC_ALLOW_HTTP_LOOPBACK=1`.
   public var oidcAllowHTTPLoopback = false
+  /// Load balancers trusted to send a PROXY protocol v2 header (RPC and web
+  /// ports). `--proxy-protocol-from` or `GUESTD_PROXY_PROTOCOL_FROM`; none by default.
+  public var proxyProtocolSources: [AddressRange] = []
 
   /// Email delivery: transport, sender, retries (`EmailSettings`).
   public var email: EmailSettings
@@ -100,6 +104,7 @@ public struct ServerSettings: Sendable {
     func value<V>(_ setting: ServerSetting<V>) throws -> V { try setting.required(flag: flags[setting.flag], environment: environment) }
     self.operatorKey = operatorKey ?? environment["GUESTD_OPERATOR_KEY"]
     databaseConnections = try value(Self.databaseConnectionsSetting)
+    proxyProtocolSources = try value(Self.proxyProtocolFromSetting)
     database = try Self.databaseSetting.value(flag: flags[Self.databaseSetting.flag], environment: environment)
     if let key = self.operatorKey { try OperatorBootstrap.checkStrong(key) }
     hashKeyFile = try Self.hashKeyFileSetting.value(flag: flags[Self.hashKeyFileSetting.flag], environment: environment)
