@@ -17,29 +17,28 @@ public struct EmailContent: Sendable, Hashable {
   /// sender's display name ("" for none).
   public init(message: OutboxMessage, senderName: String) {
     let payload = message.payload
-    let strings = EmailStrings.forLanguage(payload["language"] ?? "")
-    let tenant = payload["tenant_name", default: ""].isEmpty ? "GuestAccess" : payload["tenant_name", default: ""]
-    let expiry = Int64(payload["expires_at"] ?? "").map { strings.date(CivilTime(unixMillis: $0)) }
+    let strings = EmailStrings.forLanguage(payload.language)
+    let tenant = payload.tenantName.isEmpty ? "GuestAccess" : payload.tenantName
+    let expiry = payload.expiresAt.map { strings.date(CivilTime(unixMillis: $0)) }
     language = strings.language
     self.senderName = senderName.isEmpty ? "" : strings.senderName(senderName, tenant)
-    var blocks: [Block] = [.paragraph(strings.greeting(payload["invited_name"] ?? ""))]
+    var blocks: [Block] = [.paragraph(strings.greeting(payload.invitedName))]
     switch message.kind {
     case .invitation:
-      let inviter = payload["inviter_name", default: ""].isEmpty ? tenant : payload["inviter_name", default: ""]
+      let inviter = payload.inviterName.isEmpty ? tenant : payload.inviterName
       subject = strings.invitationSubject(inviter, tenant)
-      blocks.append(.paragraph(strings.invitationIntro(inviter, payload["inviter_mail"] ?? "", tenant)))
-      if let custom = payload["custom_message"], !custom.trimmingWhitespace().isEmpty {
-        blocks.append(.quote(heading: strings.customMessageHeading(inviter), body: custom))
+      blocks.append(.paragraph(strings.invitationIntro(inviter, payload.inviterMail, tenant)))
+      if !payload.customMessage.trimmingWhitespace().isEmpty {
+        blocks.append(.quote(heading: strings.customMessageHeading(inviter), body: payload.customMessage))
       }
-      let url = payload["redeem_url"] ?? ""
-      blocks.append(.link(intro: strings.acceptLinkIntro, label: strings.acceptButton, url: url))
+      blocks.append(.link(intro: strings.acceptLinkIntro, label: strings.acceptButton, url: payload.redeemURL))
       if let expiry { blocks.append(.paragraph(strings.invitationExpiry(expiry))) }
       blocks.append(.paragraph(strings.invitationIgnore))
     case .passcode, .signInPasscode:
       let signIn = message.kind == .signInPasscode
       subject = strings.passcodeSubject(tenant)
       blocks.append(.paragraph(signIn ? strings.signInPasscodeIntro(tenant) : strings.passcodeIntro(tenant)))
-      blocks.append(.code(payload["passcode"] ?? ""))
+      blocks.append(.code(payload.passcode))
       if let expiry { blocks.append(.paragraph(signIn ? strings.signInPasscodeExpiry(expiry) : strings.passcodeExpiry(expiry))) }
       blocks.append(.paragraph(strings.passcodeIgnore))
     }

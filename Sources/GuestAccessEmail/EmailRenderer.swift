@@ -23,10 +23,10 @@ public struct EmailRenderer: Sendable {
     var head = ""
     head += MIMEEncoding.header("Date", tokens: [CivilTime(unixMillis: message.createdAt).rfc5322])
     head += MIMEEncoding.header("From", tokens: EmailAddress(name: content.senderName, address: sender.address).headerTokens)
-    if let inviterMail = payload["inviter_mail"], message.kind == .invitation, EmailAddress.isPlausible(inviterMail) {
-      head += MIMEEncoding.header("Reply-To", tokens: EmailAddress(name: payload["inviter_name"] ?? "", address: inviterMail).headerTokens)
+    if message.kind == .invitation, EmailAddress.isPlausible(payload.inviterMail) {
+      head += MIMEEncoding.header("Reply-To", tokens: EmailAddress(name: payload.inviterName, address: payload.inviterMail).headerTokens)
     }
-    head += MIMEEncoding.header("To", tokens: EmailAddress(name: payload["invited_name"] ?? "", address: message.recipient).headerTokens)
+    head += MIMEEncoding.header("To", tokens: EmailAddress(name: payload.invitedName, address: message.recipient).headerTokens)
     if !message.cc.isEmpty {
       head += MIMEEncoding.header("Cc", tokens: [message.cc])
     }

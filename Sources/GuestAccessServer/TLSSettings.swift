@@ -19,17 +19,32 @@ public struct TLSSettings: Sendable {
     allowPlaintext = false
   }
 
-  /// Reads the settings for a server listening on `host`.
-  /// - Throws: `SettingsError` for a certificate without a key (or the
-  ///   reverse), client CAs without a certificate, a bad interval, or a
-  ///   non-loopback `host` without TLS and without `allowPlaintext`.
+  /// Reads the settings for a server listening on `host` from typed values
+  /// (tests, embedding); each goes through the same check as a flag.
   public init(
     certificateFile: String? = nil, keyFile: String? = nil, clientCAFile: String? = nil, reloadInterval: Double? = nil,
     allowPlaintext: Bool = false, host: String, environment: [String: String]
   ) throws {
-    let certificate = certificateFile ?? environment["GUESTD_TLS_CERT"]
-    let key = keyFile ?? environment["GUESTD_TLS_KEY"]
-    let clientCA = clientCAFile ?? environment["GUESTD_TLS_CLIENT_CA"]
+    let typed: [(any SettingDescription, (any Sendable)?)] = [
+      (Self.certificateSetting, certificateFile), (Self.keySetting, keyFile), (Self.clientCASetting, clientCAFile),
+      (Self.reloadIntervalSetting, reloadInterval), (Self.allowPlaintextSetting, allowPlaintext ? "1" : nil),
+    ]
+    var flags: [String: String] = [:]
+    for (setting, value) in typed { if let value { flags[setting.flag] = "\(value)" } }
+    try self.init(flags: flags, host: host, environment: environment)
+  }
+
+  /// Reads the settings for a server listening on `host` from raw flag
+  /// values keyed by flag name, else the environment, else the defaults
+  /// (`TLSSettings.table`).
+  /// - Throws: `SettingsError` for a bad value, a certificate without a key
+  ///   (or the reverse), client CAs without a certificate, or a non-loopback
+  ///   `host` without TLS and without `allow-plaintext`.
+  public init(flags: [String: String], host: String, environment: [String: String]) throws {
+    func value<V>(_ setting: ServerSetting<V>) throws -> V? { try setting.value(flag: flags[setting.flag], environment: environment) }
+    let certificate = try value(Self.certificateSetting)
+    let key = try value(Self.keySetting)
+    let clientCA = try value(Self.clientCASetting)
     switch (certificate, key) {
     case (let certificate?, let key?):
       server = TLSServerOptions(certificateFile: certificate, keyFile: key, clientCAFile: clientCA)
@@ -39,13 +54,9 @@ public struct TLSSettings: Sendable {
     default:
       throw SettingsError("--tls-cert (GUESTD_TLS_CERT) and --tls-key (GUESTD_TLS_KEY) go together")
     }
-    let interval = reloadInterval ?? environment["GUESTD_TLS_RELOAD_INTERVAL"].map { Double($0) } ?? 60
-    guard let interval, (0...86_400).contains(interval) else {
-      throw SettingsError("--tls-reload-interval (GUESTD_TLS_RELOAD_INTERVAL) must be 0 to 86400 seconds")
-    }
-    self.reloadInterval = interval
-    self.allowPlaintext = allowPlaintext || Self.flag(environment["GUESTD_ALLOW_PLAINTEXT"])
-    if server == nil && !self.allowPlaintext && !Self.isLoopback(host) {
+    reloadInterval = try Self.reloadIntervalSetting.required(flag: flags[Self.reloadIntervalSetting.flag], environment: environment)
+    allowPlaintext = try value(Self.allowPlaintextSetting) ?? false
+    if server == nil && !allowPlaintext && !Self.isLoopback(host) {
       throw SettingsError(
         "refusing to serve plaintext on \(host), which is not a loopback address: give --tls-cert and --tls-key, "
           + "or --allow-plaintext (GUESTD_ALLOW_PLAINTEXT=1) when a proxy in front terminates TLS")
@@ -60,10 +71,5 @@ public struct TLSSettings: Sendable {
   /// Whether `host` (a numeric address, as `ServerSettings.host` holds it) is loopback-only.
   static func isLoopback(_ host: String) -> Bool {
     host == "::1" || host == "localhost" || host.hasPrefix("127.")
-  }
-
-  private static func flag(_ value: String?) -> Bool {
-    guard let value else { return false }
-    return ["1", "true", "yes", "on"].contains(value.lowercased())
   }
 }

@@ -1,53 +1,60 @@
 import ArgumentParser
 import GuestAccessServer
 
-/// The email delivery flags of `guestd`.
+/// The email delivery flags of `guestd` (`EmailSettings.table`).
 struct EmailOptions: ParsableArguments {
-  @Option(name: .customLong("email-transport"), help: "How the outbox is delivered: spool (default) or smtp.")
+  @Option(name: .customLong(EmailSettings.transportSetting.flag), help: GuestD.help(EmailSettings.transportSetting))
   var transport: String?
 
-  @Option(name: .customLong("spool-dir"), help: "Directory of the spool transport's .eml files (default <data-dir>/outbox).")
+  @Option(name: .customLong(EmailSettings.spoolDirSetting.flag), help: GuestD.help(EmailSettings.spoolDirSetting))
   var spoolDir: String?
 
-  @Option(name: .customLong("email-from"), help: "The sender, \"Name <address>\" (default GuestAccess <no-reply@public-base-url host>).")
+  @Option(name: .customLong(EmailSettings.fromSetting.flag), help: GuestD.help(EmailSettings.fromSetting))
   var from: String?
 
-  @Option(name: .customLong("email-max-attempts"), help: "Delivery attempts before a message fails for good (default 8).")
-  var maxAttempts: Int?
+  @Option(name: .customLong(EmailSettings.maxAttemptsSetting.flag), help: GuestD.help(EmailSettings.maxAttemptsSetting))
+  var maxAttempts: String?
 
-  @Option(name: .customLong("email-retry-delay"), help: "Seconds before the first retry; each later one waits twice as long, at most an hour (default 30).")
-  var retryDelay: Double?
+  @Option(name: .customLong(EmailSettings.retryDelaySetting.flag), help: GuestD.help(EmailSettings.retryDelaySetting))
+  var retryDelay: String?
 
-  @Option(name: .customLong("smtp-host"), help: "The SMTP relay's host name or address (smtp transport).")
+  @Option(name: .customLong(EmailSettings.smtpHostSetting.flag), help: GuestD.help(EmailSettings.smtpHostSetting))
   var smtpHost: String?
 
-  @Option(name: .customLong("smtp-port"), help: "The SMTP relay's port (default 25).")
-  var smtpPort: Int?
+  @Option(name: .customLong(EmailSettings.smtpPortSetting.flag), help: GuestD.help(EmailSettings.smtpPortSetting))
+  var smtpPort: String?
 
-  @Option(name: .customLong("smtp-username"), help: "User name for SMTP AUTH (PLAIN or LOGIN); needs a password.")
+  @Option(name: .customLong(EmailSettings.smtpUsernameSetting.flag), help: GuestD.help(EmailSettings.smtpUsernameSetting))
   var smtpUsername: String?
 
-  @Option(name: .customLong("smtp-password"), help: "Password for SMTP AUTH (prefer --smtp-password-file or GUESTD_SMTP_PASSWORD: flags show in ps).")
+  @Option(name: .customLong(EmailSettings.smtpPasswordSetting.flag), help: GuestD.help(EmailSettings.smtpPasswordSetting))
   var smtpPassword: String?
 
-  @Option(name: .customLong("smtp-password-file"), help: "File holding the SMTP AUTH password.")
+  @Option(name: .customLong("smtp-password-file"), help: "File holding the SMTP AUTH password (instead of --smtp-password).")
   var smtpPasswordFile: String?
 
-  @Option(name: .customLong("smtp-starttls"), help: "auto (when offered, default), required, or off.")
+  @Option(name: .customLong(EmailSettings.smtpStartTLSSetting.flag), help: GuestD.help(EmailSettings.smtpStartTLSSetting))
   var smtpStartTLS: String?
 
-  @Option(name: .customLong("smtp-ca-file"), help: "PEM file of CA certificates to verify the relay (default: the system's).")
+  @Option(name: .customLong(EmailSettings.smtpCAFileSetting.flag), help: GuestD.help(EmailSettings.smtpCAFileSetting))
   var smtpCAFile: String?
 
-  @Option(name: .customLong("smtp-timeout"), help: "Seconds to wait for each SMTP reply (default 60; connecting waits at most 10).")
-  var smtpTimeout: Double?
+  @Option(name: .customLong(EmailSettings.smtpTimeoutSetting.flag), help: GuestD.help(EmailSettings.smtpTimeoutSetting))
+  var smtpTimeout: String?
 
   /// The email settings these flags and the environment describe.
   func settings(publicBaseURL: String, environment: [String: String]) throws -> EmailSettings {
-    try EmailSettings(
-      transport: transport, spoolDir: spoolDir, smtpHost: smtpHost, smtpPort: smtpPort, smtpUsername: smtpUsername,
-      smtpPassword: try smtpPasswordFile.map(GuestD.readKey) ?? smtpPassword, smtpStartTLS: smtpStartTLS,
-      smtpCAFile: smtpCAFile, smtpTimeout: smtpTimeout, from: from, maxAttempts: maxAttempts, retryDelay: retryDelay,
-      publicBaseURL: publicBaseURL, environment: environment)
+    let given: [(any SettingDescription, String?)] = [
+      (EmailSettings.transportSetting, transport), (EmailSettings.spoolDirSetting, spoolDir), (EmailSettings.fromSetting, from),
+      (EmailSettings.maxAttemptsSetting, maxAttempts), (EmailSettings.retryDelaySetting, retryDelay),
+      (EmailSettings.smtpHostSetting, smtpHost), (EmailSettings.smtpPortSetting, smtpPort),
+      (EmailSettings.smtpUsernameSetting, smtpUsername),
+      (EmailSettings.smtpPasswordSetting, try smtpPasswordFile.map(GuestD.readKey) ?? smtpPassword),
+      (EmailSettings.smtpStartTLSSetting, smtpStartTLS), (EmailSettings.smtpCAFileSetting, smtpCAFile),
+      (EmailSettings.smtpTimeoutSetting, smtpTimeout),
+    ]
+    var flags: [String: String] = [:]
+    for (setting, value) in given { if let value { flags[setting.flag] = value } }
+    return try EmailSettings(flags: flags, publicBaseURL: publicBaseURL, environment: environment)
   }
 }

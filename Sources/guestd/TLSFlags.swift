@@ -1,27 +1,31 @@
 import ArgumentParser
 import GuestAccessServer
 
-/// The TLS flags of `guestd` (the RPC port).
+/// The TLS flags of `guestd` (the RPC port; `TLSSettings.table`).
 struct TLSFlags: ParsableArguments {
-  @Option(name: .customLong("tls-cert"), help: "PEM file with the server certificate (then any intermediates): the RPC port serves TLS only.")
+  @Option(name: .customLong(TLSSettings.certificateSetting.flag), help: GuestD.help(TLSSettings.certificateSetting))
   var certificate: String?
 
-  @Option(name: .customLong("tls-key"), help: "PEM file with the server certificate's private key.")
+  @Option(name: .customLong(TLSSettings.keySetting.flag), help: GuestD.help(TLSSettings.keySetting))
   var key: String?
 
-  @Option(name: .customLong("tls-client-ca"), help: "PEM file with the CAs of client certificates: every client must present one (mutual TLS).")
+  @Option(name: .customLong(TLSSettings.clientCASetting.flag), help: GuestD.help(TLSSettings.clientCASetting))
   var clientCA: String?
 
-  @Option(name: .customLong("tls-reload-interval"), help: "Seconds between checks of the TLS files for changes, reloaded without dropping connections (default 60; 0: only on SIGHUP).")
-  var reloadInterval: Double?
+  @Option(name: .customLong(TLSSettings.reloadIntervalSetting.flag), help: GuestD.help(TLSSettings.reloadIntervalSetting))
+  var reloadInterval: String?
 
-  @Flag(name: .customLong("allow-plaintext"), help: "Serve plaintext on a non-loopback --listen address (only behind a proxy that terminates TLS).")
+  @Flag(name: .customLong(TLSSettings.allowPlaintextSetting.flag), help: GuestD.help(TLSSettings.allowPlaintextSetting))
   var allowPlaintext = false
 
   /// The TLS settings these flags and the environment describe.
   func settings(host: String, environment: [String: String]) throws -> TLSSettings {
-    try TLSSettings(
-      certificateFile: certificate, keyFile: key, clientCAFile: clientCA, reloadInterval: reloadInterval,
-      allowPlaintext: allowPlaintext, host: host, environment: environment)
+    let given: [(any SettingDescription, String?)] = [
+      (TLSSettings.certificateSetting, certificate), (TLSSettings.keySetting, key), (TLSSettings.clientCASetting, clientCA),
+      (TLSSettings.reloadIntervalSetting, reloadInterval), (TLSSettings.allowPlaintextSetting, allowPlaintext ? "1" : nil),
+    ]
+    var flags: [String: String] = [:]
+    for (setting, value) in given { if let value { flags[setting.flag] = value } }
+    return try TLSSettings(flags: flags, host: host, environment: environment)
   }
 }

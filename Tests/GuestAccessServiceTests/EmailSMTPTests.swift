@@ -57,7 +57,7 @@ struct EmailSMTPTests {
       let delivery = try await admin.invitations.getInvitation(GetInvitationRequest(invitationID: invitation.id)).emailDelivery
       #expect(delivery.attempts == 1 && delivery.failureReason.isEmpty && delivery.sentAt == server.clock.nowMillis())
       let stored = try await server.app.store.read { try $0.latestOutboxMessage(invitationID: invitation.id, kind: .invitation) }
-      #expect(stored?.status == .sent && stored?.payload == [:])
+      #expect(stored?.status == .sent && stored?.payload == .erased)
 
       // The passcode path: the code arrives by mail and completes the redemption.
       let anonymous = server.client(nil)

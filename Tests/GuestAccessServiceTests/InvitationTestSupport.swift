@@ -18,7 +18,7 @@ extension TestServer {
   func queuedPasscode(invitationID: String, kind: OutboxMessage.Kind = .passcode) async throws -> String {
     let message = try await app.store.read { try $0.latestOutboxMessage(invitationID: invitationID, kind: kind) }
     guard let message else { return "" }
-    if let passcode = message.payload["passcode"] { return passcode }
+    if !message.payload.passcode.isEmpty { return message.payload.passcode }
     return SpooledMail.passcode(outboxID: message.id, kind: kind.rawValue, spoolDir: app.settings.email.spoolDir ?? dataDir + "/outbox") ?? ""
   }
 }

@@ -41,19 +41,48 @@ struct SettingsTableTests {
     #expect(defaults.maxConnections == 10_000 && defaults.defaultInvitationRateLimit == 1000 && defaults.host == "127.0.0.1")
   }
 
-  /// README.md's settings table lists exactly the table's flags, variables and defaults.
-  @Test func readmeTableMatches() throws {
-    let readme = try String(contentsOf: Tools.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
-    let lines = readme.split(separator: "\n").map(String.init)
-    guard let header = lines.firstIndex(of: "| flag | environment | default | value |") else {
-      Issue.record("README.md has no settings table")
+  /// README.md's settings table, its TLS table and docs/EMAIL.md's table list
+  /// exactly the tables' flags, variables and defaults.
+  @Test func documentedTablesMatch() throws {
+    try expectDocumented(ServerSettings.table, in: "README.md", header: "| flag | environment | default | value |")
+    try expectDocumented(TLSSettings.table, in: "README.md", header: "| TLS flag | environment | default | value |")
+    try expectDocumented(EmailSettings.table, in: "docs/EMAIL.md", header: "| flag | environment | default | what |")
+  }
+
+  /// Every email and TLS setting: a malformed value from the flag or the
+  /// variable fails with both names.
+  @Test func badEmailAndTLSValuesAreErrors() throws {
+    let checks: [(any SettingDescription, ([String: String], [String: String]) throws -> Void)] =
+      EmailSettings.table.map { setting in
+        (setting, { flags, environment in _ = try EmailSettings(flags: flags, publicBaseURL: "https://guests.example", environment: environment) })
+      } + TLSSettings.table.map { setting in
+        (setting, { flags, environment in _ = try TLSSettings(flags: flags, host: "127.0.0.1", environment: environment) })
+      }
+    for (setting, read) in checks {
+      let free = ["a directory", "a file", "a host name or address", "a user name", "a password"].contains(setting.accepts)
+      for bad in free ? [""] : ["", "bogus", "12abc"] {
+        for (flags, environment) in [([:], [setting.variable: bad]), ([setting.flag: bad], [:])] {
+          do {
+            try read(flags, environment)
+            Issue.record("\(setting.flag) accepted \"\(bad)\"")
+          } catch let error as SettingsError {
+            #expect(error.description.contains("--\(setting.flag)") && error.description.contains(setting.variable), "\(error)")
+          }
+        }
+      }
+    }
+  }
+
+  private func expectDocumented(_ table: [any SettingDescription], in file: String, header: String) throws {
+    let text = try String(contentsOf: Tools.repositoryRoot.appendingPathComponent(file), encoding: .utf8)
+    let lines = text.split(separator: "\n").map(String.init)
+    guard let start = lines.firstIndex(of: header) else {
+      Issue.record("\(file) has no table \(header)")
       return
     }
-    let rows = lines[(header + 2)...].prefix { $0.hasPrefix("|") }.map { line in
+    let rows = lines[(start + 2)...].prefix { $0.hasPrefix("|") }.map { line in
       line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
     }
-    let documented = rows.map { [$0[0], $0[1], $0[2]] }
-    let table = ServerSettings.table.map { ["`--\($0.flag)`", "`\($0.variable)`", $0.defaultText] }
-    #expect(documented == table)
+    #expect(rows.map { [$0[0], $0[1], $0[2]] } == table.map { ["`--\($0.flag)`", "`\($0.variable)`", $0.defaultText] }, "\(file)")
   }
 }

@@ -10,7 +10,7 @@ extension PGDirectory {
   func outboxMessage(_ row: PGRow) -> OutboxMessage {
     var message = OutboxMessage(
       tenantID: row.text(1), invitationID: row.text(2), kind: OutboxMessage.Kind(rawValue: row.text(3)) ?? .invitation,
-      recipient: row.text(4), cc: row.text(5), createdAt: row.int64(10), payload: OutboxMessage.decode(row.text(12)))
+      recipient: row.text(4), cc: row.text(5), createdAt: row.int64(10), payload: OutboxPayload(encoded: row.text(12)))
     message.id = row.int64(0)
     message.status = OutboxMessage.Status(rawValue: row.int64(6)) ?? .failed
     message.attempts = Int(row.int64(7))
@@ -42,7 +42,7 @@ extension PGDirectory {
       """,
       [.text(message.tenantID), .text(message.invitationID), .text(message.kind.rawValue), .text(message.recipient), .text(message.cc),
        .integer(message.status.rawValue), .int(message.attempts), .integer(message.nextAttemptAt), .text(message.lastError),
-       .integer(message.createdAt), .integer(message.sentAt), .text(OutboxMessage.encode(message.payload))]
+       .integer(message.createdAt), .integer(message.sentAt), .text(message.payload.encoded)]
     ) { $0.int64(0) } ?? 0
   }
 
@@ -50,7 +50,7 @@ extension PGDirectory {
     try db.run(
       "UPDATE outbox SET status = $2, attempts = $3, next_attempt_at = $4, last_error = $5, sent_at = $6, payload = $7 WHERE id = $1",
       [.integer(message.id), .integer(message.status.rawValue), .int(message.attempts), .integer(message.nextAttemptAt),
-       .text(message.lastError), .integer(message.sentAt), .text(OutboxMessage.encode(message.payload))])
+       .text(message.lastError), .integer(message.sentAt), .text(message.payload.encoded)])
   }
 
   func removedUsers(removedBy time: Int64, limit: Int) throws -> [User] {

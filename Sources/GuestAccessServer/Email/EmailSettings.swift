@@ -28,53 +28,59 @@ public struct EmailSettings: Sendable {
   /// Seconds between looks at the outbox when it has nothing due.
   public var pollInterval: Double
 
-  /// Reads the settings. `publicBaseURL` gives the default sender's domain.
+  /// Reads the settings from typed values (tests, embedding); each goes
+  /// through the same check as a flag. `publicBaseURL` gives the default sender's domain.
   public init(
     transport: String? = nil, spoolDir: String? = nil, smtpHost: String? = nil, smtpPort: Int? = nil,
     smtpUsername: String? = nil, smtpPassword: String? = nil, smtpStartTLS: String? = nil, smtpCAFile: String? = nil,
     smtpTimeout: Double? = nil, from: String? = nil, maxAttempts: Int? = nil, retryDelay: Double? = nil,
     publicBaseURL: String, environment: [String: String]
   ) throws {
-    let name = transport ?? environment["GUESTD_EMAIL_TRANSPORT"] ?? "spool"
-    guard let parsed = Transport(rawValue: name.lowercased()) else {
-      throw SettingsError("--email-transport must be spool or smtp, got \"\(name)\"")
-    }
-    self.transport = parsed
-    self.spoolDir = spoolDir ?? environment["GUESTD_SPOOL_DIR"]
-    let sender = from ?? environment["GUESTD_EMAIL_FROM"] ?? "GuestAccess <no-reply@\(Self.domain(of: publicBaseURL))>"
-    guard let address = EmailAddress(parsing: sender) else {
-      throw SettingsError("--email-from must be an address or \"Name <address>\", got \"\(sender)\"")
-    }
-    self.from = address
-    self.maxAttempts = maxAttempts ?? environment["GUESTD_EMAIL_MAX_ATTEMPTS"].flatMap(Int.init) ?? 8
-    guard self.maxAttempts >= 1 else { throw SettingsError("--email-max-attempts must be at least 1") }
-    self.retryDelay = retryDelay ?? environment["GUESTD_EMAIL_RETRY_DELAY"].flatMap(Double.init) ?? 30
-    guard self.retryDelay >= 0 else { throw SettingsError("--email-retry-delay must not be negative") }
-    maxRetryDelay = max(self.retryDelay, 3600)
+    let typed: [(any SettingDescription, (any Sendable)?)] = [
+      (Self.transportSetting, transport), (Self.spoolDirSetting, spoolDir), (Self.smtpHostSetting, smtpHost),
+      (Self.smtpPortSetting, smtpPort), (Self.smtpUsernameSetting, smtpUsername), (Self.smtpPasswordSetting, smtpPassword),
+      (Self.smtpStartTLSSetting, smtpStartTLS), (Self.smtpCAFileSetting, smtpCAFile), (Self.smtpTimeoutSetting, smtpTimeout),
+      (Self.fromSetting, from), (Self.maxAttemptsSetting, maxAttempts), (Self.retryDelaySetting, retryDelay),
+    ]
+    var flags: [String: String] = [:]
+    for (setting, value) in typed { if let value { flags[setting.flag] = "\(value)" } }
+    try self.init(flags: flags, publicBaseURL: publicBaseURL, environment: environment)
+  }
+
+  /// Reads the settings from raw flag values keyed by flag name (without
+  /// dashes), else the environment, else the defaults (`EmailSettings.table`).
+  /// - Throws: `SettingsError` naming the flag and the variable of a bad value,
+  ///   or a combination that cannot work (smtp without a host, a user name
+  ///   without a password).
+  public init(flags: [String: String], publicBaseURL: String, environment: [String: String]) throws {
+    func value<V>(_ setting: ServerSetting<V>) throws -> V? { try setting.value(flag: flags[setting.flag], environment: environment) }
+    func required<V>(_ setting: ServerSetting<V>) throws -> V { try setting.required(flag: flags[setting.flag], environment: environment) }
+    transport = try required(Self.transportSetting)
+    spoolDir = try value(Self.spoolDirSetting)
+    from = try value(Self.fromSetting) ?? EmailAddress(parsing: "GuestAccess <no-reply@\(Self.domain(of: publicBaseURL))>")!
+    maxAttempts = try required(Self.maxAttemptsSetting)
+    retryDelay = try required(Self.retryDelaySetting)
+    maxRetryDelay = max(retryDelay, 3600)
     pollInterval = 1
-    guard parsed == .smtp else {
+    // The relay's settings are checked whatever the transport, and used with smtp.
+    let host = try value(Self.smtpHostSetting)
+    let port = try required(Self.smtpPortSetting)
+    let startTLS = try required(Self.smtpStartTLSSetting)
+    let timeout = try required(Self.smtpTimeoutSetting)
+    let username = try value(Self.smtpUsernameSetting)
+    let password = try value(Self.smtpPasswordSetting)
+    let caFile = try value(Self.smtpCAFileSetting)
+    guard transport == .smtp else {
       smtp = nil
       return
     }
-    guard let host = smtpHost ?? environment["GUESTD_SMTP_HOST"], !host.isEmpty else {
-      throw SettingsError("--email-transport smtp needs --smtp-host (or GUESTD_SMTP_HOST)")
-    }
-    let port = smtpPort ?? environment["GUESTD_SMTP_PORT"].flatMap(Int.init) ?? 25
-    guard (1...65535).contains(port) else { throw SettingsError("--smtp-port must be 1 to 65535") }
-    let tlsName = smtpStartTLS ?? environment["GUESTD_SMTP_STARTTLS"] ?? "auto"
-    guard let startTLS = SMTPConfiguration.StartTLS(rawValue: tlsName.lowercased()) else {
-      throw SettingsError("--smtp-starttls must be auto, required or off, got \"\(tlsName)\"")
-    }
-    let timeout = smtpTimeout ?? environment["GUESTD_SMTP_TIMEOUT"].flatMap(Double.init) ?? 60
-    guard timeout > 0 else { throw SettingsError("--smtp-timeout must be positive") }
-    let username = smtpUsername ?? environment["GUESTD_SMTP_USERNAME"]
-    let password = smtpPassword ?? environment["GUESTD_SMTP_PASSWORD"]
+    guard let host else { throw SettingsError("--email-transport smtp needs --smtp-host (or GUESTD_SMTP_HOST)") }
     if username != nil && password == nil {
       throw SettingsError("--smtp-username needs a password: --smtp-password-file, --smtp-password or GUESTD_SMTP_PASSWORD")
     }
     smtp = SMTPConfiguration(
-      host: host, port: port, username: username, password: password, startTLS: startTLS,
-      caFile: smtpCAFile ?? environment["GUESTD_SMTP_CA_FILE"], connectTimeout: min(timeout, 10), commandTimeout: timeout)
+      host: host, port: port, username: username, password: password, startTLS: startTLS, caFile: caFile,
+      connectTimeout: min(timeout, 10), commandTimeout: timeout)
   }
 
   /// The host of a URL such as `https://guests.example.com:8443/x`, or `localhost`.

@@ -22,7 +22,7 @@ extension OutboxWorker {
       if let reason = try Self.cancellation(of: message, writer, now: now) {
         message.status = .failed
         message.lastError = reason
-        message.payload = [:]
+        message.payload = .erased
         try writer.updateOutboxMessage(message)
         return .skip
       }
@@ -55,7 +55,7 @@ extension OutboxWorker {
       message.status = .sent
       message.sentAt = now
       message.lastError = ""
-      message.payload = [:]
+      message.payload = .erased
       logger.info("outbox \(message.id): \(message.kind.rawValue) email for invitation \(message.invitationID) sent (\(receipt.confirmation))")
       for (recipient, reason) in receipt.refusedRecipients.sorted(by: { $0.key < $1.key }) {
         logger.warning("outbox \(message.id): recipient \(recipient) refused: \(reason)")
@@ -65,7 +65,7 @@ extension OutboxWorker {
       failedForGood = message.attempts >= backoff.maxAttempts || { if case .permanent = error { true } else { false } }()
       if failedForGood {
         message.status = .failed
-        message.payload = [:]
+        message.payload = .erased
         logger.warning("outbox \(message.id): failed for good after \(message.attempts) attempt(s): \(error)")
       } else {
         logger.notice("outbox \(message.id): attempt \(message.attempts) failed, retrying at \(message.nextAttemptAt): \(error)")
@@ -94,7 +94,7 @@ extension OutboxWorker {
     if message.kind == .signInPasscode {
       // About a guest, not an invitation, and each for its own session (a newer
       // sign-in does not close an older one): only its passcode's expiry cancels it.
-      if let expiresAt = Int64(message.payload["expires_at"] ?? ""), expiresAt <= now { return "not sent: the passcode expired" }
+      if let expiresAt = message.payload.expiresAt, expiresAt <= now { return "not sent: the passcode expired" }
       return nil
     }
     if let newer = try writer.latestOutboxMessage(invitationID: message.invitationID, kind: message.kind), newer.id > message.id {
@@ -110,7 +110,7 @@ extension OutboxWorker {
     case .expired: return "not sent: the invitation expired"
     default: return "not sent: the invitation is no longer pending"
     }
-    if let expiresAt = Int64(message.payload["expires_at"] ?? ""), expiresAt <= now {
+    if let expiresAt = message.payload.expiresAt, expiresAt <= now {
       return message.kind == .passcode ? "not sent: the passcode expired" : "not sent: the invitation expired"
     }
     return nil

@@ -57,12 +57,10 @@ struct InvitationIssuer {
     let message = OutboxMessage(
       tenantID: invitation.tenantID, invitationID: invitation.id, kind: .invitation, recipient: invitation.invitedEmail,
       cc: info.ccRecipient, createdAt: now,
-      payload: [
-        "tenant_name": tenant.displayName, "inviter_name": inviter?.displayName ?? tenant.displayName,
-        "inviter_mail": inviter?.mail ?? "", "custom_message": info.customizedMessageBody, "redeem_url": redeemURL,
-        "expires_at": String(invitation.expiresAt), "language": info.messageLanguage,
-        "invited_name": invitation.invitedDisplayName,
-      ])
+      payload: OutboxPayload(
+        language: info.messageLanguage, tenantName: tenant.displayName, invitedName: invitation.invitedDisplayName,
+        inviterName: inviter?.displayName ?? tenant.displayName, inviterMail: inviter?.mail ?? "",
+        customMessage: info.customizedMessageBody, redeemURL: redeemURL, expiresAt: invitation.expiresAt))
     _ = try writer.enqueue(message)
     return InvitationEmailDelivery(status: .queued, nextAttemptAt: now)
   }
@@ -74,10 +72,8 @@ struct InvitationIssuer {
     let message = OutboxMessage(
       tenantID: invitation.tenantID, invitationID: invitation.id, kind: .passcode, recipient: invitation.invitedEmail, cc: "",
       createdAt: now,
-      payload: [
-        "tenant_name": tenant.displayName, "passcode": passcode, "expires_at": String(expiresAt),
-        "language": invitation.messageInfo.messageLanguage,
-      ])
+      payload: OutboxPayload(
+        language: invitation.messageInfo.messageLanguage, tenantName: tenant.displayName, passcode: passcode, expiresAt: expiresAt))
     _ = try writer.enqueue(message)
   }
 
@@ -89,10 +85,8 @@ struct InvitationIssuer {
   ) throws {
     let message = OutboxMessage(
       tenantID: tenant.id, invitationID: guest.id, kind: .signInPasscode, recipient: guest.mail, cc: "", createdAt: now,
-      payload: [
-        "tenant_name": tenant.displayName, "passcode": passcode, "expires_at": String(expiresAt), "language": language,
-        "invited_name": guest.displayName,
-      ])
+      payload: OutboxPayload(
+        language: language, tenantName: tenant.displayName, invitedName: guest.displayName, passcode: passcode, expiresAt: expiresAt))
     _ = try writer.enqueue(message)
   }
 

@@ -48,13 +48,11 @@ public struct OutboxMessage: Sendable, Hashable {
   public var createdAt: Int64
   /// When it was sent (ms), or 0.
   public var sentAt: Int64
-  /// What the message says: key/value pairs the renderer uses (tenant_name,
-  /// inviter_name, inviter_mail, custom_message, redeem_url, expires_at,
-  /// language, passcode, ...). Empty once sent.
-  public var payload: [String: String]
+  /// What the message says (the renderer's input). Empty once sent.
+  public var payload: OutboxPayload
 
   /// Creates a queued message.
-  public init(tenantID: String, invitationID: String, kind: Kind, recipient: String, cc: String, createdAt: Int64, payload: [String: String]) {
+  public init(tenantID: String, invitationID: String, kind: Kind, recipient: String, cc: String, createdAt: Int64, payload: OutboxPayload) {
     id = 0
     self.tenantID = tenantID
     self.invitationID = invitationID
@@ -69,22 +67,74 @@ public struct OutboxMessage: Sendable, Hashable {
     sentAt = 0
     self.payload = payload
   }
+}
 
-  /// Encodes the payload as lines of `key=value` with escaped newlines.
-  public static func encode(_ payload: [String: String]) -> String {
-    payload.sorted { $0.key < $1.key }.map { key, value in
-      key + "=" + value.replacingEscapes()
-    }.joined(separator: "\n")
+/// What an outbox message says: the fields its renderer fills in. Stored as
+/// lines of `key=value` (newlines escaped), so rows written by earlier
+/// versions read the same.
+public struct OutboxPayload: Sendable, Hashable {
+  /// The message's language tag ("" = English).
+  public var language = ""
+  /// The tenant the message speaks for.
+  public var tenantName = ""
+  /// The recipient's display name.
+  public var invitedName = ""
+  /// Invitations: the inviter's name ("" = the tenant's) and address.
+  public var inviterName = ""
+  public var inviterMail = ""
+  /// Invitations: the inviter's own words.
+  public var customMessage = ""
+  /// Invitations: the link that redeems.
+  public var redeemURL = ""
+  /// Passcodes: the one-time passcode.
+  public var passcode = ""
+  /// When the invitation or passcode expires (ms); nil: not said.
+  public var expiresAt: Int64?
+
+  /// A payload with the given fields.
+  public init(
+    language: String = "", tenantName: String = "", invitedName: String = "", inviterName: String = "", inviterMail: String = "",
+    customMessage: String = "", redeemURL: String = "", passcode: String = "", expiresAt: Int64? = nil
+  ) {
+    self.language = language
+    self.tenantName = tenantName
+    self.invitedName = invitedName
+    self.inviterName = inviterName
+    self.inviterMail = inviterMail
+    self.customMessage = customMessage
+    self.redeemURL = redeemURL
+    self.passcode = passcode
+    self.expiresAt = expiresAt
   }
 
-  /// Decodes what `encode` wrote.
-  public static func decode(_ text: String) -> [String: String] {
-    var result: [String: String] = [:]
+  /// Nothing: what a sent or failed message keeps.
+  public static let erased = OutboxPayload()
+
+  /// The stored key of each text field.
+  private static let fields: [(key: String, field: WritableKeyPath<OutboxPayload, String> & Sendable)] = [
+    ("language", \.language), ("tenant_name", \.tenantName), ("invited_name", \.invitedName), ("inviter_name", \.inviterName),
+    ("inviter_mail", \.inviterMail), ("custom_message", \.customMessage), ("redeem_url", \.redeemURL), ("passcode", \.passcode),
+  ]
+
+  /// The stored form: `key=value` lines, sorted by key, empty fields left out.
+  public var encoded: String {
+    var pairs = Self.fields.compactMap { key, field in self[keyPath: field].isEmpty ? nil : (key, self[keyPath: field]) }
+    if let expiresAt { pairs.append(("expires_at", String(expiresAt))) }
+    return pairs.sorted { $0.0 < $1.0 }.map { key, value in key + "=" + value.replacingEscapes() }.joined(separator: "\n")
+  }
+
+  /// Reads what `encoded` wrote; unknown keys are ignored.
+  public init(encoded text: String) {
     for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
       guard let equals = line.firstIndex(of: "=") else { continue }
-      result[String(line[..<equals])] = String(line[line.index(after: equals)...]).restoringEscapes()
+      let key = line[..<equals]
+      let value = String(line[line.index(after: equals)...]).restoringEscapes()
+      if key == "expires_at" {
+        expiresAt = Int64(value)
+      } else if let field = Self.fields.first(where: { $0.key == key })?.field {
+        self[keyPath: field] = value
+      }
     }
-    return result
   }
 }
 
