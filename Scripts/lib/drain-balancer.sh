@@ -23,7 +23,7 @@ ga_postgres_start
 psql "$GUESTACCESS_TEST_POSTGRES_URL/postgres" -qc "CREATE DATABASE drain"
 database="$GUESTACCESS_TEST_POSTGRES_URL/drain"
 python3 -c 'import secrets; print(secrets.token_urlsafe(32))' >"$work/operator.key"
-head -c 32 /dev/urandom >"$work/hash.key"
+python3 -c 'import secrets; print(secrets.token_urlsafe(32))' >"$work/hash.key"
 chmod 0600 "$work/operator.key" "$work/hash.key"
 for name in a b; do rpc_port[$name]=$(free_port); metrics_port[$name]=$(free_port); done
 front=$(free_port)
