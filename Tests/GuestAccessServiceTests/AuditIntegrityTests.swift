@@ -147,6 +147,61 @@ struct AuditIntegrityTests {
       #expect(events.allSatisfy { !$0.requestID.isEmpty })
     }
   }
+
+  /// `outcome` filters the listing: only refused attempts (a wrong passcode,
+  /// a declined invitation) come back with FAILURE, page after page; with
+  /// over 10,000 successes before the next failure a page comes back short
+  /// with a token, and following it finds the failure.
+  @Test func listingByOutcome() async throws {
+    try await withTestServer { server in
+      let contoso = try await server.makeTenant("Contoso", domain: "contoso.com")
+      let admin = contoso.adminClient
+      let anonymous = server.client(nil)
+      for index in 0..<3 {
+        let invitation = try await admin.invitations.createInvitation(CreateInvitationRequest(invitedEmail: "sam\(index)@contractor.example"))
+        let sent = try await anonymous.invitations.redeemInvitation(RedeemInvitationRequest(ticket: invitation.invitation.ticket))
+        let wrong = try await server.queuedPasscode(invitationID: invitation.invitation.id) == "00000000" ? "11111111" : "00000000"
+        await expectError(.permissionDenied, reason: .passcodeInvalid) {
+          try await anonymous.invitations.completeRedemption(
+            CompleteRedemptionRequest(redemptionSessionID: sent.redemptionSessionID, passcode: wrong))
+        }
+      }
+      let all = try await admin.tenants.listAuditEvents(ListAuditEventsRequest(pageSize: 1000)).events
+      let failures = all.filter { $0.outcome == .failure }
+      #expect(failures.count == 3 && all.count > failures.count)
+      var listed: [AuditEvent] = []
+      var token = ""
+      repeat {
+        let page = try await admin.tenants.listAuditEvents(ListAuditEventsRequest(pageSize: 2, pageToken: token, outcome: .failure))
+        #expect(page.events.count <= 2)
+        listed += page.events
+        token = page.nextPageToken
+      } while !token.isEmpty
+      #expect(listed.map(\.sequence) == failures.map(\.sequence))
+      let successes = try await admin.tenants.listAuditEvents(ListAuditEventsRequest(pageSize: 1000, outcome: .success)).events
+      #expect(successes.map(\.sequence) == all.filter { $0.outcome == .success }.map(\.sequence))
+      // 10,001 successes, then one failure: the first page reads 10,000 and comes back empty with a token.
+      let tenantID = contoso.id
+      let last = try #require(all.last).sequence
+      let appended = try await server.app.store.write { writer in
+        try (0...10_001).map { index in
+          var event = AuditEvent()
+          event.tenantID = tenantID
+          event.action = index == 10_001 ? .invitationRedeemed : .groupCreated
+          event.outcome = index == 10_001 ? .failure : .success
+          event.actorType = .system
+          event.actorID = "system"
+          event.targetID = "grp_many_\(index)"
+          return try writer.appendAudit(event)
+        }
+      }
+      let empty = try await admin.tenants.listAuditEvents(ListAuditEventsRequest(afterSequence: last, outcome: .failure))
+      #expect(empty.events.isEmpty && !empty.nextPageToken.isEmpty)
+      let found = try await admin.tenants.listAuditEvents(ListAuditEventsRequest(pageToken: empty.nextPageToken, outcome: .failure))
+      #expect(found.events.map(\.targetID) == ["grp_many_10001"] && found.nextPageToken.isEmpty)
+      #expect(appended.count == 10_002)
+    }
+  }
 }
 
 extension Array where Element == UInt8 {

@@ -5317,7 +5317,10 @@ public struct ListAuditEventsRequest: ProtoMessage, Codable {
   public var actorID: String = ""
   /// Only events on this target id; empty = any.
   public var targetID: String = ""
-  /// Only this outcome; UNSPECIFIED = both.
+  /// Only this outcome; UNSPECIFIED = both. The server reads at most 10,000
+  /// events per page for it: a page can then hold fewer than page_size events
+  /// (even none) and still have a next_page_token; keep following it until it
+  /// is empty.
   public var outcome: AuditOutcome = .unspecified
   /// Only events at or after this time; 0 = no bound.
   public var occurredAfterAt: Int64 = 0

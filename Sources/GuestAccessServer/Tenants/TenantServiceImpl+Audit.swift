@@ -20,9 +20,44 @@ extension TenantServiceImpl {
     filter.occurredAfter = request.occurredAfterAt == 0 ? nil : request.occurredAfterAt
     filter.occurredBefore = request.occurredBeforeAt == 0 ? nil : request.occurredBeforeAt
     let finalFilter = filter
-    let rows = try await env.read { reader in try reader.auditEvents(tenantID: tenantID, filter: finalFilter, limit: size + 1) }
-    let page = PageToken.page(rows, size: size, listing: listing) { String($0.sequence) }
-    return ListAuditEventsResponse(events: page.items, nextPageToken: page.next)
+    guard request.outcome != .unspecified else {
+      let rows = try await env.read { reader in try reader.auditEvents(tenantID: tenantID, filter: finalFilter, limit: size + 1) }
+      let page = PageToken.page(rows, size: size, listing: listing) { String($0.sequence) }
+      return ListAuditEventsResponse(events: page.items, nextPageToken: page.next)
+    }
+    let page = try await auditPage(tenantID: tenantID, filter: finalFilter, outcome: request.outcome, size: size)
+    return ListAuditEventsResponse(
+      events: page.items, nextPageToken: page.resumeAfter.map { PageToken.make(cursor: String($0), listing: listing) } ?? "")
+  }
+
+  /// Events a page reads at most when it filters by outcome (the outcome is
+  /// inside the stored event, not a column): a page with fewer matches has a
+  /// `next_page_token` to go on from the last event read.
+  static let maxAuditEventsScannedPerPage = 10_000
+
+  /// A page of the events matching `filter` whose outcome is `outcome`,
+  /// read in batches; `resumeAfter` is the sequence the next page starts
+  /// after (nil: nothing left).
+  private func auditPage(
+    tenantID: String?, filter: AuditFilter, outcome: AuditOutcome, size: Int
+  ) async throws -> (items: [AuditEvent], resumeAfter: Int64?) {
+    var matched: [AuditEvent] = []
+    var batch = filter
+    var scanned = 0
+    while scanned < Self.maxAuditEventsScannedPerPage {
+      let query = batch
+      let limit = min(Self.auditPageSize, Self.maxAuditEventsScannedPerPage - scanned)
+      let events = try await env.read { reader in try reader.auditEvents(tenantID: tenantID, filter: query, limit: limit) }
+      scanned += events.count
+      for event in events {
+        batch.cursor = event.sequence
+        guard event.outcome == outcome else { continue }
+        if matched.count == size { return (matched, matched[size - 1].sequence) }
+        matched.append(event)
+      }
+      if events.count < limit { return (matched, nil) }
+    }
+    return (matched, batch.cursor)
   }
 
   /// Streams from the store: the stored events after the resume point, then,

@@ -2300,7 +2300,10 @@ struct  Guestaccess__V1__ListAuditEventsRequest
    */
   char *target_id;
   /*
-   * Only this outcome; UNSPECIFIED = both.
+   * Only this outcome; UNSPECIFIED = both. The server reads at most 10,000
+   * events per page for it: a page can then hold fewer than page_size events
+   * (even none) and still have a next_page_token; keep following it until it
+   * is empty.
    */
   Guestaccess__V1__AuditOutcome outcome;
   /*
