@@ -49,6 +49,9 @@ let package = Package(
     .target(name: "GuestAccessCore", dependencies: ["GuestAccessProto", "GuestAccessLocks"]),
     // Generated service descriptors, server protocols and client stubs.
     .target(name: "GuestAccessAPI", dependencies: ["GuestAccessCore", "GuestAccessProto"]),
+    // The server side of the generated services: the protocols a service implements and their
+    // registration with a router. Generated; kept out of GuestAccessAPI so the client library does not publish it.
+    .target(name: "GuestAccessServerAPI", dependencies: ["GuestAccessAPI", "GuestAccessCore", "GuestAccessProto"]),
     // Thin C shims over epoll, eventfd and sockets (prefixed ga_).
     .target(name: "CGuestAccessPosix"),
     // Frame layout and connection preface of the wire protocol (pure, no I/O).
@@ -84,7 +87,7 @@ let package = Package(
     .target(
       name: "GuestAccessServer",
       dependencies: [
-        "GuestAccessCore", "GuestAccessAPI", "GuestAccessProto", "GuestAccessTransport", "GuestAccessStorage",
+        "GuestAccessCore", "GuestAccessAPI", "GuestAccessServerAPI", "GuestAccessProto", "GuestAccessTransport", "GuestAccessStorage",
         "GuestAccessPostgres", "GuestAccessEmail", "GuestAccessLocks",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Crypto", package: "swift-crypto"),
@@ -161,7 +164,7 @@ let package = Package(
       name: "GuestAccessServiceTests",
       dependencies: [
         "GuestAccessServer", "GuestAccessClient", "GuestAccessStorage", "GuestAccessPostgres", "GuestAccessAdmin", "GuestAccessEmail",
-        "GuestAccessWeb", "GuestAccessWire", "GuestAccessTestSupport", "GuestAccessLocks", "GuestAccessCore", "GuestAccessTransport", "GuestAccessProto",
+        "GuestAccessWeb", "GuestAccessWire", "GuestAccessServerAPI", "GuestAccessTestSupport", "GuestAccessLocks", "GuestAccessCore", "GuestAccessTransport", "GuestAccessProto",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "_CryptoExtras", package: "swift-crypto"),

@@ -8,7 +8,9 @@ Reads a binary FileDescriptorSet produced by
     to the protoc-c generated C codecs (module CGuestAccessProto), into
     Sources/GuestAccessProto/Generated/<file>.pb.swift;
   * service descriptors, server protocols and typed client stubs for every
-    service into Sources/GuestAccessAPI/Generated/<file>.rpc.swift;
+    service into Sources/GuestAccessAPI/Generated/<file>.rpc.swift (names, method
+    descriptors, client stubs) and Sources/GuestAccessServerAPI/Generated/<file>.service.swift
+    (the protocol a server implements, its router registration);
   * a test-support file with a fully populated sample of every message into
     Tests/GuestAccessProtoTests/Generated/Samples.swift, and the same samples
     for the valgrind leak check into Sources/proto-roundtrip/Generated/Samples.swift;
@@ -484,19 +486,6 @@ def emit_services(file):
                    ", ".join(swift_ident(lower_camel_method(m["name"])) for m in s.methods))
         out.append("  }")
         out.append("")
-        out.append("  /// The server side: implement it and register it with an `RPCRouter`.")
-        out.append("  public protocol ServiceProtocol: RegistrableRPCService {")
-        for m in s.methods:
-            out.extend(doc_lines(m["doc"], "    "))
-            name = swift_ident(lower_camel_method(m["name"]))
-            if m["server_streaming"]:
-                out.append("    func %s(request: %s, response: RPCWriter<%s>, context: ServerContext) async throws"
-                           % (name, m["input"], m["output"]))
-            else:
-                out.append("    func %s(request: %s, context: ServerContext) async throws -> %s"
-                           % (name, m["input"], m["output"]))
-        out.append("  }")
-        out.append("")
         out.append("  /// Typed client stubs over any `ClientChannel`.")
         out.append("  public struct Client: Sendable {")
         out.append("    /// The channel calls go through.")
@@ -522,6 +511,33 @@ def emit_services(file):
                 out.append("      try await channel.unary(%s.Method.%s, request: request, responseType: %s.self, options: options)"
                            % (s.name, name, m["output"]))
             out.append("    }")
+        out.append("  }")
+        out.append("}")
+        out.append("")
+    while out and out[-1] == "":
+        out.pop()
+    return "\n".join(out) + "\n"
+
+
+def emit_service_protocols(file):
+    """The server side of a file's services, in GuestAccessServerAPI: the
+    protocol a service implements and its registration with a router (the
+    client library does not carry them)."""
+    out = [HEADER % ("gen_swift.py", file["name"]), "public import GuestAccessAPI", "public import GuestAccessCore",
+           "public import GuestAccessProto", ""]
+    for s in file["services"]:
+        out.append("extension %s {" % s.name)
+        out.append("  /// The server side: implement it and register it with an `RPCRouter`.")
+        out.append("  public protocol ServiceProtocol: RegistrableRPCService {")
+        for m in s.methods:
+            out.extend(doc_lines(m["doc"], "    "))
+            name = swift_ident(lower_camel_method(m["name"]))
+            if m["server_streaming"]:
+                out.append("    func %s(request: %s, response: RPCWriter<%s>, context: ServerContext) async throws"
+                           % (name, m["input"], m["output"]))
+            else:
+                out.append("    func %s(request: %s, context: ServerContext) async throws -> %s"
+                           % (name, m["input"], m["output"]))
         out.append("  }")
         out.append("}")
         out.append("")
@@ -710,6 +726,7 @@ def main():
         names[short] = full
     proto_dir = os.path.join(root, "Sources/GuestAccessProto/Generated")
     api_dir = os.path.join(root, "Sources/GuestAccessAPI/Generated")
+    server_api_dir = os.path.join(root, "Sources/GuestAccessServerAPI/Generated")
     expected = set()
     for file in files:
         base = os.path.splitext(os.path.basename(file["name"]))[0]
@@ -721,6 +738,9 @@ def main():
             path = os.path.join(api_dir, base + ".rpc.swift")
             write_if_changed(path, emit_services(file))
             expected.add(path)
+            path = os.path.join(server_api_dir, base + ".service.swift")
+            write_if_changed(path, emit_service_protocols(file))
+            expected.add(path)
     samples = os.path.join(root, "Tests/GuestAccessProtoTests/Generated/Samples.swift")
     write_if_changed(samples, emit_samples(files, enums, messages, "proto tests"))
     tables = os.path.join(root, "Tests/GuestAccessProtoTests/Generated/SchemaTables.swift")
@@ -729,7 +749,7 @@ def main():
     write_if_changed(callable_methods, emit_callable_methods(files))
     roundtrip = os.path.join(root, "Sources/proto-roundtrip/Generated/Samples.swift")
     write_if_changed(roundtrip, emit_samples(files, enums, messages, "leak check"))
-    for d in (proto_dir, api_dir):
+    for d in (proto_dir, api_dir, server_api_dir):
         for name in os.listdir(d) if os.path.isdir(d) else []:
             path = os.path.join(d, name)
             if path not in expected:

@@ -1,3 +1,4 @@
+import GuestAccessServerAPI
 import GuestAccessClient
 import GuestAccessCore
 import GuestAccessTransport

@@ -22,15 +22,6 @@ public enum Health {
     public static let all: [MethodDescriptor] = [check, watch]
   }
 
-  /// The server side: implement it and register it with an `RPCRouter`.
-  public protocol ServiceProtocol: RegistrableRPCService {
-    /// Returns the current status; NOT_FOUND for a service the server does not know.
-    func check(request: HealthCheckRequest, context: ServerContext) async throws -> HealthCheckResponse
-    /// Streams the status now and again on every change; a service the server
-    /// does not know streams SERVICE_UNKNOWN and keeps watching.
-    func watch(request: HealthCheckRequest, response: RPCWriter<HealthCheckResponse>, context: ServerContext) async throws
-  }
-
   /// Typed client stubs over any `ClientChannel`.
   public struct Client: Sendable {
     /// The channel calls go through.
@@ -51,18 +42,6 @@ public enum Health {
     /// Server streaming: `body` receives the response stream; the call ends when it returns.
     public func watch<R: Sendable>(_ request: HealthCheckRequest, options: CallOptions = .defaults, _ body: @Sendable (RPCResponseStream<HealthCheckResponse>) async throws -> R) async throws -> R {
       try await channel.serverStreaming(Health.Method.watch, request: request, responseType: HealthCheckResponse.self, options: options, body)
-    }
-  }
-}
-
-extension Health.ServiceProtocol {
-  /// Registers every method of `guestaccess.v1.Health` with `router`.
-  public func registerMethods(with router: inout RPCRouter) {
-    router.registerUnary(Health.Method.check, requestType: HealthCheckRequest.self) { request, context in
-      try await self.check(request: request, context: context)
-    }
-    router.registerServerStreaming(Health.Method.watch, requestType: HealthCheckRequest.self) { request, writer, context in
-      try await self.watch(request: request, response: writer, context: context)
     }
   }
 }

@@ -1,4 +1,5 @@
 import GuestAccessAPI
+import GuestAccessServerAPI
 import GuestAccessCore
 import GuestAccessProto
 import GuestAccessStorage
