@@ -26,6 +26,13 @@ public enum GuestService {
   public enum Method {
     /// Returns a guest (removed guests too, with deleted_at set, to admins).
     public static let getGuest = MethodDescriptor(service: "guestaccess.v1.GuestService", method: "GetGuest", kind: .unary, idempotent: true)
+    /// Returns the guest of the tenant linked to a federated identity (issuer,
+    /// sub): for an application that signed the person in at the partner's
+    /// provider itself. Who may read it, and what a guest caller sees, as
+    /// GetGuest. NOT_FOUND (kind guest) when the tenant has no guest linked to
+    /// that identity, whatever other tenants have; INVALID_ARGUMENT for an
+    /// empty or oversized issuer or issuer_assigned_id.
+    public static let lookupGuestByIdentity = MethodDescriptor(service: "guestaccess.v1.GuestService", method: "LookupGuestByIdentity", kind: .unary, idempotent: true)
     /// Lists guests, ordered by id, with filters for state, domain,
     /// inactivity, access expiry, sponsor and removal. Members, and guests
     /// when the guest access level is SAME_AS_MEMBERS.
@@ -107,13 +114,20 @@ public enum GuestService {
     public static let applyAccessReview = MethodDescriptor(service: "guestaccess.v1.GuestService", method: "ApplyAccessReview", kind: .unary, idempotent: true)
 
     /// Every method of the service.
-    public static let all: [MethodDescriptor] = [getGuest, listGuests, updateGuest, blockSignIn, unblockSignIn, removeGuest, restoreGuest, resetRedemption, leaveTenant, listMyGuestTenants, checkAccess, createAccessReview, getAccessReview, listAccessReviews, listReviewDecisions, recordDecision, applyAccessReview]
+    public static let all: [MethodDescriptor] = [getGuest, lookupGuestByIdentity, listGuests, updateGuest, blockSignIn, unblockSignIn, removeGuest, restoreGuest, resetRedemption, leaveTenant, listMyGuestTenants, checkAccess, createAccessReview, getAccessReview, listAccessReviews, listReviewDecisions, recordDecision, applyAccessReview]
   }
 
   /// The server side: implement it and register it with an `RPCRouter`.
   public protocol ServiceProtocol: RegistrableRPCService {
     /// Returns a guest (removed guests too, with deleted_at set, to admins).
     func getGuest(request: GetGuestRequest, context: ServerContext) async throws -> User
+    /// Returns the guest of the tenant linked to a federated identity (issuer,
+    /// sub): for an application that signed the person in at the partner's
+    /// provider itself. Who may read it, and what a guest caller sees, as
+    /// GetGuest. NOT_FOUND (kind guest) when the tenant has no guest linked to
+    /// that identity, whatever other tenants have; INVALID_ARGUMENT for an
+    /// empty or oversized issuer or issuer_assigned_id.
+    func lookupGuestByIdentity(request: LookupGuestByIdentityRequest, context: ServerContext) async throws -> User
     /// Lists guests, ordered by id, with filters for state, domain,
     /// inactivity, access expiry, sponsor and removal. Members, and guests
     /// when the guest access level is SAME_AS_MEMBERS.
@@ -208,6 +222,16 @@ public enum GuestService {
     /// Returns a guest (removed guests too, with deleted_at set, to admins).
     public func getGuest(_ request: GetGuestRequest, options: CallOptions = .defaults) async throws -> User {
       try await channel.unary(GuestService.Method.getGuest, request: request, responseType: User.self, options: options)
+    }
+
+    /// Returns the guest of the tenant linked to a federated identity (issuer,
+    /// sub): for an application that signed the person in at the partner's
+    /// provider itself. Who may read it, and what a guest caller sees, as
+    /// GetGuest. NOT_FOUND (kind guest) when the tenant has no guest linked to
+    /// that identity, whatever other tenants have; INVALID_ARGUMENT for an
+    /// empty or oversized issuer or issuer_assigned_id.
+    public func lookupGuestByIdentity(_ request: LookupGuestByIdentityRequest, options: CallOptions = .defaults) async throws -> User {
+      try await channel.unary(GuestService.Method.lookupGuestByIdentity, request: request, responseType: User.self, options: options)
     }
 
     /// Lists guests, ordered by id, with filters for state, domain,
@@ -344,6 +368,9 @@ extension GuestService.ServiceProtocol {
   public func registerMethods(with router: inout RPCRouter) {
     router.registerUnary(GuestService.Method.getGuest, requestType: GetGuestRequest.self) { request, context in
       try await self.getGuest(request: request, context: context)
+    }
+    router.registerUnary(GuestService.Method.lookupGuestByIdentity, requestType: LookupGuestByIdentityRequest.self) { request, context in
+      try await self.lookupGuestByIdentity(request: request, context: context)
     }
     router.registerUnary(GuestService.Method.listGuests, requestType: ListGuestsRequest.self) { request, context in
       try await self.listGuests(request: request, context: context)
