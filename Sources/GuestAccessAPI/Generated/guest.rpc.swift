@@ -8,7 +8,8 @@ public import GuestAccessProto
 /// access checks and access reviews.
 ///
 /// Every call needs `authorization: Bearer <secret>` (UNAUTHENTICATED
-/// otherwise) and acts in the caller's acting tenant (the `tenant` metadata
+/// otherwise; the secret is an API key, or a JWT of an identity provider a
+/// tenant trusts: docs/FEDERATION.md) and acts in the caller's acting tenant (the `tenant` metadata
 /// for a guest, else the credential's tenant); `tenant_id` must be empty or
 /// that tenant (else NOT_FOUND; see common.proto). Another tenant's object is NOT_FOUND, and so is a
 /// member's id given where a guest is expected. Managing guests needs
