@@ -2,7 +2,6 @@ import GuestAccessAPI
 import GuestAccessCore
 import GuestAccessEmail
 import GuestAccessStorage
-import GuestAccessTLS
 import GuestAccessTransport
 import GuestAccessLocks
 import Logging
@@ -62,8 +61,7 @@ public final class GuestAccessServerApp: Sendable {
       publicBaseURL: settings.publicBaseURL, logger: logger)
     environment.operatorKeyFile = OperatorBootstrap.keyFile(dataDir: settings.dataDir)
     environment.allowHTTPLoopbackIssuers = settings.oidcAllowHTTPLoopback
-    environment.providerKeys = ProviderKeyCache(source: DiscoveryKeySource(
-      client: HTTPSClient(context: try TLSContext(caFile: nil)), allowPlainLoopback: settings.oidcAllowHTTPLoopback))
+    environment.providerKeys = ProviderKeyCache(source: DiscoveryKeySource(allowPlainLoopback: settings.oidcAllowHTTPLoopback))
     self.environment = environment
     sweeper = Sweeper(environment: environment, interval: .milliseconds(Int64(max(settings.sweepInterval, 0.001) * 1000)))
     outboxWorker = OutboxWorker(environment: environment, transport: try Self.makeTransport(settings), settings: settings.email)

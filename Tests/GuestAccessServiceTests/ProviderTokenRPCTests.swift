@@ -82,13 +82,25 @@ extension TestTenant {
   }
 }
 
+extension TokenSigner {
+  /// `other`'s key under another kid.
+  init(kid: String, key other: TokenSigner) {
+    self.kid = kid
+    rsa = other.rsa
+  }
+
+  /// Four RSA keys made once for the provider token tests (making one takes a while): each test
+  /// picks its providers' keys from them under its own kids.
+  static let shared: [TokenSigner] = (1...4).map { try! TokenSigner(kid: "shared-\($0)") }
+}
+
 /// Runs `body` against a real server with the providers of `Federation`.
 func withFederation(_ body: (Federation) async throws -> Void) async throws {
   let issuers = try TestIssuers()
   defer { issuers.stop() }
-  let prosewareKeys = try TokenSigner(kid: "p1")
-  let contosoKeys = try TokenSigner(kid: "c1")
-  let fabrikamKeys = try TokenSigner(kid: "f1")
+  let prosewareKeys = TokenSigner(kid: "p1", key: TokenSigner.shared[0])
+  let contosoKeys = TokenSigner(kid: "c1", key: TokenSigner.shared[1])
+  let fabrikamKeys = TokenSigner(kid: "f1", key: TokenSigner.shared[2])
   try issuers.publish("proseware", [prosewareKeys])
   try issuers.publish("contoso", [contosoKeys])
   try issuers.publish("fabrikam", [fabrikamKeys])
@@ -176,7 +188,7 @@ struct ProviderTokenRPCTests {
       #expect(f.issuers.keyFetches("proseware") == 1)
 
       // Another key under the published kid; the real key's signature over other claims.
-      await refused(try f.token(try TokenSigner(kid: "p1"), issuer: "proseware", sub: "giovanna-sub", aud: "contoso-app"), .tokenSignatureInvalid)
+      await refused(try f.token(TokenSigner(kid: "p1", key: TokenSigner.shared[3]), issuer: "proseware", sub: "giovanna-sub", aud: "contoso-app"), .tokenSignatureInvalid)
       let parts = good.split(separator: ".")
       let altered = parts[0] + "." + TokenSigner.part(f.claims(issuer: "proseware", sub: "giovanna-sub", aud: "contoso-app", changes: ["exp": f.seconds + 9999])) + "." + parts[2]
       await refused(String(altered), .tokenSignatureInvalid)
@@ -200,9 +212,9 @@ struct ProviderTokenRPCTests {
       #expect(f.issuers.keyFetches("proseware") == 1, "no forgery made the server fetch Proseware's keys again")
 
       // An unknown kid: one refetch, then refused; another unknown kid within the 5 minutes: no fetch.
-      await refused(try f.token(try TokenSigner(kid: "p2"), issuer: "proseware", sub: "giovanna-sub", aud: "contoso-app"), .tokenKeyUnknown)
+      await refused(try f.token(TokenSigner(kid: "p2", key: TokenSigner.shared[3]), issuer: "proseware", sub: "giovanna-sub", aud: "contoso-app"), .tokenKeyUnknown)
       #expect(f.issuers.keyFetches("proseware") == 2)
-      await refused(try f.token(try TokenSigner(kid: "p3"), issuer: "proseware", sub: "giovanna-sub", aud: "contoso-app"), .tokenKeyUnknown)
+      await refused(try f.token(TokenSigner(kid: "p3", key: TokenSigner.shared[1]), issuer: "proseware", sub: "giovanna-sub", aud: "contoso-app"), .tokenKeyUnknown)
       #expect(f.issuers.keyFetches("proseware") == 2)
       // The good token still works from the kept keys.
       #expect(try await f.caller(try f.giovannaToken(["jti": "again"]), tenant: contoso) == f.guest.id)
