@@ -182,8 +182,8 @@ let package = Package(
     .testTarget(
       name: "GuestAccessToolTests",
       dependencies: [
-        "GuestAccessServer", "GuestAccessClient", "guestctl", "guest-probe", "guest-load", "GuestLoadKit", "GuestAccessTestSupport",
-        .product(name: "Logging", package: "swift-log"),
+        "GuestAccessServer", "GuestAccessClient", "GuestAccessStorage", "guestctl", "guest-probe", "guest-load", "GuestLoadKit",
+        "GuestAccessTestSupport", .product(name: "Logging", package: "swift-log"),
       ]),
   ]
 )

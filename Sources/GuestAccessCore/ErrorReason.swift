@@ -50,7 +50,8 @@ public struct ErrorReason: RawRepresentable, Hashable, Sendable, CustomStringCon
   public static let credentialRevoked = ErrorReason(rawValue: "CREDENTIAL_REVOKED")
   /// UNAUTHENTICATED: the key's `expires_at` passed.
   public static let credentialExpired = ErrorReason(rawValue: "CREDENTIAL_EXPIRED")
-  /// UNAUTHENTICATED: the key's user, or the home user of an external user's key, was deleted.
+  /// UNAUTHENTICATED: the key's user, or the home user of an external user's key, or the member a provider token is
+  /// linked to, was deleted.
   public static let credentialUserDeleted = ErrorReason(rawValue: "CREDENTIAL_USER_DELETED")
   /// UNAUTHENTICATED: the key is bound to a client certificate and the call came without it, or with another one.
   public static let credentialCertificateMismatch = ErrorReason(rawValue: "CREDENTIAL_CERTIFICATE_MISMATCH")
@@ -180,6 +181,16 @@ public struct ErrorReason: RawRepresentable, Hashable, Sendable, CustomStringCon
   public static let emailNotVerified = ErrorReason(rawValue: "EMAIL_NOT_VERIFIED")
   /// UNAVAILABLE: the issuer's keys were never fetched successfully.
   public static let providerKeysUnavailable = ErrorReason(rawValue: "PROVIDER_KEYS_UNAVAILABLE")
+  /// UNAUTHENTICATED: `authorization: Bearer <JWT>` whose `iss` is the issuer of no identity provider of any tenant
+  /// of this server (decided before, and whatever, the `tenant` metadata names).
+  public static let tokenIssuerUnknown = ErrorReason(rawValue: "TOKEN_ISSUER_UNKNOWN")
+  /// UNAUTHENTICATED: a valid provider token whose `(iss, sub)` is linked to no user this call may act as: no link
+  /// through a provider that accepts the token, in the tenant the `tenant` metadata names (also: no such tenant, or
+  /// one that does not trust the issuer) or, without it, in any tenant's MEMBERS provider.
+  public static let federatedIdentityUnlinked = ErrorReason(rawValue: "FEDERATED_IDENTITY_UNLINKED")
+  /// UNAUTHENTICATED: a provider token without `tenant` metadata that is linked to members of several tenants:
+  /// name one in `tenant`.
+  public static let federatedIdentityAmbiguous = ErrorReason(rawValue: "FEDERATED_IDENTITY_AMBIGUOUS")
 
   /// Every reason this version sends (docs/ERRORS.md lists the same set).
   public static let allCases: [ErrorReason] = [
@@ -191,7 +202,7 @@ public struct ErrorReason: RawRepresentable, Hashable, Sendable, CustomStringCon
     .credentialNotActive, .credentialAlreadyRotated,
     .identityProviderConflict, .tokenMalformed, .tokenAlgorithmNotAllowed, .tokenKeyUnknown, .tokenSignatureInvalid,
     .tokenIssuerMismatch, .tokenAudienceMismatch, .tokenExpired, .tokenNotYetValid, .tokenNonceMismatch, .emailNotVerified,
-    .providerKeysUnavailable,
+    .providerKeysUnavailable, .tokenIssuerUnknown, .federatedIdentityUnlinked, .federatedIdentityAmbiguous,
     .inviteNotAllowed, .grantNotAllowed, .invitationEmailNotAllowed, .redirectURLNotAllowed, .domainNotAllowed,
     .memberExists, .guestExists, .inviteRateLimited, .ticketNotFound, .invitationExpired, .invitationRevoked,
     .invitationAlreadyRedeemed, .invitationEmailMismatch, .homeIdentityUnverified, .callerInInvitingTenant,

@@ -61,6 +61,7 @@ public final class GuestAccessServerApp: Sendable {
       publicBaseURL: settings.publicBaseURL, logger: logger)
     environment.operatorKeyFile = OperatorBootstrap.keyFile(dataDir: settings.dataDir)
     environment.allowHTTPLoopbackIssuers = settings.oidcAllowHTTPLoopback
+    environment.providerKeys = ProviderKeyCache(source: DiscoveryKeySource(allowPlainLoopback: settings.oidcAllowHTTPLoopback))
     self.environment = environment
     sweeper = Sweeper(environment: environment, interval: .milliseconds(Int64(max(settings.sweepInterval, 0.001) * 1000)))
     outboxWorker = OutboxWorker(environment: environment, transport: try Self.makeTransport(settings), settings: settings.email)
@@ -85,7 +86,8 @@ public final class GuestAccessServerApp: Sendable {
         GuestServiceImpl(environment: environment),
       ],
       interceptors: [
-        RequestIDInterceptor(), MetricsInterceptor(), AuthInterceptor(store: store, clock: clock, anonymousMethods: anonymous),
+        RequestIDInterceptor(), MetricsInterceptor(), AuthInterceptor(
+          store: store, clock: clock, anonymousMethods: anonymous, providerKeys: environment.providerKeys),
         AuthenticatedConnectionInterceptor(),
       ]
     ) { error, method in

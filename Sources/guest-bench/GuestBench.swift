@@ -9,7 +9,7 @@ import GuestAccessStorage
 @main
 struct GuestBench: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "guest-bench", abstract: "Benchmark helpers for GuestAccess.", subcommands: [SeedGuests.self, MakeTenant.self, CrashSetup.self, CrashWriter.self, CrashVerify.self, RPCLoad.self, Handshakes.self, HoldConnections.self])
+    commandName: "guest-bench", abstract: "Benchmark helpers for GuestAccess.", subcommands: [SeedGuests.self, MakeTenant.self, FederatedMember.self, LinkIdentity.self, CrashSetup.self, CrashWriter.self, CrashVerify.self, RPCLoad.self, Handshakes.self, HoldConnections.self])
 }
 
 /// Inserts accepted guests into a tenant directly through the store (server stopped).

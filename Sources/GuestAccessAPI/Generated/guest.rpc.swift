@@ -8,7 +8,8 @@ public import GuestAccessProto
 /// access checks and access reviews.
 ///
 /// Every call needs `authorization: Bearer <secret>` (UNAUTHENTICATED
-/// otherwise) and acts in the caller's acting tenant (the `tenant` metadata
+/// otherwise; the secret is an API key, or a JWT of an identity provider a
+/// tenant trusts: docs/FEDERATION.md) and acts in the caller's acting tenant (the `tenant` metadata
 /// for a guest, else the credential's tenant); `tenant_id` must be empty or
 /// that tenant (else NOT_FOUND; see common.proto). Another tenant's object is NOT_FOUND, and so is a
 /// member's id given where a guest is expected. Managing guests needs
@@ -26,6 +27,13 @@ public enum GuestService {
   public enum Method {
     /// Returns a guest (removed guests too, with deleted_at set, to admins).
     public static let getGuest = MethodDescriptor(service: "guestaccess.v1.GuestService", method: "GetGuest", kind: .unary, idempotent: true)
+    /// Returns the guest of the tenant linked to a federated identity (issuer,
+    /// sub): for an application that signed the person in at the partner's
+    /// provider itself. Who may read it, and what a guest caller sees, as
+    /// GetGuest. NOT_FOUND (kind guest) when the tenant has no guest linked to
+    /// that identity, whatever other tenants have; INVALID_ARGUMENT for an
+    /// empty or oversized issuer or issuer_assigned_id.
+    public static let lookupGuestByIdentity = MethodDescriptor(service: "guestaccess.v1.GuestService", method: "LookupGuestByIdentity", kind: .unary, idempotent: true)
     /// Lists guests, ordered by id, with filters for state, domain,
     /// inactivity, access expiry, sponsor and removal. Members, and guests
     /// when the guest access level is SAME_AS_MEMBERS.
@@ -107,7 +115,7 @@ public enum GuestService {
     public static let applyAccessReview = MethodDescriptor(service: "guestaccess.v1.GuestService", method: "ApplyAccessReview", kind: .unary, idempotent: true)
 
     /// Every method of the service.
-    public static let all: [MethodDescriptor] = [getGuest, listGuests, updateGuest, blockSignIn, unblockSignIn, removeGuest, restoreGuest, resetRedemption, leaveTenant, listMyGuestTenants, checkAccess, createAccessReview, getAccessReview, listAccessReviews, listReviewDecisions, recordDecision, applyAccessReview]
+    public static let all: [MethodDescriptor] = [getGuest, lookupGuestByIdentity, listGuests, updateGuest, blockSignIn, unblockSignIn, removeGuest, restoreGuest, resetRedemption, leaveTenant, listMyGuestTenants, checkAccess, createAccessReview, getAccessReview, listAccessReviews, listReviewDecisions, recordDecision, applyAccessReview]
   }
 
   /// Typed client stubs over any `ClientChannel`.
@@ -123,6 +131,16 @@ public enum GuestService {
     /// Returns a guest (removed guests too, with deleted_at set, to admins).
     public func getGuest(_ request: GetGuestRequest, options: CallOptions = .defaults) async throws -> User {
       try await channel.unary(GuestService.Method.getGuest, request: request, responseType: User.self, options: options)
+    }
+
+    /// Returns the guest of the tenant linked to a federated identity (issuer,
+    /// sub): for an application that signed the person in at the partner's
+    /// provider itself. Who may read it, and what a guest caller sees, as
+    /// GetGuest. NOT_FOUND (kind guest) when the tenant has no guest linked to
+    /// that identity, whatever other tenants have; INVALID_ARGUMENT for an
+    /// empty or oversized issuer or issuer_assigned_id.
+    public func lookupGuestByIdentity(_ request: LookupGuestByIdentityRequest, options: CallOptions = .defaults) async throws -> User {
+      try await channel.unary(GuestService.Method.lookupGuestByIdentity, request: request, responseType: User.self, options: options)
     }
 
     /// Lists guests, ordered by id, with filters for state, domain,

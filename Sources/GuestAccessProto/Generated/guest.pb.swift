@@ -507,6 +507,67 @@ extension GetGuestRequest: _CBridged {
   }
 }
 
+/// LookupGuestByIdentity: the guest of a tenant that a partner's identity
+/// provider knows as `issuer_assigned_id` (its `sub`), by the FEDERATED
+/// identity its redemption linked.
+public struct LookupGuestByIdentityRequest: ProtoMessage, Codable {
+  /// The fully qualified protobuf name, `guestaccess.v1.LookupGuestByIdentityRequest`.
+  public static let protoName = "guestaccess.v1.LookupGuestByIdentityRequest"
+
+  /// The tenant; empty = the caller's acting tenant.
+  public var tenantID: String = ""
+  /// The provider's issuer, exactly as its tokens carry it in `iss`
+  /// (1-1024 characters).
+  public var issuer: String = ""
+  /// The provider's `sub` for the person (1-255 bytes).
+  public var issuerAssignedID: String = ""
+
+  /// Creates a message with every field at its default value.
+  public init() {}
+
+  /// Creates a message from its fields; omitted fields keep their default values.
+  public init(tenantID: String = "", issuer: String = "", issuerAssignedID: String = "") {
+    self.tenantID = tenantID
+    self.issuer = issuer
+    self.issuerAssignedID = issuerAssignedID
+  }
+
+  /// Decodes the protobuf wire format with protoc-c's codec.
+  /// - Throws: `ProtoDecodingError` for bytes that are not a valid `LookupGuestByIdentityRequest`.
+  public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    self = try _protoDecode(Self.self, bytes)
+  }
+
+  /// The exact number of bytes `serialize(into:)` appends.
+  public func serializedSize() -> Int { _protoSize(self) }
+
+  /// Appends the protobuf wire format, encoded by protoc-c's codec.
+  public func serialize(into buffer: inout [UInt8]) { _protoEncode(self, into: &buffer) }
+}
+
+extension LookupGuestByIdentityRequest: _CBridged {
+  typealias CMessage = Guestaccess__V1__LookupGuestByIdentityRequest
+
+  nonisolated(unsafe) static let _descriptor = _descriptorOf(Self.self)
+
+  static func _cInit(_ message: UnsafeMutablePointer<Guestaccess__V1__LookupGuestByIdentityRequest>) {
+    guestaccess__v1__lookup_guest_by_identity_request__init(message)
+  }
+
+  init(_c c: UnsafePointer<Guestaccess__V1__LookupGuestByIdentityRequest>) {
+    self.init()
+    self.tenantID = _protoString(c.pointee.tenant_id)
+    self.issuer = _protoString(c.pointee.issuer)
+    self.issuerAssignedID = _protoString(c.pointee.issuer_assigned_id)
+  }
+
+  func _fill(_ c: UnsafeMutablePointer<Guestaccess__V1__LookupGuestByIdentityRequest>, _ arena: _ProtoArena) {
+    if !self.tenantID.isEmpty { c.pointee.tenant_id = arena.string(self.tenantID) }
+    if !self.issuer.isEmpty { c.pointee.issuer = arena.string(self.issuer) }
+    if !self.issuerAssignedID.isEmpty { c.pointee.issuer_assigned_id = arena.string(self.issuerAssignedID) }
+  }
+}
+
 /// ListGuests: guests of a tenant, ordered by id. Filters combine with AND.
 public struct ListGuestsRequest: ProtoMessage, Codable {
   /// The fully qualified protobuf name, `guestaccess.v1.ListGuestsRequest`.

@@ -19,7 +19,8 @@ final class ActivityRecorder: Sendable {
     var due: [(kind: String, id: String, tenant: String)] = []
     recent.withLock { seen in
       if seen.count > 100_000 { seen.removeAll() }
-      if now - (seen["c:" + principal.credentialID] ?? 0) > 60_000 {
+      // A provider token has no credential (credentialID "").
+      if !principal.credentialID.isEmpty, now - (seen["c:" + principal.credentialID] ?? 0) > 60_000 {
         seen["c:" + principal.credentialID] = now
         due.append(("credential", principal.credentialID, principal.homeUser?.tenantID ?? ""))
       }

@@ -8,7 +8,12 @@ import GuestAccessStorage
 /// constant time) → user, tenant and, for a guest acting in another tenant
 /// (metadata `tenant`), its guest object there and the cross-tenant rules.
 ///
-/// Successful results are kept in a `PrincipalCache` by credential hash and
+/// A bearer value with dots is a JWT of a tenant's identity provider rather
+/// than an API key (API and operator keys are base64url, without dots): it is
+/// verified by `ProviderTokenAuthenticator` and names a user by the federated
+/// link of its `(iss, sub)` (docs/FEDERATION.md, "Provider tokens on the RPC").
+///
+/// Successful results are kept in a `PrincipalCache` by credential (or token) hash and
 /// acting tenant and reused only while `DirectoryStore.authGeneration` is
 /// unchanged (any committed change to what this reads moves it before the
 /// change is acknowledged) and no time limit has passed; so a known
@@ -21,14 +26,18 @@ public struct AuthInterceptor: ServerInterceptor {
   let anonymousMethods: Set<String>
   let activity: ActivityRecorder
   let principals: PrincipalCache
+  /// Verifies provider tokens; nil where they are not accepted.
+  let providerTokens: ProviderTokenAuthenticator?
 
-  /// Creates the interceptor.
-  public init(store: any DirectoryStore, clock: any ServerClock, anonymousMethods: Set<String>) {
+  /// Creates the interceptor; with `providerKeys`, provider JWTs are accepted
+  /// as bearer credentials too (their issuers' keys come from that cache).
+  public init(store: any DirectoryStore, clock: any ServerClock, anonymousMethods: Set<String>, providerKeys: ProviderKeyCache? = nil) {
     self.store = store
     self.clock = clock
     self.anonymousMethods = anonymousMethods
     activity = ActivityRecorder(store: store, clock: clock)
     principals = PrincipalCache()
+    providerTokens = providerKeys.map { ProviderTokenAuthenticator(store: store, keys: $0) }
   }
 
   public func intercept(context: ServerContext, next: @Sendable (ServerContext) async throws -> Void) async throws {
@@ -46,7 +55,8 @@ public struct AuthInterceptor: ServerInterceptor {
     guard header.hasPrefix("Bearer "), header.count > 7 else {
       throw RPCError.unauthenticated("authorization must be \"Bearer <secret>\"", reason: .credentialMalformed)
     }
-    let hash = Secrets.hash(String(header.dropFirst(7)))
+    let secret = String(header.dropFirst(7))
+    let hash = Secrets.hash(secret)
     // ListMyGuestTenants lists the caller's guest links from its home account, whatever tenant the metadata names.
     let actingTenant = context.method.path == GuestService.Method.listMyGuestTenants.path ? "" : context.metadata["tenant"] ?? ""
     let now = clock.nowMillis()
@@ -56,6 +66,12 @@ public struct AuthInterceptor: ServerInterceptor {
     let principal: Principal
     if let cached = principals.principal(for: key, generation: generation, now: now) {
       principal = cached
+    } else if ProviderTokenAuthenticator.isToken(secret) {
+      guard let providerTokens else {
+        throw RPCError.unauthenticated("identity provider tokens are not accepted here", reason: .tokenIssuerUnknown)
+      }
+      principal = try await providerTokens.authenticate(token: secret, actingTenant: actingTenant, now: now)
+      principals.store(principal, for: key, generation: generation)
     } else {
       principal = try await store.read { reader in
         try Self.authenticate(secretHash: hash, actingTenant: actingTenant, now: now, reader: reader)
@@ -109,12 +125,19 @@ public struct AuthInterceptor: ServerInterceptor {
     guard let user = try reader.user(tenantID: credential.tenantID, id: credential.userID), user.deletedAt == 0 else {
       throw RPCError.unauthenticated("the credential's user no longer exists", reason: .credentialUserDeleted)
     }
+    return Principal(kind: .user, credentialID: credential.id, homeUser: user,
+                     actingUser: try actingUser(of: user, in: actingTenant, now: now, reader: reader), credentialExpiresAt: endsAt,
+                     certificateIdentity: credential.clientCertificateIdentity)
+  }
+
+  /// The user object `user` (not deleted) acts as in `actingTenant`: itself
+  /// ("" or its own tenant), or its guest object there, after every check
+  /// of both (tenant state, blocks, redemption, expiry, home account,
+  /// cross-tenant rules). Shared by API keys and provider tokens.
+  static func actingUser(of user: User, in actingTenant: String, now: Int64, reader: any DirectoryReader) throws -> User {
     try checkUsable(user, tenantID: user.tenantID, now: now, reader: reader)
     try checkHomeAccount(of: user, now: now, reader: reader)
-    guard !actingTenant.isEmpty, actingTenant != user.tenantID else {
-      return Principal(kind: .user, credentialID: credential.id, homeUser: user, actingUser: user, credentialExpiresAt: endsAt,
-                       certificateIdentity: credential.clientCertificateIdentity)
-    }
+    guard !actingTenant.isEmpty, actingTenant != user.tenantID else { return user }
     let links = try reader.guestLinks(homeUserID: user.id).filter { $0.tenantID == actingTenant }
     guard let guest = links.first(where: { $0.deletedAt == 0 }) else {
       // Only the caller's own links decide: whether the tenant exists, or has a pending invitation
@@ -128,8 +151,7 @@ public struct AuthInterceptor: ServerInterceptor {
     guard allowed else {
       throw RPCError.permissionDenied("cross-tenant access settings block this collaboration", reason: .crossTenantBlocked)
     }
-    return Principal(kind: .user, credentialID: credential.id, homeUser: user, actingUser: guest, credentialExpiresAt: endsAt,
-                       certificateIdentity: credential.clientCertificateIdentity)
+    return guest
   }
 
   /// Refuses a user that may not act in `tenantID` now: a disabled tenant, a

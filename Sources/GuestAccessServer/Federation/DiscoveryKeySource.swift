@@ -6,18 +6,29 @@ import GuestAccessTLS
 /// issuer exactly), then the `jwks_uri` it names, both over HTTPS with the
 /// client's timeouts and size limits, on a thread of its own.
 public final class DiscoveryKeySource: ProviderKeySource {
-  private let client: HTTPSClient
+  private let makeClient: @Sendable () throws -> HTTPSClient
   private let allowPlainLoopback: Bool
   private let thread = BlockingThread(name: "ga-oidc-fetch")
 
   /// A source fetching with `client`; plain http only for loopback issuers when `allowPlainLoopback`.
   public init(client: HTTPSClient, allowPlainLoopback: Bool) {
-    self.client = client
+    makeClient = { client }
     self.allowPlainLoopback = allowPlainLoopback
   }
 
+  /// A source verifying providers against the system's CA store. Reading the
+  /// store costs milliseconds, so its client is made on the first fetch of
+  /// the process and shared by every such source (a server that never meets a
+  /// provider token never reads it).
+  public init(allowPlainLoopback: Bool) {
+    makeClient = { try Self.systemClient.get() }
+    self.allowPlainLoopback = allowPlainLoopback
+  }
+
+  private static let systemClient = Result { () throws(TLSError) in HTTPSClient(context: try TLSContext(caFile: nil)) }
+
   public func keySet(issuer: String) async throws -> [UInt8] {
-    let (client, allow) = (client, allowPlainLoopback)
+    let (client, allow) = (try makeClient(), allowPlainLoopback)
     return try await thread.run { () throws(BlockingSocketError) -> [UInt8] in
       let trimmed = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
       let discovery = try client.get(trimmed + "/.well-known/openid-configuration", allowPlainLoopback: allow)

@@ -64,6 +64,10 @@ public struct IDTokenValidator: Sendable {
     fileprivate var claims: JOSEValue
     fileprivate var signingInput: [UInt8]
     fileprivate var signature: [UInt8]
+
+    /// `iss` as the token claims it, before any verification ("" when
+    /// absent): only for finding the providers that may verify it.
+    public var claimedIssuer: String { claims["iss"]?.string ?? "" }
   }
 
   /// Splits and decodes `token` (no verification).

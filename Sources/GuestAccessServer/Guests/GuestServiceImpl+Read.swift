@@ -8,16 +8,21 @@ extension GuestServiceImpl {
     let (principal, _, tenantID) = try Self.caller(context, tenantID: request.tenantID)
     let id = try Self.userID(request.userID, field: "user_id", caller: principal)
     return try await env.read { reader in
-      let guest = try Self.guest(reader, tenantID: tenantID, id: id)
-      if principal.isGuest {
-        guard let view = try GuestVisibility(reader: reader, principal: principal, tenantID: tenantID).view(of: guest) else {
-          throw RPCError.notFound(kind: "guest", id: id)
-        }
-        return view
-      }
-      if guest.deletedAt != 0 && !principal.isAdmin { throw RPCError.notFound(kind: "guest", id: id) }
-      return guest
+      try Self.readable(try Self.guest(reader, tenantID: tenantID, id: id), by: principal, reader: reader)
     }
+  }
+
+  /// `guest` as `principal` may read it (GetGuest's rules): a guest caller
+  /// sees what its access level allows, a removed guest only admins; NOT_FOUND otherwise.
+  static func readable(_ guest: User, by principal: Principal, reader: any DirectoryReader) throws -> User {
+    if principal.isGuest {
+      guard let view = try GuestVisibility(reader: reader, principal: principal, tenantID: guest.tenantID).view(of: guest) else {
+        throw RPCError.notFound(kind: "guest", id: guest.id)
+      }
+      return view
+    }
+    if guest.deletedAt != 0 && !principal.isAdmin { throw RPCError.notFound(kind: "guest", id: guest.id) }
+    return guest
   }
 
   public func listGuests(request: ListGuestsRequest, context: ServerContext) async throws -> ListGuestsResponse {

@@ -26,6 +26,9 @@ public struct ServiceEnvironment: Sendable {
   /// Whether identity providers may have a plain-http issuer on a loopback
   /// address (a provider on this machine; tests and development only).
   public var allowHTTPLoopbackIssuers = false
+  /// The signing keys of the identity providers' issuers, shared by every
+  /// check of a provider token; nil = provider tokens are not accepted.
+  public var providerKeys: ProviderKeyCache?
 
   /// Creates the environment.
   public init(

@@ -10,6 +10,13 @@ extension GuestService {
   public protocol ServiceProtocol: RegistrableRPCService {
     /// Returns a guest (removed guests too, with deleted_at set, to admins).
     func getGuest(request: GetGuestRequest, context: ServerContext) async throws -> User
+    /// Returns the guest of the tenant linked to a federated identity (issuer,
+    /// sub): for an application that signed the person in at the partner's
+    /// provider itself. Who may read it, and what a guest caller sees, as
+    /// GetGuest. NOT_FOUND (kind guest) when the tenant has no guest linked to
+    /// that identity, whatever other tenants have; INVALID_ARGUMENT for an
+    /// empty or oversized issuer or issuer_assigned_id.
+    func lookupGuestByIdentity(request: LookupGuestByIdentityRequest, context: ServerContext) async throws -> User
     /// Lists guests, ordered by id, with filters for state, domain,
     /// inactivity, access expiry, sponsor and removal. Members, and guests
     /// when the guest access level is SAME_AS_MEMBERS.
@@ -97,6 +104,9 @@ extension GuestService.ServiceProtocol {
   public func registerMethods(with router: inout RPCRouter) {
     router.registerUnary(GuestService.Method.getGuest, requestType: GetGuestRequest.self) { request, context in
       try await self.getGuest(request: request, context: context)
+    }
+    router.registerUnary(GuestService.Method.lookupGuestByIdentity, requestType: LookupGuestByIdentityRequest.self) { request, context in
+      try await self.lookupGuestByIdentity(request: request, context: context)
     }
     router.registerUnary(GuestService.Method.listGuests, requestType: ListGuestsRequest.self) { request, context in
       try await self.listGuests(request: request, context: context)

@@ -53,6 +53,7 @@ extension CallableMethod {
     CallableMethod(InvitationService.Method.beginPasscodeSignIn, request: BeginPasscodeSignInRequest.self, response: BeginPasscodeSignInResponse.self),
     CallableMethod(InvitationService.Method.completePasscodeSignIn, request: CompletePasscodeSignInRequest.self, response: CompletePasscodeSignInResponse.self),
     CallableMethod(GuestService.Method.getGuest, request: GetGuestRequest.self, response: User.self),
+    CallableMethod(GuestService.Method.lookupGuestByIdentity, request: LookupGuestByIdentityRequest.self, response: User.self),
     CallableMethod(GuestService.Method.listGuests, request: ListGuestsRequest.self, response: ListGuestsResponse.self),
     CallableMethod(GuestService.Method.updateGuest, request: UpdateGuestRequest.self, response: User.self),
     CallableMethod(GuestService.Method.blockSignIn, request: BlockSignInRequest.self, response: User.self),

@@ -4,9 +4,9 @@ import GuestAccessClient
 /// `guestctl guest …`: the guest lifecycle.
 struct GuestCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "guest", abstract: "List, show, update, block, remove, restore and re-invite guests; leave a tenant.",
+    commandName: "guest", abstract: "List, show, look up, update, block, remove, restore and re-invite guests; leave a tenant.",
     subcommands: [
-      List.self, Get.self, Update.self, Block.self, Unblock.self, Remove.self, Restore.self, ResetRedemption.self, Leave.self,
+      List.self, Get.self, Lookup.self, Update.self, Block.self, Unblock.self, Remove.self, Restore.self, ResetRedemption.self, Leave.self,
     ])
 
   /// `guest list [--state S] [--domain D] [--inactive-days N] [--expiring-before T] …`.
@@ -49,6 +49,21 @@ struct GuestCommand: AsyncParsableCommand {
 
     mutating func run() async throws {
       let guest = try await global.perform { try await $0.guests.getGuest(GetGuestRequest(tenantID: global.tenantID, userID: id)) }
+      try global.output(guest) { DetailView.render(guest) }
+    }
+  }
+
+  /// `guest lookup --issuer URL --subject SUB`.
+  struct Lookup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Show the guest a partner's identity provider knows as SUB (its federated identity: issuer and sub).")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The provider's issuer, exactly as in its tokens' iss.") var issuer: String
+    @Option(help: "The provider's sub for the person (issuer_assigned_id).") var subject: String
+
+    mutating func run() async throws {
+      let request = LookupGuestByIdentityRequest(tenantID: global.tenantID, issuer: issuer, issuerAssignedID: subject)
+      let guest = try await global.perform { try await $0.guests.lookupGuestByIdentity(request) }
       try global.output(guest) { DetailView.render(guest) }
     }
   }

@@ -3462,6 +3462,39 @@ extension GetGuestRequest {
   }
 }
 
+extension LookupGuestByIdentityRequest {
+  /// A sample with every field set to a non-default value.
+  static func sample() -> LookupGuestByIdentityRequest {
+    var m = LookupGuestByIdentityRequest()
+    m.tenantID = "tenant_id-0-ü✓"
+    m.issuer = "issuer-1-ü✓"
+    m.issuerAssignedID = "issuer_assigned_id-2-ü✓"
+    return m
+  }
+}
+
+extension LookupGuestByIdentityRequest {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth1() -> LookupGuestByIdentityRequest {
+    var m = LookupGuestByIdentityRequest()
+    m.tenantID = "tenant_id-0-ü✓"
+    m.issuer = "issuer-1-ü✓"
+    m.issuerAssignedID = "issuer_assigned_id-2-ü✓"
+    return m
+  }
+}
+
+extension LookupGuestByIdentityRequest {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth2() -> LookupGuestByIdentityRequest {
+    var m = LookupGuestByIdentityRequest()
+    m.tenantID = "tenant_id-0-ü✓"
+    m.issuer = "issuer-1-ü✓"
+    m.issuerAssignedID = "issuer_assigned_id-2-ü✓"
+    return m
+  }
+}
+
 extension ListGuestsRequest {
   /// A sample with every field set to a non-default value.
   static func sample() -> ListGuestsRequest {
@@ -4565,6 +4598,7 @@ let allMessageSamples: [any ProtoMessage] = [
   CompletePasscodeSignInRequest.sample(),
   CompletePasscodeSignInResponse.sample(),
   GetGuestRequest.sample(),
+  LookupGuestByIdentityRequest.sample(),
   ListGuestsRequest.sample(),
   ListGuestsResponse.sample(),
   UpdateGuestRequest.sample(),

@@ -135,6 +135,7 @@ let protoFieldNames: [String: [String]] = [
   "guestaccess.v1.CompletePasscodeSignInRequest": ["sign_in_session_id", "passcode"],
   "guestaccess.v1.CompletePasscodeSignInResponse": ["guest", "credential", "secret", "tenant_id", "tenant_display_name", "group_names", "application_names"],
   "guestaccess.v1.GetGuestRequest": ["tenant_id", "user_id"],
+  "guestaccess.v1.LookupGuestByIdentityRequest": ["tenant_id", "issuer", "issuer_assigned_id"],
   "guestaccess.v1.ListGuestsRequest": ["tenant_id", "page_size", "page_token", "external_user_state", "domain", "inactive_days", "access_expires_before_at", "sponsor_id", "removed_only"],
   "guestaccess.v1.ListGuestsResponse": ["guests", "next_page_token"],
   "guestaccess.v1.UpdateGuestRequest": ["tenant_id", "user_id", "display_name", "sponsors", "access_expires_at", "update_mask"],

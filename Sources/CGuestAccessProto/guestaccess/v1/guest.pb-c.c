@@ -52,6 +52,51 @@ void   guestaccess__v1__get_guest_request__free_unpacked
   assert(message->base.descriptor == &guestaccess__v1__get_guest_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   guestaccess__v1__lookup_guest_by_identity_request__init
+                     (Guestaccess__V1__LookupGuestByIdentityRequest         *message)
+{
+  static const Guestaccess__V1__LookupGuestByIdentityRequest init_value = GUESTACCESS__V1__LOOKUP_GUEST_BY_IDENTITY_REQUEST__INIT;
+  *message = init_value;
+}
+size_t guestaccess__v1__lookup_guest_by_identity_request__get_packed_size
+                     (const Guestaccess__V1__LookupGuestByIdentityRequest *message)
+{
+  assert(message->base.descriptor == &guestaccess__v1__lookup_guest_by_identity_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t guestaccess__v1__lookup_guest_by_identity_request__pack
+                     (const Guestaccess__V1__LookupGuestByIdentityRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &guestaccess__v1__lookup_guest_by_identity_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t guestaccess__v1__lookup_guest_by_identity_request__pack_to_buffer
+                     (const Guestaccess__V1__LookupGuestByIdentityRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &guestaccess__v1__lookup_guest_by_identity_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Guestaccess__V1__LookupGuestByIdentityRequest *
+       guestaccess__v1__lookup_guest_by_identity_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Guestaccess__V1__LookupGuestByIdentityRequest *)
+     protobuf_c_message_unpack (&guestaccess__v1__lookup_guest_by_identity_request__descriptor,
+                                allocator, len, data);
+}
+void   guestaccess__v1__lookup_guest_by_identity_request__free_unpacked
+                     (Guestaccess__V1__LookupGuestByIdentityRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &guestaccess__v1__lookup_guest_by_identity_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   guestaccess__v1__list_guests_request__init
                      (Guestaccess__V1__ListGuestsRequest         *message)
 {
@@ -1271,6 +1316,70 @@ const ProtobufCMessageDescriptor guestaccess__v1__get_guest_request__descriptor 
   guestaccess__v1__get_guest_request__field_indices_by_name,
   1,  guestaccess__v1__get_guest_request__number_ranges,
   (ProtobufCMessageInit) guestaccess__v1__get_guest_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor guestaccess__v1__lookup_guest_by_identity_request__field_descriptors[3] =
+{
+  {
+    "tenant_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__LookupGuestByIdentityRequest, tenant_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "issuer",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__LookupGuestByIdentityRequest, issuer),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "issuer_assigned_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__LookupGuestByIdentityRequest, issuer_assigned_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned guestaccess__v1__lookup_guest_by_identity_request__field_indices_by_name[] = {
+  1,   /* field[1] = issuer */
+  2,   /* field[2] = issuer_assigned_id */
+  0,   /* field[0] = tenant_id */
+};
+static const ProtobufCIntRange guestaccess__v1__lookup_guest_by_identity_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor guestaccess__v1__lookup_guest_by_identity_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "guestaccess.v1.LookupGuestByIdentityRequest",
+  "LookupGuestByIdentityRequest",
+  "Guestaccess__V1__LookupGuestByIdentityRequest",
+  "guestaccess.v1",
+  sizeof(Guestaccess__V1__LookupGuestByIdentityRequest),
+  3,
+  guestaccess__v1__lookup_guest_by_identity_request__field_descriptors,
+  guestaccess__v1__lookup_guest_by_identity_request__field_indices_by_name,
+  1,  guestaccess__v1__lookup_guest_by_identity_request__number_ranges,
+  (ProtobufCMessageInit) guestaccess__v1__lookup_guest_by_identity_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor guestaccess__v1__list_guests_request__field_descriptors[9] =
@@ -3517,9 +3626,10 @@ const ProtobufCEnumDescriptor guestaccess__v1__review_decision_type__descriptor 
   guestaccess__v1__review_decision_type__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor guestaccess__v1__guest_service__method_descriptors[17] =
+static const ProtobufCMethodDescriptor guestaccess__v1__guest_service__method_descriptors[18] =
 {
   { "GetGuest", &guestaccess__v1__get_guest_request__descriptor, &guestaccess__v1__user__descriptor },
+  { "LookupGuestByIdentity", &guestaccess__v1__lookup_guest_by_identity_request__descriptor, &guestaccess__v1__user__descriptor },
   { "ListGuests", &guestaccess__v1__list_guests_request__descriptor, &guestaccess__v1__list_guests_response__descriptor },
   { "UpdateGuest", &guestaccess__v1__update_guest_request__descriptor, &guestaccess__v1__user__descriptor },
   { "BlockSignIn", &guestaccess__v1__block_sign_in_request__descriptor, &guestaccess__v1__user__descriptor },
@@ -3538,23 +3648,24 @@ static const ProtobufCMethodDescriptor guestaccess__v1__guest_service__method_de
   { "ApplyAccessReview", &guestaccess__v1__apply_access_review_request__descriptor, &guestaccess__v1__apply_access_review_response__descriptor },
 };
 const unsigned guestaccess__v1__guest_service__method_indices_by_name[] = {
-  16,        /* ApplyAccessReview */
-  3,        /* BlockSignIn */
-  10,        /* CheckAccess */
-  11,        /* CreateAccessReview */
-  12,        /* GetAccessReview */
+  17,        /* ApplyAccessReview */
+  4,        /* BlockSignIn */
+  11,        /* CheckAccess */
+  12,        /* CreateAccessReview */
+  13,        /* GetAccessReview */
   0,        /* GetGuest */
-  8,        /* LeaveTenant */
-  13,        /* ListAccessReviews */
-  1,        /* ListGuests */
-  9,        /* ListMyGuestTenants */
-  14,        /* ListReviewDecisions */
-  15,        /* RecordDecision */
-  5,        /* RemoveGuest */
-  7,        /* ResetRedemption */
-  6,        /* RestoreGuest */
-  4,        /* UnblockSignIn */
-  2         /* UpdateGuest */
+  9,        /* LeaveTenant */
+  14,        /* ListAccessReviews */
+  2,        /* ListGuests */
+  10,        /* ListMyGuestTenants */
+  15,        /* ListReviewDecisions */
+  1,        /* LookupGuestByIdentity */
+  16,        /* RecordDecision */
+  6,        /* RemoveGuest */
+  8,        /* ResetRedemption */
+  7,        /* RestoreGuest */
+  5,        /* UnblockSignIn */
+  3         /* UpdateGuest */
 };
 const ProtobufCServiceDescriptor guestaccess__v1__guest_service__descriptor =
 {
@@ -3563,7 +3674,7 @@ const ProtobufCServiceDescriptor guestaccess__v1__guest_service__descriptor =
   "GuestService",
   "Guestaccess__V1__GuestService",
   "guestaccess.v1",
-  17,
+  18,
   guestaccess__v1__guest_service__method_descriptors,
   guestaccess__v1__guest_service__method_indices_by_name
 };
@@ -3575,13 +3686,21 @@ void guestaccess__v1__guest_service__get_guest(ProtobufCService *service,
   assert(service->descriptor == &guestaccess__v1__guest_service__descriptor);
   service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void guestaccess__v1__guest_service__lookup_guest_by_identity(ProtobufCService *service,
+                                                              const Guestaccess__V1__LookupGuestByIdentityRequest *input,
+                                                              Guestaccess__V1__User_Closure closure,
+                                                              void *closure_data)
+{
+  assert(service->descriptor == &guestaccess__v1__guest_service__descriptor);
+  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void guestaccess__v1__guest_service__list_guests(ProtobufCService *service,
                                                  const Guestaccess__V1__ListGuestsRequest *input,
                                                  Guestaccess__V1__ListGuestsResponse_Closure closure,
                                                  void *closure_data)
 {
   assert(service->descriptor == &guestaccess__v1__guest_service__descriptor);
-  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void guestaccess__v1__guest_service__update_guest(ProtobufCService *service,
                                                   const Guestaccess__V1__UpdateGuestRequest *input,
@@ -3589,7 +3708,7 @@ void guestaccess__v1__guest_service__update_guest(ProtobufCService *service,
                                                   void *closure_data)
 {
   assert(service->descriptor == &guestaccess__v1__guest_service__descriptor);
-  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void guestaccess__v1__guest_service__block_sign_in(ProtobufCService *service,
                                                    const Guestaccess__V1__BlockSignInRequest *input,
@@ -3597,7 +3716,7 @@ void guestaccess__v1__guest_service__block_sign_in(ProtobufCService *service,
                                                    void *closure_data)
 {
   assert(service->descriptor == &guestaccess__v1__guest_service__descriptor);
-  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void guestaccess__v1__guest_service__unblock_sign_in(ProtobufCService *service,
                                                      const Guestaccess__V1__UnblockSignInRequest *input,
@@ -3605,7 +3724,7 @@ void guestaccess__v1__guest_service__unblock_sign_in(ProtobufCService *service,
                                                      void *closure_data)
 {
   assert(service->descriptor == &guestaccess__v1__guest_service__descriptor);
-  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void guestaccess__v1__guest_service__remove_guest(ProtobufCService *service,
                                                   const Guestaccess__V1__RemoveGuestRequest *input,
@@ -3613,7 +3732,7 @@ void guestaccess__v1__guest_service__remove_guest(ProtobufCService *service,
                                                   void *closure_data)
 {
   assert(service->descriptor == &guestaccess__v1__guest_service__descriptor);
-  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void guestaccess__v1__guest_service__restore_guest(ProtobufCService *service,
                                                    const Guestaccess__V1__RestoreGuestRequest *input,
@@ -3621,7 +3740,7 @@ void guestaccess__v1__guest_service__restore_guest(ProtobufCService *service,
                                                    void *closure_data)
 {
   assert(service->descriptor == &guestaccess__v1__guest_service__descriptor);
-  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void guestaccess__v1__guest_service__reset_redemption(ProtobufCService *service,
                                                       const Guestaccess__V1__ResetRedemptionRequest *input,
@@ -3629,7 +3748,7 @@ void guestaccess__v1__guest_service__reset_redemption(ProtobufCService *service,
                                                       void *closure_data)
 {
   assert(service->descriptor == &guestaccess__v1__guest_service__descriptor);
-  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void guestaccess__v1__guest_service__leave_tenant(ProtobufCService *service,
                                                   const Guestaccess__V1__LeaveTenantRequest *input,
@@ -3637,7 +3756,7 @@ void guestaccess__v1__guest_service__leave_tenant(ProtobufCService *service,
                                                   void *closure_data)
 {
   assert(service->descriptor == &guestaccess__v1__guest_service__descriptor);
-  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void guestaccess__v1__guest_service__list_my_guest_tenants(ProtobufCService *service,
                                                            const Guestaccess__V1__ListMyGuestTenantsRequest *input,
@@ -3645,7 +3764,7 @@ void guestaccess__v1__guest_service__list_my_guest_tenants(ProtobufCService *ser
                                                            void *closure_data)
 {
   assert(service->descriptor == &guestaccess__v1__guest_service__descriptor);
-  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void guestaccess__v1__guest_service__check_access(ProtobufCService *service,
                                                   const Guestaccess__V1__CheckAccessRequest *input,
@@ -3653,7 +3772,7 @@ void guestaccess__v1__guest_service__check_access(ProtobufCService *service,
                                                   void *closure_data)
 {
   assert(service->descriptor == &guestaccess__v1__guest_service__descriptor);
-  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void guestaccess__v1__guest_service__create_access_review(ProtobufCService *service,
                                                           const Guestaccess__V1__CreateAccessReviewRequest *input,
@@ -3661,7 +3780,7 @@ void guestaccess__v1__guest_service__create_access_review(ProtobufCService *serv
                                                           void *closure_data)
 {
   assert(service->descriptor == &guestaccess__v1__guest_service__descriptor);
-  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void guestaccess__v1__guest_service__get_access_review(ProtobufCService *service,
                                                        const Guestaccess__V1__GetAccessReviewRequest *input,
@@ -3669,7 +3788,7 @@ void guestaccess__v1__guest_service__get_access_review(ProtobufCService *service
                                                        void *closure_data)
 {
   assert(service->descriptor == &guestaccess__v1__guest_service__descriptor);
-  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void guestaccess__v1__guest_service__list_access_reviews(ProtobufCService *service,
                                                          const Guestaccess__V1__ListAccessReviewsRequest *input,
@@ -3677,7 +3796,7 @@ void guestaccess__v1__guest_service__list_access_reviews(ProtobufCService *servi
                                                          void *closure_data)
 {
   assert(service->descriptor == &guestaccess__v1__guest_service__descriptor);
-  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void guestaccess__v1__guest_service__list_review_decisions(ProtobufCService *service,
                                                            const Guestaccess__V1__ListReviewDecisionsRequest *input,
@@ -3685,7 +3804,7 @@ void guestaccess__v1__guest_service__list_review_decisions(ProtobufCService *ser
                                                            void *closure_data)
 {
   assert(service->descriptor == &guestaccess__v1__guest_service__descriptor);
-  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void guestaccess__v1__guest_service__record_decision(ProtobufCService *service,
                                                      const Guestaccess__V1__RecordDecisionRequest *input,
@@ -3693,7 +3812,7 @@ void guestaccess__v1__guest_service__record_decision(ProtobufCService *service,
                                                      void *closure_data)
 {
   assert(service->descriptor == &guestaccess__v1__guest_service__descriptor);
-  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void guestaccess__v1__guest_service__apply_access_review(ProtobufCService *service,
                                                          const Guestaccess__V1__ApplyAccessReviewRequest *input,
@@ -3701,7 +3820,7 @@ void guestaccess__v1__guest_service__apply_access_review(ProtobufCService *servi
                                                          void *closure_data)
 {
   assert(service->descriptor == &guestaccess__v1__guest_service__descriptor);
-  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void guestaccess__v1__guest_service__init (Guestaccess__V1__GuestService_Service *service,
                                            Guestaccess__V1__GuestService_ServiceDestroy destroy)

@@ -19,6 +19,7 @@ PROTOBUF_C__BEGIN_DECLS
 #include "guestaccess/v1/tenant.pb-c.h"
 
 typedef struct Guestaccess__V1__GetGuestRequest Guestaccess__V1__GetGuestRequest;
+typedef struct Guestaccess__V1__LookupGuestByIdentityRequest Guestaccess__V1__LookupGuestByIdentityRequest;
 typedef struct Guestaccess__V1__ListGuestsRequest Guestaccess__V1__ListGuestsRequest;
 typedef struct Guestaccess__V1__ListGuestsResponse Guestaccess__V1__ListGuestsResponse;
 typedef struct Guestaccess__V1__UpdateGuestRequest Guestaccess__V1__UpdateGuestRequest;
@@ -183,6 +184,33 @@ struct  Guestaccess__V1__GetGuestRequest
 #define GUESTACCESS__V1__GET_GUEST_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&guestaccess__v1__get_guest_request__descriptor) \
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * LookupGuestByIdentity: the guest of a tenant that a partner's identity
+ * provider knows as `issuer_assigned_id` (its `sub`), by the FEDERATED
+ * identity its redemption linked.
+ */
+struct  Guestaccess__V1__LookupGuestByIdentityRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The tenant; empty = the caller's acting tenant.
+   */
+  char *tenant_id;
+  /*
+   * The provider's issuer, exactly as its tokens carry it in `iss`
+   * (1-1024 characters).
+   */
+  char *issuer;
+  /*
+   * The provider's `sub` for the person (1-255 bytes).
+   */
+  char *issuer_assigned_id;
+};
+#define GUESTACCESS__V1__LOOKUP_GUEST_BY_IDENTITY_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&guestaccess__v1__lookup_guest_by_identity_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -998,6 +1026,25 @@ Guestaccess__V1__GetGuestRequest *
 void   guestaccess__v1__get_guest_request__free_unpacked
                      (Guestaccess__V1__GetGuestRequest *message,
                       ProtobufCAllocator *allocator);
+/* Guestaccess__V1__LookupGuestByIdentityRequest methods */
+void   guestaccess__v1__lookup_guest_by_identity_request__init
+                     (Guestaccess__V1__LookupGuestByIdentityRequest         *message);
+size_t guestaccess__v1__lookup_guest_by_identity_request__get_packed_size
+                     (const Guestaccess__V1__LookupGuestByIdentityRequest   *message);
+size_t guestaccess__v1__lookup_guest_by_identity_request__pack
+                     (const Guestaccess__V1__LookupGuestByIdentityRequest   *message,
+                      uint8_t             *out);
+size_t guestaccess__v1__lookup_guest_by_identity_request__pack_to_buffer
+                     (const Guestaccess__V1__LookupGuestByIdentityRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Guestaccess__V1__LookupGuestByIdentityRequest *
+       guestaccess__v1__lookup_guest_by_identity_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   guestaccess__v1__lookup_guest_by_identity_request__free_unpacked
+                     (Guestaccess__V1__LookupGuestByIdentityRequest *message,
+                      ProtobufCAllocator *allocator);
 /* Guestaccess__V1__ListGuestsRequest methods */
 void   guestaccess__v1__list_guests_request__init
                      (Guestaccess__V1__ListGuestsRequest         *message);
@@ -1497,6 +1544,9 @@ void   guestaccess__v1__apply_access_review_response__free_unpacked
 typedef void (*Guestaccess__V1__GetGuestRequest_Closure)
                  (const Guestaccess__V1__GetGuestRequest *message,
                   void *closure_data);
+typedef void (*Guestaccess__V1__LookupGuestByIdentityRequest_Closure)
+                 (const Guestaccess__V1__LookupGuestByIdentityRequest *message,
+                  void *closure_data);
 typedef void (*Guestaccess__V1__ListGuestsRequest_Closure)
                  (const Guestaccess__V1__ListGuestsRequest *message,
                   void *closure_data);
@@ -1586,6 +1636,10 @@ struct Guestaccess__V1__GuestService_Service
                     const Guestaccess__V1__GetGuestRequest *input,
                     Guestaccess__V1__User_Closure closure,
                     void *closure_data);
+  void (*lookup_guest_by_identity)(Guestaccess__V1__GuestService_Service *service,
+                                   const Guestaccess__V1__LookupGuestByIdentityRequest *input,
+                                   Guestaccess__V1__User_Closure closure,
+                                   void *closure_data);
   void (*list_guests)(Guestaccess__V1__GuestService_Service *service,
                       const Guestaccess__V1__ListGuestsRequest *input,
                       Guestaccess__V1__ListGuestsResponse_Closure closure,
@@ -1659,6 +1713,7 @@ void guestaccess__v1__guest_service__init (Guestaccess__V1__GuestService_Service
 #define GUESTACCESS__V1__GUEST_SERVICE__INIT(function_prefix__) \
     { GUESTACCESS__V1__GUEST_SERVICE__BASE_INIT,\
       function_prefix__ ## get_guest,\
+      function_prefix__ ## lookup_guest_by_identity,\
       function_prefix__ ## list_guests,\
       function_prefix__ ## update_guest,\
       function_prefix__ ## block_sign_in,\
@@ -1679,6 +1734,10 @@ void guestaccess__v1__guest_service__get_guest(ProtobufCService *service,
                                                const Guestaccess__V1__GetGuestRequest *input,
                                                Guestaccess__V1__User_Closure closure,
                                                void *closure_data);
+void guestaccess__v1__guest_service__lookup_guest_by_identity(ProtobufCService *service,
+                                                              const Guestaccess__V1__LookupGuestByIdentityRequest *input,
+                                                              Guestaccess__V1__User_Closure closure,
+                                                              void *closure_data);
 void guestaccess__v1__guest_service__list_guests(ProtobufCService *service,
                                                  const Guestaccess__V1__ListGuestsRequest *input,
                                                  Guestaccess__V1__ListGuestsResponse_Closure closure,
@@ -1751,6 +1810,7 @@ extern const ProtobufCEnumDescriptor    guestaccess__v1__access_review_scope__de
 extern const ProtobufCEnumDescriptor    guestaccess__v1__access_review_status__descriptor;
 extern const ProtobufCEnumDescriptor    guestaccess__v1__review_decision_type__descriptor;
 extern const ProtobufCMessageDescriptor guestaccess__v1__get_guest_request__descriptor;
+extern const ProtobufCMessageDescriptor guestaccess__v1__lookup_guest_by_identity_request__descriptor;
 extern const ProtobufCMessageDescriptor guestaccess__v1__list_guests_request__descriptor;
 extern const ProtobufCMessageDescriptor guestaccess__v1__list_guests_response__descriptor;
 extern const ProtobufCMessageDescriptor guestaccess__v1__update_guest_request__descriptor;
