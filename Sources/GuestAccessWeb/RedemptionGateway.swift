@@ -45,6 +45,18 @@ struct RedemptionGateway: Sendable {
     }
   }
 
+  func beginFederated(ticket: String, peer: String) async throws -> BeginFederatedRedemptionResponse {
+    try await call(InvitationService.Method.beginFederatedRedemption, peer: peer, bearer: nil) { context in
+      try await service.beginFederatedRedemption(request: BeginFederatedRedemptionRequest(ticket: ticket), context: context)
+    }
+  }
+
+  func completeFederated(_ request: CompleteFederatedRedemptionRequest, peer: String) async throws -> CompleteFederatedRedemptionResponse {
+    try await call(InvitationService.Method.completeFederatedRedemption, peer: peer, bearer: nil) { context in
+      try await service.completeFederatedRedemption(request: request, context: context)
+    }
+  }
+
   func beginSignIn(tenantID: String, email: String, language: String, peer: String) async throws -> BeginPasscodeSignInResponse {
     try await call(InvitationService.Method.beginPasscodeSignIn, peer: peer, bearer: nil) { context in
       try await service.beginPasscodeSignIn(

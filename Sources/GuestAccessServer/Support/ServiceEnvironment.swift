@@ -26,6 +26,8 @@ public struct ServiceEnvironment: Sendable {
   /// Whether identity providers may have a plain-http issuer on a loopback
   /// address (a provider on this machine; tests and development only).
   public var allowHTTPLoopbackIssuers = false
+  /// Discovery, code exchange and signing keys of identity providers (nil = browser sign-in through providers is unavailable).
+  public var providers: ProviderConnector?
 
   /// Creates the environment.
   public init(
