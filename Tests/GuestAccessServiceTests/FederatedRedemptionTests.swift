@@ -3,6 +3,7 @@ import GuestAccessClient
 import GuestAccessServer
 import GuestAccessTLS
 import GuestAccessTestSupport
+import GuestAccessWeb
 import Testing
 
 /// Redemption through an identity provider (authorization code with PKCE,
@@ -96,6 +97,17 @@ struct FederatedRedemptionTests {
       }
       try await stillPending()
 
+      // A sign-in finished more than 10 minutes after it began (the state is spent before the code is used).
+      let slow = try await anonymous.invitations.beginFederatedRedemption(BeginFederatedRedemptionRequest(ticket: ticket))
+      let slowCallback = try await provider.authorize(slow.authorizationURL, sub: "gc-sub")
+      server.clock.advance(seconds: 601)
+      await expectError(.failedPrecondition, reason: .federatedStateExpired) {
+        _ = try await anonymous.invitations.completeFederatedRedemption(CompleteFederatedRedemptionRequest(
+          state: slowCallback.state, code: slowCallback.code))
+      }
+      server.clock.advance(seconds: -601)
+      try await stillPending()
+
       // The right person: a tampered state is unknown, the real one redeems once.
       let start = try await anonymous.invitations.beginFederatedRedemption(BeginFederatedRedemptionRequest(ticket: ticket))
       try await provider.setUser("gc-sub", ["email": "GCarvalho@proseware.com", "email_verified": true])
@@ -183,6 +195,53 @@ struct FederatedRedemptionTests {
       }
       let pending = try await contoso.adminClient.invitations.getInvitation(GetInvitationRequest(invitationID: carol.invitation.id))
       #expect(pending.status == .pendingAcceptance)
+    }
+  }
+
+  @Test func theCallbackPageOnlyFinishesTheSignInItsOwnBrowserStarted() async throws {
+    try await Self.withFederationServer { server, provider in
+      let web = try startWeb(server)
+      defer { web.stop() }
+      let contoso = try await server.makeTenant("Contoso", domain: "contoso.example")
+      _ = try await contoso.adminClient.tenants.createIdentityProvider(CreateIdentityProviderRequest(
+        provider: Self.provider("Proseware", use: .partner, issuer: provider.issuer, domains: ["proseware.com"])))
+      let invitation = try await contoso.adminClient.invitations.createInvitation(CreateInvitationRequest(invitedEmail: "gcarvalho@proseware.com"))
+      /// A browser session on the invitation: its cookie.
+      func open(_ connection: RawHTTPConnection) async throws -> String {
+        connection.send("GET /redeem?ticket=\(invitation.invitation.ticket) HTTP/1.1\r\nHost: a\r\n\r\n")
+        let page = try #require(await connection.read())
+        #expect(page.body.contains("Continue with Proseware"))
+        return try #require(page.sessionCookie)
+      }
+      let victim = try RawHTTPConnection(port: web.port)
+      let session = try await open(victim)
+      victim.send("GET /redeem/consent HTTP/1.1\r\nHost: a\r\nCookie: \(session)\r\n\r\n")
+      let consent = try #require(await victim.read())
+      let csrf = try #require(consent.csrf)
+      let form = "csrf=\(FormEncoding.percentEncode(csrf))&decision=accept"
+      victim.send("POST /redeem/consent HTTP/1.1\r\nHost: a\r\nCookie: \(session)\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: \(form.utf8.count)\r\n\r\n\(form)")
+      let redirect = try #require(await victim.read())
+      let authorization = try #require(redirect.header("Location"))
+      #expect(redirect.status == 303 && authorization.hasPrefix(provider.issuer + "/oauth2/authorize?"))
+      try await provider.setUser("gc-sub", ["email": "gcarvalho@proseware.com", "email_verified": true])
+      let callback = try await provider.authorize(authorization, sub: "gc-sub")
+      let path = "/redeem/callback?code=\(FormEncoding.percentEncode(callback.code))&state=\(FormEncoding.percentEncode(callback.state))"
+      // Played into another browser's session, or without one, or with another state: nothing happens.
+      let attacker = try RawHTTPConnection(port: web.port)
+      let other = try await open(attacker)
+      for (cookie, target) in [(other, path), ("", path), (session, path.replacingOccurrences(of: "state=", with: "state=x"))] {
+        attacker.send("GET \(target) HTTP/1.1\r\nHost: a\r\n\(cookie.isEmpty ? "" : "Cookie: \(cookie)\r\n")\r\n")
+        let refused = try #require(await attacker.read())
+        #expect(refused.status == 403 && refused.body.contains("This page expired"))
+      }
+      let pending = try await contoso.adminClient.invitations.getInvitation(GetInvitationRequest(invitationID: invitation.invitation.id))
+      #expect(pending.status == .pendingAcceptance)
+      // The browser that started it finishes it.
+      victim.send("GET \(path) HTTP/1.1\r\nHost: a\r\nCookie: \(session)\r\n\r\n")
+      let finished = try #require(await victim.read())
+      #expect(finished.status == 303 && finished.header("Location") == "/redeem/done")
+      let guest = try await contoso.adminClient.guests.getGuest(GetGuestRequest(userID: invitation.invitation.guestUserID))
+      #expect(guest.identities.first?.signInType == .federated)
     }
   }
 }
