@@ -115,6 +115,14 @@ struct FederatedTokenTests {
       #expect(challenge == Secrets.base64URL(Array(SHA256.hash(data: Array(verifier.utf8)))))
       #expect(exchange.header("authorization") == "Basic " + Data("contoso-guests:s3cret%3A%26".utf8).base64EncodedString())
       #expect(form["client_secret"] == nil, "the secret is not in the form")
+      // Starts are bounded per invitation: 20 an hour.
+      let other = try await admin.invitations.createInvitation(CreateInvitationRequest(invitedEmail: "rkhan@proseware.com"))
+      for _ in 0..<20 {
+        _ = try await anonymous.invitations.beginFederatedRedemption(BeginFederatedRedemptionRequest(ticket: other.invitation.redeemURL))
+      }
+      await expectError(.resourceExhausted, reason: .redemptionRateLimited) {
+        _ = try await anonymous.invitations.beginFederatedRedemption(BeginFederatedRedemptionRequest(ticket: other.invitation.redeemURL))
+      }
     }
   }
 }

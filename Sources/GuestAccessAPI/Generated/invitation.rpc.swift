@@ -120,8 +120,10 @@ public enum InvitationService {
     /// code verifier (S256), kept by the server for 10 minutes and usable once
     /// (the state and verifier are stored hashed and sealed). UNAVAILABLE
     /// (reason PROVIDER_UNAVAILABLE) when the provider's discovery document
-    /// cannot be read; NOT_FOUND, FAILED_PRECONDITION and RESOURCE_EXHAUSTED
-    /// for the ticket as RedeemInvitation.
+    /// cannot be read; RESOURCE_EXHAUSTED (reason REDEMPTION_RATE_LIMITED, with
+    /// RetryInfo) after 20 starts for an invitation in an hour; NOT_FOUND,
+    /// FAILED_PRECONDITION and RESOURCE_EXHAUSTED for the ticket as
+    /// RedeemInvitation.
     public static let beginFederatedRedemption = MethodDescriptor(service: "guestaccess.v1.InvitationService", method: "BeginFederatedRedemption", kind: .unary, idempotent: false)
     /// Finishes a redemption through an identity provider with what it sent
     /// to /redeem/callback; callable without a credential. The state is spent
@@ -276,8 +278,10 @@ public enum InvitationService {
     /// code verifier (S256), kept by the server for 10 minutes and usable once
     /// (the state and verifier are stored hashed and sealed). UNAVAILABLE
     /// (reason PROVIDER_UNAVAILABLE) when the provider's discovery document
-    /// cannot be read; NOT_FOUND, FAILED_PRECONDITION and RESOURCE_EXHAUSTED
-    /// for the ticket as RedeemInvitation.
+    /// cannot be read; RESOURCE_EXHAUSTED (reason REDEMPTION_RATE_LIMITED, with
+    /// RetryInfo) after 20 starts for an invitation in an hour; NOT_FOUND,
+    /// FAILED_PRECONDITION and RESOURCE_EXHAUSTED for the ticket as
+    /// RedeemInvitation.
     func beginFederatedRedemption(request: BeginFederatedRedemptionRequest, context: ServerContext) async throws -> BeginFederatedRedemptionResponse
     /// Finishes a redemption through an identity provider with what it sent
     /// to /redeem/callback; callable without a credential. The state is spent
@@ -461,8 +465,10 @@ public enum InvitationService {
     /// code verifier (S256), kept by the server for 10 minutes and usable once
     /// (the state and verifier are stored hashed and sealed). UNAVAILABLE
     /// (reason PROVIDER_UNAVAILABLE) when the provider's discovery document
-    /// cannot be read; NOT_FOUND, FAILED_PRECONDITION and RESOURCE_EXHAUSTED
-    /// for the ticket as RedeemInvitation.
+    /// cannot be read; RESOURCE_EXHAUSTED (reason REDEMPTION_RATE_LIMITED, with
+    /// RetryInfo) after 20 starts for an invitation in an hour; NOT_FOUND,
+    /// FAILED_PRECONDITION and RESOURCE_EXHAUSTED for the ticket as
+    /// RedeemInvitation.
     public func beginFederatedRedemption(_ request: BeginFederatedRedemptionRequest, options: CallOptions = .defaults) async throws -> BeginFederatedRedemptionResponse {
       try await channel.unary(InvitationService.Method.beginFederatedRedemption, request: request, responseType: BeginFederatedRedemptionResponse.self, options: options)
     }

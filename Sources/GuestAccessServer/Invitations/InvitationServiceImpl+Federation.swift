@@ -13,6 +13,8 @@ extension InvitationServiceImpl {
   static let federatedStateMillis: Int64 = 600_000
   /// The purpose the PKCE code verifier is sealed for.
   static let verifierPurpose = "oidc-code-verifier"
+  /// Sign-ins at a provider an invitation may start per hour (each stores a state until the sweeper purges it).
+  static let federatedStartsPerTicket = 20
   /// The path the provider sends the browser back to.
   public static let callbackPath = "/redeem/callback"
 
@@ -31,6 +33,13 @@ extension InvitationServiceImpl {
       }
       do {
         try checkRedeemable(invitation, reader: writer, now: now)
+        let window = Self.redemption.limits.passcodeWindow.millis
+        let started = try writer.countInWindow(key: "federated-starts:\(invitation.id)", now: now, windowMillis: window, add: 1)
+        guard started.count <= Self.federatedStartsPerTicket else {
+          throw RPCError(
+            code: .resourceExhausted, message: "too many sign-ins started for this invitation; try again later", reason: .redemptionRateLimited,
+            retryDelayMillis: UInt64(max(1, started.windowStart + window - now)))
+        }
         let facts = try signInFacts(invitation, reader: writer)
         guard let provider = Self.redemption.provider(facts) else {
           throw RPCError.failedPrecondition(
