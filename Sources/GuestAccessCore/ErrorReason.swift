@@ -192,6 +192,22 @@ public struct ErrorReason: RawRepresentable, Hashable, Sendable, CustomStringCon
   /// name one in `tenant`.
   public static let federatedIdentityAmbiguous = ErrorReason(rawValue: "FEDERATED_IDENTITY_AMBIGUOUS")
 
+  /// FAILED_PRECONDITION: RedeemInvitation or CompleteRedemption when the tenant's redemption order selects an
+  /// identity provider for the invitee: redeem in a browser through it (BeginFederatedRedemption).
+  public static let providerSignInRequired = ErrorReason(rawValue: "PROVIDER_SIGN_IN_REQUIRED")
+  /// FAILED_PRECONDITION: BeginFederatedRedemption when the redemption order selects no identity provider for the invitee.
+  public static let redemptionStepNotOffered = ErrorReason(rawValue: "REDEMPTION_STEP_NOT_OFFERED")
+  /// NOT_FOUND: CompleteFederatedRedemption with an unknown (or altered) state.
+  public static let federatedStateInvalid = ErrorReason(rawValue: "FEDERATED_STATE_INVALID")
+  /// FAILED_PRECONDITION: CompleteFederatedRedemption with a state already used once.
+  public static let federatedStateUsed = ErrorReason(rawValue: "FEDERATED_STATE_USED")
+  /// FAILED_PRECONDITION: CompleteFederatedRedemption more than 10 minutes after the sign-in began.
+  public static let federatedStateExpired = ErrorReason(rawValue: "FEDERATED_STATE_EXPIRED")
+  /// UNAUTHENTICATED: the provider sent an error (e.g. access_denied) or refused to exchange the code.
+  public static let providerSignInFailed = ErrorReason(rawValue: "PROVIDER_SIGN_IN_FAILED")
+  /// UNAVAILABLE: the provider's discovery document or token endpoint could not be reached or read.
+  public static let providerUnavailable = ErrorReason(rawValue: "PROVIDER_UNAVAILABLE")
+
   /// Every reason this version sends (docs/ERRORS.md lists the same set).
   public static let allCases: [ErrorReason] = [
     .invalidField, .callNotProcessed, .streamEnded, .notFound, .permissionDenied, .alreadyExists,
@@ -203,6 +219,8 @@ public struct ErrorReason: RawRepresentable, Hashable, Sendable, CustomStringCon
     .identityProviderConflict, .tokenMalformed, .tokenAlgorithmNotAllowed, .tokenKeyUnknown, .tokenSignatureInvalid,
     .tokenIssuerMismatch, .tokenAudienceMismatch, .tokenExpired, .tokenNotYetValid, .tokenNonceMismatch, .emailNotVerified,
     .providerKeysUnavailable, .tokenIssuerUnknown, .federatedIdentityUnlinked, .federatedIdentityAmbiguous,
+    .providerSignInRequired, .redemptionStepNotOffered, .federatedStateInvalid, .federatedStateUsed,
+    .federatedStateExpired, .providerSignInFailed, .providerUnavailable,
     .inviteNotAllowed, .grantNotAllowed, .invitationEmailNotAllowed, .redirectURLNotAllowed, .domainNotAllowed,
     .memberExists, .guestExists, .inviteRateLimited, .ticketNotFound, .invitationExpired, .invitationRevoked,
     .invitationAlreadyRedeemed, .invitationEmailMismatch, .homeIdentityUnverified, .callerInInvitingTenant,

@@ -2,6 +2,7 @@ import GuestAccessAPI
 import GuestAccessCore
 import GuestAccessEmail
 import GuestAccessStorage
+import GuestAccessTLS
 import GuestAccessTransport
 import GuestAccessLocks
 import Logging
@@ -61,7 +62,7 @@ public final class GuestAccessServerApp: Sendable {
       publicBaseURL: settings.publicBaseURL, logger: logger)
     environment.operatorKeyFile = OperatorBootstrap.keyFile(dataDir: settings.dataDir)
     environment.allowHTTPLoopbackIssuers = settings.oidcAllowHTTPLoopback
-    environment.providerKeys = ProviderKeyCache(source: DiscoveryKeySource(allowPlainLoopback: settings.oidcAllowHTTPLoopback))
+    environment.providers = ProviderConnector(allowPlainLoopback: settings.oidcAllowHTTPLoopback)
     self.environment = environment
     sweeper = Sweeper(environment: environment, interval: .milliseconds(Int64(max(settings.sweepInterval, 0.001) * 1000)))
     outboxWorker = OutboxWorker(environment: environment, transport: try Self.makeTransport(settings), settings: settings.email)

@@ -1,7 +1,7 @@
 import CHTTPParser
 
-/// A small blocking HTTP/1.1 GET client for the identity providers'
-/// discovery and key documents: https through the project's OpenSSL context
+/// A small blocking HTTP/1.1 client for the identity providers' discovery
+/// and key documents and their token endpoints: https through the project's OpenSSL context
 /// (plain http only where the caller allows it, for loopback providers),
 /// connect and read timeouts, a body size limit, no redirects, and the
 /// response parsed by the nodejs http-parser. Run it on a dedicated thread.
@@ -71,18 +71,53 @@ public struct HTTPSClient: Sendable {
     public var isLoopback: Bool { host == "localhost" || host == "::1" || host.hasPrefix("127.") }
   }
 
+  /// A response: the status code, the headers (names lower-cased) and the body.
+  public struct Response: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    /// The first header named `name` (lower-case).
+    public func header(_ name: String) -> String? { headers.first { $0.name == name }?.value }
+  }
+
   /// GETs `url`: the status code and body. Plain http only when
   /// `allowPlainLoopback` and the host is loopback.
   public func get(_ url: String, allowPlainLoopback: Bool) throws(BlockingSocketError) -> (status: Int, body: [UInt8]) {
+    let response = try send("GET", url, allowPlainLoopback: allowPlainLoopback)
+    return (response.status, response.body)
+  }
+
+  /// POSTs `form` (application/x-www-form-urlencoded) to `url` with `headers`
+  /// added (e.g. `Authorization`); same rules as `get`.
+  public func post(
+    _ url: String, form: [(String, String)], headers: [(String, String)] = [], allowPlainLoopback: Bool
+  ) throws(BlockingSocketError) -> Response {
+    let body = form.map { PercentEncoding.encode($0.0) + "=" + PercentEncoding.encode($0.1) }.joined(separator: "&")
+    return try send(
+      "POST", url, headers: [("Content-Type", "application/x-www-form-urlencoded")] + headers, body: Array(body.utf8),
+      allowPlainLoopback: allowPlainLoopback)
+  }
+
+  /// Sends one request and reads its response (no redirects followed).
+  /// Header values must not contain CR or LF.
+  public func send(
+    _ method: String, _ url: String, headers: [(String, String)] = [], body: [UInt8] = [], allowPlainLoopback: Bool
+  ) throws(BlockingSocketError) -> Response {
     guard let target = Target(url) else { throw BlockingSocketError("not an absolute http(s) URL") }
     guard target.secure || (allowPlainLoopback && target.isLoopback) else { throw BlockingSocketError("\(target.host) must be reached over https") }
+    guard headers.allSatisfy({ !($0.0 + $0.1).contains(where: { $0 == "\r" || $0 == "\n" }) }) else {
+      throw BlockingSocketError("a header contains a line break")
+    }
     let socket = try BlockingSocket.connect(host: target.host, port: target.port, connectTimeout: connectTimeout, timeout: timeout)
     defer { socket.close() }
     if target.secure { try socket.startTLS(context: context, host: target.host) }
     let hostHeader = (target.host.contains(":") ? "[\(target.host)]" : target.host)
       + ((target.secure && target.port == 443) || (!target.secure && target.port == 80) ? "" : ":\(target.port)")
-    try socket.send(Array(
-      "GET \(target.path) HTTP/1.1\r\nHost: \(hostHeader)\r\nAccept: application/json\r\nUser-Agent: guestd\r\nConnection: close\r\n\r\n".utf8))
+    var head = "\(method) \(target.path) HTTP/1.1\r\nHost: \(hostHeader)\r\nAccept: application/json\r\nUser-Agent: guestd\r\nConnection: close\r\n"
+    for (name, value) in headers { head += "\(name): \(value)\r\n" }
+    if !body.isEmpty || method == "POST" { head += "Content-Length: \(body.count)\r\n" }
+    try socket.send(Array((head + "\r\n").utf8) + body)
     let reader = HTTPResponseReader(maximumHeaderBytes: maximumHeaderBytes, maximumBodyBytes: maximumBodyBytes)
     let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
     var buffer: [UInt8] = []
@@ -93,7 +128,7 @@ public struct HTTPSClient: Sendable {
       if !more { break }
     }
     guard reader.isComplete else { throw BlockingSocketError("the server closed the connection before the whole response") }
-    return (reader.status, reader.body)
+    return Response(status: reader.status, headers: reader.headers, body: reader.body)
   }
 }
 
@@ -108,6 +143,11 @@ final class HTTPResponseReader {
   private(set) var status = 0
   private(set) var body: [UInt8] = []
   private(set) var isComplete = false
+  /// The headers so far (names lower-cased); a field or value may arrive in pieces.
+  private(set) var headers: [(name: String, value: String)] = []
+  private var field: [UInt8] = []
+  private var value: [UInt8] = []
+  private var inValue = false
 
   init(maximumHeaderBytes: Int, maximumBodyBytes: Int) {
     self.maximumHeaderBytes = maximumHeaderBytes
@@ -116,11 +156,12 @@ final class HTTPResponseReader {
     settings.initialize(to: http_parser_settings())
     http_parser_init(parser, HTTP_RESPONSE)
     http_parser_settings_init(settings)
-    settings.pointee.on_header_field = { parser, _, length in HTTPResponseReader.owner(parser).countHeader(length) }
-    settings.pointee.on_header_value = { parser, _, length in HTTPResponseReader.owner(parser).countHeader(length) }
+    settings.pointee.on_header_field = { parser, at, length in HTTPResponseReader.owner(parser).headerPiece(at, length, isValue: false) }
+    settings.pointee.on_header_value = { parser, at, length in HTTPResponseReader.owner(parser).headerPiece(at, length, isValue: true) }
     settings.pointee.on_status = { parser, _, length in HTTPResponseReader.owner(parser).countHeader(length) }
     settings.pointee.on_headers_complete = { parser in
       let owner = HTTPResponseReader.owner(parser)
+      owner.finishHeader()
       owner.status = Int(parser!.pointee.status_code)
       if parser!.pointee.content_length != UInt64.max, parser!.pointee.content_length > UInt64(owner.maximumBodyBytes) {
         owner.failure = "the response is larger than \(owner.maximumBodyBytes) bytes"
@@ -163,6 +204,25 @@ final class HTTPResponseReader {
 
   private static func owner(_ parser: UnsafeMutablePointer<http_parser>?) -> HTTPResponseReader {
     Unmanaged<HTTPResponseReader>.fromOpaque(parser!.pointee.data).takeUnretainedValue()
+  }
+
+  private func headerPiece(_ at: UnsafePointer<CChar>?, _ length: Int, isValue: Bool) -> Int32 {
+    if !isValue && inValue { finishHeader() }
+    inValue = isValue
+    if let at {
+      at.withMemoryRebound(to: UInt8.self, capacity: length) { piece in
+        let bytes = UnsafeBufferPointer(start: piece, count: length)
+        if isValue { value.append(contentsOf: bytes) } else { field.append(contentsOf: bytes) }
+      }
+    }
+    return countHeader(length)
+  }
+
+  private func finishHeader() {
+    if !field.isEmpty { headers.append((String(decoding: field, as: UTF8.self).lowercased(), String(decoding: value, as: UTF8.self))) }
+    field.removeAll()
+    value.removeAll()
+    inValue = false
   }
 
   private func countHeader(_ length: Int) -> Int32 {

@@ -1,3 +1,5 @@
+import GuestAccessTLS
+
 /// One HTTP/1.1 request as the web listener received it.
 public struct HTTPRequest: Sendable {
   /// The method, e.g. `GET`.
@@ -88,18 +90,7 @@ public enum FormEncoding {
 
   /// Percent-encodes everything but unreserved characters (for query values).
   public static func percentEncode(_ text: String) -> String {
-    var out = ""
-    for byte in text.utf8 {
-      switch byte {
-      case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-        UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
-        out.unicodeScalars.append(Unicode.Scalar(byte))
-      default:
-        let digits = Array("0123456789ABCDEF".utf8)
-        out += "%" + String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 15)]], as: UTF8.self)
-      }
-    }
-    return out
+    PercentEncoding.encode(text)
   }
 
   private static func hexValue(_ byte: UInt8) -> UInt8? {

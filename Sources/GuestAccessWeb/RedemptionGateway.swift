@@ -16,7 +16,9 @@ struct RedemptionGateway: Sendable {
     service = InvitationServiceImpl(environment: app.environment)
     interceptors = [
       MetricsInterceptor(),
-      AuthInterceptor(store: app.store, clock: app.environment.clock, anonymousMethods: InvitationServiceImpl.anonymousMethods),
+      AuthInterceptor(
+        store: app.store, clock: app.environment.clock, anonymousMethods: InvitationServiceImpl.anonymousMethods,
+        providerKeys: app.environment.providerKeys),
     ]
   }
 
@@ -42,6 +44,18 @@ struct RedemptionGateway: Sendable {
     try await call(InvitationService.Method.completeRedemption, peer: peer, bearer: nil) { context in
       try await service.completeRedemption(
         request: CompleteRedemptionRequest(redemptionSessionID: sessionID, passcode: passcode), context: context)
+    }
+  }
+
+  func beginFederated(ticket: String, peer: String) async throws -> BeginFederatedRedemptionResponse {
+    try await call(InvitationService.Method.beginFederatedRedemption, peer: peer, bearer: nil) { context in
+      try await service.beginFederatedRedemption(request: BeginFederatedRedemptionRequest(ticket: ticket), context: context)
+    }
+  }
+
+  func completeFederated(_ request: CompleteFederatedRedemptionRequest, peer: String) async throws -> CompleteFederatedRedemptionResponse {
+    try await call(InvitationService.Method.completeFederatedRedemption, peer: peer, bearer: nil) { context in
+      try await service.completeFederatedRedemption(request: request, context: context)
     }
   }
 

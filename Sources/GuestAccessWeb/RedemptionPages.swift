@@ -5,7 +5,8 @@ import GuestAccessServer
 
 /// The guest's redemption pages: the invitation (`GET /redeem?ticket=`), the
 /// permissions to accept or decline (`/redeem/consent`), the passcode
-/// (`/redeem/passcode`, `/redeem/resend`) and the result (`/redeem/done`).
+/// (`/redeem/passcode`, `/redeem/resend`), the return from an identity
+/// provider (`/redeem/callback`) and the result (`/redeem/done`).
 /// Every step calls the invitation service through `RedemptionGateway`.
 struct RedemptionPages: Sendable {
   let gateway: RedemptionGateway
@@ -28,7 +29,9 @@ struct RedemptionPages: Sendable {
     case ("POST", "/redeem/passcode"): return await verify(request)
     case ("POST", "/redeem/resend"): return await resend(request)
     case ("GET", "/redeem/done"): return donePage(request)
-    case (_, "/redeem"), (_, "/redeem/consent"), (_, "/redeem/passcode"), (_, "/redeem/resend"), (_, "/redeem/done"):
+    case ("GET", InvitationServiceImpl.callbackPath): return await callback(request)
+    case (_, "/redeem"), (_, "/redeem/consent"), (_, "/redeem/passcode"), (_, "/redeem/resend"), (_, "/redeem/done"),
+      (_, InvitationServiceImpl.callbackPath):
       return .text(405, "method not allowed\n")
     default:
       return .text(404, "not found\n")
@@ -63,7 +66,8 @@ struct RedemptionPages: Sendable {
     body += "<h2>\(Page.escape(strings.signInHeading))</h2>\n<p>\(Page.escape(signInText(preview, strings)))</p>\n"
     body += "<p class=\"muted\">\(Page.escape(strings.email.invitationExpiry(Page.date(preview.expiresAt, strings))))</p>\n"
     if preview.signIn != .unavailable {
-      body += "<div class=\"actions\"><a class=\"button\" href=\"/redeem/consent\">\(Page.escape(strings.continueButton))</a></div>\n"
+      let label = preview.providerName.isEmpty ? strings.continueButton : strings.continueWith(preview.providerName)
+      body += "<div class=\"actions\"><a class=\"button\" href=\"/redeem/consent\">\(Page.escape(label))</a></div>\n"
     }
     return Page(language: strings.email.language, title: strings.pageTitle, body: body, extraHeaders: [Page.cookie(Self.cookieName, id, path: "/redeem", lifetime: sessions.lifetime, secure: secureCookies)]).response
   }
@@ -78,12 +82,15 @@ struct RedemptionPages: Sendable {
     }
     var body = Page.header(strings) + "<h1>\(Page.escape(strings.consentHeading))</h1>\n"
     if let error { body += "<p class=\"error\" role=\"alert\">\(Page.escape(error))</p>\n" }
+    let acceptLabel = preview.providerName.isEmpty ? strings.acceptButton : strings.continueWith(preview.providerName)
     body += "<p>\(Page.escape(strings.consentIntro(preview.tenantDisplayName)))</p>\n<ul>\n"
     body += strings.consentSees.map { "<li>\(Page.escape($0))</li>" }.joined(separator: "\n") + "\n</ul>\n"
     body += Page.grants(preview.groupNames, preview.applicationNames, strings: strings)
     body += "<p class=\"muted\">\(Page.escape(strings.consentStays))</p>\n"
     var fields = ""
-    if preview.signIn == .homeTenant {
+    if !preview.providerName.isEmpty {
+      body += "<p>\(Page.escape(signInText(preview, strings)))</p>\n"
+    } else if preview.signIn == .homeTenant {
       fields += """
         <label for="api_key">\(Page.escape(strings.homeKeyLabel))</label>
         <input type="password" id="api_key" name="api_key" autocomplete="off" required aria-describedby="api_key_hint">
@@ -95,7 +102,7 @@ struct RedemptionPages: Sendable {
     }
     fields += """
       <div class="actions">
-      <button type="submit" name="decision" value="accept">\(Page.escape(strings.acceptButton))</button>
+      <button type="submit" name="decision" value="accept">\(Page.escape(acceptLabel))</button>
       <button type="submit" name="decision" value="decline" class="secondary" formnovalidate>\(Page.escape(strings.declineButton))</button>
       </div>
       """
@@ -124,6 +131,9 @@ struct RedemptionPages: Sendable {
     case .success(let found): preview = found
     case .failure(let page): return page.response
     }
+    if !preview.providerName.isEmpty {
+      return await beginFederated(id, request: request, strings: strings)
+    }
     let key = Page.trimmed(form["api_key"] ?? "")
     if preview.signIn == .homeTenant && key.isEmpty {
       return await consent(request, error: strings.homeKeyLabel, status: 400)
@@ -139,14 +149,67 @@ struct RedemptionPages: Sendable {
           attemptsLeft: Int(response.passcodeAttemptsAllowed), sentAt: .now)
       }
       return .seeOther("/redeem/passcode")
-    } catch let error as RPCError where error.code == .permissionDenied || error.code == .unauthenticated
-      || error.code == .failedPrecondition && error.reason != .invitationRevoked && error.reason != .invitationExpired
-      && error.reason != .invitationAlreadyRedeemed
-    {
+    } catch let error as RPCError where Self.showsOnConsent(error) {
       return await consent(request, error: error.message, status: 403)
     } catch {
       return errorPage(error, strings: strings)
     }
+  }
+
+  /// Accept on a provider path: a new sign-in at the provider, its state
+  /// bound to this browser's session, and the browser sent there.
+  private func beginFederated(_ id: String, request: HTTPRequest, strings: WebStrings) async -> HTTPResponse {
+    guard let session = sessions.session(id) else { return expiredForm(request) }
+    do {
+      let started = try await gateway.beginFederated(ticket: session.ticket, peer: request.peer)
+      sessions.update(id) { $0.federatedState = started.state }
+      return .seeOther(started.authorizationURL)
+    } catch let error as RPCError where Self.showsOnConsent(error) {
+      return await consent(request, error: error.message, status: 403)
+    } catch {
+      return errorPage(error, strings: strings)
+    }
+  }
+
+  /// `GET /redeem/callback?code=…&state=…` (or `?error=…&state=…`): the
+  /// provider sends the browser back. The state must be the one this
+  /// browser's session started; the service exchanges the code and redeems.
+  /// A refusal shows the permissions page again with the reason (the
+  /// invitation stays usable).
+  private func callback(_ request: HTTPRequest) async -> HTTPResponse {
+    let query = request.queryItems
+    // An error redirect without `state` (some providers drop it) ends this session's own sign-in:
+    // it can refuse it, never complete it.
+    let returned = query["state"] ?? ""
+    guard let (id, session) = currentSession(request), let expected = session.federatedState,
+      returned.isEmpty ? !(query["error"] ?? "").isEmpty && (query["code"] ?? "").isEmpty
+        : Secrets.constantTimeEqual(Array(expected.utf8), Array(returned.utf8))
+    else { return expiredForm(request) }
+    sessions.update(id) { $0.federatedState = nil }
+    let strings = WebStrings.forLanguage(session.language)
+    let preview: InvitationPreview
+    switch await currentInvitation(session.ticket, request: request, strings: strings) {
+    case .success(let found): preview = found
+    case .failure(let page): return page.response
+    }
+    do {
+      let response = try await gateway.completeFederated(
+        CompleteFederatedRedemptionRequest(
+          state: expected, code: query["code"] ?? "", error: query["error"] ?? "", errorDescription: query["error_description"] ?? ""),
+        peer: request.peer)
+      return finish(id, preview: preview, redirectURL: response.redirectURL, tenantID: nil)
+    } catch let error as RPCError where Self.showsOnConsent(error) || error.code == .notFound || error.code == .unavailable {
+      return await consent(request, error: strings.providerRefusedHeading + ": " + error.message, status: 403)
+    } catch {
+      return errorPage(error, strings: strings)
+    }
+  }
+
+  /// Refusals that leave the invitation usable: shown on the permissions page.
+  private static func showsOnConsent(_ error: RPCError) -> Bool {
+    error.code == .permissionDenied || error.code == .unauthenticated || error.code == .alreadyExists
+      || error.code == .failedPrecondition && error.reason != .invitationRevoked && error.reason != .invitationExpired
+      && error.reason != .invitationAlreadyRedeemed
   }
 
   private func passcodePage(_ request: HTTPRequest, error: String?, status: Int = 200) -> HTTPResponse {
@@ -262,6 +325,8 @@ struct RedemptionPages: Sendable {
 
   private func signInText(_ preview: InvitationPreview, _ strings: WebStrings) -> String {
     switch preview.signIn {
+    case .homeTenant where !preview.providerName.isEmpty: strings.signInHomeProvider(preview.providerName)
+    case .partnerProvider: strings.signInPartner(preview.providerName)
     case .homeTenant: strings.signInHome
     case .emailPasscode: strings.signInPasscode(preview.maskedEmail)
     case .unavailable: strings.signInUnavailable

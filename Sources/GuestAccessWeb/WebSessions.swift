@@ -24,7 +24,10 @@ struct RedemptionWebSession: WebSession {
   var passcode: PasscodeStep?
   /// The outcome, once accepted.
   var done: Done?
-
+  /// The `state` of a sign-in at an identity provider in progress: the
+  /// callback must bring back this one (so a callback cannot be played into
+  /// another browser's session).
+  var federatedState: String?
 
   struct Done: Sendable {
     var tenantDisplayName: String

@@ -68,5 +68,9 @@ extension WebStrings {
     signInNotAllowedHeading: "You cannot sign in here",
     signInNotAllowedBody: "This account may no longer sign in to the organization. Ask the person who invited you.",
     signInFormExpiredBody: "For your security the form could not be accepted. Start the sign-in again.",
-    nextSignIn: "Next time, sign in here:")
+    nextSignIn: "Next time, sign in here:",
+    signInPartner: { name in "You sign in with your organization's account at \(name). Your password is never shared with this service." },
+    signInHomeProvider: { name in "Your email domain belongs to an organization that uses this service: you sign in with its account at \(name)." },
+    continueWith: { name in "Continue with \(name)" },
+    providerRefusedHeading: "The sign-in did not work")
 }

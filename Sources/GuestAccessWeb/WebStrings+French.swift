@@ -68,5 +68,9 @@ extension WebStrings {
     signInNotAllowedHeading: "Vous ne pouvez pas vous connecter ici",
     signInNotAllowedBody: "Ce compte ne peut plus se connecter à l’organisation. Adressez-vous à la personne qui vous a invité.",
     signInFormExpiredBody: "Pour votre sécurité, le formulaire n’a pas pu être accepté. Recommencez la connexion.",
-    nextSignIn: "La prochaine fois, connectez-vous ici :")
+    nextSignIn: "La prochaine fois, connectez-vous ici :",
+    signInPartner: { name in "Vous vous connectez avec le compte de votre organisation chez \(name). Votre mot de passe n’est jamais communiqué à ce service." },
+    signInHomeProvider: { name in "Le domaine de votre adresse appartient à une organisation qui utilise ce service : vous vous connectez avec son compte chez \(name)." },
+    continueWith: { name in "Continuer avec \(name)" },
+    providerRefusedHeading: "La connexion n’a pas abouti")
 }

@@ -68,5 +68,9 @@ extension WebStrings {
     signInNotAllowedHeading: "Sie können sich hier nicht anmelden",
     signInNotAllowedBody: "Dieses Konto kann sich nicht mehr bei der Organisation anmelden. Wenden Sie sich an die Person, die Sie eingeladen hat.",
     signInFormExpiredBody: "Zu Ihrer Sicherheit konnte das Formular nicht angenommen werden. Beginnen Sie die Anmeldung erneut.",
-    nextSignIn: "Melden Sie sich das nächste Mal hier an:")
+    nextSignIn: "Melden Sie sich das nächste Mal hier an:",
+    signInPartner: { name in "Sie melden sich mit dem Konto Ihrer Organisation bei \(name) an. Ihr Passwort wird nie an diesen Dienst weitergegeben." },
+    signInHomeProvider: { name in "Die Domain Ihrer Adresse gehört einer Organisation, die diesen Dienst nutzt: Sie melden sich mit deren Konto bei \(name) an." },
+    continueWith: { name in "Weiter mit \(name)" },
+    providerRefusedHeading: "Die Anmeldung hat nicht funktioniert")
 }

@@ -76,6 +76,11 @@ struct WebStrings: Sendable {
   var signInNotAllowedBody: String
   var signInFormExpiredBody: String
   var nextSignIn: String
+  // Sign-in through an identity provider.
+  var signInPartner: @Sendable (String) -> String
+  var signInHomeProvider: @Sendable (String) -> String
+  var continueWith: @Sendable (String) -> String
+  var providerRefusedHeading: String
 
   static let all: [WebStrings] = [.english, .french, .german]
 

@@ -77,7 +77,9 @@ def passcode_mails(address):
 options = Options()
 options.binary_location = plan["chromium"]
 for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=430,1000",
-                 "--lang=en-US", "--no-first-run", "--disable-extensions"):
+                 "--lang=en-US", "--no-first-run", "--disable-extensions",
+                 # The test provider's page links a stylesheet on a CDN: fail it at once, offline or not.
+                 "--host-resolver-rules=MAP cdn.jsdelivr.net ~NOTFOUND"):
     options.add_argument(argument)
 driver = webdriver.Chrome(service=Service(executable_path=plan["chromedriver"]), options=options)
 driver.set_page_load_timeout(20)
@@ -152,10 +154,51 @@ def run_sign_in(case):
     results[case["name"]] = "signed in"
 
 
+def sign_in_at_provider(case, sub):
+    """On the identity provider's authorization form (oidc-provider-mock): sign in as `sub`, or deny when None."""
+    check(case["provider_heading"] in h1(), "%s: provider page heading is %r" % (case["kind"], h1()))
+    if sub is None:
+        click("button[name=action][value=deny]")
+        return
+    driver.find_element(By.CSS_SELECTOR, "input[name=sub]").send_keys(sub)
+    shot(case.get("shot_provider"))
+    click("button[type=submit]:not([name])")
+
+
+def run_federated(case):
+    """A partner's guest redeems through its organization's identity provider: the invitation
+    page offers "Continue with <provider>", the permissions page sends the browser to the
+    provider; a cancelled sign-in comes back to the permissions page with the reason, and a
+    second try lands on the redirect URL."""
+    kind = case["kind"]
+    driver.get(redeem_link(case["to"]))
+    main = driver.find_element(By.TAG_NAME, "main").text
+    for text in case.get("invitation_texts", []):
+        check(text in main, "%s: invitation page lacks %r" % (kind, text))
+    button = driver.find_element(By.CSS_SELECTOR, "a.button").text
+    check(case["continue_text"] in button, "%s: the invitation's button reads %r" % (kind, button))
+    shot(case.get("shot_invitation"))
+    click("a.button")
+    check(case["consent_heading"] in h1(), "%s: consent heading is %r" % (kind, h1()))
+    check(not driver.find_elements(By.ID, "api_key"), "%s: the permissions page asks for an API key" % kind)
+    click("button[value=accept]")
+    sign_in_at_provider(case, None)
+    check(driver.current_url.startswith(plan["base"] + "/redeem/callback"), "%s: back on %r" % (kind, driver.current_url))
+    alert = driver.find_element(By.CSS_SELECTOR, "[role=alert]").text
+    check(case["refused_text"] in alert, "%s: a cancelled sign-in says %r" % (kind, alert))
+    shot(case.get("shot_refused"))
+    click("button[value=accept]")
+    sign_in_at_provider(case, case["sub"])
+    check(driver.current_url == case["redirect"], "%s: landed on %r, not %r" % (kind, driver.current_url, case["redirect"]))
+    results[case["name"]] = driver.current_url
+
+
 def run_case(case):
     kind = case["kind"]
     if kind.startswith("signin"):
         return run_sign_in(case)
+    if kind == "federated":
+        return run_federated(case)
     address = case["to"]
     link = redeem_link(address) if kind != "unknown" else plan["base"] + "/redeem?ticket=not-a-real-ticket"
     before_codes = passcode_mails(address) if kind != "unknown" else set()

@@ -28,7 +28,12 @@ struct RedemptionBrowserTests {
       logger: Logger(label: "web-test"))
     defer { web.stop() }
     let base = "http://127.0.0.1:\(web.port)"
-    try await withTestServer(configure: { $0.publicBaseURL = base }) { server in
+    // Proseware's identity provider (a real OpenID provider on loopback).
+    let proseware = try await OIDCProviderMock.start()
+    defer { proseware.stop() }
+    try await withTestServer(configure: { $0.publicBaseURL = base; $0.oidcAllowHTTPLoopback = true }) { server in
+      // The provider signs with the real clock: after the two hours skipped below, the server's clock is the real one.
+      server.clock.advance(seconds: Int64(Date().timeIntervalSince1970) - 7200 - server.clock.nowMillis() / 1000)
       web.start(handler: WebApp(app: server.app, resendCooldown: .seconds(1)))
       let contoso = try await server.makeTenant("Contoso", domain: "contoso.example")
       let northwind = try await server.makeTenant("Northwind", domain: "northwind.example")
@@ -51,10 +56,15 @@ struct RedemptionBrowserTests {
       let revoked = try await invite("gone@fabrikam.example")
       let tampered = try await invite("csrf@fabrikam.example")
       let declined = try await invite("no@fabrikam.example", language: "fr")
+      _ = try await admin.tenants.createIdentityProvider(CreateIdentityProviderRequest(provider: IdentityProvider(
+        displayName: "Proseware", kind: .openidConnect, use: .partner,
+        oidc: OpenIDConnectSettings(issuer: proseware.issuer, clientID: "contoso-guests", clientSecret: "s3cret"), domains: ["proseware.com"])))
+      let giovanna = try await invite("gcarvalho@proseware.com", redirect: landing)
+      try await proseware.setUser("giovanna", ["email": "gcarvalho@proseware.com", "email_verified": true, "name": "Giovanna Carvalho"])
       // Every invitation email delivered before one is revoked and one expires.
       let spool = server.app.settings.email.spoolDir ?? server.dataDir + "/outbox"
       let deadline = ContinuousClock.now + .seconds(10).scaled
-      while ((try? FileManager.default.contentsOfDirectory(atPath: spool)) ?? []).filter({ $0.hasSuffix(".eml") }).count < 7 {
+      while ((try? FileManager.default.contentsOfDirectory(atPath: spool)) ?? []).filter({ $0.hasSuffix(".eml") }).count < 8 {
         guard ContinuousClock.now < deadline else { throw TestFailure("the invitation emails were not spooled") }
         try await Task.sleep(for: .milliseconds(20))
       }
@@ -87,6 +97,11 @@ struct RedemptionBrowserTests {
           ["name": "unknown", "kind": "unknown", "to": "", "heading": "This link does not work"],
           ["name": "csrf", "kind": "csrf", "to": "csrf@fabrikam.example", "consent_heading": consent, "heading": "This page expired",
            "shot": "10-form-expired"],
+          // Giovanna redeems through Proseware's identity provider (cancelling once first).
+          ["name": "federated", "kind": "federated", "to": "gcarvalho@proseware.com", "redirect": landing, "sub": "giovanna",
+           "invitation_texts": ["Contoso", "Proseware"], "continue_text": "Continue with Proseware", "consent_heading": consent,
+           "provider_heading": "Authorize Client", "refused_text": "The sign-in did not work",
+           "shot_invitation": "16-invitation-provider", "shot_provider": "17-provider-sign-in", "shot_refused": "18-provider-cancelled"],
           ["name": "decline", "kind": "decline", "to": "no@fabrikam.example", "consent_heading": "Vérifier les autorisations",
            "heading": "Invitation refusée", "shot_consent": "11-consent-fr", "shot": "12-declined-fr"],
           // Alice, accepted by passcode above, signs in again.
@@ -124,6 +139,10 @@ struct RedemptionBrowserTests {
           principalUserID: guest.id, resourceID: app.id, resourceType: .application))
         #expect(groupAccess.allowed && appAccess.allowed, "grants of \(guest.mail)")
       }
+      // Giovanna holds Proseware's identity.
+      let giovannaGuest = try await admin.guests.getGuest(GetGuestRequest(userID: giovanna.guestUserID))
+      #expect(giovannaGuest.externalUserState == .accepted)
+      #expect(giovannaGuest.identities == [Identity(signInType: .federated, issuer: proseware.issuer, issuerAssignedID: "giovanna")])
       for pending in [wrong, tampered, declined] {
         let invitation = try await admin.invitations.getInvitation(GetInvitationRequest(invitationID: pending.id))
         #expect(invitation.status == .pendingAcceptance, "\(pending.invitedEmail) stays usable")

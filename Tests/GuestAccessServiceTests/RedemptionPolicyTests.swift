@@ -25,6 +25,35 @@ struct RedemptionPolicyTests {
     #expect(policy.passcodeRefusal(disabled, invitedDomain: "x.example")?.reason == .emailOTPDisabled)
   }
 
+  @Test func theTenantsOrderPicksTheFirstStepThatApplies() {
+    let proseware = IdentityProvider(id: "idp_p", tenantID: "t1", displayName: "Proseware", use: .partner, domains: ["proseware.com"])
+    let fabrikamSSO = IdentityProvider(id: "idp_f", tenantID: "t2", displayName: "Fabrikam SSO", use: .members)
+    // The default order: a home tenant first, then the partner provider, then the passcode.
+    let partner = RedemptionPolicy.SignInFacts(invitingTenantID: "t1", domainOwnerTenantID: nil, emailOtpMode: .enabled, partnerProvider: proseware)
+    #expect(policy.signIn(partner) == .partnerProvider)
+    #expect(policy.provider(partner)?.id == "idp_p")
+    #expect(policy.passcodeRefusal(partner, invitedDomain: "proseware.com")?.reason == .providerSignInRequired)
+    #expect(policy.homeCredentialRefusal(partner)?.reason == .providerSignInRequired)
+    var home = RedemptionPolicy.SignInFacts(
+      invitingTenantID: "t1", domainOwnerTenantID: "t2", emailOtpMode: .enabled, partnerProvider: proseware, homeProvider: fabrikamSSO)
+    #expect(policy.signIn(home) == .homeTenant)
+    #expect(policy.provider(home)?.id == "idp_f")
+    #expect(policy.homeCredentialRefusal(home) == nil)
+    // The tenant puts its partner provider first, or leaves steps out.
+    home.order = [.partnerProvider, .homeTenant]
+    #expect(policy.signIn(home) == .partnerProvider)
+    home.order = [.emailPasscode]
+    #expect(policy.signIn(home) == .emailPasscode)
+    #expect(policy.provider(home) == nil)
+    #expect(policy.homeCredentialRefusal(home)?.reason == .redemptionStepNotOffered)
+    var noPasscode = partner
+    noPasscode.order = [.homeTenant, .emailPasscode]
+    #expect(policy.signIn(noPasscode) == .emailPasscode)
+    noPasscode.emailOtpMode = .disabled
+    #expect(policy.signIn(noPasscode) == .unavailable)
+    #expect(policy.passcodeRefusal(noPasscode, invitedDomain: "proseware.com")?.reason == .emailOTPDisabled)
+  }
+
   @Test func invitationStates() {
     #expect(policy.redeemableRefusal(.pendingAcceptance, expiresAt: now + 1, now: now) == nil)
     #expect(policy.redeemableRefusal(.pendingAcceptance, expiresAt: now, now: now)?.reason == .invitationExpired)

@@ -89,8 +89,9 @@ struct StoredSecretsTests {
       let connection = try SQLiteConnection(path: dataDir + "/guestaccess.sqlite")
       try connection.execute("UPDATE invitations SET ticket_hash = x'\(Self.hex(Secrets.hash(ticket)))'")
       try connection.execute("UPDATE redemption_sessions SET passcode_hash = x'\(Self.hex(Secrets.hash("12345678")))'")
-      // Tables of later versions go too (version 7: identity providers; 8: sign-in sessions).
-      try connection.execute("DROP TABLE identity_providers; DROP TABLE federated_identities; DROP TABLE sign_in_sessions")
+      // Tables of later versions go too (version 7: identity providers; 8: sign-in sessions; 9: federated sign-ins).
+      try connection.execute(
+        "DROP TABLE identity_providers; DROP TABLE federated_identities; DROP TABLE sign_in_sessions; DROP TABLE federated_sign_ins")
       try connection.execute("PRAGMA user_version = 4")
     }
     try await withTestServer(dataDir: dataDir, clock: clock) { server in

@@ -6,13 +6,13 @@ public import GuestAccessProto
 
 /// Invitations of guests and their redemption.
 ///
-/// Every call but RedeemInvitation, CompleteRedemption, BeginPasscodeSignIn
-/// and CompletePasscodeSignIn needs
+/// Every call but RedeemInvitation, CompleteRedemption, the federated
+/// redemption, BeginPasscodeSignIn and CompletePasscodeSignIn needs
 /// `authorization: Bearer <secret>` (UNAUTHENTICATED otherwise) and acts in
 /// the caller's acting tenant (the `tenant` metadata for a guest, else the
 /// credential's tenant); `tenant_id` must be empty or that tenant (else
-/// NOT_FOUND; see common.proto). RedeemInvitation, CompleteRedemption and the
-/// passcode sign-in need no `authorization` (RedeemInvitation takes one for the
+/// NOT_FOUND; see common.proto). RedeemInvitation, CompleteRedemption, the
+/// federated redemption and the passcode sign-in need no `authorization` (RedeemInvitation takes one for the
 /// home-tenant path).
 /// Another tenant's object is NOT_FOUND. GLOBAL_ADMIN and USER_ADMIN see and
 /// manage every invitation of the tenant; other inviters only their own.
@@ -87,7 +87,12 @@ public enum InvitationService {
     /// (reasons EMAIL_OTP_DISABLED, HOME_TENANT_REQUIRED when the invited
     /// email is in a domain a tenant here verified). Both paths: NOT_FOUND
     /// for an unknown ticket; FAILED_PRECONDITION (reasons INVITATION_EXPIRED,
-    /// INVITATION_REVOKED, INVITATION_ALREADY_REDEEMED); RESOURCE_EXHAUSTED
+    /// INVITATION_REVOKED, INVITATION_ALREADY_REDEEMED); FAILED_PRECONDITION
+    /// (reason PROVIDER_SIGN_IN_REQUIRED) when the inviting tenant's
+    /// redemption_order selects an identity provider for the invitee first
+    /// (redeem with BeginFederatedRedemption), (reason
+    /// REDEMPTION_STEP_NOT_OFFERED) for a credential when the order leaves
+    /// HOME_TENANT out; RESOURCE_EXHAUSTED
     /// (reason REDEMPTION_RATE_LIMITED, with RetryInfo) after 5 passcodes for
     /// a ticket in an hour, or for an unknown ticket once its source address
     /// had 20 failed attempts (unknown tickets or sessions, wrong accounts,
@@ -105,6 +110,42 @@ public enum InvitationService {
     /// REDEMPTION_RATE_LIMITED) instead for an unknown one once the source is
     /// over its failed attempts (see RedeemInvitation).
     public static let completeRedemption = MethodDescriptor(service: "guestaccess.v1.InvitationService", method: "CompleteRedemption", kind: .unary, idempotent: false)
+    /// Starts a redemption through an identity provider; callable without a
+    /// credential. The inviting tenant's redemption_order must select a
+    /// provider for the invitee: PARTNER_PROVIDER (the tenant's PARTNER
+    /// provider for the invited domain), or HOME_TENANT when the tenant that
+    /// verified the invited domain has a MEMBERS provider; else
+    /// FAILED_PRECONDITION (reason REDEMPTION_STEP_NOT_OFFERED). Returns the
+    /// provider's authorization URL with a new random state, nonce and PKCE
+    /// code verifier (S256), kept by the server for 10 minutes and usable once
+    /// (the state and verifier are stored hashed and sealed). UNAVAILABLE
+    /// (reason PROVIDER_UNAVAILABLE) when the provider's discovery document
+    /// cannot be read; RESOURCE_EXHAUSTED (reason REDEMPTION_RATE_LIMITED, with
+    /// RetryInfo) after 20 starts for an invitation in an hour; NOT_FOUND,
+    /// FAILED_PRECONDITION and RESOURCE_EXHAUSTED for the ticket as
+    /// RedeemInvitation.
+    public static let beginFederatedRedemption = MethodDescriptor(service: "guestaccess.v1.InvitationService", method: "BeginFederatedRedemption", kind: .unary, idempotent: false)
+    /// Finishes a redemption through an identity provider with what it sent
+    /// to /redeem/callback; callable without a credential. The state is spent
+    /// by the first call, whatever its outcome. The code is exchanged at the
+    /// provider's token endpoint with the client secret and the PKCE verifier,
+    /// and the ID token validated (docs/FEDERATION.md; its nonce must be this
+    /// sign-in's). The address in the provider's email claim must be the
+    /// invited one (PERMISSION_DENIED, reason INVITATION_EMAIL_MISMATCH) and
+    /// verified: `email_verified: true`, or, for the PARTNER provider of the
+    /// invited domain, no `email_verified` claim at all (UNAUTHENTICATED,
+    /// reason EMAIL_NOT_VERIFIED). Through a MEMBERS provider the person is the
+    /// home tenant's user linked to (issuer, sub), or on a first sign-in its
+    /// user with that verified address in one of its verified domains (then
+    /// linked), and redeems as with its credential on RedeemInvitation. Every
+    /// refusal leaves the invitation usable and is audited. NOT_FOUND (reason
+    /// FEDERATED_STATE_INVALID) for an unknown state; FAILED_PRECONDITION
+    /// (reasons FEDERATED_STATE_USED, FEDERATED_STATE_EXPIRED);
+    /// UNAUTHENTICATED (reason PROVIDER_SIGN_IN_FAILED) when the provider sent
+    /// an error or refused the code, (TOKEN_* reasons) for a refused ID token;
+    /// UNAVAILABLE (reasons PROVIDER_UNAVAILABLE, PROVIDER_KEYS_UNAVAILABLE);
+    /// the invitation's refusals as RedeemInvitation.
+    public static let completeFederatedRedemption = MethodDescriptor(service: "guestaccess.v1.InvitationService", method: "CompleteFederatedRedemption", kind: .unary, idempotent: false)
     /// Starts a later sign-in of an email passcode guest: for an ACCEPTED guest
     /// of the tenant with an EMAIL_OTP identity, enabled, not removed, not
     /// expired, in a tenant that is active and allows email passcodes (and
@@ -137,7 +178,7 @@ public enum InvitationService {
     public static let completePasscodeSignIn = MethodDescriptor(service: "guestaccess.v1.InvitationService", method: "CompletePasscodeSignIn", kind: .unary, idempotent: false)
 
     /// Every method of the service.
-    public static let all: [MethodDescriptor] = [createInvitation, createInvitations, getInvitation, listInvitations, resendInvitation, revokeInvitation, redeemInvitation, completeRedemption, beginPasscodeSignIn, completePasscodeSignIn]
+    public static let all: [MethodDescriptor] = [createInvitation, createInvitations, getInvitation, listInvitations, resendInvitation, revokeInvitation, redeemInvitation, completeRedemption, beginFederatedRedemption, completeFederatedRedemption, beginPasscodeSignIn, completePasscodeSignIn]
   }
 
   /// Typed client stubs over any `ClientChannel`.
@@ -230,7 +271,12 @@ public enum InvitationService {
     /// (reasons EMAIL_OTP_DISABLED, HOME_TENANT_REQUIRED when the invited
     /// email is in a domain a tenant here verified). Both paths: NOT_FOUND
     /// for an unknown ticket; FAILED_PRECONDITION (reasons INVITATION_EXPIRED,
-    /// INVITATION_REVOKED, INVITATION_ALREADY_REDEEMED); RESOURCE_EXHAUSTED
+    /// INVITATION_REVOKED, INVITATION_ALREADY_REDEEMED); FAILED_PRECONDITION
+    /// (reason PROVIDER_SIGN_IN_REQUIRED) when the inviting tenant's
+    /// redemption_order selects an identity provider for the invitee first
+    /// (redeem with BeginFederatedRedemption), (reason
+    /// REDEMPTION_STEP_NOT_OFFERED) for a credential when the order leaves
+    /// HOME_TENANT out; RESOURCE_EXHAUSTED
     /// (reason REDEMPTION_RATE_LIMITED, with RetryInfo) after 5 passcodes for
     /// a ticket in an hour, or for an unknown ticket once its source address
     /// had 20 failed attempts (unknown tickets or sessions, wrong accounts,
@@ -252,6 +298,48 @@ public enum InvitationService {
     /// over its failed attempts (see RedeemInvitation).
     public func completeRedemption(_ request: CompleteRedemptionRequest, options: CallOptions = .defaults) async throws -> CompleteRedemptionResponse {
       try await channel.unary(InvitationService.Method.completeRedemption, request: request, responseType: CompleteRedemptionResponse.self, options: options)
+    }
+
+    /// Starts a redemption through an identity provider; callable without a
+    /// credential. The inviting tenant's redemption_order must select a
+    /// provider for the invitee: PARTNER_PROVIDER (the tenant's PARTNER
+    /// provider for the invited domain), or HOME_TENANT when the tenant that
+    /// verified the invited domain has a MEMBERS provider; else
+    /// FAILED_PRECONDITION (reason REDEMPTION_STEP_NOT_OFFERED). Returns the
+    /// provider's authorization URL with a new random state, nonce and PKCE
+    /// code verifier (S256), kept by the server for 10 minutes and usable once
+    /// (the state and verifier are stored hashed and sealed). UNAVAILABLE
+    /// (reason PROVIDER_UNAVAILABLE) when the provider's discovery document
+    /// cannot be read; RESOURCE_EXHAUSTED (reason REDEMPTION_RATE_LIMITED, with
+    /// RetryInfo) after 20 starts for an invitation in an hour; NOT_FOUND,
+    /// FAILED_PRECONDITION and RESOURCE_EXHAUSTED for the ticket as
+    /// RedeemInvitation.
+    public func beginFederatedRedemption(_ request: BeginFederatedRedemptionRequest, options: CallOptions = .defaults) async throws -> BeginFederatedRedemptionResponse {
+      try await channel.unary(InvitationService.Method.beginFederatedRedemption, request: request, responseType: BeginFederatedRedemptionResponse.self, options: options)
+    }
+
+    /// Finishes a redemption through an identity provider with what it sent
+    /// to /redeem/callback; callable without a credential. The state is spent
+    /// by the first call, whatever its outcome. The code is exchanged at the
+    /// provider's token endpoint with the client secret and the PKCE verifier,
+    /// and the ID token validated (docs/FEDERATION.md; its nonce must be this
+    /// sign-in's). The address in the provider's email claim must be the
+    /// invited one (PERMISSION_DENIED, reason INVITATION_EMAIL_MISMATCH) and
+    /// verified: `email_verified: true`, or, for the PARTNER provider of the
+    /// invited domain, no `email_verified` claim at all (UNAUTHENTICATED,
+    /// reason EMAIL_NOT_VERIFIED). Through a MEMBERS provider the person is the
+    /// home tenant's user linked to (issuer, sub), or on a first sign-in its
+    /// user with that verified address in one of its verified domains (then
+    /// linked), and redeems as with its credential on RedeemInvitation. Every
+    /// refusal leaves the invitation usable and is audited. NOT_FOUND (reason
+    /// FEDERATED_STATE_INVALID) for an unknown state; FAILED_PRECONDITION
+    /// (reasons FEDERATED_STATE_USED, FEDERATED_STATE_EXPIRED);
+    /// UNAUTHENTICATED (reason PROVIDER_SIGN_IN_FAILED) when the provider sent
+    /// an error or refused the code, (TOKEN_* reasons) for a refused ID token;
+    /// UNAVAILABLE (reasons PROVIDER_UNAVAILABLE, PROVIDER_KEYS_UNAVAILABLE);
+    /// the invitation's refusals as RedeemInvitation.
+    public func completeFederatedRedemption(_ request: CompleteFederatedRedemptionRequest, options: CallOptions = .defaults) async throws -> CompleteFederatedRedemptionResponse {
+      try await channel.unary(InvitationService.Method.completeFederatedRedemption, request: request, responseType: CompleteFederatedRedemptionResponse.self, options: options)
     }
 
     /// Starts a later sign-in of an email passcode guest: for an ACCEPTED guest

@@ -137,5 +137,14 @@ public enum PostgresSchema {
         max_attempts bigint NOT NULL, state bigint NOT NULL, created_at bigint NOT NULL);
       CREATE INDEX sign_in_sessions_created ON sign_in_sessions(created_at);
       """),
+    // The SQLite schema's version 9.
+    Migration(version: 5, name: "federated sign-ins", sql: """
+      CREATE TABLE federated_sign_ins (
+        state_hash bytea PRIMARY KEY, invitation_id text COLLATE "C" NOT NULL, tenant_id text COLLATE "C" NOT NULL,
+        provider_id text COLLATE "C" NOT NULL, provider_tenant_id text COLLATE "C" NOT NULL, step bigint NOT NULL,
+        nonce text COLLATE "C" NOT NULL, sealed_verifier bytea NOT NULL, expires_at bigint NOT NULL, state bigint NOT NULL,
+        created_at bigint NOT NULL);
+      CREATE INDEX federated_sign_ins_created ON federated_sign_ins(created_at);
+      """),
   ]
 }

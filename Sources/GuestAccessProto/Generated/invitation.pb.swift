@@ -1890,3 +1890,256 @@ extension CompletePasscodeSignInResponse: _CBridged {
     }
   }
 }
+
+/// BeginFederatedRedemption: starts a redemption through an identity
+/// provider in the invitee's browser (authorization code with PKCE).
+public struct BeginFederatedRedemptionRequest: ProtoMessage, Codable {
+  /// The fully qualified protobuf name, `guestaccess.v1.BeginFederatedRedemptionRequest`.
+  public static let protoName = "guestaccess.v1.BeginFederatedRedemptionRequest"
+
+  /// The ticket: the `ticket` query parameter of the redeem URL, or the whole
+  /// redeem URL.
+  public var ticket: String = ""
+
+  /// Creates a message with every field at its default value.
+  public init() {}
+
+  /// Creates a message from its fields; omitted fields keep their default values.
+  public init(ticket: String = "") {
+    self.ticket = ticket
+  }
+
+  /// Decodes the protobuf wire format with protoc-c's codec.
+  /// - Throws: `ProtoDecodingError` for bytes that are not a valid `BeginFederatedRedemptionRequest`.
+  public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    self = try _protoDecode(Self.self, bytes)
+  }
+
+  /// The exact number of bytes `serialize(into:)` appends.
+  public func serializedSize() -> Int { _protoSize(self) }
+
+  /// Appends the protobuf wire format, encoded by protoc-c's codec.
+  public func serialize(into buffer: inout [UInt8]) { _protoEncode(self, into: &buffer) }
+}
+
+extension BeginFederatedRedemptionRequest: _CBridged {
+  typealias CMessage = Guestaccess__V1__BeginFederatedRedemptionRequest
+
+  nonisolated(unsafe) static let _descriptor = _descriptorOf(Self.self)
+
+  static func _cInit(_ message: UnsafeMutablePointer<Guestaccess__V1__BeginFederatedRedemptionRequest>) {
+    guestaccess__v1__begin_federated_redemption_request__init(message)
+  }
+
+  init(_c c: UnsafePointer<Guestaccess__V1__BeginFederatedRedemptionRequest>) {
+    self.init()
+    self.ticket = _protoString(c.pointee.ticket)
+  }
+
+  func _fill(_ c: UnsafeMutablePointer<Guestaccess__V1__BeginFederatedRedemptionRequest>, _ arena: _ProtoArena) {
+    if !self.ticket.isEmpty { c.pointee.ticket = arena.string(self.ticket) }
+  }
+}
+
+/// Where to send the invitee's browser.
+public struct BeginFederatedRedemptionResponse: ProtoMessage, Codable {
+  /// The fully qualified protobuf name, `guestaccess.v1.BeginFederatedRedemptionResponse`.
+  public static let protoName = "guestaccess.v1.BeginFederatedRedemptionResponse"
+
+  /// The provider's authorization endpoint with response_type=code,
+  /// client_id, redirect_uri (<public base URL>/redeem/callback), scope,
+  /// state, nonce, code_challenge and code_challenge_method=S256.
+  public var authorizationURL: String = ""
+  /// The state in authorization_url (secret: it finishes the sign-in). A
+  /// browser front end binds it to the browser's session and checks that the
+  /// callback brings it back.
+  public var state: String = ""
+  /// When the state stops working (Unix ms; 10 minutes after the start).
+  public var expiresAt: Int64 = 0
+  /// The provider's display name ("Continue with ...").
+  public var providerDisplayName: String = ""
+  /// PARTNER_PROVIDER (the inviting tenant's provider for the invited
+  /// domain) or HOME_TENANT (the MEMBERS provider of the tenant that verified
+  /// the invited domain).
+  public var step: RedemptionStep = .unspecified
+
+  /// Creates a message with every field at its default value.
+  public init() {}
+
+  /// Creates a message from its fields; omitted fields keep their default values.
+  public init(authorizationURL: String = "", state: String = "", expiresAt: Int64 = 0, providerDisplayName: String = "", step: RedemptionStep = .unspecified) {
+    self.authorizationURL = authorizationURL
+    self.state = state
+    self.expiresAt = expiresAt
+    self.providerDisplayName = providerDisplayName
+    self.step = step
+  }
+
+  /// Decodes the protobuf wire format with protoc-c's codec.
+  /// - Throws: `ProtoDecodingError` for bytes that are not a valid `BeginFederatedRedemptionResponse`.
+  public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    self = try _protoDecode(Self.self, bytes)
+  }
+
+  /// The exact number of bytes `serialize(into:)` appends.
+  public func serializedSize() -> Int { _protoSize(self) }
+
+  /// Appends the protobuf wire format, encoded by protoc-c's codec.
+  public func serialize(into buffer: inout [UInt8]) { _protoEncode(self, into: &buffer) }
+}
+
+extension BeginFederatedRedemptionResponse: _CBridged {
+  typealias CMessage = Guestaccess__V1__BeginFederatedRedemptionResponse
+
+  nonisolated(unsafe) static let _descriptor = _descriptorOf(Self.self)
+
+  static func _cInit(_ message: UnsafeMutablePointer<Guestaccess__V1__BeginFederatedRedemptionResponse>) {
+    guestaccess__v1__begin_federated_redemption_response__init(message)
+  }
+
+  init(_c c: UnsafePointer<Guestaccess__V1__BeginFederatedRedemptionResponse>) {
+    self.init()
+    self.authorizationURL = _protoString(c.pointee.authorization_url)
+    self.state = _protoString(c.pointee.state)
+    self.expiresAt = c.pointee.expires_at
+    self.providerDisplayName = _protoString(c.pointee.provider_display_name)
+    self.step = RedemptionStep(_c: c.pointee.step)
+  }
+
+  func _fill(_ c: UnsafeMutablePointer<Guestaccess__V1__BeginFederatedRedemptionResponse>, _ arena: _ProtoArena) {
+    if !self.authorizationURL.isEmpty { c.pointee.authorization_url = arena.string(self.authorizationURL) }
+    if !self.state.isEmpty { c.pointee.state = arena.string(self.state) }
+    c.pointee.expires_at = self.expiresAt
+    if !self.providerDisplayName.isEmpty { c.pointee.provider_display_name = arena.string(self.providerDisplayName) }
+    c.pointee.step = self.step._c
+  }
+}
+
+/// CompleteFederatedRedemption: what the provider sent back to
+/// /redeem/callback.
+public struct CompleteFederatedRedemptionRequest: ProtoMessage, Codable {
+  /// The fully qualified protobuf name, `guestaccess.v1.CompleteFederatedRedemptionRequest`.
+  public static let protoName = "guestaccess.v1.CompleteFederatedRedemptionRequest"
+
+  /// The `state` query parameter.
+  public var state: String = ""
+  /// The `code` query parameter (empty when the provider sent an error).
+  public var code: String = ""
+  /// The `error` query parameter (e.g. "access_denied"), if any.
+  public var error: String = ""
+  /// The `error_description` query parameter, if any (shown, never trusted).
+  public var errorDescription: String = ""
+
+  /// Creates a message with every field at its default value.
+  public init() {}
+
+  /// Creates a message from its fields; omitted fields keep their default values.
+  public init(state: String = "", code: String = "", error: String = "", errorDescription: String = "") {
+    self.state = state
+    self.code = code
+    self.error = error
+    self.errorDescription = errorDescription
+  }
+
+  /// Decodes the protobuf wire format with protoc-c's codec.
+  /// - Throws: `ProtoDecodingError` for bytes that are not a valid `CompleteFederatedRedemptionRequest`.
+  public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    self = try _protoDecode(Self.self, bytes)
+  }
+
+  /// The exact number of bytes `serialize(into:)` appends.
+  public func serializedSize() -> Int { _protoSize(self) }
+
+  /// Appends the protobuf wire format, encoded by protoc-c's codec.
+  public func serialize(into buffer: inout [UInt8]) { _protoEncode(self, into: &buffer) }
+}
+
+extension CompleteFederatedRedemptionRequest: _CBridged {
+  typealias CMessage = Guestaccess__V1__CompleteFederatedRedemptionRequest
+
+  nonisolated(unsafe) static let _descriptor = _descriptorOf(Self.self)
+
+  static func _cInit(_ message: UnsafeMutablePointer<Guestaccess__V1__CompleteFederatedRedemptionRequest>) {
+    guestaccess__v1__complete_federated_redemption_request__init(message)
+  }
+
+  init(_c c: UnsafePointer<Guestaccess__V1__CompleteFederatedRedemptionRequest>) {
+    self.init()
+    self.state = _protoString(c.pointee.state)
+    self.code = _protoString(c.pointee.code)
+    self.error = _protoString(c.pointee.error)
+    self.errorDescription = _protoString(c.pointee.error_description)
+  }
+
+  func _fill(_ c: UnsafeMutablePointer<Guestaccess__V1__CompleteFederatedRedemptionRequest>, _ arena: _ProtoArena) {
+    if !self.state.isEmpty { c.pointee.state = arena.string(self.state) }
+    if !self.code.isEmpty { c.pointee.code = arena.string(self.code) }
+    if !self.error.isEmpty { c.pointee.error = arena.string(self.error) }
+    if !self.errorDescription.isEmpty { c.pointee.error_description = arena.string(self.errorDescription) }
+  }
+}
+
+/// The accepted guest.
+public struct CompleteFederatedRedemptionResponse: ProtoMessage, Codable {
+  /// The fully qualified protobuf name, `guestaccess.v1.CompleteFederatedRedemptionResponse`.
+  public static let protoName = "guestaccess.v1.CompleteFederatedRedemptionResponse"
+
+  /// The guest, ACCEPTED, with a FEDERATED identity (issuer, issuer_assigned_id
+  /// = sub) for a PARTNER provider, or a HOME_TENANT identity for a MEMBERS
+  /// provider; grants applied.
+  public var guest: User = .init()
+  /// The inviting tenant's id.
+  public var tenantID: String = ""
+  /// The inviting tenant's display name.
+  public var tenantDisplayName: String = ""
+  /// Where to send the invitee (the invitation's redirect URL).
+  public var redirectURL: String = ""
+
+  /// Creates a message with every field at its default value.
+  public init() {}
+
+  /// Creates a message from its fields; omitted fields keep their default values.
+  public init(guest: User = .init(), tenantID: String = "", tenantDisplayName: String = "", redirectURL: String = "") {
+    self.guest = guest
+    self.tenantID = tenantID
+    self.tenantDisplayName = tenantDisplayName
+    self.redirectURL = redirectURL
+  }
+
+  /// Decodes the protobuf wire format with protoc-c's codec.
+  /// - Throws: `ProtoDecodingError` for bytes that are not a valid `CompleteFederatedRedemptionResponse`.
+  public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    self = try _protoDecode(Self.self, bytes)
+  }
+
+  /// The exact number of bytes `serialize(into:)` appends.
+  public func serializedSize() -> Int { _protoSize(self) }
+
+  /// Appends the protobuf wire format, encoded by protoc-c's codec.
+  public func serialize(into buffer: inout [UInt8]) { _protoEncode(self, into: &buffer) }
+}
+
+extension CompleteFederatedRedemptionResponse: _CBridged {
+  typealias CMessage = Guestaccess__V1__CompleteFederatedRedemptionResponse
+
+  nonisolated(unsafe) static let _descriptor = _descriptorOf(Self.self)
+
+  static func _cInit(_ message: UnsafeMutablePointer<Guestaccess__V1__CompleteFederatedRedemptionResponse>) {
+    guestaccess__v1__complete_federated_redemption_response__init(message)
+  }
+
+  init(_c c: UnsafePointer<Guestaccess__V1__CompleteFederatedRedemptionResponse>) {
+    self.init()
+    if let sub = c.pointee.guest { self.guest = User(_c: sub) }
+    self.tenantID = _protoString(c.pointee.tenant_id)
+    self.tenantDisplayName = _protoString(c.pointee.tenant_display_name)
+    self.redirectURL = _protoString(c.pointee.redirect_url)
+  }
+
+  func _fill(_ c: UnsafeMutablePointer<Guestaccess__V1__CompleteFederatedRedemptionResponse>, _ arena: _ProtoArena) {
+    if self.guest != User() { c.pointee.guest = arena.message(self.guest) }
+    if !self.tenantID.isEmpty { c.pointee.tenant_id = arena.string(self.tenantID) }
+    if !self.tenantDisplayName.isEmpty { c.pointee.tenant_display_name = arena.string(self.tenantDisplayName) }
+    if !self.redirectURL.isEmpty { c.pointee.redirect_url = arena.string(self.redirectURL) }
+  }
+}

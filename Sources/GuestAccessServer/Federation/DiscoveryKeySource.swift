@@ -25,17 +25,13 @@ public final class DiscoveryKeySource: ProviderKeySource {
     self.allowPlainLoopback = allowPlainLoopback
   }
 
-  private static let systemClient = Result { () throws(TLSError) in HTTPSClient(context: try TLSContext(caFile: nil)) }
+  /// The client verifying against the system's CA store, made once per process on first use.
+  static let systemClient = Result { () throws(TLSError) in HTTPSClient(context: try TLSContext(caFile: nil)) }
 
   public func keySet(issuer: String) async throws -> [UInt8] {
     let (client, allow) = (try makeClient(), allowPlainLoopback)
     return try await thread.run { () throws(BlockingSocketError) -> [UInt8] in
-      let trimmed = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
-      let discovery = try client.get(trimmed + "/.well-known/openid-configuration", allowPlainLoopback: allow)
-      guard discovery.status == 200, let document = try? JOSEValue.parse(discovery.body) else {
-        throw BlockingSocketError("discovery of \(issuer) answered \(discovery.status)")
-      }
-      guard document["issuer"]?.string == issuer else { throw BlockingSocketError("discovery of \(issuer) names another issuer") }
+      let document = try ProviderConnector.discovery(issuer: issuer, client: client, allowPlainLoopback: allow)
       guard let jwksURI = document["jwks_uri"]?.string else { throw BlockingSocketError("discovery of \(issuer) has no jwks_uri") }
       let keys = try client.get(jwksURI, allowPlainLoopback: allow)
       guard keys.status == 200 else { throw BlockingSocketError("the keys of \(issuer) answered \(keys.status)") }

@@ -12,6 +12,9 @@ public struct VerifiedToken: Sendable, Equatable {
   public var emailVerified: Bool
   /// `exp` in Unix ms: the token is worth nothing after it.
   public var expiresAt: Int64
+  /// The `email_verified` claim as sent: nil when the token has none (a
+  /// provider such as Entra ID that never sends it), false when it says false.
+  public var emailVerifiedClaim: Bool?
 
   /// Creates a verified token's facts.
   public init(issuer: String, subject: String, email: String, emailVerified: Bool, expiresAt: Int64) {
@@ -120,14 +123,17 @@ public struct IDTokenValidator: Sendable {
         throw .wrongNonce
       }
     }
-    let verified: Bool
+    let claimed: Bool?
     switch claims["email_verified"] {
-    case .bool(let flag)?: verified = flag
-    case .string(let text)?: verified = text == "true"
-    default: verified = false
+    case .bool(let flag)?: claimed = flag
+    case .string(let text)?: claimed = text == "true"
+    case nil: claimed = nil
+    default: claimed = false
     }
-    return VerifiedToken(
-      issuer: issuer, subject: subject, email: (claims[emailClaim]?.string ?? "").lowercased(), emailVerified: verified,
+    var token = VerifiedToken(
+      issuer: issuer, subject: subject, email: (claims[emailClaim]?.string ?? "").lowercased(), emailVerified: claimed == true,
       expiresAt: Int64(exp * 1000))
+    token.emailVerifiedClaim = claimed
+    return token
   }
 }

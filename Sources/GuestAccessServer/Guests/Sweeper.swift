@@ -40,7 +40,7 @@ public final class Sweeper: Sendable {
     public var guestsPurged = 0
     /// Idempotency keys past their 24 hours deleted.
     public var idempotencyKeysPurged = 0
-    /// Passcode sign-in sessions past their 24 hours deleted.
+    /// Passcode sign-in sessions and federated sign-ins (provider states) past their 24 hours deleted.
     public var signInSessionsPurged = 0
 
     /// A report of no changes.
@@ -98,6 +98,7 @@ public final class Sweeper: Sendable {
     }
     report.signInSessionsPurged = try await drain(now: now) { writer, _, _, limit in
       let purged = try writer.deleteSignInSessions(createdBy: now - 86_400_000, limit: limit)
+        + writer.deleteFederatedSignIns(createdBy: now - 86_400_000, limit: limit)
       return Batch(fetched: purged, counted: purged)
     }
     return report

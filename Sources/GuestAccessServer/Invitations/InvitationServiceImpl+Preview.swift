@@ -2,12 +2,14 @@ import GuestAccessCore
 import GuestAccessProto
 import GuestAccessStorage
 
-/// How an invitee signs in to redeem, in the redemption order: an account of
-/// a tenant here that manages the invited address's domain first, else the
-/// email one-time passcode when the inviting tenant allows it.
+/// How an invitee signs in to redeem: the first step of the inviting
+/// tenant's redemption order that applies (docs/FEDERATION.md).
 public enum RedemptionSignIn: Sendable, Equatable {
-  /// The invited domain is managed by a tenant here: its credential is required.
+  /// The invited domain is managed by a tenant here: its account is required
+  /// (through its MEMBERS provider in a browser, or its credential).
   case homeTenant
+  /// The inviting tenant's PARTNER provider for the invited domain.
+  case partnerProvider
   /// A passcode is emailed to the invited address.
   case emailPasscode
   /// Neither applies (the domain is not managed here and the passcode is turned off).
@@ -41,6 +43,9 @@ public struct InvitationPreview: Sendable {
   public var redirectURL = ""
   /// How the invitee signs in.
   public var signIn: RedemptionSignIn = .unavailable
+  /// The display name of the identity provider the invitee signs in with in
+  /// a browser ("" when none): the PARTNER provider, or the home tenant's MEMBERS provider.
+  public var providerName = ""
 }
 
 extension InvitationServiceImpl {
@@ -69,7 +74,9 @@ extension InvitationServiceImpl {
       }
       preview.expiresAt = invitation.expiresAt
       preview.redirectURL = invitation.redirectURL
-      preview.signIn = policy.signIn(try signInFacts(invitation, reader: reader))
+      let facts = try signInFacts(invitation, reader: reader)
+      preview.signIn = policy.signIn(facts)
+      preview.providerName = policy.provider(facts)?.displayName ?? ""
       return preview
     }
     guard let found else { throw try await unknownTicket(limit) }
@@ -95,9 +102,18 @@ extension InvitationServiceImpl {
 
   /// What the redemption order needs to know about `invitation`.
   func signInFacts(_ invitation: Invitation, reader: any DirectoryReader) throws -> RedemptionPolicy.SignInFacts {
-    RedemptionPolicy.SignInFacts(
-      invitingTenantID: invitation.tenantID, domainOwnerTenantID: try reader.tenantID(forDomain: VerifiedMail.domain(of: invitation.invitedEmail)),
-      emailOtpMode: try settings(reader, tenantID: invitation.tenantID).emailOtpMode)
+    let domain = VerifiedMail.domain(of: invitation.invitedEmail)
+    let owner = try reader.tenantID(forDomain: domain)
+    let settings = try settings(reader, tenantID: invitation.tenantID)
+    let partner = try reader.identityProviders(tenantID: invitation.tenantID).map(\.provider)
+      .first { $0.use == .partner && $0.domains.contains(domain) }
+    let home = try owner.flatMap { owner in
+      owner == invitation.tenantID ? nil : try reader.identityProviders(tenantID: owner).map(\.provider).first { $0.use == .members }
+    }
+    return RedemptionPolicy.SignInFacts(
+      invitingTenantID: invitation.tenantID, domainOwnerTenantID: owner, emailOtpMode: settings.emailOtpMode,
+      order: settings.redemptionOrder.isEmpty ? RedemptionPolicy.defaultOrder : settings.redemptionOrder, partnerProvider: partner,
+      homeProvider: home)
   }
 
   /// The ticket, the caller's failure limit and the time, once the ticket is well-formed.

@@ -42,8 +42,13 @@ extension InvitationServiceImpl {
             throw RPCError.failedPrecondition("the invited guest was removed", reason: .invitationRevoked)
           }
           if let principal {
-            return try redeemWithHomeCredential(
-              principal, invitation: &invitation, guest: &guest, tenant: tenant, writer: writer, events: &events, audit: audit, now: now)
+            guard let home = principal.homeUser, !principal.isOperator else {
+              throw RPCError.permissionDenied("the operator cannot redeem invitations", reason: .invitationEmailMismatch)
+            }
+            if let refusal = Self.redemption.homeCredentialRefusal(try signInFacts(invitation, reader: writer)) { throw refusal }
+            try redeemAsHomeUser(home, invitation: &invitation, guest: &guest, tenant: tenant, writer: writer, events: &events, audit: audit, now: now)
+            return RedeemInvitationResponse(
+              result: .accepted, guest: guest, tenantID: tenant.id, tenantDisplayName: tenant.displayName, redirectURL: invitation.redirectURL)
           }
           return try sendPasscode(invitation: invitation, tenant: tenant, settings: settings, writer: writer, events: &events, audit: audit, now: now)
         })
@@ -141,13 +146,12 @@ extension InvitationServiceImpl {
 
   // MARK: Paths
 
-  private func redeemWithHomeCredential(
-    _ principal: Principal, invitation: inout Invitation, guest: inout User, tenant: Tenant, writer: any DirectoryWriter,
+  /// The home-tenant path: `home` (a user of another tenant here, signed in
+  /// by its credential or its tenant's MEMBERS provider) becomes the guest's identity.
+  func redeemAsHomeUser(
+    _ home: User, invitation: inout Invitation, guest: inout User, tenant: Tenant, writer: any DirectoryWriter,
     events: inout [AuditEvent], audit: AuditRecorder, now: Int64
-  ) throws -> RedeemInvitationResponse {
-    guard let home = principal.homeUser, !principal.isOperator else {
-      throw RPCError.permissionDenied("the operator cannot redeem invitations", reason: .invitationEmailMismatch)
-    }
+  ) throws {
     guard home.tenantID != tenant.id else {
       throw RPCError.failedPrecondition("you are a user of the inviting tenant", reason: .callerInInvitingTenant)
     }
@@ -167,8 +171,6 @@ extension InvitationServiceImpl {
     try InvitePolicy.checkCrossTenant(homeUser: home, resourceTenantID: tenant.id, reader: writer)
     let identity = Identity(signInType: .homeTenant, issuer: home.tenantID, issuerAssignedID: home.id)
     try accept(&guest, invitation: &invitation, identity: identity, writer: writer, events: &events, audit: audit, now: now)
-    return RedeemInvitationResponse(
-      result: .accepted, guest: guest, tenantID: tenant.id, tenantDisplayName: tenant.displayName, redirectURL: invitation.redirectURL)
   }
 
   private func sendPasscode(

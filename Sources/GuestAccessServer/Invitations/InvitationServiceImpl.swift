@@ -19,6 +19,7 @@ public struct InvitationServiceImpl: InvitationService.ServiceProtocol {
   public static let anonymousMethods: Set<String> = [
     InvitationService.Method.redeemInvitation.path, InvitationService.Method.completeRedemption.path,
     InvitationService.Method.beginPasscodeSignIn.path, InvitationService.Method.completePasscodeSignIn.path,
+    InvitationService.Method.beginFederatedRedemption.path, InvitationService.Method.completeFederatedRedemption.path,
   ]
 
   /// The redemption rules (order, passcode life, attempts and quotas, failures per source).

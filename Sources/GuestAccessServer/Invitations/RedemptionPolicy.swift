@@ -47,33 +47,91 @@ public struct RedemptionPolicy: Sendable {
     public var domainOwnerTenantID: String?
     /// The inviting tenant's email passcode setting.
     public var emailOtpMode: EmailOtpMode
+    /// The inviting tenant's redemption order (its effective setting).
+    public var order: [RedemptionStep]
+    /// The inviting tenant's PARTNER provider for the invited domain, if any.
+    public var partnerProvider: IdentityProvider?
+    /// The MEMBERS provider of the domain's owner, if it has one.
+    public var homeProvider: IdentityProvider?
 
     /// Creates the facts.
-    public init(invitingTenantID: String, domainOwnerTenantID: String?, emailOtpMode: EmailOtpMode) {
+    public init(
+      invitingTenantID: String, domainOwnerTenantID: String?, emailOtpMode: EmailOtpMode, order: [RedemptionStep] = RedemptionPolicy.defaultOrder,
+      partnerProvider: IdentityProvider? = nil, homeProvider: IdentityProvider? = nil
+    ) {
       self.invitingTenantID = invitingTenantID
       self.domainOwnerTenantID = domainOwnerTenantID
       self.emailOtpMode = emailOtpMode
+      self.order = order
+      self.partnerProvider = partnerProvider
+      self.homeProvider = homeProvider
     }
+
+    /// Whether another tenant here manages the invited domain.
+    var hasHomeTenant: Bool { domainOwnerTenantID.map { $0 != invitingTenantID } ?? false }
   }
 
-  /// The redemption order: a home tenant here that manages the invited
-  /// domain first (its credential is required), else the email passcode when
-  /// the inviting tenant allows it, else none.
+  /// The redemption order: the first of the tenant's steps that applies —
+  /// HOME_TENANT when another tenant here verified the invited domain,
+  /// PARTNER_PROVIDER when the inviting tenant has a PARTNER provider for it,
+  /// EMAIL_PASSCODE when the tenant allows passcodes — else none.
   public func signIn(_ facts: SignInFacts) -> RedemptionSignIn {
-    if let owner = facts.domainOwnerTenantID, owner != facts.invitingTenantID { return .homeTenant }
-    return facts.emailOtpMode == .disabled ? .unavailable : .emailPasscode
+    for step in facts.order {
+      switch step {
+      case .homeTenant where facts.hasHomeTenant: return .homeTenant
+      case .partnerProvider where facts.partnerProvider != nil: return .partnerProvider
+      case .emailPasscode where facts.emailOtpMode != .disabled: return .emailPasscode
+      default: continue
+      }
+    }
+    return .unavailable
+  }
+
+  /// The identity provider the invitee signs in with in a browser, if the
+  /// order selects one: the PARTNER provider, or the home tenant's MEMBERS provider.
+  public func provider(_ facts: SignInFacts) -> IdentityProvider? {
+    switch signIn(facts) {
+    case .partnerProvider: facts.partnerProvider
+    case .homeTenant: facts.homeProvider
+    default: nil
+    }
   }
 
   /// Why the passcode path is closed for `facts`, or nil when it is open.
   public func passcodeRefusal(_ facts: SignInFacts, invitedDomain: String) -> RPCError? {
+    let selected = signIn(facts)
+    switch selected {
+    case .emailPasscode:
+      return nil
+    case .partnerProvider:
+      return providerRequired(facts.partnerProvider?.displayName ?? "")
+    default:
+      break
+    }
     guard facts.emailOtpMode != .disabled else {
       return RPCError.failedPrecondition("the tenant does not allow email passcode redemption; sign in with your organization's account",
                                  reason: .emailOTPDisabled)
     }
-    if let owner = facts.domainOwnerTenantID, owner != facts.invitingTenantID {
+    if selected == .homeTenant {
       return RPCError.failedPrecondition("\(invitedDomain) is managed by an organization here; redeem with its credential", reason: .homeTenantRequired)
     }
+    return RPCError.failedPrecondition("the tenant's redemption order does not offer email passcodes", reason: .emailOTPDisabled)
+  }
+
+  /// Why a home-tenant credential cannot redeem under `facts`, or nil when
+  /// the order lets it (the credential's own checks come after).
+  public func homeCredentialRefusal(_ facts: SignInFacts) -> RPCError? {
+    if signIn(facts) == .partnerProvider { return providerRequired(facts.partnerProvider?.displayName ?? "") }
+    guard facts.order.contains(.homeTenant) else {
+      return RPCError.failedPrecondition("the tenant's redemption order does not offer the home tenant", reason: .redemptionStepNotOffered)
+    }
     return nil
+  }
+
+  private func providerRequired(_ name: String) -> RPCError {
+    RPCError.failedPrecondition(
+      "the inviting organization's redemption order asks you to sign in with \(name) in a browser (the redeem link)",
+      reason: .providerSignInRequired)
   }
 
   // MARK: The invitation

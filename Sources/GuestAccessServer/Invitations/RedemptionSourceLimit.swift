@@ -17,6 +17,7 @@ struct RedemptionSourceLimit: Sendable {
   /// Failure reasons that count against the source.
   static let countedReasons: Set<ErrorReason> = [
     .ticketNotFound, .sessionNotFound, .invitationEmailMismatch, .homeIdentityUnverified, .passcodeInvalid,
+    .federatedStateUsed, .tokenNonceMismatch, .emailNotVerified,
   ]
 
   let key: String

@@ -44,6 +44,11 @@ public struct SecretHasher: Sendable {
     mac("passcode", [sessionID, passcode])
   }
 
+  /// The stored form of a federated sign-in's `state`.
+  public func federatedState(_ state: String) -> [UInt8] {
+    mac("oidc-state", [state])
+  }
+
   /// `secret` sealed (ChaCha20-Poly1305) under a key derived from the hash
   /// key for `purpose`: secrets the server must use again later, such as an
   /// identity provider's client secret, are stored only in this form.

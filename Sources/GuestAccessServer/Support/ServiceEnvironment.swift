@@ -26,9 +26,12 @@ public struct ServiceEnvironment: Sendable {
   /// Whether identity providers may have a plain-http issuer on a loopback
   /// address (a provider on this machine; tests and development only).
   public var allowHTTPLoopbackIssuers = false
-  /// The signing keys of the identity providers' issuers, shared by every
-  /// check of a provider token; nil = provider tokens are not accepted.
-  public var providerKeys: ProviderKeyCache?
+  /// Discovery, code exchange and signing keys of identity providers (nil =
+  /// neither browser sign-in through providers nor provider tokens on the RPC).
+  public var providers: ProviderConnector?
+  /// The signing keys of the identity providers' issuers (the connector's),
+  /// shared by every check of a provider token; nil = provider tokens are not accepted.
+  public var providerKeys: ProviderKeyCache? { providers?.keys }
 
   /// Creates the environment.
   public init(

@@ -70,7 +70,12 @@ extension InvitationService {
     /// (reasons EMAIL_OTP_DISABLED, HOME_TENANT_REQUIRED when the invited
     /// email is in a domain a tenant here verified). Both paths: NOT_FOUND
     /// for an unknown ticket; FAILED_PRECONDITION (reasons INVITATION_EXPIRED,
-    /// INVITATION_REVOKED, INVITATION_ALREADY_REDEEMED); RESOURCE_EXHAUSTED
+    /// INVITATION_REVOKED, INVITATION_ALREADY_REDEEMED); FAILED_PRECONDITION
+    /// (reason PROVIDER_SIGN_IN_REQUIRED) when the inviting tenant's
+    /// redemption_order selects an identity provider for the invitee first
+    /// (redeem with BeginFederatedRedemption), (reason
+    /// REDEMPTION_STEP_NOT_OFFERED) for a credential when the order leaves
+    /// HOME_TENANT out; RESOURCE_EXHAUSTED
     /// (reason REDEMPTION_RATE_LIMITED, with RetryInfo) after 5 passcodes for
     /// a ticket in an hour, or for an unknown ticket once its source address
     /// had 20 failed attempts (unknown tickets or sessions, wrong accounts,
@@ -88,6 +93,42 @@ extension InvitationService {
     /// REDEMPTION_RATE_LIMITED) instead for an unknown one once the source is
     /// over its failed attempts (see RedeemInvitation).
     func completeRedemption(request: CompleteRedemptionRequest, context: ServerContext) async throws -> CompleteRedemptionResponse
+    /// Starts a redemption through an identity provider; callable without a
+    /// credential. The inviting tenant's redemption_order must select a
+    /// provider for the invitee: PARTNER_PROVIDER (the tenant's PARTNER
+    /// provider for the invited domain), or HOME_TENANT when the tenant that
+    /// verified the invited domain has a MEMBERS provider; else
+    /// FAILED_PRECONDITION (reason REDEMPTION_STEP_NOT_OFFERED). Returns the
+    /// provider's authorization URL with a new random state, nonce and PKCE
+    /// code verifier (S256), kept by the server for 10 minutes and usable once
+    /// (the state and verifier are stored hashed and sealed). UNAVAILABLE
+    /// (reason PROVIDER_UNAVAILABLE) when the provider's discovery document
+    /// cannot be read; RESOURCE_EXHAUSTED (reason REDEMPTION_RATE_LIMITED, with
+    /// RetryInfo) after 20 starts for an invitation in an hour; NOT_FOUND,
+    /// FAILED_PRECONDITION and RESOURCE_EXHAUSTED for the ticket as
+    /// RedeemInvitation.
+    func beginFederatedRedemption(request: BeginFederatedRedemptionRequest, context: ServerContext) async throws -> BeginFederatedRedemptionResponse
+    /// Finishes a redemption through an identity provider with what it sent
+    /// to /redeem/callback; callable without a credential. The state is spent
+    /// by the first call, whatever its outcome. The code is exchanged at the
+    /// provider's token endpoint with the client secret and the PKCE verifier,
+    /// and the ID token validated (docs/FEDERATION.md; its nonce must be this
+    /// sign-in's). The address in the provider's email claim must be the
+    /// invited one (PERMISSION_DENIED, reason INVITATION_EMAIL_MISMATCH) and
+    /// verified: `email_verified: true`, or, for the PARTNER provider of the
+    /// invited domain, no `email_verified` claim at all (UNAUTHENTICATED,
+    /// reason EMAIL_NOT_VERIFIED). Through a MEMBERS provider the person is the
+    /// home tenant's user linked to (issuer, sub), or on a first sign-in its
+    /// user with that verified address in one of its verified domains (then
+    /// linked), and redeems as with its credential on RedeemInvitation. Every
+    /// refusal leaves the invitation usable and is audited. NOT_FOUND (reason
+    /// FEDERATED_STATE_INVALID) for an unknown state; FAILED_PRECONDITION
+    /// (reasons FEDERATED_STATE_USED, FEDERATED_STATE_EXPIRED);
+    /// UNAUTHENTICATED (reason PROVIDER_SIGN_IN_FAILED) when the provider sent
+    /// an error or refused the code, (TOKEN_* reasons) for a refused ID token;
+    /// UNAVAILABLE (reasons PROVIDER_UNAVAILABLE, PROVIDER_KEYS_UNAVAILABLE);
+    /// the invitation's refusals as RedeemInvitation.
+    func completeFederatedRedemption(request: CompleteFederatedRedemptionRequest, context: ServerContext) async throws -> CompleteFederatedRedemptionResponse
     /// Starts a later sign-in of an email passcode guest: for an ACCEPTED guest
     /// of the tenant with an EMAIL_OTP identity, enabled, not removed, not
     /// expired, in a tenant that is active and allows email passcodes (and
@@ -147,6 +188,12 @@ extension InvitationService.ServiceProtocol {
     }
     router.registerUnary(InvitationService.Method.completeRedemption, requestType: CompleteRedemptionRequest.self) { request, context in
       try await self.completeRedemption(request: request, context: context)
+    }
+    router.registerUnary(InvitationService.Method.beginFederatedRedemption, requestType: BeginFederatedRedemptionRequest.self) { request, context in
+      try await self.beginFederatedRedemption(request: request, context: context)
+    }
+    router.registerUnary(InvitationService.Method.completeFederatedRedemption, requestType: CompleteFederatedRedemptionRequest.self) { request, context in
+      try await self.completeFederatedRedemption(request: request, context: context)
     }
     router.registerUnary(InvitationService.Method.beginPasscodeSignIn, requestType: BeginPasscodeSignInRequest.self) { request, context in
       try await self.beginPasscodeSignIn(request: request, context: context)

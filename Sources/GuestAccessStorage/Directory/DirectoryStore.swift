@@ -38,7 +38,7 @@ public protocol DirectoryStore: Sendable {
 }
 
 /// Queries of the directory.
-public protocol DirectoryReader: InvitationReader, OutboxReader, IdentityProviderReader {
+public protocol DirectoryReader: InvitationReader, OutboxReader, IdentityProviderReader, FederatedSignInReader {
   /// A tenant by id.
   func tenant(id: String) throws -> Tenant?
   /// Tenants ordered by id after `cursor`.
@@ -101,7 +101,7 @@ public protocol DirectoryReader: InvitationReader, OutboxReader, IdentityProvide
 }
 
 /// Changes to the directory (inside a write transaction).
-public protocol DirectoryWriter: DirectoryReader, InvitationWriter, IdentityProviderWriter {
+public protocol DirectoryWriter: DirectoryReader, InvitationWriter, IdentityProviderWriter, FederatedSignInWriter {
   /// Inserts or replaces a tenant.
   func putTenant(_ tenant: Tenant) throws
   /// Replaces the verified domains of a tenant.

@@ -174,5 +174,6 @@ public enum Schema {
     verifiedMail,
     federation,
     signInSessions,
+    federatedSignIns,
   ]
 }

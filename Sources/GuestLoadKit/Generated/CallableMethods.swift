@@ -50,6 +50,8 @@ extension CallableMethod {
     CallableMethod(InvitationService.Method.revokeInvitation, request: RevokeInvitationRequest.self, response: Invitation.self),
     CallableMethod(InvitationService.Method.redeemInvitation, request: RedeemInvitationRequest.self, response: RedeemInvitationResponse.self),
     CallableMethod(InvitationService.Method.completeRedemption, request: CompleteRedemptionRequest.self, response: CompleteRedemptionResponse.self),
+    CallableMethod(InvitationService.Method.beginFederatedRedemption, request: BeginFederatedRedemptionRequest.self, response: BeginFederatedRedemptionResponse.self),
+    CallableMethod(InvitationService.Method.completeFederatedRedemption, request: CompleteFederatedRedemptionRequest.self, response: CompleteFederatedRedemptionResponse.self),
     CallableMethod(InvitationService.Method.beginPasscodeSignIn, request: BeginPasscodeSignInRequest.self, response: BeginPasscodeSignInResponse.self),
     CallableMethod(InvitationService.Method.completePasscodeSignIn, request: CompletePasscodeSignInRequest.self, response: CompletePasscodeSignInResponse.self),
     CallableMethod(GuestService.Method.getGuest, request: GetGuestRequest.self, response: User.self),

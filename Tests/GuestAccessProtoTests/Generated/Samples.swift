@@ -3432,6 +3432,143 @@ extension CompletePasscodeSignInResponse {
   }
 }
 
+extension BeginFederatedRedemptionRequest {
+  /// A sample with every field set to a non-default value.
+  static func sample() -> BeginFederatedRedemptionRequest {
+    var m = BeginFederatedRedemptionRequest()
+    m.ticket = "ticket-0-ü✓"
+    return m
+  }
+}
+
+extension BeginFederatedRedemptionRequest {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth1() -> BeginFederatedRedemptionRequest {
+    var m = BeginFederatedRedemptionRequest()
+    m.ticket = "ticket-0-ü✓"
+    return m
+  }
+}
+
+extension BeginFederatedRedemptionRequest {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth2() -> BeginFederatedRedemptionRequest {
+    var m = BeginFederatedRedemptionRequest()
+    m.ticket = "ticket-0-ü✓"
+    return m
+  }
+}
+
+extension BeginFederatedRedemptionResponse {
+  /// A sample with every field set to a non-default value.
+  static func sample() -> BeginFederatedRedemptionResponse {
+    var m = BeginFederatedRedemptionResponse()
+    m.authorizationURL = "authorization_url-0-ü✓"
+    m.state = "state-1-ü✓"
+    m.expiresAt = -1099511627776
+    m.providerDisplayName = "provider_display_name-3-ü✓"
+    m.step = .homeTenant
+    return m
+  }
+}
+
+extension BeginFederatedRedemptionResponse {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth1() -> BeginFederatedRedemptionResponse {
+    var m = BeginFederatedRedemptionResponse()
+    m.authorizationURL = "authorization_url-0-ü✓"
+    m.state = "state-1-ü✓"
+    m.expiresAt = -1099511627776
+    m.providerDisplayName = "provider_display_name-3-ü✓"
+    m.step = .homeTenant
+    return m
+  }
+}
+
+extension BeginFederatedRedemptionResponse {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth2() -> BeginFederatedRedemptionResponse {
+    var m = BeginFederatedRedemptionResponse()
+    m.authorizationURL = "authorization_url-0-ü✓"
+    m.state = "state-1-ü✓"
+    m.expiresAt = -1099511627776
+    m.providerDisplayName = "provider_display_name-3-ü✓"
+    m.step = .homeTenant
+    return m
+  }
+}
+
+extension CompleteFederatedRedemptionRequest {
+  /// A sample with every field set to a non-default value.
+  static func sample() -> CompleteFederatedRedemptionRequest {
+    var m = CompleteFederatedRedemptionRequest()
+    m.state = "state-0-ü✓"
+    m.code = "code-1-ü✓"
+    m.error = "error-2-ü✓"
+    m.errorDescription = "error_description-3-ü✓"
+    return m
+  }
+}
+
+extension CompleteFederatedRedemptionRequest {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth1() -> CompleteFederatedRedemptionRequest {
+    var m = CompleteFederatedRedemptionRequest()
+    m.state = "state-0-ü✓"
+    m.code = "code-1-ü✓"
+    m.error = "error-2-ü✓"
+    m.errorDescription = "error_description-3-ü✓"
+    return m
+  }
+}
+
+extension CompleteFederatedRedemptionRequest {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth2() -> CompleteFederatedRedemptionRequest {
+    var m = CompleteFederatedRedemptionRequest()
+    m.state = "state-0-ü✓"
+    m.code = "code-1-ü✓"
+    m.error = "error-2-ü✓"
+    m.errorDescription = "error_description-3-ü✓"
+    return m
+  }
+}
+
+extension CompleteFederatedRedemptionResponse {
+  /// A sample with every field set to a non-default value.
+  static func sample() -> CompleteFederatedRedemptionResponse {
+    var m = CompleteFederatedRedemptionResponse()
+    m.guest = User.sampleDepth1()
+    m.tenantID = "tenant_id-1-ü✓"
+    m.tenantDisplayName = "tenant_display_name-2-ü✓"
+    m.redirectURL = "redirect_url-3-ü✓"
+    return m
+  }
+}
+
+extension CompleteFederatedRedemptionResponse {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth1() -> CompleteFederatedRedemptionResponse {
+    var m = CompleteFederatedRedemptionResponse()
+    m.guest = User.sampleDepth2()
+    m.tenantID = "tenant_id-1-ü✓"
+    m.tenantDisplayName = "tenant_display_name-2-ü✓"
+    m.redirectURL = "redirect_url-3-ü✓"
+    return m
+  }
+}
+
+extension CompleteFederatedRedemptionResponse {
+  /// A sample with every field set to a non-default value.
+  static func sampleDepth2() -> CompleteFederatedRedemptionResponse {
+    var m = CompleteFederatedRedemptionResponse()
+    m.tenantID = "tenant_id-1-ü✓"
+    m.tenantDisplayName = "tenant_display_name-2-ü✓"
+    m.redirectURL = "redirect_url-3-ü✓"
+    return m
+  }
+}
+
 extension GetGuestRequest {
   /// A sample with every field set to a non-default value.
   static func sample() -> GetGuestRequest {
@@ -4597,6 +4734,10 @@ let allMessageSamples: [any ProtoMessage] = [
   BeginPasscodeSignInResponse.sample(),
   CompletePasscodeSignInRequest.sample(),
   CompletePasscodeSignInResponse.sample(),
+  BeginFederatedRedemptionRequest.sample(),
+  BeginFederatedRedemptionResponse.sample(),
+  CompleteFederatedRedemptionRequest.sample(),
+  CompleteFederatedRedemptionResponse.sample(),
   GetGuestRequest.sample(),
   LookupGuestByIdentityRequest.sample(),
   ListGuestsRequest.sample(),

@@ -134,6 +134,10 @@ let protoFieldNames: [String: [String]] = [
   "guestaccess.v1.BeginPasscodeSignInResponse": ["sign_in_session_id", "passcode_expires_at", "passcode_sent_to", "passcode_attempts_allowed"],
   "guestaccess.v1.CompletePasscodeSignInRequest": ["sign_in_session_id", "passcode"],
   "guestaccess.v1.CompletePasscodeSignInResponse": ["guest", "credential", "secret", "tenant_id", "tenant_display_name", "group_names", "application_names"],
+  "guestaccess.v1.BeginFederatedRedemptionRequest": ["ticket"],
+  "guestaccess.v1.BeginFederatedRedemptionResponse": ["authorization_url", "state", "expires_at", "provider_display_name", "step"],
+  "guestaccess.v1.CompleteFederatedRedemptionRequest": ["state", "code", "error", "error_description"],
+  "guestaccess.v1.CompleteFederatedRedemptionResponse": ["guest", "tenant_id", "tenant_display_name", "redirect_url"],
   "guestaccess.v1.GetGuestRequest": ["tenant_id", "user_id"],
   "guestaccess.v1.LookupGuestByIdentityRequest": ["tenant_id", "issuer", "issuer_assigned_id"],
   "guestaccess.v1.ListGuestsRequest": ["tenant_id", "page_size", "page_token", "external_user_state", "domain", "inactive_days", "access_expires_before_at", "sponsor_id", "removed_only"],
@@ -390,6 +394,15 @@ extension RedeemInvitationResponse {
   }
 }
 
+extension BeginFederatedRedemptionResponse {
+  /// The full sample with every enum field set to numbers the schema does not declare.
+  static func sampleWithUnrecognizedEnums() -> BeginFederatedRedemptionResponse {
+    var m = BeginFederatedRedemptionResponse.sample()
+    m.step = .unrecognized(-11)
+    return m
+  }
+}
+
 extension ListGuestsRequest {
   /// The full sample with every enum field set to numbers the schema does not declare.
   static func sampleWithUnrecognizedEnums() -> ListGuestsRequest {
@@ -500,6 +513,7 @@ let allUnrecognizedEnumSamples: [any ProtoMessage] = [
   CreateInvitationRequest.sampleWithUnrecognizedEnums(),
   ListInvitationsRequest.sampleWithUnrecognizedEnums(),
   RedeemInvitationResponse.sampleWithUnrecognizedEnums(),
+  BeginFederatedRedemptionResponse.sampleWithUnrecognizedEnums(),
   ListGuestsRequest.sampleWithUnrecognizedEnums(),
   CheckAccessRequest.sampleWithUnrecognizedEnums(),
   CheckAccessResponse.sampleWithUnrecognizedEnums(),

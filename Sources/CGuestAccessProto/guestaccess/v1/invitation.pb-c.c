@@ -997,6 +997,186 @@ void   guestaccess__v1__complete_passcode_sign_in_response__free_unpacked
   assert(message->base.descriptor == &guestaccess__v1__complete_passcode_sign_in_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   guestaccess__v1__begin_federated_redemption_request__init
+                     (Guestaccess__V1__BeginFederatedRedemptionRequest         *message)
+{
+  static const Guestaccess__V1__BeginFederatedRedemptionRequest init_value = GUESTACCESS__V1__BEGIN_FEDERATED_REDEMPTION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t guestaccess__v1__begin_federated_redemption_request__get_packed_size
+                     (const Guestaccess__V1__BeginFederatedRedemptionRequest *message)
+{
+  assert(message->base.descriptor == &guestaccess__v1__begin_federated_redemption_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t guestaccess__v1__begin_federated_redemption_request__pack
+                     (const Guestaccess__V1__BeginFederatedRedemptionRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &guestaccess__v1__begin_federated_redemption_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t guestaccess__v1__begin_federated_redemption_request__pack_to_buffer
+                     (const Guestaccess__V1__BeginFederatedRedemptionRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &guestaccess__v1__begin_federated_redemption_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Guestaccess__V1__BeginFederatedRedemptionRequest *
+       guestaccess__v1__begin_federated_redemption_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Guestaccess__V1__BeginFederatedRedemptionRequest *)
+     protobuf_c_message_unpack (&guestaccess__v1__begin_federated_redemption_request__descriptor,
+                                allocator, len, data);
+}
+void   guestaccess__v1__begin_federated_redemption_request__free_unpacked
+                     (Guestaccess__V1__BeginFederatedRedemptionRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &guestaccess__v1__begin_federated_redemption_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   guestaccess__v1__begin_federated_redemption_response__init
+                     (Guestaccess__V1__BeginFederatedRedemptionResponse         *message)
+{
+  static const Guestaccess__V1__BeginFederatedRedemptionResponse init_value = GUESTACCESS__V1__BEGIN_FEDERATED_REDEMPTION_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t guestaccess__v1__begin_federated_redemption_response__get_packed_size
+                     (const Guestaccess__V1__BeginFederatedRedemptionResponse *message)
+{
+  assert(message->base.descriptor == &guestaccess__v1__begin_federated_redemption_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t guestaccess__v1__begin_federated_redemption_response__pack
+                     (const Guestaccess__V1__BeginFederatedRedemptionResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &guestaccess__v1__begin_federated_redemption_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t guestaccess__v1__begin_federated_redemption_response__pack_to_buffer
+                     (const Guestaccess__V1__BeginFederatedRedemptionResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &guestaccess__v1__begin_federated_redemption_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Guestaccess__V1__BeginFederatedRedemptionResponse *
+       guestaccess__v1__begin_federated_redemption_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Guestaccess__V1__BeginFederatedRedemptionResponse *)
+     protobuf_c_message_unpack (&guestaccess__v1__begin_federated_redemption_response__descriptor,
+                                allocator, len, data);
+}
+void   guestaccess__v1__begin_federated_redemption_response__free_unpacked
+                     (Guestaccess__V1__BeginFederatedRedemptionResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &guestaccess__v1__begin_federated_redemption_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   guestaccess__v1__complete_federated_redemption_request__init
+                     (Guestaccess__V1__CompleteFederatedRedemptionRequest         *message)
+{
+  static const Guestaccess__V1__CompleteFederatedRedemptionRequest init_value = GUESTACCESS__V1__COMPLETE_FEDERATED_REDEMPTION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t guestaccess__v1__complete_federated_redemption_request__get_packed_size
+                     (const Guestaccess__V1__CompleteFederatedRedemptionRequest *message)
+{
+  assert(message->base.descriptor == &guestaccess__v1__complete_federated_redemption_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t guestaccess__v1__complete_federated_redemption_request__pack
+                     (const Guestaccess__V1__CompleteFederatedRedemptionRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &guestaccess__v1__complete_federated_redemption_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t guestaccess__v1__complete_federated_redemption_request__pack_to_buffer
+                     (const Guestaccess__V1__CompleteFederatedRedemptionRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &guestaccess__v1__complete_federated_redemption_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Guestaccess__V1__CompleteFederatedRedemptionRequest *
+       guestaccess__v1__complete_federated_redemption_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Guestaccess__V1__CompleteFederatedRedemptionRequest *)
+     protobuf_c_message_unpack (&guestaccess__v1__complete_federated_redemption_request__descriptor,
+                                allocator, len, data);
+}
+void   guestaccess__v1__complete_federated_redemption_request__free_unpacked
+                     (Guestaccess__V1__CompleteFederatedRedemptionRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &guestaccess__v1__complete_federated_redemption_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   guestaccess__v1__complete_federated_redemption_response__init
+                     (Guestaccess__V1__CompleteFederatedRedemptionResponse         *message)
+{
+  static const Guestaccess__V1__CompleteFederatedRedemptionResponse init_value = GUESTACCESS__V1__COMPLETE_FEDERATED_REDEMPTION_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t guestaccess__v1__complete_federated_redemption_response__get_packed_size
+                     (const Guestaccess__V1__CompleteFederatedRedemptionResponse *message)
+{
+  assert(message->base.descriptor == &guestaccess__v1__complete_federated_redemption_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t guestaccess__v1__complete_federated_redemption_response__pack
+                     (const Guestaccess__V1__CompleteFederatedRedemptionResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &guestaccess__v1__complete_federated_redemption_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t guestaccess__v1__complete_federated_redemption_response__pack_to_buffer
+                     (const Guestaccess__V1__CompleteFederatedRedemptionResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &guestaccess__v1__complete_federated_redemption_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Guestaccess__V1__CompleteFederatedRedemptionResponse *
+       guestaccess__v1__complete_federated_redemption_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Guestaccess__V1__CompleteFederatedRedemptionResponse *)
+     protobuf_c_message_unpack (&guestaccess__v1__complete_federated_redemption_response__descriptor,
+                                allocator, len, data);
+}
+void   guestaccess__v1__complete_federated_redemption_response__free_unpacked
+                     (Guestaccess__V1__CompleteFederatedRedemptionResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &guestaccess__v1__complete_federated_redemption_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor guestaccess__v1__invitation_message_info__field_descriptors[3] =
 {
   {
@@ -2951,6 +3131,288 @@ const ProtobufCMessageDescriptor guestaccess__v1__complete_passcode_sign_in_resp
   (ProtobufCMessageInit) guestaccess__v1__complete_passcode_sign_in_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor guestaccess__v1__begin_federated_redemption_request__field_descriptors[1] =
+{
+  {
+    "ticket",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__BeginFederatedRedemptionRequest, ticket),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned guestaccess__v1__begin_federated_redemption_request__field_indices_by_name[] = {
+  0,   /* field[0] = ticket */
+};
+static const ProtobufCIntRange guestaccess__v1__begin_federated_redemption_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor guestaccess__v1__begin_federated_redemption_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "guestaccess.v1.BeginFederatedRedemptionRequest",
+  "BeginFederatedRedemptionRequest",
+  "Guestaccess__V1__BeginFederatedRedemptionRequest",
+  "guestaccess.v1",
+  sizeof(Guestaccess__V1__BeginFederatedRedemptionRequest),
+  1,
+  guestaccess__v1__begin_federated_redemption_request__field_descriptors,
+  guestaccess__v1__begin_federated_redemption_request__field_indices_by_name,
+  1,  guestaccess__v1__begin_federated_redemption_request__number_ranges,
+  (ProtobufCMessageInit) guestaccess__v1__begin_federated_redemption_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor guestaccess__v1__begin_federated_redemption_response__field_descriptors[5] =
+{
+  {
+    "authorization_url",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__BeginFederatedRedemptionResponse, authorization_url),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "state",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__BeginFederatedRedemptionResponse, state),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expires_at",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__BeginFederatedRedemptionResponse, expires_at),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "provider_display_name",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__BeginFederatedRedemptionResponse, provider_display_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "step",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__BeginFederatedRedemptionResponse, step),
+    &guestaccess__v1__redemption_step__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned guestaccess__v1__begin_federated_redemption_response__field_indices_by_name[] = {
+  0,   /* field[0] = authorization_url */
+  2,   /* field[2] = expires_at */
+  3,   /* field[3] = provider_display_name */
+  1,   /* field[1] = state */
+  4,   /* field[4] = step */
+};
+static const ProtobufCIntRange guestaccess__v1__begin_federated_redemption_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor guestaccess__v1__begin_federated_redemption_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "guestaccess.v1.BeginFederatedRedemptionResponse",
+  "BeginFederatedRedemptionResponse",
+  "Guestaccess__V1__BeginFederatedRedemptionResponse",
+  "guestaccess.v1",
+  sizeof(Guestaccess__V1__BeginFederatedRedemptionResponse),
+  5,
+  guestaccess__v1__begin_federated_redemption_response__field_descriptors,
+  guestaccess__v1__begin_federated_redemption_response__field_indices_by_name,
+  1,  guestaccess__v1__begin_federated_redemption_response__number_ranges,
+  (ProtobufCMessageInit) guestaccess__v1__begin_federated_redemption_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor guestaccess__v1__complete_federated_redemption_request__field_descriptors[4] =
+{
+  {
+    "state",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__CompleteFederatedRedemptionRequest, state),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "code",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__CompleteFederatedRedemptionRequest, code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "error",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__CompleteFederatedRedemptionRequest, error),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "error_description",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__CompleteFederatedRedemptionRequest, error_description),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned guestaccess__v1__complete_federated_redemption_request__field_indices_by_name[] = {
+  1,   /* field[1] = code */
+  2,   /* field[2] = error */
+  3,   /* field[3] = error_description */
+  0,   /* field[0] = state */
+};
+static const ProtobufCIntRange guestaccess__v1__complete_federated_redemption_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor guestaccess__v1__complete_federated_redemption_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "guestaccess.v1.CompleteFederatedRedemptionRequest",
+  "CompleteFederatedRedemptionRequest",
+  "Guestaccess__V1__CompleteFederatedRedemptionRequest",
+  "guestaccess.v1",
+  sizeof(Guestaccess__V1__CompleteFederatedRedemptionRequest),
+  4,
+  guestaccess__v1__complete_federated_redemption_request__field_descriptors,
+  guestaccess__v1__complete_federated_redemption_request__field_indices_by_name,
+  1,  guestaccess__v1__complete_federated_redemption_request__number_ranges,
+  (ProtobufCMessageInit) guestaccess__v1__complete_federated_redemption_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor guestaccess__v1__complete_federated_redemption_response__field_descriptors[4] =
+{
+  {
+    "guest",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__CompleteFederatedRedemptionResponse, guest),
+    &guestaccess__v1__user__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tenant_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__CompleteFederatedRedemptionResponse, tenant_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tenant_display_name",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__CompleteFederatedRedemptionResponse, tenant_display_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "redirect_url",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Guestaccess__V1__CompleteFederatedRedemptionResponse, redirect_url),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned guestaccess__v1__complete_federated_redemption_response__field_indices_by_name[] = {
+  0,   /* field[0] = guest */
+  3,   /* field[3] = redirect_url */
+  2,   /* field[2] = tenant_display_name */
+  1,   /* field[1] = tenant_id */
+};
+static const ProtobufCIntRange guestaccess__v1__complete_federated_redemption_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor guestaccess__v1__complete_federated_redemption_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "guestaccess.v1.CompleteFederatedRedemptionResponse",
+  "CompleteFederatedRedemptionResponse",
+  "Guestaccess__V1__CompleteFederatedRedemptionResponse",
+  "guestaccess.v1",
+  sizeof(Guestaccess__V1__CompleteFederatedRedemptionResponse),
+  4,
+  guestaccess__v1__complete_federated_redemption_response__field_descriptors,
+  guestaccess__v1__complete_federated_redemption_response__field_indices_by_name,
+  1,  guestaccess__v1__complete_federated_redemption_response__number_ranges,
+  (ProtobufCMessageInit) guestaccess__v1__complete_federated_redemption_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue guestaccess__v1__invitation_status__enum_values_by_number[5] =
 {
   { "INVITATION_STATUS_UNSPECIFIED", "GUESTACCESS__V1__INVITATION_STATUS__INVITATION_STATUS_UNSPECIFIED", 0 },
@@ -3049,7 +3511,7 @@ const ProtobufCEnumDescriptor guestaccess__v1__redemption_result__descriptor =
   guestaccess__v1__redemption_result__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor guestaccess__v1__invitation_service__method_descriptors[10] =
+static const ProtobufCMethodDescriptor guestaccess__v1__invitation_service__method_descriptors[12] =
 {
   { "CreateInvitation", &guestaccess__v1__create_invitation_request__descriptor, &guestaccess__v1__create_invitation_response__descriptor },
   { "CreateInvitations", &guestaccess__v1__create_invitations_request__descriptor, &guestaccess__v1__create_invitations_response__descriptor },
@@ -3059,12 +3521,16 @@ static const ProtobufCMethodDescriptor guestaccess__v1__invitation_service__meth
   { "RevokeInvitation", &guestaccess__v1__revoke_invitation_request__descriptor, &guestaccess__v1__invitation__descriptor },
   { "RedeemInvitation", &guestaccess__v1__redeem_invitation_request__descriptor, &guestaccess__v1__redeem_invitation_response__descriptor },
   { "CompleteRedemption", &guestaccess__v1__complete_redemption_request__descriptor, &guestaccess__v1__complete_redemption_response__descriptor },
+  { "BeginFederatedRedemption", &guestaccess__v1__begin_federated_redemption_request__descriptor, &guestaccess__v1__begin_federated_redemption_response__descriptor },
+  { "CompleteFederatedRedemption", &guestaccess__v1__complete_federated_redemption_request__descriptor, &guestaccess__v1__complete_federated_redemption_response__descriptor },
   { "BeginPasscodeSignIn", &guestaccess__v1__begin_passcode_sign_in_request__descriptor, &guestaccess__v1__begin_passcode_sign_in_response__descriptor },
   { "CompletePasscodeSignIn", &guestaccess__v1__complete_passcode_sign_in_request__descriptor, &guestaccess__v1__complete_passcode_sign_in_response__descriptor },
 };
 const unsigned guestaccess__v1__invitation_service__method_indices_by_name[] = {
-  8,        /* BeginPasscodeSignIn */
-  9,        /* CompletePasscodeSignIn */
+  8,        /* BeginFederatedRedemption */
+  10,        /* BeginPasscodeSignIn */
+  9,        /* CompleteFederatedRedemption */
+  11,        /* CompletePasscodeSignIn */
   7,        /* CompleteRedemption */
   0,        /* CreateInvitation */
   1,        /* CreateInvitations */
@@ -3081,7 +3547,7 @@ const ProtobufCServiceDescriptor guestaccess__v1__invitation_service__descriptor
   "InvitationService",
   "Guestaccess__V1__InvitationService",
   "guestaccess.v1",
-  10,
+  12,
   guestaccess__v1__invitation_service__method_descriptors,
   guestaccess__v1__invitation_service__method_indices_by_name
 };
@@ -3149,13 +3615,29 @@ void guestaccess__v1__invitation_service__complete_redemption(ProtobufCService *
   assert(service->descriptor == &guestaccess__v1__invitation_service__descriptor);
   service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void guestaccess__v1__invitation_service__begin_federated_redemption(ProtobufCService *service,
+                                                                     const Guestaccess__V1__BeginFederatedRedemptionRequest *input,
+                                                                     Guestaccess__V1__BeginFederatedRedemptionResponse_Closure closure,
+                                                                     void *closure_data)
+{
+  assert(service->descriptor == &guestaccess__v1__invitation_service__descriptor);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void guestaccess__v1__invitation_service__complete_federated_redemption(ProtobufCService *service,
+                                                                        const Guestaccess__V1__CompleteFederatedRedemptionRequest *input,
+                                                                        Guestaccess__V1__CompleteFederatedRedemptionResponse_Closure closure,
+                                                                        void *closure_data)
+{
+  assert(service->descriptor == &guestaccess__v1__invitation_service__descriptor);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void guestaccess__v1__invitation_service__begin_passcode_sign_in(ProtobufCService *service,
                                                                  const Guestaccess__V1__BeginPasscodeSignInRequest *input,
                                                                  Guestaccess__V1__BeginPasscodeSignInResponse_Closure closure,
                                                                  void *closure_data)
 {
   assert(service->descriptor == &guestaccess__v1__invitation_service__descriptor);
-  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void guestaccess__v1__invitation_service__complete_passcode_sign_in(ProtobufCService *service,
                                                                     const Guestaccess__V1__CompletePasscodeSignInRequest *input,
@@ -3163,7 +3645,7 @@ void guestaccess__v1__invitation_service__complete_passcode_sign_in(ProtobufCSer
                                                                     void *closure_data)
 {
   assert(service->descriptor == &guestaccess__v1__invitation_service__descriptor);
-  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void guestaccess__v1__invitation_service__init (Guestaccess__V1__InvitationService_Service *service,
                                                 Guestaccess__V1__InvitationService_ServiceDestroy destroy)

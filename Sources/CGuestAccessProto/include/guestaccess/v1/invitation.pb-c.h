@@ -15,6 +15,7 @@ PROTOBUF_C__BEGIN_DECLS
 #endif
 
 #include "guestaccess/v1/common.pb-c.h"
+#include "guestaccess/v1/federation.pb-c.h"
 #include "guestaccess/v1/rpc.pb-c.h"
 #include "guestaccess/v1/tenant.pb-c.h"
 
@@ -40,6 +41,10 @@ typedef struct Guestaccess__V1__BeginPasscodeSignInRequest Guestaccess__V1__Begi
 typedef struct Guestaccess__V1__BeginPasscodeSignInResponse Guestaccess__V1__BeginPasscodeSignInResponse;
 typedef struct Guestaccess__V1__CompletePasscodeSignInRequest Guestaccess__V1__CompletePasscodeSignInRequest;
 typedef struct Guestaccess__V1__CompletePasscodeSignInResponse Guestaccess__V1__CompletePasscodeSignInResponse;
+typedef struct Guestaccess__V1__BeginFederatedRedemptionRequest Guestaccess__V1__BeginFederatedRedemptionRequest;
+typedef struct Guestaccess__V1__BeginFederatedRedemptionResponse Guestaccess__V1__BeginFederatedRedemptionResponse;
+typedef struct Guestaccess__V1__CompleteFederatedRedemptionRequest Guestaccess__V1__CompleteFederatedRedemptionRequest;
+typedef struct Guestaccess__V1__CompleteFederatedRedemptionResponse Guestaccess__V1__CompleteFederatedRedemptionResponse;
 
 
 /* --- enums --- */
@@ -879,6 +884,121 @@ struct  Guestaccess__V1__CompletePasscodeSignInResponse
     , NULL, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL }
 
 
+/*
+ * BeginFederatedRedemption: starts a redemption through an identity
+ * provider in the invitee's browser (authorization code with PKCE).
+ */
+struct  Guestaccess__V1__BeginFederatedRedemptionRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The ticket: the `ticket` query parameter of the redeem URL, or the whole
+   * redeem URL.
+   */
+  char *ticket;
+};
+#define GUESTACCESS__V1__BEGIN_FEDERATED_REDEMPTION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&guestaccess__v1__begin_federated_redemption_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+/*
+ * Where to send the invitee's browser.
+ */
+struct  Guestaccess__V1__BeginFederatedRedemptionResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The provider's authorization endpoint with response_type=code,
+   * client_id, redirect_uri (<public base URL>/redeem/callback), scope,
+   * state, nonce, code_challenge and code_challenge_method=S256.
+   */
+  char *authorization_url;
+  /*
+   * The state in authorization_url (secret: it finishes the sign-in). A
+   * browser front end binds it to the browser's session and checks that the
+   * callback brings it back.
+   */
+  char *state;
+  /*
+   * When the state stops working (Unix ms; 10 minutes after the start).
+   */
+  int64_t expires_at;
+  /*
+   * The provider's display name ("Continue with ...").
+   */
+  char *provider_display_name;
+  /*
+   * PARTNER_PROVIDER (the inviting tenant's provider for the invited
+   * domain) or HOME_TENANT (the MEMBERS provider of the tenant that verified
+   * the invited domain).
+   */
+  Guestaccess__V1__RedemptionStep step;
+};
+#define GUESTACCESS__V1__BEGIN_FEDERATED_REDEMPTION_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&guestaccess__v1__begin_federated_redemption_response__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, GUESTACCESS__V1__REDEMPTION_STEP__REDEMPTION_STEP_UNSPECIFIED }
+
+
+/*
+ * CompleteFederatedRedemption: what the provider sent back to
+ * /redeem/callback.
+ */
+struct  Guestaccess__V1__CompleteFederatedRedemptionRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The `state` query parameter.
+   */
+  char *state;
+  /*
+   * The `code` query parameter (empty when the provider sent an error).
+   */
+  char *code;
+  /*
+   * The `error` query parameter (e.g. "access_denied"), if any.
+   */
+  char *error;
+  /*
+   * The `error_description` query parameter, if any (shown, never trusted).
+   */
+  char *error_description;
+};
+#define GUESTACCESS__V1__COMPLETE_FEDERATED_REDEMPTION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&guestaccess__v1__complete_federated_redemption_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * The accepted guest.
+ */
+struct  Guestaccess__V1__CompleteFederatedRedemptionResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The guest, ACCEPTED, with a FEDERATED identity (issuer, issuer_assigned_id
+   * = sub) for a PARTNER provider, or a HOME_TENANT identity for a MEMBERS
+   * provider; grants applied.
+   */
+  Guestaccess__V1__User *guest;
+  /*
+   * The inviting tenant's id.
+   */
+  char *tenant_id;
+  /*
+   * The inviting tenant's display name.
+   */
+  char *tenant_display_name;
+  /*
+   * Where to send the invitee (the invitation's redirect URL).
+   */
+  char *redirect_url;
+};
+#define GUESTACCESS__V1__COMPLETE_FEDERATED_REDEMPTION_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&guestaccess__v1__complete_federated_redemption_response__descriptor) \
+    , NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
 /* Guestaccess__V1__InvitationMessageInfo methods */
 void   guestaccess__v1__invitation_message_info__init
                      (Guestaccess__V1__InvitationMessageInfo         *message);
@@ -1297,6 +1417,82 @@ Guestaccess__V1__CompletePasscodeSignInResponse *
 void   guestaccess__v1__complete_passcode_sign_in_response__free_unpacked
                      (Guestaccess__V1__CompletePasscodeSignInResponse *message,
                       ProtobufCAllocator *allocator);
+/* Guestaccess__V1__BeginFederatedRedemptionRequest methods */
+void   guestaccess__v1__begin_federated_redemption_request__init
+                     (Guestaccess__V1__BeginFederatedRedemptionRequest         *message);
+size_t guestaccess__v1__begin_federated_redemption_request__get_packed_size
+                     (const Guestaccess__V1__BeginFederatedRedemptionRequest   *message);
+size_t guestaccess__v1__begin_federated_redemption_request__pack
+                     (const Guestaccess__V1__BeginFederatedRedemptionRequest   *message,
+                      uint8_t             *out);
+size_t guestaccess__v1__begin_federated_redemption_request__pack_to_buffer
+                     (const Guestaccess__V1__BeginFederatedRedemptionRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Guestaccess__V1__BeginFederatedRedemptionRequest *
+       guestaccess__v1__begin_federated_redemption_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   guestaccess__v1__begin_federated_redemption_request__free_unpacked
+                     (Guestaccess__V1__BeginFederatedRedemptionRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Guestaccess__V1__BeginFederatedRedemptionResponse methods */
+void   guestaccess__v1__begin_federated_redemption_response__init
+                     (Guestaccess__V1__BeginFederatedRedemptionResponse         *message);
+size_t guestaccess__v1__begin_federated_redemption_response__get_packed_size
+                     (const Guestaccess__V1__BeginFederatedRedemptionResponse   *message);
+size_t guestaccess__v1__begin_federated_redemption_response__pack
+                     (const Guestaccess__V1__BeginFederatedRedemptionResponse   *message,
+                      uint8_t             *out);
+size_t guestaccess__v1__begin_federated_redemption_response__pack_to_buffer
+                     (const Guestaccess__V1__BeginFederatedRedemptionResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Guestaccess__V1__BeginFederatedRedemptionResponse *
+       guestaccess__v1__begin_federated_redemption_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   guestaccess__v1__begin_federated_redemption_response__free_unpacked
+                     (Guestaccess__V1__BeginFederatedRedemptionResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Guestaccess__V1__CompleteFederatedRedemptionRequest methods */
+void   guestaccess__v1__complete_federated_redemption_request__init
+                     (Guestaccess__V1__CompleteFederatedRedemptionRequest         *message);
+size_t guestaccess__v1__complete_federated_redemption_request__get_packed_size
+                     (const Guestaccess__V1__CompleteFederatedRedemptionRequest   *message);
+size_t guestaccess__v1__complete_federated_redemption_request__pack
+                     (const Guestaccess__V1__CompleteFederatedRedemptionRequest   *message,
+                      uint8_t             *out);
+size_t guestaccess__v1__complete_federated_redemption_request__pack_to_buffer
+                     (const Guestaccess__V1__CompleteFederatedRedemptionRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Guestaccess__V1__CompleteFederatedRedemptionRequest *
+       guestaccess__v1__complete_federated_redemption_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   guestaccess__v1__complete_federated_redemption_request__free_unpacked
+                     (Guestaccess__V1__CompleteFederatedRedemptionRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Guestaccess__V1__CompleteFederatedRedemptionResponse methods */
+void   guestaccess__v1__complete_federated_redemption_response__init
+                     (Guestaccess__V1__CompleteFederatedRedemptionResponse         *message);
+size_t guestaccess__v1__complete_federated_redemption_response__get_packed_size
+                     (const Guestaccess__V1__CompleteFederatedRedemptionResponse   *message);
+size_t guestaccess__v1__complete_federated_redemption_response__pack
+                     (const Guestaccess__V1__CompleteFederatedRedemptionResponse   *message,
+                      uint8_t             *out);
+size_t guestaccess__v1__complete_federated_redemption_response__pack_to_buffer
+                     (const Guestaccess__V1__CompleteFederatedRedemptionResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Guestaccess__V1__CompleteFederatedRedemptionResponse *
+       guestaccess__v1__complete_federated_redemption_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   guestaccess__v1__complete_federated_redemption_response__free_unpacked
+                     (Guestaccess__V1__CompleteFederatedRedemptionResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Guestaccess__V1__InvitationMessageInfo_Closure)
@@ -1365,6 +1561,18 @@ typedef void (*Guestaccess__V1__CompletePasscodeSignInRequest_Closure)
 typedef void (*Guestaccess__V1__CompletePasscodeSignInResponse_Closure)
                  (const Guestaccess__V1__CompletePasscodeSignInResponse *message,
                   void *closure_data);
+typedef void (*Guestaccess__V1__BeginFederatedRedemptionRequest_Closure)
+                 (const Guestaccess__V1__BeginFederatedRedemptionRequest *message,
+                  void *closure_data);
+typedef void (*Guestaccess__V1__BeginFederatedRedemptionResponse_Closure)
+                 (const Guestaccess__V1__BeginFederatedRedemptionResponse *message,
+                  void *closure_data);
+typedef void (*Guestaccess__V1__CompleteFederatedRedemptionRequest_Closure)
+                 (const Guestaccess__V1__CompleteFederatedRedemptionRequest *message,
+                  void *closure_data);
+typedef void (*Guestaccess__V1__CompleteFederatedRedemptionResponse_Closure)
+                 (const Guestaccess__V1__CompleteFederatedRedemptionResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1404,6 +1612,14 @@ struct Guestaccess__V1__InvitationService_Service
                               const Guestaccess__V1__CompleteRedemptionRequest *input,
                               Guestaccess__V1__CompleteRedemptionResponse_Closure closure,
                               void *closure_data);
+  void (*begin_federated_redemption)(Guestaccess__V1__InvitationService_Service *service,
+                                     const Guestaccess__V1__BeginFederatedRedemptionRequest *input,
+                                     Guestaccess__V1__BeginFederatedRedemptionResponse_Closure closure,
+                                     void *closure_data);
+  void (*complete_federated_redemption)(Guestaccess__V1__InvitationService_Service *service,
+                                        const Guestaccess__V1__CompleteFederatedRedemptionRequest *input,
+                                        Guestaccess__V1__CompleteFederatedRedemptionResponse_Closure closure,
+                                        void *closure_data);
   void (*begin_passcode_sign_in)(Guestaccess__V1__InvitationService_Service *service,
                                  const Guestaccess__V1__BeginPasscodeSignInRequest *input,
                                  Guestaccess__V1__BeginPasscodeSignInResponse_Closure closure,
@@ -1428,6 +1644,8 @@ void guestaccess__v1__invitation_service__init (Guestaccess__V1__InvitationServi
       function_prefix__ ## revoke_invitation,\
       function_prefix__ ## redeem_invitation,\
       function_prefix__ ## complete_redemption,\
+      function_prefix__ ## begin_federated_redemption,\
+      function_prefix__ ## complete_federated_redemption,\
       function_prefix__ ## begin_passcode_sign_in,\
       function_prefix__ ## complete_passcode_sign_in  }
 void guestaccess__v1__invitation_service__create_invitation(ProtobufCService *service,
@@ -1462,6 +1680,14 @@ void guestaccess__v1__invitation_service__complete_redemption(ProtobufCService *
                                                               const Guestaccess__V1__CompleteRedemptionRequest *input,
                                                               Guestaccess__V1__CompleteRedemptionResponse_Closure closure,
                                                               void *closure_data);
+void guestaccess__v1__invitation_service__begin_federated_redemption(ProtobufCService *service,
+                                                                     const Guestaccess__V1__BeginFederatedRedemptionRequest *input,
+                                                                     Guestaccess__V1__BeginFederatedRedemptionResponse_Closure closure,
+                                                                     void *closure_data);
+void guestaccess__v1__invitation_service__complete_federated_redemption(ProtobufCService *service,
+                                                                        const Guestaccess__V1__CompleteFederatedRedemptionRequest *input,
+                                                                        Guestaccess__V1__CompleteFederatedRedemptionResponse_Closure closure,
+                                                                        void *closure_data);
 void guestaccess__v1__invitation_service__begin_passcode_sign_in(ProtobufCService *service,
                                                                  const Guestaccess__V1__BeginPasscodeSignInRequest *input,
                                                                  Guestaccess__V1__BeginPasscodeSignInResponse_Closure closure,
@@ -1498,6 +1724,10 @@ extern const ProtobufCMessageDescriptor guestaccess__v1__begin_passcode_sign_in_
 extern const ProtobufCMessageDescriptor guestaccess__v1__begin_passcode_sign_in_response__descriptor;
 extern const ProtobufCMessageDescriptor guestaccess__v1__complete_passcode_sign_in_request__descriptor;
 extern const ProtobufCMessageDescriptor guestaccess__v1__complete_passcode_sign_in_response__descriptor;
+extern const ProtobufCMessageDescriptor guestaccess__v1__begin_federated_redemption_request__descriptor;
+extern const ProtobufCMessageDescriptor guestaccess__v1__begin_federated_redemption_response__descriptor;
+extern const ProtobufCMessageDescriptor guestaccess__v1__complete_federated_redemption_request__descriptor;
+extern const ProtobufCMessageDescriptor guestaccess__v1__complete_federated_redemption_response__descriptor;
 extern const ProtobufCServiceDescriptor guestaccess__v1__invitation_service__descriptor;
 
 PROTOBUF_C__END_DECLS
