@@ -123,6 +123,18 @@ struct FederatedRedemptionTests {
       let guest = try await admin.guests.getGuest(GetGuestRequest(userID: invitation.invitation.guestUserID))
       #expect(guest.externalUserState == .accepted)
       #expect(guest.identities == [Identity(signInType: .federated, issuer: provider.issuer, issuerAssignedID: "gc-sub")])
+      // The redeemed guest calls the RPC with the provider's own token and `tenant: Contoso`,
+      // until the tenant blocks it: the same token is refused on the next call.
+      let planner = try await admin.tenants.createApplication(CreateApplicationRequest(displayName: "Planner"))
+      _ = try await admin.tenants.assignApplication(AssignApplicationRequest(applicationID: planner.id, userID: guest.id))
+      let token = try await provider.idToken(clientID: "client-proseware", subject: "gc-sub")
+      let giovanna = server.client(token, tenant: contoso.id)
+      #expect(try await giovanna.tenants.listApplications(ListApplicationsRequest()).applications.map(\.id) == [planner.id])
+      _ = try await admin.guests.blockSignIn(BlockSignInRequest(userID: guest.id))
+      await expectError(.permissionDenied, reason: .signInBlocked) {
+        _ = try await giovanna.tenants.listApplications(ListApplicationsRequest())
+      }
+      _ = try await admin.guests.unblockSignIn(UnblockSignInRequest(userID: guest.id))
       // Replaying the state (and its code) is refused.
       await expectError(.failedPrecondition, reason: .federatedStateUsed) {
         _ = try await anonymous.invitations.completeFederatedRedemption(CompleteFederatedRedemptionRequest(

@@ -66,4 +66,24 @@ struct OIDCProviderMock: Sendable {
     }
     return Callback(location: location, items: items)
   }
+
+  /// An ID token for `subject` and the client `clientID`, through the
+  /// provider's own authorization code flow (its form, then its token endpoint).
+  func idToken(clientID: String, subject: String) async throws -> String {
+    let redirect = "http://127.0.0.1:1/callback"
+    let callback = try await authorize(
+      issuer + "/oauth2/authorize?client_id=\(PercentEncoding.encode(clientID))&redirect_uri=\(PercentEncoding.encode(redirect))"
+        + "&response_type=code&scope=openid%20email&state=s1&nonce=n1",
+      sub: subject)
+    let (client, tokenURL) = (client, issuer + "/oauth2/token")
+    let form = [
+      ("grant_type", "authorization_code"), ("code", callback.code), ("redirect_uri", redirect), ("client_id", clientID),
+      ("client_secret", "any"),
+    ]
+    let answer = try await blocking { try client.post(tokenURL, form: form, allowPlainLoopback: true) }
+    guard answer.status == 200, let json = try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any],
+      let idToken = json["id_token"] as? String
+    else { throw TestFailure("the provider issued no ID token (\(answer.status))") }
+    return idToken
+  }
 }

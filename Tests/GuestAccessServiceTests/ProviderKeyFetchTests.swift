@@ -27,21 +27,12 @@ struct ProviderKeyFetchTests {
     Issue.record("\(url) did not answer")
   }
 
-  /// Starts the real provider on a free port and waits until its discovery answers; its issuer is `http://127.0.0.1:<port>`.
-  static func startProvider() async throws -> (process: Subprocess, port: Int, issuer: String) {
-    #expect(FileManager.default.isExecutableFile(atPath: providerExecutable),
-            "oidc-provider-mock is missing: Scripts/test creates .build/oidc-venv")
-    let port = try await SMTPSink.unusedPort()
-    let log = NSTemporaryDirectory() + "oidc-provider-\(port).log"
-    let provider = try Subprocess(executable: providerExecutable, arguments: ["-p", String(port)], stdout: log, stderr: log)
-    let issuer = "http://127.0.0.1:\(port)"
-    try await waitForServer(HTTPSClient(context: try TLSContext(caFile: nil)), issuer + "/.well-known/openid-configuration")
-    return (provider, port, issuer)
-  }
-
   @Test func keysOfTheRealProviderVerifyItsOwnKeyID() async throws {
-    let (provider, _, issuer) = try await Self.startProvider()
-    defer { provider.signal(SIGTERM) }
+    #expect(FileManager.default.isExecutableFile(atPath: Self.providerExecutable),
+            "oidc-provider-mock is missing: Scripts/test creates .build/oidc-venv")
+    let provider = try await OIDCProviderMock.start()
+    defer { provider.stop() }
+    let issuer = provider.issuer
     let client = HTTPSClient(context: try TLSContext(caFile: nil))
     let source = DiscoveryKeySource(client: client, allowPlainLoopback: true)
     let keys = try JSONWebKey.keySet(fromJSON: try await source.keySet(issuer: issuer))
