@@ -5,22 +5,13 @@ import GuestAccessStorage
 
 extension TenantServiceImpl {
   public func createGroup(request: CreateGroupRequest, context: ServerContext) async throws -> Group {
-    let principal = try context.principal()
-    let tenantID = try Access.tenant(request.tenantID, principal)
-    try Access.requireAdmin(principal)
-    let name = try Validation.displayName(request.displayName)
-    let description = try Validation.text(request.description, field: "description")
-    let key = try Validation.idempotencyKey(request.idempotencyKey)
-    let now = env.clock.nowMillis()
-    let audit = AuditRecorder(principal, context: context, now: now)
-    return try await env.write { writer, events in
-      try Idempotency.run(writer, key: key, scope: "\(principal.actorID)|CreateGroup", request: request, now: now) {
-        guard try writer.tenant(id: tenantID) != nil else { throw RPCError.notFound(kind: "tenant", id: tenantID) }
-        let group = Group(id: Secrets.newID(prefix: "grp_"), tenantID: tenantID, displayName: name, description: description, createdAt: now)
-        try writer.insertGroup(group)
-        try audit.record(writer, &events, tenantID: tenantID, action: .groupCreated, targetType: .group, targetID: group.id)
-        return group
-      }
+    try await createResource(
+      .group, tenantID: request.tenantID, displayName: request.displayName, description: request.description,
+      idempotencyKey: request.idempotencyKey, request: request, context: context
+    ) { writer, id, tenantID, name, description, now in
+      let group = Group(id: id, tenantID: tenantID, displayName: name, description: description, createdAt: now)
+      try writer.insertGroup(group)
+      return group
     }
   }
 
@@ -57,23 +48,13 @@ extension TenantServiceImpl {
   }
 
   public func createApplication(request: CreateApplicationRequest, context: ServerContext) async throws -> Application {
-    let principal = try context.principal()
-    let tenantID = try Access.tenant(request.tenantID, principal)
-    try Access.requireAdmin(principal)
-    let name = try Validation.displayName(request.displayName)
-    let description = try Validation.text(request.description, field: "description")
-    let key = try Validation.idempotencyKey(request.idempotencyKey)
-    let now = env.clock.nowMillis()
-    let audit = AuditRecorder(principal, context: context, now: now)
-    return try await env.write { writer, events in
-      try Idempotency.run(writer, key: key, scope: "\(principal.actorID)|CreateApplication", request: request, now: now) {
-        guard try writer.tenant(id: tenantID) != nil else { throw RPCError.notFound(kind: "tenant", id: tenantID) }
-        let application = Application(
-          id: Secrets.newID(prefix: "app_"), tenantID: tenantID, displayName: name, description: description, createdAt: now)
-        try writer.insertApplication(application)
-        try audit.record(writer, &events, tenantID: tenantID, action: .applicationCreated, targetType: .application, targetID: application.id)
-        return application
-      }
+    try await createResource(
+      .application, tenantID: request.tenantID, displayName: request.displayName, description: request.description,
+      idempotencyKey: request.idempotencyKey, request: request, context: context
+    ) { writer, id, tenantID, name, description, now in
+      let application = Application(id: id, tenantID: tenantID, displayName: name, description: description, createdAt: now)
+      try writer.insertApplication(application)
+      return application
     }
   }
 
@@ -111,7 +92,47 @@ extension TenantServiceImpl {
     return UnassignApplicationResponse(changed: changed)
   }
 
-  enum MembershipKind { case group, application }
+  enum MembershipKind {
+    case group, application
+
+    /// The id prefix, audit action and target type of a new resource, and the method idempotency keys are scoped to.
+    var creation: (prefix: String, action: AuditAction, target: DirectoryObjectType, method: String) {
+      switch self {
+      case .group: ("grp_", .groupCreated, .group, "CreateGroup")
+      case .application: ("app_", .applicationCreated, .application, "CreateApplication")
+      }
+    }
+  }
+
+  /// CreateGroup and CreateApplication: an admin of the tenant, a valid name
+  /// and description, an idempotency key; `insert` stores the new resource
+  /// (given its new id), audited in the same transaction.
+  private func createResource<Request: ProtoMessage & Sendable, Resource: ProtoMessage & Sendable>(
+    _ kind: MembershipKind, tenantID requested: String, displayName: String, description: String, idempotencyKey: String,
+    request: Request, context: ServerContext,
+    insert: @escaping @Sendable (
+      _ writer: any DirectoryWriter, _ id: String, _ tenantID: String, _ name: String, _ description: String, _ now: Int64
+    ) throws -> Resource
+  ) async throws -> Resource {
+    let principal = try context.principal()
+    let tenantID = try Access.tenant(requested, principal)
+    try Access.requireAdmin(principal)
+    let name = try Validation.displayName(displayName)
+    let description = try Validation.text(description, field: "description")
+    let key = try Validation.idempotencyKey(idempotencyKey)
+    let now = env.clock.nowMillis()
+    let audit = AuditRecorder(principal, context: context, now: now)
+    let creation = kind.creation
+    return try await env.write { writer, events in
+      try Idempotency.run(writer, key: key, scope: "\(principal.actorID)|\(creation.method)", request: request, now: now) {
+        guard try writer.tenant(id: tenantID) != nil else { throw RPCError.notFound(kind: "tenant", id: tenantID) }
+        let id = Secrets.newID(prefix: creation.prefix)
+        let resource = try insert(writer, id, tenantID, name, description, now)
+        try audit.record(writer, &events, tenantID: tenantID, action: creation.action, targetType: creation.target, targetID: id)
+        return resource
+      }
+    }
+  }
 
   private func changeMembership(
     tenantID requested: String, resourceID: String, userID: String, context: ServerContext, kind: MembershipKind, adding: Bool

@@ -1,22 +1,11 @@
 import GuestAccessProto
 
 extension SQLiteDirectory {
-  /// The outbox columns `outboxMessage(_:)` reads, in its order.
-  static let outboxColumns =
-    "id, tenant_id, invitation_id, kind, recipient, cc, status, attempts, next_attempt_at, last_error, created_at, sent_at, payload"
+  static let outboxColumns = OutboxMessage.storedColumns
 
   /// An outbox row selected with `outboxColumns`.
   func outboxMessage(_ row: SQLiteStatement) -> OutboxMessage {
-    var message = OutboxMessage(
-      tenantID: row.text(1), invitationID: row.text(2), kind: OutboxMessage.Kind(rawValue: row.text(3)) ?? .invitation,
-      recipient: row.text(4), cc: row.text(5), createdAt: row.int64(10), payload: OutboxPayload(encoded: row.text(12)))
-    message.id = row.int64(0)
-    message.status = OutboxMessage.Status(rawValue: row.int64(6)) ?? .failed
-    message.attempts = Int(row.int64(7))
-    message.nextAttemptAt = row.int64(8)
-    message.lastError = row.text(9)
-    message.sentAt = row.int64(11)
-    return message
+    OutboxMessage(storedRow: { row.text($0) }, { row.int64($0) })
   }
 
   func dueOutboxMessages(now: Int64, limit: Int) throws -> [OutboxMessage] {
@@ -34,22 +23,12 @@ extension SQLiteDirectory {
   }
 
   func enqueue(_ message: OutboxMessage) throws -> Int64 {
-    try db.run(
-      """
-      INSERT INTO outbox (tenant_id, invitation_id, kind, recipient, cc, status, attempts, next_attempt_at, last_error, created_at, sent_at, payload)
-      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-      """,
-      [.text(message.tenantID), .text(message.invitationID), .text(message.kind.rawValue), .text(message.recipient), .text(message.cc),
-       .integer(message.status.rawValue), .int(message.attempts), .integer(message.nextAttemptAt), .text(message.lastError),
-       .integer(message.createdAt), .integer(message.sentAt), .text(message.payload.encoded)])
+    try db.run(OutboxMessage.insert(.sqlite), message.insertValues)
     return db.lastInsertRowID
   }
 
   func updateOutboxMessage(_ message: OutboxMessage) throws {
-    try db.run(
-      "UPDATE outbox SET status = ?2, attempts = ?3, next_attempt_at = ?4, last_error = ?5, sent_at = ?6, payload = ?7 WHERE id = ?1",
-      [.integer(message.id), .integer(message.status.rawValue), .int(message.attempts), .integer(message.nextAttemptAt),
-       .text(message.lastError), .integer(message.sentAt), .text(message.payload.encoded)])
+    try db.run(OutboxMessage.deliveryUpdate(.sqlite), message.deliveryValues)
   }
 
   func removedUsers(removedBy time: Int64, limit: Int) throws -> [User] {
