@@ -212,4 +212,30 @@ struct MultiInstanceTests {
       }
     }
   }
+
+  /// The guest and invitation rows go to the database with the COMMIT,
+  /// without a round trip each: invitations of one address sent at once to
+  /// both make one guest and one invitation (the loser of the unique index
+  /// runs again and finds them), and every answer names them.
+  @Test func oneAddressInvitedAtOnceOnBothMakesOneGuest() async throws {
+    try await withTwoServers { a, b in
+      let contoso = try await a.makeTenant("Contoso", domain: "contoso.com")
+      for round in 0..<5 {
+        let request = CreateInvitationRequest(invitedEmail: "race\(round)@partner.example")
+        let answers = try await withThrowingTaskGroup(of: CreateInvitationResponse.self) { group in
+          for server in [a, b, a, b] {
+            group.addTask { try await server.client(contoso.secret).invitations.createInvitation(request) }
+          }
+          var all: [CreateInvitationResponse] = []
+          for try await answer in group { all.append(answer) }
+          return all
+        }
+        #expect(Set(answers.map(\.invitation.id)).count == 1)
+        #expect(Set(answers.map(\.invitation.guestUserID)).count == 1)
+        #expect(answers.filter { !$0.alreadyPending }.count == 1)
+        let guests = try await b.client(contoso.secret).tenants.listUsers(ListUsersRequest(mail: request.invitedEmail))
+        #expect(guests.users.map(\.id) == [answers[0].invitation.guestUserID])
+      }
+    }
+  }
 }

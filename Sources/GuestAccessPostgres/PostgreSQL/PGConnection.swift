@@ -4,8 +4,12 @@ import CLibPQ
 /// statements. It belongs to one thread at a time (a pool's connection
 /// thread, the listener or the lease holder); it reconnects after losing the
 /// server, preparing its statements again on demand.
+///
+/// Statements that need no answer (`enqueue`, `begin`) wait and go with the
+/// next one that does, or with the commit, in one round trip (libpq's
+/// pipeline mode; see PGConnection+Pipeline.swift).
 public final class PGConnection {
-  private var handle: OpaquePointer
+  private(set) var handle: OpaquePointer
   /// The connection URI (or libpq keyword string), as given.
   let uri: String
   /// How many times the session was (re)established: a new number means
@@ -16,6 +20,11 @@ public final class PGConnection {
 
   /// Statements run on every new session (settings), after each reconnect too.
   let setup: String
+  /// Statements waiting to be sent with the next one that needs an answer.
+  var waiting: [PGStep] = []
+  /// The error a waiting statement ran into, sent with a later one: the
+  /// transaction is aborted, and its commit reports this error.
+  var abortedBy: PGError?
 
   /// Connects to `uri` (handed to libpq as is) and runs `setup`, if any.
   /// - Throws: `PGError` with SQLSTATE 08001 when it cannot connect.
@@ -44,7 +53,7 @@ public final class PGConnection {
   }
 
   /// Whether the session is usable.
-  public var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
+  public var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK && PQpipelineStatus(handle) == PQ_PIPELINE_OFF }
 
   /// The libpq socket (for waiting on notifications).
   var socket: Int32 { PQsocket(handle) }
@@ -57,6 +66,8 @@ public final class PGConnection {
     handle = fresh
     sessionNumber += 1
     prepared.removeAll()
+    waiting.removeAll()
+    abortedBy = nil
     if !setup.isEmpty { try execute(setup) }
   }
 
@@ -66,7 +77,10 @@ public final class PGConnection {
     return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE
   }
 
-  private func failure(_ result: OpaquePointer?, sql: String?, committing: Bool = false) -> PGError {
+  /// The server process of this session (unique among live sessions).
+  public var backendPID: Int32 { PQbackendPID(handle) }
+
+  func failure(_ result: OpaquePointer?, sql: String?, committing: Bool = false) -> PGError {
     let lost = PQstatus(handle) != CONNECTION_OK
     var state = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) } ?? ""
     var message = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "M"))) }.map { String(cString: $0) } ?? ""
@@ -75,45 +89,72 @@ public final class PGConnection {
     return PGError(sqlState: state, message: message, sql: sql, connectionLost: lost, duringCommit: (committing && lost) || sql == "COMMIT")
   }
 
-  /// Runs one or more statements without parameters (simple query protocol).
+  /// Runs one or more statements without parameters (simple query protocol);
+  /// with statements waiting, one statement, sent after them in one round trip.
   public func execute(_ sql: String) throws(PGError) {
+    if !waiting.isEmpty {
+      _ = try pipeline(waiting + [PGStep(sql, prepare: false)], syncAfter: [waiting.count])
+      return
+    }
     let result = PQexec(handle, sql)
     defer { PQclear(result) }
     let status = result.map { PQresultStatus($0) } ?? PGRES_FATAL_ERROR
     guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else { throw failure(result, sql: sql) }
   }
 
-  /// Runs `statements`, COMMIT, then `afterwards` (each a list of
-  /// statements without parameters: only values the store made itself belong
-  /// in them) in one round trip (simple query protocol), so that row locks
-  /// the statements take are held only until the commit. An error in
-  /// `statements` or the COMMIT left nothing committed (unless the connection
-  /// was lost: `duringCommit`, the outcome is unknown); an error in
-  /// `afterwards` comes after the commit, so it is reported `duringCommit` too.
+  /// Sends the waiting statements, `statements`, COMMIT, then `afterwards`
+  /// (each a statement without parameters: only values the store made itself
+  /// belong in them) in one round trip, so that row locks the statements take
+  /// are held only until the commit. An error before the COMMIT, or in it,
+  /// left nothing committed (unless the connection was lost: `duringCommit`,
+  /// the outcome is unknown); an error in `afterwards` comes after the
+  /// commit, so it is reported `duringCommit` too.
   public func commit(after statements: [String] = [], then afterwards: [String] = []) throws(PGError) {
-    let all = statements + ["COMMIT"] + afterwards
-    let sql = all.joined(separator: "; ")
-    guard PQsendQuery(handle, sql) == 1 else { throw failure(nil, sql: sql, committing: true) }
-    var index = 0
-    var error: PGError?
-    while let result = PQgetResult(handle) {
-      defer { PQclear(result) }
-      let status = PQresultStatus(result)
-      if error == nil && status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK {
-        var failed = failure(result, sql: index < all.count ? all[index] : sql, committing: true)
-        // Past the COMMIT: this transaction is committed, whatever follows.
-        if index > statements.count { failed.duringCommit = true }
-        error = failed
-      }
-      index += 1
+    if PQtransactionStatus(handle) == PQTRANS_INERROR {
+      // A statement failed and its error was not acted upon: the COMMIT would roll back.
+      throw abortedBy ?? PGError(sqlState: "25P02", message: "the transaction was aborted by an earlier error", sql: "COMMIT")
     }
-    if let error { throw error }
-    if PQstatus(handle) != CONNECTION_OK { throw failure(nil, sql: sql, committing: true) }
+    let steps = waiting + (statements + ["COMMIT"]).map { PGStep($0, prepare: false) }
+    let commitIndex = steps.count - 1
+    let all = steps + afterwards.map { PGStep($0, prepare: false) }
+    var syncs: Set<Int> = [commitIndex]
+    if !afterwards.isEmpty { syncs.insert(all.count - 1) }
+    _ = try pipeline(all, syncAfter: syncs, commitIndex: commitIndex)
+  }
+
+  /// Forgets the waiting statements and ends the transaction, if one is open.
+  public func rollback() {
+    waiting.removeAll()
+    abortedBy = nil
+    if inTransaction {
+      let result = PQexec(handle, "ROLLBACK")
+      PQclear(result)
+    }
+  }
+
+  /// Sends a statement without parameters whose answer is not needed (BEGIN
+  /// and its options, SAVEPOINT) with the next one that needs an answer.
+  public func enqueue(command sql: String) {
+    waiting.append(PGStep(sql, prepare: false))
+  }
+
+  /// Runs a prepared statement whose answer is not needed with the next
+  /// statement that needs one (or the commit), in the same round trip. Its
+  /// error, if any, is thrown by that statement's call (or by `commit`),
+  /// with this statement's SQL. It is prepared now, if it is new to the
+  /// session (a mistake in it is thrown here).
+  public func enqueue(_ sql: String, _ values: [PGValue] = []) throws(PGError) {
+    _ = try statementName(sql, values)
+    waiting.append(PGStep(sql, values))
   }
 
   /// Runs a prepared statement (prepared once per session and kept) with
   /// `values` bound to `$1`, `$2`, …; rows come back in binary format.
   public func query(_ sql: String, _ values: [PGValue] = []) throws(PGError) -> PGResult {
+    if !waiting.isEmpty {
+      let steps = waiting + [PGStep(sql, values)]
+      return try pipeline(steps, syncAfter: [steps.count - 1])!
+    }
     let name = try statementName(sql, values)
     let wires = values.map(\.wire)
     let formats = wires.map(\.format)
@@ -124,12 +165,13 @@ public final class PGConnection {
     guard let result, PQresultStatus(result) == PGRES_TUPLES_OK || PQresultStatus(result) == PGRES_COMMAND_OK else {
       let error = failure(result, sql: sql)
       PQclear(result)
+      abortedBy = error
       throw error
     }
     return PGResult(result)
   }
 
-  private func statementName(_ sql: String, _ values: [PGValue]) throws(PGError) -> String {
+  func statementName(_ sql: String, _ values: [PGValue]) throws(PGError) -> String {
     if let name = prepared[sql] { return name }
     let name = "ga\(prepared.count + 1)"
     let types = values.map(\.typeOID)
@@ -173,7 +215,7 @@ public final class PGConnection {
 }
 
 /// Calls `body` with C pointers to each parameter (nil for NULL), valid during the call.
-private func withParameterPointers<R>(_ values: [[UInt8]?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+func withParameterPointers<R>(_ values: [[UInt8]?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
   var buffers: [UnsafeMutablePointer<CChar>?] = []
   buffers.reserveCapacity(values.count)
   for value in values {
@@ -194,7 +236,7 @@ private func withParameterPointers<R>(_ values: [[UInt8]?], _ body: ([UnsafePoin
 }
 
 extension String {
-  fileprivate func trimmingTrailingNewlines() -> String {
+  func trimmingTrailingNewlines() -> String {
     var text = self
     while text.last == "\n" { text.removeLast() }
     return text

@@ -17,18 +17,21 @@ extension PGDirectory {
   }
 
   func appendAudit(_ event: AuditEvent) throws -> AuditEvent {
-    // Stored under a provisional negative number, unique and never visible
-    // to another session; the commit numbers it (`finalStatements`).
+    // Stored under a provisional negative number, never visible to another
+    // session: the session's server process and the event's place in the
+    // transaction (no two live sessions share a process, and one session
+    // runs one transaction at a time), so it is sent without waiting. The
+    // commit numbers it (`finalStatements`).
     guard let state else { preconditionFailure("an audit event is appended only in a write transaction") }
-    let pending = try db.first(
+    let pending = -(Int64(db.backendPID) << 24 | Int64(state.pendingAudit.count + 1))
+    try insert(
       """
       INSERT INTO audit_events (sequence, tenant_id, action, actor_id, target_id, occurred_at, data)
-      VALUES (-nextval('audit_pending_sequence'), $1, $2, $3, $4, $5, $6) RETURNING sequence
+      VALUES ($1, $2, $3, $4, $5, $6, $7)
       """,
-      [.text(event.tenantID), .int(event.action.rawValue), .text(event.actorID), .text(event.targetID), .integer(event.occurredAt),
-       .blob(event.serializedBytes())]
-    ) { $0.int64(0) }
-    if let pending { state.pendingAudit.append(pending) }
+      [.integer(pending), .text(event.tenantID), .int(event.action.rawValue), .text(event.actorID), .text(event.targetID),
+       .integer(event.occurredAt), .blob(event.serializedBytes())])
+    state.pendingAudit.append(pending)
     state.auditTenants.insert(event.tenantID)
     // Its sequence number is known only once committed.
     var stored = event

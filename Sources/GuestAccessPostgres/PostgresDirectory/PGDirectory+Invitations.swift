@@ -38,14 +38,14 @@ extension PGDirectory {
   }
 
   func insertInvitation(_ invitation: Invitation, ticketHash: [UInt8]) throws {
-    try db.run(
+    try insert(
       """
       INSERT INTO invitations (id, tenant_id, invited_email, status, guest_user_id, invited_by, ticket_hash, expires_at, data)
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
       """,
       [.text(invitation.id), .text(invitation.tenantID), .text(invitation.invitedEmail.lowercased()), .int(invitation.status.rawValue),
        .text(invitation.guestUserID), .text(invitation.invitedBy), ticketHash.isEmpty ? .null : .blob(ticketHash),
-       .integer(invitation.expiresAt), .blob(invitation.serializedBytes())])
+       .integer(invitation.expiresAt), .blob(invitation.serializedBytes())], conflict: "invitation \(invitation.id) already exists")
   }
 
   func updateInvitation(_ invitation: Invitation, ticketHash: [UInt8]?) throws {

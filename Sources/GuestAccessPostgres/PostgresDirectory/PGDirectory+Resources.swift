@@ -29,7 +29,9 @@ extension PGDirectory {
   }
 
   func insertGroup(_ group: Group) throws {
-    try db.run("INSERT INTO groups (id, tenant_id, data) VALUES ($1, $2, $3)", [.text(group.id), .text(group.tenantID), .blob(group.serializedBytes())])
+    try insert(
+      "INSERT INTO groups (id, tenant_id, data) VALUES ($1, $2, $3)", [.text(group.id), .text(group.tenantID), .blob(group.serializedBytes())],
+      conflict: "group \(group.id) already exists")
   }
 
   func addMember(groupID: String, userID: String) throws -> Bool {
@@ -74,9 +76,10 @@ extension PGDirectory {
   }
 
   func insertApplication(_ application: Application) throws {
-    try db.run(
+    try insert(
       "INSERT INTO applications (id, tenant_id, data) VALUES ($1, $2, $3)",
-      [.text(application.id), .text(application.tenantID), .blob(application.serializedBytes())])
+      [.text(application.id), .text(application.tenantID), .blob(application.serializedBytes())],
+      conflict: "application \(application.id) already exists")
   }
 
   func assign(applicationID: String, userID: String) throws -> Bool {

@@ -2,8 +2,22 @@ import GuestAccessStorage
 import GuestAccessProto
 
 extension PGDirectory {
+  /// In a write, the tenant's settings come in the same statement (nearly
+  /// every write reads both), share-locked as the tenant is, and are kept for
+  /// `settings(tenantID:)`.
   func tenant(id: String) throws -> Tenant? {
-    try db.first("SELECT data FROM tenants WHERE id = $1\(shareLock)", [.text(id)]) { try decode(Tenant.self, $0.blob(0)) }
+    guard let state else {
+      return try db.first("SELECT data FROM tenants WHERE id = $1", [.text(id)]) { try decode(Tenant.self, $0.blob(0)) }
+    }
+    let found = try db.first(
+      """
+      SELECT t.data, s.data FROM tenants t LEFT JOIN LATERAL
+        (SELECT data FROM tenant_settings WHERE tenant_id = t.id FOR SHARE) s ON true
+      WHERE t.id = $1 FOR SHARE OF t
+      """, [.text(id)]
+    ) { row in (try decode(Tenant.self, row.blob(0)), row.isNull(1) ? nil : try decode(TenantSettings.self, row.blob(1))) }
+    if let settings = found?.1 { state.settingsRead[id] = settings }
+    return found?.0
   }
 
   func tenants(after cursor: String, limit: Int, state: TenantState?, domain: String?) throws -> [Tenant] {
@@ -24,7 +38,8 @@ extension PGDirectory {
   }
 
   func settings(tenantID: String) throws -> TenantSettings? {
-    try db.first("SELECT data FROM tenant_settings WHERE tenant_id = $1\(shareLock)", [.text(tenantID)]) {
+    if let read = state?.settingsRead[tenantID] { return read }
+    return try db.first("SELECT data FROM tenant_settings WHERE tenant_id = $1\(shareLock)", [.text(tenantID)]) {
       try decode(TenantSettings.self, $0.blob(0))
     }
   }
@@ -61,6 +76,7 @@ extension PGDirectory {
 
   func putSettings(_ settings: TenantSettings) throws {
     markInvalidatesCaches()  // authentication derives from this
+    state?.settingsRead[settings.tenantID] = nil
     try db.run(
       "INSERT INTO tenant_settings (tenant_id, data) VALUES ($1, $2) ON CONFLICT(tenant_id) DO UPDATE SET data = excluded.data",
       [.text(settings.tenantID), .blob(settings.serializedBytes())])

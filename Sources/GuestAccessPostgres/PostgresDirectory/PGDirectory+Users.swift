@@ -48,19 +48,18 @@ extension PGDirectory {
   /// a user just inserted has no rows to delete.
   func replaceSponsors(of user: User, isNew: Bool = false) throws {
     if !isNew { try db.run("DELETE FROM user_sponsors WHERE user_id = $1", [.text(user.id)]) }
-    for sponsor in Set(user.sponsors) {
-      try db.run("INSERT INTO user_sponsors (sponsor_id, user_id) VALUES ($1, $2)", [.text(sponsor), .text(user.id)])
+    for sponsor in Set(user.sponsors).sorted() {
+      try insert("INSERT INTO user_sponsors (sponsor_id, user_id) VALUES ($1, $2)", [.text(sponsor), .text(user.id)])
     }
   }
 
   func insertUser(_ user: User) throws {
-    let inserted = try db.run(
+    try insert(
       """
       INSERT INTO users (id, tenant_id, mail, domain, user_type, roles, external_state, home_tenant_id, home_user_id,
         last_sign_in_at, access_expires_at, deleted_at, data, account_enabled, removal_scheduled_at, activity_at)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT DO NOTHING
-      """, userValues(user))
-    if inserted == 0 { try conflict("a user with mail \(user.mail) already exists in the tenant") }
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+      """, userValues(user), conflict: "a user with mail \(user.mail) already exists in the tenant")
     if !user.sponsors.isEmpty { try replaceSponsors(of: user, isNew: true) }
   }
 

@@ -20,6 +20,11 @@ final class PGTransactionState {
   var charges: [RateCharge] = []
   /// Idempotency keys found expired in this transaction (they may be replaced).
   var expiredIdempotencyKeys: Set<String> = []
+  /// Inserts sent without waiting for their answer, by SQL: what a unique
+  /// violation of each means (reported once the transaction ran again).
+  var uniqueWrites: [String: String] = [:]
+  /// Tenant settings read (and share-locked) with their tenant, by tenant id.
+  var settingsRead: [String: TenantSettings] = [:]
 }
 
 /// A count added to a rate window.
@@ -71,6 +76,14 @@ struct PGDirectory: DirectoryWriter {
     }
   }
 
+  /// Sends an INSERT without waiting for its answer (with the next statement
+  /// that needs one, or the COMMIT); a unique violation aborts the
+  /// transaction, which runs once more and then reports `what`.
+  func insert(_ sql: String, _ values: [PGValue], conflict what: String? = nil) throws {
+    if let what { state?.uniqueWrites[sql] = what }
+    try db.enqueue(sql, values)
+  }
+
   /// Records a uniqueness conflict and throws it.
   func conflict(_ what: String) throws -> Never {
     state?.sawConflict = true
@@ -78,15 +91,18 @@ struct PGDirectory: DirectoryWriter {
   }
 
   func undoingOnError<T>(_ body: () throws -> T) throws -> T {
-    try db.execute("SAVEPOINT nested")
+    db.enqueue(command: "SAVEPOINT nested")
     let charged = state?.charges.count ?? 0
+    let settingsRead = state?.settingsRead
     do {
       let result = try body()
+      // Waited for: an error of a write in `body` sent without waiting is undone here too.
       try db.execute("RELEASE SAVEPOINT nested")
       return result
     } catch {
       try db.execute("ROLLBACK TO SAVEPOINT nested")
-      try db.execute("RELEASE SAVEPOINT nested")
+      db.enqueue(command: "RELEASE SAVEPOINT nested")
+      if let settingsRead { state?.settingsRead = settingsRead }
       if let state, state.charges.count > charged {
         let undone = Array(state.charges[charged...])
         state.charges.removeLast(undone.count)

@@ -58,7 +58,7 @@ public final class PostgresDirectoryStore: DirectoryStore {
   /// Connects to `uri` (handed to libpq as is), applies the migrations and
   /// starts `connections` session threads, the listener and the lease session.
   public init(uri: String, connections: Int = 8, onCommit: @escaping @Sendable (Int, Duration) -> Void = { _, _ in }) throws {
-    try Self.migrate(uri: uri)
+    try PGMigrator.migrate(uri: uri)
     self.onCommit = onCommit
     pool = try PGPool(uri: uri, size: connections, name: "ga-pg")
     leaseSession = try PGPool(uri: uri, size: 1, name: "ga-pg-lease")
@@ -96,12 +96,13 @@ public final class PostgresDirectoryStore: DirectoryStore {
         attempt += 1
         do {
           try connection.reconnectIfNeeded()
-          try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+          // Sent with the first query.
+          connection.enqueue(command: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
           let result = try body(PGDirectory(connection, state: nil))
           try connection.execute("COMMIT")
           return result
         } catch {
-          if connection.inTransaction { try? connection.execute("ROLLBACK") }
+          connection.rollback()
           // A read changes nothing: run it again on a fresh session.
           if let failure = error as? PGError, failure.connectionLost, attempt < 2 { continue }
           throw error
@@ -130,7 +131,9 @@ public final class PostgresDirectoryStore: DirectoryStore {
       let started = ContinuousClock.now
       do {
         try connection.reconnectIfNeeded()
-        try connection.execute("BEGIN")
+        // Sent with the first statement; the writes that need no answer wait
+        // for the next one that does, or go with the COMMIT.
+        connection.enqueue(command: "BEGIN")
         let result = try body(PGDirectory(connection, state: state, counters: counters))
         let final = PGDirectory.finalStatements(state)
         try connection.commit(after: final.statements, then: final.afterwards)
@@ -139,7 +142,7 @@ public final class PostgresDirectoryStore: DirectoryStore {
         onCommit(1, started.duration(to: .now))
         return result
       } catch {
-        if connection.inTransaction { try? connection.execute("ROLLBACK") }
+        connection.rollback()
         // Should a failed COMMIT have left anything visible, caches must not trust it.
         if state.invalidatesCaches { shared.bump() }
         let failure = error as? PGError
@@ -155,7 +158,9 @@ public final class PostgresDirectoryStore: DirectoryStore {
         if (state.sawConflict || failure?.isUniqueViolation == true) && attempt < 2 { continue }
         // Lost before COMMIT was sent: nothing was written, run it again on a new session.
         if let failure, failure.connectionLost, !failure.duringCommit, attempt < 3 { continue }
-        if let failure, failure.isUniqueViolation { throw StoreError.conflict("a unique value is already in use") }
+        if let failure, failure.isUniqueViolation {
+          throw StoreError.conflict(state.uniqueWrites[failure.sql ?? ""] ?? "a unique value is already in use")
+        }
         throw error
       }
     }
@@ -222,32 +227,5 @@ public final class PostgresDirectoryStore: DirectoryStore {
     pool.close()
     leaseSession.close()
     counters.close()
-  }
-
-  /// Applies the migrations above the database's version, one process at a
-  /// time (an advisory lock), each in its own transaction.
-  static func migrate(uri: String) throws {
-    let connection = try PGConnection(uri: uri)
-    try connection.execute("SET client_min_messages = warning")
-    try connection.execute("SELECT pg_advisory_lock(\(0x4741_0000_0000_0000 as Int64))")
-    defer { try? connection.execute("SELECT pg_advisory_unlock_all()") }
-    try connection.execute(
-      "CREATE TABLE IF NOT EXISTS guestaccess_schema (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())")
-    let current = try connection.first("SELECT coalesce(max(version), 0) FROM guestaccess_schema") { $0.int64(0) } ?? 0
-    let sorted = PostgresSchema.migrations.sorted { $0.version < $1.version }
-    if let newest = sorted.last, current > newest.version {
-      throw PGError(sqlState: "XX000", message: "database schema version \(current) is newer than this guestd (\(newest.version))")
-    }
-    for migration in sorted where migration.version > current {
-      try connection.execute("BEGIN")
-      do {
-        try connection.execute(migration.sql)
-        try connection.run("INSERT INTO guestaccess_schema (version, name) VALUES ($1, $2)", [.int(migration.version), .text(migration.name)])
-        try connection.execute("COMMIT")
-      } catch {
-        try? connection.execute("ROLLBACK")
-        throw error
-      }
-    }
   }
 }

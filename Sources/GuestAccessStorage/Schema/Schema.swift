@@ -1,5 +1,6 @@
-/// The versioned schema of the GuestAccess database. Rows keep their
-/// protobuf form in `data` plus the columns that queries filter and order on.
+/// The versioned schema of the GuestAccess database, one list for both
+/// backends (see `Migration` and docs/STORAGE.md). Rows keep their protobuf
+/// form in `data` plus the columns that queries filter and order on.
 public enum Schema {
   /// Every migration, oldest first. Never edit a released one; add a new version.
   public static let migrations: [Migration] = [
@@ -175,5 +176,6 @@ public enum Schema {
     federation,
     signInSessions,
     federatedSignIns,
+    sharedCounters,
   ]
 }

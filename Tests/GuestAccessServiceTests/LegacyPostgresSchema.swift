@@ -1,27 +1,11 @@
-/// The versioned schema of the GuestAccess database on PostgreSQL: the same
-/// tables, columns and indexes as the SQLite schema (`Schema`), in
-/// PostgreSQL's types, plus what several processes share: the audit
-/// sequence counter and the authentication generation. Applied versions are
-/// recorded in `guestaccess_schema`; migrations run one process at a time
-/// (under an advisory lock), each in its own transaction. Text compares
-/// byte-wise (`COLLATE "C"`), as in SQLite, whatever the database's locale:
-/// cursors over ids page the same way on both backends.
-public enum PostgresSchema {
-  /// A schema version.
-  public struct Migration: Sendable {
-    /// The version reached.
-    public var version: Int
-    /// What it does.
-    public var name: String
-    /// The statements.
-    public var sql: String
-  }
+import GuestAccessPostgres
 
-  /// Every migration, oldest first. Never edit a released one; add a new version.
-  /// Version 1 is the SQLite schema's version 6 as one step (a PostgreSQL
-  /// database never held the older layouts).
-  public static let migrations: [Migration] = [
-    Migration(version: 1, name: "directory, invitations, outbox, reviews, guest lifecycle", sql: """
+/// The PostgreSQL schema as guestd wrote it before both backends ran one
+/// list of migrations (versions 1–5 recorded in `guestaccess_schema`),
+/// word for word: the databases the migration tests upgrade.
+enum LegacyPostgresSchema {
+  static let migrations: [(version: Int, name: String, sql: String)] = [
+    (version: 1, name: "directory, invitations, outbox, reviews, guest lifecycle", sql: """
       CREATE TABLE tenants (id text COLLATE "C" PRIMARY KEY, state bigint NOT NULL, data bytea NOT NULL);
       CREATE TABLE tenant_domains (domain text COLLATE "C" PRIMARY KEY, tenant_id text COLLATE "C" NOT NULL REFERENCES tenants(id));
       CREATE INDEX tenant_domains_tenant ON tenant_domains(tenant_id);
@@ -107,7 +91,7 @@ public enum PostgresSchema {
       CREATE INDEX users_removal ON users(tenant_id) WHERE deleted_at > 0;
       CREATE TABLE access_review_results (review_id text COLLATE "C" PRIMARY KEY REFERENCES access_reviews(id), data bytea NOT NULL);
       """),
-    Migration(version: 2, name: "audit events numbered at commit, commit flushes", sql: """
+    (version: 2, name: "audit events numbered at commit, commit flushes", sql: """
       -- Audit events are inserted under -nextval(audit_pending_sequence) (no
       -- lock: the sequence is outside transactions) and numbered from
       -- audit_sequence by the last statement before COMMIT, so its row is
@@ -118,7 +102,7 @@ public enum PostgresSchema {
       CREATE TABLE commit_flush (slot integer PRIMARY KEY, commits bigint NOT NULL);
       """),
     // The SQLite schema's version 7.
-    Migration(version: 3, name: "identity providers and federated identities", sql: """
+    (version: 3, name: "identity providers and federated identities", sql: """
       CREATE TABLE identity_providers (
         id text COLLATE "C" PRIMARY KEY, tenant_id text COLLATE "C" NOT NULL REFERENCES tenants(id), issuer text COLLATE "C" NOT NULL,
         data bytea NOT NULL, sealed_secret bytea NOT NULL);
@@ -130,7 +114,7 @@ public enum PostgresSchema {
       CREATE INDEX federated_identities_user ON federated_identities(user_id);
       """),
     // The SQLite schema's version 8.
-    Migration(version: 4, name: "passcode sign-in sessions", sql: """
+    (version: 4, name: "passcode sign-in sessions", sql: """
       CREATE TABLE sign_in_sessions (
         id text COLLATE "C" PRIMARY KEY, tenant_id text COLLATE "C" NOT NULL, user_id text COLLATE "C" NOT NULL,
         email text COLLATE "C" NOT NULL, passcode_hash bytea NOT NULL, expires_at bigint NOT NULL, attempts bigint NOT NULL,
@@ -138,7 +122,7 @@ public enum PostgresSchema {
       CREATE INDEX sign_in_sessions_created ON sign_in_sessions(created_at);
       """),
     // The SQLite schema's version 9.
-    Migration(version: 5, name: "federated sign-ins", sql: """
+    (version: 5, name: "federated sign-ins", sql: """
       CREATE TABLE federated_sign_ins (
         state_hash bytea PRIMARY KEY, invitation_id text COLLATE "C" NOT NULL, tenant_id text COLLATE "C" NOT NULL,
         provider_id text COLLATE "C" NOT NULL, provider_tenant_id text COLLATE "C" NOT NULL, step bigint NOT NULL,
@@ -147,4 +131,15 @@ public enum PostgresSchema {
       CREATE INDEX federated_sign_ins_created ON federated_sign_ins(created_at);
       """),
   ]
+
+  /// Makes the layout of legacy version `version` in the empty database at `uri`.
+  static func create(uri: String, version: Int) throws {
+    let connection = try PGConnection(uri: uri)
+    try connection.execute(
+      "CREATE TABLE guestaccess_schema (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())")
+    for migration in migrations where migration.version <= version {
+      try connection.execute("BEGIN; " + migration.sql + "; COMMIT")
+      try connection.run("INSERT INTO guestaccess_schema (version, name) VALUES ($1, $2)", [.int(migration.version), .text(migration.name)])
+    }
+  }
 }
