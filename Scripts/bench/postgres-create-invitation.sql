@@ -1,7 +1,7 @@
 -- pgbench script: the statements of one CreateInvitation on PostgreSQL, in the round trips guestd
 -- makes (BENCHMARKS.md, "Storage on PostgreSQL"): the upper bound of guestd's rate on a machine.
 -- Needs a database guestd made, with a tenant:
---   pgbench -n -M extended -c 64 -j 4 -T 5 -D tenant=TENANT_ID -f Scripts/bench/postgres-create-invitation.sql URL
+--   pgbench -n -M extended -c 64 -j 4 -T 5 -D tenant=TENANT_ID -D sponsor=ADMIN_USER_ID -f Scripts/bench/postgres-create-invitation.sql URL
 \set n random(1, 1000000000)
 \set m random(1, 1000000000)
 \startpipeline
@@ -14,10 +14,12 @@ COMMIT;
 BEGIN;
 SELECT t.data, s.data FROM tenants t LEFT JOIN LATERAL (SELECT data FROM tenant_settings WHERE tenant_id = t.id FOR SHARE) s ON true WHERE t.id = :tenant FOR SHARE OF t;
 \endpipeline
+SELECT data FROM users WHERE id = :sponsor AND tenant_id = :tenant FOR SHARE;
 SELECT data FROM users WHERE tenant_id = :tenant AND mail = 'pgb-' || :n || '@partner.example' AND deleted_at = 0 FOR UPDATE;
 SELECT data FROM users WHERE tenant_id = :tenant AND mail = 'pgb-' || :n || '@partner.example' AND deleted_at > 0 ORDER BY id LIMIT 1;
 \startpipeline
 INSERT INTO users (id, tenant_id, mail, domain, user_type, roles, external_state, home_tenant_id, home_user_id, last_sign_in_at, access_expires_at, deleted_at, data, account_enabled, removal_scheduled_at, activity_at) VALUES ('usr_pgb' || :n || '_' || :client_id || '_' || :m, :tenant, 'pgb-' || :n || '-' || :client_id || '-' || :m || '@partner.example', 'partner.example', 2, ',', 1, '', '', 0, 0, 0, '\x0a0b757372', 1, 0, 0);
+INSERT INTO user_sponsors (sponsor_id, user_id) VALUES (:sponsor, 'usr_pgb' || :n || '_' || :client_id || '_' || :m);
 INSERT INTO invitations (id, tenant_id, invited_email, status, guest_user_id, invited_by, ticket_hash, expires_at, data) VALUES ('inv_pgb' || :n || '_' || :client_id || '_' || :m, :tenant, 'pgb@partner.example', 1, 'usr_x', '', NULL, 0, '\x0a0b696e76');
 INSERT INTO audit_events (sequence, tenant_id, action, actor_id, target_id, occurred_at, data) VALUES (-(pg_backend_pid()::bigint << 24 | 1), :tenant, 1, 'k', 'inv', 0, '\x0a0b617564');
 SET LOCAL synchronous_commit TO off;
