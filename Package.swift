@@ -45,6 +45,8 @@ let package = Package(
     // LockedValue and DetachedThread: the project's lock and thread primitives
     // (a pthread mutex and pthreads, which ThreadSanitizer understands).
     .target(name: "GuestAccessLocks", dependencies: ["CGuestAccessPosix"]),
+    // One JSON value type (Foundation's decoder only): the server's JOSE and provider documents, guestctl, guest-load.
+    .target(name: "GuestAccessJSON"),
     // The RPC core without I/O: descriptors, status, errors, metadata, router, interceptors.
     .target(name: "GuestAccessCore", dependencies: ["GuestAccessProto", "GuestAccessLocks"]),
     // Generated service descriptors, server protocols and client stubs.
@@ -88,7 +90,7 @@ let package = Package(
       name: "GuestAccessServer",
       dependencies: [
         "GuestAccessCore", "GuestAccessAPI", "GuestAccessServerAPI", "GuestAccessProto", "GuestAccessTransport", "GuestAccessStorage",
-        "GuestAccessPostgres", "GuestAccessEmail", "GuestAccessLocks",
+        "GuestAccessPostgres", "GuestAccessEmail", "GuestAccessLocks", "GuestAccessJSON",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -128,7 +130,7 @@ let package = Package(
       ]),
     .executableTarget(
       name: "guestctl",
-      dependencies: ["GuestAccessClient", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+      dependencies: ["GuestAccessClient", "GuestAccessJSON", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .executableTarget(
       name: "guest-probe",
       dependencies: ["GuestAccessClient", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -137,13 +139,13 @@ let package = Package(
     .target(
       name: "GuestLoadKit",
       dependencies: [
-        "GuestAccessClient", "GuestAccessCore", "GuestAccessAPI", "GuestAccessProto", "GuestAccessTransport",
+        "GuestAccessClient", "GuestAccessCore", "GuestAccessAPI", "GuestAccessProto", "GuestAccessTransport", "GuestAccessJSON",
         .product(name: "Histogram", package: "hdrhistogram-swift"),
       ]),
     .executableTarget(
       name: "guest-load",
       dependencies: [
-        "GuestLoadKit", "GuestAccessClient", "GuestAccessTransport", "GuestAccessTLS",
+        "GuestLoadKit", "GuestAccessClient", "GuestAccessTransport", "GuestAccessTLS", "GuestAccessJSON",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Benchmark helpers used by Scripts/bench-* (bulk seeding).
@@ -183,7 +185,7 @@ let package = Package(
       name: "GuestAccessToolTests",
       dependencies: [
         "GuestAccessServer", "GuestAccessClient", "GuestAccessStorage", "guestctl", "guest-probe", "guest-load", "GuestLoadKit",
-        "GuestAccessTestSupport", .product(name: "Logging", package: "swift-log"),
+        "GuestAccessJSON", "GuestAccessTestSupport", .product(name: "Logging", package: "swift-log"),
       ]),
   ]
 )
