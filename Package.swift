@@ -90,7 +90,7 @@ let package = Package(
       name: "GuestAccessServer",
       dependencies: [
         "GuestAccessCore", "GuestAccessAPI", "GuestAccessServerAPI", "GuestAccessProto", "GuestAccessTransport", "GuestAccessStorage",
-        "GuestAccessPostgres", "GuestAccessEmail", "GuestAccessLocks", "GuestAccessJSON",
+        "GuestAccessPostgres", "GuestAccessEmail", "GuestAccessLocks", "GuestAccessJSON", "GuestAccessTLS",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -123,6 +123,7 @@ let package = Package(
       name: "guestd",
       dependencies: [
         "GuestAccessServer", "GuestAccessAdmin", "GuestAccessWeb", "GuestAccessTransport", "GuestAccessTLS", "GuestAccessStorage",
+        "GuestAccessCore",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -167,6 +168,7 @@ let package = Package(
       dependencies: [
         "GuestAccessServer", "GuestAccessClient", "GuestAccessStorage", "GuestAccessPostgres", "GuestAccessAdmin", "GuestAccessEmail",
         "GuestAccessWeb", "GuestAccessWire", "GuestAccessServerAPI", "GuestAccessTestSupport", "GuestAccessLocks", "GuestAccessCore", "GuestAccessTransport", "GuestAccessProto",
+        "GuestAccessTLS",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -176,7 +178,7 @@ let package = Package(
       dependencies: [
         "GuestAccessCore", "GuestAccessAPI", "GuestAccessProto", "GuestAccessWire",
         "GuestAccessTransport", "GuestAccessServer", "GuestAccessClient", "GuestAccessLocks",
-        "GuestAccessTestSupport", "GuestAccessTLS",
+        "GuestAccessTestSupport", "GuestAccessTLS", "CGuestAccessPosix",
       ]),
     // The tools end to end: the README quick start through guestctl against a
     // real server, guestctl's output and errors, guest-probe's exit codes. The
