@@ -45,6 +45,8 @@ let package = Package(
     // LockedValue and DetachedThread: the project's lock and thread primitives
     // (a pthread mutex and pthreads, which ThreadSanitizer understands).
     .target(name: "GuestAccessLocks", dependencies: ["CGuestAccessPosix"]),
+    // One JSON value type (Foundation's decoder only): the server's JOSE and provider documents, guestctl, guest-load.
+    .target(name: "GuestAccessJSON"),
     // The RPC core without I/O: descriptors, status, errors, metadata, router, interceptors.
     .target(name: "GuestAccessCore", dependencies: ["GuestAccessProto", "GuestAccessLocks"]),
     // Generated service descriptors, server protocols and client stubs.
@@ -88,7 +90,7 @@ let package = Package(
       name: "GuestAccessServer",
       dependencies: [
         "GuestAccessCore", "GuestAccessAPI", "GuestAccessServerAPI", "GuestAccessProto", "GuestAccessTransport", "GuestAccessStorage",
-        "GuestAccessPostgres", "GuestAccessEmail", "GuestAccessLocks",
+        "GuestAccessPostgres", "GuestAccessEmail", "GuestAccessLocks", "GuestAccessJSON", "GuestAccessTLS",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -121,6 +123,7 @@ let package = Package(
       name: "guestd",
       dependencies: [
         "GuestAccessServer", "GuestAccessAdmin", "GuestAccessWeb", "GuestAccessTransport", "GuestAccessTLS", "GuestAccessStorage",
+        "GuestAccessCore",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -128,7 +131,7 @@ let package = Package(
       ]),
     .executableTarget(
       name: "guestctl",
-      dependencies: ["GuestAccessClient", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+      dependencies: ["GuestAccessClient", "GuestAccessJSON", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .executableTarget(
       name: "guest-probe",
       dependencies: ["GuestAccessClient", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -137,13 +140,13 @@ let package = Package(
     .target(
       name: "GuestLoadKit",
       dependencies: [
-        "GuestAccessClient", "GuestAccessCore", "GuestAccessAPI", "GuestAccessProto", "GuestAccessTransport",
+        "GuestAccessClient", "GuestAccessCore", "GuestAccessAPI", "GuestAccessProto", "GuestAccessTransport", "GuestAccessJSON",
         .product(name: "Histogram", package: "hdrhistogram-swift"),
       ]),
     .executableTarget(
       name: "guest-load",
       dependencies: [
-        "GuestLoadKit", "GuestAccessClient", "GuestAccessTransport", "GuestAccessTLS",
+        "GuestLoadKit", "GuestAccessClient", "GuestAccessTransport", "GuestAccessTLS", "GuestAccessJSON",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Benchmark helpers used by Scripts/bench-* (bulk seeding).
@@ -165,6 +168,7 @@ let package = Package(
       dependencies: [
         "GuestAccessServer", "GuestAccessClient", "GuestAccessStorage", "GuestAccessPostgres", "GuestAccessAdmin", "GuestAccessEmail",
         "GuestAccessWeb", "GuestAccessWire", "GuestAccessServerAPI", "GuestAccessTestSupport", "GuestAccessLocks", "GuestAccessCore", "GuestAccessTransport", "GuestAccessProto",
+        "GuestAccessTLS",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -174,7 +178,7 @@ let package = Package(
       dependencies: [
         "GuestAccessCore", "GuestAccessAPI", "GuestAccessProto", "GuestAccessWire",
         "GuestAccessTransport", "GuestAccessServer", "GuestAccessClient", "GuestAccessLocks",
-        "GuestAccessTestSupport", "GuestAccessTLS",
+        "GuestAccessTestSupport", "GuestAccessTLS", "CGuestAccessPosix",
       ]),
     // The tools end to end: the README quick start through guestctl against a
     // real server, guestctl's output and errors, guest-probe's exit codes. The
@@ -183,7 +187,7 @@ let package = Package(
       name: "GuestAccessToolTests",
       dependencies: [
         "GuestAccessServer", "GuestAccessClient", "GuestAccessStorage", "guestctl", "guest-probe", "guest-load", "GuestLoadKit",
-        "GuestAccessTestSupport", .product(name: "Logging", package: "swift-log"),
+        "GuestAccessJSON", "GuestAccessTestSupport", .product(name: "Logging", package: "swift-log"),
       ]),
   ]
 )

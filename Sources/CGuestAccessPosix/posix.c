@@ -9,15 +9,15 @@
 
 int ga_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
 
-int ga_epoll_ctl(int epfd, int op, int fd, uint32_t events) {
+int ga_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data) {
   struct epoll_event ev;
   memset(&ev, 0, sizeof ev);
   ev.events = events;
-  ev.data.fd = fd;
+  ev.data.u64 = data;
   return epoll_ctl(epfd, op, fd, &ev);
 }
 
-int ga_epoll_wait(int epfd, int *fds, uint32_t *events, int max, int timeout_ms) {
+int ga_epoll_wait(int epfd, uint64_t *data, uint32_t *events, int max, int timeout_ms) {
   struct epoll_event evs[256];
   if (max > 256) max = 256;
   int n;
@@ -25,7 +25,7 @@ int ga_epoll_wait(int epfd, int *fds, uint32_t *events, int max, int timeout_ms)
     n = epoll_wait(epfd, evs, max, timeout_ms);
   } while (n < 0 && errno == EINTR);
   for (int i = 0; i < n; i++) {
-    fds[i] = evs[i].data.fd;
+    data[i] = evs[i].data.u64;
     events[i] = evs[i].events;
   }
   return n;

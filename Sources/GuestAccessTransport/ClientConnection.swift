@@ -83,7 +83,7 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
       try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
         waiter.set(continuation)
         loop.executeUnchecked {
-          guard loop.register(fd: fd, events: ga_epollout | ga_epollin | ga_epollrdhup, handler: waiter) else {
+          guard connection.channel.register(events: ga_epollout | ga_epollin | ga_epollrdhup, handler: waiter) else {
             waiter.fail(RPCError(code: .unavailable, message: "cannot register socket"))
             return
           }
@@ -97,8 +97,8 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
 
   /// Switches the loop registration from the connect waiter to the connection. Loop thread.
   fileprivate func activate() {
-    channel.loop.deregister(fd: channel.fd)
-    _ = channel.loop.register(fd: channel.fd, events: channel.initialInterest, handler: self)
+    channel.loop.assertInEventLoop()
+    _ = channel.register(events: channel.initialInterest, handler: self)
     channel.write { $0.append(contentsOf: Preface.bytes) }
   }
 
@@ -237,6 +237,7 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
   // MARK: Reading
 
   func handleEvents(_ events: UInt32) {
+    channel.loop.assertInEventLoop()
     if events & ga_epollout != 0 { channel.handleWritable() }
     guard events & (ga_epollin | ga_epollhup | ga_epollerr | ga_epollrdhup) != 0 else { return }
     let readBuffer = channel.loop.readBuffer
@@ -420,9 +421,9 @@ final class ConnectWaiter: EventLoopHandler, @unchecked Sendable {
         connection.activate()
         resolve(nil)
       case .wantRead:
-        channel.loop.modify(fd: channel.fd, events: ga_epollin | ga_epollrdhup)
+        channel.setInterest(ga_epollin | ga_epollrdhup)
       case .wantWrite:
-        channel.loop.modify(fd: channel.fd, events: ga_epollout | ga_epollrdhup)
+        channel.setInterest(ga_epollout | ga_epollrdhup)
       case .failed(let reason):
         fail(RPCError.callNotProcessed("cannot connect to \(connection.target): \(reason)"))
       case .closed:

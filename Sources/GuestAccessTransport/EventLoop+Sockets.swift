@@ -21,19 +21,21 @@ private final class SocketHandlerAdapter: EventLoopHandler {
 }
 
 extension EventLoop {
-  /// Registers `handler` for readiness events of `fd`. Loop thread only.
-  public func registerSocket(fd: Int32, events: UInt32, handler: EventLoopSocketHandler) -> Bool {
+  /// Registers `handler` for readiness events of `fd`; nil when epoll
+  /// refuses it. Keep the registration: it changes and ends the watch.
+  /// Loop thread only.
+  public func registerSocket(fd: Int32, events: UInt32, handler: EventLoopSocketHandler) -> EventLoopRegistration? {
     register(fd: fd, events: events, handler: SocketHandlerAdapter(handler))
   }
 
   /// Changes the interest of a registered socket. Any thread.
-  public func modifySocket(fd: Int32, events: UInt32) {
-    modify(fd: fd, events: events)
+  public func modifySocket(_ registration: EventLoopRegistration, events: UInt32) {
+    modify(registration, events: events)
   }
 
-  /// Removes `fd` from the loop (the caller closes it). Loop thread only.
-  public func deregisterSocket(fd: Int32) {
-    deregister(fd: fd)
+  /// Ends a registration (before the caller closes the socket). Loop thread only.
+  public func deregisterSocket(_ registration: EventLoopRegistration) {
+    deregister(registration)
   }
 
   /// Runs `action` on the loop thread after `delay` unless the timer is cancelled first. Any thread.

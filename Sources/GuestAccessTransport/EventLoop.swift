@@ -12,6 +12,18 @@ protocol EventLoopHandler: AnyObject {
   func handleEvents(_ events: UInt32)
 }
 
+/// A file descriptor's registration with an event loop. epoll's data for the
+/// descriptor carries `id`, never the descriptor: the loop maps the id to the
+/// handler, so an event reported for a descriptor that was closed (and whose
+/// number a new socket already reuses) finds no handler instead of reaching
+/// the new socket's.
+public struct EventLoopRegistration: Sendable, Hashable {
+  /// The registered descriptor.
+  public let fd: Int32
+  /// The id epoll reports with its events; unique for the loop's life (0 is the loop's eventfd).
+  let id: UInt64
+}
+
 /// One thread running an epoll readiness loop: it owns a set of sockets, runs
 /// closures handed to it, and is a `TaskExecutor`, so tasks that prefer it
 /// (the handlers of its connections' calls) run on the same thread that reads
@@ -38,7 +50,9 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
   private var thread: pthread_t?
   private let threadID = Atomic<UInt>(0)
   // Loop-thread-only state.
-  private var handlers: [Int32: EventLoopHandler] = [:]
+  /// Handlers by registration id; the next id to hand out (0 is the eventfd's).
+  private var handlers: [UInt64: EventLoopHandler] = [:]
+  private var nextRegistrationID: UInt64 = 1
   private struct Ticker {
     var interval: UInt64
     var next: UInt64
@@ -77,7 +91,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     epollFD = ga_epoll_create()
     wakeFD = ga_eventfd()
     precondition(epollFD >= 0 && wakeFD >= 0, "cannot create epoll/eventfd")
-    _ = ga_epoll_ctl(epollFD, ga_epoll_ctl_add(), wakeFD, ga_epollin)
+    _ = ga_epoll_ctl(epollFD, ga_epoll_ctl_add(), wakeFD, ga_epollin, Self.wakeID)
     let box = Unmanaged.passRetained(self)
     var attributes = pthread_attr_t()
     pthread_attr_init(&attributes)
@@ -100,6 +114,14 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
   /// Whether the caller runs on this loop's thread.
   public var inEventLoop: Bool {
     threadID.load(ordering: .relaxed) == UInt(pthread_self())
+  }
+
+  /// Stops a debug build when the caller is not on this loop's thread: the
+  /// check at every entry that touches loop-owned state. Compiled out of
+  /// release builds (`assert`), so it costs the hot path nothing there.
+  @inline(__always)
+  public func assertInEventLoop(file: StaticString = #fileID, line: UInt = #line) {
+    assert(inEventLoop, "not on the thread of event loop \(name)", file: file, line: line)
   }
 
   // MARK: TaskExecutor
@@ -163,26 +185,39 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
 
   // MARK: Loop-thread API
 
-  /// Registers `handler` for `fd` with the given interest. Loop thread only.
-  func register(fd: Int32, events: UInt32, handler: EventLoopHandler) -> Bool {
-    handlers[fd] = handler
-    return ga_epoll_ctl(epollFD, ga_epoll_ctl_add(), fd, events) == 0
+  /// The registration id of the loop's own eventfd.
+  private static let wakeID: UInt64 = 0
+
+  /// Registers `handler` for `fd` with the given interest under a new
+  /// registration id; nil when epoll refuses the descriptor. Loop thread only.
+  func register(fd: Int32, events: UInt32, handler: EventLoopHandler) -> EventLoopRegistration? {
+    assertInEventLoop()
+    let registration = EventLoopRegistration(fd: fd, id: nextRegistrationID)
+    nextRegistrationID += 1
+    guard ga_epoll_ctl(epollFD, ga_epoll_ctl_add(), fd, events, registration.id) == 0 else { return nil }
+    handlers[registration.id] = handler
+    return registration
   }
 
-  /// Changes the interest of a registered fd. Any thread.
-  func modify(fd: Int32, events: UInt32) {
-    _ = ga_epoll_ctl(epollFD, ga_epoll_ctl_mod(), fd, events)
+  /// Changes the interest of a registration. Any thread.
+  func modify(_ registration: EventLoopRegistration, events: UInt32) {
+    _ = ga_epoll_ctl(epollFD, ga_epoll_ctl_mod(), registration.fd, events, registration.id)
   }
 
-  /// Removes `fd` from the loop. Loop thread only.
-  func deregister(fd: Int32) {
-    _ = ga_epoll_ctl(epollFD, ga_epoll_ctl_del(), fd, 0)
-    handlers[fd] = nil
+  /// Removes a registration (before its descriptor is closed). Loop thread only.
+  func deregister(_ registration: EventLoopRegistration) {
+    assertInEventLoop()
+    _ = ga_epoll_ctl(epollFD, ga_epoll_ctl_del(), registration.fd, 0, 0)
+    handlers[registration.id] = nil
   }
+
+  /// Registrations with a handler now (for tests). Loop thread only.
+  var registrationCount: Int { handlers.count }
 
   /// Sends `channel`'s output at the end of this turn, with the output of
   /// every other channel written in it. Loop thread only.
   func sendLater(_ channel: SocketChannel) {
+    assertInEventLoop()
     sends.append(channel)
   }
 
@@ -197,6 +232,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
 
   /// Runs `body` every `interval` on the loop thread while it returns true. Loop thread only.
   func every(_ interval: Duration, _ body: @escaping () -> Bool) {
+    assertInEventLoop()
     let nanos = interval.nanoseconds
     tickers.append(Ticker(interval: nanos, next: Self.now() + nanos, repeats: true, body: body))
   }
@@ -218,11 +254,13 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
 
   /// Takes a timer out of the heap. Loop thread only.
   func removeTimer(_ timer: LoopTimer) {
+    assertInEventLoop()
     timers.remove(timer)
   }
 
   /// Runs `body` once after `delay` on the loop thread. Loop thread only.
   func after(_ delay: Duration, _ body: @escaping () -> Void) {
+    assertInEventLoop()
     tickers.append(Ticker(interval: 0, next: Self.now() + delay.nanoseconds, repeats: false, body: { body(); return false }))
   }
 
@@ -240,7 +278,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
   private func run() {
     threadID.store(UInt(pthread_self()), ordering: .relaxed)
     setThreadName()
-    var fds = [Int32](repeating: 0, count: 256)
+    var ids = [UInt64](repeating: 0, count: 256)
     var events = [UInt32](repeating: 0, count: 256)
     let executor = self.asUnownedTaskExecutor()
     var batch: [Work] = []
@@ -288,9 +326,9 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         let start = Self.now()
         let deadline = min(start + pollWindow.current, max(start, nextDue() ?? .max))
         repeat {
-          count = fds.withUnsafeMutableBufferPointer { fdBuffer in
+          count = ids.withUnsafeMutableBufferPointer { idBuffer in
             events.withUnsafeMutableBufferPointer { eventBuffer in
-              ga_epoll_wait(epollFD, fdBuffer.baseAddress, eventBuffer.baseAddress, 256, 0)
+              ga_epoll_wait(epollFD, idBuffer.baseAddress, eventBuffer.baseAddress, 256, 0)
             }
           }
           pollStats.add(1, ordering: .relaxed)
@@ -307,19 +345,21 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
       }
       if count == 0 {
         sleeps.add(1, ordering: .relaxed)
-        count = fds.withUnsafeMutableBufferPointer { fdBuffer in
+        count = ids.withUnsafeMutableBufferPointer { idBuffer in
           events.withUnsafeMutableBufferPointer { eventBuffer in
-            ga_epoll_wait(epollFD, fdBuffer.baseAddress, eventBuffer.baseAddress, 256, waitTimeout)
+            ga_epoll_wait(epollFD, idBuffer.baseAddress, eventBuffer.baseAddress, 256, waitTimeout)
           }
         }
       }
       shared.withLock { $0.sleeping = false }
       if count > 0 {
         for index in 0..<Int(count) {
-          let fd = fds[index]
-          if fd == wakeFD {
+          let id = ids[index]
+          if id == Self.wakeID {
             ga_eventfd_drain(wakeFD)
-          } else if let handler = handlers[fd] {
+          } else if let handler = handlers[id] {
+            // An id whose registration ended (its socket closed earlier in
+            // this batch) has no handler: its event is dropped.
             handler.handleEvents(events[index])
           }
         }

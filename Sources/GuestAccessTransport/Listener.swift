@@ -10,6 +10,7 @@ final class Listener: EventLoopHandler, @unchecked Sendable {
   let loop: EventLoop
   private let onAccept: (Int32, String) -> Void
   private var open = true
+  private var registration: EventLoopRegistration?
 
   init(fd: Int32, loop: EventLoop, onAccept: @escaping (Int32, String) -> Void) {
     self.fd = fd
@@ -17,11 +18,13 @@ final class Listener: EventLoopHandler, @unchecked Sendable {
     self.onAccept = onAccept
   }
 
+  /// Starts accepting. Loop thread.
   func start() {
-    _ = loop.register(fd: fd, events: ga_epollin, handler: self)
+    registration = loop.register(fd: fd, events: ga_epollin, handler: self)
   }
 
   func handleEvents(_ events: UInt32) {
+    loop.assertInEventLoop()
     var peer = [CChar](repeating: 0, count: 64)
     for _ in 0..<256 where open {
       let client = ga_accept(fd, &peer, peer.count)
@@ -29,10 +32,11 @@ final class Listener: EventLoopHandler, @unchecked Sendable {
         let error = ga_errno()
         if error == EMFILE || error == ENFILE {
           // Out of descriptors: stop accepting for a moment rather than spin.
-          loop.modify(fd: fd, events: 0)
+          guard let registration else { return }
+          loop.modify(registration, events: 0)
           loop.after(.milliseconds(100)) { [weak self] in
             guard let self, self.open else { return }
-            self.loop.modify(fd: self.fd, events: ga_epollin)
+            self.loop.modify(registration, events: ga_epollin)
           }
         }
         return
@@ -41,10 +45,12 @@ final class Listener: EventLoopHandler, @unchecked Sendable {
     }
   }
 
+  /// Stops accepting and closes the socket. Loop thread.
   func stop() {
+    loop.assertInEventLoop()
     guard open else { return }
     open = false
-    loop.deregister(fd: fd)
+    if let registration { loop.deregister(registration) }
     close(fd)
   }
 }

@@ -28,12 +28,15 @@ public final class ProxyHeaderReader: EventLoopHandler {
   private var needed = ProxyHeader.prefixLength
   private var timer: LoopTimer?
   private var done = false
+  private var registration: EventLoopRegistration?
 
   /// Starts reading the header of `fd` (accepted from `peer`) on `loop`;
   /// `completion` runs once, on the loop thread. Call on the loop thread.
   public static func start(fd: Int32, peer: String, loop: EventLoop, timeout: Duration, completion: @escaping (Outcome) -> Void) {
     let reader = ProxyHeaderReader(fd: fd, peer: peer, loop: loop, completion: completion)
-    guard loop.register(fd: fd, events: ga_epollin, handler: reader) else {
+    loop.assertInEventLoop()
+    reader.registration = loop.register(fd: fd, events: ga_epollin, handler: reader)
+    guard reader.registration != nil else {
       return reader.finish(.closed(reason: "cannot watch the socket"))
     }
     reader.timer = loop.schedule(at: .now + timeout) { [weak reader] in
@@ -74,7 +77,7 @@ public final class ProxyHeaderReader: EventLoopHandler {
     guard !done else { return }
     done = true
     timer?.cancel()
-    loop.deregister(fd: fd)
+    if let registration { loop.deregister(registration) }
     if case .closed = outcome { Glibc.close(fd) }
     completion(outcome)
   }

@@ -11,55 +11,33 @@ extension ServerConnection {
     let header = frame.header
     switch header.frameType! {
     case .headers:
-      try openCall(header.callID)
-      guard frame.payload.count <= configuration.maxHeaderSize else {
-        refuse(header.callID, RPCError(code: .resourceExhausted, message: "call headers of \(frame.payload.count) bytes exceed the limit of \(configuration.maxHeaderSize)"))
-        return
+      let input: ServerConnectionState<TCPServerResponder>.CallHeadersInput
+      if frame.payload.count > configuration.maxHeaderSize {
+        input = .oversized(frame.payload.count)
+      } else {
+        do {
+          let callHeaders = try decodeMessage(CallHeaders.self, from: frame.payload)
+          let deadline: ContinuousClock.Instant? = callHeaders.timeoutMicros == 0 ? nil
+            : .now + .microseconds(Int64(min(callHeaders.timeoutMicros, UInt64(Int64.max / 1000))))
+          input = .decoded(callHeaders, deadline: deadline)
+        } catch where error.isNULInString {
+          // Well-formed, only unrepresentable: the call fails, the connection stays.
+          input = .unrepresentable(error.reason)
+        } catch {
+          input = .malformed
+        }
       }
-      let callHeaders: CallHeaders
-      do {
-        callHeaders = try decodeMessage(CallHeaders.self, from: frame.payload)
-      } catch where error.isNULInString {
-        // Well-formed, only unrepresentable: the call fails, the connection stays.
-        refuse(header.callID, RPCError(code: .invalidArgument, message: "call headers: \(error.reason)"))
-        return
-      } catch {
-        throw ProtocolViolation("undecodable call headers")
-      }
-      // After GOAWAY only the calls it covers are served (those it does not
-      // are refused); before it, a call is taken even when the server has
-      // begun to drain: the GOAWAY about to be sent covers it.
-      if let last = goAwayLastCallID, header.callID > last {
-        refuse(header.callID, RPCError.callNotProcessed("server is shutting down"))
-        return
-      }
-      if pending.count + activeCallCount >= configuration.maxConcurrentCallsPerConnection {
-        refuse(header.callID, RPCError(
-          code: .resourceExhausted,
-          message: "more than \(configuration.maxConcurrentCallsPerConnection) concurrent calls on one connection"))
-        return
-      }
-      let deadline: ContinuousClock.Instant? = callHeaders.timeoutMicros == 0 ? nil
-        : .now + .microseconds(Int64(min(callHeaders.timeoutMicros, UInt64(Int64.max / 1000))))
-      pending.add(header.callID, PendingCalls.Call(headers: callHeaders, deadline: deadline, since: EventLoop.now(), headerBytes: frame.payload.count))
+      try headersArrived(header.callID, payloadSize: frame.payload.count, input)
     case .message:
-      guard header.callID != 0 else { throw ProtocolViolation("MESSAGE on call 0") }
-      guard header.callID <= lastCallID else { throw ProtocolViolation("MESSAGE for call \(header.callID) that was never opened") }
-      guard let opened = pending.remove(header.callID) else { return }
-      guard frame.payload.count <= configuration.maxReceiveMessageSize else {
-        refuse(header.callID, Self.tooLarge(frame.payload.count, configuration.maxReceiveMessageSize))
-        return
+      let action = try state.withLock { state throws(ProtocolViolation) in
+        try state.messageArrived(header.callID, size: frame.payload.count, endStream: header.flags.contains(.endStream)) { callID in
+          TCPServerResponder(callID: callID, connection: self, channel: channel)
+        }
       }
-      guard header.flags.contains(.endStream) else {
-        refuse(header.callID, RPCError(code: .unimplemented, message: "client streaming is not supported: the request message must carry END_STREAM"))
-        return
-      }
-      start(header.callID, opened.headers, deadline: opened.deadline, request: frame.payload)
+      perform(action, header.callID, request: frame.payload)
     case .cancel:
-      guard header.callID != 0 else { throw ProtocolViolation("CANCEL on call 0") }
-      pending.remove(header.callID)
-      let responder = calls.withLock { $0.active.removeValue(forKey: header.callID) }
-      responder?.cancelFromPeer()
+      let released = try state.withLock { state throws(ProtocolViolation) in try state.cancelArrived(header.callID) }
+      release(released)
       checkDrained()
     case .ping:
       guard header.callID == 0 else { throw ProtocolViolation("PING on call \(header.callID)") }
@@ -75,49 +53,59 @@ extension ServerConnection {
   func handleOversized(_ header: FrameHeader) throws(ProtocolViolation) {
     switch header.frameType {
     case .headers:
-      try openCall(header.callID)
-      refuse(header.callID, RPCError(code: .resourceExhausted, message: "call headers of \(header.length) bytes exceed the limit of \(configuration.maxHeaderSize)"))
+      try headersArrived(header.callID, payloadSize: Int(header.length), .oversized(Int(header.length)))
     case .message:
-      guard header.callID != 0, header.callID <= lastCallID else { throw ProtocolViolation("MESSAGE for a call that was never opened") }
-      if pending.remove(header.callID) != nil {
-        refuse(header.callID, Self.tooLarge(Int(header.length), configuration.maxReceiveMessageSize))
+      let action = try state.withLock { state throws(ProtocolViolation) in
+        try state.oversizedMessageArrived(header.callID, size: Int(header.length))
       }
+      perform(action, header.callID, request: [])
     default:
       throw ProtocolViolation("oversized \(header.frameType.map { "\($0)" } ?? "unknown") frame of \(header.length) bytes")
     }
   }
 
-  func openCall(_ callID: UInt32) throws(ProtocolViolation) {
-    guard callID != 0 else { throw ProtocolViolation("HEADERS on call 0") }
-    guard callID > lastCallID else { throw ProtocolViolation("call id \(callID) is not above \(lastCallID)") }
-    lastCallID = callID
-    lastActiveAt = EventLoop.now()
+  private func headersArrived(
+    _ callID: UInt32, payloadSize: Int, _ input: ServerConnectionState<TCPServerResponder>.CallHeadersInput
+  ) throws(ProtocolViolation) {
+    let now = EventLoop.now()
+    let action = try state.withLock { state throws(ProtocolViolation) in
+      try state.headersArrived(callID, payloadSize: payloadSize, input, now: now)
+    }
+    switch action {
+    case .pend(let headerBytes): memory.add(headerBytes)
+    case .refuse(let error): refuse(callID, error)
+    }
+  }
+
+  private func perform(_ action: ServerConnectionState<TCPServerResponder>.MessageAction, _ callID: UInt32, request: [UInt8]) {
+    switch action {
+    case .ignore:
+      break
+    case .refuse(let error, let freedBytes):
+      memory.add(-freedBytes)
+      refuse(callID, error)
+    case .start(let opened, let responder):
+      memory.add(-opened.headerBytes)
+      start(responder, opened, request: request)
+    }
   }
 
   func refuse(_ callID: UInt32, _ error: RPCError) {
     channel.write { FrameEncoder.append(.trailers, callID: callID, message: error.trailers, to: &$0) }
   }
 
-  static func tooLarge(_ size: Int, _ limit: Int) -> RPCError {
-    RPCError(code: .resourceExhausted, message: "request message of \(size) bytes exceeds the limit of \(limit)")
-  }
-
-  func start(_ callID: UInt32, _ headers: CallHeaders, deadline: ContinuousClock.Instant?, request: [UInt8]) {
-    let responder = TCPServerResponder(callID: callID, connection: self, channel: channel)
-    calls.withLock { $0.active[callID] = responder }
+  /// Dispatches a call the state started (its responder is in the table).
+  private func start(_ responder: TCPServerResponder, _ opened: PendingCalls.Call, request: [UInt8]) {
     peerCalls.started()
-    if let deadline { responder.armDeadline(deadline, on: channel.loop) }
+    if let deadline = opened.deadline { responder.armDeadline(deadline, on: channel.loop) }
     dispatcher.dispatch(ServerCall(
-      path: headers.method, metadata: Metadata(entries: headers.metadata), deadline: deadline, request: request,
+      path: opened.headers.method, metadata: Metadata(entries: opened.headers.metadata), deadline: opened.deadline, request: request,
       peer: peer, peerCertificate: channel.peerCertificate, executor: channel.loop, responder: responder))
   }
 
   /// A call finished (any thread).
   func callEnded(_ callID: UInt32) {
-    let (ended, drained) = calls.withLock { calls -> (Bool, Bool) in
-      let ended = calls.active.removeValue(forKey: callID) != nil
-      return (ended, calls.draining && calls.active.isEmpty)
-    }
+    let (ended, drained) = state.withLock { $0.callEnded(callID) }
     if ended { peerCalls.ended() }
     if drained || channel.isReadHeld {
       channel.loop.executeUnchecked { [self] in

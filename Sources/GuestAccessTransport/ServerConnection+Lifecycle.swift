@@ -12,15 +12,13 @@ extension ServerConnection {
   /// pending ones as their request message arrives. Closes once they have
   /// finished. Loop thread.
   func goAway(code: StatusCode = .ok, message: String = "server shutting down") {
+    channel.loop.assertInEventLoop()
     guard !channel.isClosed else { return }
-    calls.withLock { $0.draining = true }
-    if !goAwaySent {
-      goAwaySent = true
-      var last = lastCallID
-      for event in deferred[deferredStart...] {
-        if case .frame(let frame) = event, frame.header.frameType == .headers { last = max(last, frame.header.callID) }
-      }
-      goAwayLastCallID = last
+    var deferredLast: UInt32 = 0
+    for event in deferred[deferredStart...] {
+      if case .frame(let frame) = event, frame.header.frameType == .headers { deferredLast = max(deferredLast, frame.header.callID) }
+    }
+    if let last = state.withLock({ $0.drain(deferredLastCallID: deferredLast) }) {
       channel.write { FrameEncoder.append(.goAway, callID: 0, message: GoAway(lastCallID: last, code: code.rawValue, message: message), to: &$0) }
     }
     checkDrained()
@@ -28,20 +26,19 @@ extension ServerConnection {
 
   /// A protocol violation: GOAWAY with the reason, then a graceful close. Loop thread.
   func fail(_ violation: ProtocolViolation) {
+    channel.loop.assertInEventLoop()
     logger.debug("closing connection", metadata: ["peer": "\(peer)", "reason": "\(violation)"])
-    let last = lastCallID
-    goAwaySent = true
-    goAwayLastCallID = goAwayLastCallID ?? last
+    let last = state.withLock { $0.lastCallID }
     channel.write {
       FrameEncoder.append(.goAway, callID: 0, message: GoAway(lastCallID: last, code: StatusCode.internalError.rawValue, message: violation.description), to: &$0)
     }
     closeGracefully()
   }
 
+  /// Closes gracefully once a draining connection has nothing left to serve. Loop thread.
   func checkDrained() {
-    guard lingeringSince == nil else { return }
-    let drained = calls.withLock { $0.draining && $0.active.isEmpty }
-    guard drained && pending.isEmpty && !hasDeferred else { return }
+    let hasDeferred = hasDeferred
+    guard state.withLock({ $0.isDrained(hasDeferred: hasDeferred) }) else { return }
     channel.sendDeferred()  // the GOAWAY and last responses of this turn
     if channel.pendingBytes == 0 { closeGracefully() }
   }
@@ -49,81 +46,79 @@ extension ServerConnection {
   /// Half-closes after what was written, cancels every call, and waits for the
   /// peer's end of stream (at most `lingerTimeout`). Loop thread.
   func closeGracefully() {
-    guard lingeringSince == nil, !channel.isClosed else { return }
+    channel.loop.assertInEventLoop()
+    guard !channel.isClosed, !isLingering else { return }
     guard channel.shutdownOutput() else {
       close(reason: "peer not reading")
       return
     }
-    lingeringSince = EventLoop.now()
-    pending.removeAll()
+    let now = EventLoop.now()
     dropDeferred()
-    cancelCalls()
+    if let released = state.withLock({ $0.startClosing(at: now) }) { release(released) }
   }
 
   /// Checks timeouts; called periodically on the loop thread.
   func tick(now: UInt64) {
+    channel.loop.assertInEventLoop()
     guard !channel.isClosed else { return }
-    if let since = lingeringSince {
-      if now - since > Self.lingerTimeout.nanoseconds { close(reason: "linger timeout") }
+    if isLingering {
+      if state.withLock({ $0.expired(at: now, readPaused: false) }) == .linger { close(reason: "linger timeout") }
       return
     }
     checkDrained()
-    guard !channel.isClosed, lingeringSince == nil else { return }
-    if !prefaceDone && now - openedAt > configuration.handshakeTimeout.nanoseconds {
+    guard channel.acceptsInput else { return }
+    let readPaused = channel.isReadPaused
+    switch state.withLock({ $0.expired(at: now, readPaused: readPaused) }) {
+    case .handshake?:
       fail(ProtocolViolation("no preface within the handshake timeout"))
       return
-    }
-    let paused = channel.isReadPaused
-    if !paused, let since = midFrameSince, now - since > configuration.frameTimeout.nanoseconds {
+    case .frame?:
       fail(ProtocolViolation("frame not completed within the frame timeout"))
       return
-    }
-    if !paused, let oldest = pending.oldest, now - oldest > configuration.frameTimeout.nanoseconds {
-      guard goAwaySent else {
-        fail(ProtocolViolation("request message not received within the frame timeout"))
-        return
-      }
-      // Draining: the calls whose request never came are not processed.
-      for callID in pending.ids(since: now - configuration.frameTimeout.nanoseconds) {
-        pending.remove(callID)
+    case .requestMessage?:
+      fail(ProtocolViolation("request message not received within the frame timeout"))
+      return
+    case .stalePending(let callIDs, let freedBytes)?:
+      memory.add(-freedBytes)
+      for callID in callIDs {
         refuse(callID, RPCError.callNotProcessed("server is shutting down; the request message did not arrive"))
       }
+    case .linger?, nil:
+      break
     }
     guard checkSendProgress(now: now) else { return }
     closeIfOverBudget()
     if channel.isReadHeld { retryHeld() }
-    guard !channel.isClosed, lingeringSince == nil else { return }
-    if let sent = pingSentAt, now - sent > configuration.keepaliveTimeout.nanoseconds {
+    guard channel.acceptsInput else { return }
+    let hasDeferred = hasDeferred
+    let keepalive = state.withLock { $0.keepalive(at: now, hasDeferred: hasDeferred) }
+    if keepalive.closeUnanswered {
       close(reason: "keepalive ping not answered")
       return
     }
-    if prefaceDone && pingSentAt == nil && now - lastReadAt > configuration.keepaliveInterval.nanoseconds {
-      pingSentAt = now
+    if keepalive.ping {
       channel.write { FrameEncoder.append(.ping, callID: 0, payload: [UInt8](repeating: 0, count: 8), to: &$0) }
     }
-    if activeCallCount > 0 || !pending.isEmpty || hasDeferred {
-      lastActiveAt = now
-    } else if !goAwaySent && now - lastActiveAt > configuration.idleTimeout.nanoseconds {
-      goAway(code: .ok, message: "idle timeout")
-    }
+    if keepalive.idleGoAway { goAway(code: .ok, message: "idle timeout") }
   }
 
   /// Closes the socket and cancels every call. Loop thread.
   func close(reason: String) {
+    channel.loop.assertInEventLoop()
     guard channel.close() else { return }
     logger.trace("connection closed", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
-    pending.removeAll()
     dropDeferred()
-    cancelCalls()
+    if let released = state.withLock({ $0.closed() }) { release(released) }
     onClose(self)
   }
 
-  func cancelCalls() {
-    let responders = calls.withLock { calls -> [TCPServerResponder] in
-      let list = Array(calls.active.values)
-      calls.active.removeAll()
-      return list
+  /// Gives back what a transition took out: pending header bytes to the
+  /// budget, running calls cancelled (no trailers).
+  func release(_ released: ServerConnectionState<TCPServerResponder>.Released) {
+    memory.add(-released.freedBytes)
+    for responder in released.calls {
+      peerCalls.ended()
+      responder.cancelFromPeer()
     }
-    for responder in responders { responder.cancelFromPeer() }
   }
 }

@@ -17,11 +17,6 @@ import Synchronization
 /// stream, while the server discards what still arrives until the peer closes
 /// or `lingerTimeout` passes, so a peer never loses the GOAWAY to a reset.
 final class ServerConnection: EventLoopHandler, @unchecked Sendable {
-  struct Calls {
-    var active: [UInt32: TCPServerResponder] = [:]
-    var draining = false
-  }
-
   let channel: SocketChannel
   let peer: String
   /// The peer's address without the port (the unit of `maxConnectionsPerPeer`).
@@ -32,36 +27,24 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
   let dispatcher: any ServerCallDispatcher
   let logger: Logger
   let onClose: (ServerConnection) -> Void
-  let calls = LockedValue(Calls())
+  /// Everything the connection decides (phase, calls, clocks): its one lock.
+  let state: LockedValue<ServerConnectionState<TCPServerResponder>>
   /// The server-wide budget of pending headers and queued responses.
   let memory: MemoryBudget
   /// The running calls of this connection's client address, over all its connections.
   let peerCalls: PeerCalls
-  /// Whether a call on this connection passed authentication (any thread).
+  /// Whether a call on this connection passed authentication (set from any
+  /// thread, an input of the admission rules).
   let authenticated = Atomic<Bool>(false)
   /// Time a half-closed connection waits for the peer's end of stream.
   static let lingerTimeout: Duration = .seconds(2)
 
-  // Loop-thread state.
+  // Loop-thread I/O state: parsing and scheduling.
   var parser: FrameParser
   var prefaceBytes: [UInt8] = []
-  var prefaceDone = false
-  var lastCallID: UInt32 = 0
-  /// Calls whose HEADERS arrived but not their request message.
-  var pending: PendingCalls
-  /// The `last_call_id` of the GOAWAY sent, once sent: calls up to it are
-  /// served, later ones refused.
-  var goAwayLastCallID: UInt32?
   /// `channel.bytesSent` when the client last took some output, and when.
   var outputSentMark: UInt64 = 0
   var outputProgressAt = EventLoop.now()
-  let openedAt = EventLoop.now()
-  var lastReadAt = EventLoop.now()
-  var lastActiveAt = EventLoop.now()
-  var midFrameSince: UInt64?
-  var pingSentAt: UInt64?
-  var goAwaySent = false
-  var lingeringSince: UInt64?
   /// Frames parsed but not handled yet (at most one read's worth): reading is
   /// paused, or this turn's budget is spent.
   var deferred: [FrameEvent] = []
@@ -85,7 +68,7 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
     self.peerHost = peerHost
     self.memory = memory
     self.peerCalls = peerCalls
-    pending = PendingCalls(memory: memory)
+    state = LockedValue(ServerConnectionState(configuration: configuration, now: EventLoop.now()))
     self.counted = counted
     self.configuration = configuration
     self.dispatcher = dispatcher
@@ -98,7 +81,8 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
   func start() {
     _ = ga_set_nodelay(channel.fd)
     channel.onReadResumed = { [weak self] in self?.resumeReading() }
-    guard channel.loop.register(fd: channel.fd, events: channel.initialInterest, handler: self) else {
+    channel.loop.assertInEventLoop()
+    guard channel.register(events: channel.initialInterest, handler: self) else {
       close(reason: "cannot register")
       return
     }
@@ -109,9 +93,7 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
   /// (for a connection over the limit). Loop thread.
   func refuseConnection(_ error: RPCError) {
     start()
-    goAwaySent = true
-    goAwayLastCallID = 0
-    calls.withLock { $0.draining = true }
+    state.withLock { $0.refuseConnection() }
     channel.write { FrameEncoder.append(.goAway, callID: 0, message: GoAway(lastCallID: 0, code: error.code.rawValue, message: error.message), to: &$0) }
     if channel.isEstablished {
       closeGracefully()
@@ -122,11 +104,15 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
   }
 
   /// Calls currently running.
-  var activeCallCount: Int { calls.withLock { $0.active.count } }
+  var activeCallCount: Int { state.withLock { $0.running.count } }
+
+  /// Whether the connection is half-closed, waiting for the peer's end of stream.
+  var isLingering: Bool { state.withLock { $0.isLingering } }
 
   // MARK: Events
 
   func handleEvents(_ events: UInt32) {
+    channel.loop.assertInEventLoop()
     if events & ga_epollout != 0 { channel.handleWritable() }
     guard events & (ga_epollin | ga_epollhup | ga_epollerr | ga_epollrdhup) != 0 else { return }
     if (channel.isReadPaused || channel.isReadHeld) && events & ga_epollin == 0 {
@@ -151,15 +137,16 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
         close(reason: received == 0 ? "peer closed" : channel.tlsFailure ?? "read error")
         return
       }
-      lastReadAt = EventLoop.now()
-      pingSentAt = nil
-      if lingeringSince != nil { continue }  // half-closed: discard until the peer closes
+      if isLingering { continue }  // half-closed: discard until the peer closes
       do {
         try consume(UnsafeRawBufferPointer(rebasing: buffer[0..<received]))
       } catch {
         fail(error)
         return
       }
+      let now = EventLoop.now()
+      let midFrame = parser.isMidFrame
+      state.withLock { $0.received(at: now, midFrame: midFrame) }
       if channel.isClosed || channel.isReadPaused || hasDeferred { break }
       if received < buffer.count { break }
     }
@@ -168,7 +155,7 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
 
   func consume(_ bytes: UnsafeRawBufferPointer) throws(ProtocolViolation) {
     var bytes = bytes
-    if !prefaceDone {
+    if prefaceBytes.count < Preface.size {
       let needed = Preface.size - prefaceBytes.count
       prefaceBytes.append(contentsOf: bytes.prefix(needed))
       bytes = UnsafeRawBufferPointer(rebasing: bytes[min(needed, bytes.count)...])
@@ -177,12 +164,11 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
         return
       }
       try Preface.validate(prefaceBytes)
-      prefaceDone = true
-      prefaceBytes = []
+      state.withLock { $0.prefaceArrived() }
     }
     guard !bytes.isEmpty else { return }
     try parser.parse(bytes) { event throws(ProtocolViolation) in
-      guard lingeringSince == nil, !channel.isClosed else { return }
+      guard channel.acceptsInput else { return }
       // Too much output unsent, enough requests taken for this turn, or a
       // new call that must wait (`mustWait`): keep the rest of this read for
       // later, so requests do not turn into more responses than the peer
@@ -194,7 +180,6 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
       budget -= 1
       try handle(event)
     }
-    midFrameSince = parser.isMidFrame ? (midFrameSince ?? EventLoop.now()) : nil
   }
 
   func handle(_ event: FrameEvent) throws(ProtocolViolation) {
@@ -210,7 +195,7 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
   /// returns whether all were.
   func handleDeferred() -> Bool {
     while hasDeferred {
-      guard !channel.isClosed, lingeringSince == nil, mayHandle(deferred[deferredStart]) else { return false }
+      guard channel.acceptsInput, mayHandle(deferred[deferredStart]) else { return false }
       budget -= 1
       let event = deferred[deferredStart]
       deferredStart += 1
@@ -262,7 +247,7 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
   /// Reads again (after the work queued so far) when the TLS session holds
   /// decrypted input that epoll cannot report, unless reading is held back.
   func readBufferedInput() {
-    guard !bufferedReadScheduled, lingeringSince == nil, !channel.isReadPaused, !channel.isReadHeld, channel.hasBufferedInput else { return }
+    guard !bufferedReadScheduled, !isLingering, !channel.isReadPaused, !channel.isReadHeld, channel.hasBufferedInput else { return }
     bufferedReadScheduled = true
     channel.loop.executeUnchecked { [self] in
       bufferedReadScheduled = false
@@ -273,10 +258,10 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
 
   /// Output drained after a pause: catch up on deferred frames. Loop thread.
   func resumeReading() {
-    let now = EventLoop.now()
+    channel.loop.assertInEventLoop()
     // Time spent paused is the server's doing: restart the frame clocks.
-    if midFrameSince != nil { midFrameSince = now }
-    pending.restartClocks(now)
+    let now = EventLoop.now()
+    state.withLock { $0.readingResumed(at: now) }
     budget = Self.framesPerTurn
     _ = handleDeferred()
     scheduleTurn()

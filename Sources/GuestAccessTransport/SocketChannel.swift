@@ -45,6 +45,8 @@ final class SocketChannel: @unchecked Sendable {
     var sent: UInt64 = 0
     var outputShut = false
     var closed = false
+    /// The socket's registration with `loop`, once registered.
+    var registration: EventLoopRegistration?
     /// Whether bytes may be sent (always without TLS; after the handshake with it).
     var established = true
     /// Whether the first bytes were checked for a plaintext client (TLS servers).
@@ -100,6 +102,7 @@ final class SocketChannel: @unchecked Sendable {
   /// Whether decrypted input waits inside the TLS session, where epoll does
   /// not see it: the reader must come back for it. Loop thread only.
   var hasBufferedInput: Bool {
+    loop.assertInEventLoop()
     guard let tls else { return false }
     return state.withLock { !$0.closed && $0.established && tls.hasBufferedInput }
   }
@@ -107,7 +110,8 @@ final class SocketChannel: @unchecked Sendable {
   /// Advances the TLS handshake (true once established; without TLS at
   /// once); sends the output that waited for it. Loop thread only.
   func handshake() -> TLSSession.Outcome {
-    state.withLock { handshake(&$0) }
+    loop.assertInEventLoop()
+    return state.withLock { handshake(&$0) }
   }
 
   private func handshake(_ state: inout State) -> TLSSession.Outcome {
@@ -127,7 +131,7 @@ final class SocketChannel: @unchecked Sendable {
       // Output waits for the handshake, so nothing else needs writability now.
       if state.waitingWritable {
         state.waitingWritable = false
-        loop.modify(fd: fd, events: Self.interest(state))
+        setInterest(Self.interest(state), &state)
       }
     case .failed(let reason):
       state.tlsFailure = reason
@@ -152,7 +156,7 @@ final class SocketChannel: @unchecked Sendable {
   private func waitForWritable(_ state: inout State) {
     guard !state.waitingWritable else { return }
     state.waitingWritable = true
-    loop.modify(fd: fd, events: Self.interest(state))
+    setInterest(Self.interest(state), &state)
   }
 
   /// Sends from `bytes`: bytes sent, -1 for "try when writable", -2 for an
@@ -182,8 +186,35 @@ final class SocketChannel: @unchecked Sendable {
   /// The initial epoll interest.
   var initialInterest: UInt32 { ga_epollin | ga_epollrdhup }
 
+  /// Registers the socket with its loop for `handler` (replacing an earlier
+  /// registration, whose events no longer arrive); false when epoll refuses
+  /// it. Loop thread only.
+  func register(events: UInt32, handler: EventLoopHandler) -> Bool {
+    loop.assertInEventLoop()
+    return state.withLock { state -> Bool in
+      guard !state.closed else { return false }
+      if let old = state.registration { loop.deregister(old) }
+      state.registration = loop.register(fd: fd, events: events, handler: handler)
+      return state.registration != nil
+    }
+  }
+
+  /// Sets the epoll interest directly (the connect handshake's). Any thread.
+  func setInterest(_ events: UInt32) {
+    state.withLock { setInterest(events, &$0) }
+  }
+
+  private func setInterest(_ events: UInt32, _ state: inout State) {
+    guard let registration = state.registration else { return }
+    loop.modify(registration, events: events)
+  }
+
   /// Whether the socket was closed.
   var isClosed: Bool { state.withLock { $0.closed } }
+
+  /// Whether input is still taken: the socket is open and its output not
+  /// shut down (a half-closed server connection discards what arrives).
+  var acceptsInput: Bool { state.withLock { !$0.closed && !$0.outputShut } }
 
   /// Unsent bytes.
   var pendingBytes: Int { state.withLock { $0.buffer.count - $0.start } }
@@ -200,10 +231,11 @@ final class SocketChannel: @unchecked Sendable {
   /// Stops (or resumes) watching the socket for requests, whatever the
   /// output; the peer's end of stream is still seen. Loop thread.
   func holdReading(_ hold: Bool) {
+    loop.assertInEventLoop()
     state.withLock { state in
       guard state.readHeld != hold, !state.closed else { return }
       state.readHeld = hold
-      loop.modify(fd: fd, events: Self.interest(state))
+      setInterest(Self.interest(state), &state)
     }
   }
 
@@ -240,6 +272,7 @@ final class SocketChannel: @unchecked Sendable {
   /// (the loop calls it at the end of each turn; a drain calls it before it
   /// looks at what is unsent).
   func sendDeferred() {
+    loop.assertInEventLoop()
     state.withLock { state in
       state.sendScheduled = false
       guard !state.closed, !state.outputShut, !state.waitingWritable, state.start < state.buffer.count else { return }
@@ -251,7 +284,7 @@ final class SocketChannel: @unchecked Sendable {
   private func pauseReadingIfNeeded(_ state: inout State) {
     if state.buffer.count - state.start > Self.readPauseWater && !state.readPaused {
       state.readPaused = true
-      loop.modify(fd: fd, events: Self.interest(state))
+      setInterest(Self.interest(state), &state)
     }
   }
 
@@ -298,7 +331,7 @@ final class SocketChannel: @unchecked Sendable {
       state.waitingWritable = false
       let resumed = state.readPaused
       state.readPaused = false
-      loop.modify(fd: fd, events: Self.interest(state))
+      setInterest(Self.interest(state), &state)
       if resumed, let onReadResumed { loop.executeUnchecked(onReadResumed) }
     }
     let waiters = state.spaceWaiters
@@ -314,6 +347,7 @@ final class SocketChannel: @unchecked Sendable {
 
   /// Called by the loop when the socket became writable.
   func handleWritable() {
+    loop.assertInEventLoop()
     state.withLock { state in
       guard !state.closed else { return }
       if state.established { flush(&state) } else { _ = handshake(&state) }
@@ -339,6 +373,7 @@ final class SocketChannel: @unchecked Sendable {
   /// Receives into `buffer`; returns bytes read, 0 at end of stream, -1 for
   /// "try later", -2 for an error. Loop thread only.
   func receive(_ buffer: UnsafeMutableRawBufferPointer) -> Int {
+    loop.assertInEventLoop()
     guard let tls else {
       let received = ga_recv(fd, buffer.baseAddress, buffer.count)
       if received >= 0 { return received }
@@ -414,7 +449,8 @@ final class SocketChannel: @unchecked Sendable {
   /// Later writes are refused. Loop thread only.
   @discardableResult
   func shutdownOutput() -> Bool {
-    state.withLock { state -> Bool in
+    loop.assertInEventLoop()
+    return state.withLock { state -> Bool in
       guard !state.closed else { return false }
       if state.start < state.buffer.count && !state.waitingWritable {
         flush(&state)  // what this turn wrote (a GOAWAY) goes first
@@ -437,10 +473,12 @@ final class SocketChannel: @unchecked Sendable {
   /// Closes the socket once; returns false if it already was. Loop thread only.
   @discardableResult
   func close() -> Bool {
-    state.withLock { state -> Bool in
+    loop.assertInEventLoop()
+    return state.withLock { state -> Bool in
       guard !state.closed else { return false }
       state.closed = true
-      loop.deregister(fd: fd)
+      if let registration = state.registration { loop.deregister(registration) }
+      state.registration = nil
       Glibc.close(fd)
       state.buffer = []
       state.start = 0

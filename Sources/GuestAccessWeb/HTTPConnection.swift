@@ -31,6 +31,7 @@ final class HTTPConnection: EventLoopSocketHandler, @unchecked Sendable {
   private var timer: EventLoopTimer?
   private var buffer = [UInt8](repeating: 0, count: 16 * 1024)
   private let tls: TLSSession?
+  private var registration: EventLoopRegistration?
 
   init(fd: Int32, peer: String, address: String, loop: EventLoop, server: HTTPServer, tls: TLSSession? = nil) {
     self.tls = tls
@@ -46,7 +47,8 @@ final class HTTPConnection: EventLoopSocketHandler, @unchecked Sendable {
 
   func start() {
     server.track(self)
-    guard loop.registerSocket(fd: fd, events: ga_epollin | ga_epollrdhup, handler: self) else {
+    registration = loop.registerSocket(fd: fd, events: ga_epollin | ga_epollrdhup, handler: self)
+    guard registration != nil else {
       close()
       return
     }
@@ -59,6 +61,7 @@ final class HTTPConnection: EventLoopSocketHandler, @unchecked Sendable {
   }
 
   func handleEvents(_ events: UInt32) {
+    loop.assertInEventLoop()
     if events & (ga_epollerr | ga_epollhup) != 0 {
       close()
       return
@@ -77,12 +80,12 @@ final class HTTPConnection: EventLoopSocketHandler, @unchecked Sendable {
     switch tls.handshake() {
     case .done:
       armIdleTimer()
-      loop.modifySocket(fd: fd, events: ga_epollin | ga_epollrdhup)
+      watch(ga_epollin | ga_epollrdhup)
       readAvailable()
     case .wantRead:
-      loop.modifySocket(fd: fd, events: ga_epollin | ga_epollrdhup)
+      watch(ga_epollin | ga_epollrdhup)
     case .wantWrite:
-      loop.modifySocket(fd: fd, events: ga_epollin | ga_epollrdhup | ga_epollout)
+      watch(ga_epollin | ga_epollrdhup | ga_epollout)
     case .closed, .failed:
       // A plaintext request, garbage or a refused certificate: this connection only.
       close()
@@ -135,7 +138,7 @@ final class HTTPConnection: EventLoopSocketHandler, @unchecked Sendable {
         // The peer finished sending: answer what was asked, then close.
         if busy || !pending.isEmpty {
           closeWhenFlushed = true
-          loop.modifySocket(fd: fd, events: 0)
+          watch(0)
         } else {
           close()
         }
@@ -213,7 +216,7 @@ final class HTTPConnection: EventLoopSocketHandler, @unchecked Sendable {
       }
       if count < 0 {
         if error == EAGAIN || error == EWOULDBLOCK {
-          loop.modifySocket(fd: fd, events: closeWhenFlushed ? ga_epollout : ga_epollin | ga_epollrdhup | ga_epollout)
+          watch(closeWhenFlushed ? ga_epollout : ga_epollin | ga_epollrdhup | ga_epollout)
           return
         }
         if error == EINTR { continue }
@@ -228,7 +231,7 @@ final class HTTPConnection: EventLoopSocketHandler, @unchecked Sendable {
       close()
       return
     }
-    loop.modifySocket(fd: fd, events: closeWhenFlushed ? 0 : ga_epollin | ga_epollrdhup)
+    watch(closeWhenFlushed ? 0 : ga_epollin | ga_epollrdhup)
     if !busy { answerNext() }
   }
 
@@ -242,7 +245,7 @@ final class HTTPConnection: EventLoopSocketHandler, @unchecked Sendable {
     pending.removeAll()
     guard !busy else {
       closeWhenFlushed = true
-      loop.modifySocket(fd: fd, events: 0)
+      watch(0)
       return
     }
     closeWhenFlushed = true
@@ -266,14 +269,21 @@ final class HTTPConnection: EventLoopSocketHandler, @unchecked Sendable {
     }
   }
 
+  /// Sets the socket's epoll interest.
+  private func watch(_ events: UInt32) {
+    if let registration { loop.modifySocket(registration, events: events) }
+  }
+
   /// Closes the socket and forgets the connection.
   func close() {
+    loop.assertInEventLoop()
     guard !closed else { return }
     closed = true
     timer?.cancel()
     timer = nil
     tls?.shutdown()
-    loop.deregisterSocket(fd: fd)
+    if let registration { loop.deregisterSocket(registration) }
+    registration = nil
     Glibc.close(fd)
     server.release(self)
   }

@@ -83,7 +83,7 @@ public final class HTTPServer: Sendable {
     let acceptor = Acceptor(server: self, fd: listenFD, loop: loop)
     self.acceptor.withLock { $0 = acceptor }
     let fd = listenFD
-    loop.executeOnLoop { _ = loop.registerSocket(fd: fd, events: ga_epollin, handler: acceptor) }
+    loop.executeOnLoop { acceptor.registration = loop.registerSocket(fd: fd, events: ga_epollin, handler: acceptor) }
     if let tls, let interval = tlsReloadInterval { scheduleReloadCheck(tls, every: interval, on: loop) }
   }
 
@@ -122,7 +122,8 @@ public final class HTTPServer: Sendable {
     let fd = listenFD
     if let acceptor = acceptor.withLock({ $0 }) {
       acceptor.loop.executeOnLoop {
-        acceptor.loop.deregisterSocket(fd: fd)
+        if let registration = acceptor.registration { acceptor.loop.deregisterSocket(registration) }
+        acceptor.registration = nil
         close(fd)
       }
     } else {
@@ -178,6 +179,8 @@ final class Acceptor: EventLoopSocketHandler, @unchecked Sendable {
   let server: HTTPServer
   let fd: Int32
   let loop: EventLoop
+  /// The listening socket's registration with `loop`, while accepting.
+  var registration: EventLoopRegistration?
 
   init(server: HTTPServer, fd: Int32, loop: EventLoop) {
     self.server = server
@@ -186,15 +189,17 @@ final class Acceptor: EventLoopSocketHandler, @unchecked Sendable {
   }
 
   func handleEvents(_ events: UInt32) {
+    loop.assertInEventLoop()
     var peer = [CChar](repeating: 0, count: 64)
     for _ in 0..<256 {
       let client = ga_accept(fd, &peer, peer.count)
       guard client >= 0 else {
         let error = ga_errno()
         if error == EMFILE || error == ENFILE {
-          loop.modifySocket(fd: fd, events: 0)
+          guard let registration else { return }
+          loop.modifySocket(registration, events: 0)
           _ = loop.scheduleTimer(after: .milliseconds(100)) { [self] in
-            if !self.server.isStopped { self.loop.modifySocket(fd: self.fd, events: ga_epollin) }
+            if !self.server.isStopped, let registration = self.registration { self.loop.modifySocket(registration, events: ga_epollin) }
           }
         }
         return

@@ -75,39 +75,36 @@ struct RedemptionPages: Sendable {
   private func consent(_ request: HTTPRequest, error: String?, status: Int = 200) async -> HTTPResponse {
     guard let (_, session) = currentSession(request) else { return expiredForm(request) }
     let strings = WebStrings.forLanguage(session.language)
-    let preview: InvitationPreview
-    switch await currentInvitation(session.ticket, request: request, strings: strings) {
-    case .success(let found): preview = found
-    case .failure(let page): return page.response
-    }
-    var body = Page.header(strings) + "<h1>\(Page.escape(strings.consentHeading))</h1>\n"
-    if let error { body += "<p class=\"error\" role=\"alert\">\(Page.escape(error))</p>\n" }
-    let acceptLabel = preview.providerName.isEmpty ? strings.acceptButton : strings.continueWith(preview.providerName)
-    body += "<p>\(Page.escape(strings.consentIntro(preview.tenantDisplayName)))</p>\n<ul>\n"
-    body += strings.consentSees.map { "<li>\(Page.escape($0))</li>" }.joined(separator: "\n") + "\n</ul>\n"
-    body += Page.grants(preview.groupNames, preview.applicationNames, strings: strings)
-    body += "<p class=\"muted\">\(Page.escape(strings.consentStays))</p>\n"
-    var fields = ""
-    if !preview.providerName.isEmpty {
-      body += "<p>\(Page.escape(signInText(preview, strings)))</p>\n"
-    } else if preview.signIn == .homeTenant {
-      fields += """
-        <label for="api_key">\(Page.escape(strings.homeKeyLabel))</label>
-        <input type="password" id="api_key" name="api_key" autocomplete="off" required aria-describedby="api_key_hint">
-        <p class="hint" id="api_key_hint">\(Page.escape(strings.homeKeyHint))</p>
+    return await withCurrentInvitation(session.ticket, request: request, strings: strings) { preview in
+      var body = Page.header(strings) + "<h1>\(Page.escape(strings.consentHeading))</h1>\n"
+      if let error { body += "<p class=\"error\" role=\"alert\">\(Page.escape(error))</p>\n" }
+      let acceptLabel = preview.providerName.isEmpty ? strings.acceptButton : strings.continueWith(preview.providerName)
+      body += "<p>\(Page.escape(strings.consentIntro(preview.tenantDisplayName)))</p>\n<ul>\n"
+      body += strings.consentSees.map { "<li>\(Page.escape($0))</li>" }.joined(separator: "\n") + "\n</ul>\n"
+      body += Page.grants(preview.groupNames, preview.applicationNames, strings: strings)
+      body += "<p class=\"muted\">\(Page.escape(strings.consentStays))</p>\n"
+      var fields = ""
+      if !preview.providerName.isEmpty {
+        body += "<p>\(Page.escape(signInText(preview, strings)))</p>\n"
+      } else if preview.signIn == .homeTenant {
+        fields += """
+          <label for="api_key">\(Page.escape(strings.homeKeyLabel))</label>
+          <input type="password" id="api_key" name="api_key" autocomplete="off" required aria-describedby="api_key_hint">
+          <p class="hint" id="api_key_hint">\(Page.escape(strings.homeKeyHint))</p>
 
+          """
+      } else {
+        body += "<p>\(Page.escape(signInText(preview, strings)))</p>\n"
+      }
+      fields += """
+        <div class="actions">
+        <button type="submit" name="decision" value="accept">\(Page.escape(acceptLabel))</button>
+        <button type="submit" name="decision" value="decline" class="secondary" formnovalidate>\(Page.escape(strings.declineButton))</button>
+        </div>
         """
-    } else {
-      body += "<p>\(Page.escape(signInText(preview, strings)))</p>\n"
+      body += Page.form(action: "/redeem/consent", csrf: session.csrf, fields)
+      return Page(status: status, language: strings.email.language, title: strings.consentHeading, body: body).response
     }
-    fields += """
-      <div class="actions">
-      <button type="submit" name="decision" value="accept">\(Page.escape(acceptLabel))</button>
-      <button type="submit" name="decision" value="decline" class="secondary" formnovalidate>\(Page.escape(strings.declineButton))</button>
-      </div>
-      """
-    body += Page.form(action: "/redeem/consent", csrf: session.csrf, fields)
-    return Page(status: status, language: strings.email.language, title: strings.consentHeading, body: body).response
   }
 
   private func decide(_ request: HTTPRequest) async -> HTTPResponse {
@@ -126,33 +123,30 @@ struct RedemptionPages: Sendable {
                   body: Page.header(strings) + Page.message(strings.declinedHeading, strings.declinedBody)).response
     }
     guard form["decision"] == "accept" else { return .text(400, "decision must be accept or decline\n") }
-    let preview: InvitationPreview
-    switch await currentInvitation(session.ticket, request: request, strings: strings) {
-    case .success(let found): preview = found
-    case .failure(let page): return page.response
-    }
-    if !preview.providerName.isEmpty {
-      return await beginFederated(id, request: request, strings: strings)
-    }
-    let key = Page.trimmed(form["api_key"] ?? "")
-    if preview.signIn == .homeTenant && key.isEmpty {
-      return await consent(request, error: strings.homeKeyLabel, status: 400)
-    }
-    do {
-      let response = try await gateway.redeem(ticket: session.ticket, peer: request.peer, bearer: key.isEmpty ? nil : key)
-      if response.result == .accepted {
-        return finish(id, preview: preview, redirectURL: response.redirectURL, tenantID: nil)
+    return await withCurrentInvitation(session.ticket, request: request, strings: strings) { preview in
+      if !preview.providerName.isEmpty {
+        return await beginFederated(id, request: request, strings: strings)
       }
-      sessions.update(id) { session in
-        session.passcode = .init(
-          sessionID: response.redemptionSessionID, sentTo: response.passcodeSentTo, expiresAt: response.passcodeExpiresAt,
-          attemptsLeft: Int(response.passcodeAttemptsAllowed), sentAt: .now)
+      let key = Page.trimmed(form["api_key"] ?? "")
+      if preview.signIn == .homeTenant && key.isEmpty {
+        return await consent(request, error: strings.homeKeyLabel, status: 400)
       }
-      return .seeOther("/redeem/passcode")
-    } catch let error as RPCError where Self.showsOnConsent(error) {
-      return await consent(request, error: error.message, status: 403)
-    } catch {
-      return errorPage(error, strings: strings)
+      do {
+        let response = try await gateway.redeem(ticket: session.ticket, peer: request.peer, bearer: key.isEmpty ? nil : key)
+        if response.result == .accepted {
+          return finish(id, preview: preview, redirectURL: response.redirectURL, tenantID: nil)
+        }
+        sessions.update(id) { session in
+          session.passcode = .init(
+            sessionID: response.redemptionSessionID, sentTo: response.passcodeSentTo, expiresAt: response.passcodeExpiresAt,
+            attemptsLeft: Int(response.passcodeAttemptsAllowed), sentAt: .now)
+        }
+        return .seeOther("/redeem/passcode")
+      } catch let error as RPCError where Self.showsOnConsent(error) {
+        return await consent(request, error: error.message, status: 403)
+      } catch {
+        return errorPage(error, strings: strings)
+      }
     }
   }
 
@@ -187,21 +181,18 @@ struct RedemptionPages: Sendable {
     else { return expiredForm(request) }
     sessions.update(id) { $0.federatedState = nil }
     let strings = WebStrings.forLanguage(session.language)
-    let preview: InvitationPreview
-    switch await currentInvitation(session.ticket, request: request, strings: strings) {
-    case .success(let found): preview = found
-    case .failure(let page): return page.response
-    }
-    do {
-      let response = try await gateway.completeFederated(
-        CompleteFederatedRedemptionRequest(
-          state: expected, code: query["code"] ?? "", error: query["error"] ?? "", errorDescription: query["error_description"] ?? ""),
-        peer: request.peer)
-      return finish(id, preview: preview, redirectURL: response.redirectURL, tenantID: nil)
-    } catch let error as RPCError where Self.showsOnConsent(error) || error.code == .notFound || error.code == .unavailable {
-      return await consent(request, error: strings.providerRefusedHeading + ": " + error.message, status: 403)
-    } catch {
-      return errorPage(error, strings: strings)
+    return await withCurrentInvitation(session.ticket, request: request, strings: strings) { preview in
+      do {
+        let response = try await gateway.completeFederated(
+          CompleteFederatedRedemptionRequest(
+            state: expected, code: query["code"] ?? "", error: query["error"] ?? "", errorDescription: query["error_description"] ?? ""),
+          peer: request.peer)
+        return finish(id, preview: preview, redirectURL: response.redirectURL, tenantID: nil)
+      } catch let error as RPCError where Self.showsOnConsent(error) || error.code == .notFound || error.code == .unavailable {
+        return await consent(request, error: strings.providerRefusedHeading + ": " + error.message, status: 403)
+      } catch {
+        return errorPage(error, strings: strings)
+      }
     }
   }
 
@@ -227,22 +218,16 @@ struct RedemptionPages: Sendable {
       let step = session.passcode
     else { return expiredForm(request) }
     let strings = WebStrings.forLanguage(session.language)
-    let preview: InvitationPreview
-    switch await currentInvitation(session.ticket, request: request, strings: strings) {
-    case .success(let found): preview = found
-    case .failure(let page): return page.response
-    }
-    do {
-      let response = try await gateway.complete(sessionID: step.sessionID, passcode: form["passcode"] ?? "", peer: request.peer)
-      return finish(id, preview: preview, redirectURL: response.redirectURL, tenantID: response.tenantID)
-    } catch let error as RPCError {
-      guard let refusal = Page.PasscodeRefusal(error, attemptsLeft: step.attemptsLeft, strings: strings) else {
-        return errorPage(error, strings: strings)
+    return await withCurrentInvitation(session.ticket, request: request, strings: strings) { preview in
+      do {
+        let response = try await gateway.complete(sessionID: step.sessionID, passcode: form["passcode"] ?? "", peer: request.peer)
+        return finish(id, preview: preview, redirectURL: response.redirectURL, tenantID: response.tenantID)
+      } catch {
+        guard let refusal = sessions.passcodeRefused(error, session: id, step: step, strings: strings) else {
+          return errorPage(error, strings: strings)
+        }
+        return passcodePage(request, error: refusal.message, status: refusal.status)
       }
-      sessions.update(id) { $0.passcode?.attemptsLeft = refusal.attemptsLeft }
-      return passcodePage(request, error: refusal.message, status: refusal.status)
-    } catch {
-      return errorPage(error, strings: strings)
     }
   }
 
@@ -282,20 +267,20 @@ struct RedemptionPages: Sendable {
 
   // MARK: Parts
 
-  /// A page in place of the normal answer (an `Error` only to travel in a `Result`).
-  struct ClosedPage: Error {
-    var response: HTTPResponse
-  }
-
-  /// The invitation behind a session's ticket while it can still be redeemed, else the page that says why not.
-  private func currentInvitation(_ ticket: String, request: HTTPRequest, strings: WebStrings) async -> Result<InvitationPreview, ClosedPage> {
+  /// Runs `body` with the invitation behind a session's ticket while it can
+  /// still be redeemed; else answers the page that says why not (closed,
+  /// expired, revoked, unknown) without running it.
+  private func withCurrentInvitation(
+    _ ticket: String, request: HTTPRequest, strings: WebStrings, _ body: (InvitationPreview) async -> HTTPResponse
+  ) async -> HTTPResponse {
+    let preview: InvitationPreview
     do {
-      let preview = try await gateway.preview(ticket: ticket, peer: request.peer)
-      if let closed = closedPage(preview, strings: strings) { return .failure(ClosedPage(response: closed)) }
-      return .success(preview)
+      preview = try await gateway.preview(ticket: ticket, peer: request.peer)
     } catch {
-      return .failure(ClosedPage(response: errorPage(error, strings: strings)))
+      return errorPage(error, strings: strings)
     }
+    if let closed = closedPage(preview, strings: strings) { return closed }
+    return await body(preview)
   }
 
   /// Records the outcome and sends the browser on: 303 to the invitation's

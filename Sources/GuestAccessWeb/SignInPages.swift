@@ -141,14 +141,11 @@ struct SignInPages: Sendable {
         session.expires = .now + remaining
       }
       return .seeOther("/signin/done")
-    } catch let error as RPCError {
-      guard let refusal = Page.PasscodeRefusal(error, attemptsLeft: step.attemptsLeft, strings: strings) else {
+    } catch {
+      guard let refusal = sessions.passcodeRefused(error, session: id, step: step, strings: strings) else {
         return errorPage(error, strings: strings)
       }
-      sessions.update(id) { $0.passcode?.attemptsLeft = refusal.attemptsLeft }
       return passcodePage(request, error: refusal.message, status: refusal.status)
-    } catch {
-      return errorPage(error, strings: strings)
     }
   }
 

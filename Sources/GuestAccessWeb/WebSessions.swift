@@ -1,3 +1,4 @@
+import GuestAccessCore
 import GuestAccessLocks
 import GuestAccessServer
 
@@ -7,6 +8,8 @@ protocol WebSession: Sendable {
   var csrf: String { get }
   /// When it stops working (monotonic).
   var expires: ContinuousClock.Instant { get }
+  /// The passcode step, once a passcode was sent.
+  var passcode: PasscodeStep? { get set }
 }
 
 /// The browser side of one redemption: bound to one ticket, known by a random
@@ -125,3 +128,18 @@ final class WebSessions<Session: WebSession>: Sendable {
 
 /// The redemption pages' sessions.
 typealias RedemptionSessions = WebSessions<RedemptionWebSession>
+
+extension WebSessions {
+  /// The passcode step's answer to a refused passcode, the one step of both
+  /// the redemption's and the sign-in's `verify`: for a refusal the passcode
+  /// page handles itself (wrong, spent, expired, used, malformed) it records
+  /// the attempts left in session `id` and returns what the page says; for
+  /// any other error nil (the caller shows its error page).
+  func passcodeRefused(_ error: any Error, session id: String, step: PasscodeStep, strings: WebStrings) -> Page.PasscodeRefusal? {
+    guard let rpc = error as? RPCError, let refusal = Page.PasscodeRefusal(rpc, attemptsLeft: step.attemptsLeft, strings: strings) else {
+      return nil
+    }
+    update(id) { $0.passcode?.attemptsLeft = refusal.attemptsLeft }
+    return refusal
+  }
+}

@@ -1,4 +1,5 @@
 import GuestAccessCore
+import GuestAccessJSON
 import GuestAccessProto
 
 /// One RPC method that `--call` can name: its descriptor and its request and

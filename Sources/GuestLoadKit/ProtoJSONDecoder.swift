@@ -1,4 +1,5 @@
 import Foundation
+import GuestAccessJSON
 import GuestAccessProto
 
 /// Decodes a request message from JSON the way protobuf's JSON mapping reads

@@ -1,5 +1,6 @@
 import Foundation
 import GuestAccessCore
+import GuestAccessJSON
 import GuestAccessProto
 
 /// The request and metadata of every call of a `--call` run, from `-d`/`-D`

@@ -1,4 +1,5 @@
 import ArgumentParser
+import GuestAccessJSON
 import GuestLoadKit
 
 extension ReportFormat: ExpressibleByArgument {}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GuestAccessJSON
 import GuestLoadKit
 
 /// What each call sends (`--call` runs).

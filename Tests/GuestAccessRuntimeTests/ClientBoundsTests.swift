@@ -211,4 +211,30 @@ struct ClientBoundsTests {
       }
     }
   }
+
+  @Test("cancelled calls and calls of a closed connection stop counting against their address's running calls")
+  func runningCallsPerPeerReleased() async throws {
+    let service = TestService()
+    try await withServer(services: [service], configuration: testConfiguration { $0.maxRunningCallsPerPeer = 2 }) { server in
+      // Two running calls cancelled by the client (CANCEL frames)...
+      let raw = try await RawConnection.handshake(port: server.port, from: "127.0.0.2")
+      defer { raw.reset() }
+      try await raw.send(Frames.call(1, TestService.hang, HealthCheckRequest(service: "c1")) + Frames.call(2, TestService.hang, HealthCheckRequest(service: "c2")))
+      #expect(await service.probe.wait(prefix: "started:c", count: 2))
+      try await raw.send(Frames.raw(type: FrameType.cancel.rawValue, callID: 1) + Frames.raw(type: FrameType.cancel.rawValue, callID: 2))
+      #expect(await service.probe.wait(prefix: "cancelled:c", count: 2))
+      // ...and two of another connection of the address that closed while they ran.
+      let closing = try await RawConnection.handshake(port: server.port, from: "127.0.0.2")
+      try await closing.send(Frames.call(1, TestService.hang, HealthCheckRequest(service: "d1")) + Frames.call(2, TestService.hang, HealthCheckRequest(service: "d2")))
+      #expect(await service.probe.wait(prefix: "started:d", count: 2))
+      closing.reset()
+      #expect(await service.probe.wait(prefix: "cancelled:d", count: 2))
+      // None of them runs any more: the address may run two calls at once again
+      // (counted as still running, the second call would wait for the first, which never ends).
+      try await raw.send(Frames.call(3, TestService.hang, HealthCheckRequest(service: "e3")))
+      #expect(await service.probe.wait(for: "started:e3"))
+      try await raw.send(Frames.call(4, TestService.echo, HealthCheckRequest(service: "key=e4")))
+      #expect(await service.probe.wait(for: "started:e4"))
+    }
+  }
 }

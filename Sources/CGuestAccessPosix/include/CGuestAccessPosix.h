@@ -21,10 +21,11 @@ static const uint32_t ga_epollrdhup = EPOLLRDHUP;
 
 /// Creates an epoll instance (close-on-exec).
 int ga_epoll_create(void);
-/// Adds, modifies (op = EPOLL_CTL_ADD/MOD/DEL) the interest of `fd` with `events`, tagging it with `fd`.
-int ga_epoll_ctl(int epfd, int op, int fd, uint32_t events);
-/// Waits for events; fills parallel arrays of fds and event bits; returns the count or -1.
-int ga_epoll_wait(int epfd, int *fds, uint32_t *events, int max, int timeout_ms);
+/// Adds, modifies (op = EPOLL_CTL_ADD/MOD/DEL) the interest of `fd` with `events`, tagging it with
+/// `data` (the event loop's registration id, never the fd: a reused fd number cannot match it).
+int ga_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data);
+/// Waits for events; fills parallel arrays of registration data and event bits; returns the count or -1.
+int ga_epoll_wait(int epfd, uint64_t *data, uint32_t *events, int max, int timeout_ms);
 /// EPOLL_CTL_* values.
 int ga_epoll_ctl_add(void);
 int ga_epoll_ctl_mod(void);

@@ -1,3 +1,4 @@
+import GuestAccessJSON
 import GuestAccessProto
 
 /// What a provider's token says once it passed every check.
@@ -63,8 +64,8 @@ public struct IDTokenValidator: Sendable {
     /// The header's `alg` and `kid` ("" when absent).
     public var algorithm: String
     public var keyID: String
-    fileprivate var header: JOSEValue
-    fileprivate var claims: JOSEValue
+    fileprivate var header: JSONValue
+    fileprivate var claims: JSONValue
     fileprivate var signingInput: [UInt8]
     fileprivate var signature: [UInt8]
 
@@ -79,7 +80,7 @@ public struct IDTokenValidator: Sendable {
     let parts = token.split(separator: ".", omittingEmptySubsequences: false)
     guard parts.count == 3, let headerBytes = Secrets.decodeBase64URL(String(parts[0])),
       let claimBytes = Secrets.decodeBase64URL(String(parts[1])), let signature = Secrets.decodeBase64URL(String(parts[2])),
-      let header = try? JOSEValue.parse(headerBytes), let claims = try? JOSEValue.parse(claimBytes),
+      let header = try? JSONValue.parse(headerBytes), let claims = try? JSONValue.parse(claimBytes),
       case .object = header, case .object = claims, let alg = header["alg"]?.string
     else { throw .malformed }
     return Parsed(

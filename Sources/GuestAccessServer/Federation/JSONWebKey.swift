@@ -1,4 +1,5 @@
 import Crypto
+import GuestAccessJSON
 import _CryptoExtras
 
 /// One key of a provider's JWKS, as the verifier uses it: RSA (2048 bits or
@@ -51,7 +52,7 @@ public struct JSONWebKey: Sendable {
   /// The usable signing keys of a JWKS document (`{"keys": [...]}`); keys
   /// of other kinds, for encryption, or too weak are left out.
   public static func keySet(fromJSON bytes: [UInt8]) throws(TokenRefusal) -> [JSONWebKey] {
-    guard let object = try? JOSEValue.parse(bytes), case .array(let keys)? = object["keys"] else { throw .keysUnavailable }
+    guard let object = try? JSONValue.parse(bytes), case .array(let keys)? = object["keys"] else { throw .keysUnavailable }
     return keys.compactMap { entry in
       guard entry["use"]?.string.map({ $0 == "sig" }) ?? true else { return nil }
       let id = entry["kid"]?.string ?? ""

@@ -5,6 +5,7 @@ import Foundation
 #endif
 import GuestAccessCore
 import GuestAccessEmail
+import GuestAccessJSON
 import GuestAccessLocks
 import GuestAccessTLS
 
@@ -63,10 +64,10 @@ public final class ProviderConnector: Sendable {
   }
 
   /// The discovery document of `issuer`, checked: its `issuer` must be the issuer exactly.
-  static func discovery(issuer: String, client: HTTPSClient, allowPlainLoopback: Bool) throws(BlockingSocketError) -> JOSEValue {
+  static func discovery(issuer: String, client: HTTPSClient, allowPlainLoopback: Bool) throws(BlockingSocketError) -> JSONValue {
     let trimmed = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
     let answer = try client.get(trimmed + "/.well-known/openid-configuration", allowPlainLoopback: allowPlainLoopback)
-    guard answer.status == 200, let document = try? JOSEValue.parse(answer.body) else {
+    guard answer.status == 200, let document = try? JSONValue.parse(answer.body) else {
       throw BlockingSocketError("discovery of \(issuer) answered \(answer.status)")
     }
     guard document["issuer"]?.string == issuer else { throw BlockingSocketError("discovery of \(issuer) names another issuer") }
@@ -129,7 +130,7 @@ public final class ProviderConnector: Sendable {
       throw RPCError(code: .unavailable, message: "the identity provider's token endpoint cannot be reached: \(error.description)",
                      reason: .providerUnavailable)
     }
-    let document = try? JOSEValue.parse(response.body)
+    let document = try? JSONValue.parse(response.body)
     guard response.status == 200 else {
       let error = document?["error"]?.string.map(Self.printable) ?? "HTTP \(response.status)"
       throw RPCError(code: .unauthenticated, message: "the identity provider refused the sign-in code (\(error))", reason: .providerSignInFailed)

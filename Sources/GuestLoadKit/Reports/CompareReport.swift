@@ -1,4 +1,5 @@
 import Foundation
+import GuestAccessJSON
 
 /// `guest-load compare A.json B.json`: two runs side by side, with B/A.
 public enum CompareReport {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GuestAccessJSON
 
 /// JSON printing and `--field` extraction.
 enum JSONOutput {

@@ -1,5 +1,6 @@
 import Foundation
 import GuestAccessClient
+import GuestAccessJSON
 import GuestLoadKit
 import Testing
 
