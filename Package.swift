@@ -191,3 +191,15 @@ let package = Package(
       ]),
   ]
 )
+
+// Every Swift module runs a nonisolated async function on its caller's
+// executor instead of hopping to the generic one (Swift's
+// NonisolatedNonsendingByDefault). A call served on its connection's event
+// loop then stays there: each hop cost a look-up of the task's preferred
+// executor under the task's status lock, about a sixth of guestd's CPU per
+// call (BENCHMARKS.md, "Per-call cost against the framing limit"). Work that
+// must leave the caller's executor says so (`@concurrent`, or a thread of
+// its own such as the database threads).
+for target in package.targets where !target.name.hasPrefix("C") && target.type != .system {
+  target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]
+}

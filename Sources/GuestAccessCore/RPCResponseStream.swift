@@ -13,7 +13,7 @@ public struct RPCResponseStream<Message: ProtoMessage>: AsyncSequence, Sendable 
     var base: RawResponseStream.AsyncIterator
 
     public mutating func next() async throws -> Message? {
-      guard let bytes = try await base.next() else { return nil }
+      guard let bytes = try await base.next(isolation: #isolation) else { return nil }
       do {
         return try decodeMessage(Message.self, from: bytes)
       } catch {

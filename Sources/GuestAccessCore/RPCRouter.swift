@@ -4,6 +4,9 @@ public struct RPCRouter: Sendable {
   public enum Handler: Sendable {
     /// Decodes the request, returns the encoded response.
     case unary(@Sendable (_ request: [UInt8], _ context: ServerContext) async throws -> [UInt8])
+    /// A unary handler that never suspends: it may run on the transport's
+    /// thread without a task (see `SynchronousServerInterceptor`).
+    case synchronousUnary(@Sendable (_ request: [UInt8], _ context: ServerContext) throws -> [UInt8])
     /// Decodes the request, sends encoded responses through the closure.
     case serverStreaming(
       @Sendable (_ request: [UInt8], _ context: ServerContext, _ send: @escaping @Sendable ([UInt8]) async throws -> Void) async throws -> Void)
@@ -30,6 +33,20 @@ public struct RPCRouter: Sendable {
     handlers[method.path] = (method, .unary { bytes, context in
       let request = try Self.decode(Request.self, bytes)
       return try await handler(request, context).serializedBytes()
+    })
+  }
+
+  /// Registers a unary handler that never suspends (it reads memory only:
+  /// no I/O, no lock held for long). Such a call can be served inline on the
+  /// connection's thread, without a task; with an interceptor that cannot
+  /// run synchronously it runs as a task like any other.
+  public mutating func registerSynchronousUnary<Request: ProtoMessage, Response: ProtoMessage>(
+    _ method: MethodDescriptor, requestType: Request.Type = Request.self,
+    handler: @escaping @Sendable (Request, ServerContext) throws -> Response
+  ) {
+    handlers[method.path] = (method, .synchronousUnary { bytes, context in
+      let request = try Self.decode(Request.self, bytes)
+      return try handler(request, context).serializedBytes()
     })
   }
 

@@ -5,6 +5,8 @@ import Synchronization
 public final class RPCServer: ServerCallDispatcher {
   private let router: RPCRouter
   private let interceptors: [any ServerInterceptor]
+  /// The same interceptors when every one can run synchronously, else nil.
+  private let synchronousInterceptors: [any SynchronousServerInterceptor]?
   private let transports: [any ServerTransport]
   private let accepting = Atomic<Bool>(true)
   /// Called for every error that is not an `RPCError` (they become UNKNOWN on the wire).
@@ -20,6 +22,8 @@ public final class RPCServer: ServerCallDispatcher {
     for service in services { service.registerMethods(with: &router) }
     self.router = router
     self.interceptors = interceptors
+    let synchronous = interceptors.compactMap { $0 as? any SynchronousServerInterceptor }
+    synchronousInterceptors = synchronous.count == interceptors.count ? synchronous : nil
     self.transports = transports
     self.onUnexpectedError = onUnexpectedError
   }
@@ -59,6 +63,15 @@ public final class RPCServer: ServerCallDispatcher {
       call.responder.finish(message: nil, trailers: RPCError(code: .deadlineExceeded, message: "deadline exceeded before the call started").trailers)
       return
     }
+    let context = ServerContext(
+      method: route.descriptor, metadata: call.metadata, deadline: call.deadline, peer: call.peer,
+      peerCertificate: call.peerCertificate, onAuthenticated: { [responder = call.responder] in responder.connectionAuthenticated() })
+    if case .synchronousUnary(let handler) = route.handler, let synchronous = synchronousInterceptors,
+      synchronous.allSatisfy({ $0.allowsSynchronousCall(context) })
+    {
+      runSynchronously(call, handler, context: context, interceptors: synchronous, descriptor: route.descriptor)
+      return
+    }
     let timer: Task<Void, Never>? = call.responder.enforcesDeadline ? nil : call.deadline.map { deadline in
       Task {
         do {
@@ -68,17 +81,14 @@ public final class RPCServer: ServerCallDispatcher {
       }
     }
     let task = Task(executorPreference: call.executor) {
-      await self.run(call, route: route)
+      await self.run(call, route: route, context: context)
       timer?.cancel()
     }
     call.responder.onCancel { task.cancel() }
   }
 
-  private func run(_ call: ServerCall, route: (descriptor: MethodDescriptor, handler: RPCRouter.Handler)) async {
+  private func run(_ call: ServerCall, route: (descriptor: MethodDescriptor, handler: RPCRouter.Handler), context: ServerContext) async {
     let responder = call.responder
-    let context = ServerContext(
-      method: route.descriptor, metadata: call.metadata, deadline: call.deadline, peer: call.peer,
-      peerCertificate: call.peerCertificate, onAuthenticated: { responder.connectionAuthenticated() })
     let request = call.request
     do {
       try call.metadata.validate()
@@ -87,17 +97,58 @@ public final class RPCServer: ServerCallDispatcher {
         case .unary(let handler):
           let response = try await handler(request, context)
           responder.finish(message: response, trailers: Trailers())
+        case .synchronousUnary(let handler):
+          let response = try handler(request, context)
+          responder.finish(message: response, trailers: Trailers())
         case .serverStreaming(let handler):
           try await handler(request, context) { try await responder.send($0) }
           responder.finish(message: nil, trailers: Trailers())
         }
       }
-    } catch let error as RPCError {
-      responder.finish(message: nil, trailers: error.trailers)
-    } catch is CancellationError {
-      responder.finish(message: nil, trailers: RPCError(code: .cancelled, message: "call cancelled").trailers)
     } catch {
-      onUnexpectedError(error, route.descriptor)
+      fail(responder, error, route.descriptor)
+    }
+  }
+
+  /// Serves a call whose handler and interceptors never suspend, on the
+  /// caller's thread (the connection's loop): no task, no executor hop.
+  private func runSynchronously(
+    _ call: ServerCall, _ handler: @Sendable ([UInt8], ServerContext) throws -> [UInt8], context: ServerContext,
+    interceptors: [any SynchronousServerInterceptor], descriptor: MethodDescriptor
+  ) {
+    let responder = call.responder
+    do {
+      try call.metadata.validate()
+      try Self.interceptSynchronously(index: 0, interceptors, context: context) { context in
+        let response = try handler(call.request, context)
+        responder.finish(message: response, trailers: Trailers())
+      }
+    } catch {
+      fail(responder, error, descriptor)
+    }
+  }
+
+  private static func interceptSynchronously(
+    index: Int, _ interceptors: [any SynchronousServerInterceptor], context: ServerContext, _ final: (ServerContext) throws -> Void
+  ) throws {
+    if index == interceptors.count {
+      try final(context)
+      return
+    }
+    try interceptors[index].interceptSynchronously(context: context) { context in
+      try interceptSynchronously(index: index + 1, interceptors, context: context, final)
+    }
+  }
+
+  /// Ends a call with the status `error` maps to.
+  private func fail(_ responder: any ServerCallResponder, _ error: any Error, _ descriptor: MethodDescriptor) {
+    switch error {
+    case let error as RPCError:
+      responder.finish(message: nil, trailers: error.trailers)
+    case is CancellationError:
+      responder.finish(message: nil, trailers: RPCError(code: .cancelled, message: "call cancelled").trailers)
+    default:
+      onUnexpectedError(error, descriptor)
       responder.finish(message: nil, trailers: RPCError(code: .unknown, message: "internal error").trailers)
     }
   }

@@ -18,7 +18,9 @@ public struct ServerContext: Sendable {
   /// The client certificate the caller presented over mutual TLS (verified
   /// against the server's client CAs), if any.
   public let peerCertificate: PeerCertificate?
-  private var values: [ObjectIdentifier: any Sendable] = [:]
+  /// Values by key type: a handful per call at most, so a list searched
+  /// in order costs less than hashing into a dictionary.
+  private var values: [(key: ObjectIdentifier, value: any Sendable)] = []
   private let onAuthenticated: (@Sendable () -> Void)?
 
   /// Creates a context; `onAuthenticated` tells the call's transport that the
@@ -44,7 +46,20 @@ public struct ServerContext: Sendable {
 
   /// A value stored by an interceptor.
   public subscript<Key: ServerContextKey>(key: Key.Type) -> Key.Value? {
-    get { values[ObjectIdentifier(key)] as? Key.Value }
-    set { values[ObjectIdentifier(key)] = newValue }
+    get {
+      let id = ObjectIdentifier(key)
+      for entry in values where entry.key == id { return entry.value as? Key.Value }
+      return nil
+    }
+    set {
+      let id = ObjectIdentifier(key)
+      let index = values.firstIndex { $0.key == id }
+      switch (index, newValue) {
+      case (let index?, let value?): values[index].value = value
+      case (let index?, nil): values.remove(at: index)
+      case (nil, let value?): values.append((id, value))
+      case (nil, nil): break
+      }
+    }
   }
 }

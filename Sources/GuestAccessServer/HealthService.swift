@@ -52,7 +52,23 @@ public final class HealthService: Health.ServiceProtocol, Sendable {
     state.withLock { $0.statuses[service] }
   }
 
+  /// Registers Check as a synchronous handler (it reads one status under a
+  /// lock, so it can be served without a task; see `RPCRouter.registerSynchronousUnary`)
+  /// and Watch as the generated code does.
+  public func registerMethods(with router: inout RPCRouter) {
+    router.registerSynchronousUnary(Health.Method.check, requestType: HealthCheckRequest.self) { request, _ in
+      try self.checkNow(request)
+    }
+    router.registerServerStreaming(Health.Method.watch, requestType: HealthCheckRequest.self) { request, writer, context in
+      try await self.watch(request: request, response: writer, context: context)
+    }
+  }
+
   public func check(request: HealthCheckRequest, context: ServerContext) async throws -> HealthCheckResponse {
+    try checkNow(request)
+  }
+
+  private func checkNow(_ request: HealthCheckRequest) throws -> HealthCheckResponse {
     guard let status = status(of: request.service) else {
       throw RPCError(code: .notFound, message: "unknown service \(request.service.prefix(200))")
     }

@@ -13,8 +13,23 @@ import Glibc
 /// thread, writes from the calling thread.
 final class ClientConnection: EventLoopHandler, @unchecked Sendable {
   enum Sink {
-    case unary(CheckedContinuation<[UInt8], any Error>, response: [UInt8]?)
+    case unary(UnaryReceiver, response: [UInt8]?)
     case stream(RawResponseStream.Continuation)
+  }
+
+  /// Who takes a unary call's outcome: a suspended task, or a callback.
+  enum UnaryReceiver {
+    case task(CheckedContinuation<[UInt8], any Error>)
+    case callback(@Sendable (Result<[UInt8], RPCError>) -> Void)
+
+    func resume(with result: Result<[UInt8], any Error>) {
+      switch self {
+      case .task(let continuation):
+        continuation.resume(with: result)
+      case .callback(let completion):
+        completion(result.mapError { $0 as? RPCError ?? RPCError(code: .unknown, message: "\($0)") })
+      }
+    }
   }
 
   private struct State {
@@ -112,11 +127,30 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
     defer { timer?.cancel() }
     return try await withTaskCancellationHandler {
       try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[UInt8], any Error>) in
-        start(headers: headers, request: request, sink: .unary(continuation, response: nil), box: box)
+        start(headers: headers, request: request, sink: .unary(.task(continuation), response: nil), box: box)
       }
     } onCancel: {
       end(box, RPCError(code: .cancelled, message: "call cancelled by the client"))
     }
+  }
+
+  /// Starts a unary call without a task: `completion` gets its outcome once,
+  /// on this connection's loop thread when the answer arrives (or at the
+  /// deadline), on the calling thread when the call cannot start.
+  func startUnary(
+    path: String, metadata: Metadata, deadline: ContinuousClock.Instant?, request: [UInt8],
+    completion: @escaping @Sendable (Result<[UInt8], RPCError>) -> Void
+  ) {
+    let headers = CallHeaders(method: path, metadata: metadata.entries, timeoutMicros: Self.timeoutMicros(deadline))
+    let box = CallBox()
+    guard let timer = armDeadline(deadline, box: box) else {
+      start(headers: headers, request: request, sink: .unary(.callback(completion), response: nil), box: box)
+      return
+    }
+    start(headers: headers, request: request, sink: .unary(.callback({ result in
+      timer.cancel()
+      completion(result)
+    }), response: nil), box: box)
   }
 
   /// Starts a server-streaming call feeding `continuation`.
@@ -224,8 +258,8 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
 
   private static func complete(_ sink: Sink, with result: Result<[UInt8], any Error>) {
     switch sink {
-    case .unary(let continuation, _):
-      continuation.resume(with: result)
+    case .unary(let receiver, _):
+      receiver.resume(with: result)
     case .stream(let continuation):
       switch result {
       case .success: continuation.finish()
@@ -287,9 +321,9 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
     case .message:
       let sink = state.withLock { state -> Sink? in
         guard let sink = state.calls[callID] else { return nil }
-        if case .unary(let continuation, let response) = sink {
+        if case .unary(let receiver, let response) = sink {
           guard response == nil else { return sink }
-          state.calls[callID] = .unary(continuation, response: frame.payload)
+          state.calls[callID] = .unary(receiver, response: frame.payload)
           return nil
         }
         return sink

@@ -14,18 +14,26 @@ public struct LoadRunner: Sendable {
   public let showProgress: Bool
   /// Closes the connections (`--duration-stop close` and `ignore`).
   public let closeConnections: @Sendable () -> Void
+  /// The same call in the form that needs no task, when it has one; used
+  /// when nothing paces the workers (no rate, constant concurrency).
+  public let pipelined: PipelinedCall?
 
   public init(
-    plan: LoadPlan, loops: [EventLoop], call: @escaping LoadCall, showProgress: Bool, closeConnections: @escaping @Sendable () -> Void
+    plan: LoadPlan, loops: [EventLoop], call: @escaping LoadCall, pipelined: PipelinedCall? = nil, showProgress: Bool,
+    closeConnections: @escaping @Sendable () -> Void
   ) {
     self.plan = plan
     self.loops = loops
     self.call = call
+    self.pipelined = pipelined
     self.showProgress = showProgress
     self.closeConnections = closeConnections
   }
 
-  private final class Shared: Sendable {
+  /// Whether this run's calls go through `pipelined`.
+  public var runsPipelined: Bool { pipelined != nil && plan.rate == nil && plan.concurrency.kind == .const }
+
+  final class Shared: Sendable {
     let issued = Atomic<Int>(0)
     let requestNumber = Atomic<Int>(0)
     let completed = Atomic<Int>(0)
@@ -46,15 +54,20 @@ public struct LoadRunner: Sendable {
         if !Task.isCancelled { closeConnections() }
       }
     }
-    var result = await withTaskGroup(of: LoadResult.self) { group in
-      for worker in 0..<plan.workerCount {
-        group.addTask(executorPreference: loops[worker % loops.count]) {
-          await work(worker: worker, shared: shared, start: start, end: end, pacer: pacer)
+    var result: LoadResult
+    if let pipelined, runsPipelined {
+      result = await runPipelined(pipelined, shared: shared, start: start, end: end, total: plan.total, recording: true)
+    } else {
+      result = await withTaskGroup(of: LoadResult.self) { group in
+        for worker in 0..<plan.workerCount {
+          group.addTask(executorPreference: loops[worker % loops.count]) {
+            await work(worker: worker, shared: shared, start: start, end: end, pacer: pacer)
+          }
         }
+        var merged = LoadResult()
+        for await result in group { merged.merge(result) }
+        return merged
       }
-      var merged = LoadResult()
-      for await result in group { merged.merge(result) }
-      return merged
     }
     stopper?.cancel()
     progress?.cancel()
@@ -69,6 +82,10 @@ public struct LoadRunner: Sendable {
 
   private func warmUp(_ shared: Shared) async {
     guard plan.warmup > 0 else { return }
+    if let pipelined, runsPipelined {
+      _ = await runPipelined(pipelined, shared: Shared(), start: .now, end: nil, total: plan.warmup, recording: false)
+      return
+    }
     let workers = min(plan.workerCount, plan.warmup)
     await withTaskGroup(of: Void.self) { group in
       for worker in 0..<workers {
@@ -122,12 +139,18 @@ public struct LoadRunner: Sendable {
       }
       let finished = clock.now
       record.latency = began.duration(to: finished).nanoseconds
-      let completed = shared.completed.add(1, ordering: .relaxed).oldValue
-      if completed < plan.skipFirst { continue }
-      if plan.durationStop == .ignore, let end, finished > end { continue }
-      result.record(record, countErrors: plan.countErrors)
+      keep(record, finished: finished, end: end, shared: shared, in: &result)
     }
     return result
+  }
+
+  /// Counts a finished call and records it unless `--skipFirst` or
+  /// `--duration-stop ignore` leaves it out.
+  func keep(_ record: CallRecord, finished: ContinuousClock.Instant, end: ContinuousClock.Instant?, shared: Shared, in result: inout LoadResult) {
+    let completed = shared.completed.add(1, ordering: .relaxed).oldValue
+    if completed < plan.skipFirst { return }
+    if plan.durationStop == .ignore, let end, finished > end { return }
+    result.record(record, countErrors: plan.countErrors)
   }
 
   private func reportProgress(shared: Shared, start: ContinuousClock.Instant) async {

@@ -1,5 +1,6 @@
 import Foundation
 import GuestAccessClient
+import GuestAccessTransport
 import Synchronization
 
 /// What each call of a load run does.
@@ -36,6 +37,16 @@ public enum LoadScenario: String, CaseIterable, Sendable {
       try await call()
       return .unary
     }
+  }
+
+  /// The scenario's call in the form the runner can start without a task
+  /// (`LoadRunner.pipelined`), when it has one: Health.Check, the same
+  /// request every time and no credential.
+  public func pipelined(transport: TCPClientTransport, timeout: Duration?) -> PipelinedCall? {
+    guard self == .health else { return nil }
+    return PipelinedCall(
+      transport: transport, path: Health.Method.check.path, metadata: Metadata(), request: HealthCheckRequest().serializedBytes(),
+      timeout: timeout)
   }
 
   private func prepareCall(

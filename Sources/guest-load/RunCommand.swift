@@ -63,8 +63,9 @@ struct RunCommand: AsyncParsableCommand {
     }
     let started = Date()
     let showProgress = !output.quiet && isatty(STDERR_FILENO) != 0
+    let pipelined = source == nil && !target.retry && !load.tasks ? scenario!.pipelined(transport: transport, timeout: load.callTimeout) : nil
     let result = await LoadRunner(
-      plan: plan, loops: group.loops, call: call, showProgress: showProgress, closeConnections: { transport.close() }
+      plan: plan, loops: group.loops, call: call, pipelined: pipelined, showProgress: showProgress, closeConnections: { transport.close() }
     ).run()
     transport.close()
     let report = LoadReport(

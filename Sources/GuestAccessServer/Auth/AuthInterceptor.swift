@@ -19,7 +19,7 @@ import GuestAccessStorage
 /// change is acknowledged) and no time limit has passed; so a known
 /// credential costs no database read, and a revocation, block, role or rule
 /// change still applies to the very next call.
-public struct AuthInterceptor: ServerInterceptor {
+public struct AuthInterceptor: SynchronousServerInterceptor {
   let store: any DirectoryStore
   let clock: any ServerClock
   /// Methods callable without a credential.
@@ -83,6 +83,25 @@ public struct AuthInterceptor: ServerInterceptor {
     var context = context
     context[PrincipalKey.self] = principal
     try await next(context)
+  }
+
+  /// The synchronous path is for calls that need no credential: Health, and
+  /// an anonymous method called without `authorization` (a call that sends
+  /// one has it checked, which may read the database).
+  public func allowsSynchronousCall(_ context: ServerContext) -> Bool {
+    needsNoCredential(context)
+  }
+
+  public func interceptSynchronously(context: ServerContext, next: (ServerContext) throws -> Void) throws {
+    guard needsNoCredential(context) else {
+      throw RPCError(code: .internalError, message: "a call that needs a credential took the synchronous path")
+    }
+    try next(context)
+  }
+
+  private func needsNoCredential(_ context: ServerContext) -> Bool {
+    context.method.service == Health.serviceName
+      || (context.metadata["authorization"] == nil && anonymousMethods.contains(context.method.path))
   }
 
   /// A credential bound to a client certificate identity works only over a

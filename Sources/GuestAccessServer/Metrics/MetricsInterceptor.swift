@@ -8,7 +8,7 @@ import Synchronization
 /// `guestaccess_rpc_in_flight`. Uses the swift-metrics API; the backend is
 /// chosen by the executable. Metric handles are made once per method and
 /// code and reused (making one costs a registry look-up).
-public struct MetricsInterceptor: ServerInterceptor {
+public struct MetricsInterceptor: SynchronousServerInterceptor {
   private let inFlight = InFlightCounter()
   private let handles = MetricHandles()
 
@@ -16,22 +16,37 @@ public struct MetricsInterceptor: ServerInterceptor {
   public init() {}
 
   public func intercept(context: ServerContext, next: @Sendable (ServerContext) async throws -> Void) async throws {
-    let method = context.method.path
     let started = ContinuousClock.now
     inFlight.change(+1)
     defer { inFlight.change(-1) }
     do {
       try await next(context)
-      handles.record(method: method, code: .ok, since: started)
-    } catch let error as RPCError {
-      handles.record(method: method, code: error.code.status, since: started)
-      throw error
-    } catch is CancellationError {
-      handles.record(method: method, code: .cancelled, since: started)
-      throw CancellationError()
+      handles.record(method: context.method.path, code: .ok, since: started)
     } catch {
-      handles.record(method: method, code: .unknown, since: started)
+      handles.record(method: context.method.path, code: Self.code(of: error), since: started)
       throw error
+    }
+  }
+
+  public func interceptSynchronously(context: ServerContext, next: (ServerContext) throws -> Void) throws {
+    let started = ContinuousClock.now
+    inFlight.change(+1)
+    defer { inFlight.change(-1) }
+    do {
+      try next(context)
+      handles.record(method: context.method.path, code: .ok, since: started)
+    } catch {
+      handles.record(method: context.method.path, code: Self.code(of: error), since: started)
+      throw error
+    }
+  }
+
+  /// The status a call that threw `error` ends with (as `RPCServer` maps it).
+  private static func code(of error: any Error) -> StatusCode {
+    switch error {
+    case let error as RPCError: error.code.status
+    case is CancellationError: .cancelled
+    default: .unknown
     }
   }
 }

@@ -8,7 +8,7 @@ import Synchronization
 /// (`req_` and 32 hex digits). A made id is made when the call first asks
 /// for it: most calls (Health, reads) write no audit event, and making one
 /// draws random bytes from the kernel.
-public struct RequestIDInterceptor: ServerInterceptor {
+public struct RequestIDInterceptor: SynchronousServerInterceptor {
   /// Characters a caller's request id keeps at most.
   public static let maxLength = 128
 
@@ -16,9 +16,17 @@ public struct RequestIDInterceptor: ServerInterceptor {
   public init() {}
 
   public func intercept(context: ServerContext, next: @Sendable (ServerContext) async throws -> Void) async throws {
+    try await next(Self.identified(context))
+  }
+
+  public func interceptSynchronously(context: ServerContext, next: (ServerContext) throws -> Void) throws {
+    try next(Self.identified(context))
+  }
+
+  private static func identified(_ context: ServerContext) -> ServerContext {
     var context = context
     context[RequestIDKey.self] = RequestID(sent: context.metadata["x-request-id"] ?? context.metadata["request-id"])
-    try await next(context)
+    return context
   }
 
   /// The caller's id when usable, else a new one.

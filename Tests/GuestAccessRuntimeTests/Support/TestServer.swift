@@ -34,11 +34,12 @@ func testConfiguration(_ adjust: (inout TCPServerConfiguration) -> Void = { _ in
 /// free loopback port, runs `body`, and always stops the server.
 func withServer<Result: Sendable>(
   services: [any RegistrableRPCService] = [TestService()],
+  interceptors: [any ServerInterceptor] = [],
   configuration: TCPServerConfiguration = testConfiguration(),
   _ body: (TestServer) async throws -> Result
 ) async throws -> Result {
   let transport = TCPServerTransport(configuration: configuration)
-  let server = RPCServer(transports: [transport], services: services)
+  let server = RPCServer(transports: [transport], services: services, interceptors: interceptors)
   let serving = Task { try await server.serve() }
   let port: Int
   do {

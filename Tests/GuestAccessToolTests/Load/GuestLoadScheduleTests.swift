@@ -88,6 +88,22 @@ struct GuestLoadScheduleTests {
     }
   }
 
+  /// The health scenario runs its workers as callbacks (no task per call);
+  /// `--tasks` runs them as tasks. Both count, skip and stop alike.
+  @Test func healthScenarioWithAndWithoutTasks() async throws {
+    try await withToolServer { server in
+      let counted = ["health", "-n", "3000", "-c", "16", "--warmup", "100", "--skipFirst", "100", "-O", "json"]
+      async let callbacks = GuestLoad.run(server, counted)
+      async let tasks = GuestLoad.run(server, counted + ["--tasks"])
+      async let timed = GuestLoad.run(server, "health", "-c", "8", "-z", "300ms", "-O", "json")
+      let reports = try await [callbacks, tasks, timed].map { try $0.decode(LoadReport.self) }
+      for report in reports[0...1] {
+        #expect(report.count == 2900 && report.statusCodeDistribution == ["OK": 2900], "\(report.count) \(report.statusCodeDistribution)")
+      }
+      #expect(reports[2].endReason == "timeout" && reports[2].count > 0 && reports[2].statusCodeDistribution.keys.sorted() == ["OK"])
+    }
+  }
+
   private func calls(_ report: LoadReport, from: Double, to: Double) -> Double {
     Double(report.timeSeries.filter { $0.start >= from - 1e-9 && $0.start < to - 1e-9 }.map(\.count).reduce(0, +))
   }
