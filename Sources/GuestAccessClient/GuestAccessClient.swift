@@ -11,6 +11,7 @@ import GuestAccessTransport
 @_exported import protocol GuestAccessCore.ClientChannel
 @_exported import protocol GuestAccessCore.ClientInterceptor
 @_exported import protocol GuestAccessCore.ClientTransport
+@_exported import enum GuestAccessCore.DurationText
 @_exported import struct GuestAccessCore.ErrorReason
 @_exported import struct GuestAccessCore.Metadata
 @_exported import struct GuestAccessCore.MethodDescriptor

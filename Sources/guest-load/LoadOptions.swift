@@ -1,3 +1,4 @@
+import GuestAccessClient
 import ArgumentParser
 import GuestLoadKit
 

@@ -79,7 +79,7 @@ struct GuestProbe: AsyncParsableCommand {
   }
 
   mutating func run() async throws {
-    guard let connect = ProbeDuration.parse(connectTimeout), let rpc = ProbeDuration.parse(rpcTimeout) else {
+    guard let connect = DurationText.parse(connectTimeout), connect > .zero, let rpc = DurationText.parse(rpcTimeout), rpc > .zero else {
       printError("error: invalid timeout (use e.g. 1s, 500ms)")
       throw ExitCode(1)
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GuestAccessClient
 
 /// A point in time on the command line: `2026-12-31` (midnight UTC),
 /// `2026-12-31T17:00:00Z` (ISO 8601), a time from now such as `30d`, `12h`,
@@ -36,21 +37,15 @@ struct TimeArgument: ExpressibleByArgument {
   static var defaultCompletionKind: CompletionKind { .default }
 }
 
-/// A length of time: `90` or `90s` seconds, `30m`, `12h`, `7d`.
+/// A length of time in whole seconds: `90` or `90s`, `30m`, `12h`, `7d`, `2w`
+/// (`DurationText`, the tools' one duration syntax; a fraction of a second
+/// is refused).
 struct DurationArgument: ExpressibleByArgument {
   /// The length in seconds.
   let seconds: Int64
 
   init?(argument: String) {
-    let units: [(Character, Int64)] = [("s", 1), ("m", 60), ("h", 3600), ("d", 86_400), ("w", 604_800)]
-    let text = argument.lowercased()
-    if let number = Int64(text), number >= 0 {
-      seconds = number
-      return
-    }
-    guard let last = text.last, let unit = units.first(where: { $0.0 == last }), let number = Int64(text.dropLast()), number >= 0 else {
-      return nil
-    }
-    seconds = number * unit.1
+    guard let duration = DurationText.parse(argument.lowercased()), duration.components.attoseconds == 0 else { return nil }
+    seconds = duration.components.seconds
   }
 }
