@@ -172,7 +172,7 @@ public final class TCPClientTransport: ClientTransport, @unchecked Sendable {
       case .connecting(let task):
         return .wait(task)
       case .backoff(let until, let error, _) where ContinuousClock.now < until:
-        return .fail(error)
+        return .fail(Self.retryAfter(until, error))
       default:
         let loop = group.loops[index % group.loops.count]
         let task = Task { [host, port, connectTimeout, tlsContext, tls] in
@@ -203,19 +203,41 @@ public final class TCPClientTransport: ClientTransport, @unchecked Sendable {
         return connection
       } catch {
         let rpcError = (error as? RPCError) ?? RPCError(code: .unavailable, message: "\(error)")
-        let failureCount = failures.withLock { counts -> Int in
-          counts[index] += 1
-          return counts[index]
-        }
-        let backoff = RetryPolicy(initialBackoff: .milliseconds(100), maxBackoff: .seconds(5)).backoff(beforeRetry: failureCount)
-        slots.withLock { slots in
-          if case .connecting = slots[index] {
-            slots[index] = .backoff(until: .now + backoff, error: rpcError, failures: failureCount)
+        // Every caller that waited for this attempt lands here: the first counts the failure and
+        // starts the backoff, the others take its window (counting each would back off as many
+        // times over for one refused connect).
+        let until = slots.withLock { slots -> ContinuousClock.Instant in
+          switch slots[index] {
+          case .connecting(let current) where current == task:
+            let failureCount = failures.withLock { counts -> Int in
+              counts[index] += 1
+              return counts[index]
+            }
+            let backoff = RetryPolicy(initialBackoff: .milliseconds(100), maxBackoff: .seconds(5)).backoff(beforeRetry: failureCount)
+            let until = ContinuousClock.now + backoff
+            slots[index] = .backoff(until: until, error: rpcError, failures: failureCount)
+            return until
+          case .backoff(let until, _, _):
+            return until
+          default:
+            return .now
           }
         }
-        throw rpcError
+        throw Self.retryAfter(until, rpcError)
       }
     }
+  }
+
+  /// `error` with the time left until `until`, when this slot tries to
+  /// connect again, as its retry hint: a caller that retries (`RPCChannel`)
+  /// waits at least that long, so each of its attempts is a real connection
+  /// attempt rather than an instant replay of the last failure.
+  private static func retryAfter(_ until: ContinuousClock.Instant, _ error: RPCError) -> RPCError {
+    var error = error
+    let left = ContinuousClock.now.duration(to: until)
+    // Rounded up: a caller that sleeps exactly this long must not arrive a moment early.
+    error.retryDelayMillis = UInt64(max(0, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000) + 1)
+    return error
   }
 
   private func connectionUnusable(_ connection: ClientConnection, slot index: Int) {

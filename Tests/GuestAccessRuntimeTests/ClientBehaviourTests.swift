@@ -27,6 +27,58 @@ struct ClientBehaviourTests {
     return ids
   }
 
+  /// The error of a call that must fail.
+  static func failure(_ call: () async throws -> [UInt8]) async -> RPCError? {
+    do {
+      _ = try await call()
+      Issue.record("the call was answered")
+      return nil
+    } catch {
+      return error as? RPCError
+    }
+  }
+
+  @Test("a refused connect says when the transport tries again, and a retrying call waits that long")
+  func reconnectBackoffHint() async throws {
+    // A port nobody listens on (a test server's, after it stopped).
+    let port = try await withServer { $0.port }
+    let transport = TCPClientTransport(host: "127.0.0.1", port: port, connectTimeout: .seconds(2))
+    defer { transport.close() }
+    let request = Self.request.serializedBytes()
+    // Twenty calls wait for one connect attempt: one refusal, one failure counted, the first
+    // backoff (50-100 ms) for all of them.
+    let refusals = await withTaskGroup(of: RPCError?.self) { group in
+      for _ in 0..<20 {
+        group.addTask { await Self.failure { try await transport.unary(path: TestService.echo.path, metadata: [:], deadline: nil, request: request) } }
+      }
+      return await group.reduce(into: [RPCError?]()) { $0.append($1) }
+    }
+    for refused in refusals {
+      #expect(refused?.isCallNotProcessed == true && (1...101).contains(refused?.retryDelayMillis ?? 0), "\(String(describing: refused))")
+    }
+    let refused = refusals[0]
+    // Within the backoff the transport does not connect: the same error, with the time left.
+    let replayed = await Self.failure { try await transport.unary(path: TestService.echo.path, metadata: [:], deadline: nil, request: request) }
+    #expect(replayed?.message == refused?.message && (1...101).contains(replayed?.retryDelayMillis ?? 0))
+
+    // The server comes back 600 ms later. Each retry waits for the transport's next connect
+    // (50-100, 100-200, 200-400, 400-800 ms of backoff, ...), so the attempts reach past it
+    // (eight attempts: several seconds, room for a loaded machine).
+    let done = Locked(false)
+    let server = Task {
+      try await Task.sleep(for: .milliseconds(600))
+      try await withServer(configuration: testConfiguration { $0.port = port }) { _ in
+        #expect(await eventually(timeout: .seconds(10)) { done.value })
+      }
+    }
+    let channel = RPCChannel(transport: transport, retryPolicy: RetryPolicy(maxAttempts: 8))
+    let echoed = try await channel.unary(
+      TestService.echo, request: Self.request, responseType: HealthCheckRequest.self, options: CallOptions(retryable: true))
+    done.withLock { $0 = true }
+    try await server.value
+    #expect(echoed == Self.request)
+  }
+
   @Test("the client enforces its deadline against a silent server and sends CANCEL")
   func deadlineAgainstSilentServer() async throws {
     let server = try RawServer()
@@ -144,3 +196,4 @@ struct ClientBehaviourTests {
     #expect(pong?.payload == [9, 8, 7, 6, 5, 4, 3, 2])
   }
 }
+
