@@ -1,12 +1,26 @@
-import Foundation
-
 /// The transfer and header encodings of MIME (RFC 2045, RFC 2047) that the
 /// renderer needs: base64, quoted-printable, encoded-words and header folding.
 /// Every output is 7-bit ASCII with CRLF line ends.
 public enum MIMEEncoding {
-  /// Base64 of `bytes` on one line (RFC 4648, with padding), through Foundation's base64.
+  private static let base64Alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+  /// Base64 of `bytes` on one line (RFC 4648, with padding).
   public static func base64(_ bytes: some Collection<UInt8>) -> String {
-    Data(bytes).base64EncodedString()
+    let input = Array(bytes)
+    var out: [UInt8] = []
+    out.reserveCapacity((input.count + 2) / 3 * 4)
+    var index = 0
+    while index < input.count {
+      let b0 = input[index]
+      let b1 = index + 1 < input.count ? input[index + 1] : 0
+      let b2 = index + 2 < input.count ? input[index + 2] : 0
+      out.append(base64Alphabet[Int(b0 >> 2)])
+      out.append(base64Alphabet[Int((b0 & 0x03) << 4 | b1 >> 4)])
+      out.append(index + 1 < input.count ? base64Alphabet[Int((b1 & 0x0F) << 2 | b2 >> 6)] : UInt8(ascii: "="))
+      out.append(index + 2 < input.count ? base64Alphabet[Int(b2 & 0x3F)] : UInt8(ascii: "="))
+      index += 3
+    }
+    return String(decoding: out, as: UTF8.self)
   }
 
   /// Quoted-printable of UTF-8 `text` (RFC 2045 §6.7): line breaks become

@@ -1,5 +1,4 @@
 import Crypto
-import Foundation
 
 #if canImport(Glibc)
 import Glibc
@@ -62,27 +61,52 @@ public enum Secrets {
     return difference == 0
   }
 
-  /// base64url without padding (RFC 4648 §5), through Foundation's base64.
+  /// base64url without padding.
   public static func base64URL(_ bytes: [UInt8]) -> String {
-    var text = Data(bytes).base64EncodedString()
-    while text.last == "=" { text.removeLast() }
-    return String(text.map { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 })
+    let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    var out: [UInt8] = []
+    var index = 0
+    while index + 3 <= bytes.count {
+      let n = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
+      out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], alphabet[Int(n & 63)]]
+      index += 3
+    }
+    let rest = bytes.count - index
+    if rest == 1 {
+      let n = UInt32(bytes[index]) << 16
+      out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)]]
+    } else if rest == 2 {
+      let n = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8
+      out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)]]
+    }
+    return String(decoding: out, as: UTF8.self)
   }
 
-  /// Decodes base64url without padding; nil for invalid input (a padding
-  /// `=`, a character of the other alphabet, or a length no encoding has).
+  /// Decodes base64url without padding; nil for invalid input.
   public static func decodeBase64URL(_ text: String) -> [UInt8]? {
-    let valid = text.utf8.allSatisfy { byte in
+    var values: [UInt8] = []
+    for byte in text.utf8 {
       switch byte {
-      case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-        UInt8(ascii: "-"), UInt8(ascii: "_"):
-        true
-      default:
-        false
+      case UInt8(ascii: "A")...UInt8(ascii: "Z"): values.append(byte - 65)
+      case UInt8(ascii: "a")...UInt8(ascii: "z"): values.append(byte - 97 + 26)
+      case UInt8(ascii: "0")...UInt8(ascii: "9"): values.append(byte - 48 + 52)
+      case UInt8(ascii: "-"): values.append(62)
+      case UInt8(ascii: "_"): values.append(63)
+      default: return nil
       }
     }
-    guard valid, text.utf8.count % 4 != 1 else { return nil }
-    let standard = String(text.map { $0 == "-" ? "+" : $0 == "_" ? "/" : $0 }) + String(repeating: "=", count: (4 - text.utf8.count % 4) % 4)
-    return Data(base64Encoded: standard).map { Array($0) }
+    guard values.count % 4 != 1 else { return nil }
+    var out: [UInt8] = []
+    var index = 0
+    while index < values.count {
+      let chunk = values[index..<min(index + 4, values.count)]
+      var n: UInt32 = 0
+      for (offset, value) in chunk.enumerated() { n |= UInt32(value) << (18 - 6 * offset) }
+      out.append(UInt8(n >> 16 & 0xFF))
+      if chunk.count > 2 { out.append(UInt8(n >> 8 & 0xFF)) }
+      if chunk.count > 3 { out.append(UInt8(n & 0xFF)) }
+      index += 4
+    }
+    return out
   }
 }
