@@ -12,9 +12,14 @@ import Glibc
 /// One client connection: multiplexes calls by call id, reads on its loop
 /// thread, writes from the calling thread.
 final class ClientConnection: EventLoopHandler, @unchecked Sendable {
+  /// Who takes a call's outcome.
   enum Sink {
-    case unary(UnaryReceiver, response: [UInt8]?)
+    case unary(UnaryReceiver)
     case stream(RawResponseStream.Continuation)
+
+    var kind: ClientCallTable<Sink>.Kind {
+      if case .unary = self { .unary } else { .stream }
+    }
   }
 
   /// Who takes a unary call's outcome: a suspended task, or a callback.
@@ -22,28 +27,18 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
     case task(CheckedContinuation<[UInt8], any Error>)
     case callback(@Sendable (Result<[UInt8], RPCError>) -> Void)
 
-    func resume(with result: Result<[UInt8], any Error>) {
+    func resume(with result: Result<[UInt8], RPCError>) {
       switch self {
-      case .task(let continuation):
-        continuation.resume(with: result)
-      case .callback(let completion):
-        completion(result.mapError { $0 as? RPCError ?? RPCError(code: .unknown, message: "\($0)") })
+      case .task(let continuation): continuation.resume(with: result.mapError { $0 })
+      case .callback(let completion): completion(result)
       }
     }
   }
 
-  private struct State {
-    var calls: [UInt32: Sink] = [:]
-    var nextCallID: UInt32 = 1
-    var goAwayLastID: UInt32?
-    /// Why the connection stopped taking calls (GOAWAY, loss, TLS alert), for calls started after.
-    var endReason: String?
-    var closed = false
-  }
-
   let channel: SocketChannel
   let target: String
-  private let state = LockedValue(State())
+  /// The calls in flight; its actions are performed outside the lock.
+  private let calls = LockedValue(ClientCallTable<Sink>())
   private let onUnusable: @Sendable (ClientConnection) -> Void
   /// The last encoded `CallHeaders` without a deadline, reused while the
   /// next call's are the same (a poller, a load tool): encoding them is a
@@ -62,10 +57,10 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
   }
 
   /// Whether new calls may be started on this connection.
-  var isUsable: Bool { state.withLock { !$0.closed && $0.goAwayLastID == nil } }
+  var isUsable: Bool { calls.withLock { $0.isUsable } }
 
   /// Calls in flight.
-  var activeCalls: Int { state.withLock { $0.calls.count } }
+  var activeCalls: Int { calls.withLock { $0.count } }
 
   /// Connects to numeric `host:port` within `timeout`; with `tls`, the TLS
   /// handshake (certificate checked as `serverName`) finishes within it too.
@@ -76,7 +71,7 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
     var inProgress: Int32 = 0
     let fd = ga_connect(host, Int32(port), &inProgress)
     guard fd >= 0 else {
-      throw RPCError.callNotProcessed("cannot connect to \(host):\(port): \(String(cString: strerror(ga_errno())))")
+      throw RPCError(.connectFailed(target: "\(host):\(port)", reason: String(cString: strerror(ga_errno()))))
     }
     var session: TLSSession?
     if let tls {
@@ -84,14 +79,14 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
         session = try TLSSession(context: tls, fd: fd, server: false, serverName: serverName ?? host)
       } catch {
         Glibc.close(fd)
-        throw RPCError.callNotProcessed(error.message, cause: error)
+        throw RPCError(.tlsSetupFailed(error.message))
       }
     }
     let connection = ClientConnection(fd: fd, loop: loop, target: "\(host):\(port)", tls: session, onUnusable: onUnusable)
     let waiter = ConnectWaiter(connection: connection)
     let timer = Task {
       try? await Task.sleep(for: timeout)
-      waiter.fail(RPCError.callNotProcessed("connect to \(host):\(port) timed out after \(timeout)"))
+      waiter.fail(RPCError(.connectTimedOut(target: "\(host):\(port)", timeout: timeout)))
     }
     defer { timer.cancel() }
     try await withTaskCancellationHandler {
@@ -127,7 +122,7 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
     defer { timer?.cancel() }
     return try await withTaskCancellationHandler {
       try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[UInt8], any Error>) in
-        start(headers: headers, request: request, sink: .unary(.task(continuation), response: nil), box: box)
+        start(headers: headers, request: request, sink: .unary(.task(continuation)), box: box)
       }
     } onCancel: {
       end(box, RPCError(code: .cancelled, message: "call cancelled by the client"))
@@ -144,13 +139,13 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
     let headers = CallHeaders(method: path, metadata: metadata.entries, timeoutMicros: Self.timeoutMicros(deadline))
     let box = CallBox()
     guard let timer = armDeadline(deadline, box: box) else {
-      start(headers: headers, request: request, sink: .unary(.callback(completion), response: nil), box: box)
+      start(headers: headers, request: request, sink: .unary(.callback(completion)), box: box)
       return
     }
     start(headers: headers, request: request, sink: .unary(.callback({ result in
       timer.cancel()
       completion(result)
-    }), response: nil), box: box)
+    })), box: box)
   }
 
   /// Starts a server-streaming call feeding `continuation`.
@@ -205,15 +200,11 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
     var endedEarly: RPCError?
     let written = channel.write { buffer in
       // The call id is taken under the socket's lock so ids reach the wire in order.
-      let callID = state.withLock { state -> UInt32? in
-        guard !state.closed, state.goAwayLastID == nil, state.nextCallID < UInt32.max else { return nil }
-        let callID = state.nextCallID
-        state.nextCallID += 1
-        state.calls[callID] = sink
-        return callID
-      }
-      guard let callID else {
-        refused = RPCError.callNotProcessed(state.withLock { $0.endReason } ?? "connection to \(target) is closing")
+      let callID: UInt32
+      switch calls.withLock({ $0.open(sink, kind: sink.kind, target: target) }) {
+      case .success(let id): callID = id
+      case .failure(let error):
+        refused = RPCError(error)
         return
       }
       endedEarly = box.set(callID)
@@ -232,7 +223,7 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
     if let refused {
       Self.complete(sink, with: .failure(refused))
     } else if !written {
-      let error = RPCError.callNotProcessed(state.withLock { $0.endReason } ?? "connection to \(target) is closed")
+      let error = RPCError(.connectionEnded(target: target, reason: calls.withLock { $0.endReason }))
       if let callID = box.callID {
         fail(callID, error, sendCancel: false)
       } else {
@@ -247,8 +238,7 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
   /// Ends a call locally with `error`, telling the server when asked.
   private func fail(_ callID: UInt32?, _ error: RPCError, sendCancel: Bool) {
     guard let callID else { return }
-    let sink = state.withLock { $0.calls.removeValue(forKey: callID) }
-    guard let sink else { return }
+    guard let sink = calls.withLock({ $0.end(callID: callID) }) else { return }
     if sendCancel {
       channel.write { FrameEncoder.append(.cancel, callID: callID, payload: EmptyCollection(), to: &$0) }
     }
@@ -256,9 +246,9 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
     checkIdleAfterGoAway()
   }
 
-  private static func complete(_ sink: Sink, with result: Result<[UInt8], any Error>) {
+  private static func complete(_ sink: Sink, with result: Result<[UInt8], RPCError>) {
     switch sink {
-    case .unary(let receiver, _):
+    case .unary(let receiver):
       receiver.resume(with: result)
     case .stream(let continuation):
       switch result {
@@ -280,13 +270,13 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
       if received == -1 { return }
       if received <= 0 {
         let reason = channel.tlsFailure.map { ": \($0)" } ?? ""
-        close(RPCError(code: .unavailable, message: "connection to \(target) closed by the server\(reason)"))
+        close(.connectionLost(reason: "connection to \(target) closed by the server\(reason)"))
         return
       }
       do {
         try consume(UnsafeRawBufferPointer(rebasing: readBuffer[0..<received]))
       } catch {
-        close(RPCError(code: .internalError, message: "\(error)"))
+        close(.protocolViolation("\(error)"))
         return
       }
       if received < readBuffer.count { break }
@@ -319,36 +309,24 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
     let callID = frame.header.callID
     switch frame.header.frameType! {
     case .message:
-      let sink = state.withLock { state -> Sink? in
-        guard let sink = state.calls[callID] else { return nil }
-        if case .unary(let receiver, let response) = sink {
-          guard response == nil else { return sink }
-          state.calls[callID] = .unary(receiver, response: frame.payload)
-          return nil
-        }
-        return sink
-      }
-      if case .stream(let continuation) = sink { continuation.yield(frame.payload) }
-      if case .unary = sink {
-        fail(callID, RPCError(code: .internalError, message: "server sent two messages for a unary call"), sendCancel: true)
+      switch calls.withLock({ $0.receiveMessage(callID: callID, payload: frame.payload) }) {
+      case .none:
+        break
+      case .yield(let sink):
+        if case .stream(let continuation) = sink { continuation.yield(frame.payload) }
+      case .failAndCancel(let sink, let error):
+        channel.write { FrameEncoder.append(.cancel, callID: callID, payload: EmptyCollection(), to: &$0) }
+        Self.complete(sink, with: .failure(error))
+        checkIdleAfterGoAway()
       }
     case .trailers:
       guard let trailers = frame.payload.isEmpty ? Trailers() : try? decodeMessage(Trailers.self, from: frame.payload) else {
         throw ProtocolViolation("undecodable trailers")
       }
-      let sink = state.withLock { $0.calls.removeValue(forKey: callID) }
-      guard let sink else { return }
-      if let error = RPCError(trailers: trailers) {
-        Self.complete(sink, with: .failure(error))
-      } else if case .unary(_, let response) = sink {
-        if let response {
-          Self.complete(sink, with: .success(response))
-        } else {
-          Self.complete(sink, with: .failure(RPCError(code: .internalError, message: "unary call ended without a response")))
-        }
-      } else {
-        Self.complete(sink, with: .success([]))
+      guard let (sink, outcome) = calls.withLock({ $0.receiveTrailers(callID: callID, error: RPCError(trailers: trailers)) }) else {
+        return
       }
+      Self.complete(sink, with: outcome)
       checkIdleAfterGoAway()
     case .ping:
       if !frame.header.flags.contains(.ack) {
@@ -356,13 +334,8 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
       }
     case .goAway:
       let goAway = (try? decodeMessage(GoAway.self, from: frame.payload)) ?? GoAway()
-      let refused = state.withLock { state -> [Sink] in
-        state.goAwayLastID = goAway.lastCallID
-        state.endReason = state.endReason ?? "server going away: \(goAway.message)"
-        let ids = state.calls.keys.filter { $0 > goAway.lastCallID }
-        return ids.compactMap { state.calls.removeValue(forKey: $0) }
-      }
-      let error = RPCError.callNotProcessed("server going away: \(goAway.message)")
+      let refused = calls.withLock { $0.goAway(lastCallID: goAway.lastCallID, message: goAway.message) }
+      let error = RPCError(.refusedByGoAway(message: goAway.message))
       for sink in refused { Self.complete(sink, with: .failure(error)) }
       onUnusable(self)
       checkIdleAfterGoAway()
@@ -372,29 +345,20 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
   }
 
   private func checkIdleAfterGoAway() {
-    let idle = state.withLock { $0.goAwayLastID != nil && $0.calls.isEmpty && !$0.closed }
-    if idle {
-      channel.loop.executeUnchecked { [self] in close(RPCError(code: .unavailable, message: "connection drained")) }
+    if calls.withLock({ $0.isDrained }) {
+      channel.loop.executeUnchecked { [self] in close(.connectionLost(reason: "connection drained")) }
     }
   }
 
-  /// Closes the connection and fails every call with `error`. Any thread.
-  func close(_ error: RPCError) {
+  /// Closes the connection and fails every call with `failure`. Any thread.
+  func close(_ failure: TransportError) {
     guard channel.loop.inEventLoop else {
-      channel.loop.executeUnchecked { [self] in close(error) }
+      channel.loop.executeUnchecked { [self] in close(failure) }
       return
     }
-    var error = error
-    if !prefaceDone && error.errorInfo == nil {
-      // The server never spoke: it cannot have processed any call.
-      error = RPCError.callNotProcessed(error.message, cause: error.cause)
-    }
-    let sinks = state.withLock { state -> [Sink] in
-      state.closed = true
-      state.endReason = state.endReason ?? error.message
-      defer { state.calls.removeAll() }
-      return Array(state.calls.values)
-    }
+    // The server never spoke: it cannot have processed any call.
+    let error = RPCError(prefaceDone || failure.provesNotProcessed ? failure : .closedBeforePreface(reason: failure.description))
+    let sinks = calls.withLock { $0.close(reason: error.message) }
     channel.close()
     for sink in sinks { Self.complete(sink, with: .failure(error)) }
     onUnusable(self)
@@ -459,12 +423,12 @@ final class ConnectWaiter: EventLoopHandler, @unchecked Sendable {
       case .wantWrite:
         channel.setInterest(ga_epollout | ga_epollrdhup)
       case .failed(let reason):
-        fail(RPCError.callNotProcessed("cannot connect to \(connection.target): \(reason)"))
+        fail(RPCError(.connectFailed(target: connection.target, reason: reason)))
       case .closed:
-        fail(RPCError.callNotProcessed("cannot connect to \(connection.target): the server closed the connection"))
+        fail(RPCError(.connectFailed(target: connection.target, reason: "the server closed the connection")))
       }
     } else {
-      fail(RPCError.callNotProcessed("cannot connect to \(connection.target): \(String(cString: strerror(error)))"))
+      fail(RPCError(.connectFailed(target: connection.target, reason: String(cString: strerror(error)))))
     }
   }
 

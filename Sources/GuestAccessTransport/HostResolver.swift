@@ -23,7 +23,7 @@ enum HostResolver {
       if !DetachedThread.start(name: "ga-resolve", lookUp) { lookUp() }
     }
     guard let resolved else {
-      throw RPCError.callNotProcessed("cannot resolve host \(host)")
+      throw RPCError(.unresolvableHost(host))
     }
     return resolved
   }

@@ -10,8 +10,10 @@ import Synchronization
 public final class TCPClientTransport: ClientTransport, @unchecked Sendable {
   private enum Slot {
     case idle
-    case connecting(Task<ClientConnection, any Error>)
+    /// A connect attempt; `failures` is how many attempts in a row failed before it.
+    case connecting(Task<ClientConnection, any Error>, failures: Int)
     case ready(ClientConnection)
+    /// The last attempt failed (`failures` in a row); the next waits until `until`.
     case backoff(until: ContinuousClock.Instant, error: RPCError, failures: Int)
   }
 
@@ -27,7 +29,6 @@ public final class TCPClientTransport: ClientTransport, @unchecked Sendable {
   private let tlsContext: Result<TLSContext, RPCError>?
   private let group: EventLoopGroup
   private let slots: LockedValue<[Slot]>
-  private let failures: LockedValue<[Int]>
   private let roundRobin = Atomic<Int>(0)
   private let closed = Atomic<Bool>(false)
 
@@ -51,7 +52,6 @@ public final class TCPClientTransport: ClientTransport, @unchecked Sendable {
     }
     self.group = group
     slots = LockedValue(Array(repeating: .idle, count: max(1, connections)))
-    failures = LockedValue(Array(repeating: 0, count: max(1, connections)))
   }
 
   /// The loops the pool's connections run on; tasks that prefer one of them
@@ -131,7 +131,7 @@ public final class TCPClientTransport: ClientTransport, @unchecked Sendable {
       return slots.compactMap { if case .ready(let connection) = $0 { connection } else { nil } }
     }
     for connection in connections {
-      connection.close(RPCError(code: .unavailable, message: "client closed"))
+      connection.close(.clientClosed)
     }
   }
 
@@ -158,7 +158,7 @@ public final class TCPClientTransport: ClientTransport, @unchecked Sendable {
 
   private func connection(slot index: Int) async throws -> ClientConnection {
     guard !closed.load(ordering: .relaxed) else {
-      throw RPCError(code: .unavailable, message: "client closed")
+      throw RPCError(.clientClosed)
     }
     enum Next {
       case use(ClientConnection)
@@ -169,11 +169,13 @@ public final class TCPClientTransport: ClientTransport, @unchecked Sendable {
       switch slots[index] {
       case .ready(let connection) where connection.isUsable:
         return .use(connection)
-      case .connecting(let task):
+      case .connecting(let task, _):
         return .wait(task)
       case .backoff(let until, let error, _) where ContinuousClock.now < until:
         return .fail(Self.retryAfter(until, error))
       default:
+        var failures = 0
+        if case .backoff(_, _, let count) = slots[index] { failures = count }
         let loop = group.loops[index % group.loops.count]
         let task = Task { [host, port, connectTimeout, tlsContext, tls] in
           let context = try tlsContext?.get()
@@ -184,7 +186,7 @@ public final class TCPClientTransport: ClientTransport, @unchecked Sendable {
             self?.connectionUnusable(connection, slot: index)
           }
         }
-        slots[index] = .connecting(task)
+        slots[index] = .connecting(task, failures: failures)
         return .wait(task)
       }
     }
@@ -199,7 +201,6 @@ public final class TCPClientTransport: ClientTransport, @unchecked Sendable {
         slots.withLock { slots in
           if case .connecting = slots[index] { slots[index] = .ready(connection) }
         }
-        failures.withLock { $0[index] = 0 }
         return connection
       } catch {
         let rpcError = (error as? RPCError) ?? RPCError(code: .unavailable, message: "\(error)")
@@ -208,11 +209,8 @@ public final class TCPClientTransport: ClientTransport, @unchecked Sendable {
         // times over for one refused connect).
         let until = slots.withLock { slots -> ContinuousClock.Instant in
           switch slots[index] {
-          case .connecting(let current) where current == task:
-            let failureCount = failures.withLock { counts -> Int in
-              counts[index] += 1
-              return counts[index]
-            }
+          case .connecting(let current, let failures) where current == task:
+            let failureCount = failures + 1
             let backoff = RetryPolicy(initialBackoff: .milliseconds(100), maxBackoff: .seconds(5)).backoff(beforeRetry: failureCount)
             let until = ContinuousClock.now + backoff
             slots[index] = .backoff(until: until, error: rpcError, failures: failureCount)
