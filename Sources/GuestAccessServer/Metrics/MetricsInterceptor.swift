@@ -49,7 +49,8 @@ public struct MetricsInterceptor: SynchronousServerInterceptor {
   /// `error`) and duration are recorded, and it is no longer in flight.
   @inline(__always)
   private func callEnded(_ context: ServerContext, since started: ContinuousClock.Instant, throwing error: (any Error)?) {
-    handles.record(method: context.method.path, code: error.map(Self.code(of:)) ?? .ok, since: started)
+    let code: StatusCode = if let error { Self.code(of: error) } else { .ok }
+    handles.record(method: context.method.path, code: code, since: started)
     inFlight.change(-1)
   }
 
