@@ -39,33 +39,34 @@ public struct Base64: Sendable, Hashable {
 
   /// The encoded text of `bytes` on one line.
   public func encode(_ bytes: some Collection<UInt8>) -> String {
+    // One concrete copy (none for an array): the loop below is not generic.
+    let input = Array(bytes)
     let characters = alphabet == .standard ? Self.standardCharacters : Self.urlCharacters
-    let length = padding ? (bytes.count + 2) / 3 * 4 : (bytes.count * 4 + 2) / 3
+    let length = padding ? (input.count + 2) / 3 * 4 : (input.count * 4 + 2) / 3
     return String(unsafeUninitializedCapacity: length) { out in
       var written = 0
-      var iterator = bytes.makeIterator()
-      while let b0 = iterator.next() {
-        let b1 = iterator.next()
-        let b2 = b1 == nil ? nil : iterator.next()
-        let n = UInt32(b0) << 16 | UInt32(b1 ?? 0) << 8 | UInt32(b2 ?? 0)
+      var index = 0
+      while index < input.count {
+        let rest = input.count - index
+        let n = UInt32(input[index]) << 16 | (rest > 1 ? UInt32(input[index + 1]) << 8 : 0) | (rest > 2 ? UInt32(input[index + 2]) : 0)
         out[written] = characters[Int(n >> 18 & 63)]
         out[written + 1] = characters[Int(n >> 12 & 63)]
         written += 2
-        if b1 != nil {
+        if rest > 1 {
           out[written] = characters[Int(n >> 6 & 63)]
           written += 1
         } else if padding {
           out[written] = Self.pad
           written += 1
         }
-        if b2 != nil {
+        if rest > 2 {
           out[written] = characters[Int(n & 63)]
           written += 1
         } else if padding {
           out[written] = Self.pad
           written += 1
         }
-        if b2 == nil { break }
+        index += 3
       }
       return written
     }
