@@ -45,6 +45,8 @@ let package = Package(
     // LockedValue and DetachedThread: the project's lock and thread primitives
     // (a pthread mutex and pthreads, which ThreadSanitizer understands).
     .target(name: "GuestAccessLocks", dependencies: ["CGuestAccessPosix"]),
+    // Base64 (RFC 4648), both alphabets, with or without padding: the one encoder and strict decoder.
+    .target(name: "GuestAccessBase64"),
     // One JSON value type (Foundation's decoder only): the server's JOSE and provider documents, guestctl, guest-load.
     .target(name: "GuestAccessJSON"),
     // The RPC core without I/O: descriptors, status, errors, metadata, router, interceptors.
@@ -82,7 +84,7 @@ let package = Package(
     .target(
       name: "GuestAccessEmail",
       dependencies: [
-        "GuestAccessStorage", "GuestAccessProto", "CGuestAccessPosix", "COpenSSL", "GuestAccessTLS", "GuestAccessLocks",
+        "GuestAccessBase64", "CGuestAccessPosix", "COpenSSL", "GuestAccessTLS", "GuestAccessLocks",
         .product(name: "Logging", package: "swift-log"),
       ]),
     // The server: services, authentication, authorization, health, wiring.
@@ -90,7 +92,7 @@ let package = Package(
       name: "GuestAccessServer",
       dependencies: [
         "GuestAccessCore", "GuestAccessAPI", "GuestAccessServerAPI", "GuestAccessProto", "GuestAccessTransport", "GuestAccessStorage",
-        "GuestAccessPostgres", "GuestAccessEmail", "GuestAccessLocks", "GuestAccessJSON", "GuestAccessTLS",
+        "GuestAccessPostgres", "GuestAccessEmail", "GuestAccessLocks", "GuestAccessJSON", "GuestAccessTLS", "GuestAccessBase64",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -112,7 +114,7 @@ let package = Package(
       name: "GuestAccessWeb",
       dependencies: [
         "CHTTPParser", "CGuestAccessPosix", "GuestAccessTransport", "GuestAccessServer", "GuestAccessCore", "GuestAccessAPI",
-        "GuestAccessProto", "GuestAccessEmail", "GuestAccessLocks", "GuestAccessTLS",
+        "GuestAccessProto", "GuestAccessEmail", "GuestAccessLocks", "GuestAccessTLS", "GuestAccessBase64",
         .product(name: "Logging", package: "swift-log"),
       ]),
     // The client library for internal services.
@@ -141,7 +143,7 @@ let package = Package(
       name: "GuestLoadKit",
       dependencies: [
         "GuestAccessClient", "GuestAccessCore", "GuestAccessAPI", "GuestAccessProto", "GuestAccessTransport", "GuestAccessJSON",
-        .product(name: "Histogram", package: "hdrhistogram-swift"),
+        "GuestAccessBase64", .product(name: "Histogram", package: "hdrhistogram-swift"),
       ]),
     .executableTarget(
       name: "guest-load",
@@ -168,7 +170,7 @@ let package = Package(
       dependencies: [
         "GuestAccessServer", "GuestAccessClient", "GuestAccessStorage", "GuestAccessPostgres", "GuestAccessAdmin", "GuestAccessEmail",
         "GuestAccessWeb", "GuestAccessWire", "GuestAccessServerAPI", "GuestAccessTestSupport", "GuestAccessLocks", "GuestAccessCore", "GuestAccessTransport", "GuestAccessProto",
-        "GuestAccessTLS",
+        "GuestAccessTLS", "GuestAccessBase64",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -178,7 +180,7 @@ let package = Package(
       dependencies: [
         "GuestAccessCore", "GuestAccessAPI", "GuestAccessProto", "GuestAccessWire",
         "GuestAccessTransport", "GuestAccessServer", "GuestAccessClient", "GuestAccessLocks",
-        "GuestAccessTestSupport", "GuestAccessTLS", "CGuestAccessPosix",
+        "GuestAccessTestSupport", "GuestAccessTLS", "CGuestAccessPosix", "GuestAccessBase64",
       ]),
     // The tools end to end: the README quick start through guestctl against a
     // real server, guestctl's output and errors, guest-probe's exit codes. The

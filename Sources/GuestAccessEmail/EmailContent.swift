@@ -1,6 +1,4 @@
-import GuestAccessStorage
-
-/// What an outbox message says, in its language: subject, plain-text and HTML bodies.
+/// What an email says, in its language: subject, plain-text and HTML bodies.
 public struct EmailContent: Sendable, Hashable {
   /// The subject (plain text).
   public var subject: String
@@ -13,38 +11,44 @@ public struct EmailContent: Sendable, Hashable {
   /// The sender's display name (`<configured name> on behalf of <tenant>`, translated).
   public var senderName: String
 
-  /// Renders an outbox message's payload. `senderName` is the configured
-  /// sender's display name ("" for none).
-  public init(message: OutboxMessage, senderName: String) {
-    let payload = message.payload
-    let strings = EmailStrings.forLanguage(payload.language)
-    let tenant = payload.tenantName.isEmpty ? "GuestAccess" : payload.tenantName
-    let expiry = payload.expiresAt.map { strings.date(CivilTime(unixMillis: $0)) }
+  /// Renders a request's words. `senderName` is the configured sender's
+  /// display name ("" for none).
+  public init(request: EmailRequest, senderName: String) {
+    let strings = EmailStrings.forLanguage(request.language)
+    let tenant = request.tenantName.isEmpty ? "GuestAccess" : request.tenantName
     language = strings.language
     self.senderName = senderName.isEmpty ? "" : strings.senderName(senderName, tenant)
-    var blocks: [Block] = [.paragraph(strings.greeting(payload.invitedName))]
-    switch message.kind {
-    case .invitation:
-      let inviter = payload.inviterName.isEmpty ? tenant : payload.inviterName
+    var blocks: [Block] = [.paragraph(strings.greeting(request.recipient.name))]
+    switch request.kind {
+    case .invitation(let invitation):
+      let inviter = invitation.inviter.name.isEmpty ? tenant : invitation.inviter.name
       subject = strings.invitationSubject(inviter, tenant)
-      blocks.append(.paragraph(strings.invitationIntro(inviter, payload.inviterMail, tenant)))
-      if !payload.customMessage.trimmingWhitespace().isEmpty {
-        blocks.append(.quote(heading: strings.customMessageHeading(inviter), body: payload.customMessage))
+      blocks.append(.paragraph(strings.invitationIntro(inviter, invitation.inviter.address, tenant)))
+      if !invitation.customMessage.trimmingWhitespace().isEmpty {
+        blocks.append(.quote(heading: strings.customMessageHeading(inviter), body: invitation.customMessage))
       }
-      blocks.append(.link(intro: strings.acceptLinkIntro, label: strings.acceptButton, url: payload.redeemURL))
-      if let expiry { blocks.append(.paragraph(strings.invitationExpiry(expiry))) }
+      blocks.append(.link(intro: strings.acceptLinkIntro, label: strings.acceptButton, url: invitation.redeemURL))
+      if let expiry = invitation.expiresAt { blocks.append(.paragraph(strings.invitationExpiry(Self.date(expiry, strings)))) }
       blocks.append(.paragraph(strings.invitationIgnore))
-    case .passcode, .signInPasscode:
-      let signIn = message.kind == .signInPasscode
+    case .passcode(let passcode), .signInPasscode(let passcode):
+      let signIn = if case .signInPasscode = request.kind { true } else { false }
       subject = strings.passcodeSubject(tenant)
       blocks.append(.paragraph(signIn ? strings.signInPasscodeIntro(tenant) : strings.passcodeIntro(tenant)))
-      blocks.append(.code(payload.passcode))
-      if let expiry { blocks.append(.paragraph(signIn ? strings.signInPasscodeExpiry(expiry) : strings.passcodeExpiry(expiry))) }
+      blocks.append(.code(passcode.code))
+      if let expiry = passcode.expiresAt {
+        let date = Self.date(expiry, strings)
+        blocks.append(.paragraph(signIn ? strings.signInPasscodeExpiry(date) : strings.passcodeExpiry(date)))
+      }
       blocks.append(.paragraph(strings.passcodeIgnore))
     }
     blocks.append(.footer(strings.footer(tenant)))
     text = blocks.map(\.text).joined(separator: "\n\n") + "\n"
     html = Self.document(title: subject, language: strings.language, body: blocks.map(\.html).joined(separator: "\n"))
+  }
+
+  /// An expiry time (Unix ms) as the language writes dates.
+  private static func date(_ unixMillis: Int64, _ strings: EmailStrings) -> String {
+    strings.date(CivilTime(unixMillis: unixMillis))
   }
 
   private static func document(title: String, language: String, body: String) -> String {

@@ -4,7 +4,7 @@ public struct EmailMessage: Sendable, Hashable {
   public var envelopeSender: String
   /// The envelope recipients (`RCPT TO`): the primary recipient first, then the cc.
   public var recipients: [String]
-  /// The Message-ID without angle brackets; stable for an outbox message, so a
+  /// The Message-ID without angle brackets; stable for a request (its number and queue time), so a
   /// repeated delivery carries the same id (and the spool file the same name).
   public var messageID: String
   /// The whole message: headers and body, 7-bit ASCII, CRLF line ends.

@@ -1,28 +1,9 @@
+import GuestAccessBase64
+
 /// The transfer and header encodings of MIME (RFC 2045, RFC 2047) that the
-/// renderer needs: base64, quoted-printable, encoded-words and header folding.
+/// renderer needs: quoted-printable, encoded-words (base64 by `Base64`) and header folding.
 /// Every output is 7-bit ASCII with CRLF line ends.
 public enum MIMEEncoding {
-  private static let base64Alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
-  /// Base64 of `bytes` on one line (RFC 4648, with padding).
-  public static func base64(_ bytes: some Collection<UInt8>) -> String {
-    let input = Array(bytes)
-    var out: [UInt8] = []
-    out.reserveCapacity((input.count + 2) / 3 * 4)
-    var index = 0
-    while index < input.count {
-      let b0 = input[index]
-      let b1 = index + 1 < input.count ? input[index + 1] : 0
-      let b2 = index + 2 < input.count ? input[index + 2] : 0
-      out.append(base64Alphabet[Int(b0 >> 2)])
-      out.append(base64Alphabet[Int((b0 & 0x03) << 4 | b1 >> 4)])
-      out.append(index + 1 < input.count ? base64Alphabet[Int((b1 & 0x0F) << 2 | b2 >> 6)] : UInt8(ascii: "="))
-      out.append(index + 2 < input.count ? base64Alphabet[Int(b2 & 0x3F)] : UInt8(ascii: "="))
-      index += 3
-    }
-    return String(decoding: out, as: UTF8.self)
-  }
-
   /// Quoted-printable of UTF-8 `text` (RFC 2045 §6.7): line breaks become
   /// CRLF, lines are at most 76 characters (soft breaks `=`), and every byte
   /// but printable ASCII, and spaces not at a line end, is `=XX`.
@@ -77,12 +58,12 @@ public enum MIMEEncoding {
     for character in text {
       let bytes = Array(String(character).utf8)
       if chunk.count + bytes.count > 36, !chunk.isEmpty {
-        words.append("=?utf-8?B?" + base64(chunk) + "?=")
+        words.append("=?utf-8?B?" + Base64.standard.encode(chunk) + "?=")
         chunk = []
       }
       chunk += bytes
     }
-    if !chunk.isEmpty || words.isEmpty { words.append("=?utf-8?B?" + base64(chunk) + "?=") }
+    if !chunk.isEmpty || words.isEmpty { words.append("=?utf-8?B?" + Base64.standard.encode(chunk) + "?=") }
     return words
   }
 

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 
+import GuestAccessBase64
 import GuestAccessTLS
 
 /// Relays messages to an SMTP server (RFC 5321): EHLO (HELO as a fallback),
@@ -90,15 +91,15 @@ public struct SMTPTransport: EmailTransport {
     _ connection: SMTPConnection, username: String, password: String, mechanisms: [String]
   ) throws(EmailDeliveryError) {
     if mechanisms.contains("PLAIN") {
-      let token = MIMEEncoding.base64([0] + Array(username.utf8) + [0] + Array(password.utf8))
+      let token = Base64.standard.encode([0] + Array(username.utf8) + [0] + Array(password.utf8))
       let reply = try command(connection, "AUTH PLAIN " + token)
       guard reply.code == 235 else { throw reply.failure(during: "AUTH PLAIN") }
     } else if mechanisms.contains("LOGIN") {
       var reply = try command(connection, "AUTH LOGIN")
       guard reply.code == 334 else { throw reply.failure(during: "AUTH LOGIN") }
-      reply = try command(connection, MIMEEncoding.base64(Array(username.utf8)))
+      reply = try command(connection, Base64.standard.encode(Array(username.utf8)))
       guard reply.code == 334 else { throw reply.failure(during: "AUTH LOGIN (user name)") }
-      reply = try command(connection, MIMEEncoding.base64(Array(password.utf8)))
+      reply = try command(connection, Base64.standard.encode(Array(password.utf8)))
       guard reply.code == 235 else { throw reply.failure(during: "AUTH LOGIN") }
     } else {
       throw .transient("\(configuration.host) offers neither AUTH PLAIN nor AUTH LOGIN, but a user name is configured")

@@ -8,7 +8,7 @@ import Glibc
 /// Files appear atomically: the message is written to a hidden temporary
 /// file in the same directory, flushed with fsync, renamed to
 /// `<Message-ID>.eml`, and the directory is fsynced. The name derives from
-/// the outbox row, so delivering the same message again (after a crash
+/// the request (the outbox row it came from), so delivering the same message again (after a crash
 /// between the rename and the database update) replaces the file instead of
 /// adding a second one: with this transport delivery is exactly once.
 public struct SpoolTransport: EmailTransport {

@@ -1,3 +1,4 @@
+import GuestAccessBase64
 import GuestAccessCore
 import GuestAccessLocks
 import GuestAccessServer
@@ -71,7 +72,7 @@ final class WebSessions<Session: WebSession>: Sendable {
   }
 
   /// A new random token (session ids and CSRF tokens).
-  static func newToken() -> String { Secrets.base64URL(Secrets.randomBytes(32)) }
+  static func newToken() -> String { Base64.url.encode(Secrets.randomBytes(32)) }
 
   /// Opens `session`; returns its id.
   func open(_ session: Session) -> String {

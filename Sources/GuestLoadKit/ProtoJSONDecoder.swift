@@ -1,4 +1,5 @@
 import Foundation
+import GuestAccessBase64
 import GuestAccessJSON
 import GuestAccessProto
 
@@ -346,15 +347,19 @@ private struct SingleValue: SingleValueDecodingContainer {
   func decode(_ type: UInt32.Type) throws -> UInt32 { try integer(UInt32.self) }
   func decode(_ type: UInt64.Type) throws -> UInt64 { try integer(UInt64.self) }
 
+  /// The base64 forms proto JSON accepts for bytes: either alphabet (not
+  /// mixed), with or without padding.
+  private static let base64Forms = [
+    Base64.standard, Base64(alphabet: .standard, padding: false), Base64(alphabet: .url, padding: true), Base64.url,
+  ]
+
   /// Bytes: base64 (standard or URL-safe, padding optional), as proto JSON writes them.
   func bytes() throws -> [UInt8] {
     switch value {
     case nil, .null?: return []
     case .string(let text)?:
-      var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-      while base64.count % 4 != 0 { base64.append("=") }
-      guard let data = Data(base64Encoded: base64) else { throw mismatch("base64 text") }
-      return [UInt8](data)
+      guard let bytes = Self.base64Forms.lazy.compactMap({ $0.decode(text) }).first else { throw mismatch("base64 text") }
+      return bytes
     default: throw mismatch("base64 text")
     }
   }

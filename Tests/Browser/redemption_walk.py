@@ -98,6 +98,13 @@ def h1():
     return driver.find_element(By.TAG_NAME, "h1").text
 
 
+def page_summary():
+    """The heading and any alert of the page shown: why a walk stopped where it did."""
+    alerts = [element.text for element in driver.find_elements(By.CSS_SELECTOR, "[role=alert]")]
+    headings = [element.text for element in driver.find_elements(By.TAG_NAME, "h1")]
+    return " / ".join(headings + alerts)
+
+
 def replaced(element):
     """Whether `element`'s page was replaced. Chromium answers a node of a
     document being replaced either as stale or with an inspector error
@@ -189,7 +196,8 @@ def run_federated(case):
     shot(case.get("shot_refused"))
     click("button[value=accept]")
     sign_in_at_provider(case, case["sub"])
-    check(driver.current_url == case["redirect"], "%s: landed on %r, not %r" % (kind, driver.current_url, case["redirect"]))
+    check(driver.current_url == case["redirect"], "%s: landed on %r, not %r; the page says %r" % (
+        kind, driver.current_url, case["redirect"], page_summary()))
     results[case["name"]] = driver.current_url
 
 

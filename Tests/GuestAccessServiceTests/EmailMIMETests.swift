@@ -1,6 +1,7 @@
 import Foundation
+import GuestAccessBase64
 @testable import GuestAccessEmail
-import GuestAccessServer
+@testable import GuestAccessServer
 import GuestAccessStorage
 import GuestAccessTestSupport
 import Testing
@@ -11,22 +12,21 @@ import Testing
 struct EmailMIMETests {
   static let sender = EmailAddress(name: "Contoso Invitations", address: "invites@contoso.com")
 
-  static func invitation(language: String = "", custom: String = "Welcome aboard!", cc: String = "") -> OutboxMessage {
-    var message = OutboxMessage(
-      tenantID: "ten_1", invitationID: "inv_1", kind: .invitation, recipient: "gcarvalho@proseware.com", cc: cc,
-      createdAt: 1_800_000_000_000,
-      payload: OutboxPayload(
-        language: language, tenantName: "Contoso Ökologie", invitedName: "Giovanna Carvalho", inviterName: "Jürgen Groß",
-        inviterMail: "jgross@contoso.com", customMessage: custom, redeemURL: "https://guests.example.test/redeem?ticket=tkt_abc&x=1",
-        expiresAt: 1_800_604_800_000))
-    message.id = 42
-    return message
+  static func invitation(language: String = "", custom: String = "Welcome aboard!", cc: String? = nil) -> EmailRequest {
+    EmailRequest(
+      number: 42, queuedAt: 1_800_000_000_000, subjectID: "inv_1",
+      recipient: EmailAddress(name: "Giovanna Carvalho", address: "gcarvalho@proseware.com"), cc: cc, language: language,
+      tenantName: "Contoso Ökologie",
+      kind: .invitation(
+        .init(
+          inviter: EmailAddress(name: "Jürgen Groß", address: "jgross@contoso.com"), customMessage: custom,
+          redeemURL: "https://guests.example.test/redeem?ticket=tkt_abc&x=1", expiresAt: 1_800_604_800_000)))
   }
 
   @Test func base64AndQuotedPrintable() {
-    #expect(MIMEEncoding.base64(Array("\u{0}mailer\u{0}s3cret".utf8)) == "AG1haWxlcgBzM2NyZXQ=")
-    #expect(MIMEEncoding.base64(Array("Jürgen".utf8)) == "SsO8cmdlbg==")
-    #expect(MIMEEncoding.base64([]) == "")
+    #expect(Base64.standard.encode(Array("\u{0}mailer\u{0}s3cret".utf8)) == "AG1haWxlcgBzM2NyZXQ=")
+    #expect(Base64.standard.encode(Array("Jürgen".utf8)) == "SsO8cmdlbg==")
+    #expect(Base64.standard.encode([]) == "")
     #expect(MIMEEncoding.quotedPrintable("a=b  \nc\u{e9}") == "a=3Db =20\r\nc=C3=A9")
     #expect(MIMEEncoding.quotedPrintable(".start\r\nend\t") == "=2Estart\r\nend=09")
     let long = String(repeating: "x", count: 200)
@@ -110,11 +110,9 @@ struct EmailMIMETests {
   }
 
   @Test func passcodeParsesAsMIME() async throws {
-    var message = OutboxMessage(
-      tenantID: "ten_1", invitationID: "inv_1", kind: .passcode, recipient: "contractor@example.org", cc: "",
-      createdAt: 1_800_000_000_000,
-      payload: OutboxPayload(tenantName: "Contoso", passcode: "48213377", expiresAt: 1_800_001_800_000))
-    message.id = 7
+    let message = EmailRequest(
+      number: 7, queuedAt: 1_800_000_000_000, subjectID: "inv_1", recipient: EmailAddress(address: "contractor@example.org"),
+      tenantName: "Contoso", kind: .passcode(.init(code: "48213377", expiresAt: 1_800_001_800_000)))
     let mail = try await Self.parse(EmailRenderer(sender: EmailAddress(address: "no-reply@guests.test")).render(message))
     #expect(mail.headers["Subject"] == "Your Contoso verification code")
     #expect(mail.from == [.init(name: "", address: "no-reply@guests.test")])
@@ -126,11 +124,9 @@ struct EmailMIMETests {
 
   /// A sign-in passcode says it signs in (in the asked language) and names the guest, not an invitation.
   @Test func signInPasscodeParsesAsMIME() async throws {
-    var message = OutboxMessage(
-      tenantID: "ten_1", invitationID: "usr_1", kind: .signInPasscode, recipient: "contractor@example.org", cc: "",
-      createdAt: 1_800_000_000_000,
-      payload: OutboxPayload(language: "fr", tenantName: "Contoso", passcode: "48213377", expiresAt: 1_800_001_800_000))
-    message.id = 8
+    let message = EmailRequest(
+      number: 8, queuedAt: 1_800_000_000_000, subjectID: "usr_1", recipient: EmailAddress(address: "contractor@example.org"),
+      language: "fr", tenantName: "Contoso", kind: .signInPasscode(.init(code: "48213377", expiresAt: 1_800_001_800_000)))
     let mail = try await Self.parse(EmailRenderer(sender: EmailAddress(address: "no-reply@guests.test")).render(message))
     #expect(mail.headers["Subject"] == "Votre code de vérification pour Contoso")
     #expect(mail.headers["X-GuestAccess-Guest"] == "usr_1" && mail.headers["X-GuestAccess-Invitation"] == nil)
@@ -156,6 +152,31 @@ struct EmailMIMETests {
     let mail = try await ParsedMail.parse(file: directory + "/" + names[0])
     #expect(mail.defects.isEmpty && mail.parts.count == 2)
     #expect(mail.headers["Subject"] == "Jürgen Groß invited you to access applications within Contoso Ökologie")
+  }
+
+  /// The outbox worker's side: each kind of row becomes the request its
+  /// renderer needs, with only that kind's fields, and an empty cc is none.
+  @Test func outboxRowsBecomeRequests() {
+    let payload = OutboxPayload(
+      language: "de-DE", tenantName: "Contoso Ökologie", invitedName: "Giovanna Carvalho", inviterName: "Jürgen Groß",
+      inviterMail: "jgross@contoso.com", customMessage: "Welcome aboard!", redeemURL: "https://guests.example.test/redeem?ticket=tkt_abc&x=1",
+      passcode: "48213377", expiresAt: 1_800_604_800_000)
+    var row = OutboxMessage(
+      tenantID: "ten_1", invitationID: "inv_1", kind: .invitation, recipient: "gcarvalho@proseware.com", cc: "pm@contoso.com",
+      createdAt: 1_800_000_000_000, payload: payload)
+    row.id = 42
+    #expect(EmailRequest(row) == Self.invitation(language: "de-DE", cc: "pm@contoso.com"))
+    row.kind = .passcode
+    row.cc = ""
+    let passcode = EmailRequest.Passcode(code: "48213377", expiresAt: 1_800_604_800_000)
+    var expected = Self.invitation(language: "de-DE")
+    expected.kind = .passcode(passcode)
+    #expect(EmailRequest(row) == expected)
+    row.kind = .signInPasscode
+    row.invitationID = "usr_1"
+    expected.kind = .signInPasscode(passcode)
+    expected.subjectID = "usr_1"
+    #expect(EmailRequest(row) == expected)
   }
 
   @Test func settingsFromFlagsAndEnvironment() throws {

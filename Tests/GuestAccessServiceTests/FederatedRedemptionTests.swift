@@ -20,7 +20,7 @@ struct FederatedRedemptionTests {
     let provider = try await OIDCProviderMock.start()
     defer { provider.stop() }
     try await withTestServer(configure: { $0.oidcAllowHTTPLoopback = true }) { server in
-      server.clock.advance(seconds: Int64(Date().timeIntervalSince1970) - server.clock.nowMillis() / 1000)
+      server.clock.followRealTime()
       try await body(server, provider)
     }
   }

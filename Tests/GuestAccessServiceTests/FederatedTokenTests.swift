@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GuestAccessBase64
 import GuestAccessClient
 import GuestAccessCore
 import GuestAccessLocks
@@ -92,7 +93,7 @@ struct FederatedTokenTests {
         ("alg none", .tokenAlgorithmNotAllowed, { TokenSigner.part(["alg": "none", "kid": "k1"]) + "." + TokenSigner.part(claims($0)) + "." }),
         ("HS256 keyed with the public key", .tokenAlgorithmNotAllowed, { nonce in
           let input = TokenSigner.part(["alg": "HS256", "kid": "k1"]) + "." + TokenSigner.part(claims(nonce))
-          return input + "." + Secrets.base64URL(Array(HMAC<SHA256>.authenticationCode(for: Array(input.utf8), using: SymmetricKey(data: publicKey))))
+          return input + "." + Base64.url.encode(Array(HMAC<SHA256>.authenticationCode(for: Array(input.utf8), using: SymmetricKey(data: publicKey))))
         }),
         ("a kid the provider does not publish", .tokenKeyUnknown, { try rotated.sign(claims($0)) }),
         ("another sign-in's nonce", .tokenNonceMismatch, { try signer.sign(claims("another-" + $0)) }),
@@ -112,7 +113,7 @@ struct FederatedTokenTests {
       let verifier = try #require(form["code_verifier"])
       #expect(verifier.count == 43)
       let challenge = FormEncoding.decode(String(url.split(separator: "?", maxSplits: 1).last ?? ""))["code_challenge"]
-      #expect(challenge == Secrets.base64URL(Array(SHA256.hash(data: Array(verifier.utf8)))))
+      #expect(challenge == Base64.url.encode(Array(SHA256.hash(data: Array(verifier.utf8)))))
       #expect(exchange.header("authorization") == "Basic " + Data("contoso-guests:s3cret%3A%26".utf8).base64EncodedString())
       #expect(form["client_secret"] == nil, "the secret is not in the form")
       // Starts are bounded per invitation: 20 an hour.

@@ -1,6 +1,8 @@
 import Foundation
 import GuestAccessAdmin
 import GuestAccessClient
+import GuestAccessCore
+import GuestAccessServer
 import GuestAccessTransport
 import GuestAccessWeb
 import Logging
@@ -35,6 +37,37 @@ struct MetricsTests {
       #expect(text.contains("guestaccess_storage_commits_total"))
     }
   }
+
+  /// The synchronous and asynchronous forms share one body: each records a
+  /// call's outcome by its status and its duration, whatever form served it.
+  @Test func bothFormsRecordEveryOutcome() async throws {
+    let registry = MetricsBackend.prometheus()
+    let interceptor = MetricsInterceptor()
+    let outcomes: [(any Error)?] = [nil, nil, RPCError.notFound(kind: "tenant", id: "ten_x"), CancellationError(), Failure()]
+    let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+    for form in ["Sync", "Async"] {
+      let context = ServerContext(
+        method: MethodDescriptor(service: "test.Metrics" + suffix, method: form), metadata: Metadata(), deadline: nil, peer: "in-process")
+      for outcome in outcomes {
+        if form == "Sync" {
+          try? interceptor.interceptSynchronously(context: context) { _ in if let outcome { throw outcome } }
+        } else {
+          try? await interceptor.intercept(context: context) { _ in if let outcome { throw outcome } }
+        }
+      }
+    }
+    let text = String(decoding: MetricsBackend.exposition(of: registry), as: UTF8.self)
+    try Self.validateExposition(text)
+    for form in ["Sync", "Async"] {
+      let method = "/test.Metrics\(suffix)/\(form)"
+      for (code, count) in [("OK", 2.0), ("NOT_FOUND", 1), ("CANCELLED", 1), ("UNKNOWN", 1)] {
+        #expect(try Self.sample("guestaccess_rpc_requests_total{method=\"\(method)\",code=\"\(code)\"}", in: text) == count, "\(form) \(code)")
+      }
+      #expect(try Self.sample("guestaccess_rpc_duration_seconds_count{method=\"\(method)\"}", in: text) == 5, "\(form)")
+    }
+  }
+
+  struct Failure: Error {}
 
   /// Checks the Prometheus text format rules: HELP/TYPE comments, sample lines
   /// `name{label="value",...} number`, names matching the metric name

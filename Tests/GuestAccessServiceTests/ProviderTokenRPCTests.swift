@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GuestAccessBase64
 import GuestAccessClient
 import GuestAccessServer
 import GuestAccessStorage
@@ -207,7 +208,7 @@ struct ProviderTokenRPCTests {
       let input = TokenSigner.part(["alg": "HS256", "kid": "p1", "typ": "JWT"]) + "." + TokenSigner.part(claims)
       let publicKey = SymmetricKey(data: Array(f.prosewareKeys.rsa.publicKey.pemRepresentation.utf8))
       let mac = HMAC<SHA256>.authenticationCode(for: Array(input.utf8), using: publicKey)
-      await refused(input + "." + Secrets.base64URL(Array(mac)), .tokenAlgorithmNotAllowed)
+      await refused(input + "." + Base64.url.encode(Array(mac)), .tokenAlgorithmNotAllowed)
       await refused("not.a.jwt", .tokenMalformed)
       #expect(f.issuers.keyFetches("proseware") == 1, "no forgery made the server fetch Proseware's keys again")
 

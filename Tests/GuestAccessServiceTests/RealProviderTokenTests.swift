@@ -19,7 +19,7 @@ struct RealProviderTokenTests {
     let issuer = provider.issuer
     // The provider's tokens carry the real time: the server's clock is set to it.
     let clock = TestClock()
-    clock.advance(seconds: Int64(Date().timeIntervalSince1970) - clock.nowMillis() / 1000)
+    clock.followRealTime()
     try await withTestServer(clock: clock, configure: { $0.oidcAllowHTTPLoopback = true }) { server in
       // Woodgrove's people sign in through the provider (MEMBERS); Contoso's guests from Proseware too (PARTNER).
       let woodgrove = try await server.makeTenant("Woodgrove", domain: "woodgrove.com")

@@ -32,8 +32,9 @@ struct RedemptionBrowserTests {
     let proseware = try await OIDCProviderMock.start()
     defer { proseware.stop() }
     try await withTestServer(configure: { $0.publicBaseURL = base; $0.oidcAllowHTTPLoopback = true }) { server in
-      // The provider signs with the real clock: after the two hours skipped below, the server's clock is the real one.
-      server.clock.advance(seconds: Int64(Date().timeIntervalSince1970) - 7200 - server.clock.nowMillis() / 1000)
+      // The provider signs with the real clock: after the two hours skipped below, the server's clock is the real one,
+      // and it runs with it (the walk takes minutes on a loaded machine; a token's `iat` may not be a minute ahead).
+      server.clock.followRealTime(offsetSeconds: -7200)
       web.start(handler: WebApp(app: server.app, resendCooldown: .seconds(1)))
       let contoso = try await server.makeTenant("Contoso", domain: "contoso.example")
       let northwind = try await server.makeTenant("Northwind", domain: "northwind.example")

@@ -1,4 +1,5 @@
 import Foundation
+import GuestAccessBase64
 import GuestAccessClient
 import GuestAccessServer
 import GuestAccessStorage
@@ -23,7 +24,7 @@ struct StoredSecretsTests {
       let keyFile = dataDir + "/" + SecretHasher.defaultFileName
       #expect(try Self.mode(keyFile) == 0o600)
       let keyText = try String(contentsOfFile: keyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-      let key = try #require(Secrets.decodeBase64URL(keyText))
+      let key = try #require(Base64.url.decode(keyText))
       #expect(key.count == 32)
       let hasher = SecretHasher(key: key)
       let contoso = try await server.makeTenant("Contoso", domain: "contoso.com")
@@ -45,7 +46,7 @@ struct StoredSecretsTests {
     // The same database with another key: the ticket is unknown.
     let keyFile = dataDir + "/" + SecretHasher.defaultFileName
     let original = try String(contentsOfFile: keyFile, encoding: .utf8)
-    try (Secrets.base64URL(Secrets.randomBytes(32)) + "\n").write(toFile: keyFile, atomically: true, encoding: .utf8)
+    try (Base64.url.encode(Secrets.randomBytes(32)) + "\n").write(toFile: keyFile, atomically: true, encoding: .utf8)
     try await withTestServer(dataDir: dataDir, clock: clock) { server in
       await expectError(.notFound, reason: .ticketNotFound) {
         try await server.client(nil).invitations.redeemInvitation(RedeemInvitationRequest(ticket: ticket))

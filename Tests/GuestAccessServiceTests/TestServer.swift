@@ -1,16 +1,38 @@
 import Foundation
 import GuestAccessClient
+import GuestAccessLocks
 import GuestAccessServer
 import GuestAccessTestSupport
 import Logging
-import Synchronization
 import Testing
 
-/// A clock tests can move.
+/// A clock tests can move. It stands still unless told to follow real time
+/// (`followRealTime`), as tests whose peer signs with the real clock (an
+/// identity provider's `iat`) need: a clock set once to real time fell
+/// behind a token's `iat` by more than the allowed skew whenever a loaded
+/// machine took over a minute to reach the provider's sign-in.
 final class TestClock: ServerClock {
-  private let now = Atomic<Int64>(1_800_000_000_000)
-  func nowMillis() -> Int64 { now.load(ordering: .relaxed) }
-  func advance(seconds: Int64) { now.add(seconds * 1000, ordering: .relaxed) }
+  private struct State {
+    /// The time (ms), or while following real time its offset from real time.
+    var millis: Int64
+    var followsRealTime: Bool
+  }
+
+  private let state = LockedValue(State(millis: 1_800_000_000_000, followsRealTime: false))
+
+  func nowMillis() -> Int64 {
+    state.withLock { $0.followsRealTime ? Self.realMillis() + $0.millis : $0.millis }
+  }
+
+  func advance(seconds: Int64) { state.withLock { $0.millis += seconds * 1000 } }
+
+  /// Sets the clock to real time plus `offsetSeconds` and from then on lets
+  /// it run with real time (`advance` still moves it).
+  func followRealTime(offsetSeconds: Int64 = 0) {
+    state.withLock { $0 = State(millis: offsetSeconds * 1000, followsRealTime: true) }
+  }
+
+  private static func realMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 }
 
 /// A running guestd (real TCP, real SQLite in a temporary directory, or a

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GuestAccessBase64
 import GuestAccessLocks
 import GuestAccessServer
 import _CryptoExtras
@@ -19,7 +20,7 @@ struct TokenSigner: Sendable {
   func jwk() throws -> [String: String] {
     let primitives = try rsa.publicKey.getKeyPrimitives()
     return ["kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256",
-            "n": Secrets.base64URL(Array(primitives.modulus)), "e": Secrets.base64URL(Array(primitives.publicExponent))]
+            "n": Base64.url.encode(Array(primitives.modulus)), "e": Base64.url.encode(Array(primitives.publicExponent))]
   }
 
   /// A JWKS document of `signers`' keys, plus `extra` JWK objects.
@@ -32,12 +33,12 @@ struct TokenSigner: Sendable {
     let head = header ?? ["alg": "RS256", "kid": kid, "typ": "JWT"]
     let input = Self.part(head) + "." + Self.part(claims)
     let signature = try rsa.signature(for: SHA256.hash(data: Array(input.utf8)), padding: .insecurePKCS1v1_5)
-    return input + "." + Secrets.base64URL(Array(signature.rawRepresentation))
+    return input + "." + Base64.url.encode(Array(signature.rawRepresentation))
   }
 
   /// base64url of the JSON of `object`.
   static func part(_ object: [String: Any]) -> String {
-    Secrets.base64URL(Array((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()))
+    Base64.url.encode(Array((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()))
   }
 }
 

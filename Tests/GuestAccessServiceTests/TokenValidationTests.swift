@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GuestAccessBase64
 import GuestAccessCore
 import GuestAccessProto
 import GuestAccessServer
@@ -97,10 +98,10 @@ struct TokenValidationTests {
     let publicKeyBytes = Array(signer.rsa.publicKey.pkcs1DERRepresentation)
     let header = TokenSigner.part(["alg": "HS256", "kid": "k1"])
     let mac = HMAC<SHA256>.authenticationCode(for: Array((header + "." + body).utf8), using: SymmetricKey(data: publicKeyBytes))
-    let hmacToken = header + "." + body + "." + Secrets.base64URL(Array(mac))
+    let hmacToken = header + "." + body + "." + Base64.url.encode(Array(mac))
     #expect(await refusal(hmacToken, cache: cache) == .algorithmNotAllowed)
     // Even if a provider published a symmetric key, it is never a verification key.
-    let oct = try TokenSigner.jwks([], extra: [["kty": "oct", "kid": "k1", "k": Secrets.base64URL(publicKeyBytes)]])
+    let oct = try TokenSigner.jwks([], extra: [["kty": "oct", "kid": "k1", "k": Base64.url.encode(publicKeyBytes)]])
     #expect(try JSONWebKey.keySet(fromJSON: oct).isEmpty)
     // RS384 is not in this provider's allowed list.
     #expect(await refusal(try signer.sign(claims(), header: ["alg": "RS384", "kid": "k1"]), cache: cache) == .algorithmNotAllowed)

@@ -32,7 +32,7 @@ extension OutboxWorker {
       return .deliver(message)
     }
     guard case .deliver(let message) = claim else { return false }
-    let email = renderer.render(message)
+    let email = renderer.render(EmailRequest(message))
     let transport = self.transport
     let outcome = await thread.run { () -> Result<DeliveryReceipt, EmailDeliveryError> in
       do throws(EmailDeliveryError) {

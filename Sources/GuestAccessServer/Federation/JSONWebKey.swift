@@ -1,4 +1,5 @@
 import Crypto
+import GuestAccessBase64
 import GuestAccessJSON
 import _CryptoExtras
 
@@ -59,13 +60,13 @@ public struct JSONWebKey: Sendable {
       let algorithm = entry["alg"]?.string ?? ""
       switch entry["kty"]?.string {
       case "RSA":
-        guard let n = entry["n"]?.string.flatMap(Secrets.decodeBase64URL), let e = entry["e"]?.string.flatMap(Secrets.decodeBase64URL),
+        guard let n = entry["n"]?.string.flatMap({ Base64.url.decode($0) }), let e = entry["e"]?.string.flatMap({ Base64.url.decode($0) }),
           let key = try? _RSA.Signing.PublicKey(n: n, e: e), key.keySizeInBits >= 2048
         else { return nil }
         return JSONWebKey(id: id, algorithm: algorithm, material: .rsa(key))
       case "EC":
-        guard entry["crv"]?.string == "P-256", let x = entry["x"]?.string.flatMap(Secrets.decodeBase64URL),
-          let y = entry["y"]?.string.flatMap(Secrets.decodeBase64URL), x.count == 32, y.count == 32,
+        guard entry["crv"]?.string == "P-256", let x = entry["x"]?.string.flatMap({ Base64.url.decode($0) }),
+          let y = entry["y"]?.string.flatMap({ Base64.url.decode($0) }), x.count == 32, y.count == 32,
           (try? P256.Signing.PublicKey(rawRepresentation: x + y)) != nil
         else { return nil }
         return JSONWebKey(id: id, algorithm: algorithm, material: .p256(raw: x + y))

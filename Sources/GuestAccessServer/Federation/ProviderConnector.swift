@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import GuestAccessBase64
 import GuestAccessCore
 import GuestAccessEmail
 import GuestAccessJSON
@@ -117,7 +118,7 @@ public final class ProviderConnector: Sendable {
       form += [("client_id", clientID)] + (clientSecret.isEmpty ? [] : [("client_secret", clientSecret)])
     } else {
       let pair = PercentEncoding.encode(clientID) + ":" + PercentEncoding.encode(clientSecret)
-      headers.append(("Authorization", "Basic " + Data(pair.utf8).base64EncodedString()))
+      headers.append(("Authorization", "Basic " + Base64.standard.encode(Array(pair.utf8))))
     }
     let (client, allow, sentForm, sentHeaders) = (try connectedClient(), allowPlainLoopback, form, headers)
     let sent = await thread.run { () -> Result<HTTPSClient.Response, BlockingSocketError> in

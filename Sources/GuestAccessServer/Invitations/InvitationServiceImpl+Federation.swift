@@ -1,5 +1,6 @@
 import Crypto
 import GuestAccessAPI
+import GuestAccessBase64
 import GuestAccessCore
 import GuestAccessProto
 import GuestAccessStorage
@@ -53,10 +54,10 @@ extension InvitationServiceImpl {
     }
     let (invitation, provider, selected) = try chosen.get()
     let endpoints = try await providers.endpoints(issuer: provider.oidc.issuer)
-    let state = Secrets.base64URL(Secrets.randomBytes(32))
-    let nonce = Secrets.base64URL(Secrets.randomBytes(32))
-    let verifier = Secrets.base64URL(Secrets.randomBytes(32))
-    let challenge = Secrets.base64URL(Array(SHA256.hash(data: Array(verifier.utf8))))
+    let state = Base64.url.encode(Secrets.randomBytes(32))
+    let nonce = Base64.url.encode(Secrets.randomBytes(32))
+    let verifier = Base64.url.encode(Secrets.randomBytes(32))
+    let challenge = Base64.url.encode(Array(SHA256.hash(data: Array(verifier.utf8))))
     let step: RedemptionStep = selected == .partnerProvider ? .partnerProvider : .homeTenant
     let signIn = FederatedSignIn(
       stateHash: env.hasher.federatedState(state), invitationID: invitation.id, tenantID: invitation.tenantID, providerID: provider.id,

@@ -16,29 +16,42 @@ public struct MetricsInterceptor: SynchronousServerInterceptor {
   public init() {}
 
   public func intercept(context: ServerContext, next: @Sendable (ServerContext) async throws -> Void) async throws {
-    let started = ContinuousClock.now
-    inFlight.change(+1)
-    defer { inFlight.change(-1) }
+    let started = callStarted()
     do {
       try await next(context)
-      handles.record(method: context.method.path, code: .ok, since: started)
     } catch {
-      handles.record(method: context.method.path, code: Self.code(of: error), since: started)
+      callEnded(context, since: started, throwing: error)
       throw error
     }
+    callEnded(context, since: started, throwing: nil)
   }
 
   public func interceptSynchronously(context: ServerContext, next: (ServerContext) throws -> Void) throws {
-    let started = ContinuousClock.now
-    inFlight.change(+1)
-    defer { inFlight.change(-1) }
+    let started = callStarted()
     do {
       try next(context)
-      handles.record(method: context.method.path, code: .ok, since: started)
     } catch {
-      handles.record(method: context.method.path, code: Self.code(of: error), since: started)
+      callEnded(context, since: started, throwing: error)
       throw error
     }
+    callEnded(context, since: started, throwing: nil)
+  }
+
+  /// The first half of both forms: the call is in flight from now.
+  @inline(__always)
+  private func callStarted() -> ContinuousClock.Instant {
+    let started = ContinuousClock.now
+    inFlight.change(+1)
+    return started
+  }
+
+  /// The second half of both forms: the call's outcome (OK unless it threw
+  /// `error`) and duration are recorded, and it is no longer in flight.
+  @inline(__always)
+  private func callEnded(_ context: ServerContext, since started: ContinuousClock.Instant, throwing error: (any Error)?) {
+    let code: StatusCode = if let error { Self.code(of: error) } else { .ok }
+    handles.record(method: context.method.path, code: code, since: started)
+    inFlight.change(-1)
   }
 
   /// The status a call that threw `error` ends with (as `RPCServer` maps it).

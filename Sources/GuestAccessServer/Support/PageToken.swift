@@ -1,3 +1,4 @@
+import GuestAccessBase64
 import GuestAccessCore
 
 /// Opaque page tokens: a versioned, base64url-encoded cursor bound to the
@@ -17,7 +18,7 @@ enum PageToken {
   /// The cursor inside a token ("" for the first page).
   static func cursor(_ token: String, listing: String) throws(RPCError) -> String {
     guard !token.isEmpty else { return "" }
-    guard token.utf8.count <= 1024, let bytes = Secrets.decodeBase64URL(token) else {
+    guard token.utf8.count <= 1024, let bytes = Base64.url.decode(token) else {
       throw RPCError.invalidArgument(field: "page_token", "is not a page token of this listing")
     }
     let text = String(decoding: bytes, as: UTF8.self)
@@ -30,7 +31,7 @@ enum PageToken {
 
   /// The token for the page after `cursor`.
   static func make(cursor: String, listing: String) -> String {
-    Secrets.base64URL(Array("v1|\(listing)|\(cursor)".utf8))
+    Base64.url.encode(Array("v1|\(listing)|\(cursor)".utf8))
   }
 
   /// Splits a fetched `limit + 1` rows into the page and the next token.

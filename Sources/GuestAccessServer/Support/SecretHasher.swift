@@ -1,4 +1,5 @@
 import Crypto
+import GuestAccessBase64
 import Logging
 
 #if canImport(Glibc)
@@ -92,7 +93,7 @@ extension SecretHasher {
   static func load(dataDir: String, configuredFile: String?, logger: Logger) throws -> SecretHasher {
     let path = configuredFile ?? dataDir + "/" + defaultFileName
     if let text = try readFile(path) {
-      guard let key = Secrets.decodeBase64URL(text.trimmingSpaces), key.count >= minimumKeyBytes else {
+      guard let key = Base64.url.decode(text.trimmingSpaces), key.count >= minimumKeyBytes else {
         throw SettingsError("\(path) must hold a hash key of at least 32 bytes in base64url (as guestd writes it)")
       }
       var info = stat()
@@ -107,7 +108,7 @@ extension SecretHasher {
     }
     guard configuredFile == nil else { throw SettingsError("cannot read the hash key file \(path)") }
     let key = Secrets.randomBytes(32)
-    try OperatorBootstrap.writeOwnerOnly(path: path, contents: Secrets.base64URL(key) + "\n")
+    try OperatorBootstrap.writeOwnerOnly(path: path, contents: Base64.url.encode(key) + "\n")
     logger.notice("created the hash key in \(path) (mode 0600): back it up with the database")
     return SecretHasher(key: key)
   }

@@ -1,4 +1,5 @@
 import Crypto
+import GuestAccessBase64
 
 #if canImport(Glibc)
 import Glibc
@@ -19,7 +20,7 @@ public enum Secrets {
 
   /// A new secret: `prefix` + 256 random bits in base64url.
   public static func newSecret(prefix: String) -> String {
-    prefix + base64URL(randomBytes(32))
+    prefix + Base64.url.encode(randomBytes(32))
   }
 
   /// A new opaque id: `prefix` + 48 bits of the creation time in
@@ -59,54 +60,5 @@ public enum Secrets {
     var difference: UInt8 = 0
     for index in 0..<lhs.count { difference |= lhs[index] ^ rhs[index] }
     return difference == 0
-  }
-
-  /// base64url without padding.
-  public static func base64URL(_ bytes: [UInt8]) -> String {
-    let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-    var out: [UInt8] = []
-    var index = 0
-    while index + 3 <= bytes.count {
-      let n = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-      out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], alphabet[Int(n & 63)]]
-      index += 3
-    }
-    let rest = bytes.count - index
-    if rest == 1 {
-      let n = UInt32(bytes[index]) << 16
-      out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)]]
-    } else if rest == 2 {
-      let n = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8
-      out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)]]
-    }
-    return String(decoding: out, as: UTF8.self)
-  }
-
-  /// Decodes base64url without padding; nil for invalid input.
-  public static func decodeBase64URL(_ text: String) -> [UInt8]? {
-    var values: [UInt8] = []
-    for byte in text.utf8 {
-      switch byte {
-      case UInt8(ascii: "A")...UInt8(ascii: "Z"): values.append(byte - 65)
-      case UInt8(ascii: "a")...UInt8(ascii: "z"): values.append(byte - 97 + 26)
-      case UInt8(ascii: "0")...UInt8(ascii: "9"): values.append(byte - 48 + 52)
-      case UInt8(ascii: "-"): values.append(62)
-      case UInt8(ascii: "_"): values.append(63)
-      default: return nil
-      }
-    }
-    guard values.count % 4 != 1 else { return nil }
-    var out: [UInt8] = []
-    var index = 0
-    while index < values.count {
-      let chunk = values[index..<min(index + 4, values.count)]
-      var n: UInt32 = 0
-      for (offset, value) in chunk.enumerated() { n |= UInt32(value) << (18 - 6 * offset) }
-      out.append(UInt8(n >> 16 & 0xFF))
-      if chunk.count > 2 { out.append(UInt8(n >> 8 & 0xFF)) }
-      if chunk.count > 3 { out.append(UInt8(n & 0xFF)) }
-      index += 4
-    }
-    return out
   }
 }

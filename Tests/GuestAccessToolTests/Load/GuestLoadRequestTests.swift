@@ -37,6 +37,12 @@ struct GuestLoadRequestTests {
     #expect(access.principalUserID == "usr_1" && access.resourceID == "app_1" && access.resourceType.rawValue == 1)
     let entry = try ProtoJSONDecoder.decode(MetadataEntry.self, from: JSONValue.parse(#"{"key": "k-bin", "binary_value": "AAEC_w"}"#, what: "test"))
     #expect(entry.binaryValue == [0, 1, 2, 255])
+    // Bytes in either alphabet, padded or not; not mixed, not with stray padding or whitespace.
+    func bytes(_ text: String) -> [UInt8]? {
+      try? ProtoJSONDecoder.decode(MetadataEntry.self, from: .object(["binary_value": .string(text)])).binaryValue
+    }
+    #expect(["AAEC/w==", "AAEC/w", "AAEC_w==", "AAEC_w"].map(bytes) == Array(repeating: [0, 1, 2, 255], count: 4))
+    #expect(bytes("+_8=") == nil && bytes("AAEC_w=") == nil && bytes("AAEC _w") == nil && bytes("AAECw") == nil)
     #expect(try ProtoJSONDecoder.decode(ListGuestsRequest.self, from: .object([:])) == ListGuestsRequest())
 
     func failure(_ json: String) -> String {
