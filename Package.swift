@@ -84,7 +84,7 @@ let package = Package(
     .target(
       name: "GuestAccessEmail",
       dependencies: [
-        "GuestAccessBase64", "CGuestAccessPosix", "COpenSSL", "GuestAccessTLS", "GuestAccessLocks",
+        "GuestAccessBase64", "CGuestAccessPosix", "COpenSSL", "GuestAccessTLS",
         .product(name: "Logging", package: "swift-log"),
       ]),
     // The server: services, authentication, authorization, health, wiring.

@@ -59,7 +59,9 @@ public struct RPCError: Error, Hashable, Sendable, CustomStringConvertible {
   }
 
   public var description: String {
-    cause.map { "\(code.name): \(message) (cause: \($0))" } ?? "\(code.name): \(message)"
+    // A transport failure's message is its cause's description: say it once.
+    guard let cause, !(cause is TransportError) else { return "\(code.name): \(message)" }
+    return "\(code.name): \(message) (cause: \(cause))"
   }
 
   /// The trailers that carry this error on the wire.

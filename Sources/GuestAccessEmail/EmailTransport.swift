@@ -36,7 +36,7 @@ public struct DeliveryReceipt: Sendable, Hashable {
 
 /// Hands rendered messages to the world. Implementations block (sockets,
 /// fsync): call `deliver` on a dedicated thread, never on the Swift
-/// concurrency pool — `OutboxWorker` runs it on a `BlockingThread`.
+/// concurrency pool — `OutboxWorker` runs it on a `BlockingThread` (`GuestAccessLocks`).
 public protocol EmailTransport: Sendable {
   /// A short name for logs (`spool`, `smtp`).
   var name: String { get }

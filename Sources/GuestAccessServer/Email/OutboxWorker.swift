@@ -1,4 +1,5 @@
 import GuestAccessEmail
+import GuestAccessLocks
 import GuestAccessProto
 import GuestAccessStorage
 import Logging

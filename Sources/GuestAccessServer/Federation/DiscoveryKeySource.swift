@@ -1,4 +1,4 @@
-import GuestAccessEmail
+import GuestAccessLocks
 import GuestAccessTLS
 
 /// The real source of an issuer's keys: its discovery document

@@ -5,7 +5,6 @@ import Foundation
 #endif
 import GuestAccessBase64
 import GuestAccessCore
-import GuestAccessEmail
 import GuestAccessJSON
 import GuestAccessLocks
 import GuestAccessTLS

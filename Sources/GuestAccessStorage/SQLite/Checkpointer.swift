@@ -1,3 +1,4 @@
+import GuestAccessLocks
 import Synchronization
 
 /// Copies the WAL back into the database file on a thread of its own, with
@@ -11,7 +12,7 @@ import Synchronization
 /// checkpoint of only the frames since the background one, cheap, after which
 /// its next write restarts the WAL. The file stays bounded under any load.
 final class Checkpointer: Sendable {
-  private let thread: DatabaseThread<Bool>
+  private let thread: JobThread<Bool>
   private let pending: Pending
   private let frames: Int
 
@@ -28,7 +29,7 @@ final class Checkpointer: Sendable {
     let pending = Pending()
     self.pending = pending
     self.frames = max(1, frames)
-    thread = DatabaseThread(name: "ga-db-checkpoint", maxBatch: 1) { _ in
+    thread = JobThread(name: "ga-db-checkpoint", maxBatch: 1) { _ in
       // A failed checkpoint (e.g. SQLITE_BUSY) is retried at the next request.
       _ = try? connection.first("PRAGMA wal_checkpoint(PASSIVE)") { $0.int64(0) }
       pending.flag.store(false, ordering: .releasing)

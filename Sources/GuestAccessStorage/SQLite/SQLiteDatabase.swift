@@ -28,8 +28,8 @@ public final class SQLiteDatabase: Sendable {
 
   /// The database file.
   public let path: String
-  private let writer: DatabaseThread<WriteJob>
-  private let readers: [DatabaseThread<ReadJob>]
+  private let writer: JobThread<WriteJob>
+  private let readers: [JobThread<ReadJob>]
   private let checkpointer: Checkpointer
   private let nextReader = Atomic<Int>(0)
   private let generation = Generation()
@@ -63,17 +63,17 @@ public final class SQLiteDatabase: Sendable {
     let stats = commitStats
     let commitHook = onCommit
     let generation = generation
-    writer = DatabaseThread(name: "ga-db-writer", maxBatch: maxBatch) { batch in
+    writer = JobThread(name: "ga-db-writer", maxBatch: maxBatch) { batch in
       Self.processWrites(batch, connection: writeConnection, stats: stats, generation: generation, onCommit: commitHook)
       checkpointer.afterCommit(walFrames: writeConnection.walFrames, writer: writeConnection)
     }
-    var readers: [DatabaseThread<ReadJob>] = []
+    var readers: [JobThread<ReadJob>] = []
     for index in 0..<max(1, readerCount) {
       let connection = try SQLiteConnection(path: path)
       try connection.execute("PRAGMA foreign_keys=ON")
       try connection.execute("PRAGMA query_only=ON")
       try connection.execute("PRAGMA cache_size=-16384; PRAGMA mmap_size=1073741824")
-      readers.append(DatabaseThread(name: "ga-db-reader-\(index)", maxBatch: 1) { batch in
+      readers.append(JobThread(name: "ga-db-reader-\(index)", maxBatch: 1) { batch in
         for job in batch { job.run(connection) }
       })
     }

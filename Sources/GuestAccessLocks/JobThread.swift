@@ -1,15 +1,12 @@
 import Dispatch
-import GuestAccessLocks
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// A dedicated thread that runs database work, so no SQLite call ever blocks
-/// the Swift concurrency pool. Jobs are taken in batches: everything queued
-/// when the thread wakes is handed to `process` at once (the writer turns a
-/// batch into one transaction: group commit).
-final class DatabaseThread<Job: Sendable>: @unchecked Sendable {
+/// A dedicated pthread that runs queued jobs, so blocking work (SQLite,
+/// socket I/O, fsync) never occupies a thread of the Swift concurrency pool.
+/// Jobs are taken in batches: everything queued when the thread wakes, up to
+/// `maxBatch`, is handed to `process` at once (the SQLite writer turns a batch
+/// into one transaction: group commit). The one job queue of the project:
+/// the database threads and `BlockingThread` are built on it.
+public final class JobThread<Job: Sendable>: @unchecked Sendable {
   private struct Queue {
     var jobs: [Job] = []
     var stopping = false
@@ -22,27 +19,34 @@ final class DatabaseThread<Job: Sendable>: @unchecked Sendable {
   private let done = DispatchSemaphore(value: 0)
 
   /// Starts a thread named `name` calling `process` with batches of at most `maxBatch` jobs.
-  init(name: String, maxBatch: Int, process: @escaping ([Job]) -> Void) {
+  public init(name: String, maxBatch: Int, process: @escaping ([Job]) -> Void) {
     self.process = process
-    self.maxBatch = maxBatch
+    self.maxBatch = max(1, maxBatch)
     let started = DetachedThread.start(name: name) { [self] in run() }
     precondition(started, "cannot start thread \(name)")
   }
 
-  /// Queues a job.
-  func submit(_ job: Job) {
-    queue.withLock { $0.jobs.append(job) }
-    wakeup.signal()
+  /// Queues a job; false (the job is not queued) once `stop` was called.
+  @discardableResult
+  public func submit(_ job: Job) -> Bool {
+    let accepted = queue.withLock { queue -> Bool in
+      guard !queue.stopping else { return false }
+      queue.jobs.append(job)
+      return true
+    }
+    if accepted { wakeup.signal() }
+    return accepted
   }
 
   /// Jobs waiting.
-  var backlog: Int { queue.withLock { $0.jobs.count } }
+  public var backlog: Int { queue.withLock { $0.jobs.count } }
 
-  /// Finishes queued work, then ends the thread.
-  func stop() {
+  /// Lets the thread finish the queued jobs and end; with `wait`, returns
+  /// only once it has (never from the thread itself).
+  public func stop(wait: Bool = true) {
     queue.withLock { $0.stopping = true }
     wakeup.signal()
-    done.wait()
+    if wait { done.wait() }
   }
 
   private func run() {
