@@ -68,7 +68,10 @@ struct RedemptionPolicyTests {
     let refusal = policy.passcodeQuotaRefusal(sent: 6, windowStart: now - 1000, now: now)
     #expect(refusal?.code == .resourceExhausted)
     #expect(refusal?.reason == .redemptionRateLimited)
-    #expect(refusal?.retryDelayMillis == 3_600_000 - 1000)
+    // Both sides `UInt64?`: with an integer literal on the right, the expansion of `#expect` in Swift 6.3
+    // reads 9 bytes (an optional) from the literal's 8-byte slot (an AddressSanitizer stack-buffer-overflow).
+    let expectedDelay: UInt64? = 3_600_000 - 1000
+    #expect(refusal?.retryDelayMillis == expectedDelay)
   }
 
   @Test func newSessionLivesThirtyMinutesWithFiveAttempts() {
