@@ -20,6 +20,7 @@ import GuestAccessTransport
 @_exported import struct GuestAccessCore.RPCResponseStream
 @_exported import struct GuestAccessCore.RetryPolicy
 @_exported import struct GuestAccessCore.StatusCode
+@_exported import enum GuestAccessCore.TransportError
 @_exported import class GuestAccessTransport.TCPClientTransport
 @_exported import struct GuestAccessTLS.TLSConfiguration
 

@@ -20,15 +20,17 @@ struct GuestLoadScheduleTests {
 
   @Test func ratesFollowTheSchedules() async throws {
     try await withToolServer { server in
-      // Three shapes at once over ~2 s each: low rates, and enough workers that a slow reply does not hold the rate back.
-      async let constant = GuestLoad.run(server, "--call", "guestaccess.v1.Health/Check", "--rps", "150", "-z", "2s", "-c", "50", "-O", "json")
-      async let step = GuestLoad.run(
+      // Three shapes one after the other over ~2 s each (three load processes at once on two busy cores started
+      // their schedules up to half a second late in CI): low rates, and enough workers that a slow reply does not
+      // hold the rate back.
+      let constant = try await GuestLoad.run(server, "--call", "guestaccess.v1.Health/Check", "--rps", "150", "-z", "2s", "-c", "50", "-O", "json")
+      let step = try await GuestLoad.run(
         server, "--call", "guestaccess.v1.Health/Check", "--load-schedule", "step", "--load-start", "50", "--load-step", "100",
         "--load-step-duration", "1s", "--load-end", "150", "-z", "2s", "-c", "50", "-O", "json")
-      async let line = GuestLoad.run(
+      let line = try await GuestLoad.run(
         server, "--call", "guestaccess.v1.Health/Check", "--load-schedule", "line", "--load-start", "50", "--load-step", "100",
         "-z", "2s", "-c", "50", "-O", "json")
-      let (c, s, l) = try await (constant, step, line)
+      let (c, s, l) = (constant, step, line)
       for run in [c, s, l] { #expect(run.status == 0, "\(run)") }
       let constantReport = try c.decode(LoadReport.self), stepReport = try s.decode(LoadReport.self), lineReport = try l.decode(LoadReport.self)
       // const: 150/s for 2 s; step: 50 then 150 per second; line: ∫₀² (50 + 100 t) dt = 300.
