@@ -97,9 +97,9 @@ public struct SMTPTransport: EmailTransport {
     } else if mechanisms.contains("LOGIN") {
       var reply = try command(connection, "AUTH LOGIN")
       guard reply.code == 334 else { throw reply.failure(during: "AUTH LOGIN") }
-      reply = try command(connection, Base64.standard.encode(Array(username.utf8)))
+      reply = try command(connection, Base64.standard.encode(username.utf8))
       guard reply.code == 334 else { throw reply.failure(during: "AUTH LOGIN (user name)") }
-      reply = try command(connection, Base64.standard.encode(Array(password.utf8)))
+      reply = try command(connection, Base64.standard.encode(password.utf8))
       guard reply.code == 235 else { throw reply.failure(during: "AUTH LOGIN") }
     } else {
       throw .transient("\(configuration.host) offers neither AUTH PLAIN nor AUTH LOGIN, but a user name is configured")

@@ -239,6 +239,12 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
   private func fail(_ callID: UInt32?, _ error: RPCError, sendCancel: Bool) {
     guard let callID else { return }
     guard let sink = calls.withLock({ $0.end(callID: callID) }) else { return }
+    ended(callID, sink, error, sendCancel: sendCancel)
+  }
+
+  /// A call the table no longer holds ended here with `error`: tell the
+  /// server when asked, fail its receiver, and close a drained connection.
+  private func ended(_ callID: UInt32, _ sink: Sink, _ error: RPCError, sendCancel: Bool) {
     if sendCancel {
       channel.write { FrameEncoder.append(.cancel, callID: callID, payload: EmptyCollection(), to: &$0) }
     }
@@ -315,9 +321,7 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
       case .yield(let sink):
         if case .stream(let continuation) = sink { continuation.yield(frame.payload) }
       case .failAndCancel(let sink, let error):
-        channel.write { FrameEncoder.append(.cancel, callID: callID, payload: EmptyCollection(), to: &$0) }
-        Self.complete(sink, with: .failure(error))
-        checkIdleAfterGoAway()
+        ended(callID, sink, error, sendCancel: true)
       }
     case .trailers:
       guard let trailers = frame.payload.isEmpty ? Trailers() : try? decodeMessage(Trailers.self, from: frame.payload) else {

@@ -79,8 +79,8 @@ public struct IDTokenValidator: Sendable {
   public static func parse(_ token: String) throws(TokenRefusal) -> Parsed {
     guard token.utf8.count <= maximumTokenBytes else { throw .malformed }
     let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-    guard parts.count == 3, let headerBytes = Base64.url.decode(String(parts[0])),
-      let claimBytes = Base64.url.decode(String(parts[1])), let signature = Base64.url.decode(String(parts[2])),
+    guard parts.count == 3, let headerBytes = Base64.url.decode(parts[0]),
+      let claimBytes = Base64.url.decode(parts[1]), let signature = Base64.url.decode(parts[2]),
       let header = try? JSONValue.parse(headerBytes), let claims = try? JSONValue.parse(claimBytes),
       case .object = header, case .object = claims, let alg = header["alg"]?.string
     else { throw .malformed }

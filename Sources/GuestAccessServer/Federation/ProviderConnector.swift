@@ -117,7 +117,7 @@ public final class ProviderConnector: Sendable {
       form += [("client_id", clientID)] + (clientSecret.isEmpty ? [] : [("client_secret", clientSecret)])
     } else {
       let pair = PercentEncoding.encode(clientID) + ":" + PercentEncoding.encode(clientSecret)
-      headers.append(("Authorization", "Basic " + Base64.standard.encode(Array(pair.utf8))))
+      headers.append(("Authorization", "Basic " + Base64.standard.encode(pair.utf8)))
     }
     let (client, allow, sentForm, sentHeaders) = (try connectedClient(), allowPlainLoopback, form, headers)
     let sent = await thread.run { () -> Result<HTTPSClient.Response, BlockingSocketError> in
