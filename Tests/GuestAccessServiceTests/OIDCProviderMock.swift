@@ -18,15 +18,28 @@ struct OIDCProviderMock: Sendable {
   let client: HTTPSClient
 
   /// Starts a provider on a free port and waits until its discovery answers.
+  /// The port is free when picked but may be taken before the provider binds
+  /// it (another test's server, in a parallel run): a provider that exits
+  /// before answering is started again on another port.
   static func start() async throws -> OIDCProviderMock {
-    let port = try await SMTPSink.unusedPort()
-    let log = NSTemporaryDirectory() + "oidc-provider-\(port).log"
-    let process = try Subprocess(
-      executable: ProviderKeyFetchTests.providerExecutable, arguments: ["-p", String(port)], stdout: log, stderr: log)
-    let provider = OIDCProviderMock(
-      issuer: "http://127.0.0.1:\(port)", process: process, client: HTTPSClient(context: try TLSContext(caFile: nil)))
-    try await ProviderKeyFetchTests.waitForServer(provider.client, provider.issuer + "/.well-known/openid-configuration")
-    return provider
+    let client = HTTPSClient(context: try TLSContext(caFile: nil))
+    for _ in 0..<3 {
+      let port = try await SMTPSink.unusedPort()
+      let log = NSTemporaryDirectory() + "oidc-provider-\(port).log"
+      let process = try Subprocess(
+        executable: ProviderKeyFetchTests.providerExecutable, arguments: ["-p", String(port)], stdout: log, stderr: log)
+      let provider = OIDCProviderMock(issuer: "http://127.0.0.1:\(port)", process: process, client: client)
+      let discovery = provider.issuer + "/.well-known/openid-configuration"
+      let deadline = ContinuousClock.now + .seconds(15).scaled
+      while ContinuousClock.now < deadline, process.isRunning {
+        if let answer = try? await blocking({ try client.get(discovery, allowPlainLoopback: true) }), answer.status == 200 {
+          return provider
+        }
+        try await Task.sleep(for: .milliseconds(100))
+      }
+      provider.stop()
+    }
+    throw TestFailure("oidc-provider-mock did not start (see its oidc-provider-<port>.log in the temporary directory)")
   }
 
   func stop() { process.signal(SIGTERM) }
