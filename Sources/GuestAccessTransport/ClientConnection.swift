@@ -11,7 +11,7 @@ import Glibc
 
 /// One client connection: multiplexes calls by call id, reads on its loop
 /// thread, writes from the calling thread.
-final class ClientConnection: EventLoopHandler, @unchecked Sendable {
+final class ClientConnection: EventLoopHandler, ConnectingConnection, @unchecked Sendable {
   /// Who takes a call's outcome.
   enum Sink {
     case unary(UnaryReceiver)
@@ -46,9 +46,7 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
   /// closure, so under the channel's lock.
   private var lastHeaders: (headers: CallHeaders, bytes: [UInt8])?
   // Loop-thread state.
-  private var parser = FrameParser(maxPayload: 64 << 20)
-  private var prefaceBytes: [UInt8] = []
-  private var prefaceDone = false
+  private var reader = ClientFrameReader()
 
   init(fd: Int32, loop: EventLoop, target: String, tls: TLSSession? = nil, onUnusable: @escaping @Sendable (ClientConnection) -> Void) {
     channel = SocketChannel(fd: fd, loop: loop, tls: tls)
@@ -62,51 +60,8 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
   /// Calls in flight.
   var activeCalls: Int { calls.withLock { $0.count } }
 
-  /// Connects to numeric `host:port` within `timeout`; with `tls`, the TLS
-  /// handshake (certificate checked as `serverName`) finishes within it too.
-  static func connect(
-    host: String, port: Int, loop: EventLoop, timeout: Duration, tls: TLSContext? = nil, serverName: String? = nil,
-    onUnusable: @escaping @Sendable (ClientConnection) -> Void
-  ) async throws -> ClientConnection {
-    var inProgress: Int32 = 0
-    let fd = ga_connect(host, Int32(port), &inProgress)
-    guard fd >= 0 else {
-      throw RPCError(.connectFailed(target: "\(host):\(port)", reason: String(cString: strerror(ga_errno()))))
-    }
-    var session: TLSSession?
-    if let tls {
-      do {
-        session = try TLSSession(context: tls, fd: fd, server: false, serverName: serverName ?? host)
-      } catch {
-        Glibc.close(fd)
-        throw RPCError(.tlsSetupFailed(error.message))
-      }
-    }
-    let connection = ClientConnection(fd: fd, loop: loop, target: "\(host):\(port)", tls: session, onUnusable: onUnusable)
-    let waiter = ConnectWaiter(connection: connection)
-    let timer = Task {
-      try? await Task.sleep(for: timeout)
-      waiter.fail(RPCError(.connectTimedOut(target: "\(host):\(port)", timeout: timeout)))
-    }
-    defer { timer.cancel() }
-    try await withTaskCancellationHandler {
-      try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-        waiter.set(continuation)
-        loop.executeUnchecked {
-          guard connection.channel.register(events: ga_epollout | ga_epollin | ga_epollrdhup, handler: waiter) else {
-            waiter.fail(RPCError(code: .unavailable, message: "cannot register socket"))
-            return
-          }
-        }
-      }
-    } onCancel: {
-      waiter.fail(RPCError(code: .cancelled, message: "connect cancelled"))
-    }
-    return connection
-  }
-
   /// Switches the loop registration from the connect waiter to the connection. Loop thread.
-  fileprivate func activate() {
+  func activate() {
     channel.loop.assertInEventLoop()
     _ = channel.register(events: channel.initialInterest, handler: self)
     channel.write { $0.append(contentsOf: Preface.bytes) }
@@ -270,44 +225,14 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
     channel.loop.assertInEventLoop()
     if events & ga_epollout != 0 { channel.handleWritable() }
     guard events & (ga_epollin | ga_epollhup | ga_epollerr | ga_epollrdhup) != 0 else { return }
-    let readBuffer = channel.loop.readBuffer
-    for _ in 0..<4 {
-      let received = channel.receive(readBuffer)
-      if received == -1 { return }
-      if received <= 0 {
-        let reason = channel.tlsFailure.map { ": \($0)" } ?? ""
-        close(.connectionLost(reason: "connection to \(target) closed by the server\(reason)"))
-        return
-      }
-      do {
-        try consume(UnsafeRawBufferPointer(rebasing: readBuffer[0..<received]))
-      } catch {
-        close(.protocolViolation("\(error)"))
-        return
-      }
-      if received < readBuffer.count { break }
+    let ended = reader.read(channel, target: target) { view throws(ProtocolViolation) in
+      guard case .frame(let header, let payload) = view else { throw ProtocolViolation("oversized frame from server") }
+      try handle(Frame(header: header, payload: Array(payload)))
     }
+    if let ended { return close(ended) }
     // Decrypted input left inside the TLS session: epoll will not report it.
     if channel.hasBufferedInput {
       channel.loop.executeUnchecked { [self] in handleEvents(ga_epollin) }
-    }
-  }
-
-  private func consume(_ bytes: UnsafeRawBufferPointer) throws(ProtocolViolation) {
-    var bytes = bytes
-    if !prefaceDone {
-      let needed = Preface.size - prefaceBytes.count
-      prefaceBytes.append(contentsOf: bytes.prefix(needed))
-      bytes = UnsafeRawBufferPointer(rebasing: bytes[min(needed, bytes.count)...])
-      guard prefaceBytes.count == Preface.size else { return }
-      try Preface.validate(prefaceBytes)
-      prefaceDone = true
-      prefaceBytes = []
-    }
-    guard !bytes.isEmpty else { return }
-    try parser.parse(bytes) { event throws(ProtocolViolation) in
-      guard case .frame(let frame) = event else { throw ProtocolViolation("oversized frame from server") }
-      try handle(frame)
     }
   }
 
@@ -361,7 +286,7 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
       return
     }
     // The server never spoke: it cannot have processed any call.
-    let error = RPCError(prefaceDone || failure.provesNotProcessed ? failure : .closedBeforePreface(reason: failure.description))
+    let error = RPCError(reader.prefaceDone || failure.provesNotProcessed ? failure : .closedBeforePreface(reason: failure.description))
     let sinks = calls.withLock { $0.close(reason: error.message) }
     channel.close()
     for sink in sinks { Self.complete(sink, with: .failure(error)) }
@@ -390,70 +315,6 @@ final class CallBox: @unchecked Sendable {
     state.withLock { state in
       if state.callID == nil && state.endedEarly == nil { state.endedEarly = error }
       return state.callID
-    }
-  }
-}
-
-/// Waits for a non-blocking connect to finish (writable socket). The outcome
-/// (connected, failed, timed out, cancelled) and the waiting continuation meet
-/// in one `ConnectState` under one lock, in whichever order they arrive.
-final class ConnectWaiter: EventLoopHandler, @unchecked Sendable {
-  private let connection: ClientConnection
-  private let state = LockedValue(ConnectState<CheckedContinuation<Void, any Error>>())
-
-  init(connection: ClientConnection) {
-    self.connection = connection
-  }
-
-  func set(_ continuation: CheckedContinuation<Void, any Error>) {
-    let outcome = state.withLock { $0.wait(continuation) }
-    switch outcome {
-    case nil: break
-    case .success?: continuation.resume()
-    case .failure(let error)?: continuation.resume(throwing: error)
-    }
-  }
-
-  func handleEvents(_ events: UInt32) {
-    let error = ga_socket_error(connection.channel.fd)
-    if error == 0 {
-      let channel = connection.channel
-      switch channel.handshake() {
-      case .done:
-        connection.activate()
-        resolve(nil)
-      case .wantRead:
-        channel.setInterest(ga_epollin | ga_epollrdhup)
-      case .wantWrite:
-        channel.setInterest(ga_epollout | ga_epollrdhup)
-      case .failed(let reason):
-        fail(RPCError(.connectFailed(target: connection.target, reason: reason)))
-      case .closed:
-        fail(RPCError(.connectFailed(target: connection.target, reason: "the server closed the connection")))
-      }
-    } else {
-      fail(RPCError(.connectFailed(target: connection.target, reason: String(cString: strerror(error)))))
-    }
-  }
-
-  func fail(_ error: RPCError) {
-    if resolve(error) {
-      connection.channel.loop.executeUnchecked { [connection] in connection.channel.close() }
-    }
-  }
-
-  /// Records the outcome and resumes the waiter if it is there; returns
-  /// whether this was the first outcome.
-  @discardableResult
-  private func resolve(_ error: RPCError?) -> Bool {
-    switch state.withLock({ $0.resolve(error) }) {
-    case .alreadyEnded:
-      return false
-    case .recorded:
-      return true
-    case .resume(let continuation):
-      if let error { continuation.resume(throwing: error) } else { continuation.resume() }
-      return true
     }
   }
 }

@@ -241,7 +241,13 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
   /// is cancelled first. Any thread.
   func schedule(at deadline: ContinuousClock.Instant, _ action: @escaping () -> Void) -> LoopTimer {
     let remaining = ContinuousClock.now.duration(to: deadline)
-    let timer = LoopTimer(loop: self, due: Self.now() + remaining.nanoseconds, action: action)
+    return schedule(atNanos: Self.now() + remaining.nanoseconds, action)
+  }
+
+  /// Runs `action` on the loop thread at `due` on the loops' clock (`now()`)
+  /// unless the returned timer is cancelled first. Any thread.
+  func schedule(atNanos due: UInt64, _ action: @escaping () -> Void) -> LoopTimer {
+    let timer = LoopTimer(loop: self, due: due, action: action)
     if inEventLoop {
       timers.insert(timer)
     } else {
@@ -269,7 +275,8 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     (pollStats.load(ordering: .relaxed), sleeps.load(ordering: .relaxed))
   }
 
-  static func now() -> UInt64 {
+  /// The loops' clock: monotonic nanoseconds (timers, pipelines' call times).
+  public static func now() -> UInt64 {
     var spec = timespec()
     clock_gettime(CLOCK_MONOTONIC, &spec)
     return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)

@@ -54,6 +54,9 @@ public final class TCPClientTransport: ClientTransport, @unchecked Sendable {
     slots = LockedValue(Array(repeating: .idle, count: max(1, connections)))
   }
 
+  /// The number of pooled connections.
+  public var connectionCount: Int { slots.withLock { $0.count } }
+
   /// The loops the pool's connections run on; tasks that prefer one of them
   /// make calls without a thread hand-off.
   public var loops: [EventLoop] { group.loops }
@@ -177,13 +180,11 @@ public final class TCPClientTransport: ClientTransport, @unchecked Sendable {
         var failures = 0
         if case .backoff(_, _, let count) = slots[index] { failures = count }
         let loop = group.loops[index % group.loops.count]
-        let task = Task { [host, port, connectTimeout, tlsContext, tls] in
-          let context = try tlsContext?.get()
-          let address = try await HostResolver.resolve(host)
-          return try await ClientConnection.connect(
-            host: address, port: port, loop: loop, timeout: connectTimeout, tls: context, serverName: tls?.serverName ?? host
-          ) { [weak self] connection in
-            self?.connectionUnusable(connection, slot: index)
+        let task = Task {
+          try await self.open(on: loop) { fd, session, target in
+            ClientConnection(fd: fd, loop: loop, target: target, tls: session) { [weak self] connection in
+              self?.connectionUnusable(connection, slot: index)
+            }
           }
         }
         slots[index] = .connecting(task, failures: failures)
@@ -222,6 +223,34 @@ public final class TCPClientTransport: ClientTransport, @unchecked Sendable {
           }
         }
         throw Self.retryAfter(until, rpcError)
+      }
+    }
+  }
+
+  /// Opens a socket to the server for a connection on `loop` (the name
+  /// resolved, TLS as configured, within `connectTimeout`) and wraps it with
+  /// `make` (descriptor, TLS session, numeric `host:port`).
+  private func open<Connection: ConnectingConnection>(
+    on loop: EventLoop, make: (Int32, TLSSession?, String) -> Connection
+  ) async throws -> Connection {
+    let context = try tlsContext?.get()
+    let address = try await HostResolver.resolve(host)
+    return try await SocketConnector.connect(
+      host: address, port: port, loop: loop, timeout: connectTimeout, tls: context, serverName: tls?.serverName ?? host
+    ) { make($0, $1, "\(address):\(port)") }
+  }
+
+  /// A pipeline of `depth` slots repeating `call` on a connection of its own
+  /// on `loop` (this transport's server, TLS and connect timeout), driven by
+  /// `driver`; it starts with `start()`. The pooled connections are not
+  /// used. A transport closed before the pipeline connects fails its calls
+  /// with `clientClosed`; closing the transport does not close the
+  /// pipeline: close it with `close()`.
+  public func makePipeline(call: UnaryPipeline.Call, depth: Int, loop: EventLoop, driver: any UnaryPipelineDriver) -> UnaryPipeline {
+    UnaryPipeline(call: call, depth: depth, loop: loop, driver: driver) { pipeline, generation in
+      guard !self.closed.load(ordering: .relaxed) else { throw RPCError(.clientClosed) }
+      return try await self.open(on: loop) { fd, session, target in
+        PipelineConnection(fd: fd, loop: loop, target: target, tls: session, generation: generation, depth: depth, pipeline: pipeline)
       }
     }
   }

@@ -36,6 +36,18 @@ public struct FrameParser: Sendable {
   public mutating func parse(
     _ bytes: UnsafeRawBufferPointer, _ body: (FrameEvent) throws(ProtocolViolation) -> Void
   ) throws(ProtocolViolation) {
+    try parseViews(bytes) { view throws(ProtocolViolation) in try body(view.event) }
+  }
+
+  /// Parses `bytes` like `parse`, without copying payloads: `body` sees each
+  /// frame's payload in place (in `bytes`, or in the parser's buffer for a
+  /// frame that spanned reads), valid only during the call. The per-frame
+  /// path of a connection that only looks at its frames (a load generator's
+  /// pipeline) allocates nothing.
+  /// - Throws: the first `ProtocolViolation` found, or what `body` throws.
+  public mutating func parseViews(
+    _ bytes: UnsafeRawBufferPointer, _ body: (FrameView) throws(ProtocolViolation) -> Void
+  ) throws(ProtocolViolation) {
     var bytes = skip(bytes)
     if bufferedBytes > 0 {
       // Finish the buffered frame first; what follows it is parsed in place.
@@ -44,7 +56,7 @@ public struct FrameParser: Sendable {
         let taken = min(wanted, bytes.count)
         buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[..<taken]))
         bytes = UnsafeRawBufferPointer(rebasing: bytes[taken...])
-        while let event = try next() { try body(event) }
+        while try nextView(body) {}
         bytes = skip(bytes)
       }
       if bufferedBytes > 0 { return }
@@ -63,9 +75,8 @@ public struct FrameParser: Sendable {
       }
       guard available >= length else { break }
       let payloadStart = offset + FrameHeader.size
-      let payload = Array(UnsafeRawBufferPointer(rebasing: bytes[payloadStart..<payloadStart + length]))
       offset = payloadStart + length
-      try body(.frame(Frame(header: header, payload: payload)))
+      try body(.frame(header, UnsafeRawBufferPointer(rebasing: bytes[payloadStart..<offset])))
     }
     if offset < bytes.count {
       append(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
@@ -93,7 +104,15 @@ public struct FrameParser: Sendable {
 
   /// The next event from the appended bytes, or `nil` when more bytes are needed.
   public mutating func next() throws(ProtocolViolation) -> FrameEvent? {
-    guard buffer.count - start >= FrameHeader.size else { return nil }
+    var event: FrameEvent?
+    _ = try nextView { view in event = view.event }
+    return event
+  }
+
+  /// Hands the next event from the buffer to `body`, the payload in place;
+  /// false when more bytes are needed.
+  private mutating func nextView(_ body: (FrameView) throws(ProtocolViolation) -> Void) throws(ProtocolViolation) -> Bool {
+    guard buffer.count - start >= FrameHeader.size else { return false }
     let decoded = buffer.withUnsafeBytes { raw in
       Result { () throws(ProtocolViolation) in try Self.header(UnsafeRawBufferPointer(rebasing: raw[start..<start + FrameHeader.size])) }
     }
@@ -105,14 +124,21 @@ public struct FrameParser: Sendable {
       start += available
       skipRemaining = length - available
       compact()
-      return .oversized(header)
+      try body(.oversized(header))
+      return true
     }
-    guard buffer.count - start - FrameHeader.size >= length else { return nil }
+    guard buffer.count - start - FrameHeader.size >= length else { return false }
     let payloadStart = start + FrameHeader.size
-    let payload = Array(buffer[payloadStart..<payloadStart + length])
     start = payloadStart + length
+    // The payload is read in place, then the buffer is compacted.
+    let handled = buffer.withUnsafeBytes { raw in
+      Result { () throws(ProtocolViolation) in
+        try body(.frame(header, UnsafeRawBufferPointer(rebasing: raw[payloadStart..<payloadStart + length])))
+      }
+    }
     compact()
-    return .frame(Frame(header: header, payload: payload))
+    try handled.get()
+    return true
   }
 
   private static func header(_ bytes: UnsafeRawBufferPointer) throws(ProtocolViolation) -> FrameHeader {

@@ -3,8 +3,8 @@ import GuestAccessTransport
 import Synchronization
 
 /// A unary call fixed for a whole run (path, metadata, encoded request,
-/// timeout), which the runner can start without a task through
-/// `TCPClientTransport.startUnary`.
+/// timeout), which the runner repeats through `UnaryPipeline`s of its
+/// transport.
 public struct PipelinedCall: Sendable {
   /// The transport the calls go through.
   public let transport: TCPClientTransport
@@ -27,107 +27,131 @@ public struct PipelinedCall: Sendable {
 }
 
 extension LoadRunner {
-  /// Runs the workers as callbacks instead of tasks: each keeps one call in
-  /// flight and starts its next from the completion of the last, on the
-  /// connection's loop thread. Nothing is awaited per call, so a call costs
-  /// the framing and the bookkeeping only: what a load generator must not
-  /// add to what it measures.
+  /// Runs the workers as the slots of `UnaryPipeline`s, one pipeline per
+  /// connection of the transport (worker `w` is slot `w / n` of pipeline
+  /// `w % n`): each keeps one call in flight and starts its next from the
+  /// completion of its last, on the connection's loop thread. Nothing is
+  /// awaited, allocated or locked per call, so a call costs the framing and
+  /// the bookkeeping only: what a load generator must not add to what it
+  /// measures.
   func runPipelined(
     _ call: PipelinedCall, shared: Shared, start: ContinuousClock.Instant, end: ContinuousClock.Instant?, total: Int?,
     recording: Bool
   ) async -> LoadResult {
-    await withCheckedContinuation { continuation in
-      let run = PipelinedRun(
-        runner: self, call: call, shared: shared, start: start, end: end, total: total, recording: recording,
-        done: { continuation.resume(returning: $0) })
-      for worker in 0..<plan.workerCount {
-        loops[worker % loops.count].execute { run.next(worker) }
+    let connections = min(call.transport.connectionCount, plan.workerCount)
+    let run = PipelinedRun(pipelineCount: connections)
+    // The run's start and end on the loops' clock, which the pipelines use.
+    let clockNow = ContinuousClock.now
+    let loopNow = EventLoop.now()
+    let startNanos = loopNow &- start.duration(to: clockNow).nanoseconds
+    let endNanos = end.map { loopNow &+ clockNow.duration(to: $0).nanoseconds }
+    let pipelines = (0..<connections).map { index in
+      let workers = Array(stride(from: index, to: plan.workerCount, by: connections))
+      let driver = PipelineWorkers(
+        runner: self, run: run, workers: workers, shared: shared, start: startNanos, end: endNanos, total: total, recording: recording)
+      return call.transport.makePipeline(
+        call: UnaryPipeline.Call(path: call.path, metadata: call.metadata, request: call.request, timeout: call.timeout),
+        depth: workers.count, loop: loops[index % loops.count], driver: driver)
+    }
+    // `--duration-stop close` and `ignore`: what is in flight at the end is cut off.
+    let stopper = end.flatMap { end in
+      plan.durationStop == .wait ? nil : Task {
+        try? await Task.sleep(until: end, clock: .continuous)
+        if !Task.isCancelled { for pipeline in pipelines { pipeline.close() } }
       }
+    }
+    defer { stopper?.cancel() }
+    return await withCheckedContinuation { continuation in
+      run.setDone { continuation.resume(returning: $0) }
+      for pipeline in pipelines { pipeline.start() }
     }
   }
 }
 
-/// One pipelined run: its workers' results and how many are still going.
-private final class PipelinedRun: @unchecked Sendable {
-  /// A worker's state. A worker has at most one call in flight and touches
-  /// its state only from that call's start and completion, which the
-  /// connection's lock orders; so it needs no lock of its own.
-  private final class Worker: @unchecked Sendable {
-    var result = LoadResult()
-    var began = ContinuousClock.Instant.now
+/// One pipelined run: the results of its pipelines as they finish.
+private final class PipelinedRun: Sendable {
+  private struct State {
+    var merged = LoadResult()
+    var remaining: Int
+    var done: (@Sendable (LoadResult) -> Void)?
+  }
+  private let state: Mutex<State>
+
+  init(pipelineCount: Int) {
+    state = Mutex(State(remaining: pipelineCount))
   }
 
+  /// Sets what takes the merged result (before any pipeline starts).
+  func setDone(_ done: @escaping @Sendable (LoadResult) -> Void) {
+    state.withLock { $0.done = done }
+  }
+
+  /// A pipeline finished with `result`; the last one hands over the merged result.
+  func finished(_ result: LoadResult) {
+    let done = state.withLock { state -> (LoadResult, @Sendable (LoadResult) -> Void)? in
+      state.merged.merge(result)
+      state.remaining -= 1
+      guard state.remaining == 0, let done = state.done else { return nil }
+      return (state.merged, done)
+    }
+    if let (merged, body) = done { body(merged) }
+  }
+}
+
+/// The workers of one pipeline: its slots. The pipeline calls it on its
+/// loop thread only, so its result needs no lock.
+private final class PipelineWorkers: UnaryPipelineDriver, @unchecked Sendable {
   private let runner: LoadRunner
-  private let call: PipelinedCall
+  private let run: PipelinedRun
+  /// The worker number of each slot.
+  private let workers: [Int]
   private let shared: LoadRunner.Shared
-  private let start: ContinuousClock.Instant
-  private let end: ContinuousClock.Instant?
+  /// The run's start and end on the loops' clock (nanoseconds).
+  private let start: UInt64
+  private let end: UInt64?
   private let total: Int?
   private let recording: Bool
-  private let workers: [Worker]
-  private let remaining: Atomic<Int>
-  private let done: @Sendable (LoadResult) -> Void
+  @exclusivity(unchecked) private var result = LoadResult()
 
   init(
-    runner: LoadRunner, call: PipelinedCall, shared: LoadRunner.Shared, start: ContinuousClock.Instant,
-    end: ContinuousClock.Instant?, total: Int?, recording: Bool, done: @escaping @Sendable (LoadResult) -> Void
+    runner: LoadRunner, run: PipelinedRun, workers: [Int], shared: LoadRunner.Shared, start: UInt64, end: UInt64?, total: Int?,
+    recording: Bool
   ) {
     self.runner = runner
-    self.call = call
+    self.run = run
+    self.workers = workers
     self.shared = shared
     self.start = start
     self.end = end
     self.total = total
     self.recording = recording
-    self.done = done
-    workers = (0..<runner.plan.workerCount).map { _ in Worker() }
-    remaining = Atomic(workers.count)
   }
 
-  /// Starts worker `index`'s next call, or ends the worker when the run is over.
-  func next(_ index: Int) {
+  func shouldStart(slot: Int, now: UInt64) -> Bool {
     let issued = shared.issued.add(1, ordering: .relaxed).oldValue
-    let now = ContinuousClock.now
-    if let total, issued >= total { return finished() }
-    if let end, now >= end { return finished() }
-    let worker = workers[index]
-    worker.began = now
-    call.transport.startUnary(
-      path: call.path, metadata: call.metadata, deadline: call.timeout.map { now + $0 }, request: call.request
-    ) { [self] outcome in
-      completed(index, worker, outcome)
-    }
+    if let total, issued >= total { return false }
+    if let end, now >= end { return false }
+    return true
   }
 
-  private func completed(_ index: Int, _ worker: Worker, _ outcome: Result<[UInt8], RPCError>) {
-    let finishedAt = ContinuousClock.now
-    if recording {
-      var record = CallRecord(
-        worker: index, offset: start.duration(to: worker.began).nanoseconds, latency: worker.began.duration(to: finishedAt).nanoseconds,
-        code: .ok, error: nil, messages: 1, firstMessage: nil)
-      if case .failure(let failure) = outcome {
-        record.code = failure.code.status
-        record.error = "\(failure.code.name): \(failure.message)"
-        record.messages = 0
-        shared.errors.add(1, ordering: .relaxed)
-      }
-      runner.keep(record, finished: finishedAt, end: end, shared: shared, in: &worker.result)
-    } else {
+  func ended(_ outcome: UnaryPipeline.Outcome) {
+    guard recording else {
       shared.completed.add(1, ordering: .relaxed)
+      return
     }
-    if case .failure = outcome {
-      // A call that failed at once (a closed connection) completes on the
-      // starting thread: go on from the loop, not deeper into this stack.
-      runner.loops[index % runner.loops.count].execute { [self] in next(index) }
-    } else {
-      next(index)
+    var record = CallRecord(
+      worker: workers[outcome.slot], offset: outcome.began > start ? outcome.began - start : 0,
+      latency: outcome.ended - outcome.began, code: .ok, error: nil, messages: 1, firstMessage: nil)
+    if let failure = outcome.error {
+      record.code = failure.code.status
+      record.error = "\(failure.code.name): \(failure.message)"
+      record.messages = 0
+      shared.errors.add(1, ordering: .relaxed)
     }
+    runner.keep(record, finishedAfterEnd: end.map { outcome.ended > $0 } ?? false, shared: shared, in: &result)
   }
 
-  private func finished() {
-    guard remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 else { return }
-    var merged = LoadResult()
-    for worker in workers { merged.merge(worker.result) }
-    done(merged)
+  func finished() {
+    run.finished(result)
   }
 }

@@ -139,17 +139,17 @@ public struct LoadRunner: Sendable {
       }
       let finished = clock.now
       record.latency = began.duration(to: finished).nanoseconds
-      keep(record, finished: finished, end: end, shared: shared, in: &result)
+      keep(record, finishedAfterEnd: end.map { finished > $0 } ?? false, shared: shared, in: &result)
     }
     return result
   }
 
   /// Counts a finished call and records it unless `--skipFirst` or
   /// `--duration-stop ignore` leaves it out.
-  func keep(_ record: CallRecord, finished: ContinuousClock.Instant, end: ContinuousClock.Instant?, shared: Shared, in result: inout LoadResult) {
+  func keep(_ record: CallRecord, finishedAfterEnd: Bool, shared: Shared, in result: inout LoadResult) {
     let completed = shared.completed.add(1, ordering: .relaxed).oldValue
     if completed < plan.skipFirst { return }
-    if plan.durationStop == .ignore, let end, finished > end { return }
+    if plan.durationStop == .ignore, finishedAfterEnd { return }
     result.record(record, countErrors: plan.countErrors)
   }
 
