@@ -12,26 +12,13 @@ import Glibc
 /// One client connection: multiplexes calls by call id, reads on its loop
 /// thread, writes from the calling thread.
 final class ClientConnection: EventLoopHandler, ConnectingConnection, @unchecked Sendable {
-  /// Who takes a call's outcome.
+  /// Who takes a call's outcome: a unary call's suspended task, or a stream.
   enum Sink {
-    case unary(UnaryReceiver)
+    case unary(CheckedContinuation<[UInt8], any Error>)
     case stream(RawResponseStream.Continuation)
 
     var kind: ClientCallTable<Sink>.Kind {
       if case .unary = self { .unary } else { .stream }
-    }
-  }
-
-  /// Who takes a unary call's outcome: a suspended task, or a callback.
-  enum UnaryReceiver {
-    case task(CheckedContinuation<[UInt8], any Error>)
-    case callback(@Sendable (Result<[UInt8], RPCError>) -> Void)
-
-    func resume(with result: Result<[UInt8], RPCError>) {
-      switch self {
-      case .task(let continuation): continuation.resume(with: result.mapError { $0 })
-      case .callback(let completion): completion(result)
-      }
     }
   }
 
@@ -77,30 +64,11 @@ final class ClientConnection: EventLoopHandler, ConnectingConnection, @unchecked
     defer { timer?.cancel() }
     return try await withTaskCancellationHandler {
       try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[UInt8], any Error>) in
-        start(headers: headers, request: request, sink: .unary(.task(continuation)), box: box)
+        start(headers: headers, request: request, sink: .unary(continuation), box: box)
       }
     } onCancel: {
       end(box, RPCError(code: .cancelled, message: "call cancelled by the client"))
     }
-  }
-
-  /// Starts a unary call without a task: `completion` gets its outcome once,
-  /// on this connection's loop thread when the answer arrives (or at the
-  /// deadline), on the calling thread when the call cannot start.
-  func startUnary(
-    path: String, metadata: Metadata, deadline: ContinuousClock.Instant?, request: [UInt8],
-    completion: @escaping @Sendable (Result<[UInt8], RPCError>) -> Void
-  ) {
-    let headers = CallHeaders(method: path, metadata: metadata.entries, timeoutMicros: Self.timeoutMicros(deadline))
-    let box = CallBox()
-    guard let timer = armDeadline(deadline, box: box) else {
-      start(headers: headers, request: request, sink: .unary(.callback(completion)), box: box)
-      return
-    }
-    start(headers: headers, request: request, sink: .unary(.callback({ result in
-      timer.cancel()
-      completion(result)
-    })), box: box)
   }
 
   /// Starts a server-streaming call feeding `continuation`.
@@ -209,8 +177,8 @@ final class ClientConnection: EventLoopHandler, ConnectingConnection, @unchecked
 
   private static func complete(_ sink: Sink, with result: Result<[UInt8], RPCError>) {
     switch sink {
-    case .unary(let receiver):
-      receiver.resume(with: result)
+    case .unary(let continuation):
+      continuation.resume(with: result.mapError { $0 })
     case .stream(let continuation):
       switch result {
       case .success: continuation.finish()

@@ -76,33 +76,6 @@ public final class TCPClientTransport: ClientTransport, @unchecked Sendable {
     return try await connection.unary(path: path, metadata: metadata, deadline: deadline, request: request)
   }
 
-  /// Starts a unary call without a task and hands its outcome to
-  /// `completion`, once: on the connection's loop thread when the answer
-  /// arrives, on the calling thread when the call cannot start. For callers
-  /// that keep many calls in flight from one event loop, such as a load
-  /// generator: called on the loop of a ready connection, a call costs no
-  /// task, no continuation and no thread hand-off, and its request is sent
-  /// with the loop turn's other output. Everything else (retries,
-  /// interceptors, typed messages) is the caller's.
-  public func startUnary(
-    path: String, metadata: Metadata, deadline: ContinuousClock.Instant?, request: [UInt8],
-    completion: @escaping @Sendable (Result<[UInt8], RPCError>) -> Void
-  ) {
-    switch pick() {
-    case .ready(let connection):
-      connection.startUnary(path: path, metadata: metadata, deadline: deadline, request: request, completion: completion)
-    case .slot(let index):
-      Task {
-        do {
-          let connection = try await self.connection(slot: index)
-          connection.startUnary(path: path, metadata: metadata, deadline: deadline, request: request, completion: completion)
-        } catch {
-          completion(.failure(error as? RPCError ?? RPCError(code: .unavailable, message: "\(error)")))
-        }
-      }
-    }
-  }
-
   public func serverStreaming(path: String, metadata: Metadata, deadline: ContinuousClock.Instant?, request: [UInt8]) -> RawResponseStream {
     RawResponseStream { continuation in
       // Until the connection takes over, notice a consumer that leaves early.

@@ -107,36 +107,3 @@ struct SynchronousCallTests {
     }
   }
 }
-
-@Suite("Unary calls without a task")
-struct StartUnaryTests {
-  @Test("startUnary hands the answer, a failure or a deadline to its completion once")
-  func completions() async throws {
-    let service = TestService()
-    try await withServer(services: [service]) { server in
-      let transport = server.clientTransport()
-      defer { transport.close() }
-      func call(_ method: MethodDescriptor, _ fields: String, timeout: Duration? = nil) async -> Result<[UInt8], RPCError> {
-        await withCheckedContinuation { continuation in
-          transport.startUnary(
-            path: method.path, metadata: [:], deadline: timeout.map { .now + $0 },
-            request: HealthCheckRequest(service: fields).serializedBytes()
-          ) { continuation.resume(returning: $0) }
-        }
-      }
-      // The first call connects; later ones find the connection ready.
-      for _ in 0..<3 {
-        let echoed = try decodeMessage(HealthCheckRequest.self, from: try await call(TestService.echo, "hello").get())
-        #expect(echoed.service == "hello")
-      }
-      guard case .failure(let failure) = await call(TestService.fail, "") else { Issue.record("Fail answered"); return }
-      #expect(failure.code == .resourceExhausted && failure.errorInfo?.reason == "TEST_LIMITED")
-      guard case .failure(let late) = await call(TestService.hang, "late", timeout: .milliseconds(100)) else {
-        Issue.record("Hang answered")
-        return
-      }
-      #expect(late.code == .deadlineExceeded)
-      #expect(await service.probe.wait(for: "cancelled:late"))
-    }
-  }
-}
