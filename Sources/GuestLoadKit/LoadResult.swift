@@ -26,7 +26,13 @@ public struct LoadResult: Sendable {
   /// Time to first message of server-streaming calls, in nanoseconds.
   public var firstMessage = LoadResult.makeHistogram()
   /// Calls per status code.
-  public var codes: [StatusCode: Int] = [:]
+  public var codes: [StatusCode: Int] {
+    var codes: [StatusCode: Int] = [:]
+    for (number, count) in codeCounts.enumerated() where count > 0 { codes[StatusCode(rawValue: UInt32(number))] = count }
+    return codes
+  }
+  /// Calls per status code number (0...16): counted per call without hashing.
+  private var codeCounts = Array(repeating: 0, count: 17)
   /// Failed calls per error text (`CODE: message`).
   public var errors: [String: Int] = [:]
   /// Every reported call (unordered until `finish()`).
@@ -50,7 +56,7 @@ public struct LoadResult: Sendable {
   mutating func record(_ record: CallRecord, countErrors: Bool) {
     if record.code == .ok || countErrors { _ = histogram.record(min(record.latency, 600_000_000_000)) }
     if let first = record.firstMessage { _ = firstMessage.record(min(first, 600_000_000_000)) }
-    codes[record.code, default: 0] += 1
+    codeCounts[Int(min(record.code.rawValue, 16))] += 1
     if let error = record.error { errors[error, default: 0] += 1 }
     messages += record.messages
     records.append(record)
@@ -59,7 +65,7 @@ public struct LoadResult: Sendable {
   mutating func merge(_ other: LoadResult) {
     histogram.add(other.histogram)
     firstMessage.add(other.firstMessage)
-    for (code, n) in other.codes { codes[code, default: 0] += n }
+    for number in codeCounts.indices { codeCounts[number] += other.codeCounts[number] }
     for (error, n) in other.errors { errors[error, default: 0] += n }
     messages += other.messages
     records.append(contentsOf: other.records)
