@@ -1,5 +1,6 @@
 import Foundation
 import GuestAccessCore
+import GuestAccessTransport
 import GuestAccessJSON
 import GuestAccessProto
 
@@ -113,6 +114,19 @@ public struct RequestSource: Sendable {
   public var isConstant: Bool {
     if case .fixed(let messages) = data, messages.count == 1, case .fixed = metadata { return true }
     return false
+  }
+
+  /// The call in the form a run can repeat through `UnaryPipeline`s
+  /// (`PipelinedCall`), when it has one: a unary method with the same request
+  /// and metadata on every call. `defaultMetadata` (the channel's: credential,
+  /// tenant) goes under the call's own metadata, as a channel merges them.
+  public func pipelined(transport: TCPClientTransport, defaultMetadata: Metadata) throws -> PipelinedCall? {
+    guard isConstant, method.descriptor.kind == .unary else { return nil }
+    let (request, options) = try call(workerID: 0, requestNumber: 0)
+    var metadata = defaultMetadata
+    metadata.merge(options.metadata)
+    return PipelinedCall(
+      transport: transport, path: method.descriptor.path, metadata: metadata, request: request.serializedBytes(), timeout: options.timeout)
   }
 
   /// The request and call options of call `requestNumber` by `workerID`.

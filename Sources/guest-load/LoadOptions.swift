@@ -67,7 +67,7 @@ struct LoadOptions: ParsableArguments {
   @Flag(name: .customLong("count-errors"), help: "Count failed calls in the latency figures too (by default only OK calls).")
   var countErrors = false
 
-  @Flag(name: .customLong("tasks"), help: "Make every call a task awaiting its answer, also where a call can be started from the answer of the last without one (the health scenario without --rps, a schedule or --retry); to compare the two.")
+  @Flag(name: .customLong("tasks"), help: "Make every call a task awaiting its answer, also where a call can be started from the answer of the last without one (the health scenario, or a unary --call with the same request and metadata every time, without --rps, a schedule or --retry); to compare the two.")
   var tasks = false
 
   @Option(help: "Calls made before the run and not reported (default 200 for scenarios, 0 with --call).")

@@ -34,8 +34,14 @@ struct RunCommand: AsyncParsableCommand {
     }
     let call: LoadCall
     let retryPolicy: RetryPolicy = target.retry ? .default : .none
+    // Without retries, a fixed unary call runs through pipelines unless --tasks says otherwise.
+    let mayPipeline = !target.retry && !load.tasks
+    var pipelined: PipelinedCall?
     if let source {
       let client = GuestAccessClient(transport: transport, credential: credential, tenant: target.tenant, retryPolicy: retryPolicy)
+      if mayPipeline {
+        pipelined = try Console.exitOnSetupError { try source.pipelined(transport: transport, defaultMetadata: client.channel.defaultMetadata) }
+      }
       let bound = source.method.bound(to: client.channel)
       let limits = request.streamLimits
       if source.isConstant {
@@ -63,7 +69,7 @@ struct RunCommand: AsyncParsableCommand {
     }
     let started = Date()
     let showProgress = !output.quiet && isatty(STDERR_FILENO) != 0
-    let pipelined = source == nil && !target.retry && !load.tasks ? scenario!.pipelined(transport: transport, timeout: load.callTimeout) : nil
+    if source == nil && mayPipeline { pipelined = scenario!.pipelined(transport: transport, timeout: load.callTimeout) }
     let result = await LoadRunner(
       plan: plan, loops: group.loops, call: call, pipelined: pipelined, showProgress: showProgress, closeConnections: { transport.close() }
     ).run()

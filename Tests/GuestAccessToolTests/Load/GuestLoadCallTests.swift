@@ -37,6 +37,25 @@ struct GuestLoadCallTests {
     }
   }
 
+  /// A unary call with the same request and metadata every time runs through
+  /// pipelines (no task per call); the credential and tenant still travel
+  /// with every call, and statuses are reported as with `--tasks`.
+  @Test func fixedUnaryCallKeepsItsCredentialAndTenant() async throws {
+    try await withToolServer { server in
+      let tenant = try await server.guestctl(
+        CreateTenantResponse.self, "tenant", "create", "Contoso", "--admin-mail", "admin@contoso.com", key: server.operatorKey)
+      for mode in [[], ["--tasks"]] {
+        let asOperator = try await GuestLoad.run(
+          server, ["--call", "TenantService/GetTenant", "--api-key", server.operatorKey, "--tenant", tenant.tenant.id, "-d", "{}",
+                   "-m", #"{"x-request-id": "fixed"}"#, "-n", "200", "-c", "8", "-O", "json"] + mode)
+        #expect(try asOperator.decode(LoadReport.self).statusCodeDistribution == ["OK": 200], "\(mode) \(asOperator)")
+        let unknownKey = try await GuestLoad.run(
+          server, ["--call", "TenantService/GetTenant", "--api-key", "ga_unknown", "-n", "20", "-c", "4", "-O", "json"] + mode)
+        #expect(try unknownKey.decode(LoadReport.self).statusCodeDistribution == ["UNAUTHENTICATED": 20], "\(mode) \(unknownKey)")
+      }
+    }
+  }
+
   @Test func dataFileArraysAndLinesGoRoundRobin() async throws {
     try await withToolServer { server in
       let tenant = try await server.guestctl(
