@@ -20,7 +20,7 @@ public struct Metadata: Hashable, Sendable, ExpressibleByDictionaryLiteral, Sequ
   public typealias Value = String
 
   public init(dictionaryLiteral elements: (String, String)...) {
-    storage = elements.map { (key: $0.0.lowercased(), value: .string($0.1)) }
+    storage = elements.map { (key: Self.lowercased($0.0), value: .string($0.1)) }
   }
 
   /// Metadata from wire entries.
@@ -47,30 +47,30 @@ public struct Metadata: Hashable, Sendable, ExpressibleByDictionaryLiteral, Sequ
 
   /// Appends a text value.
   public mutating func add(_ key: String, _ value: String) {
-    storage.append((key: key.lowercased(), value: .string(value)))
+    storage.append((key: Self.lowercased(key), value: .string(value)))
   }
 
   /// Appends a binary value; the key should end in `-bin`.
   public mutating func add(_ key: String, binary value: [UInt8]) {
-    storage.append((key: key.lowercased(), value: .binary(value)))
+    storage.append((key: Self.lowercased(key), value: .binary(value)))
   }
 
   /// Replaces every value of `key` with one text value (or removes it for `nil`).
   public mutating func replace(_ key: String, _ value: String?) {
-    let key = key.lowercased()
+    let key = Self.lowercased(key)
     storage.removeAll { $0.key == key }
     if let value { storage.append((key: key, value: .string(value))) }
   }
 
   /// Removes every value of `key`.
   public mutating func remove(_ key: String) {
-    let key = key.lowercased()
+    let key = Self.lowercased(key)
     storage.removeAll { $0.key == key }
   }
 
   /// The first text value of `key`.
   public subscript(key: String) -> String? {
-    let key = key.lowercased()
+    let key = Self.lowercased(key)
     for item in storage where item.key == key {
       if case .string(let text) = item.value { return text }
     }
@@ -79,11 +79,19 @@ public struct Metadata: Hashable, Sendable, ExpressibleByDictionaryLiteral, Sequ
 
   /// Every text value of `key`, in order.
   public func values(_ key: String) -> [String] {
-    let key = key.lowercased()
+    let key = Self.lowercased(key)
     return storage.compactMap { item in
       guard item.key == key, case .string(let text) = item.value else { return nil }
       return text
     }
+  }
+
+  /// `key` in lower case; a key that has no upper-case ASCII letter (every
+  /// key the server looks up per call) is returned as it is, without the
+  /// Unicode case mapping `lowercased()` runs.
+  @inline(__always)
+  static func lowercased(_ key: String) -> String {
+    key.utf8.contains { $0 >= 0x41 && $0 <= 0x5A || $0 >= 0x80 } ? key.lowercased() : key
   }
 
   /// Appends every entry of `other`.

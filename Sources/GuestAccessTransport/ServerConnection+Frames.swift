@@ -16,7 +16,7 @@ extension ServerConnection {
         input = .oversized(frame.payload.count)
       } else {
         do {
-          let callHeaders = try decodeMessage(CallHeaders.self, from: frame.payload)
+          let callHeaders = try decodedHeaders(frame.payload)
           let deadline: ContinuousClock.Instant? = callHeaders.timeoutMicros == 0 ? nil
             : .now + .microseconds(Int64(min(callHeaders.timeoutMicros, UInt64(Int64.max / 1000))))
           input = .decoded(callHeaders, deadline: deadline)
@@ -48,6 +48,16 @@ extension ServerConnection {
     case .trailers, .goAway:
       throw ProtocolViolation("\(header.frameType!) frames are sent by servers only")
     }
+  }
+
+  /// `payload` decoded as `CallHeaders`, or the last decode again when the
+  /// bytes are the same (a successful decode of at most
+  /// `reusedHeadersLimit` bytes is kept). Loop thread.
+  private func decodedHeaders(_ payload: [UInt8]) throws(ProtoDecodingError) -> CallHeaders {
+    if let last = lastHeaders, last.bytes == payload { return last.headers }
+    let headers = try decodeMessage(CallHeaders.self, from: payload)
+    if payload.count <= Self.reusedHeadersLimit { lastHeaders = (payload, headers) }
+    return headers
   }
 
   func handleOversized(_ header: FrameHeader) throws(ProtocolViolation) {

@@ -57,6 +57,12 @@ final class ServerConnection: EventLoopHandler, @unchecked Sendable {
   var bufferedReadScheduled = false
   /// Frames handled per turn of the loop.
   static let framesPerTurn = 128
+  /// The last HEADERS payload decoded and what it decoded to: a client
+  /// repeating a call (a poller, a load generator) sends the same bytes
+  /// every time, and comparing them costs far less than decoding them.
+  var lastHeaders: (bytes: [UInt8], headers: CallHeaders)?
+  /// Largest HEADERS payload kept in `lastHeaders` (an idle connection holds at most this).
+  static let reusedHeadersLimit = 512
 
   init(
     fd: Int32, peer: String, peerHost: String, loop: EventLoop, configuration: TCPServerConfiguration, counted: Bool = true,

@@ -133,6 +133,22 @@ struct CallTests {
     }
   }
 
+  @Test("repeated call headers on one connection: each call gets its own metadata (the server reuses a decode only for the same bytes)")
+  func repeatedHeaders() async throws {
+    try await withServer { server in
+      let channel = server.channel()
+      defer { channel.transport.close() }
+      for tag in ["a", "a", "b", "b", "a", "ab"] {
+        let response = try await channel.unary(
+          TestService.metadata, request: HealthCheckRequest(), responseType: ErrorInfo.self, options: CallOptions(metadata: ["x-tag": tag]))
+        #expect(response.metadata.map(\.value) == [tag])
+      }
+      // The same headers for another method's path are not the same bytes.
+      let echoed = try await channel.unary(TestService.echo, request: HealthCheckRequest(service: "e"), responseType: HealthCheckRequest.self, options: .defaults)
+      #expect(echoed.service == "e")
+    }
+  }
+
   @Test("error details travel in the trailers")
   func errorDetails() async throws {
     try await withServer { server in

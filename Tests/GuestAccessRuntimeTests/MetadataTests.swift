@@ -24,6 +24,11 @@ struct MetadataTests {
     metadata.add("Tenant", "t1")
     #expect(metadata["x-request-id"] == "1")
     #expect(metadata["TENANT"] == "t1")
+    // Lower-case look-ups skip the case mapping; other keys still get it, non-ASCII included.
+    #expect(metadata["X-Request-Id"] == "1" && metadata.values("x-request-id") == ["1"])
+    var unicode = Metadata()
+    unicode.add("ÄRGER", "a")
+    #expect(unicode["Ärger"] == "a" && unicode.values("ärger") == ["a"])
     try metadata.validate()
   }
 
