@@ -141,14 +141,15 @@ private final class PipelineWorkers: UnaryPipelineDriver, @unchecked Sendable {
     }
     var record = CallRecord(
       worker: workers[outcome.slot], offset: outcome.began > start ? outcome.began - start : 0,
-      latency: outcome.ended - outcome.began, code: .ok, error: nil, messages: 1, firstMessage: nil)
+      latency: outcome.ended - outcome.began, code: .ok, messages: 1, firstMessage: nil)
+    var errorText: String?
     if let failure = outcome.error {
       record.code = failure.code.status
-      record.error = "\(failure.code.name): \(failure.message)"
+      errorText = "\(failure.code.name): \(failure.message)"
       record.messages = 0
       shared.errors.add(1, ordering: .relaxed)
     }
-    runner.keep(record, finishedAfterEnd: end.map { outcome.ended > $0 } ?? false, shared: shared, in: &result)
+    runner.keep(record, error: errorText, finishedAfterEnd: end.map { outcome.ended > $0 } ?? false, shared: shared, in: &result)
   }
 
   func finished() {

@@ -126,7 +126,8 @@ public struct LoadRunner: Sendable {
       if let end, clock.now >= end { break }
       let number = shared.requestNumber.add(1, ordering: .relaxed).oldValue
       let began = clock.now
-      var record = CallRecord(worker: worker, offset: start.duration(to: began).nanoseconds, latency: 0, code: .ok, error: nil, messages: 0, firstMessage: nil)
+      var record = CallRecord(worker: worker, offset: start.duration(to: began).nanoseconds, latency: 0, code: .ok, messages: 0, firstMessage: nil)
+      var errorText: String?
       do {
         let outcome = try await call(worker, number)
         record.messages = outcome.messages
@@ -134,23 +135,23 @@ public struct LoadRunner: Sendable {
       } catch {
         let failure = error as? RPCError ?? RPCError(code: .unknown, message: "\(error)")
         record.code = failure.code.status
-        record.error = "\(failure.code.name): \(failure.message)"
+        errorText = "\(failure.code.name): \(failure.message)"
         shared.errors.add(1, ordering: .relaxed)
       }
       let finished = clock.now
       record.latency = began.duration(to: finished).nanoseconds
-      keep(record, finishedAfterEnd: end.map { finished > $0 } ?? false, shared: shared, in: &result)
+      keep(record, error: errorText, finishedAfterEnd: end.map { finished > $0 } ?? false, shared: shared, in: &result)
     }
     return result
   }
 
   /// Counts a finished call and records it unless `--skipFirst` or
   /// `--duration-stop ignore` leaves it out.
-  func keep(_ record: CallRecord, finishedAfterEnd: Bool, shared: Shared, in result: inout LoadResult) {
+  func keep(_ record: CallRecord, error: String?, finishedAfterEnd: Bool, shared: Shared, in result: inout LoadResult) {
     let completed = shared.completed.add(1, ordering: .relaxed).oldValue
     if completed < plan.skipFirst { return }
     if plan.durationStop == .ignore, finishedAfterEnd { return }
-    result.record(record, countErrors: plan.countErrors)
+    result.record(record, error: error, countErrors: plan.countErrors)
   }
 
   private func reportProgress(shared: Shared, start: ContinuousClock.Instant) async {

@@ -43,7 +43,7 @@ enum CSVReport {
       out += String(format: "%.6f,%d,%.3f,", Double(record.offset) / 1e9, record.worker, Double(record.latency) / 1e6)
       out += record.code.name
       out += ","
-      out += quote(record.error ?? "")
+      out += quote(result.error(of: record) ?? "")
       out += ",\(record.messages),"
       if let first = record.firstMessage { out += String(format: "%.3f", Double(first) / 1e6) }
       out += "\n"
