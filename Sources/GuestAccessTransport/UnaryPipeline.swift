@@ -417,7 +417,16 @@ public final class UnaryPipeline: @unchecked Sendable {
     current = connection
     let ready = waiting
     waiting.removeAll(keepingCapacity: true)
-    for slot in ready where slots[slot].state == .waiting { send(slot, on: connection) }
+    let now = EventLoop.now()
+    let expired = RPCError(code: .deadlineExceeded, message: "deadline exceeded")
+    for slot in ready where slots[slot].state == .waiting {
+      // A call whose time ran out while it waited is not sent with no time left.
+      if let deadline = slots[slot].deadline, deadline <= now {
+        complete(slot, error: expired, now: now)
+      } else {
+        send(slot, on: connection)
+      }
+    }
     flushStarts()
   }
 

@@ -79,6 +79,25 @@ import Glibc
     }
   }
 
+  @Test("a unary pipeline over TLS: responses spanning many records, every call of every slot")
+  func pipelineOverTLS() async throws {
+    let certificates = try await TestCertificates.make()
+    defer { certificates.remove() }
+    try await withServer(configuration: Self.tlsConfiguration(certificates)) { server in
+      let transport = Self.client(server, certificates)
+      defer { transport.close() }
+      let driver = RecordingDriver(callsPerSlot: 25)
+      let request = HealthCheckRequest(service: "size=100000").serializedBytes()
+      transport.makePipeline(
+        call: UnaryPipeline.Call(path: TestService.blob.path, metadata: [:], request: request, timeout: .seconds(30).scaled), depth: 4,
+        loop: transport.loops[0], driver: driver
+      ).start()
+      await driver.waitUntilFinished()
+      #expect(driver.outcomes.count == 100)
+      #expect(driver.outcomes.allSatisfy { $0.error == nil && $0.responseBytes == TestService.blob(size: 100_000).count })
+    }
+  }
+
   @Test("a plaintext client on a TLS port is told to use TLS")
   func plaintextClientRefused() async throws {
     let certificates = try await TestCertificates.make()

@@ -1,5 +1,6 @@
 import GuestAccessCore
 import GuestAccessProto
+import GuestAccessTLS
 import GuestAccessTestSupport
 import GuestAccessTransport
 import GuestAccessWire
@@ -8,7 +9,7 @@ import Testing
 
 /// A driver that lets each slot make `callsPerSlot` calls (nil: until the
 /// pipeline is closed) and keeps every outcome.
-private final class RecordingDriver: UnaryPipelineDriver, @unchecked Sendable {
+final class RecordingDriver: UnaryPipelineDriver, @unchecked Sendable {
   private let callsPerSlot: Int?
   private let state = Mutex<(started: [Int: Int], outcomes: [UnaryPipeline.Outcome], finished: Int)>(([:], [], 0))
   private let done = Mutex<CheckedContinuation<Void, Never>?>(nil)
@@ -101,14 +102,16 @@ struct UnaryPipelineTests {
       #expect(failing.outcomes.count == 6)
       #expect(failing.outcomes.allSatisfy { $0.error?.code == .resourceExhausted && $0.error?.errorInfo?.reason == "TEST_LIMITED" })
 
+      // Long enough for the pipeline's own connection to be made first (stretched under sanitizers).
+      let timeout = Duration.milliseconds(500).scaled
       let hanging = RecordingDriver(callsPerSlot: 1)
       let began = ContinuousClock.now
       transport.makePipeline(
-        call: Self.call(TestService.hang, HealthCheckRequest(service: "late"), timeout: .milliseconds(150)), depth: 1,
+        call: Self.call(TestService.hang, HealthCheckRequest(service: "late"), timeout: timeout), depth: 1,
         loop: transport.loops[0], driver: hanging
       ).start()
       await hanging.waitUntilFinished()
-      #expect(began.duration(to: .now) >= .milliseconds(140))
+      #expect(began.duration(to: .now) >= timeout - .milliseconds(5))
       #expect(hanging.outcomes.map { $0.error?.code } == [.deadlineExceeded])
       #expect(await service.probe.wait(for: "cancelled:late"))
     }
@@ -191,6 +194,26 @@ struct UnaryPipelineTests {
     // Two attempts, the first backoff apart (100 ms, jittered down to 50 ms at the least): not one
     // failure per call as fast as the loop can spin.
     #expect(began.duration(to: .now) >= .milliseconds(49))
+  }
+
+  @Test("a call still waiting for its connection fails at its deadline, not at the connect timeout")
+  func deadlineWhileConnecting() async throws {
+    // A TLS client to a server that accepts and never answers the handshake: the connection
+    // stays in the making until the 10 s connect timeout.
+    let server = try RawServer()
+    let transport = TCPClientTransport(
+      host: "127.0.0.1", port: server.port, connectTimeout: .seconds(10), tls: TLSConfiguration(insecureSkipVerify: true))
+    defer { transport.close() }
+    let driver = RecordingDriver(callsPerSlot: 1)
+    let began = ContinuousClock.now
+    transport.makePipeline(call: Self.call(TestService.echo, timeout: .milliseconds(200)), depth: 1, loop: transport.loops[0], driver: driver)
+      .start()
+    let connection = try await server.accept()
+    await driver.waitUntilFinished()
+    let waited = began.duration(to: .now)
+    #expect(driver.outcomes.map { $0.error?.code } == [.deadlineExceeded])
+    #expect(waited >= .milliseconds(195) && waited < .seconds(5), "\(waited)")
+    connection.closeNow()
   }
 
   @Test("close() fails the calls in flight and ends every slot")
