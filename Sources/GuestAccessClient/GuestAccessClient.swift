@@ -21,7 +21,10 @@ import GuestAccessTransport
 @_exported import struct GuestAccessCore.RetryPolicy
 @_exported import struct GuestAccessCore.StatusCode
 @_exported import enum GuestAccessCore.TransportError
+@_exported import class GuestAccessTransport.EventLoop
 @_exported import class GuestAccessTransport.TCPClientTransport
+@_exported import class GuestAccessTransport.UnaryPipeline
+@_exported import protocol GuestAccessTransport.UnaryPipelineDriver
 @_exported import struct GuestAccessTLS.TLSConfiguration
 
 /// The client library of GuestAccess: typed async methods for every RPC.

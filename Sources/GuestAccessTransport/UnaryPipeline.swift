@@ -131,6 +131,8 @@ public final class UnaryPipeline: @unchecked Sendable {
   @exclusivity(unchecked) private var flushing: [PendingStart] = []
   /// While expired calls are failed: their next calls do not arm the deadline timer.
   private var expiring = false
+  /// While `flushStarts` runs.
+  private var isFlushing = false
   @exclusivity(unchecked) private var waiting: [Int] = []
   private var closing = false
   private var started = false
@@ -171,9 +173,10 @@ public final class UnaryPipeline: @unchecked Sendable {
     }
   }
 
-  /// Fails the calls in flight with CANCELLED-free `clientClosed`
-  /// (UNAVAILABLE), ends every slot and closes the connection; the driver
-  /// hears `finished` once the last slot has ended. Any thread.
+  /// Fails the calls in flight or waiting for a connection with
+  /// `TransportError.clientClosed` (UNAVAILABLE), ends every slot and closes
+  /// the connection; the driver hears `finished` once the last slot has
+  /// ended. Any thread.
   public func close() {
     loop.executeUnchecked { [self] in
       guard !closing else { return }
@@ -237,6 +240,11 @@ public final class UnaryPipeline: @unchecked Sendable {
   /// Writes the calls started in this turn, each on its connection, in the
   /// order their ids were taken: one write per connection and turn. Loop thread.
   func flushStarts() {
+    // A write that fails ends its connection, whose failed calls may start
+    // again: the loop below sends those too, so a nested call leaves them to it.
+    guard !isFlushing else { return }
+    isFlushing = true
+    defer { isFlushing = false }
     while !pendingStarts.isEmpty {
       swap(&pendingStarts, &flushing)
       let now = EventLoop.now()

@@ -1,4 +1,4 @@
-import GuestAccessCore
+import GuestAccessClient
 @testable import GuestLoadKit
 import Testing
 
