@@ -195,7 +195,7 @@ final class ClientConnection: EventLoopHandler, ConnectingConnection, @unchecked
     guard events & (ga_epollin | ga_epollhup | ga_epollerr | ga_epollrdhup) != 0 else { return }
     let ended = reader.read(channel, target: target) { view throws(ProtocolViolation) in
       guard case .frame(let header, let payload) = view else { throw ProtocolViolation("oversized frame from server") }
-      try handle(Frame(header: header, payload: Array(payload)))
+      try handle(header, payload)
     }
     if let ended { return close(ended) }
     // Decrypted input left inside the TLS session: epoll will not report it.
@@ -204,40 +204,40 @@ final class ClientConnection: EventLoopHandler, ConnectingConnection, @unchecked
     }
   }
 
-  private func handle(_ frame: Frame) throws(ProtocolViolation) {
-    let callID = frame.header.callID
-    switch frame.header.frameType! {
+  /// A frame from the server, its payload in place (copied only where a call keeps it).
+  private func handle(_ header: FrameHeader, _ payload: UnsafeRawBufferPointer) throws(ProtocolViolation) {
+    let callID = header.callID
+    switch header.frameType! {
     case .message:
-      switch calls.withLock({ $0.receiveMessage(callID: callID, payload: frame.payload) }) {
+      let message = Array(payload)
+      switch calls.withLock({ $0.receiveMessage(callID: callID, payload: message) }) {
       case .none:
         break
       case .yield(let sink):
-        if case .stream(let continuation) = sink { continuation.yield(frame.payload) }
+        if case .stream(let continuation) = sink { continuation.yield(message) }
       case .failAndCancel(let sink, let error):
         ended(callID, sink, error, sendCancel: true)
       }
     case .trailers:
-      guard let trailers = frame.payload.isEmpty ? Trailers() : try? decodeMessage(Trailers.self, from: frame.payload) else {
-        throw ProtocolViolation("undecodable trailers")
-      }
-      guard let (sink, outcome) = calls.withLock({ $0.receiveTrailers(callID: callID, error: RPCError(trailers: trailers)) }) else {
+      let error = try ClientFrameReader.trailersError(payload)
+      guard let (sink, outcome) = calls.withLock({ $0.receiveTrailers(callID: callID, error: error) }) else {
         return
       }
       Self.complete(sink, with: outcome)
       checkIdleAfterGoAway()
     case .ping:
-      if !frame.header.flags.contains(.ack) {
-        channel.write { FrameEncoder.append(.ping, flags: .ack, callID: 0, payload: frame.payload, to: &$0) }
+      if !header.flags.contains(.ack) {
+        channel.write { FrameEncoder.append(.ping, flags: .ack, callID: 0, payload: payload, to: &$0) }
       }
     case .goAway:
-      let goAway = (try? decodeMessage(GoAway.self, from: frame.payload)) ?? GoAway()
+      let goAway = ClientFrameReader.goAway(payload)
       let refused = calls.withLock { $0.goAway(lastCallID: goAway.lastCallID, message: goAway.message) }
       let error = RPCError(.refusedByGoAway(message: goAway.message))
       for sink in refused { Self.complete(sink, with: .failure(error)) }
       onUnusable(self)
       checkIdleAfterGoAway()
     case .headers, .cancel:
-      throw ProtocolViolation("\(frame.header.frameType!) frames are sent by clients only")
+      throw ProtocolViolation("\(header.frameType!) frames are sent by clients only")
     }
   }
 

@@ -1,4 +1,5 @@
 import GuestAccessCore
+import GuestAccessProto
 import GuestAccessWire
 
 /// The reading side of a client connection: the server's preface, then its
@@ -36,6 +37,19 @@ struct ClientFrameReader {
       if received < readBuffer.count { break }
     }
     return nil
+  }
+
+  /// The error a TRAILERS payload carries (nil: OK, also for an empty
+  /// payload); undecodable trailers break the connection.
+  static func trailersError(_ payload: UnsafeRawBufferPointer) throws(ProtocolViolation) -> RPCError? {
+    guard !payload.isEmpty else { return nil }
+    guard let trailers = try? Trailers(serializedBytes: payload) else { throw ProtocolViolation("undecodable trailers") }
+    return RPCError(trailers: trailers)
+  }
+
+  /// A GOAWAY payload; an undecodable one reads as a GOAWAY with no last call and no message.
+  static func goAway(_ payload: UnsafeRawBufferPointer) -> GoAway {
+    (try? GoAway(serializedBytes: payload)) ?? GoAway()
   }
 
   private mutating func consume(

@@ -51,11 +51,12 @@ public final class TCPClientTransport: ClientTransport, @unchecked Sendable {
       }
     }
     self.group = group
-    slots = LockedValue(Array(repeating: .idle, count: max(1, connections)))
+    connectionCount = max(1, connections)
+    slots = LockedValue(Array(repeating: .idle, count: connectionCount))
   }
 
   /// The number of pooled connections.
-  public var connectionCount: Int { slots.withLock { $0.count } }
+  public let connectionCount: Int
 
   /// The loops the pool's connections run on; tasks that prefer one of them
   /// make calls without a thread hand-off.
@@ -63,7 +64,7 @@ public final class TCPClientTransport: ClientTransport, @unchecked Sendable {
 
   /// Opens every pooled connection now (normally they open on first use).
   public func connect() async throws {
-    let count = slots.withLock { $0.count }
+    let count = connectionCount
     for index in 0..<count { _ = try await connection(slot: index) }
   }
 

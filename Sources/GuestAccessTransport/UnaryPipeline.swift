@@ -133,7 +133,6 @@ public final class UnaryPipeline: @unchecked Sendable {
   private var expiring = false
   /// While `flushStarts` runs.
   private var isFlushing = false
-  @exclusivity(unchecked) private var waiting: [Int] = []
   private var closing = false
   private var started = false
 
@@ -207,7 +206,6 @@ public final class UnaryPipeline: @unchecked Sendable {
       send(slot, on: current)
     } else {
       slots[slot].state = .waiting
-      waiting.append(slot)
       connectIfNeeded()
     }
   }
@@ -322,11 +320,7 @@ public final class UnaryPipeline: @unchecked Sendable {
       }
       slots[slot].responseBytes = payload.count
     case .trailers:
-      var error: RPCError?
-      if !payload.isEmpty {
-        guard let trailers = try? Trailers(serializedBytes: payload) else { throw ProtocolViolation("undecodable trailers") }
-        error = RPCError(trailers: trailers)
-      }
+      var error = try ClientFrameReader.trailersError(payload)
       guard let slot = slot(of: callID, on: connection) else { return }
       if error == nil && slots[slot].responseBytes < 0 {
         error = RPCError(code: .internalError, message: "unary call ended without a response")
@@ -337,7 +331,7 @@ public final class UnaryPipeline: @unchecked Sendable {
         _ = connection.channel.write { FrameEncoder.append(.ping, flags: .ack, callID: 0, payload: payload, to: &$0) }
       }
     case .goAway:
-      receiveGoAway((try? GoAway(serializedBytes: payload)) ?? GoAway(), on: connection)
+      receiveGoAway(ClientFrameReader.goAway(payload), on: connection)
     case .headers, .cancel:
       throw ProtocolViolation("\(header.frameType!) frames are sent by clients only")
     }
@@ -366,7 +360,6 @@ public final class UnaryPipeline: @unchecked Sendable {
       guard start.generation == connection.generation else { return false }
       connection.inFlight -= 1
       slots[start.slot].state = .waiting
-      waiting.append(start.slot)
       return true
     }
     for slot in 0..<depth
@@ -374,7 +367,7 @@ public final class UnaryPipeline: @unchecked Sendable {
       connection.inFlight -= 1
       complete(slot, error: error, now: now)
     }
-    if !waiting.isEmpty { connectIfNeeded() }
+    if slots.contains(where: { $0.state == .waiting }) { connectIfNeeded() }
     if connection.inFlight == 0 { retire(connection) }
   }
 
@@ -401,6 +394,10 @@ public final class UnaryPipeline: @unchecked Sendable {
 
   // MARK: Connecting
 
+  /// The slots whose calls wait for a connection, in slot order (taken
+  /// before they are served: a slot served may wait again).
+  private var waitingSlots: [Int] { slots.indices.filter { slots[$0].state == .waiting } }
+
   private func connectIfNeeded() {
     guard !closing, connecting == nil, retryTimer == nil, current == nil else { return }
     generation += 1
@@ -423,11 +420,10 @@ public final class UnaryPipeline: @unchecked Sendable {
     guard !closing else { return connection.close() }
     connectFailures = 0
     current = connection
-    let ready = waiting
-    waiting.removeAll(keepingCapacity: true)
+    let ready = waitingSlots
     let now = EventLoop.now()
     let expired = RPCError(code: .deadlineExceeded, message: "deadline exceeded")
-    for slot in ready where slots[slot].state == .waiting {
+    for slot in ready {
       // A call whose time ran out while it waited is not sent with no time left.
       if let deadline = slots[slot].deadline, deadline <= now {
         complete(slot, error: expired, now: now)
@@ -444,13 +440,12 @@ public final class UnaryPipeline: @unchecked Sendable {
     connectFailures += 1
     retryTimer = loop.schedule(atNanos: EventLoop.now() + Self.backoff.backoff(beforeRetry: connectFailures).nanoseconds) { [self] in
       retryTimer = nil
-      if !waiting.isEmpty { connectIfNeeded() }
+      if slots.contains(where: { $0.state == .waiting }) { connectIfNeeded() }
     }
     // Each waiting call fails with the attempt's error; the ones started again wait for the next attempt.
-    let failed = waiting
-    waiting.removeAll(keepingCapacity: true)
+    let failed = waitingSlots
     let now = EventLoop.now()
-    for slot in failed where slots[slot].state == .waiting { complete(slot, error: error, now: now) }
+    for slot in failed { complete(slot, error: error, now: now) }
   }
 
   // MARK: Deadlines
@@ -480,7 +475,6 @@ public final class UnaryPipeline: @unchecked Sendable {
           complete(slot, error: error, now: now)
         }
       case .waiting:
-        waiting.removeAll { $0 == slot }
         complete(slot, error: error, now: now)
       case .idle, .ended:
         break

@@ -2,27 +2,17 @@ import GuestAccessCore
 import GuestAccessTransport
 import Synchronization
 
-/// A unary call fixed for a whole run (path, metadata, encoded request,
-/// timeout), which the runner repeats through `UnaryPipeline`s of its
-/// transport.
+/// A unary call fixed for a whole run, and the transport whose
+/// `UnaryPipeline`s the runner repeats it through.
 public struct PipelinedCall: Sendable {
   /// The transport the calls go through.
   public let transport: TCPClientTransport
-  /// The method path.
-  public let path: String
-  /// The request metadata (credential and tenant included).
-  public let metadata: Metadata
-  /// The encoded request message.
-  public let request: [UInt8]
-  /// Each call's timeout (nil: none).
-  public let timeout: Duration?
+  /// The call (its metadata with the credential and tenant).
+  public let call: UnaryPipeline.Call
 
-  public init(transport: TCPClientTransport, path: String, metadata: Metadata, request: [UInt8], timeout: Duration?) {
+  public init(transport: TCPClientTransport, call: UnaryPipeline.Call) {
     self.transport = transport
-    self.path = path
-    self.metadata = metadata
-    self.request = request
-    self.timeout = timeout
+    self.call = call
   }
 }
 
@@ -50,7 +40,7 @@ extension LoadRunner {
       let driver = PipelineWorkers(
         runner: self, run: run, workers: workers, shared: shared, start: startNanos, end: endNanos, total: total, recording: recording)
       return call.transport.makePipeline(
-        call: UnaryPipeline.Call(path: call.path, metadata: call.metadata, request: call.request, timeout: call.timeout),
+        call: call.call,
         depth: workers.count, loop: loops[index % loops.count], driver: driver)
     }
     // `--duration-stop close` and `ignore`: what is in flight at the end is cut off.

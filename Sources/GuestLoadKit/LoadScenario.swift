@@ -45,8 +45,8 @@ public enum LoadScenario: String, CaseIterable, Sendable {
   public func pipelined(transport: TCPClientTransport, timeout: Duration?) -> PipelinedCall? {
     guard self == .health else { return nil }
     return PipelinedCall(
-      transport: transport, path: Health.Method.check.path, metadata: Metadata(), request: HealthCheckRequest().serializedBytes(),
-      timeout: timeout)
+      transport: transport,
+      call: UnaryPipeline.Call(path: Health.Method.check.path, metadata: Metadata(), request: HealthCheckRequest().serializedBytes(), timeout: timeout))
   }
 
   private func prepareCall(

@@ -126,7 +126,8 @@ public struct RequestSource: Sendable {
     var metadata = defaultMetadata
     metadata.merge(options.metadata)
     return PipelinedCall(
-      transport: transport, path: method.descriptor.path, metadata: metadata, request: request.serializedBytes(), timeout: options.timeout)
+      transport: transport,
+      call: UnaryPipeline.Call(path: method.descriptor.path, metadata: metadata, request: request.serializedBytes(), timeout: options.timeout))
   }
 
   /// The request and call options of call `requestNumber` by `workerID`.
