@@ -73,7 +73,9 @@ public struct RPCRouter: Sendable {
     service.registerMethods(with: &self)
   }
 
-  private static func decode<M: ProtoMessage>(_ type: M.Type, _ bytes: [UInt8]) throws(RPCError) -> M {
+  /// Decodes a request as the registered handlers do: a message that does
+  /// not decode is INVALID_ARGUMENT. For handlers registered with `register`.
+  public static func decode<M: ProtoMessage>(_ type: M.Type, _ bytes: [UInt8]) throws(RPCError) -> M {
     do {
       return try decodeMessage(M.self, from: bytes)
     } catch {

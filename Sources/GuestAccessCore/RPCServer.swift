@@ -65,7 +65,7 @@ public final class RPCServer: ServerCallDispatcher {
     }
     let context = ServerContext(
       method: route.descriptor, metadata: call.metadata, deadline: call.deadline, peer: call.peer,
-      peerCertificate: call.peerCertificate, onAuthenticated: { [responder = call.responder] in responder.connectionAuthenticated() })
+      peerCertificate: call.peerCertificate, responder: call.responder)
     if case .synchronousUnary(let handler) = route.handler, let synchronous = synchronousInterceptors,
       synchronous.allSatisfy({ $0.allowsSynchronousCall(context) })
     {

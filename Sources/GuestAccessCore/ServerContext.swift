@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A key for a typed value stored in a `ServerContext` by an interceptor
 /// (for example the authenticated principal).
 public protocol ServerContextKey {
@@ -18,33 +20,50 @@ public struct ServerContext: Sendable {
   /// The client certificate the caller presented over mutual TLS (verified
   /// against the server's client CAs), if any.
   public let peerCertificate: PeerCertificate?
+  /// The call's number: no other call served in this process has the same
+  /// one (`RPCServer` numbers calls from one process-wide counter). Servers
+  /// derive per-call identifiers from it, such as a request id.
+  public let serial: UInt64
   /// Values by key type: a handful per call at most, so a list searched
   /// in order costs less than hashing into a dictionary.
-  private var values: [(key: ObjectIdentifier, value: any Sendable)] = []
-  private let onAuthenticated: (@Sendable () -> Void)?
+  @usableFromInline var values: [(key: ObjectIdentifier, value: any Sendable)] = []
+  /// Told when the call authenticates: the call's responder (no closure
+  /// to allocate per call), or nil outside a transport.
+  private let responder: (any ServerCallResponder)?
 
-  /// Creates a context; `onAuthenticated` tells the call's transport that the
-  /// call passed authentication (see `markConnectionAuthenticated`).
+  /// Creates a context; `responder`, the call's, is told when the call
+  /// passes authentication (see `markConnectionAuthenticated`).
   public init(
     method: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?, peer: String,
-    peerCertificate: PeerCertificate? = nil, onAuthenticated: (@Sendable () -> Void)? = nil
+    peerCertificate: PeerCertificate? = nil, serial: UInt64 = ServerContext.nextSerial(),
+    responder: (any ServerCallResponder)? = nil
   ) {
     self.peerCertificate = peerCertificate
+    self.serial = serial
     self.method = method
     self.metadata = metadata
     self.deadline = deadline
     self.peer = peer
-    self.onAuthenticated = onAuthenticated
+    self.responder = responder
   }
+
+  /// A serial no call of this process had (a relaxed atomic increment).
+  public static func nextSerial() -> UInt64 {
+    serials.add(1, ordering: .relaxed).newValue
+  }
+
+  private static let serials = Atomic<UInt64>(0)
 
   /// Tells the transport that this call's caller proved who it is (called
   /// by an authentication interceptor): its connection leaves the tighter
   /// limits applied before authentication (docs/PROTOCOL.md §11).
   public func markConnectionAuthenticated() {
-    onAuthenticated?()
+    responder?.connectionAuthenticated()
   }
 
-  /// A value stored by an interceptor.
+  /// A value stored by an interceptor (inlinable: specialised per key type,
+  /// it costs no generic metadata look-up on the per-call path).
+  @inlinable
   public subscript<Key: ServerContextKey>(key: Key.Type) -> Key.Value? {
     get {
       let id = ObjectIdentifier(key)

@@ -36,6 +36,9 @@ public final class GuestAccessServerApp: Sendable {
   private let draining = Atomic<Bool>(false)
   private let group = LockedValue<ServiceGroup?>(nil)
   private let metrics: ServerMetrics
+  /// The calls' metrics: the RPC's, and the web pages' calls into the
+  /// services (one in-flight count and one set of series for both).
+  public let callMetrics: MetricsInterceptor
 
   /// The services this server registers, in order.
   public static let serviceNames = [TenantService.serviceName, InvitationService.serviceName, GuestService.serviceName]
@@ -80,15 +83,18 @@ public final class GuestAccessServerApp: Sendable {
         proxyProtocolSources: settings.proxyProtocolSources),
       logger: logger)
     let anonymous = InvitationServiceImpl.anonymousMethods
+    let services: [any RegistrableRPCService] = [
+      health, TenantServiceImpl(environment: environment), InvitationServiceImpl(environment: environment),
+      GuestServiceImpl(environment: environment),
+    ]
+    var methods = RPCRouter()
+    for service in services { service.registerMethods(with: &methods) }
+    callMetrics = MetricsInterceptor(methods: methods.methods)
     server = RPCServer(
       transports: [transport],
-      services: [
-        health, TenantServiceImpl(environment: environment), InvitationServiceImpl(environment: environment),
-        GuestServiceImpl(environment: environment),
-      ],
+      services: services,
       interceptors: [
-        RequestIDInterceptor(), MetricsInterceptor(), AuthInterceptor(
-          store: store, clock: clock, anonymousMethods: anonymous, providerKeys: environment.providerKeys),
+        callMetrics, AuthInterceptor(store: store, clock: clock, anonymousMethods: anonymous, providerKeys: environment.providerKeys),
         AuthenticatedConnectionInterceptor(),
       ]
     ) { error, method in
@@ -207,6 +213,7 @@ public final class GuestAccessServerApp: Sendable {
       try? await Task.sleep(for: .seconds(1))
       tick += 1
       metrics.connections.record(transport.connectionCount)
+      callMetrics.publishInFlight()
       if let depth = try? await store.read({ try $0.outboxDepth() }) { metrics.outboxDepth.record(depth) }
       metrics.writeBacklog.record(store.writeBacklog)
       if tick % 5 == 0 { await refreshReadiness() }

@@ -2,6 +2,7 @@ import GuestAccessAPI
 import GuestAccessServerAPI
 import GuestAccessCore
 import GuestAccessLocks
+import Synchronization
 
 /// The Health service with grpc.health.v1 semantics: the server sets a status
 /// per service name ("" is the whole server); Check answers it, Watch streams
@@ -18,10 +19,19 @@ public final class HealthService: Health.ServiceProtocol, Sendable {
   }
 
   private let state = LockedValue(State())
+  /// The whole server's status (service ""), mirrored from `state` for the
+  /// Check that names no service: most probes, and every load test.
+  private let serverStatus = Atomic<Int32>(ServingStatus.unknown.rawValue)
+  /// Each status's encoded Check response, made once.
+  private static let encodedResponses: [Int32: [UInt8]] = Dictionary(
+    uniqueKeysWithValues: ServingStatus.knownCases.map {
+      ($0.rawValue, HealthCheckResponse(status: $0).serializedBytes())
+    })
 
   /// Creates the service with the whole server ("") SERVING.
   public init() {
     state.withLock { $0.statuses[""] = .serving }
+    serverStatus.store(ServingStatus.serving.rawValue, ordering: .relaxed)
   }
 
   /// Sets the status of `service` ("" for the whole server) and notifies watchers.
@@ -29,6 +39,7 @@ public final class HealthService: Health.ServiceProtocol, Sendable {
     let targets = state.withLock { state -> [AsyncStream<ServingStatus>.Continuation] in
       guard state.statuses[service] != status else { return [] }
       state.statuses[service] = status
+      if service.isEmpty { serverStatus.store(status.rawValue, ordering: .relaxed) }
       return state.watchers.values.filter { $0.service == service }.map(\.continuation)
     }
     for continuation in targets { continuation.yield(status) }
@@ -52,16 +63,27 @@ public final class HealthService: Health.ServiceProtocol, Sendable {
     state.withLock { $0.statuses[service] }
   }
 
-  /// Registers Check as a synchronous handler (it reads one status under a
-  /// lock, so it can be served without a task; see `RPCRouter.registerSynchronousUnary`)
-  /// and Watch as the generated code does.
+  /// Registers Check as a synchronous handler (it reads one status, so it
+  /// can be served without a task; see `RPCRouter.registerSynchronousUnary`)
+  /// that answers with the status's response encoded once, and Watch as the
+  /// generated code does.
   public func registerMethods(with router: inout RPCRouter) {
-    router.registerSynchronousUnary(Health.Method.check, requestType: HealthCheckRequest.self) { request, _ in
-      try self.checkNow(request)
-    }
+    router.register(Health.Method.check, handler: .synchronousUnary { bytes, _ in try self.checkEncoded(bytes) })
     router.registerServerStreaming(Health.Method.watch, requestType: HealthCheckRequest.self) { request, writer, context in
       try await self.watch(request: request, response: writer, context: context)
     }
+  }
+
+  /// Check on encoded messages. An empty request is the one that names no
+  /// service (protobuf encodes a message of default values as no bytes).
+  func checkEncoded(_ request: [UInt8]) throws -> [UInt8] {
+    let status: ServingStatus
+    if request.isEmpty {
+      status = ServingStatus(rawValue: serverStatus.load(ordering: .relaxed))
+    } else {
+      status = try checkNow(RPCRouter.decode(HealthCheckRequest.self, request)).status
+    }
+    return Self.encodedResponses[status.rawValue] ?? HealthCheckResponse(status: status).serializedBytes()
   }
 
   public func check(request: HealthCheckRequest, context: ServerContext) async throws -> HealthCheckResponse {

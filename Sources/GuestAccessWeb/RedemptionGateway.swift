@@ -15,7 +15,7 @@ struct RedemptionGateway: Sendable {
   init(app: GuestAccessServerApp) {
     service = InvitationServiceImpl(environment: app.environment)
     interceptors = [
-      MetricsInterceptor(),
+      app.callMetrics,
       AuthInterceptor(
         store: app.store, clock: app.environment.clock, anonymousMethods: InvitationServiceImpl.anonymousMethods,
         providerKeys: app.environment.providerKeys),

@@ -67,6 +67,36 @@ struct MetricsTests {
     }
   }
 
+  /// A known method's OK series exists before its first call; unknown
+  /// methods get theirs on first use; the in-flight count follows the calls
+  /// of both forms, failures included.
+  @Test func knownMethodsStartAtZeroAndInFlightFollowsTheCalls() async throws {
+    let registry = MetricsBackend.prometheus()
+    let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+    let known = MethodDescriptor(service: "test.Known" + suffix, method: "Call")
+    let interceptor = MetricsInterceptor(methods: [known])
+    let label = "guestaccess_rpc_requests_total{method=\"\(known.path)\",code=\"OK\"}"
+    var text = String(decoding: MetricsBackend.exposition(of: registry), as: UTF8.self)
+    #expect(try Self.sample(label, in: text) == 0)
+    let context = ServerContext(method: known, metadata: Metadata(), deadline: nil, peer: "in-process")
+    let other = ServerContext(
+      method: MethodDescriptor(service: "test.Unknown" + suffix, method: "Call"), metadata: Metadata(), deadline: nil, peer: "in-process")
+    #expect(interceptor.callsInFlight == 0)
+    try interceptor.interceptSynchronously(context: context) { _ in
+      #expect(interceptor.callsInFlight == 1)
+      try? interceptor.interceptSynchronously(context: other) { _ in
+        #expect(interceptor.callsInFlight == 2)
+        throw Failure()
+      }
+      #expect(interceptor.callsInFlight == 1)
+    }
+    try await interceptor.intercept(context: context) { _ in #expect(interceptor.callsInFlight == 1) }
+    #expect(interceptor.callsInFlight == 0)
+    text = String(decoding: MetricsBackend.exposition(of: registry), as: UTF8.self)
+    #expect(try Self.sample(label, in: text) == 2)
+    #expect(try Self.sample("guestaccess_rpc_requests_total{method=\"\(other.method.path)\",code=\"UNKNOWN\"}", in: text) == 1)
+  }
+
   struct Failure: Error {}
 
   /// Checks the Prometheus text format rules: HELP/TYPE comments, sample lines

@@ -3,7 +3,7 @@ import GuestAccessProto
 import GuestAccessStorage
 
 /// Builds and appends audit events inside the transaction of the change they record.
-/// A call's events carry its request id (`RequestIDInterceptor`); the
+/// A call's events carry its request id (`RequestIDs`); the
 /// server's own work (sweeps, email delivery, bootstrap) is SYSTEM with none.
 struct AuditRecorder {
   let principal: Principal?
