@@ -12,7 +12,21 @@ public struct RPCRouter: Sendable {
       @Sendable (_ request: [UInt8], _ context: ServerContext, _ send: @escaping @Sendable ([UInt8]) async throws -> Void) async throws -> Void)
   }
 
-  private var handlers: [String: (descriptor: MethodDescriptor, handler: Handler)] = [:]
+  /// A registered method: one reference, so a call's look-up copies no
+  /// strings or closures out of the table.
+  public final class Route: Sendable {
+    /// The method.
+    public let descriptor: MethodDescriptor
+    /// Its handler.
+    public let handler: Handler
+
+    init(_ descriptor: MethodDescriptor, _ handler: Handler) {
+      self.descriptor = descriptor
+      self.handler = handler
+    }
+  }
+
+  private var handlers: [String: Route] = [:]
 
   /// An empty router.
   public init() {}
@@ -21,7 +35,7 @@ public struct RPCRouter: Sendable {
   public var methods: [MethodDescriptor] { handlers.values.map(\.descriptor) }
 
   /// The handler for a wire path, if registered.
-  public func route(_ path: String) -> (descriptor: MethodDescriptor, handler: Handler)? {
+  public func route(_ path: String) -> Route? {
     handlers[path]
   }
 
@@ -30,7 +44,7 @@ public struct RPCRouter: Sendable {
     _ method: MethodDescriptor, requestType: Request.Type = Request.self,
     handler: @escaping @Sendable (Request, ServerContext) async throws -> Response
   ) {
-    handlers[method.path] = (method, .unary { bytes, context in
+    handlers[method.path] = Route(method, .unary { bytes, context in
       let request = try Self.decode(Request.self, bytes)
       return try await handler(request, context).serializedBytes()
     })
@@ -44,7 +58,7 @@ public struct RPCRouter: Sendable {
     _ method: MethodDescriptor, requestType: Request.Type = Request.self,
     handler: @escaping @Sendable (Request, ServerContext) throws -> Response
   ) {
-    handlers[method.path] = (method, .synchronousUnary { bytes, context in
+    handlers[method.path] = Route(method, .synchronousUnary { bytes, context in
       let request = try Self.decode(Request.self, bytes)
       return try handler(request, context).serializedBytes()
     })
@@ -55,7 +69,7 @@ public struct RPCRouter: Sendable {
     _ method: MethodDescriptor, requestType: Request.Type = Request.self,
     handler: @escaping @Sendable (Request, RPCWriter<Response>, ServerContext) async throws -> Void
   ) {
-    handlers[method.path] = (method, .serverStreaming { bytes, context, send in
+    handlers[method.path] = Route(method, .serverStreaming { bytes, context, send in
       let request = try Self.decode(Request.self, bytes)
       try await handler(request, RPCWriter { try await send($0.serializedBytes()) }, context)
     })
@@ -65,7 +79,7 @@ public struct RPCRouter: Sendable {
   /// pre-encoded responses, tests); it must throw `RPCError(.invalidArgument)`
   /// for a request it cannot decode.
   public mutating func register(_ method: MethodDescriptor, handler: Handler) {
-    handlers[method.path] = (method, handler)
+    handlers[method.path] = Route(method, handler)
   }
 
   /// Registers every method of a service.

@@ -87,7 +87,7 @@ public final class RPCServer: ServerCallDispatcher {
     call.responder.onCancel { task.cancel() }
   }
 
-  private func run(_ call: ServerCall, route: (descriptor: MethodDescriptor, handler: RPCRouter.Handler), context: ServerContext) async {
+  private func run(_ call: ServerCall, route: RPCRouter.Route, context: ServerContext) async {
     let responder = call.responder
     let request = call.request
     do {

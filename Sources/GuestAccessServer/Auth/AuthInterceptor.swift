@@ -19,7 +19,7 @@ import GuestAccessStorage
 /// change is acknowledged) and no time limit has passed; so a known
 /// credential costs no database read, and a revocation, block, role or rule
 /// change still applies to the very next call.
-public struct AuthInterceptor: SynchronousServerInterceptor {
+public final class AuthInterceptor: SynchronousServerInterceptor {
   let store: any DirectoryStore
   let clock: any ServerClock
   /// Methods callable without a credential.

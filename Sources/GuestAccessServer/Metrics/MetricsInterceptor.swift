@@ -12,7 +12,10 @@ import Synchronization
 /// is chosen by the executable. Metric handles are made once per method and
 /// code and reused (making one costs a registry look-up); those of the
 /// methods given to `init` are made up front and found without a lock.
-public struct MetricsInterceptor: SynchronousServerInterceptor {
+/// A class, as the other per-call interceptors: the server copies an
+/// interceptor out of its list for every call, and a class copies as one
+/// reference.
+public final class MetricsInterceptor: SynchronousServerInterceptor {
   private let inFlight = InFlightCounter()
   private let handles: MetricHandles
 
