@@ -10,6 +10,13 @@ final class TCPServerResponder: ServerCallResponder, @unchecked Sendable {
     var cancelled = false
     var cancelHandlers: [@Sendable () -> Void] = []
     var deadlineTimer: LoopTimer?
+
+    /// The deadline timer, if armed, for the caller to cancel outside the lock
+    /// (once a call ends, nothing re-arms it: `armDeadline` checks `finished`).
+    mutating func takeTimer() -> LoopTimer? {
+      defer { deadlineTimer = nil }
+      return deadlineTimer
+    }
   }
 
   private static let ok = Trailers()
@@ -62,14 +69,14 @@ final class TCPServerResponder: ServerCallResponder, @unchecked Sendable {
   }
 
   func finish(message: [UInt8]?, trailers: Trailers) {
-    let first = state.withLock { state -> Bool in
-      guard !state.finished else { return false }
+    let (first, timer) = state.withLock { state -> (Bool, LoopTimer?) in
+      guard !state.finished else { return (false, nil) }
       state.finished = true
       state.cancelHandlers.removeAll()
-      return true
+      return (true, state.takeTimer())
     }
     guard first else { return }
-    disarm()
+    timer?.cancel()
     channel.write { buffer in
       if let message { FrameEncoder.append(.message, callID: callID, payload: message, to: &buffer) }
       if trailers == Self.ok {
@@ -83,16 +90,16 @@ final class TCPServerResponder: ServerCallResponder, @unchecked Sendable {
   }
 
   func abort(_ trailers: Trailers) {
-    let handlers = state.withLock { state -> [@Sendable () -> Void]? in
+    let ended = state.withLock { state -> (handlers: [@Sendable () -> Void], timer: LoopTimer?)? in
       guard !state.finished else { return nil }
       state.finished = true
       state.cancelled = true
       let handlers = state.cancelHandlers
       state.cancelHandlers.removeAll()
-      return handlers
+      return (handlers, state.takeTimer())
     }
-    guard let handlers else { return }
-    disarm()
+    guard let (handlers, timer) = ended else { return }
+    timer?.cancel()
     channel.write { FrameEncoder.append(.trailers, callID: callID, message: trailers, to: &$0) }
     connection.callEnded(callID)
     for handler in handlers { handler() }
@@ -110,23 +117,16 @@ final class TCPServerResponder: ServerCallResponder, @unchecked Sendable {
 
   /// The peer cancelled the call or the connection was lost: no trailers are sent.
   func cancelFromPeer() {
-    let handlers = state.withLock { state -> [@Sendable () -> Void] in
-      guard !state.finished else { return [] }
+    let (handlers, timer) = state.withLock { state -> ([@Sendable () -> Void], LoopTimer?) in
+      let timer = state.takeTimer()
+      guard !state.finished else { return ([], timer) }
       state.finished = true
       state.cancelled = true
       let handlers = state.cancelHandlers
       state.cancelHandlers.removeAll()
-      return handlers
-    }
-    disarm()
-    for handler in handlers { handler() }
-  }
-
-  private func disarm() {
-    let timer = state.withLock { state -> LoopTimer? in
-      defer { state.deadlineTimer = nil }
-      return state.deadlineTimer
+      return (handlers, timer)
     }
     timer?.cancel()
+    for handler in handlers { handler() }
   }
 }
