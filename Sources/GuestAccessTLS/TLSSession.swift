@@ -10,7 +10,7 @@ import Glibc
 /// every call (one `SSL` is never used by two threads at once).
 public final class TLSSession {
   /// The outcome of a handshake step, a read or a write.
-  public enum Outcome: Equatable {
+  public enum Outcome: Equatable, Sendable {
     /// Done; for reads and writes, this many bytes.
     case done(Int)
     /// Call again once the socket is readable.

@@ -4,6 +4,7 @@ import GuestAccessLocks
 import GuestAccessProto
 import GuestAccessTLS
 import GuestAccessWire
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -65,6 +66,17 @@ final class SocketChannel: @unchecked Sendable {
   /// The TLS session, when the connection is encrypted; used only under `state`'s lock.
   private let tls: TLSSession?
   private let state: LockedValue<State>
+  /// `closed`, `outputShut`, `readPaused` and `readHeld` of `state`, and its
+  /// unsent byte count, as of the last change: stored under the lock by
+  /// every change (`withState`), loaded without it by the checks the loop
+  /// makes for every frame. A load sees a value the state had, which is all
+  /// a read under the lock gives once the lock is released.
+  private let flags = Atomic<UInt8>(0)
+  private let unsent = Atomic<Int>(0)
+  private static let closedFlag: UInt8 = 1
+  private static let outputShutFlag: UInt8 = 2
+  private static let readPausedFlag: UInt8 = 4
+  private static let readHeldFlag: UInt8 = 8
   /// Above this many unsent bytes, streaming writers wait.
   static let highWater = 1 << 20
   /// Above this many unsent bytes, the connection stops reading requests.
@@ -91,27 +103,27 @@ final class SocketChannel: @unchecked Sendable {
   var isTLS: Bool { tls != nil }
 
   /// Why the TLS session failed, if it did.
-  var tlsFailure: String? { state.withLock { $0.tlsFailure } }
+  var tlsFailure: String? { withState { $0.tlsFailure } }
 
   /// Whether bytes can be sent: always without TLS, after the handshake with it.
-  var isEstablished: Bool { state.withLock { $0.established } }
+  var isEstablished: Bool { withState { $0.established } }
 
   /// The certificate the peer presented and the server verified, if any.
-  var peerCertificate: PeerCertificate? { state.withLock { $0.peerCertificate } }
+  var peerCertificate: PeerCertificate? { withState { $0.peerCertificate } }
 
   /// Whether decrypted input waits inside the TLS session, where epoll does
   /// not see it: the reader must come back for it. Loop thread only.
   var hasBufferedInput: Bool {
     loop.assertInEventLoop()
     guard let tls else { return false }
-    return state.withLock { !$0.closed && $0.established && tls.hasBufferedInput }
+    return withState { !$0.closed && $0.established && tls.hasBufferedInput }
   }
 
   /// Advances the TLS handshake (true once established; without TLS at
   /// once); sends the output that waited for it. Loop thread only.
   func handshake() -> TLSSession.Outcome {
     loop.assertInEventLoop()
-    return state.withLock { handshake(&$0) }
+    return withState { handshake(&$0) }
   }
 
   private func handshake(_ state: inout State) -> TLSSession.Outcome {
@@ -183,6 +195,31 @@ final class SocketChannel: @unchecked Sendable {
     (state.readPaused || state.readHeld ? 0 : ga_epollin) | ga_epollrdhup | (state.waitingWritable ? ga_epollout : 0)
   }
 
+  /// Runs `body` under the lock, then stores the mirrors of what it changed.
+  @inline(__always)
+  private func withState<Result: Sendable, E: Error>(_ body: (inout State) throws(E) -> Result) throws(E) -> Result {
+    try state.withLock { (state: inout State) throws(E) -> Result in
+      defer { publish(state) }
+      return try body(&state)
+    }
+  }
+
+  @inline(__always)
+  private func publish(_ state: State) {
+    var bits: UInt8 = 0
+    if state.closed { bits |= Self.closedFlag }
+    if state.outputShut { bits |= Self.outputShutFlag }
+    if state.readPaused { bits |= Self.readPausedFlag }
+    if state.readHeld { bits |= Self.readHeldFlag }
+    flags.store(bits, ordering: .releasing)
+    unsent.store(state.buffer.count - state.start, ordering: .releasing)
+  }
+
+  @inline(__always)
+  private func has(_ flag: UInt8) -> Bool {
+    flags.load(ordering: .acquiring) & flag != 0
+  }
+
   /// The initial epoll interest.
   var initialInterest: UInt32 { ga_epollin | ga_epollrdhup }
 
@@ -191,7 +228,7 @@ final class SocketChannel: @unchecked Sendable {
   /// it. Loop thread only.
   func register(events: UInt32, handler: EventLoopHandler) -> Bool {
     loop.assertInEventLoop()
-    return state.withLock { state -> Bool in
+    return withState { state -> Bool in
       guard !state.closed else { return false }
       if let old = state.registration { loop.deregister(old) }
       state.registration = loop.register(fd: fd, events: events, handler: handler)
@@ -201,7 +238,7 @@ final class SocketChannel: @unchecked Sendable {
 
   /// Sets the epoll interest directly (the connect handshake's). Any thread.
   func setInterest(_ events: UInt32) {
-    state.withLock { setInterest(events, &$0) }
+    withState { setInterest(events, &$0) }
   }
 
   private func setInterest(_ events: UInt32, _ state: inout State) {
@@ -210,29 +247,29 @@ final class SocketChannel: @unchecked Sendable {
   }
 
   /// Whether the socket was closed.
-  var isClosed: Bool { state.withLock { $0.closed } }
+  var isClosed: Bool { has(Self.closedFlag) }
 
   /// Whether input is still taken: the socket is open and its output not
   /// shut down (a half-closed server connection discards what arrives).
-  var acceptsInput: Bool { state.withLock { !$0.closed && !$0.outputShut } }
+  var acceptsInput: Bool { flags.load(ordering: .acquiring) & (Self.closedFlag | Self.outputShutFlag) == 0 }
 
   /// Unsent bytes.
-  var pendingBytes: Int { state.withLock { $0.buffer.count - $0.start } }
+  var pendingBytes: Int { unsent.load(ordering: .acquiring) }
 
   /// Whether reading is paused because too much output is unsent.
-  var isReadPaused: Bool { state.withLock { $0.readPaused } }
+  var isReadPaused: Bool { has(Self.readPausedFlag) }
 
   /// Whether reading is held by `holdReading`.
-  var isReadHeld: Bool { state.withLock { $0.readHeld } }
+  var isReadHeld: Bool { has(Self.readHeldFlag) }
 
   /// Bytes sent since the channel opened.
-  var bytesSent: UInt64 { state.withLock { $0.sent } }
+  var bytesSent: UInt64 { withState { $0.sent } }
 
   /// Stops (or resumes) watching the socket for requests, whatever the
   /// output; the peer's end of stream is still seen. Loop thread.
   func holdReading(_ hold: Bool) {
     loop.assertInEventLoop()
-    state.withLock { state in
+    withState { state in
       guard state.readHeld != hold, !state.closed else { return }
       state.readHeld = hold
       setInterest(Self.interest(state), &state)
@@ -250,7 +287,7 @@ final class SocketChannel: @unchecked Sendable {
   /// Returns false when the socket is closed or its output shut (nothing is written).
   @discardableResult
   func write(_ build: (inout [UInt8]) -> Void) -> Bool {
-    state.withLock { state -> Bool in
+    withState { state -> Bool in
       guard !state.closed, !state.outputShut else { return false }
       build(&state.buffer)
       if state.waitingWritable {
@@ -273,7 +310,7 @@ final class SocketChannel: @unchecked Sendable {
   /// looks at what is unsent).
   func sendDeferred() {
     loop.assertInEventLoop()
-    state.withLock { state in
+    withState { state in
       state.sendScheduled = false
       guard !state.closed, !state.outputShut, !state.waitingWritable, state.start < state.buffer.count else { return }
       flush(&state)
@@ -348,7 +385,7 @@ final class SocketChannel: @unchecked Sendable {
   /// Called by the loop when the socket became writable.
   func handleWritable() {
     loop.assertInEventLoop()
-    state.withLock { state in
+    withState { state in
       guard !state.closed else { return }
       if state.established { flush(&state) } else { _ = handshake(&state) }
       settle(&state)
@@ -358,7 +395,7 @@ final class SocketChannel: @unchecked Sendable {
   /// Suspends while more than `highWater` bytes wait to be sent.
   func waitForSpace() async throws {
     try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-      state.withLock { state in
+      withState { state in
         if state.closed || state.outputShut {
           continuation.resume(throwing: CancellationError())
         } else if state.buffer.count - state.start <= Self.highWater {
@@ -380,7 +417,7 @@ final class SocketChannel: @unchecked Sendable {
       let error = ga_errno()
       return error == EAGAIN || error == EWOULDBLOCK ? -1 : -2
     }
-    return state.withLock { state -> Int in
+    return withState { state -> Int in
       guard !state.closed else { return -2 }
       if !state.plaintextChecked && isTLSServer {
         switch refusePlaintextClient(&state) {
@@ -450,7 +487,7 @@ final class SocketChannel: @unchecked Sendable {
   @discardableResult
   func shutdownOutput() -> Bool {
     loop.assertInEventLoop()
-    return state.withLock { state -> Bool in
+    return withState { state -> Bool in
       guard !state.closed else { return false }
       if state.start < state.buffer.count && !state.waitingWritable {
         flush(&state)  // what this turn wrote (a GOAWAY) goes first
@@ -474,7 +511,7 @@ final class SocketChannel: @unchecked Sendable {
   @discardableResult
   func close() -> Bool {
     loop.assertInEventLoop()
-    return state.withLock { state -> Bool in
+    return withState { state -> Bool in
       guard !state.closed else { return false }
       state.closed = true
       if let registration = state.registration { loop.deregister(registration) }
