@@ -144,10 +144,12 @@ struct LifecycleTests {
 
   @Test("an idle connection gets GOAWAY and is closed; the client reconnects")
   func idleTimeout() async throws {
-    // 1 s idle timeout: long enough that consecutive calls of this test are never
-    // an idle gap on a loaded CI machine, short enough to wait for. Under a
-    // sanitizer (TestTime.scale) the gaps stretch, so the timeout does too.
-    let idleTimeout = Duration.seconds(1).scaled
+    // 2 s idle timeout: long enough that consecutive calls of this test are never
+    // an idle gap on a loaded CI machine (a fresh-clone run once starved the client
+    // for over 1 s between two calls, when every test of the parallel suite took
+    // 30-60 s), short enough to wait for. Under a sanitizer (TestTime.scale) the
+    // gaps stretch, so the timeout does too.
+    let idleTimeout = Duration.seconds(2).scaled
     try await withServer(configuration: testConfiguration { $0.idleTimeout = idleTimeout }) { server in
       let raw = try await RawConnection.handshake(port: server.port)
       let started = ContinuousClock.now
@@ -162,7 +164,7 @@ struct LifecycleTests {
       defer { channel.transport.close() }
       let first = try await channel.unary(TestService.metadata, request: HealthCheckRequest(), responseType: ErrorInfo.self, options: .defaults)
       // A long call (1.5 idle timeouts) keeps the connection from being idle.
-      let delayMillis = Int(1500 * TestTime.scale)
+      let delayMillis = Int(3000 * TestTime.scale)
       _ = try await channel.unary(
         TestService.echo, request: HealthCheckRequest(service: "delay=\(delayMillis)"), responseType: HealthCheckRequest.self, options: .defaults)
       let second = try await channel.unary(TestService.metadata, request: HealthCheckRequest(), responseType: ErrorInfo.self, options: .defaults)
