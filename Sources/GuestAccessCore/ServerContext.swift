@@ -20,9 +20,10 @@ public struct ServerContext: Sendable {
   /// The client certificate the caller presented over mutual TLS (verified
   /// against the server's client CAs), if any.
   public let peerCertificate: PeerCertificate?
-  /// The call's number: no other call served in this process has the same
-  /// one (`RPCServer` numbers calls from one process-wide counter). Servers
-  /// derive per-call identifiers from it, such as a request id.
+  /// The call's number: no other context made in this process has the same
+  /// one (the initializer's default, `nextSerial()`, counts from one
+  /// process-wide counter). Servers derive per-call identifiers from it, such
+  /// as a request id.
   public let serial: UInt64
   /// Values by key type: a handful per call at most, so a list searched
   /// in order costs less than hashing into a dictionary.
