@@ -31,6 +31,11 @@ public struct RPCRouter: Sendable {
   /// An empty router.
   public init() {}
 
+  /// A router with every method of `services`.
+  public init(services: [any RegistrableRPCService]) {
+    for service in services { service.registerMethods(with: &self) }
+  }
+
   /// The methods registered so far.
   public var methods: [MethodDescriptor] { handlers.values.map(\.descriptor) }
 

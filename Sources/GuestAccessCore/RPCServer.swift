@@ -13,13 +13,21 @@ public final class RPCServer: ServerCallDispatcher {
   private let onUnexpectedError: @Sendable (any Error, MethodDescriptor) -> Void
 
   /// Creates a server for `services` on `transports`.
-  public init(
+  public convenience init(
     transports: [any ServerTransport], services: [any RegistrableRPCService],
     interceptors: [any ServerInterceptor] = [],
     onUnexpectedError: @escaping @Sendable (any Error, MethodDescriptor) -> Void = { _, _ in }
   ) {
-    var router = RPCRouter()
-    for service in services { service.registerMethods(with: &router) }
+    self.init(transports: transports, router: RPCRouter(services: services), interceptors: interceptors, onUnexpectedError: onUnexpectedError)
+  }
+
+  /// Creates a server for the methods of `router` on `transports` (for a
+  /// caller that needs the router's methods first, such as for metrics).
+  public init(
+    transports: [any ServerTransport], router: RPCRouter,
+    interceptors: [any ServerInterceptor] = [],
+    onUnexpectedError: @escaping @Sendable (any Error, MethodDescriptor) -> Void = { _, _ in }
+  ) {
     self.router = router
     self.interceptors = interceptors
     let synchronous = interceptors.compactMap { $0 as? any SynchronousServerInterceptor }

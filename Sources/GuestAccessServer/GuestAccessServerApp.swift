@@ -83,16 +83,14 @@ public final class GuestAccessServerApp: Sendable {
         proxyProtocolSources: settings.proxyProtocolSources),
       logger: logger)
     let anonymous = InvitationServiceImpl.anonymousMethods
-    let services: [any RegistrableRPCService] = [
+    let router = RPCRouter(services: [
       health, TenantServiceImpl(environment: environment), InvitationServiceImpl(environment: environment),
       GuestServiceImpl(environment: environment),
-    ]
-    var methods = RPCRouter()
-    for service in services { service.registerMethods(with: &methods) }
-    callMetrics = MetricsInterceptor(methods: methods.methods)
+    ])
+    callMetrics = MetricsInterceptor(methods: router.methods)
     server = RPCServer(
       transports: [transport],
-      services: services,
+      router: router,
       interceptors: [
         callMetrics, AuthInterceptor(store: store, clock: clock, anonymousMethods: anonymous, providerKeys: environment.providerKeys),
         AuthenticatedConnectionInterceptor(),

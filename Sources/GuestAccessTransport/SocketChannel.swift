@@ -103,20 +103,20 @@ final class SocketChannel: @unchecked Sendable {
   var isTLS: Bool { tls != nil }
 
   /// Why the TLS session failed, if it did.
-  var tlsFailure: String? { withState { $0.tlsFailure } }
+  var tlsFailure: String? { state.withLock { $0.tlsFailure } }
 
   /// Whether bytes can be sent: always without TLS, after the handshake with it.
-  var isEstablished: Bool { withState { $0.established } }
+  var isEstablished: Bool { state.withLock { $0.established } }
 
   /// The certificate the peer presented and the server verified, if any.
-  var peerCertificate: PeerCertificate? { withState { $0.peerCertificate } }
+  var peerCertificate: PeerCertificate? { state.withLock { $0.peerCertificate } }
 
   /// Whether decrypted input waits inside the TLS session, where epoll does
   /// not see it: the reader must come back for it. Loop thread only.
   var hasBufferedInput: Bool {
     loop.assertInEventLoop()
     guard let tls else { return false }
-    return withState { !$0.closed && $0.established && tls.hasBufferedInput }
+    return state.withLock { !$0.closed && $0.established && tls.hasBufferedInput }
   }
 
   /// Advances the TLS handshake (true once established; without TLS at
@@ -195,7 +195,9 @@ final class SocketChannel: @unchecked Sendable {
     (state.readPaused || state.readHeld ? 0 : ga_epollin) | ga_epollrdhup | (state.waitingWritable ? ga_epollout : 0)
   }
 
-  /// Runs `body` under the lock, then stores the mirrors of what it changed.
+  /// Runs `body` under the lock, then stores the mirrors of what it changed:
+  /// every change of `state` goes through here (a read that changes nothing
+  /// takes `state.withLock` and publishes nothing).
   @inline(__always)
   private func withState<Result: Sendable, E: Error>(_ body: (inout State) throws(E) -> Result) throws(E) -> Result {
     try state.withLock { (state: inout State) throws(E) -> Result in
@@ -263,7 +265,7 @@ final class SocketChannel: @unchecked Sendable {
   var isReadHeld: Bool { has(Self.readHeldFlag) }
 
   /// Bytes sent since the channel opened.
-  var bytesSent: UInt64 { withState { $0.sent } }
+  var bytesSent: UInt64 { state.withLock { $0.sent } }
 
   /// Stops (or resumes) watching the socket for requests, whatever the
   /// output; the peer's end of stream is still seen. Loop thread.

@@ -26,16 +26,8 @@ public enum RequestIDs {
 
   /// The id the server makes for the call numbered `serial`.
   static func made(serial: UInt64) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var text = Array("req_".utf8)
-    text.reserveCapacity(36)
-    for half in 0..<2 as Range<UInt64> {
-      let word = mix(serial, half)
-      for shift in stride(from: 60, through: 0, by: -4) {
-        text.append(digits[Int(truncatingIfNeeded: word >> UInt64(shift)) & 0xF])
-      }
-    }
-    return String(decoding: text, as: UTF8.self)
+    let words = [mix(serial, 0), mix(serial, 1)]
+    return "req_" + Secrets.hex(words.flatMap { word in (0..<8).map { UInt8(truncatingIfNeeded: word >> (56 - 8 * $0)) } })
   }
 
   /// 64 pseudo-random bits of (`serial`, `half`) under the process's key.

@@ -34,14 +34,19 @@ public enum Secrets {
     let millis = UInt64(spec.tv_sec) * 1000 + UInt64(spec.tv_nsec) / 1_000_000
     var bytes: [UInt8] = (0..<6).map { UInt8(truncatingIfNeeded: millis >> (40 - 8 * $0)) }
     bytes += randomBytes(10)
+    return prefix + hex(bytes)
+  }
+
+  /// `bytes` in lower-case hex, two digits a byte.
+  static func hex(_ bytes: [UInt8]) -> String {
     let digits = Array("0123456789abcdef".utf8)
     var text = [UInt8]()
-    text.reserveCapacity(32)
+    text.reserveCapacity(bytes.count * 2)
     for byte in bytes {
       text.append(digits[Int(byte >> 4)])
       text.append(digits[Int(byte & 0xF)])
     }
-    return prefix + String(decoding: text, as: UTF8.self)
+    return String(decoding: text, as: UTF8.self)
   }
 
   /// SHA-256 of a secret's UTF-8 bytes (secrets are 256-bit random, so a fast hash is enough).
